@@ -1,0 +1,64 @@
+// Plain HTTP request/response values exchanged between providers (which build
+// and classify them) and the pool (which moves them over HTTP/2 or HTTP/1.1).
+// Objects are reused: clear() keeps capacity so the hot path does not allocate
+// once a connection's request slots are warm.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pushgw {
+
+struct HttpHeader {
+  std::string name;   // lowercase
+  std::string value;
+};
+
+struct HttpRequest {
+  std::string method = "POST";
+  std::string scheme = "https";
+  std::string authority;  // host[:port] as sent in :authority / Host
+  std::string path;
+  std::vector<HttpHeader> headers;  // only the first nheaders are live
+  size_t nheaders = 0;
+  std::string body;
+
+  void clear() {
+    method.assign("POST");
+    authority.clear();
+    path.clear();
+    nheaders = 0;
+    body.clear();
+  }
+  void add_header(std::string_view name, std::string_view value) {
+    if (nheaders == headers.size()) headers.emplace_back();
+    headers[nheaders].name.assign(name);
+    headers[nheaders].value.assign(value);
+    ++nheaders;
+  }
+  std::string_view header(std::string_view name) const {
+    for (size_t i = 0; i < nheaders; ++i)
+      if (headers[i].name == name) return headers[i].value;
+    return {};
+  }
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<HttpHeader> headers;  // lowercase names
+  std::string body;                 // capped by the client (64 KiB)
+
+  void clear() {
+    status = 0;
+    headers.clear();
+    body.clear();
+  }
+  std::string_view header(std::string_view name) const {
+    for (const auto& h : headers)
+      if (h.name == name) return h.value;
+    return {};
+  }
+};
+
+}  // namespace pushgw

@@ -1,0 +1,37 @@
+// A provider is pure: it knows the wire format and the error table of one
+// push service and does no I/O. Dispatch creates one instance per sender
+// thread per app, so an instance needs no locks for its own caches; shared
+// credentials (APNs provider token, FCM access token) come through thread-safe
+// sources that the instance reads at most once per batch drain.
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+#include "pushgw/http.h"
+#include "pushgw/job.h"
+#include "pushgw/result.h"
+#include "pushgw/verdict.h"
+
+namespace pushgw {
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual Platform platform() const = 0;
+
+  // Origin ("host:port") the recipient's request goes to; the pool key.
+  virtual std::string_view origin(const Batch& b, uint32_t idx) const = 0;
+
+  // Fills req (already cleared) for recipient idx. An error fails this
+  // recipient only (code becomes the result reason), without any I/O.
+  virtual Result<void> build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) = 0;
+
+  // Reads a response. Must not throw; tolerates any bytes in the body.
+  virtual Verdict classify(const HttpResponse& resp) const = 0;
+
+  // A response said the credential was rejected (APNs ExpiredProviderToken,
+  // FCM 401): get a new one, within the provider's refresh rules.
+  virtual void credential_rejected(int64_t /*now_ms*/) {}
+};
+
+}  // namespace pushgw

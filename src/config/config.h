@@ -1,0 +1,105 @@
+// The assembled, immutable configuration. Loaded from TOML by load_config();
+// replaced whole on reload (never mutated in place).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pushgw/result.h"
+
+namespace pushgw::config {
+
+struct ServerConfig {
+  std::string socket = "/run/pushgw/pushgw.sock";
+  uint32_t socket_mode = 0660;
+  int workers = 0;                          // 0 = one per core
+  uint64_t max_line_bytes = 16777216;
+  uint64_t max_queued = 1'000'000;          // recipients queued before ingest stops reading
+  int drain_seconds = 30;
+  std::vector<uint32_t> allowed_uids;       // empty: anyone who can open the socket
+  std::vector<uint32_t> allowed_gids;
+};
+
+struct StoreConfig {
+  std::string path = "/var/lib/pushgw/pushgw.db";
+  int keep_events_days = 30;
+};
+
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9464";    // "" disables
+};
+
+struct TlsConfig {
+  std::string ca_file;                      // extra trust anchors
+};
+
+struct LogConfig {
+  std::string level = "info";               // debug | info | warn | error
+};
+
+struct DeliveryConfig {
+  int max_attempts = 5;
+  int max_retry_seconds = 300;
+  int request_timeout_ms = 10000;
+  int connect_timeout_ms = 5000;
+  int ping_interval_ms = 60000;
+  int idle_timeout_ms = 300000;
+};
+
+struct ApnsApp {
+  std::string app;
+  std::string team_id;
+  std::string key_id;
+  std::string key_file;
+  std::string key_pem;          // contents of key_file, read at load time (never logged)
+  std::string topic;
+  std::string environment = "production";
+  std::string endpoint;         // "" = Apple's host for environment
+  int connections = 4;
+  int line = 0;                 // line of the [[apns]] header in the file
+};
+
+struct FcmApp {
+  std::string app;
+  std::string service_account;  // path
+  std::string project_id, client_email, private_key_pem, token_uri;  // from the JSON
+  std::string endpoint;         // "" = https://fcm.googleapis.com
+  int connections = 4;
+  int line = 0;
+};
+
+struct WebPushApp {
+  std::string app;
+  std::string vapid_key_file;
+  std::string vapid_key_pem;
+  std::string vapid_subject;
+  int connections = 2;
+  bool allow_private_endpoints = false;
+  int line = 0;
+};
+
+struct Config {
+  std::string file;             // where it was loaded from
+  ServerConfig server;
+  StoreConfig store;
+  MetricsConfig metrics;
+  TlsConfig tls;
+  LogConfig log;
+  DeliveryConfig delivery;
+  std::vector<ApnsApp> apns;
+  std::vector<FcmApp> fcm;
+  std::vector<WebPushApp> webpush;
+  std::vector<std::string> warnings;  // e.g. group/world-readable credential files
+};
+
+// Loads and validates a TOML file, reading the credential files it names.
+// Error.message is "file:line: key: problem" (the format --check-config prints).
+Result<std::shared_ptr<const Config>> load_config(const std::string& path);
+
+// Same, from text (tests, fuzzing). Credential files are still read from disk
+// unless read_credentials is false.
+Result<std::shared_ptr<const Config>> parse_config(std::string_view text, const std::string& name,
+                                                   bool read_credentials = true);
+
+}  // namespace pushgw::config
