@@ -27,7 +27,6 @@ struct Recipient {
   uint32_t vars_off = UINT32_MAX;         // index into Batch::vars of slot 0; UINT32_MAX = none
   uint32_t keys_off = 0;                  // Web Push: 65-byte p256dh then 16-byte auth, in arena
   int64_t registered_at_ms = 0;           // APNs 410 nuance (0 = not given)
-  uint32_t origin_id = 0;                 // Web Push: ingest-resolved origin index (see Batch::origins)
 };
 
 // Final result of one recipient (only kept when the request waits).
