@@ -63,6 +63,7 @@ struct Batch {
   uint64_t request_id = 0;            // ingest's id of the request (0: not waiting)
   bool wait = false;
   int64_t accepted_mono_ns = 0;       // when ingest accepted it (latency metrics)
+  int64_t accepted_ms = 0;            // wall clock of acceptance (retry window start)
   int64_t expires_at_ms = 0;          // 0: none; never sent after this
 
   std::string campaign;

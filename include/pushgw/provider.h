@@ -27,7 +27,12 @@ class Provider {
   virtual Result<void> build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) = 0;
 
   // Reads a response. Must not throw; tolerates any bytes in the body.
-  virtual Verdict classify(const HttpResponse& resp) const = 0;
+  // now_ms resolves an HTTP-date Retry-After.
+  virtual Verdict classify(const HttpResponse& resp, int64_t now_ms) const = 0;
+
+  // Called once before a drained batch is built: read shared credentials
+  // (one atomic/mutex touch per batch, not per recipient).
+  virtual void begin_drain(int64_t /*now_ms*/) {}
 
   // A response said the credential was rejected (APNs ExpiredProviderToken,
   // FCM 401): get a new one, within the provider's refresh rules.

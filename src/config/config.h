@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pushgw/result.h"
@@ -47,6 +48,22 @@ struct DeliveryConfig {
   int idle_timeout_ms = 300000;
 };
 
+// [spool] — reserved for the durable ingest spool (a later issue); parsed and
+// validated now so configs written for it are accepted.
+struct SpoolConfig {
+  std::string path = "/var/lib/pushgw/spool";
+  std::string fsync = "batch";              // batch | always | off
+};
+
+// [policy] — reserved for marketing caps and quiet hours (a later issue).
+struct PolicyConfig {
+  int marketing_per_hour = 0;               // 0 = no cap
+  int marketing_per_day = 0;                // 0 = no cap
+  std::string quiet_hours;                  // "" = none, else "HH:MM-HH:MM" (may wrap midnight)
+  std::string default_tz = "UTC";           // IANA zone name for recipients without one
+  bool allow_cap_override = false;
+};
+
 struct ApnsApp {
   std::string app;
   std::string team_id;
@@ -87,11 +104,23 @@ struct Config {
   TlsConfig tls;
   LogConfig log;
   DeliveryConfig delivery;
+  SpoolConfig spool;
+  PolicyConfig policy;
   std::vector<ApnsApp> apns;
   std::vector<FcmApp> fcm;
   std::vector<WebPushApp> webpush;
   std::vector<std::string> warnings;  // e.g. group/world-readable credential files
 };
+
+// Every relative path in the file (credential files, ca_file, store.path,
+// spool.path, server.socket) is resolved against the config file's directory
+// and stored absolute. key_file / service_account / vapid_key_file are read
+// at load; their contents land in key_pem / the FCM fields / vapid_key_pem.
+//
+// Errors: code "config_io" (the config file itself cannot be read),
+// "config_syntax" (TOML syntax error), "config_invalid" (everything else).
+// Every problem found is reported, one "file:line: key: problem" per line of
+// Error.message (joined with '\n'); warnings use the same format.
 
 // Loads and validates a TOML file, reading the credential files it names.
 // Error.message is "file:line: key: problem" (the format --check-config prints).
@@ -101,5 +130,15 @@ Result<std::shared_ptr<const Config>> load_config(const std::string& path);
 // unless read_credentials is false.
 Result<std::shared_ptr<const Config>> parse_config(std::string_view text, const std::string& name,
                                                    bool read_credentials = true);
+
+// "https://host[:port]" split for connection pools and providers. IPv6 hosts
+// are written in brackets ("https://[::1]:8443") and returned without them.
+struct Origin {
+  std::string host;
+  uint16_t port = 443;
+};
+// Accepts only https, a non-empty host, an optional port 1..65535 and at most
+// a trailing "/"; anything else (a path, query, userinfo) is "bad_url".
+Result<Origin> parse_https_origin(std::string_view url);
 
 }  // namespace pushgw::config

@@ -1,0 +1,86 @@
+// [store], [metrics], [tls], [log], [delivery]: small sections of plain settings.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "config/sections.h"
+
+namespace pushgw::config::detail {
+namespace {
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// "host:port" or "[v6]:port"; the daemon resolves the host when it binds.
+bool valid_listen_address(std::string_view s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view host = s.substr(0, colon);
+  const std::string_view port = s.substr(colon + 1);
+  if (!all_digits(port) || port.size() > 5) return false;
+  const int p = std::stoi(std::string(port));
+  if (p < 1 || p > 65535) return false;
+  if (host.front() == '[') return host.size() > 2 && host.back() == ']';
+  return host.find(':') == std::string_view::npos;
+}
+
+}  // namespace
+
+void parse_store(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
+  with_table(node, name, ctx, [&](TableReader& r) {
+    if (get_path(r, "path", ctx, cfg.store.path) && cfg.store.path.empty()) r.error("path", "must not be empty");
+    r.get_int("keep_events_days", cfg.store.keep_events_days, 1, 36500);
+  });
+}
+
+void parse_metrics(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
+  with_table(node, name, ctx, [&](TableReader& r) {
+    if (r.get("listen", cfg.metrics.listen) && !cfg.metrics.listen.empty() &&
+        !valid_listen_address(cfg.metrics.listen)) {
+      r.error("listen", "must be \"host:port\" (\"[addr]:port\" for IPv6) or \"\" to disable");
+    }
+  });
+}
+
+void parse_tls(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
+  with_table(node, name, ctx, [&](TableReader& r) {
+    if (!get_path(r, "ca_file", ctx, cfg.tls.ca_file) || cfg.tls.ca_file.empty()) return;
+    // Trust anchors are public; only check they can be read so a typo fails at load.
+    if (ctx.read_credentials && access(cfg.tls.ca_file.c_str(), R_OK) != 0) {
+      r.error("ca_file", "cannot read " + cfg.tls.ca_file + ": " + std::strerror(errno));
+    }
+  });
+}
+
+void parse_log(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
+  with_table(node, name, ctx, [&](TableReader& r) {
+    std::string level;
+    if (!r.get("level", level)) return;
+    if (level != "debug" && level != "info" && level != "warn" && level != "error") {
+      r.error("level", "must be one of \"debug\", \"info\", \"warn\", \"error\"");
+      return;
+    }
+    cfg.log.level = level;
+  });
+}
+
+void parse_delivery(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
+  constexpr int64_t kDayMs = 86'400'000;
+  with_table(node, name, ctx, [&](TableReader& r) {
+    DeliveryConfig& d = cfg.delivery;
+    r.get_int("max_attempts", d.max_attempts, 1, 100);
+    r.get_int("max_retry_seconds", d.max_retry_seconds, 1, 7 * 86400);
+    r.get_int("request_timeout_ms", d.request_timeout_ms, 1, kDayMs);
+    r.get_int("connect_timeout_ms", d.connect_timeout_ms, 1, kDayMs);
+    r.get_int("ping_interval_ms", d.ping_interval_ms, 1, kDayMs);
+    r.get_int("idle_timeout_ms", d.idle_timeout_ms, 1, kDayMs);
+  });
+}
+
+}  // namespace pushgw::config::detail

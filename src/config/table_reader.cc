@@ -1,0 +1,153 @@
+#include "config/table_reader.h"
+
+#include <algorithm>
+
+namespace pushgw::config::detail {
+
+std::string_view type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+int line_of(const toml::node& n, int fallback) {
+  const auto line = n.source().begin.line;
+  // Implicitly created tables (e.g. [a] created by [a.b]) carry no position.
+  if (line == 0 || line > static_cast<toml::source_index>(std::numeric_limits<int>::max())) return fallback;
+  return static_cast<int>(line);
+}
+
+const toml::node* TableReader::find(std::string_view key) {
+  known_.emplace_back(key);
+  return table_.get(key);
+}
+
+int TableReader::line_of(std::string_view key) const {
+  const toml::node* n = table_.get(key);
+  return n ? detail::line_of(*n, line_) : line_;
+}
+
+std::string TableReader::path_of(std::string_view key) const {
+  std::string p = path_;
+  if (!p.empty()) p += '.';
+  p += key;
+  return p;
+}
+
+void TableReader::error(std::string_view key, std::string_view problem) {
+  diag_.error(line_of(key), path_of(key), problem);
+}
+
+void TableReader::warning(std::string_view key, std::string_view problem) {
+  diag_.warning(line_of(key), path_of(key), problem);
+}
+
+void TableReader::wrong_type(std::string_view key, const toml::node& n, std::string_view expected) {
+  std::string msg = "expected ";
+  msg += expected;
+  msg += ", got ";
+  msg += type_name(n);
+  error(key, msg);
+}
+
+bool TableReader::get(std::string_view key, std::string& out) {
+  const toml::node* n = find(key);
+  if (!n) return false;
+  const auto* s = n->as_string();
+  if (!s) {
+    wrong_type(key, *n, "string");
+    return false;
+  }
+  out = s->get();
+  return true;
+}
+
+bool TableReader::get(std::string_view key, bool& out) {
+  const toml::node* n = find(key);
+  if (!n) return false;
+  const auto* b = n->as_boolean();
+  if (!b) {
+    wrong_type(key, *n, "boolean");
+    return false;
+  }
+  out = b->get();
+  return true;
+}
+
+bool TableReader::get_int(std::string_view key, int64_t& out, int64_t min, int64_t max) {
+  const toml::node* n = find(key);
+  if (!n) return false;
+  const auto* i = n->as_integer();
+  if (!i) {
+    wrong_type(key, *n, "integer");
+    return false;
+  }
+  const int64_t v = i->get();
+  if (v < min || v > max) {
+    error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                   std::to_string(v));
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+bool TableReader::get_id_list(std::string_view key, std::vector<uint32_t>& out) {
+  const toml::node* n = find(key);
+  if (!n) return false;
+  const auto* arr = n->as_array();
+  if (!arr) {
+    wrong_type(key, *n, "array of integers");
+    return false;
+  }
+  std::vector<uint32_t> ids;
+  bool ok = true;
+  for (size_t idx = 0; idx < arr->size(); ++idx) {
+    const toml::node& el = *arr->get(idx);
+    const std::string el_path = path_of(key) + "[" + std::to_string(idx) + "]";
+    const auto* i = el.as_integer();
+    // (uid_t)-1 means "no change" to chown() and friends; it is never a real id.
+    if (!i || i->get() < 0 || i->get() >= int64_t{0xFFFFFFFF}) {
+      diag_.error(detail::line_of(el, line_of(key)), el_path,
+                  i ? "must be between 0 and 4294967294" : "expected integer, got " + std::string(type_name(el)));
+      ok = false;
+      continue;
+    }
+    ids.push_back(static_cast<uint32_t>(i->get()));
+  }
+  if (ok) out = std::move(ids);
+  return ok;
+}
+
+bool TableReader::require(std::string_view key, std::string& out) {
+  const bool present = table_.get(key) != nullptr;
+  if (!get(key, out)) {
+    if (!present) diag_.error(line_, path_of(key), "missing required key");
+    return false;
+  }
+  if (out.empty()) {
+    error(key, "must not be empty");
+    return false;
+  }
+  return true;
+}
+
+void TableReader::reject_unknown_keys() {
+  for (auto&& [k, v] : table_) {
+    if (std::find(known_.begin(), known_.end(), k.str()) != known_.end()) continue;
+    const int line = k.source().begin.line > 0 ? static_cast<int>(k.source().begin.line) : detail::line_of(v, line_);
+    diag_.error(line, path_of(k.str()), "unknown key");
+  }
+}
+
+}  // namespace pushgw::config::detail

@@ -1,0 +1,36 @@
+// Builds the runtime app table (providers, credential sources) and the
+// ingest-side directory from a config snapshot.
+#pragma once
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "dispatch/app_table.h"
+#include "ingest/send_parser.h"
+#include "pushgw/result.h"
+
+namespace pushgw::daemon {
+
+class AppDirectoryImpl final : public ingest::AppDirectory {
+ public:
+  const ingest::AppInfo* find(Platform p, std::string_view app) const override;
+  void add(ingest::AppInfo info);
+
+ private:
+  std::vector<ingest::AppInfo> infos_;
+};
+
+struct Apps {
+  dispatch::AppTable table;
+  AppDirectoryImpl directory;
+};
+
+// Errors name the app and the problem (bad key, bad endpoint), never key bytes.
+Result<std::unique_ptr<Apps>> build_apps(const config::Config& cfg);
+
+// "https://host:port" -> "host:port" (port defaults to 443).
+Result<std::string> authority_from_url(std::string_view url);
+
+}  // namespace pushgw::daemon

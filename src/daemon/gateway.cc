@@ -1,0 +1,263 @@
+#include "daemon/gateway.h"
+
+#include <algorithm>
+
+#include "daemon/json_out.h"
+#include "ingest/send_parser.h"
+#include "store/store.h"
+
+namespace pushgw::daemon {
+
+namespace {
+constexpr uint32_t kChunk = 256;  // recipients handed to one sender at a time
+}
+
+Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
+  const auto& cfg = *d_.config;
+  server_ = std::make_unique<ingest::Server>(d_.loop, *this, cfg.server.max_line_bytes, log_);
+  server_->set_allowed(cfg.server.allowed_uids, cfg.server.allowed_gids);
+  uv_async_init(d_.loop, &notify_, [](uv_async_t* h) { static_cast<Gateway*>(h->data)->on_senders_notified(); });
+  notify_.data = this;
+  uv_timer_init(d_.loop, &shutdown_timer_);
+  shutdown_timer_.data = this;
+
+  // Rings share max_queued between the senders: that bounds queued memory.
+  const size_t per_ring = std::max<size_t>(1024, cfg.server.max_queued / static_cast<size_t>(d_.workers));
+  for (int i = 0; i < d_.workers; ++i) {
+    dispatch::SenderDeps sd;
+    sd.index = i;
+    sd.threads = d_.workers;
+    sd.apps = &d_.apps->table;
+    sd.tls = d_.tls;
+    sd.delivery = cfg.delivery;
+    sd.store = d_.store;
+    sd.clock = d_.clock;
+    sd.log = obs::Logger(d_.log_sink, "sender" + std::to_string(i));
+    sd.ring_capacity = per_ring;
+    sd.notify_ingest = [this] { uv_async_send(&notify_); };
+    senders_.push_back(std::make_unique<dispatch::Sender>(std::move(sd)));
+  }
+  scratch_.resize(kChunk);
+  touched_.assign(senders_.size(), 0);
+}
+
+Gateway::~Gateway() {
+  for (auto& s : senders_) s->join();
+  for (auto& it : backlog_) delete it.batch;  // only after a forced stop
+}
+
+Result<void> Gateway::listen(const std::string& path, uint32_t mode) { return server_->listen(path, mode); }
+Result<void> Gateway::adopt_socket(int fd) { return server_->adopt(fd); }
+
+void Gateway::start() {
+  for (auto& s : senders_) s->start();
+}
+
+void Gateway::on_too_long(uint64_t conn_id) {
+  server_->respond(conn_id, error_response("null", "line_too_long", "request line exceeds server.max_line_bytes"));
+}
+
+void Gateway::on_close(uint64_t) {}
+
+void Gateway::on_line(uint64_t conn_id, std::string_view line) {
+  Result<void> parsed = parser_.parse(line);
+  if (!parsed.ok()) {
+    server_->respond(conn_id, error_response(parser_.id_json(), parsed.error().code, parsed.error().message));
+    return;
+  }
+  const std::string id_json = parser_.id_json();
+  std::string_view op = parser_.op();
+  if (op == "send") {
+    handle_send(conn_id, id_json);
+  } else {
+    handle_op(conn_id, op, id_json);
+  }
+}
+
+void Gateway::handle_send(uint64_t conn_id, const std::string& id_json) {
+  if (shutting_down_) {
+    server_->respond(conn_id, error_response(id_json, "shutting_down", "the daemon is draining; not accepting"));
+    return;
+  }
+  const int64_t now_ms = d_.clock->now_ms();
+  auto parsed = ingest::parse_send(parser_.root(), d_.apps->directory, now_ms);
+  if (!parsed.ok()) {
+    server_->respond(conn_id, error_response(id_json, parsed.error().code, parsed.error().message));
+    return;
+  }
+  ingest::SendRequest& req = parsed.value();
+  const uint64_t request_id = req.wait ? next_request_id_++ : 0;
+  const int64_t mono = d_.clock->mono_ns();
+  Waiting w;
+  if (req.wait) {
+    w.conn_id = conn_id;
+    w.id_json = id_json;
+    w.accepted = req.accepted;
+    w.rejected = std::move(req.rejected);
+    w.remaining = req.batches.size();
+  }
+  std::vector<Batch*> owned;
+  owned.reserve(req.batches.size());
+  for (auto& up : req.batches) {
+    Batch* b = up.release();
+    b->campaign = req.campaign;
+    b->wait = req.wait;
+    b->request_id = request_id;
+    b->accepted_ms = now_ms;
+    b->accepted_mono_ns = mono;
+    b->pending.store(static_cast<uint32_t>(b->recipients.size()), std::memory_order_relaxed);
+    if (req.wait) b->results.resize(b->recipients.size());
+    accepted_[static_cast<int>(b->platform)] += b->recipients.size();
+    owned.push_back(b);
+  }
+  if (req.wait) {
+    w.batches = owned;
+    if (owned.empty()) {
+      respond_waiting(w);
+    } else {
+      waiting_.emplace(request_id, std::move(w));
+    }
+  } else {
+    std::string out = "{\"id\":";
+    out += id_json;
+    out += ",\"ok\":true,\"accepted\":";
+    json_num(out, req.accepted);
+    out += ",\"rejected\":[";
+    bool first = true;
+    for (const auto& r : req.rejected) {
+      if (!first) out.push_back(',');
+      first = false;
+      out += "{\"n\":";
+      json_num(out, r.n);
+      out += r.is_endpoint ? ",\"endpoint\":" : ",\"token\":";
+      json_str(out, r.token);
+      out += ",\"error\":";
+      json_str(out, r.error);
+      out += ",\"message\":";
+      json_str(out, r.message);
+      out.push_back('}');
+    }
+    out += "]}";
+    server_->respond(conn_id, std::move(out));
+  }
+  // Enqueue after the response is queued so wait:false answers promptly; a
+  // waited request's batch can only finish after this returns (same thread).
+  for (Batch* b : owned) enqueue(b);
+  pump();
+}
+
+void Gateway::enqueue(Batch* b) {
+  backlog_.push_back(BacklogItem{b, 0, rr_++});
+}
+
+void Gateway::pump() {
+  std::fill(touched_.begin(), touched_.end(), 0);
+  const int workers = static_cast<int>(senders_.size());
+  while (!backlog_.empty()) {
+    BacklogItem& it = backlog_.front();
+    Batch* b = it.batch;
+    const uint32_t total = static_cast<uint32_t>(b->recipients.size());
+    const int serving = std::max(1, (d_.apps->table)[b->app_id].serving_threads(workers));
+    bool full = false;
+    while (it.next < total) {
+      const int t = it.rr % serving;
+      const uint32_t n = std::min(kChunk, total - it.next);
+      for (uint32_t i = 0; i < n; ++i) scratch_[i] = SendJob{b, it.next + i, 0};
+      const size_t pushed = senders_[static_cast<size_t>(t)]->push(scratch_.data(), n);
+      if (pushed > 0) touched_[static_cast<size_t>(t)] = 1;
+      it.next += static_cast<uint32_t>(pushed);
+      if (pushed < n) {
+        // This sender is full; try the next serving thread before giving up.
+        ++it.rr;
+        full = true;
+        for (int k = 1; k < serving && full; ++k) {
+          const int t2 = it.rr % serving;
+          const uint32_t n2 = std::min(kChunk, total - it.next);
+          for (uint32_t i = 0; i < n2; ++i) scratch_[i] = SendJob{b, it.next + i, 0};
+          const size_t p2 = senders_[static_cast<size_t>(t2)]->push(scratch_.data(), n2);
+          if (p2 > 0) touched_[static_cast<size_t>(t2)] = 1;
+          it.next += static_cast<uint32_t>(p2);
+          if (p2 == n2) full = false;
+          else ++it.rr;
+        }
+        if (full) break;
+      } else {
+        ++it.rr;
+      }
+    }
+    if (full) break;
+    backlog_.pop_front();
+  }
+  for (size_t i = 0; i < senders_.size(); ++i)
+    if (touched_[i]) senders_[i]->wake();
+  if (!backlog_.empty() && !reading_paused_) {
+    reading_paused_ = true;
+    server_->pause_reading();
+  } else if (backlog_.empty() && reading_paused_ && !shutting_down_) {
+    reading_paused_ = false;
+    server_->resume_reading();
+  }
+}
+
+void Gateway::on_senders_notified() {
+  run_posted();
+  Batch* done[256];
+  for (auto& s : senders_) {
+    size_t n;
+    while ((n = s->completions().pop_many(done, 256)) > 0)
+      for (size_t i = 0; i < n; ++i) batch_done(done[i]);
+  }
+  if (!backlog_.empty()) pump();
+  if (shutting_down_) check_shutdown();
+}
+
+void Gateway::batch_done(Batch* b) {
+  auto it = waiting_.find(b->request_id);
+  if (it == waiting_.end()) {  // cannot happen: waited batches are registered first
+    delete b;
+    return;
+  }
+  if (--it->second.remaining > 0) return;
+  const uint64_t rid = b->request_id;
+  if (d_.store == nullptr) {
+    request_done(rid);
+    return;
+  }
+  // Verdicts reported in the response must be durable first (kill -9 safety).
+  d_.store->after_commit([this, rid] { post_to_loop([this, rid] { request_done(rid); }); });
+}
+
+void Gateway::request_done(uint64_t request_id) {
+  auto it = waiting_.find(request_id);
+  if (it == waiting_.end()) return;
+  respond_waiting(it->second);
+  for (Batch* b : it->second.batches) delete b;
+  waiting_.erase(it);
+  if (shutting_down_) check_shutdown();
+}
+
+void Gateway::post_to_loop(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> g(posted_mu_);
+    posted_.push_back(std::move(fn));
+  }
+  uv_async_send(&notify_);
+}
+
+void Gateway::run_posted() {
+  std::vector<std::function<void()>> fns;
+  {
+    std::lock_guard<std::mutex> g(posted_mu_);
+    fns.swap(posted_);
+  }
+  for (auto& f : fns) f();
+}
+
+uint64_t Gateway::queue_depth() const {
+  uint64_t q = 0;
+  for (const auto& s : senders_) q += s->ring_size() + s->stats().queued.load(std::memory_order_relaxed);
+  for (const auto& it : backlog_) q += it.batch->recipients.size() - it.next;
+  return q;
+}
+
+}  // namespace pushgw::daemon

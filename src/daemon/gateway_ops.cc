@@ -1,0 +1,144 @@
+// Non-send ops (stats, ping, feedback, token, forget) and the waited-for
+// response writer.
+#include <simdjson.h>
+
+#include "daemon/gateway.h"
+#include "daemon/json_out.h"
+#include "store/store.h"
+
+namespace pushgw::daemon {
+
+namespace {
+
+void append_result(std::string& out, const Batch& b, uint32_t i) {
+  const ResultSlot& r = b.results[i];
+  out += "{\"n\":";
+  json_num(out, b.n);
+  out += b.platform == Platform::WebPush ? ",\"endpoint\":" : ",\"token\":";
+  json_str(out, b.token(i));
+  out += ",\"status\":";
+  json_str(out, to_string(r.status));
+  if (r.http_status) {
+    out += ",\"http_status\":";
+    json_num(out, r.http_status);
+  }
+  if (!r.id.empty()) {
+    switch (b.platform) {
+      case Platform::Apns: out += ",\"apns_id\":"; break;
+      case Platform::Fcm: out += ",\"message_id\":"; break;
+      case Platform::WebPush: out += ",\"location\":"; break;
+    }
+    json_str(out, r.id);
+  }
+  if (!r.reason.empty()) {
+    out += ",\"reason\":";
+    json_str(out, r.reason);
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+void Gateway::respond_waiting(Waiting& w) {
+  std::string out = "{\"id\":";
+  out += w.id_json;
+  out += ",\"ok\":true,\"accepted\":";
+  json_num(out, w.accepted);
+  out += ",\"rejected\":[";
+  bool first = true;
+  for (const auto& r : w.rejected) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += "{\"n\":";
+    json_num(out, r.n);
+    out += r.is_endpoint ? ",\"endpoint\":" : ",\"token\":";
+    json_str(out, r.token);
+    out += ",\"error\":";
+    json_str(out, r.error);
+    out += ",\"message\":";
+    json_str(out, r.message);
+    out.push_back('}');
+  }
+  out += "],\"results\":[";
+  first = true;
+  for (const Batch* b : w.batches) {
+    for (uint32_t i = 0; i < b->recipients.size(); ++i) {
+      if (!first) out.push_back(',');
+      first = false;
+      append_result(out, *b, i);
+    }
+  }
+  out += "]}";
+  server_->respond(w.conn_id, std::move(out));
+}
+
+std::string Gateway::stats_json(std::string_view id_json) const {
+  uint64_t delivered[kPlatformCount] = {}, failed[kPlatformCount] = {}, invalid[kPlatformCount] = {},
+           unsub[kPlatformCount] = {}, suppressed[kPlatformCount] = {}, retried[kPlatformCount] = {};
+  uint64_t conns = 0, streams = 0;
+  for (const auto& s : senders_) {
+    const auto& st = s->stats();
+    for (int p = 0; p < kPlatformCount; ++p) {
+      delivered[p] += st.platform[p].delivered.load(std::memory_order_relaxed);
+      failed[p] += st.platform[p].failed.load(std::memory_order_relaxed);
+      invalid[p] += st.platform[p].invalid.load(std::memory_order_relaxed);
+      unsub[p] += st.platform[p].unsubscribed.load(std::memory_order_relaxed);
+      suppressed[p] += st.platform[p].suppressed.load(std::memory_order_relaxed);
+      retried[p] += st.platform[p].retried.load(std::memory_order_relaxed);
+    }
+    conns += st.connections.load(std::memory_order_relaxed);
+    streams += st.streams_in_flight.load(std::memory_order_relaxed);
+  }
+  std::string out = "{\"id\":";
+  out += id_json;
+  out += ",\"ok\":true,\"platforms\":{";
+  for (int p = 0; p < kPlatformCount; ++p) {
+    if (p) out.push_back(',');
+    json_key(out, to_string(static_cast<Platform>(p)));
+    out += "{\"accepted\":";
+    json_num(out, static_cast<int64_t>(accepted_[p]));
+    out += ",\"delivered\":";
+    json_num(out, static_cast<int64_t>(delivered[p]));
+    out += ",\"failed\":";
+    json_num(out, static_cast<int64_t>(failed[p]));
+    out += ",\"invalid\":";
+    json_num(out, static_cast<int64_t>(invalid[p]));
+    out += ",\"unsubscribed\":";
+    json_num(out, static_cast<int64_t>(unsub[p]));
+    out += ",\"suppressed\":";
+    json_num(out, static_cast<int64_t>(suppressed[p]));
+    out += ",\"retried\":";
+    json_num(out, static_cast<int64_t>(retried[p]));
+    out.push_back('}');
+  }
+  out += "},\"queue_depth\":";
+  json_num(out, static_cast<int64_t>(queue_depth()));
+  out += ",\"connections\":";
+  json_num(out, static_cast<int64_t>(conns));
+  out += ",\"streams_in_flight\":";
+  json_num(out, static_cast<int64_t>(streams));
+  out += ",\"workers\":";
+  json_num(out, static_cast<int64_t>(senders_.size()));
+  if (d_.store) {
+    store::StoreStats ss = d_.store->stats();
+    out += ",\"store\":{\"tokens\":";
+    json_num(out, static_cast<int64_t>(ss.tokens));
+    out += ",\"invalid\":";
+    json_num(out, static_cast<int64_t>(ss.invalid));
+    out += ",\"unsubscribed\":";
+    json_num(out, static_cast<int64_t>(ss.unsubscribed));
+    out += ",\"events\":";
+    json_num(out, static_cast<int64_t>(ss.events));
+    out += ",\"backlog\":";
+    json_num(out, static_cast<int64_t>(ss.backlog));
+    out += ",\"suppressed_entries\":";
+    json_num(out, static_cast<int64_t>(ss.suppressed_entries));
+    out += ",\"suppression_bytes\":";
+    json_num(out, static_cast<int64_t>(ss.suppression_bytes));
+    out.push_back('}');
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace pushgw::daemon

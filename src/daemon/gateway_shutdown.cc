@@ -1,0 +1,75 @@
+// SIGTERM drain: stop reading, let senders finish queued and in-flight work
+// for up to drain_seconds, fail what is left with reason "shutdown", answer
+// waiting clients, then report done.
+#include "daemon/gateway.h"
+#include "store/store.h"
+
+namespace pushgw::daemon {
+
+void Gateway::shutdown(std::function<void()> done) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_done_ = std::move(done);
+  drain_deadline_ns_ = d_.clock->mono_ns() + int64_t{d_.config->server.drain_seconds} * 1'000'000'000;
+  server_->pause_reading();
+  reading_paused_ = true;
+  uv_timer_start(
+      &shutdown_timer_, [](uv_timer_t* t) { static_cast<Gateway*>(t->data)->check_shutdown(); }, 50, 50);
+  check_shutdown();
+}
+
+void Gateway::fail_backlog_for_shutdown() {
+  while (!backlog_.empty()) {
+    BacklogItem it = backlog_.front();
+    backlog_.pop_front();
+    Batch* b = it.batch;
+    const uint32_t left = static_cast<uint32_t>(b->recipients.size()) - it.next;
+    if (b->wait)
+      for (uint32_t i = it.next; i < b->recipients.size(); ++i) {
+        b->results[i].status = Status::Failed;
+        b->results[i].reason = "shutdown";
+      }
+    if (b->pending.fetch_sub(left, std::memory_order_acq_rel) == left) {
+      if (b->wait) batch_done(b);
+      else delete b;
+    }
+  }
+}
+
+void Gateway::check_shutdown() {
+  if (!shutting_down_ || !shutdown_done_) return;
+  const bool past = d_.clock->mono_ns() >= drain_deadline_ns_;
+  if (!backlog_.empty()) {
+    if (!past) {
+      pump();
+      return;
+    }
+    fail_backlog_for_shutdown();
+  }
+  if (!senders_stop_requested_) {
+    senders_stop_requested_ = true;
+    for (auto& s : senders_) s->request_stop(drain_deadline_ns_);
+  }
+  for (auto& s : senders_)
+    if (!s->stopped()) return;
+  // Senders are done: collect their last completions and store commits.
+  Batch* done_batches[256];
+  for (auto& s : senders_) {
+    size_t n;
+    while ((n = s->completions().pop_many(done_batches, 256)) > 0)
+      for (size_t i = 0; i < n; ++i) batch_done(done_batches[i]);
+  }
+  run_posted();
+  if (!waiting_.empty() && !past) return;  // store commits still on their way
+  uv_timer_stop(&shutdown_timer_);
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  for (auto& s : senders_) s->join();
+  server_->close([this, done] {
+    uv_close(reinterpret_cast<uv_handle_t*>(&notify_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+    done();
+  });
+}
+
+}  // namespace pushgw::daemon

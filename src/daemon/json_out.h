@@ -1,0 +1,45 @@
+// Small helpers for writing response JSON by hand (responses are built once
+// per request; the shapes are fixed by the contract).
+#pragma once
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "pushgw/template.h"
+
+namespace pushgw::daemon {
+
+inline void json_str(std::string& out, std::string_view s) {
+  out.push_back('"');
+  json_escape_append(s, out);
+  out.push_back('"');
+}
+
+inline void json_num(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+inline void json_key(std::string& out, std::string_view k) {
+  json_str(out, k);
+  out.push_back(':');
+}
+
+// {"id":<id>,"ok":false,"error":code,"message":msg}
+inline std::string error_response(std::string_view id_json, std::string_view code, std::string_view msg) {
+  std::string out = "{\"id\":";
+  out.append(id_json);
+  out.append(",\"ok\":false,\"error\":");
+  json_str(out, code);
+  out.append(",\"message\":");
+  json_str(out, msg);
+  out.push_back('}');
+  return out;
+}
+
+// RFC 3339 UTC ("2026-11-22T10:00:00Z") from epoch ms.
+std::string rfc3339(int64_t epoch_ms);
+
+}  // namespace pushgw::daemon

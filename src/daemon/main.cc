@@ -1,0 +1,180 @@
+// pushgwd: parse arguments, load the config, start store, senders and the
+// socket, run the main loop until SIGTERM has drained.
+#include <jemalloc/jemalloc.h>
+#include <systemd/sd-daemon.h>
+#include <uv.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "config/config.h"
+#include "daemon/apps.h"
+#include "daemon/gateway.h"
+#include "net/tls_context.h"
+#include "obs/log.h"
+#include "store/store.h"
+
+namespace {
+
+struct Args {
+  std::string config = "/etc/pushgw/pushgw.toml";
+  std::string socket;
+  bool check = false;
+  bool version = false;
+};
+
+void usage() {
+  fprintf(stderr,
+          "usage: pushgwd [--config FILE] [--socket PATH] [--check-config] [--version]\n"
+          "  --config FILE    configuration (default /etc/pushgw/pushgw.toml)\n"
+          "  --socket PATH    override server.socket\n"
+          "  --check-config   validate the configuration and exit (0 = valid)\n"
+          "  --version        print the version and exit\n");
+}
+
+bool parse_args(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    if (s == "--config" || s == "-c") {
+      if (!value(a.config)) return false;
+    } else if (s.rfind("--config=", 0) == 0) {
+      a.config = s.substr(9);
+    } else if (s == "--socket") {
+      if (!value(a.socket)) return false;
+    } else if (s.rfind("--socket=", 0) == 0) {
+      a.socket = s.substr(9);
+    } else if (s == "--check-config") {
+      a.check = true;
+    } else if (s == "--version" || s == "-V") {
+      a.version = true;
+    } else if (s == "--help" || s == "-h") {
+      usage();
+      exit(0);
+    } else {
+      fprintf(stderr, "pushgwd: unknown argument '%s'\n", s.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+int workers_for(const pushgw::config::Config& cfg) {
+  if (cfg.server.workers > 0) return cfg.server.workers;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+struct Daemon {
+  uv_loop_t* loop;
+  pushgw::daemon::Gateway* gateway;
+  uv_signal_t sigterm{}, sigint{};
+  bool stopping = false;
+};
+
+void on_stop_signal(uv_signal_t* h, int signum) {
+  auto* d = static_cast<Daemon*>(h->data);
+  if (d->stopping) return;
+  d->stopping = true;
+  sd_notify(0, "STOPPING=1");
+  fprintf(stderr, "<6>daemon: signal %d: draining\n", signum);
+  d->gateway->shutdown([d] {
+    uv_close(reinterpret_cast<uv_handle_t*>(&d->sigterm), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&d->sigint), nullptr);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (!parse_args(argc, argv, args)) {
+    usage();
+    return 2;
+  }
+  if (args.version) {
+    printf("pushgwd %s\n", PUSHGW_VERSION);
+    return 0;
+  }
+  auto loaded = pushgw::config::load_config(args.config);
+  if (!loaded.ok()) {
+    fprintf(stderr, "%s\n", loaded.error().message.c_str());
+    return 1;
+  }
+  std::shared_ptr<const pushgw::config::Config> cfg = loaded.value();
+  auto apps = pushgw::daemon::build_apps(*cfg);
+  if (!apps.ok()) {
+    fprintf(stderr, "%s: %s\n", args.config.c_str(), apps.error().message.c_str());
+    return 1;
+  }
+  if (args.check) {
+    for (const auto& w : cfg->warnings) fprintf(stderr, "warning: %s\n", w.c_str());
+    printf("%s: ok\n", args.config.c_str());
+    return 0;
+  }
+
+  pushgw::obs::Level level = pushgw::obs::Level::Info;
+  pushgw::obs::parse_level(cfg->log.level, level);
+  auto sink = std::make_shared<pushgw::obs::LogSink>(level);
+  pushgw::obs::Logger log(sink, "daemon");
+  for (const auto& w : cfg->warnings) PGW_LOG(log, Warn, "%s", w.c_str());
+
+  auto tls = pushgw::net::TlsContext::create(cfg->tls.ca_file);
+  if (!tls.ok()) {
+    PGW_LOG(log, Error, "tls: %s", tls.error().message.c_str());
+    return 1;
+  }
+  pushgw::SystemClock clock;
+  const int workers = workers_for(*cfg);
+  auto store = pushgw::store::Store::open(cfg->store, workers, clock, pushgw::obs::Logger(sink, "store"));
+  if (!store.ok()) {
+    PGW_LOG(log, Error, "store: %s", store.error().message.c_str());
+    return 1;
+  }
+  store.value()->start();
+
+  uv_loop_t* loop = uv_default_loop();
+  pushgw::daemon::Gateway::Deps deps;
+  deps.loop = loop;
+  deps.config = cfg;
+  deps.apps = std::move(apps.value());
+  deps.tls = tls.value();
+  deps.store = store.value().get();
+  deps.clock = &clock;
+  deps.log_sink = sink;
+  deps.workers = workers;
+  pushgw::daemon::Gateway gateway(std::move(deps));
+
+  const std::string socket_path = args.socket.empty() ? cfg->server.socket : args.socket;
+  int listen_fds = sd_listen_fds(1);
+  auto listening = listen_fds > 0 ? gateway.adopt_socket(SD_LISTEN_FDS_START)
+                                  : gateway.listen(socket_path, cfg->server.socket_mode);
+  if (!listening.ok()) {
+    PGW_LOG(log, Error, "socket %s: %s", socket_path.c_str(), listening.error().message.c_str());
+    return 1;
+  }
+  gateway.start();
+
+  Daemon d{loop, &gateway};
+  uv_signal_init(loop, &d.sigterm);
+  uv_signal_init(loop, &d.sigint);
+  d.sigterm.data = d.sigint.data = &d;
+  uv_signal_start(&d.sigterm, on_stop_signal, SIGTERM);
+  uv_signal_start(&d.sigint, on_stop_signal, SIGINT);
+  signal(SIGPIPE, SIG_IGN);
+
+  PGW_LOG(log, Info, "pushgwd %s listening on %s with %d sender threads, %zu apps", PUSHGW_VERSION,
+          socket_path.c_str(), workers, cfg->apns.size() + cfg->fcm.size() + cfg->webpush.size());
+  sd_notify(0, "READY=1");
+  uv_run(loop, UV_RUN_DEFAULT);
+  store.value().reset();  // commits what is queued before exit
+  uv_loop_close(loop);
+  PGW_LOG(log, Info, "drained; exiting");
+  return 0;
+}

@@ -1,0 +1,412 @@
+#include "dispatch/sender.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "store/store.h"
+
+namespace pushgw::dispatch {
+
+struct Sender::InFlight {
+  SendJob job;
+  pool::Pool* pool = nullptr;
+  HttpRequest req;
+  HttpResponse resp;
+};
+
+namespace {
+constexpr size_t kDrainChunk = 1024;
+constexpr int64_t kHousekeepingMs = 250;
+
+store::Kind store_kind(Status st) {
+  switch (st) {
+    case Status::Delivered: return store::Kind::Delivered;
+    case Status::Invalid: return store::Kind::Invalid;
+    case Status::Unsubscribed: return store::Kind::Unsubscribed;
+    default: return store::Kind::Failed;
+  }
+}
+}  // namespace
+
+Sender::Sender(SenderDeps deps)
+    : d_(std::move(deps)),
+      ring_(d_.ring_capacity),
+      completions_(std::max<size_t>(1024, d_.ring_capacity / 4)),
+      rng_(std::random_device{}() ^ (static_cast<uint64_t>(d_.index) << 32)) {
+  policy_.max_attempts = d_.delivery.max_attempts;
+  policy_.max_retry_ms = int64_t{d_.delivery.max_retry_seconds} * 1000;
+  uv_loop_init(&loop_);
+  loop_.data = this;
+  uv_async_init(&loop_, &wake_, [](uv_async_t* h) { static_cast<Sender*>(h->loop->data)->drain(); });
+  uv_timer_init(&loop_, &retry_timer_);
+  uv_timer_init(&loop_, &housekeeping_);
+  uv_check_init(&loop_, &after_io_);
+  providers_.resize(d_.apps->size());
+  fixed_pools_.assign(d_.apps->size(), nullptr);
+  for (const AppRuntime& app : *d_.apps) providers_[app.app_id] = app.make_provider();
+  drain_buf_.resize(kDrainChunk);
+}
+
+Sender::~Sender() {
+  join();
+  for (auto* b : completion_backlog_) delete b;
+  uv_loop_close(&loop_);
+}
+
+void Sender::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Sender::wake() { uv_async_send(&wake_); }
+
+void Sender::request_stop(int64_t deadline_mono_ns) {
+  stop_deadline_ns_.store(deadline_mono_ns, std::memory_order_relaxed);
+  stop_requested_.store(true, std::memory_order_release);
+  uv_async_send(&wake_);
+}
+
+void Sender::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sender::run() {
+  uv_check_start(&after_io_, [](uv_check_t* h) {
+    auto* self = static_cast<Sender*>(h->loop->data);
+    if (self->need_drain_) {
+      self->need_drain_ = false;
+      self->drain();
+    }
+  });
+  uv_timer_start(
+      &housekeeping_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Sender*>(t->loop->data);
+        SenderStats::add(self->stats_.loop_turns);
+        self->publish_stats();
+        self->flush_completions();
+        self->drain();  // catches a doorbell that raced with a full in-flight window
+      },
+      kHousekeepingMs, kHousekeepingMs);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  stopped_.store(true, std::memory_order_release);
+}
+
+void Sender::begin_drain_providers(int64_t now_ms) {
+  for (auto& p : providers_)
+    if (p) p->begin_drain(now_ms);
+}
+
+void Sender::drain() {
+  if (pools_closing_) return;
+  const int64_t now = d_.clock->now_ms();
+  bool began = false;
+  size_t popped_total = 0;
+  while (in_flight_ < d_.max_in_flight) {
+    size_t room = std::min(kDrainChunk, d_.max_in_flight - in_flight_);
+    size_t n = ring_.pop_many(drain_buf_.data(), room);
+    if (n == 0) break;
+    if (!began) {
+      begin_drain_providers(now);
+      began = true;
+    }
+    popped_total += n;
+    SenderStats::add(stats_.queued, n);
+    for (size_t i = 0; i < n; ++i) send_one(drain_buf_[i], now);
+  }
+  for (pool::Pool* p : dirty_pools_) p->flush();
+  dirty_pools_.clear();
+  if (popped_total > 0 && d_.notify_ingest) d_.notify_ingest();
+  flush_completions();
+  if (stop_requested_.load(std::memory_order_acquire)) maybe_finish_stop();
+}
+
+pool::Pool* Sender::pool_for(uint16_t app_id, std::string_view origin) {
+  pool::Pool* fixed = fixed_pools_[app_id];
+  if (fixed) return fixed;
+  const AppRuntime& app = (*d_.apps)[app_id];
+  std::string key = std::to_string(app_id);
+  key.push_back('|');
+  key.append(origin);
+  auto it = pools_.find(key);
+  if (it != pools_.end()) return it->second.get();
+
+  pool::PoolOptions o;
+  size_t colon = origin.rfind(':');
+  o.host.assign(origin.substr(0, colon));
+  if (!o.host.empty() && o.host.front() == '[') o.host = o.host.substr(1, o.host.size() - 2);
+  o.port = colon == std::string_view::npos ? 443 : static_cast<uint16_t>(std::stoi(std::string(origin.substr(colon + 1))));
+  o.max_connections = std::max(1, app.connections_for(d_.index, d_.threads));
+  o.connect_timeout_ms = d_.delivery.connect_timeout_ms;
+  o.request_timeout_ms = d_.delivery.request_timeout_ms;
+  o.ping_interval_ms = d_.delivery.ping_interval_ms;
+  o.idle_timeout_ms = d_.delivery.idle_timeout_ms;
+  o.allow_http1 = app.allow_http1;
+  auto p = std::make_unique<pool::Pool>(&loop_, d_.tls, std::move(o), *this, *d_.clock,
+                                        obs::Logger(d_.log.sink(), "pool/" + app.name));
+  pool::Pool* raw = p.get();
+  pools_.emplace(std::move(key), std::move(p));
+  if (app.platform != Platform::WebPush) fixed_pools_[app_id] = raw;
+  return raw;
+}
+
+void Sender::send_one(const SendJob& job, int64_t now_ms) {
+  Batch& b = *job.batch;
+  if (b.expires_at_ms > 0 && now_ms >= b.expires_at_ms) {
+    finish(job, Status::Failed, 0, "expired", {}, 0);
+    return;
+  }
+  const AppRuntime& app = (*d_.apps)[b.app_id];
+  if (d_.store && job.attempt == 0 &&
+      d_.store->suppressed(b.platform, app.name, b.token(job.idx), b.recipients[job.idx].registered_at_ms)) {
+    finish(job, Status::Suppressed, 0, "suppressed", {}, 0);
+    return;
+  }
+  Provider& prov = *providers_[b.app_id];
+  InFlight* f;
+  if (!free_in_flight_.empty()) {
+    f = free_in_flight_.back();
+    free_in_flight_.pop_back();
+  } else {
+    in_flight_store_.push_back(std::make_unique<InFlight>());
+    f = in_flight_store_.back().get();
+  }
+  f->job = job;
+  f->req.clear();
+  f->resp.clear();
+  Result<void> built = prov.build(b, job.idx, now_ms, f->req);
+  if (!built.ok()) {
+    free_in_flight_.push_back(f);
+    finish(job, Status::Failed, 0, built.error().code, {}, 0);
+    return;
+  }
+  f->pool = pool_for(b.app_id, prov.origin(b, job.idx));
+  ++in_flight_;
+  if (std::find(dirty_pools_.begin(), dirty_pools_.end(), f->pool) == dirty_pools_.end())
+    dirty_pools_.push_back(f->pool);
+  f->pool->submit(&f->req, &f->resp, f);
+}
+
+void Sender::release_in_flight(InFlight* f) {
+  --in_flight_;
+  free_in_flight_.push_back(f);
+}
+
+void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::TransportError err,
+                         uint32_t conn_id) {
+  auto* f = static_cast<InFlight*>(user);
+  const int64_t now = d_.clock->now_ms();
+  if (err != pool::TransportError::None) {
+    on_transport_error(f, err, now);
+  } else {
+    Verdict v = providers_[f->job.batch->app_id]->classify(resp, now);
+    on_verdict(f, v, conn_id, now);
+  }
+  // Completions free stream slots and in-flight room: refill after this I/O
+  // pass (check handle), not from inside the pool's callback.
+  need_drain_ = true;
+}
+
+void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms) {
+  SendJob job = f->job;
+  pool::Pool* pool = f->pool;
+  release_in_flight(f);
+  if (v.close_connection && conn_id != 0) pool->retire(conn_id);
+  if (v.refresh_credential) providers_[job.batch->app_id]->credential_rejected(now_ms);
+  switch (v.kind) {
+    case VerdictKind::Delivered:
+      finish(job, Status::Delivered, v.http_status, {}, v.id, 0);
+      return;
+    case VerdictKind::Invalid:
+      finish(job, Status::Invalid, v.http_status, v.reason, v.id, 0);
+      return;
+    case VerdictKind::Unsubscribed:
+      finish(job, Status::Unsubscribed, v.http_status, v.reason, v.id, v.since_ms);
+      return;
+    case VerdictKind::Failed:
+      finish(job, Status::Failed, v.http_status, v.reason, v.id, 0);
+      return;
+    case VerdictKind::Retry:
+      retry(job, v.refresh_credential ? 0 : v.retry_after_ms, v.min_retry_ms, v.reason, v.http_status, now_ms);
+      return;
+  }
+}
+
+void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t now_ms) {
+  SendJob job = f->job;
+  release_in_flight(f);
+  if (err == pool::TransportError::Shutdown) {
+    finish(job, Status::Failed, 0, "shutdown", {}, 0);
+    return;
+  }
+  // The peer never saw it (REFUSED_STREAM, above GOAWAY's last id): resend at
+  // once on whatever connection is usable; it still counts as an attempt so a
+  // peer that refuses forever cannot loop us.
+  const bool unprocessed =
+      err == pool::TransportError::RefusedStream || err == pool::TransportError::GoawayUnprocessed;
+  retry(job, unprocessed ? 0 : -1, 0, pool::to_string(err), 0, now_ms);
+}
+
+void Sender::retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, std::string_view reason,
+                   int http_status, int64_t now_ms) {
+  const Batch& b = *job.batch;
+  RetryInput in;
+  in.attempts_done = job.attempt + 1;
+  in.now_ms = now_ms;
+  in.first_try_ms = b.accepted_ms;
+  in.expires_at_ms = b.expires_at_ms;
+  in.retry_after_ms = retry_after_ms;
+  in.min_delay_ms = min_delay_ms;
+  int64_t delay = stop_requested_.load(std::memory_order_relaxed) && retry_after_ms != 0
+                      ? -1
+                      : next_retry_delay(policy_, in, [this] { return rand01(); });
+  if (delay < 0) {
+    finish(job, Status::Failed, http_status, reason.empty() ? "retries_exhausted" : reason, {}, 0);
+    return;
+  }
+  SenderStats::add(stats_.platform[static_cast<int>(b.platform)].retried);
+  SendJob next = job;
+  ++next.attempt;
+  retries_.push(RetryItem{now_ms + delay, next});
+  arm_retry_timer();
+}
+
+void Sender::arm_retry_timer() {
+  if (retries_.empty()) return;
+  int64_t due = retries_.top().due_ms;
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&retry_timer_)) && retry_timer_due_ <= due) return;
+  retry_timer_due_ = due;
+  int64_t wait = std::max<int64_t>(0, due - d_.clock->now_ms());
+  retry_timer_.data = this;
+  uv_timer_start(
+      &retry_timer_, [](uv_timer_t* t) { static_cast<Sender*>(t->data)->on_retry_timer(); },
+      static_cast<uint64_t>(wait), 0);
+}
+
+void Sender::on_retry_timer() {
+  const int64_t now = d_.clock->now_ms();
+  bool began = false;
+  while (!retries_.empty() && retries_.top().due_ms <= now && in_flight_ < d_.max_in_flight) {
+    SendJob job = retries_.top().job;
+    retries_.pop();
+    if (!began) {
+      begin_drain_providers(now);
+      began = true;
+    }
+    send_one(job, now);
+  }
+  for (pool::Pool* p : dirty_pools_) p->flush();
+  dirty_pools_.clear();
+  if (!retries_.empty()) {
+    // Either not due yet or the in-flight window is full: look again soon.
+    retry_timer_due_ = 0;
+    int64_t wait = std::max<int64_t>(in_flight_ >= d_.max_in_flight ? 10 : 0, retries_.top().due_ms - now);
+    uv_timer_start(
+        &retry_timer_, [](uv_timer_t* t) { static_cast<Sender*>(t->data)->on_retry_timer(); },
+        static_cast<uint64_t>(wait), 0);
+    retry_timer_due_ = now + wait;
+  }
+  if (stop_requested_.load(std::memory_order_acquire)) maybe_finish_stop();
+}
+
+void Sender::finish(const SendJob& job, Status st, int http_status, std::string_view reason, std::string_view id,
+                    int64_t since_ms) {
+  Batch* b = job.batch;
+  PlatformCounters& c = stats_.platform[static_cast<int>(b->platform)];
+  switch (st) {
+    case Status::Delivered: SenderStats::add(c.delivered); break;
+    case Status::Invalid: SenderStats::add(c.invalid); break;
+    case Status::Unsubscribed: SenderStats::add(c.unsubscribed); break;
+    case Status::Suppressed: SenderStats::add(c.suppressed); break;
+    case Status::Failed: SenderStats::add(c.failed); break;
+  }
+  if (stats_.queued.load(std::memory_order_relaxed) > 0) SenderStats::add(stats_.queued, static_cast<uint64_t>(-1));
+  if (d_.store && st != Status::Suppressed) {
+    store::Outcome o;
+    o.platform = b->platform;
+    o.app = (*d_.apps)[b->app_id].name;
+    o.token = b->token(job.idx);
+    o.campaign = b->campaign;
+    o.kind = store_kind(st);
+    o.reason = reason;
+    o.since_ms = since_ms;
+    o.at_ms = d_.clock->now_ms();
+    // The writer drains continuously; a full ring means a burst, so yield and retry.
+    while (!d_.store->record(d_.index, o)) std::this_thread::yield();
+  }
+  if (b->wait) {
+    ResultSlot& r = b->results[job.idx];
+    r.status = st;
+    r.http_status = static_cast<uint16_t>(http_status);
+    r.reason.assign(reason);
+    r.id.assign(id);
+  }
+  if (b->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (!b->wait) {
+    delete b;
+    return;
+  }
+  if (!completions_.push(b)) completion_backlog_.push_back(b);
+  if (d_.notify_ingest) d_.notify_ingest();
+}
+
+void Sender::flush_completions() {
+  if (completion_backlog_.empty()) return;
+  size_t n = completions_.push_many(completion_backlog_.data(), completion_backlog_.size());
+  completion_backlog_.erase(completion_backlog_.begin(), completion_backlog_.begin() + static_cast<long>(n));
+  if (n > 0 && d_.notify_ingest) d_.notify_ingest();
+}
+
+void Sender::publish_stats() {
+  uint64_t conns = 0, streams = 0;
+  for (auto& [k, p] : pools_) {
+    pool::PoolStats s = p->stats();
+    conns += s.connections;
+    streams += s.streams_in_flight;
+  }
+  SenderStats::set(stats_.connections, conns);
+  SenderStats::set(stats_.streams_in_flight, streams);
+  if (stop_requested_.load(std::memory_order_acquire)) maybe_finish_stop();
+}
+
+void Sender::fail_everything_left() {
+  size_t n;
+  while ((n = ring_.pop_many(drain_buf_.data(), drain_buf_.size())) > 0) {
+    SenderStats::add(stats_.queued, n);
+    for (size_t i = 0; i < n; ++i) finish(drain_buf_[i], Status::Failed, 0, "shutdown", {}, 0);
+  }
+  while (!retries_.empty()) {
+    SendJob job = retries_.top().job;
+    retries_.pop();
+    finish(job, Status::Failed, 0, "shutdown", {}, 0);
+  }
+}
+
+void Sender::maybe_finish_stop() {
+  if (pools_closing_) return;
+  const bool past_deadline = d_.clock->mono_ns() >= stop_deadline_ns_.load(std::memory_order_relaxed);
+  const bool idle = ring_.size_approx() == 0 && in_flight_ == 0 && retries_.empty();
+  if (!idle && !past_deadline) return;
+  if (past_deadline) fail_everything_left();
+  pools_closing_ = true;
+  uv_timer_stop(&retry_timer_);
+  // Force-close whatever is still in flight at the deadline: those complete
+  // with Shutdown and are reported failed.
+  auto remaining = std::make_shared<size_t>(pools_.size());
+  auto close_loop = [this] {
+    flush_completions();
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&housekeeping_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&after_io_), nullptr);
+  };
+  if (pools_.empty()) {
+    close_loop();
+    return;
+  }
+  for (auto& [k, p] : pools_)
+    p->shutdown(past_deadline, [remaining, close_loop] {
+      if (--*remaining == 0) close_loop();
+    });
+}
+
+}  // namespace pushgw::dispatch

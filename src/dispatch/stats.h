@@ -1,0 +1,30 @@
+// Per-sender counters. Each sender thread owns one SenderStats and is its
+// only writer (relaxed atomics so other threads may read); totals are summed
+// on read, so the hot path never bounces a shared cache line.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "pushgw/platform.h"
+
+namespace pushgw::dispatch {
+
+struct PlatformCounters {
+  std::atomic<uint64_t> delivered{0}, failed{0}, invalid{0}, unsubscribed{0}, suppressed{0}, retried{0},
+      sent{0};
+};
+
+struct alignas(64) SenderStats {
+  PlatformCounters platform[kPlatformCount];
+  std::atomic<uint64_t> queued{0};            // jobs popped but not final (in flight + retry wait)
+  std::atomic<uint64_t> connections{0};       // published after each drain
+  std::atomic<uint64_t> streams_in_flight{0};
+  std::atomic<uint64_t> loop_turns{0};        // watchdog: proves the loop turns
+
+  static void add(std::atomic<uint64_t>& c, uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  static void set(std::atomic<uint64_t>& c, uint64_t v) { c.store(v, std::memory_order_relaxed); }
+};
+
+}  // namespace pushgw::dispatch

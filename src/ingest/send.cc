@@ -1,0 +1,310 @@
+// The send op: request-level checks, notification dispatch by platform, and
+// the helpers every platform parser shares.
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "ingest/send.h"
+#include "ingest/send_detail.h"
+#include "ingest/timefmt.h"
+
+namespace pushgw::ingest {
+namespace detail {
+
+Got get_string(dom::object o, std::string_view key, std::string_view& out) {
+  dom::element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS) return Got::Absent;
+  return e.get_string().get(out) == simdjson::SUCCESS ? Got::Ok : Got::Bad;
+}
+
+Got get_int(dom::object o, std::string_view key, int64_t& out) {
+  dom::element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS) return Got::Absent;
+  return e.get_int64().get(out) == simdjson::SUCCESS ? Got::Ok : Got::Bad;
+}
+
+Got get_time_ms(dom::object o, std::string_view key, int64_t& out_ms) {
+  dom::element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS) return Got::Absent;
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) {
+    auto ms = parse_rfc3339_ms(s);
+    if (!ms || *ms < 0) return Got::Bad;
+    out_ms = *ms;
+    return Got::Ok;
+  }
+  double secs;
+  if (e.is_number() && e.get_double().get(secs) == simdjson::SUCCESS) {
+    // Up to year ~5000: anything larger is a unit mistake (ms or µs given).
+    if (!(secs >= 0 && secs <= 1e11)) return Got::Bad;
+    out_ms = static_cast<int64_t>(std::llround(secs * 1000.0));
+    return Got::Ok;
+  }
+  return Got::Bad;
+}
+
+void reject(SendRequest& out, uint32_t n, std::string_view token, bool is_endpoint, std::string_view code,
+            std::string_view message) {
+  Rejection& r = out.rejected.emplace_back();
+  r.n = n;
+  r.token.assign(token);
+  r.is_endpoint = is_endpoint;
+  r.error.assign(code);
+  r.message.assign(message);
+}
+
+namespace {
+
+// Guesses where the recipients are when the platform is unknown.
+bool looks_like_webpush(const Ctx& c) {
+  if (c.platform) return *c.platform == Platform::WebPush;
+  dom::element e;
+  return c.obj.at_key("tokens").get(e) != simdjson::SUCCESS &&
+         c.obj.at_key("subscriptions").get(e) == simdjson::SUCCESS;
+}
+
+}  // namespace
+
+void reject_all(const Ctx& c, std::string_view code, std::string_view message) {
+  bool webpush = looks_like_webpush(c);
+  dom::array list;
+  if (c.obj.at_key(webpush ? "subscriptions" : "tokens").get(list) == simdjson::SUCCESS) {
+    for (dom::element e : list) {
+      std::string_view id;
+      if (webpush) {
+        dom::object sub;
+        if (e.get(sub) == simdjson::SUCCESS && sub.at_key("endpoint").get(id) != simdjson::SUCCESS) id = {};
+      } else {
+        id = read_token_entry(e).token;
+      }
+      reject(c.out, c.n, id, webpush, code, message);
+    }
+    return;
+  }
+  std::string_view target;
+  if (!webpush && (get_string(c.obj, "topic", target) == Got::Ok ||
+                   get_string(c.obj, "condition", target) == Got::Ok) &&
+      (!c.platform || *c.platform == Platform::Fcm)) {
+    reject(c.out, c.n, target, false, code, message);
+    return;
+  }
+  reject(c.out, c.n, {}, webpush, code, message);
+}
+
+std::unique_ptr<Batch> new_batch(const Ctx& c) {
+  int64_t expires = 0;
+  if (get_time_ms(c.obj, "expires_at", expires) == Got::Bad) {
+    reject_all(c, "bad_request", "expires_at must be an RFC 3339 time or unix seconds");
+    return nullptr;
+  }
+  auto b = std::make_unique<Batch>();
+  b->platform = *c.platform;
+  b->app_id = c.app->app_id;
+  b->n = c.n;
+  b->wait = c.out.wait;
+  b->campaign = c.out.campaign;
+  b->expires_at_ms = expires;
+  return b;
+}
+
+void finish(Ctx& c, std::unique_ptr<Batch> b) {
+  if (!b || b->recipients.empty()) return;
+  if (b->wait) b->results.resize(b->recipients.size());
+  c.out.accepted += static_cast<uint32_t>(b->recipients.size());
+  c.out.batches.push_back(std::move(b));
+}
+
+TokenEntry read_token_entry(dom::element e) {
+  TokenEntry t;
+  if (e.get_string().get(t.token) == simdjson::SUCCESS) return t;
+  if (e.get_object().get(t.obj) == simdjson::SUCCESS) {
+    t.is_object = true;
+    if (t.obj.at_key("token").get_string().get(t.token) != simdjson::SUCCESS)
+      t.error = "token entry needs a \"token\" string";
+    return t;
+  }
+  t.error = "token must be a string or an object";
+  return t;
+}
+
+size_t token_bytes(dom::array tokens) {
+  size_t n = 0;
+  for (dom::element e : tokens) {
+    TokenEntry t = read_token_entry(e);
+    n += t.token.size() + (t.is_object ? 32 : 0);
+  }
+  return n;
+}
+
+// ---- RecipientWriter ----
+
+RecipientWriter::RecipientWriter(Batch& b, size_t count, size_t arena_bytes) : b_(b), count_(count) {
+  b_.recipients.reserve(b_.recipients.size() + count);
+  b_.arena.reserve(b_.arena.size() + arena_bytes);
+}
+
+Recipient& RecipientWriter::begin(std::string_view token) {
+  mark_ = b_.arena.size();
+  Recipient& r = b_.recipients.emplace_back();
+  r.token_off = static_cast<uint32_t>(mark_);
+  r.token_len = static_cast<uint32_t>(token.size());
+  b_.arena.append(token);
+  return r;
+}
+
+void RecipientWriter::add_keys(std::string_view p256dh65, std::string_view auth16) {
+  b_.recipients.back().keys_off = static_cast<uint32_t>(b_.arena.size());
+  b_.arena.append(p256dh65);
+  b_.arena.append(auth16);
+}
+
+bool RecipientWriter::set_vars(dom::element vars) {
+  if (vars.is_null()) return true;  // same as no vars
+  dom::object o;
+  if (vars.get(o) != simdjson::SUCCESS) return false;
+  const uint32_t slots = b_.vars_table.size();
+  if (slots == 0) return true;
+  const size_t idx = b_.recipients.size() - 1;
+  Recipient& r = b_.recipients.back();
+  for (dom::key_value_pair kv : o) {
+    int32_t s = b_.vars_table.find(kv.key);
+    if (s < 0) continue;  // only referenced vars are kept
+    if (r.vars_off == UINT32_MAX) {
+      if (b_.vars.capacity() == 0) b_.vars.reserve(count_ * slots);
+      if (b_.vars.size() < (idx + 1) * slots) b_.vars.resize((idx + 1) * slots);
+      r.vars_off = static_cast<uint32_t>(idx * slots);
+    }
+    store(kv.value, b_.vars[r.vars_off + static_cast<uint32_t>(s)]);
+  }
+  return true;
+}
+
+void RecipientWriter::store(dom::element v, VarValue& out) {
+  out.off = static_cast<uint32_t>(b_.arena.size());
+  switch (v.type()) {
+    case dom::element_type::STRING: {
+      std::string_view s;
+      (void)v.get_string().get(s);
+      b_.arena.append(s);
+      out.kind = VarValue::String;
+      break;
+    }
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE: {
+      char buf[32];
+      std::to_chars_result res{};
+      if (v.type() == dom::element_type::INT64)
+        res = std::to_chars(buf, buf + sizeof buf, int64_t(v.get_int64().value_unsafe()));
+      else if (v.type() == dom::element_type::UINT64)
+        res = std::to_chars(buf, buf + sizeof buf, uint64_t(v.get_uint64().value_unsafe()));
+      else
+        res = std::to_chars(buf, buf + sizeof buf, double(v.get_double().value_unsafe()));
+      b_.arena.append(buf, static_cast<size_t>(res.ptr - buf));
+      out.kind = VarValue::Literal;
+      break;
+    }
+    case dom::element_type::BOOL:
+      b_.arena.append(v.get_bool().value_unsafe() ? "true" : "false");
+      out.kind = VarValue::Literal;
+      break;
+    case dom::element_type::NULL_VALUE:
+      out.kind = VarValue::Missing;
+      break;
+    case dom::element_type::ARRAY:
+    case dom::element_type::OBJECT:
+      b_.arena.append(simdjson::minify(v));  // inserted as a string (escaped in JSON mode)
+      out.kind = VarValue::String;
+      break;
+  }
+  out.len = static_cast<uint32_t>(b_.arena.size() - out.off);
+}
+
+size_t RecipientWriter::rendered_size() {
+  if (!b_.tmpl.has_vars()) return b_.tmpl.text().size();
+  const uint32_t idx = static_cast<uint32_t>(b_.recipients.size() - 1);
+  if (b_.recipients.back().vars_off != UINT32_MAX) return b_.tmpl.rendered_size(b_.var_view(idx));
+  if (missing_size_ == SIZE_MAX) missing_size_ = b_.tmpl.rendered_size(VarView{});
+  return missing_size_;
+}
+
+void RecipientWriter::rollback() {
+  const size_t idx = b_.recipients.size() - 1;
+  b_.recipients.pop_back();
+  b_.arena.resize(mark_);
+  const size_t slots = b_.vars_table.size();
+  if (b_.vars.size() > idx * slots) b_.vars.resize(idx * slots);
+}
+
+void RecipientWriter::finish() {
+  if (!b_.vars.empty()) b_.vars.resize(b_.recipients.size() * b_.vars_table.size());
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Ctx;
+using detail::Got;
+
+void parse_notification(uint32_t n, simdjson::dom::element el, const AppDirectory& apps, int64_t now_ms,
+                        SendRequest& out) {
+  Ctx c{n, {}, std::nullopt, nullptr, out, now_ms};
+  if (el.get(c.obj) != simdjson::SUCCESS) {
+    detail::reject(out, n, {}, false, "bad_request", "notification must be a JSON object");
+    return;
+  }
+  std::string_view platform, app;
+  Got gp = detail::get_string(c.obj, "platform", platform);
+  if (gp != Got::Ok) {
+    detail::reject_all(c, gp == Got::Absent ? "bad_request" : "unknown_platform",
+                       gp == Got::Absent ? "notification needs \"platform\"" : "platform must be a string");
+    return;
+  }
+  c.platform = parse_platform(platform);
+  if (!c.platform) {
+    detail::reject_all(c, "unknown_platform", "platform must be apns, fcm or webpush");
+    return;
+  }
+  if (detail::get_string(c.obj, "app", app) != Got::Ok) {
+    detail::reject_all(c, "bad_request", "notification needs an \"app\" string");
+    return;
+  }
+  c.app = apps.find(*c.platform, app);
+  if (c.app == nullptr) {
+    std::string msg = "no ";
+    msg.append(to_string(*c.platform)).append(" app named \"").append(app.substr(0, 128)).append("\"");
+    detail::reject_all(c, "unknown_app", msg);
+    return;
+  }
+  switch (*c.platform) {
+    case Platform::Apns: detail::parse_apns(c); break;
+    case Platform::Fcm: detail::parse_fcm(c); break;
+    case Platform::WebPush: detail::parse_webpush(c); break;
+  }
+}
+
+}  // namespace
+
+Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms) {
+  simdjson::dom::object obj;
+  if (root.get(obj) != simdjson::SUCCESS) return make_error("bad_request", "request must be a JSON object");
+  SendRequest req;
+  simdjson::dom::element e;
+  if (obj.at_key("wait").get(e) == simdjson::SUCCESS && e.get_bool().get(req.wait) != simdjson::SUCCESS)
+    return make_error("bad_request", "\"wait\" must be a boolean");
+  std::string_view campaign;
+  if (detail::get_string(obj, "campaign", campaign) == Got::Bad)
+    return make_error("bad_request", "\"campaign\" must be a string");
+  req.campaign.assign(campaign);
+  simdjson::dom::array notifications;
+  if (obj.at_key("notifications").get(e) != simdjson::SUCCESS)
+    return make_error("bad_request", "send needs \"notifications\"");
+  if (e.get(notifications) != simdjson::SUCCESS)
+    return make_error("bad_request", "\"notifications\" must be an array");
+  uint32_t n = 0;
+  for (simdjson::dom::element el : notifications) parse_notification(n++, el, apps, now_ms, req);
+  return req;
+}
+
+}  // namespace pushgw::ingest

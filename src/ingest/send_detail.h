@@ -1,0 +1,87 @@
+// Internal to the send op: what the per-platform parsers share.
+#pragma once
+#include <simdjson.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ingest/send.h"
+
+namespace pushgw::ingest::detail {
+
+namespace dom = simdjson::dom;
+
+// One notification being parsed.
+struct Ctx {
+  uint32_t n = 0;
+  dom::object obj;
+  std::optional<Platform> platform;  // nullopt: unknown or missing
+  const AppInfo* app = nullptr;
+  SendRequest& out;
+  int64_t now_ms = 0;
+};
+
+// Result of reading an optional field: absent, present with the right type
+// (value written), or present with a wrong type/value.
+enum class Got : uint8_t { Absent, Ok, Bad };
+Got get_string(dom::object o, std::string_view key, std::string_view& out);
+Got get_int(dom::object o, std::string_view key, int64_t& out);
+// RFC 3339 string or unix seconds (integer or fractional) -> epoch ms.
+Got get_time_ms(dom::object o, std::string_view key, int64_t& out_ms);
+
+void reject(SendRequest& out, uint32_t n, std::string_view token, bool is_endpoint, std::string_view code,
+            std::string_view message);
+// Rejects every recipient the notification names, or, when its recipient
+// list is unreadable, once with an empty token.
+void reject_all(const Ctx& c, std::string_view code, std::string_view message);
+
+// A Batch with the notification-level fields set, or nullptr after
+// rejecting everything because "expires_at" is malformed.
+std::unique_ptr<Batch> new_batch(const Ctx& c);
+// Hands a batch with recipients to the request; drops an empty one.
+void finish(Ctx& c, std::unique_ptr<Batch> b);
+
+// A token entry of "tokens": a string, or {"token": "...", ...}.
+struct TokenEntry {
+  std::string_view token;
+  dom::object obj;
+  bool is_object = false;
+  const char* error = nullptr;  // bad_request message when the entry is unusable
+};
+TokenEntry read_token_entry(dom::element e);
+// Bytes the arena will need for the tokens (a reserve hint).
+size_t token_bytes(dom::array tokens);
+
+// Appends recipients to a batch without allocating per recipient: tokens,
+// vars and keys go into the arena, which is reserved up front. A recipient
+// is begun, optionally given vars/keys, measured, then kept or rolled back.
+class RecipientWriter {
+ public:
+  RecipientWriter(Batch& b, size_t count, size_t arena_bytes);
+  Recipient& begin(std::string_view token);
+  void add_keys(std::string_view p256dh65, std::string_view auth16);
+  // Stores the values of the vars the template references. False when vars
+  // is not an object (nothing is stored then).
+  bool set_vars(dom::element vars);
+  // Rendered payload size for the current recipient.
+  size_t rendered_size();
+  void rollback();
+  // Sizes Batch::vars to recipients * slots if any recipient has vars.
+  void finish();
+
+ private:
+  void store(dom::element v, VarValue& out);
+  Batch& b_;
+  size_t count_;
+  size_t mark_ = 0;
+  size_t missing_size_ = SIZE_MAX;  // rendered size with every var missing
+};
+
+void parse_apns(Ctx& c);
+void parse_fcm(Ctx& c);
+void parse_webpush(Ctx& c);
+
+}  // namespace pushgw::ingest::detail

@@ -1,0 +1,24 @@
+#include "loop/deferred_delete.h"
+
+namespace pushgw::loop {
+
+DeferredDelete::DeferredDelete(uv_loop_t* loop) : tick_(loop, [this] { run(); }) {}
+
+void DeferredDelete::add(std::unique_ptr<Deletable> obj) {
+  pending_.push_back(std::move(obj));
+  tick_.schedule();
+}
+
+void DeferredDelete::run() {
+  // Swap first: destructors may add() (they land in pending_ for the next turn).
+  std::vector<std::unique_ptr<Deletable>> batch;
+  batch.swap(pending_);
+  batch.clear();
+}
+
+void DeferredDelete::close(std::function<void()> on_closed) {
+  while (!pending_.empty()) run();
+  tick_.close(std::move(on_closed));
+}
+
+}  // namespace pushgw::loop

@@ -1,0 +1,355 @@
+#include "net/tls_transport.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+
+#include "net/address.h"
+
+namespace pushgw::net {
+
+std::string_view to_string(NetError e) {
+  switch (e) {
+    case NetError::None: return "none";
+    case NetError::ConnectFailed: return "connect_failed";
+    case NetError::TlsHandshakeFailed: return "tls_handshake_failed";
+    case NetError::TlsVerifyFailed: return "tls_verify_failed";
+    case NetError::Closed: return "closed";
+    case NetError::IoError: return "io_error";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr size_t kReadBufSize = 64 * 1024;
+constexpr size_t kMaxRecordPlain = 16 * 1024;  // one TLS record per SSL_write chunk
+constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
+constexpr unsigned char kAlpnH2H1[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+int bio_write(BIO* b, const char* data, int len) {
+  auto* io = static_cast<TlsTransport::BioIo*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  io->out->append(data, static_cast<size_t>(len));
+  return len;
+}
+
+int bio_read(BIO* b, char* buf, int len) {
+  auto* io = static_cast<TlsTransport::BioIo*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  if (io->in_len == 0) {
+    BIO_set_retry_read(b);
+    return -1;
+  }
+  size_t n = std::min(io->in_len, static_cast<size_t>(len));
+  memcpy(buf, io->in, n);
+  io->in += n;
+  io->in_len -= n;
+  return static_cast<int>(n);
+}
+
+long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+int bio_create(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+int bio_destroy(BIO*) { return 1; }
+
+std::string ssl_error_detail(SSL* ssl) {
+  std::string out;
+  char buf[256];
+  while (unsigned long e = ERR_get_error()) {
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  long vr = ssl != nullptr ? SSL_get_verify_result(ssl) : X509_V_OK;
+  if (vr != X509_V_OK) {
+    if (!out.empty()) out += "; ";
+    out += "verify: ";
+    out += X509_verify_cert_error_string(vr);
+  }
+  return out.empty() ? "unknown TLS error" : out;
+}
+
+}  // namespace
+
+BIO_METHOD* make_buffer_bio_method() {
+  BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "pushgw_buffer");
+  if (m == nullptr) return nullptr;
+  BIO_meth_set_write(m, bio_write);
+  BIO_meth_set_read(m, bio_read);
+  BIO_meth_set_ctrl(m, bio_ctrl);
+  BIO_meth_set_create(m, bio_create);
+  BIO_meth_set_destroy(m, bio_destroy);
+  return m;
+}
+
+// Everything libuv may still touch after the TlsTransport is gone.
+struct TlsTransport::Io {
+  uv_tcp_t tcp{};
+  uv_connect_t connect_req{};
+  uv_write_t write_req{};
+  TlsTransport* owner = nullptr;
+  std::string inflight;  // bytes of the uv_write in flight
+  bool writing = false;
+  bool closing = false;
+  char rbuf[kReadBufSize];
+
+  uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&tcp); }
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp); }
+
+  void close() {
+    if (closing) return;
+    closing = true;
+    uv_close(handle(), [](uv_handle_t* h) {
+      auto* self = static_cast<Io*>(h->data);
+      TlsTransport* o = self->owner;
+      delete self;
+      if (o != nullptr) o->on_closed();
+    });
+  }
+};
+
+TlsTransport::TlsTransport(uv_loop_t* loop, std::shared_ptr<TlsContext> tls, TlsTransportOptions opts,
+                           TransportHandler& handler, obs::Logger log)
+    : tls_(std::move(tls)), opts_(std::move(opts)), handler_(&handler), log_(std::move(log)), io_(new Io()) {
+  io_->owner = this;
+  io_->tcp.data = io_;
+  uv_tcp_init(loop, &io_->tcp);
+  bio_io_.out = &cipher_;
+}
+
+TlsTransport::~TlsTransport() {
+  if (io_ != nullptr) {
+    io_->owner = nullptr;  // the close callback frees the block without calling back
+    io_->close();
+    io_ = nullptr;
+  }
+  if (ssl_) SSL_set_app_data(ssl_.get(), nullptr);
+}
+
+size_t TlsTransport::write_backlog() const {
+  size_t n = plain_.size() + cipher_.size();
+  if (io_ != nullptr) n += io_->inflight.size();
+  return n;
+}
+
+void TlsTransport::connect(const sockaddr* addr) {
+  int rc = uv_tcp_connect(&io_->connect_req, &io_->tcp, addr, [](uv_connect_t* req, int status) {
+    auto* io = static_cast<Io*>(req->handle->data);
+    if (io->owner != nullptr && status != UV_ECANCELED) io->owner->on_connect(status);
+  });
+  if (rc != 0) {
+    // Never report from inside connect(): the error goes out from the close callback.
+    PGW_LOG(log_, Warn, "conn %u: connect %s: %s", opts_.conn_id, net::to_string(addr).c_str(), uv_strerror(rc));
+    failed_ = true;
+    deferred_error_ = NetError::ConnectFailed;
+    deferred_detail_ = uv_strerror(rc);
+    io_->close();
+  }
+}
+
+void TlsTransport::on_connect(int status) {
+  if (failed_) return;
+  if (status != 0) {
+    fail(NetError::ConnectFailed, uv_strerror(status));
+    return;
+  }
+  uv_tcp_nodelay(&io_->tcp, 1);
+  int rc = uv_read_start(
+      io_->stream(),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* io = static_cast<Io*>(h->data);
+        *buf = uv_buf_init(io->rbuf, sizeof io->rbuf);
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+        auto* io = static_cast<Io*>(s->data);
+        if (io->owner != nullptr) io->owner->on_read(nread, buf->base);
+      });
+  if (rc != 0) {
+    fail(NetError::ConnectFailed, uv_strerror(rc));
+    return;
+  }
+  if (!start_tls()) return;
+  handshake_step();
+}
+
+std::string TlsTransport::session_key() const { return opts_.host + ":" + std::to_string(opts_.port) + (opts_.offer_http1 ? "/h1" : ""); }
+
+bool TlsTransport::start_tls() {
+  ERR_clear_error();
+  ssl_.reset(SSL_new(tls_->get()));
+  BIO* bio = ssl_ ? BIO_new(const_cast<BIO_METHOD*>(tls_->buffer_bio_method())) : nullptr;
+  if (bio == nullptr) {
+    fail(NetError::TlsHandshakeFailed, "SSL_new/BIO_new failed");
+    return false;
+  }
+  BIO_set_data(bio, &bio_io_);
+  SSL* ssl = ssl_.get();
+  SSL_set_bio(ssl, bio, bio);  // one reference, owned by ssl
+  SSL_set_app_data(ssl, this);
+  SSL_set_connect_state(ssl);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  bool ok;
+  if (is_ip_literal(opts_.host)) {
+    std::string ip = opts_.host;
+    if (ip.size() > 2 && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
+    ok = X509_VERIFY_PARAM_set1_ip_asc(param, ip.c_str()) == 1;  // no SNI for IP literals (RFC 6066 3)
+  } else {
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    ok = X509_VERIFY_PARAM_set1_host(param, opts_.host.data(), opts_.host.size()) == 1 &&
+         SSL_set_tlsext_host_name(ssl, opts_.host.c_str()) == 1;
+  }
+  if (opts_.offer_http1) ok = ok && SSL_set_alpn_protos(ssl, kAlpnH2H1, sizeof kAlpnH2H1) == 0;
+  else ok = ok && SSL_set_alpn_protos(ssl, kAlpnH2, sizeof kAlpnH2) == 0;
+  if (!ok) {
+    fail(NetError::TlsHandshakeFailed, "cannot set verification name/ALPN for " + opts_.host);
+    return false;
+  }
+  if (SSL_SESSION* s = tls_->get1_session(session_key())) {
+    SSL_set_session(ssl, s);
+    SSL_SESSION_free(s);
+  }
+  return true;
+}
+
+bool TlsTransport::handshake_step() {
+  ERR_clear_error();
+  int r = SSL_do_handshake(ssl_.get());
+  if (r == 1) {
+    handshake_done_ = true;
+    start_write();  // client Finished
+    const unsigned char* proto = nullptr;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &proto, &len);
+    PGW_LOG(log_, Debug, "conn %u: TLS %s established, ALPN \"%.*s\"%s", opts_.conn_id,
+            SSL_get_version(ssl_.get()), static_cast<int>(len), proto != nullptr ? reinterpret_cast<const char*>(proto) : "",
+            SSL_session_reused(ssl_.get()) ? " (resumed)" : "");
+    handler_->on_transport_ready(std::string_view(reinterpret_cast<const char*>(proto), proto ? len : 0));
+    return !failed_;
+  }
+  int err = SSL_get_error(ssl_.get(), r);
+  if (err == SSL_ERROR_WANT_READ) {
+    start_write();
+    return true;
+  }
+  bool verify = SSL_get_verify_result(ssl_.get()) != X509_V_OK;
+  fail(verify ? NetError::TlsVerifyFailed : NetError::TlsHandshakeFailed, ssl_error_detail(ssl_.get()));
+  return false;
+}
+
+void TlsTransport::on_read(ssize_t nread, const char* data) {
+  if (failed_) return;
+  if (nread == 0) return;  // EAGAIN
+  if (nread < 0) {
+    if (!handshake_done_) fail(NetError::TlsHandshakeFailed, std::string("peer closed during handshake: ") + uv_strerror(static_cast<int>(nread)));
+    else fail(nread == UV_EOF ? NetError::Closed : NetError::IoError, uv_strerror(static_cast<int>(nread)));
+    return;
+  }
+  bio_io_.in = reinterpret_cast<const uint8_t*>(data);
+  bio_io_.in_len = static_cast<size_t>(nread);
+  if (!handshake_done_) {
+    if (!handshake_step() || !handshake_done_) return;
+  }
+  if (!read_plaintext()) return;
+  bio_io_.in_len = 0;
+  start_write();  // alerts, key updates, or what the handler flushed
+  if (!failed_) handler_->on_transport_read_done();
+}
+
+bool TlsTransport::read_plaintext() {
+  if (rplain_.size() < kMaxRecordPlain) rplain_.resize(kMaxRecordPlain);
+  for (;;) {
+    ERR_clear_error();
+    int r = SSL_read(ssl_.get(), rplain_.data(), static_cast<int>(rplain_.size()));
+    if (r > 0) {
+      handler_->on_transport_data(reinterpret_cast<const uint8_t*>(rplain_.data()), static_cast<size_t>(r));
+      if (failed_) return false;
+      continue;
+    }
+    int err = SSL_get_error(ssl_.get(), r);
+    if (err == SSL_ERROR_WANT_READ) return true;
+    if (err == SSL_ERROR_ZERO_RETURN) fail(NetError::Closed, "close_notify");
+    else fail(NetError::IoError, ssl_error_detail(ssl_.get()));
+    return false;
+  }
+}
+
+void TlsTransport::flush() {
+  if (failed_ || !handshake_done_ || plain_.empty()) {
+    if (!failed_) start_write();
+    return;
+  }
+  ERR_clear_error();
+  size_t off = 0;
+  while (off < plain_.size()) {
+    int n = static_cast<int>(std::min(kMaxRecordPlain, plain_.size() - off));
+    int r = SSL_write(ssl_.get(), plain_.data() + off, n);
+    if (r <= 0) {
+      fail(NetError::IoError, ssl_error_detail(ssl_.get()));
+      return;
+    }
+    off += static_cast<size_t>(r);
+  }
+  plain_.clear();
+  start_write();
+}
+
+void TlsTransport::start_write() {
+  if (failed_ || io_ == nullptr || io_->writing || cipher_.empty()) return;
+  // Swap so both strings keep their capacity: no allocation once warm.
+  io_->inflight.swap(cipher_);
+  cipher_.clear();
+  uv_buf_t b = uv_buf_init(io_->inflight.data(), static_cast<unsigned>(io_->inflight.size()));
+  int rc = uv_write(&io_->write_req, io_->stream(), &b, 1, [](uv_write_t* req, int status) {
+    auto* io = static_cast<Io*>(req->handle->data);
+    io->writing = false;
+    io->inflight.clear();
+    if (io->owner != nullptr && status != UV_ECANCELED) io->owner->on_write_done(status);
+  });
+  if (rc != 0) {
+    fail(NetError::IoError, uv_strerror(rc));
+    return;
+  }
+  io_->writing = true;
+}
+
+void TlsTransport::on_write_done(int status) {
+  if (failed_) return;
+  if (status < 0) {
+    fail(handshake_done_ ? NetError::IoError : NetError::TlsHandshakeFailed, uv_strerror(status));
+    return;
+  }
+  start_write();
+}
+
+void TlsTransport::fail(NetError err, const std::string& detail) {
+  if (failed_) return;
+  failed_ = true;
+  if (err == NetError::Closed) PGW_LOG(log_, Debug, "conn %u: %.*s: %s", opts_.conn_id, static_cast<int>(to_string(err).size()), to_string(err).data(), detail.c_str());
+  else PGW_LOG(log_, Warn, "conn %u: %s:%u %.*s: %s", opts_.conn_id, opts_.host.c_str(), opts_.port, static_cast<int>(to_string(err).size()), to_string(err).data(), detail.c_str());
+  io_->close();
+  handler_->on_transport_error(err, detail);
+}
+
+void TlsTransport::close() {
+  failed_ = true;
+  if (io_ != nullptr) io_->close();
+}
+
+void TlsTransport::on_closed() {
+  io_ = nullptr;
+  if (deferred_error_ != NetError::None) handler_->on_transport_error(deferred_error_, deferred_detail_);
+  handler_->on_transport_closed();
+}
+
+bool TlsTransport::on_new_session(SSL_SESSION* sess) {
+  tls_->put_session(session_key(), sess);
+  return true;
+}
+
+}  // namespace pushgw::net

@@ -1,0 +1,95 @@
+// TLS over a libuv TCP socket, with OpenSSL working purely in memory.
+//
+// OpenSSL never touches the socket: ciphertext from the socket is handed to
+// SSL through a buffer BIO that reads from the current read chunk, and SSL's
+// output lands (through the same BIO) in a reusable string that goes to the
+// socket with one uv_write. So a flush of N requests is one SSL_write per
+// 16 KiB of plaintext and one write syscall.
+//
+// Per connection: SNI for DNS names only; the verification name is the host
+// (X509_VERIFY_PARAM_set1_host) or the IP literal (set1_ip_asc); ALPN offers
+// "h2" and, when allowed, "http/1.1". Choosing a protocol is the caller's job
+// (on_transport_ready gets what the server picked).
+//
+// Lifetime: the TCP handle, its requests and the buffer being written live in
+// a heap block released by libuv's close callback, so the TlsTransport may be
+// destroyed at any time (not inside its own handler callback); after that no
+// event reaches the handler. Loop thread only.
+#pragma once
+#include <uv.h>
+
+#include <memory>
+#include <string>
+
+#include "net/ssl_types.h"
+#include "net/tls_context.h"
+#include "net/transport.h"
+#include "obs/log.h"
+
+namespace pushgw::net {
+
+struct TlsTransportOptions {
+  std::string host;          // verification name (DNS name or IP literal); SNI if a DNS name
+  uint16_t port = 443;       // session cache key only
+  bool offer_http1 = false;  // ALPN "h2" + "http/1.1" instead of "h2" alone
+  uint32_t conn_id = 0;      // log tag
+};
+
+// The BIO type used by every transport (created once per TlsContext).
+BIO_METHOD* make_buffer_bio_method();
+
+class TlsTransport final : public Transport {
+ public:
+  TlsTransport(uv_loop_t* loop, std::shared_ptr<TlsContext> tls, TlsTransportOptions opts, TransportHandler& handler,
+               obs::Logger log);
+  ~TlsTransport() override;
+  TlsTransport(const TlsTransport&) = delete;
+  TlsTransport& operator=(const TlsTransport&) = delete;
+
+  void connect(const sockaddr* addr) override;
+  std::string& out() override { return plain_; }
+  void flush() override;
+  void close() override;
+  size_t write_backlog() const override;
+
+  // OpenSSL new-session hook (see tls_context.cc); true = reference kept.
+  bool on_new_session(SSL_SESSION* sess);
+
+  // Where the buffer BIO reads ciphertext from and writes ciphertext to.
+  struct BioIo {
+    std::string* out = nullptr;
+    const uint8_t* in = nullptr;
+    size_t in_len = 0;
+  };
+
+ private:
+  struct Io;  // heap block owned by libuv once closing (tcp handle, requests, write buffer)
+
+  void on_connect(int status);
+  void on_read(ssize_t nread, const char* data);
+  void on_write_done(int status);
+  bool start_tls();
+  bool handshake_step();      // false: transport failed
+  bool read_plaintext();      // false: transport failed or closed by the handler
+  void start_write();
+  void fail(NetError err, const std::string& detail);
+  void on_closed();
+  std::string session_key() const;
+
+  std::shared_ptr<TlsContext> tls_;
+  TlsTransportOptions opts_;
+  TransportHandler* handler_;
+  obs::Logger log_;
+  Io* io_;
+  ssl_ptr ssl_;
+  BioIo bio_io_;
+  std::string plain_;     // plaintext queued by the codec
+  std::string cipher_;    // ciphertext waiting for the next uv_write
+  std::string rplain_;    // SSL_read scratch buffer
+  bool handshake_done_ = false;
+  bool failed_ = false;   // error raised or close() called: no more events but on_transport_closed
+  NetError deferred_error_ = NetError::None;  // raised from the close callback (connect() could not start)
+  std::string deferred_detail_;
+};
+
+}  // namespace pushgw::net

@@ -1,0 +1,68 @@
+#include "provider/apns/apns_provider.h"
+
+#include <charconv>
+
+#include "crypto/apns_token.h"
+
+namespace pushgw::provider {
+
+std::string apns_default_authority(std::string_view environment) {
+  return environment == "sandbox" ? "api.sandbox.push.apple.com:443" : "api.push.apple.com:443";
+}
+
+ApnsProvider::ApnsProvider(ApnsSettings s) : settings_(std::move(s)) {}
+
+void ApnsProvider::begin_drain(int64_t now_ms) {
+  auto t = settings_.tokens->token(now_ms);
+  if (t != token_) {
+    token_ = std::move(t);
+    auth_header_.assign("bearer ");
+    if (token_) auth_header_.append(*token_);
+  }
+}
+
+void ApnsProvider::credential_rejected(int64_t now_ms) {
+  if (token_) settings_.tokens->rejected(*token_, now_ms);
+  begin_drain(now_ms);
+}
+
+namespace {
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+}  // namespace
+
+Result<void> ApnsProvider::build(const Batch& b, uint32_t idx, int64_t, HttpRequest& req) {
+  if (!token_) return make_error("credential_unavailable", "no APNs provider token");
+  req.authority = settings_.authority;
+  req.path.assign("/3/device/");
+  req.path.append(b.token(idx));
+  req.add_header("authorization", auth_header_);
+  const ApnsOptions& o = b.apns;
+  req.add_header("apns-topic", o.topic.empty() ? settings_.default_topic : o.topic);
+  if (!o.push_type.empty()) req.add_header("apns-push-type", o.push_type);
+  if (o.priority >= 0 || o.expiration >= 0) {
+    std::string num;
+    if (o.priority >= 0) {
+      append_int(num, o.priority);
+      req.add_header("apns-priority", num);
+    }
+    if (o.expiration >= 0) {
+      num.clear();
+      append_int(num, o.expiration);
+      req.add_header("apns-expiration", num);
+    }
+  }
+  if (!o.collapse_id.empty()) req.add_header("apns-collapse-id", o.collapse_id);
+  req.add_header("content-type", "application/json");
+  b.tmpl.render(b.var_view(idx), req.body);
+  return ok();
+}
+
+Verdict ApnsProvider::classify(const HttpResponse& resp, int64_t now_ms) const {
+  return classify_apns(resp.status, resp.body, resp.header("apns-id"), resp.header("retry-after"), now_ms);
+}
+
+}  // namespace pushgw::provider

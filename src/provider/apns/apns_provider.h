@@ -1,0 +1,44 @@
+// APNs provider API (HTTP/2, token-based auth). Pure: builds requests and
+// classifies responses; the pool does the I/O.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "pushgw/provider.h"
+
+namespace pushgw::crypto {
+class ApnsTokenSource;
+}
+
+namespace pushgw::provider {
+
+struct ApnsSettings {
+  std::string authority;      // "api.push.apple.com:443" or the endpoint override's host:port
+  std::string default_topic;  // apns-topic when the request gives none
+  std::shared_ptr<crypto::ApnsTokenSource> tokens;  // shared by every thread of this (team, key)
+};
+
+class ApnsProvider final : public Provider {
+ public:
+  explicit ApnsProvider(ApnsSettings s);
+  Platform platform() const override { return Platform::Apns; }
+  std::string_view origin(const Batch&, uint32_t) const override { return settings_.authority; }
+  void begin_drain(int64_t now_ms) override;
+  Result<void> build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) override;
+  Verdict classify(const HttpResponse& resp, int64_t now_ms) const override;
+  void credential_rejected(int64_t now_ms) override;
+
+ private:
+  ApnsSettings settings_;
+  std::shared_ptr<const std::string> token_;  // current provider JWT, read once per drain
+  std::string auth_header_;                   // "bearer <jwt>"
+};
+
+// Pure classification table (exposed for tests and fuzzing).
+Verdict classify_apns(int status, std::string_view body, std::string_view apns_id,
+                      std::string_view retry_after, int64_t now_ms);
+
+// Default authority for an environment ("production" | "sandbox").
+std::string apns_default_authority(std::string_view environment);
+
+}  // namespace pushgw::provider

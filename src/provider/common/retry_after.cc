@@ -1,0 +1,62 @@
+#include "provider/common/retry_after.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace pushgw::provider {
+namespace {
+
+bool parse_int(std::string_view s, int64_t& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+int64_t parse_http_date(std::string_view v) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  v = trim(v);
+  if (v.size() != 29 || v[3] != ',' || v.substr(26) != "GMT") return -1;
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  int64_t day, year, hh, mm, ss;
+  if (!parse_int(v.substr(5, 2), day) || !parse_int(v.substr(12, 4), year) ||
+      !parse_int(v.substr(17, 2), hh) || !parse_int(v.substr(20, 2), mm) ||
+      !parse_int(v.substr(23, 2), ss))
+    return -1;
+  unsigned month = 0;
+  for (unsigned i = 0; i < 12; ++i)
+    if (v.substr(8, 3) == kMonths[i]) month = i + 1;
+  if (month == 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) return -1;
+  int64_t days = days_from_civil(year, month, static_cast<unsigned>(day));
+  return ((days * 24 + hh) * 60 + mm) * 60000 + ss * 1000;
+}
+
+int64_t parse_retry_after(std::string_view value, int64_t now_ms) {
+  value = trim(value);
+  if (value.empty()) return -1;
+  int64_t secs;
+  if (parse_int(value, secs)) return secs < 0 ? -1 : secs * 1000;
+  int64_t at = parse_http_date(value);
+  if (at < 0) return -1;
+  return at > now_ms ? at - now_ms : 0;
+}
+
+}  // namespace pushgw::provider

@@ -1,0 +1,184 @@
+// Template compilation and rendering (see include/pushgw/template.h).
+//
+// compile() is total: anything that does not form a well-made placeholder is
+// literal text, so user input can never make a notification fail here.
+// When a template has no placeholder, segs_ stays empty and rendering is one
+// append of text_.
+#include <cstring>
+
+#include "pushgw/template.h"
+
+namespace pushgw {
+
+uint32_t VarTable::slot(std::string_view name) {
+  int32_t s = find(name);
+  if (s >= 0) return static_cast<uint32_t>(s);
+  names_.emplace_back(name);
+  return static_cast<uint32_t>(names_.size() - 1);
+}
+
+int32_t VarTable::find(std::string_view name) const {
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == name) return static_cast<int32_t>(i);
+  return -1;
+}
+
+namespace {
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+bool is_json_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Finds "}}" in [from, end); returns end when absent.
+size_t find_close(std::string_view t, size_t from, size_t end) {
+  for (size_t i = from; i + 1 < end; ++i)
+    if (t[i] == '}' && t[i + 1] == '}') return i;
+  return end;
+}
+
+struct Builder {
+  std::string_view text;
+  std::vector<Template::Segment>& segs;
+  VarTable& vars;
+  size_t lit_start = 0;  // first byte not yet covered by a segment
+
+  void literal_until(size_t end) {
+    if (end <= lit_start) return;
+    Template::Segment s;
+    s.off = static_cast<uint32_t>(lit_start);
+    s.len = static_cast<uint32_t>(end - lit_start);
+    segs.push_back(s);
+  }
+
+  // Tries to read a placeholder starting at p ("{{"), confined to [p, end).
+  // Returns the index just past it, or 0 when there is none at p.
+  size_t placeholder(size_t p, size_t end) {
+    size_t name_b = p + 2, i = name_b;
+    while (i < end && is_name_char(text[i])) ++i;
+    if (i == name_b || i + 1 >= end) return 0;
+    Template::Segment s;
+    size_t after;
+    if (text[i] == '}' && text[i + 1] == '}') {
+      after = i + 2;
+    } else if (text[i] == '|') {
+      size_t close = find_close(text, i + 1, end);
+      if (close == end) return 0;
+      s.has_fallback = true;
+      s.off = static_cast<uint32_t>(i + 1);
+      s.len = static_cast<uint32_t>(close - (i + 1));
+      after = close + 2;
+    } else {
+      return 0;
+    }
+    s.slot = static_cast<int32_t>(vars.slot(text.substr(name_b, i - name_b)));
+    literal_until(p);
+    segs.push_back(s);
+    lit_start = after;
+    return after;
+  }
+
+  // Recognises placeholders in [b, end).
+  void scan(size_t b, size_t end) {
+    size_t p = b;
+    while (p + 1 < end) {
+      const void* hit = std::memchr(text.data() + p, '{', end - p - 1);
+      if (hit == nullptr) return;
+      p = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+      if (text[p + 1] == '{') {
+        size_t after = placeholder(p, end);
+        if (after != 0) {
+          p = after;
+          continue;
+        }
+      }
+      ++p;
+    }
+  }
+
+  // JSON: only string values, never keys (a string followed by ':').
+  void scan_json() {
+    size_t n = text.size(), i = 0;
+    while (i < n) {
+      if (text[i] != '"') {
+        ++i;
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < n && text[j] != '"') j += (text[j] == '\\') ? 2 : 1;
+      if (j >= n) return;  // unterminated string: the rest is literal
+      size_t k = j + 1;
+      while (k < n && is_json_ws(text[k])) ++k;
+      bool is_key = k < n && text[k] == ':';
+      if (!is_key) scan(i + 1, j);
+      i = j + 1;
+    }
+  }
+};
+
+}  // namespace
+
+Result<Template> Template::compile(std::string_view text, Mode mode, VarTable& vars) {
+  Template t;
+  t.text_.assign(text.data(), text.size());
+  t.mode_ = mode;
+  Builder b{t.text_, t.segs_, vars};
+  if (mode == Mode::Raw)
+    b.scan(0, t.text_.size());
+  else
+    b.scan_json();
+  if (b.segs.empty()) return t;  // no placeholder: render is one append of text_
+  b.literal_until(t.text_.size());
+  t.has_vars_ = true;
+  return t;
+}
+
+namespace {
+
+const VarValue* lookup(const VarView& v, int32_t slot) {
+  if (v.values == nullptr || static_cast<uint32_t>(slot) >= v.count) return nullptr;
+  const VarValue* val = &v.values[slot];
+  return val->kind == VarValue::Missing ? nullptr : val;
+}
+
+}  // namespace
+
+size_t Template::rendered_size(const VarView& v) const {
+  if (segs_.empty()) return text_.size();
+  size_t n = 0;
+  for (const Segment& s : segs_) {
+    const VarValue* val = s.slot < 0 ? nullptr : lookup(v, s.slot);
+    if (val == nullptr) {
+      if (s.slot < 0 || s.has_fallback) n += s.len;
+    } else if (val->kind == VarValue::String && mode_ == Mode::Json) {
+      n += json_escaped_size(std::string_view(v.arena + val->off, val->len));
+    } else {
+      n += val->len;
+    }
+  }
+  return n;
+}
+
+void Template::render(const VarView& v, std::string& out) const {
+  if (segs_.empty()) {
+    out.append(text_);
+    return;
+  }
+  size_t need = out.size() + rendered_size(v);
+  if (need > out.capacity()) out.reserve(need);
+  const char* base = text_.data();
+  for (const Segment& s : segs_) {
+    const VarValue* val = s.slot < 0 ? nullptr : lookup(v, s.slot);
+    if (val == nullptr) {
+      if (s.slot < 0 || s.has_fallback) out.append(base + s.off, s.len);
+    } else if (val->kind == VarValue::String && mode_ == Mode::Json) {
+      json_escape_append(std::string_view(v.arena + val->off, val->len), out);
+    } else {
+      out.append(v.arena + val->off, val->len);
+    }
+  }
+}
+
+}  // namespace pushgw

@@ -1,0 +1,282 @@
+"""Test rig: generates credentials, starts pushgw-sim and pushgwd on loopback,
+and talks the socket protocol. Every test gets its own temp dir and ports."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+BIN = os.environ.get("PUSHGW_BIN", os.path.join(os.path.dirname(__file__), "../../build/bin"))
+
+
+def binpath(name):
+    return os.path.join(BIN, name)
+
+
+class Sim:
+    """pushgw-sim on 127.0.0.1 with an admin port."""
+
+    def __init__(self, workdir, extra_args=(), apns_keys=(), fcm_accounts=(), subscriptions=None):
+        self.dir = workdir
+        self.port_file = os.path.join(workdir, "sim.ports")
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+        args = [binpath("pushgw-sim"), "serve", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--cert", os.path.join(workdir, "pki/server.pem"),
+                "--key", os.path.join(workdir, "pki/server.key"), "--port-file", self.port_file]
+        for k in apns_keys:
+            args += ["--apns-key", k]
+        for sa in fcm_accounts:
+            args += ["--fcm-service-account", sa]
+        if subscriptions:
+            args += ["--webpush-subscriptions", subscriptions]
+        args += list(extra_args)
+        self.log = open(os.path.join(workdir, "sim.log"), "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if os.path.exists(self.port_file):
+                parts = open(self.port_file).read().split()
+                if len(parts) >= 2:
+                    self.port, self.admin_port = int(parts[0]), int(parts[1])
+                    return
+            if self.proc.poll() is not None:
+                raise RuntimeError("pushgw-sim exited: " + open(os.path.join(workdir, "sim.log")).read())
+            time.sleep(0.05)
+        raise RuntimeError("pushgw-sim did not start")
+
+    @property
+    def origin(self):
+        return "https://127.0.0.1:%d" % self.port
+
+    def admin(self, path, body=None):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.admin_port, path),
+                                     data=body.encode() if body is not None else None,
+                                     method="POST" if body is not None else "GET")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            data = r.read().decode()
+        return json.loads(data) if data.strip().startswith(("{", "[")) else data
+
+    def stats(self):
+        return self.admin("/stats")
+
+    def tokens(self, platform="apns"):
+        return self.admin("/tokens?platform=" + platform)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Daemon:
+    def __init__(self, workdir, config_text, name="pushgwd"):
+        self.dir = workdir
+        self.config = os.path.join(workdir, name + ".toml")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.socket = os.path.join(workdir, name + ".sock")
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([binpath("pushgwd"), "--config", self.config, "--socket", self.socket],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if os.path.exists(self.socket):
+                try:
+                    c = Client(self.socket)
+                    c.request({"op": "ping"})
+                    c.close()
+                    return
+                except OSError:
+                    pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("pushgwd exited %s: %s" % (self.proc.returncode, open(self.log_path).read()))
+            time.sleep(0.05)
+        raise RuntimeError("pushgwd did not start: " + open(self.log_path).read())
+
+    def client(self):
+        return Client(self.socket)
+
+    def request(self, obj, timeout=120):
+        c = Client(self.socket, timeout)
+        try:
+            return c.request(obj)
+        finally:
+            c.close()
+
+    def rss_kb(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def hwm_kb(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
+    def terminate(self, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            rc = self.proc.wait(timeout)
+        else:
+            rc = self.proc.returncode
+        self.log.close()
+        return rc
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    def logs(self):
+        return open(self.log_path, errors="replace").read()
+
+
+class Client:
+    """Socket-protocol client: one JSON object per line, correlated by id."""
+
+    def __init__(self, path, timeout=120):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self.seq = 0
+
+    def send_raw(self, data: bytes):
+        self.sock.sendall(data)
+
+    def read_line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("daemon closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def request(self, obj):
+        if "id" not in obj:
+            self.seq += 1
+            obj = dict(obj, id="req-%d" % self.seq)
+        self.send_raw((json.dumps(obj, separators=(",", ":")) + "\n").encode())
+        while True:
+            resp = self.read_line()
+            if resp.get("id") == obj["id"]:
+                return resp
+
+    def close(self):
+        self.sock.close()
+
+
+class Rig:
+    """A workdir with a CA, an APNs key, a sim and helpers to write configs."""
+
+    TEAM = "TEAM123456"
+    KEY_ID = "KEY1234567"
+
+    def __init__(self, sim_args=(), with_fcm=False, webpush_subs=0):
+        self.dir = tempfile.mkdtemp(prefix="pushgw-it-")
+        run([binpath("pushgw-sim"), "gen-ca", "--out", os.path.join(self.dir, "pki")])
+        self.apns_key = os.path.join(self.dir, "AuthKey_%s.p8" % self.KEY_ID)
+        run([binpath("pushgw-sim"), "gen-apns-key", "--out", self.apns_key])
+        self.sim_args = list(sim_args)
+        self.sim = Sim(self.dir, self.sim_args, apns_keys=["%s:%s:%s" % (self.TEAM, self.KEY_ID, self.apns_key)])
+        self.daemons = []
+
+    def apns_section(self, app="shop-ios", connections=2, topic="com.example.shop"):
+        return """
+[[apns]]
+app = "%s"
+team_id = "%s"
+key_id = "%s"
+key_file = "%s"
+topic = "%s"
+environment = "production"
+endpoint = "%s"
+connections = %d
+""" % (app, self.TEAM, self.KEY_ID, self.apns_key, topic, self.sim.origin, connections)
+
+    def config(self, extra="", workers=2, store=True, apps=None, server_extra="",
+               delivery="max_attempts = 5\nmax_retry_seconds = 60"):
+        apps = apps if apps is not None else self.apns_section()
+        return """
+[server]
+socket = "%s/unused.sock"
+socket_mode = "0600"
+workers = %d
+%s
+[store]
+path = "%s/pushgw.db"
+
+[metrics]
+listen = ""
+
+[tls]
+ca_file = "%s/pki/ca.pem"
+
+[log]
+level = "info"
+
+[delivery]
+%s
+%s
+%s
+""" % (self.dir, workers, server_extra, self.dir, self.dir, delivery, apps, extra)
+
+    def daemon(self, config_text=None, name="pushgwd"):
+        d = Daemon(self.dir, config_text or self.config(), name)
+        self.daemons.append(d)
+        return d
+
+    def close(self):
+        for d in self.daemons:
+            if d.proc and d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
+        self.sim.stop()
+        if os.environ.get("PUSHGW_KEEP_TMP") is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run(args):
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        raise RuntimeError("%s failed: %s" % (args[0], r.stdout.decode(errors="replace")))
+    return r.stdout.decode()
+
+
+def apns_token(i, prefix=""):
+    """Deterministic 64-hex APNs token, optionally starting with a sim script prefix."""
+    body = "%060x" % (i * 2654435761 % (1 << 240))
+    tok = (prefix + "a1" + body)[:64]
+    return tok.ljust(64, "0")
+
+
+def wait_until(fn, timeout=30, interval=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(interval)
+    return fn()

@@ -1,0 +1,107 @@
+"""Token store through the socket: feedback change-feed, suppression, token and
+forget ops, persistence across restarts and kill -9."""
+import os
+import signal
+import subprocess
+import time
+
+from harness import apns_token, wait_until
+
+
+def send(d, tokens, campaign="spring-sale", **kw):
+    n = {"platform": "apns", "app": "shop-ios", "tokens": tokens, "payload": {"aps": {"alert": "hi"}}}
+    n.update(kw)
+    return d.request({"op": "send", "wait": True, "campaign": campaign, "notifications": [n]})
+
+
+def test_events_kinds_campaign_and_paging(rig):
+    d = rig.daemon()
+    dead = [apns_token(i, "410") for i in range(3)]
+    bad = [apns_token(10 + i, "4000") for i in range(2)]
+    send(d, dead + bad + [apns_token(99)])
+    fb = d.request({"op": "feedback", "since": 0, "limit": 1000})
+    assert fb["ok"] is True
+    ev = fb["events"]
+    assert len(ev) == 5
+    assert [e["seq"] for e in ev] == sorted(e["seq"] for e in ev)
+    assert len({e["seq"] for e in ev}) == 5
+    kinds = {e["token"]: e["kind"] for e in ev}
+    assert all(kinds[t] == "unsubscribed" for t in dead)
+    assert all(kinds[t] == "invalid" for t in bad)
+    assert all(e["campaign"] == "spring-sale" and e["platform"] == "apns" and e["app"] == "shop-ios" for e in ev)
+    assert fb["next"] == ev[-1]["seq"] + 1
+    # Paging: two at a time reproduces the same feed.
+    got, since = [], 0
+    while True:
+        page = d.request({"op": "feedback", "since": since, "limit": 2})
+        got += page["events"]
+        if not page["events"]:
+            assert page["next"] == since
+            break
+        since = page["next"]
+    assert [e["seq"] for e in got] == [e["seq"] for e in ev]
+    # Sending to them again: suppressed, and the sim sees no new request.
+    before = rig.sim.stats()["requests"]
+    r = send(d, dead + bad)
+    assert all(x["status"] == "suppressed" for x in r["results"])
+    assert rig.sim.stats()["requests"] == before
+    st = d.request({"op": "stats"})["platforms"]["apns"]
+    assert st["suppressed"] == 5
+
+
+def test_token_state_and_forget(rig):
+    d = rig.daemon()
+    dead = apns_token(1, "410")
+    good = apns_token(2)
+    send(d, [dead, good])
+    t = d.request({"op": "token", "platform": "apns", "app": "shop-ios", "token": dead})
+    assert t["ok"] and t["state"] == "unsubscribed" and t["reason"] == "Unregistered"
+    assert t["sent"] >= 1
+    g = d.request({"op": "token", "platform": "apns", "app": "shop-ios", "token": good})
+    assert g["state"] == "active" and g["delivered"] == 1
+    u = d.request({"op": "token", "platform": "apns", "app": "shop-ios", "token": apns_token(3)})
+    assert u["state"] == "unknown"
+    f = d.request({"op": "forget", "platform": "apns", "app": "shop-ios", "token": dead})
+    assert f["ok"] is True
+    assert d.request({"op": "token", "platform": "apns", "app": "shop-ios", "token": dead})["state"] == "unknown"
+    # No longer suppressed: it goes to the sim again (which says 410 again).
+    r = send(d, [dead])
+    assert r["results"][0]["status"] == "unsubscribed"
+    # Past events are kept; the new transition adds one.
+    ev = d.request({"op": "feedback", "since": 0})["events"]
+    assert len([e for e in ev if e["token"] == dead]) == 2
+
+
+def test_registered_at_later_than_410_lifts_suppression(rig):
+    d = rig.daemon()
+    dead = apns_token(1, "410")
+    send(d, [dead])
+    r = send(d, [{"token": dead, "registered_at": "2000-01-01T00:00:00Z"}])
+    assert r["results"][0]["status"] == "suppressed"
+    future = int(time.time()) + 3600
+    r = send(d, [{"token": dead, "registered_at": future}])
+    assert r["results"][0]["status"] in ("unsubscribed", "delivered")
+    assert r["results"][0]["status"] != "suppressed"
+
+
+def test_restart_keeps_events_and_states(rig):
+    d = rig.daemon()
+    dead = apns_token(1, "410")
+    send(d, [dead])
+    assert d.terminate() == 0
+    d2 = rig.daemon(name="pushgwd")
+    ev = d2.request({"op": "feedback", "since": 0})["events"]
+    assert [e["token"] for e in ev] == [dead]
+    r = send(d2, [dead])
+    assert r["results"][0]["status"] == "suppressed"
+
+
+def test_kill9_keeps_every_reported_verdict(rig):
+    d = rig.daemon()
+    dead = [apns_token(i, "410") for i in range(200)]
+    r = send(d, dead)
+    assert all(x["status"] == "unsubscribed" for x in r["results"])
+    d.kill9()  # right after the response: verdicts must already be durable
+    d2 = rig.daemon(name="pushgwd")
+    ev = d2.request({"op": "feedback", "since": 0, "limit": 1000})["events"]
+    assert {e["token"] for e in ev} == set(dead)

@@ -1,0 +1,105 @@
+#include "faults.h"
+
+#include <charconv>
+
+namespace pushgw::sim {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool parse_u32(std::string_view s, uint32_t& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+Error bad(std::string_view spec, const char* why) {
+  return make_error("bad_fault", std::string(spec) + ": " + why);
+}
+
+}  // namespace
+
+Result<void> apply_fault(std::string_view spec, FaultSet& f) {
+  spec = trim(spec);
+  auto eq = spec.find('=');
+  std::string_view name = spec.substr(0, eq);
+  std::string_view value = eq == std::string_view::npos ? std::string_view() : spec.substr(eq + 1);
+  const bool has_value = eq != std::string_view::npos;
+  uint32_t n = 0;
+  if (name == "stall" || name == "bad_tls") {
+    if (has_value) return bad(spec, "takes no value");
+    (name == "stall" ? f.stall : f.bad_tls) = true;
+  } else if (name == "goaway_after" || name == "reset_after" || name == "refuse_for") {
+    if (!parse_u32(value, n)) return bad(spec, "expects a non-negative integer");
+    if (name == "goaway_after") f.goaway_after = n;
+    else if (name == "reset_after") f.reset_after = n;
+    else f.refuse_for_s = n;
+  } else if (name == "max_streams_after") {
+    auto colon = value.find(':');
+    uint32_t m = 0;
+    if (colon == std::string_view::npos || !parse_u32(value.substr(0, colon), n) ||
+        !parse_u32(value.substr(colon + 1), m))
+      return bad(spec, "expects N:M");
+    f.max_streams_after = n;
+    f.max_streams_to = m;
+  } else {
+    return bad(spec, "unknown fault (goaway_after, reset_after, stall, max_streams_after, refuse_for, bad_tls)");
+  }
+  return ok();
+}
+
+Result<FaultSet> parse_faults(std::string_view text) {
+  FaultSet f;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.empty()) continue;
+    if (auto r = apply_fault(line, f); !r) return r.error();
+  }
+  return f;
+}
+
+std::string FaultSet::to_text() const {
+  std::string out;
+  auto line = [&](const char* name, std::optional<uint32_t> v) {
+    if (!v) return;
+    out += name;
+    out += '=';
+    out += std::to_string(*v);
+    out += '\n';
+  };
+  line("goaway_after", goaway_after);
+  line("reset_after", reset_after);
+  if (stall) out += "stall\n";
+  if (max_streams_after)
+    out += "max_streams_after=" + std::to_string(*max_streams_after) + ":" + std::to_string(max_streams_to) + "\n";
+  line("refuse_for", refuse_for_s);
+  if (bad_tls) out += "bad_tls\n";
+  return out;
+}
+
+void FaultBoard::set(FaultSet f) {
+  std::lock_guard<std::mutex> g(mu_);
+  refuse_until_ns_ = f.refuse_for_s ? clock_.mono_ns() + int64_t(*f.refuse_for_s) * 1'000'000'000 : 0;
+  set_ = std::move(f);
+  gen_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+FaultSet FaultBoard::get() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return set_;
+}
+
+bool FaultBoard::refusing() const {
+  if (generation() == 0) return false;  // never set: skip the lock on the accept path
+  std::lock_guard<std::mutex> g(mu_);
+  return refuse_until_ns_ != 0 && clock_.mono_ns() < refuse_until_ns_;
+}
+
+}  // namespace pushgw::sim

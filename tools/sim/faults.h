@@ -1,0 +1,69 @@
+// Injected misbehaviour of the simulated provider (--fault / POST /faults).
+//
+// A FaultSet is a plain value parsed from lines such as "goaway_after=10";
+// the FaultBoard holds the live set for all worker threads. Connections take
+// a snapshot at accept and refresh it when the board's generation changes, so
+// a POST /faults also affects connections that are already open.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pushgw/clock.h"
+#include "pushgw/result.h"
+
+namespace pushgw::sim {
+
+struct FaultSet {
+  // After accepting N streams on a connection: GOAWAY(last = Nth stream),
+  // finish those, close.
+  std::optional<uint32_t> goaway_after;
+  // After N answered requests on a connection: drop it without GOAWAY when
+  // request N+1 arrives (requests past N are never processed).
+  std::optional<uint32_t> reset_after;
+  // Accept requests, never answer them (PINGs are not answered either).
+  bool stall = false;
+  // After N streams: SETTINGS_MAX_CONCURRENT_STREAMS = M; excess streams get
+  // REFUSED_STREAM.
+  std::optional<uint32_t> max_streams_after;
+  uint32_t max_streams_to = 0;
+  // Close accepted TCP connections immediately for this many seconds from the
+  // moment the fault is set.
+  std::optional<uint32_t> refuse_for_s;
+  // New TLS connections get a self-signed certificate that fails verification.
+  bool bad_tls = false;
+
+  bool empty() const {
+    return !goaway_after && !reset_after && !stall && !max_streams_after && !refuse_for_s && !bad_tls;
+  }
+  // One fault per line, in the same syntax parse_faults accepts.
+  std::string to_text() const;
+};
+
+// Adds one "name[=value]" spec to f. Errors: "bad_fault".
+Result<void> apply_fault(std::string_view spec, FaultSet& f);
+// Parses newline-separated specs (blank lines and surrounding spaces ignored);
+// empty text gives an empty set.
+Result<FaultSet> parse_faults(std::string_view text);
+
+class FaultBoard {
+ public:
+  explicit FaultBoard(const Clock& clock) : clock_(clock) {}
+  void set(FaultSet f);  // replaces the whole set
+  FaultSet get() const;
+  uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
+  // True while a refuse_for window is open.
+  bool refusing() const;
+
+ private:
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  FaultSet set_;
+  int64_t refuse_until_ns_ = 0;
+  std::atomic<uint64_t> gen_{0};
+};
+
+}  // namespace pushgw::sim

@@ -1,0 +1,113 @@
+// Server side of one HTTP/2 connection on top of nghttp2's memory API:
+// bytes in via feed(), bytes out via produce(). Collects each request into a
+// pooled stream slot, hands it to a RequestSink when complete, and sends the
+// response now, after --slow-ms (a FIFO of deadlines the owner drives with a
+// timer: next_deadline_ns / fire_due), or never (stall).
+//
+// Connection-level faults (faults.h) are applied here: GOAWAY after N
+// streams, drop after N requests, lowering MAX_CONCURRENT_STREAMS, stall
+// (requests and PINGs unanswered).
+//
+// Not thread-safe: one H2Conn lives on one worker loop.
+#pragma once
+#include <nghttp2/nghttp2.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "faults.h"
+#include "http_types.h"
+#include "pushgw/clock.h"
+#include "stats.h"
+
+namespace pushgw::sim {
+
+class RequestSink {
+ public:
+  virtual ~RequestSink() = default;
+  // resp is cleared before the call.
+  virtual Disposition on_request(const SimRequest& req, SimResponse& resp) = 0;
+};
+
+struct H2Options {
+  uint32_t max_streams = 1000;
+  int64_t slow_ms = 300;
+};
+
+class H2Conn {
+ public:
+  H2Conn(RequestSink& sink, Stats& stats, const FaultBoard& faults, const Clock& clock, H2Options opts);
+  ~H2Conn();
+  H2Conn(const H2Conn&) = delete;
+  H2Conn& operator=(const H2Conn&) = delete;
+
+  // Creates the session and queues the server SETTINGS. False on failure.
+  bool init();
+  // Plaintext from the client. False: the connection must close (protocol
+  // error, or drop_requested()).
+  bool feed(const uint8_t* data, size_t n);
+  // Appends queued frames to out. False on a session error.
+  bool produce(std::string& out);
+  // Nothing more to read or write (GOAWAY exchanged and streams done).
+  bool finished() const;
+  // reset_after fired: drop the connection without GOAWAY.
+  bool drop_requested() const { return drop_; }
+
+  // Earliest delayed response, or -1.
+  int64_t next_deadline_ns() const { return delayed_.empty() ? -1 : delayed_.front().first; }
+  // Sends every delayed response due at now_ns.
+  void fire_due(int64_t now_ns);
+
+  size_t active_streams() const { return active_; }
+
+ private:
+  struct Stream {
+    int32_t id = 0;
+    SimRequest req;
+    SimResponse resp;
+    size_t sent = 0;  // body bytes handed to nghttp2
+  };
+
+  static int on_begin_headers(nghttp2_session*, const nghttp2_frame*, void*);
+  static int on_header(nghttp2_session*, const nghttp2_frame*, const uint8_t*, size_t, const uint8_t*, size_t,
+                       uint8_t, void*);
+  static int on_data_chunk(nghttp2_session*, uint8_t, int32_t, const uint8_t*, size_t, void*);
+  static int on_frame_recv(nghttp2_session*, const nghttp2_frame*, void*);
+  static int on_stream_close(nghttp2_session*, int32_t, uint32_t, void*);
+  static ssize_t read_body(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*, nghttp2_data_source*, void*);
+
+  int begin_stream(int32_t id);
+  void refresh_faults();
+  void send_goaway(int32_t last_id);
+  void request_complete(Stream& s);
+  void submit_response(Stream& s);
+  Stream* acquire();
+  void release(Stream* s);
+
+  RequestSink& sink_;
+  Stats& stats_;
+  const FaultBoard& board_;
+  const Clock& clock_;
+  H2Options opts_;
+  nghttp2_session* session_ = nullptr;
+
+  FaultSet faults_;
+  uint64_t faults_gen_ = ~uint64_t{0};
+  uint32_t streams_begun_ = 0;
+  int32_t last_accepted_id_ = 0;
+  bool goaway_sent_ = false;
+  int32_t goaway_last_id_ = 0;
+  bool streams_lowered_ = false;
+  bool drop_ = false;
+  size_t active_ = 0;
+
+  std::vector<std::unique_ptr<Stream>> all_;  // owns every slot ever made
+  std::vector<Stream*> free_;
+  std::deque<std::pair<int64_t, int32_t>> delayed_;  // (deadline ns, stream id), FIFO = deadline order
+};
+
+}  // namespace pushgw::sim

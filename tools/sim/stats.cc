@@ -1,0 +1,125 @@
+#include "stats.h"
+
+#include "json_out.h"
+
+namespace pushgw::sim {
+
+bool parse_platform(std::string_view s, Platform& out) {
+  if (s == "apns") out = Platform::kApns;
+  else if (s == "fcm") out = Platform::kFcm;
+  else if (s == "webpush") out = Platform::kWebPush;
+  else return false;
+  return true;
+}
+
+void Stats::note_concurrency(uint64_t n) {
+  uint64_t cur = max_concurrent_streams_seen.load(std::memory_order_relaxed);
+  while (n > cur && !max_concurrent_streams_seen.compare_exchange_weak(cur, n, std::memory_order_relaxed)) {
+  }
+}
+
+void Stats::reset() {
+  for (Counter* c : {&connections_accepted, &connections_refused, &tls_handshakes, &tls_failures, &requests,
+                     &apns.requests, &apns.jwt_verifications, &fcm.token_requests, &fcm.tokens_issued,
+                     &fcm.requests, &webpush.requests, &webpush.vapid_verifications, &webpush.decrypt_failures,
+                     &max_concurrent_streams_seen})
+    c->store(0, std::memory_order_relaxed);
+  for (auto& c : by_status) c.store(0, std::memory_order_relaxed);
+}
+
+void DeliveryRecords::record(Platform p, std::string_view key) {
+  const auto i = static_cast<size_t>(p);
+  std::lock_guard<std::mutex> g(mu_);
+  ++delivered_[i];
+  auto it = maps_[i].find(key);
+  if (it != maps_[i].end()) ++it->second;
+  else maps_[i].emplace(std::string(key), 1);
+}
+
+DeliveryRecords::Summary DeliveryRecords::summary(Platform p) const {
+  const auto i = static_cast<size_t>(p);
+  std::lock_guard<std::mutex> g(mu_);
+  return {delivered_[i], maps_[i].size()};
+}
+
+std::string DeliveryRecords::to_json(Platform p) const {
+  const auto i = static_cast<size_t>(p);
+  std::string out = "{";
+  std::lock_guard<std::mutex> g(mu_);
+  out.reserve(maps_[i].size() * 80 + 2);
+  bool first = true;
+  for (const auto& [k, n] : maps_[i]) {
+    if (!first) out += ',';
+    first = false;
+    json_append_string(out, k);
+    out += ':';
+    json_append_uint(out, n);
+  }
+  out += '}';
+  return out;
+}
+
+void DeliveryRecords::clear() {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& m : maps_) m.clear();
+  delivered_.fill(0);
+}
+
+namespace {
+
+void field(std::string& out, const char* name, uint64_t v, bool comma = true) {
+  if (comma) out += ',';
+  out += '"';
+  out += name;
+  out += "\":";
+  json_append_uint(out, v);
+}
+
+void delivery_fields(std::string& out, const DeliveryRecords::Summary& s) {
+  field(out, "delivered", s.delivered);
+  field(out, "distinct_delivered", s.distinct);
+  field(out, "duplicate_delivered", s.delivered - s.distinct);
+}
+
+}  // namespace
+
+std::string render_stats_json(const Stats& s, const DeliveryRecords& r) {
+  std::string out = "{";
+  field(out, "connections_accepted", load(s.connections_accepted), false);
+  field(out, "connections_refused", load(s.connections_refused));
+  field(out, "tls_handshakes", load(s.tls_handshakes));
+  field(out, "tls_failures", load(s.tls_failures));
+  field(out, "requests", load(s.requests));
+  out += ",\"by_status\":{";
+  bool first = true;
+  for (size_t code = 0; code < s.by_status.size(); ++code) {
+    uint64_t n = load(s.by_status[code]);
+    if (n == 0) continue;
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    json_append_uint(out, code);
+    out += "\":";
+    json_append_uint(out, n);
+  }
+  out += "},\"apns\":{";
+  field(out, "requests", load(s.apns.requests), false);
+  delivery_fields(out, r.summary(Platform::kApns));
+  field(out, "jwt_verifications", load(s.apns.jwt_verifications));
+  out += "},\"fcm\":{";
+  field(out, "token_requests", load(s.fcm.token_requests), false);
+  field(out, "tokens_issued", load(s.fcm.tokens_issued));
+  field(out, "requests", load(s.fcm.requests));
+  delivery_fields(out, r.summary(Platform::kFcm));
+  out += "},\"webpush\":{";
+  field(out, "requests", load(s.webpush.requests), false);
+  delivery_fields(out, r.summary(Platform::kWebPush));
+  field(out, "vapid_verifications", load(s.webpush.vapid_verifications));
+  field(out, "decrypt_failures", load(s.webpush.decrypt_failures));
+  out += '}';
+  field(out, "max_concurrent_streams_seen", load(s.max_concurrent_streams_seen));
+  out += '}';
+  return out;
+}
+
+}  // namespace pushgw::sim

@@ -1,0 +1,79 @@
+// Counters and delivery records behind GET /stats and GET /tokens.
+//
+// Counters are relaxed atomics (bumped on the request path of every worker
+// thread); the delivery records (key → number of accepted deliveries) are a
+// map behind one mutex. Both are cleared by POST /reset.
+#pragma once
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace pushgw::sim {
+
+enum class Platform { kApns = 0, kFcm = 1, kWebPush = 2 };
+inline constexpr int kPlatforms = 3;
+bool parse_platform(std::string_view s, Platform& out);
+
+using Counter = std::atomic<uint64_t>;
+inline void bump(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+inline uint64_t load(const Counter& c) { return c.load(std::memory_order_relaxed); }
+
+struct Stats {
+  Counter connections_accepted{0};
+  Counter connections_refused{0};  // closed at once by refuse_for
+  Counter tls_handshakes{0};
+  Counter tls_failures{0};
+  Counter requests{0};
+  std::array<Counter, 600> by_status{};
+  struct {
+    Counter requests{0}, jwt_verifications{0};
+  } apns;
+  struct {
+    Counter token_requests{0}, tokens_issued{0}, requests{0};
+  } fcm;
+  struct {
+    Counter requests{0}, vapid_verifications{0}, decrypt_failures{0};
+  } webpush;
+  Counter max_concurrent_streams_seen{0};  // per connection, max over all
+
+  void count_status(int status) {
+    if (status >= 0 && status < static_cast<int>(by_status.size())) bump(by_status[status]);
+  }
+  void note_concurrency(uint64_t n);
+  void reset();
+};
+
+// Accepted deliveries per recipient key (APNs token, FCM token or
+// "/topics/<t>" / "condition:<c>", Web Push endpoint URL).
+class DeliveryRecords {
+ public:
+  void record(Platform p, std::string_view key);
+  struct Summary {
+    uint64_t delivered = 0;
+    uint64_t distinct = 0;
+  };
+  Summary summary(Platform p) const;
+  // {"key":count,...}
+  std::string to_json(Platform p) const;
+  void clear();
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Map = std::unordered_map<std::string, uint64_t, Hash, std::equal_to<>>;
+  mutable std::mutex mu_;
+  std::array<Map, kPlatforms> maps_;
+  std::array<uint64_t, kPlatforms> delivered_{};
+};
+
+// The GET /stats document.
+std::string render_stats_json(const Stats& s, const DeliveryRecords& r);
+
+}  // namespace pushgw::sim
