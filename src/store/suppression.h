@@ -101,7 +101,7 @@ class SuppressionSet {
   Slot* claim(Table& t, uint64_t key);
   // Ensures key in t holds a value, keeping an existing one. Returns the value
   // now stored, or kUnset when t was too full.
-  int64_t put_in(Table& t, uint64_t key, int64_t since_ms);
+  int64_t put_in(Table& t, uint64_t key, int64_t since_ms, bool* inserted);
 
   std::atomic<Table*> current_;
   std::atomic<int64_t> live_{0};

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include "crypto/apns_token.h"
+#include "crypto/jwt.h"
+#include "crypto/keys.h"
+#include "provider/apns/apns_provider.h"
+
+namespace pushgw::provider {
+namespace {
+
+std::unique_ptr<Batch> make_batch(std::string_view payload) {
+  auto b = std::make_unique<Batch>();
+  b->platform = Platform::Apns;
+  auto t = Template::compile(payload, Template::Mode::Json, b->vars_table);
+  EXPECT_TRUE(t.ok());
+  b->tmpl = std::move(t.value());
+  std::string tok(64, 'a');
+  b->arena = tok;
+  Recipient r;
+  r.token_off = 0;
+  r.token_len = 64;
+  b->recipients.push_back(r);
+  return b;
+}
+
+TEST(ApnsBuild, HeadersOnlyForGivenFieldsAndAValidJwt) {
+  auto key = crypto::generate_p256();
+  ASSERT_TRUE(key.ok());
+  std::string pub = crypto::public_key_to_pem(key.value().get());
+  auto src = std::make_shared<crypto::ApnsTokenSource>(std::move(key.value()), "TEAM123456", "KEY1234567");
+  ApnsProvider p(ApnsSettings{"127.0.0.1:8443", "com.example.default", src});
+  auto b = make_batch(R"({"aps":{"alert":"hi"}})");
+  b->apns.push_type = "alert";
+  p.begin_drain(1'700'000'000'000);
+  HttpRequest req;
+  ASSERT_TRUE(p.build(*b, 0, 0, req).ok());
+  EXPECT_EQ(req.path, "/3/device/" + std::string(64, 'a'));
+  EXPECT_EQ(req.authority, "127.0.0.1:8443");
+  EXPECT_EQ(req.header("apns-topic"), "com.example.default");
+  EXPECT_EQ(req.header("apns-push-type"), "alert");
+  EXPECT_EQ(req.header("apns-expiration"), "");  // absent field -> no header
+  EXPECT_EQ(req.header("apns-priority"), "");
+  EXPECT_EQ(req.body, R"({"aps":{"alert":"hi"}})");
+  std::string_view auth = req.header("authorization");
+  ASSERT_EQ(auth.substr(0, 7), "bearer ");
+  auto pubkey = crypto::load_public_key_pem(pub);
+  ASSERT_TRUE(pubkey.ok());
+  EXPECT_TRUE(crypto::jwt_verify(auth.substr(7), pubkey.value().get()));
+
+  b->apns.priority = 5;
+  b->apns.expiration = 0;
+  b->apns.collapse_id = "sale";
+  b->apns.topic = "com.example.other";
+  req.clear();
+  ASSERT_TRUE(p.build(*b, 0, 0, req).ok());
+  EXPECT_EQ(req.header("apns-priority"), "5");
+  EXPECT_EQ(req.header("apns-expiration"), "0");
+  EXPECT_EQ(req.header("apns-collapse-id"), "sale");
+  EXPECT_EQ(req.header("apns-topic"), "com.example.other");
+  // One signature for many builds: the token is shared, not per request.
+  EXPECT_EQ(src->signatures(), 1u);
+}
+
+}  // namespace
+}  // namespace pushgw::provider
