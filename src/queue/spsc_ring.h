@@ -62,7 +62,7 @@ class SpscRing {
   size_t pop_many(T* out, size_t max) {
     const size_t h = head_.load(std::memory_order_relaxed);
     size_t avail = tail_cache_ - h;
-    if (avail == 0) {
+    if (avail < max) {
       tail_cache_ = tail_.load(std::memory_order_acquire);
       avail = tail_cache_ - h;
       if (avail == 0) return 0;

@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "json_out.h"
-#include "worker.h"
+#include <arpa/inet.h>
 
 namespace pushgw::sim {
 

@@ -1,0 +1,74 @@
+// Value types of the store's public API (see store.h for the Store itself).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pushgw/platform.h"
+
+namespace pushgw::store {
+
+// What a sender reports per recipient. One outcome per recipient and final
+// result: Delivered, Failed, Invalid and Unsubscribed each also count as one
+// send (sent += 1, last_sent_at, last_campaign), so a caller never records Sent
+// and then a verdict for the same recipient. Sent is for a send whose result
+// is not reported (it only counts the send). Reactivated (APNs: the recipient
+// carried registered_at_ms later than the stored since) sets an invalid or
+// unsubscribed token back to active; it is not a send and does not create a
+// token row.
+enum class Kind : uint8_t { Sent, Delivered, Failed, Invalid, Unsubscribed, Reactivated };
+
+// Views are copied into the ring by record(); nothing is kept after it returns.
+struct Outcome {
+  Platform platform = Platform::Apns;
+  std::string_view app;
+  std::string_view token;     // device token, FCM token, or Web Push endpoint
+  std::string_view campaign;  // "" = none
+  Kind kind = Kind::Sent;
+  std::string_view reason;    // provider reason ("Unregistered", "UNREGISTERED", "404", ...)
+  int64_t since_ms = 0;       // Invalid/Unsubscribed: provider timestamp (APNs 410), 0 = use at_ms.
+                              // Reactivated: the recipient's registered_at_ms.
+  int64_t at_ms = 0;          // verdict time; 0 = the store's clock at record()
+};
+
+// state: "active" | "invalid" | "unsubscribed" | "unknown" (no row: never
+// recorded, or forgotten).
+struct TokenState {
+  std::string state;
+  std::string reason;
+  int64_t since_ms = 0;
+  uint64_t sent = 0, delivered = 0, failed = 0;
+  int64_t last_sent_at_ms = 0;
+  std::string last_campaign;
+};
+
+// kind: "invalid" | "unsubscribed".
+struct Event {
+  uint64_t seq = 0;
+  int64_t at_ms = 0;
+  Platform platform = Platform::Apns;
+  std::string app, token, kind, reason, campaign;
+};
+
+// next = last returned seq + 1, or the requested `since` when none.
+struct FeedbackPage {
+  std::vector<Event> events;
+  uint64_t next = 0;
+};
+
+// Counts reflect committed data (plus, for suppression, what record() applied).
+struct StoreStats {
+  uint64_t tokens = 0, invalid = 0, unsubscribed = 0, events = 0;
+  uint64_t backlog = 0;              // recorded, not yet committed (all rings)
+  uint64_t committed_outcomes = 0;   // since open
+  uint64_t transactions = 0;         // data transactions committed since open
+  uint64_t barriers = 0;             // extra sync-only commits for after_commit
+  uint64_t dropped = 0;              // outcomes refused as oversized (token > 8 KiB, app > 255 B)
+  uint64_t write_errors = 0;         // failed commits (retried; nothing lost unless the store closes)
+  uint64_t pruned_events = 0;        // removed by retention since open
+  size_t suppressed_entries = 0, suppression_bytes = 0;
+};
+
+}  // namespace pushgw::store
