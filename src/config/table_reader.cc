@@ -146,7 +146,9 @@ void TableReader::reject_unknown_keys() {
   for (auto&& [k, v] : table_) {
     if (std::find(known_.begin(), known_.end(), k.str()) != known_.end()) continue;
     const int line = k.source().begin.line > 0 ? static_cast<int>(k.source().begin.line) : detail::line_of(v, line_);
-    diag_.error(line, path_of(k.str()), "unknown key");
+    const toml::array* arr = v.as_array();
+    const bool section = v.is_table() || (arr && !arr->empty() && arr->is_array_of_tables());
+    diag_.error(line, path_of(k.str()), section ? "unknown section" : "unknown key");
   }
 }
 

@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 #include "dispatch/app_table.h"
-#include "ingest/send_parser.h"
+#include "ingest/send.h"
 #include "pushgw/result.h"
 
 namespace pushgw::daemon {

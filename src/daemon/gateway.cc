@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "daemon/json_out.h"
-#include "ingest/send_parser.h"
+#include "ingest/send.h"
 #include "store/store.h"
 
 namespace pushgw::daemon {

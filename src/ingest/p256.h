@@ -5,7 +5,8 @@
 #pragma once
 #include <string_view>
 
-#include <openssl/types.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 
 namespace pushgw::ingest {
 

@@ -184,7 +184,7 @@ void RecipientWriter::store(dom::element v, VarValue& out) {
   switch (v.type()) {
     case dom::element_type::STRING: {
       std::string_view s;
-      (void)v.get_string().get(s);
+      if (v.get_string().get(s) != simdjson::SUCCESS) s = {};
       b_.arena.append(s);
       out.kind = VarValue::String;
       break;

@@ -2,7 +2,6 @@
 
 #include <charconv>
 
-#include "worker.h"
 
 namespace pushgw::sim {
 
@@ -23,6 +22,27 @@ Result<void> parse_int(std::string_view flag, const std::string& v, T lo, T hi, 
 }
 
 }  // namespace
+
+bool parse_host_port(std::string_view s, std::string& host, uint16_t& port) {
+  size_t colon;
+  if (s.starts_with('[')) {
+    size_t close = s.find(']');
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
+    host.assign(s.substr(1, close - 1));
+    colon = close + 1;
+  } else {
+    colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    host.assign(s.substr(0, colon));
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  std::string_view p = s.substr(colon + 1);
+  unsigned v = 0;
+  auto r = std::from_chars(p.data(), p.data() + p.size(), v);
+  if (r.ec != std::errc() || r.ptr != p.data() + p.size() || v > 65535) return false;
+  port = static_cast<uint16_t>(v);
+  return true;
+}
 
 std::string_view ArgReader::next_flag() {
   cur_ = args_[i_++];

@@ -56,6 +56,9 @@ class ArgReader {
 // Errors: "bad_args" naming the flag.
 Result<ServeOptions> parse_serve_args(std::vector<std::string_view> args);
 
+// "127.0.0.1:8443", "[::1]:8443", "localhost:0" (localhost means 127.0.0.1).
+bool parse_host_port(std::string_view s, std::string& host, uint16_t& port);
+
 // TEAMID:KEYID:path (the path may itself contain ':').
 Result<ApnsKeySpec> parse_apns_key_spec(std::string_view s);
 

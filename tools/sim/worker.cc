@@ -4,32 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 
 #include "connection.h"
 
 namespace pushgw::sim {
-
-bool parse_host_port(std::string_view s, std::string& host, uint16_t& port) {
-  size_t colon;
-  if (s.starts_with('[')) {
-    size_t close = s.find(']');
-    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
-    host.assign(s.substr(1, close - 1));
-    colon = close + 1;
-  } else {
-    colon = s.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    host.assign(s.substr(0, colon));
-  }
-  if (host == "localhost") host = "127.0.0.1";
-  std::string_view p = s.substr(colon + 1);
-  unsigned v = 0;
-  auto r = std::from_chars(p.data(), p.data() + p.size(), v);
-  if (r.ec != std::errc() || r.ptr != p.data() + p.size() || v > 65535) return false;
-  port = static_cast<uint16_t>(v);
-  return true;
-}
 
 Worker::Worker(SimCore& core, const TlsContexts& tls, H2Options h2)
     : core_(core), tls_(tls), h2_(h2), ctx_(core.clock) {

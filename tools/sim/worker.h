@@ -70,7 +70,4 @@ class Worker {
   char plain_buf_[kPlainBufferSize];
 };
 
-// "127.0.0.1:8443", "[::1]:8443", "localhost:0" (localhost means 127.0.0.1).
-bool parse_host_port(std::string_view s, std::string& host, uint16_t& port);
-
 }  // namespace pushgw::sim
