@@ -45,6 +45,15 @@ Sender::Sender(SenderDeps deps)
   fixed_pools_.assign(d_.apps->size(), nullptr);
   for (const AppRuntime& app : *d_.apps) providers_[app.app_id] = app.make_provider();
   drain_buf_.resize(kDrainChunk);
+  origins_ = std::make_unique<WebPushOrigins>(&loop_, d_.log, [this](WebPushOrigins::Entry& e) {
+    std::vector<SendJob> jobs;
+    jobs.swap(e.parked);
+    const int64_t now = d_.clock->now_ms();
+    begin_drain_providers(now);
+    for (const SendJob& j : jobs) send_one(j, now);
+    for (pool::Pool* p : dirty_pools_) p->flush();
+    dirty_pools_.clear();
+  });
 }
 
 Sender::~Sender() {
@@ -120,7 +129,35 @@ void Sender::drain() {
   if (stop_requested_.load(std::memory_order_acquire)) maybe_finish_stop();
 }
 
-pool::Pool* Sender::pool_for(uint16_t app_id, std::string_view origin) {
+pool::Pool* Sender::webpush_pool(const SendJob& job, std::string_view origin, int64_t) {
+  const AppRuntime& app = (*d_.apps)[job.batch->app_id];
+  WebPushOrigins::Entry& e = origins_->lookup(app.app_id, origin, app.allow_private_endpoints);
+  switch (e.state) {
+    case WebPushOrigins::State::Ready:
+      return pool_for(app.app_id, origin, e.ip);
+    case WebPushOrigins::State::Refused:
+      finish(job, Status::Failed, 0, "endpoint_refused", {}, 0);
+      return nullptr;
+    case WebPushOrigins::State::Resolving:
+      e.parked.push_back(job);
+      return nullptr;
+  }
+  return nullptr;
+}
+
+void Sender::park(const SendJob& job, int64_t now_ms) {
+  // No credential yet (FCM access token being fetched): wait without using
+  // up an attempt, but never beyond the retry window.
+  const Batch& b = *job.batch;
+  if (now_ms > b.accepted_ms + policy_.max_retry_ms || (b.expires_at_ms > 0 && now_ms >= b.expires_at_ms)) {
+    finish(job, Status::Failed, 0, "credential_unavailable", {}, 0);
+    return;
+  }
+  retries_.push(RetryItem{now_ms + 100, job});
+  arm_retry_timer();
+}
+
+pool::Pool* Sender::pool_for(uint16_t app_id, std::string_view origin, const std::string& connect_ip) {
   pool::Pool* fixed = fixed_pools_[app_id];
   if (fixed) return fixed;
   const AppRuntime& app = (*d_.apps)[app_id];
@@ -141,6 +178,7 @@ pool::Pool* Sender::pool_for(uint16_t app_id, std::string_view origin) {
   o.ping_interval_ms = d_.delivery.ping_interval_ms;
   o.idle_timeout_ms = d_.delivery.idle_timeout_ms;
   o.allow_http1 = app.allow_http1;
+  o.connect_ip = connect_ip;
   auto p = std::make_unique<pool::Pool>(&loop_, d_.tls, std::move(o), *this, *d_.clock,
                                         obs::Logger(d_.log.sink(), "pool/" + app.name));
   pool::Pool* raw = p.get();
@@ -162,6 +200,12 @@ void Sender::send_one(const SendJob& job, int64_t now_ms) {
     return;
   }
   Provider& prov = *providers_[b.app_id];
+  pool::Pool* pool = nullptr;
+  if (b.platform == Platform::WebPush) {
+    // Resolve and check the origin before paying for the encryption.
+    pool = webpush_pool(job, prov.origin(b, job.idx), now_ms);
+    if (!pool) return;
+  }
   InFlight* f;
   if (!free_in_flight_.empty()) {
     f = free_in_flight_.back();
@@ -176,10 +220,11 @@ void Sender::send_one(const SendJob& job, int64_t now_ms) {
   Result<void> built = prov.build(b, job.idx, now_ms, f->req);
   if (!built.ok()) {
     free_in_flight_.push_back(f);
-    finish(job, Status::Failed, 0, built.error().code, {}, 0);
+    if (built.error().code == "credential_unavailable") park(job, now_ms);
+    else finish(job, Status::Failed, 0, built.error().code, {}, 0);
     return;
   }
-  f->pool = pool_for(b.app_id, prov.origin(b, job.idx));
+  f->pool = pool ? pool : pool_for(b.app_id, prov.origin(b, job.idx), std::string());
   ++in_flight_;
   if (std::find(dirty_pools_.begin(), dirty_pools_.end(), f->pool) == dirty_pools_.end())
     dirty_pools_.push_back(f->pool);
@@ -379,12 +424,13 @@ void Sender::fail_everything_left() {
     retries_.pop();
     finish(job, Status::Failed, 0, "shutdown", {}, 0);
   }
+  for (const SendJob& job : origins_->take_parked()) finish(job, Status::Failed, 0, "shutdown", {}, 0);
 }
 
 void Sender::maybe_finish_stop() {
   if (pools_closing_) return;
   const bool past_deadline = d_.clock->mono_ns() >= stop_deadline_ns_.load(std::memory_order_relaxed);
-  const bool idle = ring_.size_approx() == 0 && in_flight_ == 0 && retries_.empty();
+  const bool idle = ring_.size_approx() == 0 && in_flight_ == 0 && retries_.empty() && origins_->resolving() == 0;
   if (!idle && !past_deadline) return;
   if (past_deadline) fail_everything_left();
   pools_closing_ = true;

@@ -24,6 +24,7 @@
 #include "dispatch/app_table.h"
 #include "dispatch/retry_policy.h"
 #include "dispatch/stats.h"
+#include "dispatch/webpush_origins.h"
 #include "obs/log.h"
 #include "pool/pool.h"
 #include "pushgw/clock.h"
@@ -93,7 +94,9 @@ class Sender final : public pool::PoolListener {
   void drain();
   void begin_drain_providers(int64_t now_ms);
   void send_one(const SendJob& job, int64_t now_ms);
-  pool::Pool* pool_for(uint16_t app_id, std::string_view origin);
+  pool::Pool* pool_for(uint16_t app_id, std::string_view origin, const std::string& connect_ip);
+  pool::Pool* webpush_pool(const SendJob& job, std::string_view origin, int64_t now_ms);
+  void park(const SendJob& job, int64_t now_ms);
   void on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms);
   void on_transport_error(InFlight* f, pool::TransportError err, int64_t now_ms);
   void retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, std::string_view reason,
@@ -141,6 +144,7 @@ class Sender final : public pool::PoolListener {
   int64_t retry_timer_due_ = 0;
   std::mt19937_64 rng_;
   std::vector<SendJob> drain_buf_;
+  std::unique_ptr<WebPushOrigins> origins_;
 };
 
 }  // namespace pushgw::dispatch

@@ -1,1 +1,219 @@
 #include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pushgw/template.h"
+
+namespace pushgw {
+namespace {
+
+// Values for one recipient, built in a local arena.
+struct Vars {
+  std::string arena;
+  std::vector<VarValue> values;
+  const VarTable& table;
+  explicit Vars(const VarTable& t) : values(t.size()), table(t) {}
+  Vars& set(std::string_view name, std::string_view bytes, uint8_t kind = VarValue::String) {
+    int32_t s = table.find(name);
+    EXPECT_GE(s, 0) << name;
+    if (s < 0) return *this;
+    values[s] = VarValue{kind, static_cast<uint32_t>(arena.size()), static_cast<uint32_t>(bytes.size())};
+    arena.append(bytes);
+    return *this;
+  }
+  VarView view() const { return VarView{values.data(), static_cast<uint32_t>(values.size()), arena.data()}; }
+};
+
+std::string render(const Template& t, const VarView& v) {
+  std::string out;
+  t.render(v, out);
+  EXPECT_EQ(out.size(), t.rendered_size(v));
+  return out;
+}
+
+Template compile(std::string_view text, Template::Mode mode, VarTable& vt) {
+  auto r = Template::compile(text, mode, vt);
+  EXPECT_TRUE(r.ok());
+  return std::move(r).value();
+}
+
+TEST(JsonEscape, QuotesBackslashControlAndUnicode) {
+  std::string out;
+  std::string in = std::string("a\"b\\c\n\r\t\b\f") + '\x01' + '\x1f' + "\x7f" + "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+  json_escape_append(in, out);
+  EXPECT_EQ(out, "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  EXPECT_EQ(json_escaped_size(in), out.size());
+  std::string nul;
+  json_escape_append(std::string_view("\0x", 2), nul);
+  EXPECT_EQ(nul, "\\u0000x");
+}
+
+TEST(Template, NoPlaceholderIsVerbatim) {
+  VarTable vt;
+  auto t = compile(R"({"aps":{"alert":"hello {name} {{ x }}"}})", Template::Mode::Json, vt);
+  EXPECT_FALSE(t.has_vars());
+  EXPECT_EQ(vt.size(), 0u);
+  EXPECT_EQ(render(t, VarView{}), R"({"aps":{"alert":"hello {name} {{ x }}"}})");
+}
+
+TEST(Template, StringVarIsEscaped) {
+  VarTable vt;
+  auto t = compile(R"({"t":"Hi {{name}}!"})", Template::Mode::Json, vt);
+  ASSERT_TRUE(t.has_vars());
+  Vars v(vt);
+  v.set("name", "A\"i\\k\no\x02 \xe6\x84\x9b");
+  EXPECT_EQ(render(t, v.view()), "{\"t\":\"Hi A\\\"i\\\\k\\no\\u0002 \xe6\x84\x9b!\"}");
+}
+
+TEST(Template, LiteralNumbersAndBools) {
+  VarTable vt;
+  auto t = compile(R"({"t":"{{n}} items, vip={{vip}}"})", Template::Mode::Json, vt);
+  Vars v(vt);
+  v.set("n", "42", VarValue::Literal).set("vip", "true", VarValue::Literal);
+  EXPECT_EQ(render(t, v.view()), R"({"t":"42 items, vip=true"})");
+}
+
+TEST(Template, MissingIsEmptyAndFallbackUsed) {
+  VarTable vt;
+  auto t = compile(R"({"t":"Hi {{name}}|{{city|Tokyo \"X\"}}|{{e|}}"})", Template::Mode::Json, vt);
+  EXPECT_EQ(vt.size(), 3u);
+  EXPECT_EQ(render(t, VarView{}), R"({"t":"Hi |Tokyo \"X\"|"})");
+  Vars v(vt);
+  v.set("city", "Osaka");
+  EXPECT_EQ(render(t, v.view()), R"({"t":"Hi |Osaka|"})");
+  // Missing kind explicitly set behaves like absent.
+  Vars m(vt);
+  m.set("city", "ignored", VarValue::Missing);
+  EXPECT_EQ(render(t, m.view()), R"({"t":"Hi |Tokyo \"X\"|"})");
+}
+
+TEST(Template, KeysAreNotSubstituted) {
+  VarTable vt;
+  auto t = compile(R"({"{{k}}":"{{v}}","a":["{{w}}",{"{{x}}" : 1}]})", Template::Mode::Json, vt);
+  EXPECT_EQ(vt.find("k"), -1);
+  EXPECT_EQ(vt.find("x"), -1);
+  EXPECT_GE(vt.find("v"), 0);
+  EXPECT_GE(vt.find("w"), 0);
+  Vars v(vt);
+  v.set("v", "V").set("w", "W");
+  EXPECT_EQ(render(t, v.view()), R"({"{{k}}":"V","a":["W",{"{{x}}" : 1}]})");
+}
+
+TEST(Template, EscapedQuotesDoNotEndTheString) {
+  VarTable vt;
+  auto t = compile(R"({"a":"say \"{{x}}\"","b\\":"{{y}}"})", Template::Mode::Json, vt);
+  Vars v(vt);
+  v.set("x", "X").set("y", "Y");
+  EXPECT_EQ(render(t, v.view()), R"({"a":"say \"X\"","b\\":"Y"})");
+}
+
+TEST(Template, SinglePass) {
+  VarTable vt;
+  auto t = compile(R"({"t":"{{a}}{{b}}"})", Template::Mode::Json, vt);
+  Vars v(vt);
+  v.set("a", "{{b}}").set("b", "{{a}}");
+  EXPECT_EQ(render(t, v.view()), R"({"t":"{{b}}{{a}}"})");
+}
+
+TEST(Template, LenientOnMalformedPlaceholders) {
+  VarTable vt;
+  const char* text = R"({"t":"{{ {{}} {{a b}} {{x|no close {{"})";
+  auto t = compile(text, Template::Mode::Json, vt);
+  EXPECT_FALSE(t.has_vars());
+  EXPECT_EQ(render(t, VarView{}), text);
+  // Unterminated string: the tail is literal, nothing breaks.
+  VarTable vt2;
+  auto u = compile(R"({"t":"{{x}}","u":"{{y)", Template::Mode::Json, vt2);
+  EXPECT_EQ(vt2.size(), 1u);
+  EXPECT_EQ(render(u, VarView{}), R"({"t":"","u":"{{y)");
+}
+
+TEST(Template, TripleBraceKeepsOuterBraces) {
+  VarTable vt;
+  auto t = compile(R"({"t":"{{{n}}}"})", Template::Mode::Json, vt);
+  Vars v(vt);
+  v.set("n", "1");
+  EXPECT_EQ(render(t, v.view()), R"({"t":"{1}"})");
+}
+
+TEST(Template, RawModeInsertsBytesAsIs) {
+  VarTable vt;
+  auto t = compile("Hello {{name}}, \"{{q|none}}\"\n{{n}}", Template::Mode::Raw, vt);
+  Vars v(vt);
+  v.set("name", "A\"\\\n").set("n", "7", VarValue::Literal);
+  EXPECT_EQ(render(t, v.view()), "Hello A\"\\\n, \"none\"\n7");
+}
+
+TEST(Template, SharedVarTableSlots) {
+  VarTable vt;
+  auto a = compile(R"({"t":"{{x}}{{y}}"})", Template::Mode::Json, vt);
+  auto b = compile("{{y}}{{z}}", Template::Mode::Raw, vt);
+  EXPECT_EQ(vt.size(), 3u);
+  EXPECT_EQ(vt.find("y"), 1);
+  Vars v(vt);
+  v.set("y", "Y").set("z", "Z");
+  EXPECT_EQ(render(b, v.view()), "YZ");
+  EXPECT_EQ(render(a, v.view()), R"({"t":"Y"})");
+}
+
+TEST(Template, RenderAppendsToExistingOutput) {
+  VarTable vt;
+  auto t = compile(R"({"t":"{{x}}"})", Template::Mode::Json, vt);
+  Vars v(vt);
+  v.set("x", "1");
+  std::string out = "{\"message\":";
+  t.render(v.view(), out);
+  out.push_back('}');
+  EXPECT_EQ(out, R"({"message":{"t":"1"}})");
+}
+
+TEST(Template, ViewWithFewerSlotsTreatsRestAsMissing) {
+  VarTable vt;
+  auto t = compile(R"({"t":"{{a}}-{{b|B}}"})", Template::Mode::Json, vt);
+  VarValue one{VarValue::String, 0, 1};
+  VarView v{&one, 1, "A"};
+  EXPECT_EQ(render(t, v), R"({"t":"A-B"})");
+}
+
+// rendered_size must equal what render appends, for any text and values.
+TEST(Template, RenderedSizeMatchesRenderRandomized) {
+  std::mt19937 rng(12345);
+  const std::string alphabet = "ab{}|\"\\:,[] \n\x01\xc3\xa9xyz";
+  auto rand_text = [&](size_t max) {
+    std::string s;
+    size_t n = rng() % max;
+    for (size_t i = 0; i < n; ++i) {
+      switch (rng() % 8) {
+        case 0: s += "{{x}}"; break;
+        case 1: s += "{{y|f\\\"b}}"; break;
+        case 2: s += "{{z."; break;
+        default: s += alphabet[rng() % alphabet.size()];
+      }
+    }
+    return s;
+  };
+  for (int iter = 0; iter < 3000; ++iter) {
+    VarTable vt;
+    auto mode = (iter & 1) ? Template::Mode::Raw : Template::Mode::Json;
+    std::string text = (iter % 3 == 0) ? "{\"k\":\"" + rand_text(40) + "\"}" : rand_text(60);
+    auto t = compile(text, mode, vt);
+    Vars v(vt);
+    for (uint32_t s = 0; s < vt.size(); ++s) {
+      if (rng() % 4 == 0) continue;  // missing
+      uint8_t kind = (rng() % 3 == 0) ? VarValue::Literal : VarValue::String;
+      v.set(vt.name(s), rand_text(20), kind);
+    }
+    std::string out = "prefix";
+    size_t want = t.rendered_size(v.view());
+    t.render(v.view(), out);
+    ASSERT_EQ(out.size() - 6, want) << text;
+    if (!t.has_vars()) {
+      ASSERT_EQ(out.substr(6), text);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pushgw

@@ -1,0 +1,83 @@
+// The SQLite side of the store: one connection, its prepared statements, and
+// the few operations the store thread performs. Not thread-safe: after open()
+// only the store thread touches it (before start(), the opener does).
+#pragma once
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "obs/log.h"
+#include "pushgw/result.h"
+#include "store/outcome_ring.h"
+#include "store/schema.h"
+#include "store/sqlite.h"
+#include "store/types.h"
+
+namespace pushgw::store::detail {
+
+// What one transaction changed in the counts that stats() reports; applied to
+// the atomics only after COMMIT succeeds.
+struct TxnDelta {
+  int64_t tokens = 0, invalid = 0, unsubscribed = 0, events = 0;
+  void add_state(int state, int64_t n) {
+    if (state == static_cast<int>(DbState::Invalid)) invalid += n;
+    if (state == static_cast<int>(DbState::Unsubscribed)) unsubscribed += n;
+  }
+};
+
+struct Counts {
+  uint64_t tokens = 0, invalid = 0, unsubscribed = 0, events = 0;
+};
+
+class TokenDb {
+ public:
+  // Opens or creates path (its directory must exist), WAL + synchronous=NORMAL,
+  // migrates, prepares statements. Errors: store_path_empty, store_dir_missing,
+  // store_open_failed, store_not_wal, plus those of migrate().
+  static Result<std::unique_ptr<TokenDb>> open(const std::string& path, const obs::Logger& log);
+
+  int schema_found() const { return schema_found_; }
+  Result<Counts> counts();
+  using SuppressedFn = std::function<void(Platform, std::string_view app, std::string_view token, int64_t since)>;
+  Result<void> for_each_suppressed(const SuppressedFn& fn);
+
+  // Data transactions. full_sync: this commit fsyncs the WAL (commit barrier).
+  Result<void> begin(bool full_sync);
+  Result<void> commit();
+  void rollback();
+  bool in_txn() const { return sqlite3_get_autocommit(db_.get()) == 0; }
+  // Applies one outcome inside the open transaction.
+  Result<void> apply(const RecordView& r, TxnDelta& d);
+  // A commit with synchronous=FULL that writes a heartbeat row: once it
+  // returns, every earlier commit is on stable storage too.
+  Result<void> barrier(int64_t now_ms);
+
+  Result<TokenState> token(Platform p, std::string_view app, std::string_view token);
+  Result<FeedbackPage> feedback(uint64_t since, uint32_t limit);
+  // Deletes the token row. Returns its state if there was one.
+  Result<std::optional<int>> forget(Platform p, std::string_view app, std::string_view token);
+  // Deletes up to `chunk` events older than before_ms. Returns how many.
+  Result<uint64_t> prune(int64_t before_ms, uint32_t chunk);
+
+  sqlite3* handle() const { return db_.get(); }
+
+ private:
+  TokenDb() = default;
+  Result<void> prepare_all();
+  Result<void> set_sync(bool full);
+  Result<void> done(Stmt::Use& u, const char* what);
+
+  DbPtr db_;
+  int schema_found_ = 0;
+  bool full_sync_ = false;
+  Stmt begin_, commit_, rollback_;
+  Stmt sel_, ins_, upd_sent_, upd_state_, ins_event_, heartbeat_;
+  Stmt get_token_, get_events_, forget_, prune_;
+};
+
+}  // namespace pushgw::store::detail
