@@ -2,6 +2,8 @@
 // response writer.
 #include <simdjson.h>
 
+#include <cstdio>
+
 #include "daemon/gateway.h"
 #include "daemon/json_out.h"
 #include "store/store.h"
@@ -117,6 +119,28 @@ std::string Gateway::stats_json(std::string_view id_json) const {
   json_num(out, static_cast<int64_t>(conns));
   out += ",\"streams_in_flight\":";
   json_num(out, static_cast<int64_t>(streams));
+  {
+    dispatch::LatencySummary e2e, prov, gw;
+    for (const auto& s : senders_) {
+      e2e.add(s->stats().e2e_latency);
+      prov.add(s->stats().provider_latency);
+      gw.add(s->stats().gateway_latency);
+    }
+    auto summary = [&out](std::string_view name, const dispatch::LatencySummary& l, bool first) {
+      if (!first) out.push_back(',');
+      json_key(out, name);
+      char buf[160];
+      snprintf(buf, sizeof buf, "{\"count\":%llu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f}",
+               static_cast<unsigned long long>(l.total), l.quantile_ms(0.5), l.quantile_ms(0.9),
+               l.quantile_ms(0.99), l.quantile_ms(0.999));
+      out += buf;
+    };
+    out += ",\"latency_ms\":{";
+    summary("e2e", e2e, true);
+    summary("provider", prov, false);
+    summary("gateway", gw, false);
+    out.push_back('}');
+  }
   out += ",\"workers\":";
   json_num(out, static_cast<int64_t>(senders_.size()));
   if (d_.store) {

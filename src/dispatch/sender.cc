@@ -9,6 +9,7 @@ namespace pushgw::dispatch {
 
 struct Sender::InFlight {
   SendJob job;
+  int64_t submit_ns = 0;
   pool::Pool* pool = nullptr;
   HttpRequest req;
   HttpResponse resp;
@@ -226,6 +227,7 @@ void Sender::send_one(const SendJob& job, int64_t now_ms) {
   }
   f->pool = pool ? pool : pool_for(b.app_id, prov.origin(b, job.idx), std::string());
   ++in_flight_;
+  f->submit_ns = d_.clock->mono_ns();
   if (std::find(dirty_pools_.begin(), dirty_pools_.end(), f->pool) == dirty_pools_.end())
     dirty_pools_.push_back(f->pool);
   f->pool->submit(&f->req, &f->resp, f);
@@ -243,7 +245,15 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
   if (err != pool::TransportError::None) {
     on_transport_error(f, err, now);
   } else {
+    const int64_t mono = d_.clock->mono_ns();
+    const int64_t provider_ns = mono - f->submit_ns;
+    stats_.provider_latency.record_ns(provider_ns);
     Verdict v = providers_[f->job.batch->app_id]->classify(resp, now);
+    if (v.kind != VerdictKind::Retry) {
+      const int64_t e2e = mono - f->job.batch->accepted_mono_ns;
+      stats_.e2e_latency.record_ns(e2e);
+      stats_.gateway_latency.record_ns(e2e - provider_ns);
+    }
     on_verdict(f, v, conn_id, now);
   }
   // Completions free stream slots and in-flight room: refill after this I/O

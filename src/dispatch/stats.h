@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dispatch/latency.h"
 #include "pushgw/platform.h"
 
 namespace pushgw::dispatch {
@@ -20,6 +21,9 @@ struct alignas(64) SenderStats {
   std::atomic<uint64_t> connections{0};       // published after each drain
   std::atomic<uint64_t> streams_in_flight{0};
   std::atomic<uint64_t> loop_turns{0};        // watchdog: proves the loop turns
+  LatencyHistogram e2e_latency;       // socket receipt -> provider's final response
+  LatencyHistogram provider_latency;  // request submitted -> response
+  LatencyHistogram gateway_latency;   // e2e minus the provider's share (what pushgw adds)
 
   static void add(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

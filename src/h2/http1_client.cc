@@ -1,6 +1,7 @@
 #include "h2/http1_client.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace pushgw::h2 {
@@ -182,11 +183,13 @@ bool Http1Client::on_line(std::string_view line) {
       if (i == 0) return protocol_error("bad chunk size");
       remaining_ = v;
       st_ = v == 0 ? State::Trailers : State::ChunkData;
+      header_bytes_ = 0;  // the line limit is per chunk header, not per body
       return true;
     }
     case State::ChunkEnd:
       if (!line.empty()) return protocol_error("missing CRLF after chunk");
       st_ = State::ChunkSize;
+      header_bytes_ = 0;
       return true;
     case State::Trailers:
       if (line.empty()) complete();

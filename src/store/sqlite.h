@@ -51,7 +51,8 @@ class Stmt {
       return *this;
     }
     Use& bind(int i, std::string_view v) {
-      sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+      // A null pointer would bind SQL NULL; every text column is NOT NULL.
+      sqlite3_bind_text(s_, i, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_STATIC);
       return *this;
     }
     // SQLITE_ROW, SQLITE_DONE or an error code.

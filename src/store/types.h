@@ -71,4 +71,14 @@ struct StoreStats {
   size_t suppressed_entries = 0, suppression_bytes = 0;
 };
 
+// Tuning knobs; the defaults are what the daemon uses.
+struct StoreOptions {
+  size_t ring_slots = 8192;               // per producer, 256 B each
+  size_t ring_arena_bytes = size_t{1} << 20;  // per producer, for long tokens/endpoints
+  uint32_t batch_max = 4096;              // outcomes per transaction at most
+  int commit_interval_ms = 50;            // an outcome waits at most this long for its commit
+  uint32_t prune_chunk = 1000;            // events deleted per retention step
+  int64_t prune_interval_ms = 60'000;     // store clock time between retention passes
+};
+
 }  // namespace pushgw::store

@@ -1,0 +1,122 @@
+// Per-origin outbound connection pool: HTTP/2 over TLS (or HTTP/1.1 when the
+// server's ALPN picks it and the pool allows it), one libuv loop thread.
+//
+// Threading: a Pool lives on one loop thread; every method and callback runs
+// there. Only the TlsContext is shared across threads.
+//
+// Flow: submit() queues a request; flush() hands queued requests to
+// connections with free stream slots (counted against the peer's
+// SETTINGS_MAX_CONCURRENT_STREAMS, including later changes) and writes each
+// connection's output with one TLS write. Requests beyond capacity wait in the
+// pool's queue; another connection is opened (up to max_connections, one
+// handshake at a time) when every live connection is saturated. Capacity freed
+// by completions is refilled from the queue automatically.
+//
+// Completion: PoolListener::on_complete runs exactly once per submit(), on the
+// loop thread, never inside submit(), never inside an nghttp2 callback. Inside
+// on_complete the listener may call submit(), flush(), retire() and shutdown()
+// (not the destructor).
+//
+// Failures (TransportError): a request that never reached the peer is never
+// reported as possibly processed: unsent requests of a lost connection go back
+// to the queue; REFUSED_STREAM and streams above a GOAWAY's last-stream-id come
+// back as RefusedStream / GoawayUnprocessed for the caller to re-queue. After
+// max_connect_failures consecutive failed connection attempts with no live
+// connection, queued requests fail with that attempt's error (the caller's
+// retry policy decides); attempts then continue with backoff only while
+// requests are queued.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/tls_context.h"
+#include "obs/log.h"
+#include "pushgw/clock.h"
+#include "pushgw/http.h"
+
+namespace pushgw::pool {
+
+enum class TransportError : uint8_t {
+  None,
+  ConnectFailed,       // TCP connect failed / refused / connect timeout / name resolution; request never sent
+  TlsHandshakeFailed,  // handshake failed for a reason other than verification (incl. no acceptable ALPN)
+  TlsVerifyFailed,     // certificate/hostname verification failed (contract reason "tls_verify_failed")
+  RefusedStream,       // RST_STREAM REFUSED_STREAM: peer did not process it
+  GoawayUnprocessed,   // stream id above GOAWAY last-stream-id, or never started before GOAWAY: not processed
+  ConnectionLost,      // connection died while the stream was open: may have been processed
+  StreamReset,         // other RST_STREAM
+  Timeout,             // per-request timeout (stream is reset; HTTP/1.1: connection closed)
+  Shutdown,            // pool shut down before the request was sent
+};
+std::string_view to_string(TransportError);  // snake_case, e.g. "tls_verify_failed"
+// True when the peer certainly did not process the request: ConnectFailed,
+// Tls*, RefusedStream, GoawayUnprocessed, Shutdown (the pool reports Shutdown
+// only for requests it never sent; sent ones cut by a forced shutdown are
+// ConnectionLost).
+bool never_processed(TransportError);
+
+struct PoolOptions {
+  std::string host;               // SNI + verification name (+ :authority unless request sets one); may be an IP literal (then IP verification)
+  uint16_t port = 443;
+  std::string connect_ip;         // non-empty: connect to this IP literal and do NOT resolve host (SSRF guard pins the checked address)
+  int max_connections = 1;        // upper bound; grows when all stream slots are saturated
+  int connect_timeout_ms = 5000, request_timeout_ms = 10000;  // connect: TCP + TLS + peer SETTINGS
+  int ping_interval_ms = 60000, ping_timeout_ms = 10000, idle_timeout_ms = 300000;
+  bool allow_http1 = false;       // offer "http/1.1" in ALPN too (Web Push, OAuth token endpoint); then one request at a time per connection, keep-alive, no pipelining
+  size_t max_response_body = 65536;
+  // Additions (defaults match the design):
+  int backoff_base_ms = 100, backoff_cap_ms = 30000;
+  int max_connect_failures = 3;   // consecutive failed attempts before queued requests fail
+  uint32_t max_streams_per_connection = 1000;  // our cap, whatever the peer allows
+};
+
+class PoolListener {
+ public:
+  virtual ~PoolListener() = default;
+  // Exactly once per submit(), on the loop thread. conn_id identifies the connection that answered (0 if none).
+  virtual void on_complete(void* user, HttpRequest& req, HttpResponse& resp, TransportError err, uint32_t conn_id) = 0;
+};
+
+struct PoolStats {
+  uint32_t connections = 0, streams_in_flight = 0, queued = 0;
+  uint64_t connects = 0, connect_failures = 0, handshakes = 0, goaways = 0, reconnects = 0;
+};
+
+class PoolImpl;
+
+class Pool {
+ public:
+  Pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts, PoolListener& listener,
+       const Clock& clock, obs::Logger log);
+  // Without a finished shutdown(): closes everything at once and completes
+  // outstanding requests synchronously (Shutdown if unsent, ConnectionLost if
+  // sent). Handle memory is released by the loop afterwards, so run the loop
+  // before uv_loop_close(). Never call it from inside a pool callback.
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Queues a request; req/resp stay owned by the caller and valid until on_complete. Never blocks, never completes synchronously inside submit().
+  // resp is cleared when the request is handed to a connection.
+  void submit(HttpRequest* req, HttpResponse* resp, void* user);
+  // Writes everything queued: at most one TLS write (one uv_write) per connection per flush. Call once after a batch of submits.
+  void flush();
+  // Stop opening streams on conn_id; close it once its in-flight streams complete (APNs ExpiredProviderToken).
+  void retire(uint32_t conn_id);
+  // Fail queued requests with Shutdown, GOAWAY+close connections after in-flight complete (or immediately if force:
+  // in-flight then complete with ConnectionLost); done runs when all of the pool's handles are closed (the pool may be
+  // destroyed inside done; uv_loop_close may follow at once).
+  void shutdown(bool force, std::function<void()> done);
+  PoolStats stats() const;
+
+ private:
+  std::unique_ptr<PoolImpl> impl_;
+};
+
+}  // namespace pushgw::pool

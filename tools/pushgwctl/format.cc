@@ -1,0 +1,202 @@
+#include "format.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "json_util.h"
+#include "table.h"
+
+namespace pushgw::ctl {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+constexpr size_t kTokenWidth = 16;
+
+Result<object> parse(simdjson::dom::parser& parser, std::string_view response) {
+  auto obj = parse_object(parser, response);
+  if (!obj.ok()) return make_error("bad_response", "daemon response is " + obj.error().message);
+  return obj;
+}
+
+std::string field(const object& o, std::string_view key) {
+  element e;
+  if (o.at_key(key).get(e)) return "";
+  return cell_text(e);
+}
+
+// Web Push rows carry "endpoint" where the others carry "token".
+std::string recipient(const object& o) {
+  std::string t = field(o, "token");
+  if (t.empty()) t = field(o, "endpoint");
+  return truncate(t, kTokenWidth);
+}
+
+array array_field(const object& o, std::string_view key) {
+  array a;
+  if (o.at_key(key).get_array().get(a)) return array();
+  return a;
+}
+
+bool has_field(const object& o, std::string_view key) {
+  element e;
+  return !o.at_key(key).get(e);
+}
+
+std::string rejected_table(const array& rejected) {
+  Table t({{"N", Align::Right}, {"TOKEN"}, {"ERROR"}, {"MESSAGE"}});
+  for (element e : rejected) {
+    object r;
+    if (e.get_object().get(r)) continue;
+    t.add_row({field(r, "n"), recipient(r), field(r, "error"), field(r, "message")});
+  }
+  return t.render();
+}
+
+// "2 delivered, 1 unsubscribed" in order of first appearance.
+std::string status_summary(const array& results) {
+  std::vector<std::pair<std::string, size_t>> counts;
+  for (element e : results) {
+    object r;
+    if (e.get_object().get(r)) continue;
+    const std::string s = field(r, "status");
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == s; });
+    if (it == counts.end()) {
+      counts.emplace_back(s, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  std::string out;
+  for (const auto& [status, n] : counts) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(n) + " " + sanitize(status);
+  }
+  return out;
+}
+
+std::string results_table(const array& results, const std::vector<std::string>& platforms) {
+  Table t({{"N", Align::Right}, {"PLATFORM"}, {"TOKEN"}, {"STATUS"}, {"HTTP_STATUS", Align::Right}, {"REASON"}});
+  for (element e : results) {
+    object r;
+    if (e.get_object().get(r)) continue;
+    std::string platform = field(r, "platform");
+    uint64_t n = 0;
+    if (platform.empty() && !r.at_key("n").get_uint64().get(n) && n < platforms.size()) platform = platforms[n];
+    t.add_row({field(r, "n"), platform, recipient(r), field(r, "status"), field(r, "http_status"), field(r, "reason")});
+  }
+  return t.render();
+}
+
+}  // namespace
+
+Result<ResponseStatus> response_status(std::string_view response) {
+  simdjson::dom::parser parser;
+  auto obj = parse(parser, response);
+  if (!obj.ok()) return obj.error();
+  ResponseStatus st;
+  if (obj->at_key("ok").get_bool().get(st.ok)) return make_error("bad_response", "daemon response has no \"ok\"");
+  if (!st.ok) {
+    st.error = sanitize(field(*obj, "error"));
+    st.message = sanitize(field(*obj, "message"));
+  }
+  return st;
+}
+
+Result<std::string> format_send(std::string_view response, const std::vector<std::string>& platforms) {
+  simdjson::dom::parser parser;
+  auto obj = parse(parser, response);
+  if (!obj.ok()) return obj.error();
+  const array rejected = array_field(*obj, "rejected");
+  std::string out = "accepted: " + sanitize(field(*obj, "accepted")) + "  rejected: " + std::to_string(rejected.size()) + "\n";
+  if (rejected.size() > 0) out += "\n" + rejected_table(rejected);
+  if (has_field(*obj, "results")) {
+    const array results = array_field(*obj, "results");
+    out += "\nresults: " + std::to_string(results.size());
+    out += results.size() > 0 ? " (" + status_summary(results) + ")\n" + results_table(results, platforms) : "\n";
+  }
+  return out;
+}
+
+Result<std::string> format_stats(std::string_view response) {
+  simdjson::dom::parser parser;
+  auto obj = parse(parser, response);
+  if (!obj.ok()) return obj.error();
+  object platforms;
+  std::vector<std::string> counters;  // union over platforms, in first-seen order
+  if (!obj->at_key("platforms").get_object().get(platforms)) {
+    for (auto p : platforms) {
+      object c;
+      if (p.value.get_object().get(c)) continue;
+      for (auto kv : c) {
+        if (std::find(counters.begin(), counters.end(), kv.key) == counters.end()) counters.emplace_back(kv.key);
+      }
+    }
+  }
+  std::vector<Column> cols{{"PLATFORM"}};
+  for (const auto& c : counters) {
+    std::string h = c;
+    std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    cols.push_back({h, Align::Right});
+  }
+  Table t(std::move(cols));
+  for (auto p : platforms) {
+    object c;
+    if (p.value.get_object().get(c)) continue;
+    std::vector<std::string> row{std::string(p.key)};
+    for (const auto& name : counters) row.push_back(field(c, name));
+    t.add_row(std::move(row));
+  }
+  Table gauges({{""}, {"", Align::Right}});
+  for (auto kv : *obj) {
+    if (kv.key == "id" || kv.key == "ok" || kv.key == "platforms") continue;
+    gauges.add_row({std::string(kv.key), cell_text(kv.value)});
+  }
+  std::string out = t.render();
+  if (gauges.rows() > 0) out += "\n" + gauges.render(false);
+  return out;
+}
+
+Result<FeedbackPage> format_feedback(std::string_view response, bool json, bool with_header) {
+  simdjson::dom::parser parser;
+  auto obj = parse(parser, response);
+  if (!obj.ok()) return obj.error();
+  FeedbackPage page;
+  page.has_next = !obj->at_key("next").get_uint64().get(page.next);
+  // Minimum widths keep the pages of --follow aligned with the first header.
+  Table t({{"SEQ", Align::Right, 6}, {"AT", Align::Left, 20}, {"PLATFORM", Align::Left, 8}, {"APP", Align::Left, 12},
+           {"TOKEN", Align::Left, kTokenWidth + 1}, {"KIND", Align::Left, 12}, {"REASON", Align::Left, 20},
+           {"CAMPAIGN"}});
+  for (element e : array_field(*obj, "events")) {
+    ++page.count;
+    object ev;
+    if (json) {
+      page.text += simdjson::minify(e) + "\n";
+    } else if (!e.get_object().get(ev)) {
+      t.add_row({field(ev, "seq"), field(ev, "at"), field(ev, "platform"), field(ev, "app"), recipient(ev),
+                 field(ev, "kind"), field(ev, "reason"), field(ev, "campaign")});
+    }
+  }
+  if (!json && (t.rows() > 0 || with_header)) page.text = t.render(with_header);
+  return page;
+}
+
+Result<std::string> format_fields(std::string_view response) {
+  simdjson::dom::parser parser;
+  auto obj = parse(parser, response);
+  if (!obj.ok()) return obj.error();
+  Table t({{""}, {""}});
+  for (auto kv : *obj) {
+    if (kv.key == "id" || kv.key == "ok") continue;
+    t.add_row({std::string(kv.key) + ":", cell_text(kv.value)});
+  }
+  if (t.rows() == 0) return std::string("ok\n");
+  return t.render(false);
+}
+
+}  // namespace pushgw::ctl
