@@ -1,6 +1,6 @@
 # Warnings for our own code. CI turns on PUSHGW_WERROR.
 set(PUSHGW_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
-    -Wcast-align -Wnull-dereference -Wimplicit-fallthrough -Wno-missing-field-initializers)
+    -Wcast-align -Wimplicit-fallthrough -Wno-missing-field-initializers)
 if(PUSHGW_WERROR)
   list(APPEND PUSHGW_WARNINGS -Werror)
 endif()

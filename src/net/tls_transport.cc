@@ -279,28 +279,34 @@ bool TlsTransport::read_plaintext() {
   }
 }
 
-void TlsTransport::flush() {
-  if (failed_ || !handshake_done_ || plain_.empty()) {
-    if (!failed_) start_write();
-    return;
-  }
+bool TlsTransport::encrypt_pending() {
   ERR_clear_error();
   size_t off = 0;
   while (off < plain_.size()) {
     int n = static_cast<int>(std::min(kMaxRecordPlain, plain_.size() - off));
     int r = SSL_write(ssl_.get(), plain_.data() + off, n);
-    if (r <= 0) {
-      fail(NetError::IoError, ssl_error_detail(ssl_.get()));
-      return;
-    }
+    if (r <= 0) return false;
     off += static_cast<size_t>(r);
   }
   plain_.clear();
+  return true;
+}
+
+void TlsTransport::flush() {
+  if (failed_ || !handshake_done_) return;
+  if (!encrypt_pending()) {
+    fail(NetError::IoError, ssl_error_detail(ssl_.get()));
+    return;
+  }
   start_write();
 }
 
 void TlsTransport::start_write() {
-  if (failed_ || io_ == nullptr || io_->writing || cipher_.empty()) return;
+  if (int rc = write_cipher(); rc != 0) fail(NetError::IoError, uv_strerror(rc));
+}
+
+int TlsTransport::write_cipher() {
+  if (io_ == nullptr || io_->writing || io_->closing || cipher_.empty()) return 0;
   // Swap so both strings keep their capacity: no allocation once warm.
   io_->inflight.swap(cipher_);
   cipher_.clear();
@@ -311,11 +317,8 @@ void TlsTransport::start_write() {
     io->inflight.clear();
     if (io->owner != nullptr && status != UV_ECANCELED) io->owner->on_write_done(status);
   });
-  if (rc != 0) {
-    fail(NetError::IoError, uv_strerror(rc));
-    return;
-  }
-  io_->writing = true;
+  if (rc == 0) io_->writing = true;
+  return rc;
 }
 
 void TlsTransport::on_write_done(int status) {
@@ -337,6 +340,15 @@ void TlsTransport::fail(NetError err, const std::string& detail) {
 }
 
 void TlsTransport::close() {
+  if (!failed_ && handshake_done_ && io_ != nullptr) {
+    // Best effort, no error reporting: queued plaintext and close_notify go
+    // out if the socket takes them now (uv_write tries synchronously).
+    if (encrypt_pending()) {
+      ERR_clear_error();
+      SSL_shutdown(ssl_.get());
+      write_cipher();
+    }
+  }
   failed_ = true;
   if (io_ != nullptr) io_->close();
 }

@@ -71,7 +71,9 @@ class TlsTransport final : public Transport {
   bool start_tls();
   bool handshake_step();      // false: transport failed
   bool read_plaintext();      // false: transport failed or closed by the handler
-  void start_write();
+  void start_write();        // write_cipher(), failing the transport on error
+  int write_cipher();        // one uv_write of cipher_ unless one is in flight; uv error code
+  bool encrypt_pending();    // SSL_write all of plain_ into cipher_
   void fail(NetError err, const std::string& detail);
   void on_closed();
   std::string session_key() const;

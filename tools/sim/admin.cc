@@ -133,8 +133,14 @@ AdminResponse handle_admin(SimCore& core, const AdminRequest& req) {
     r.body = core.faults.get().to_text();
     return r;
   }
+  if (path == "/webpush/messages" && get) return ok_json(core.webpush.messages_json());
+  if (path == "/expire-fcm-tokens" && post) {
+    core.fcm.expire_tokens();
+    return ok_json("{\"ok\":true}");
+  }
   if (path == "/health" && get) return ok_json("{\"ok\":true}");
-  if (path == "/stats" || path == "/tokens" || path == "/reset" || path == "/faults" || path == "/health")
+  if (path == "/stats" || path == "/tokens" || path == "/reset" || path == "/faults" || path == "/health" ||
+      path == "/webpush/messages" || path == "/expire-fcm-tokens")
     return error(405, "method not allowed");
   return error(404, "no such admin endpoint");
 }

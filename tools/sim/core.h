@@ -7,25 +7,30 @@
 
 #include "apns.h"
 #include "faults.h"
+#include "fcm.h"
 #include "handler_ctx.h"
 #include "http_types.h"
 #include "pushgw/clock.h"
 #include "stats.h"
+#include "webpush.h"
 
 namespace pushgw::sim {
 
 struct SimCore {
-  SimCore(const Clock& c, bool sink_mode) : clock(c), sink(sink_mode), faults(c), apns(stats, records) {}
+  SimCore(const Clock& c, bool sink_mode) : clock(c), sink(sink_mode), faults(c), apns(stats, records), fcm(stats, records), webpush(stats, records) {}
 
   const Clock& clock;
   const bool sink;
-  std::string origin;  // "https://127.0.0.1:PORT", fixed once the port is known
+  std::string origin;  // "https://127.0.0.1:PORT"; set with set_origin() once the port is known
 
   Stats stats;
   DeliveryRecords records;
   FaultBoard faults;
   ApnsService apns;
+  FcmService fcm;
+  WebPushService webpush;
 
+  void set_origin(std::string o);
   // POST /reset: counters, records, caches and scripted "first time" state.
   void reset();
 };

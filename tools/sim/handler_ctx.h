@@ -5,9 +5,11 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "crypto/ece.h"
 #include "pushgw/clock.h"
 
 namespace pushgw::sim {
@@ -41,6 +43,7 @@ struct HandlerCtx {
   simdjson::dom::parser json;
   FastRng rng;
   std::string scratch;  // reusable buffer for building bodies
+  std::optional<crypto::EceEncryptor> ece;  // created on the first Web Push decrypt
 };
 
 }  // namespace pushgw::sim

@@ -31,6 +31,19 @@ Result<void> load_credentials(const ServeOptions& o, SimCore& core) {
     if (!pem) return pem.error();
     if (auto r = core.apns.add_key(k.team_id, k.key_id, *pem); !r) return r;
   }
+  for (const std::string& path : o.fcm_service_accounts) {
+    auto json = read_file(path);
+    if (!json) return json.error();
+    if (auto r = core.fcm.add_service_account(*json); !r)
+      return make_error(r.error().code, path + ": " + r.error().message);
+  }
+  core.fcm.set_token_ttl(o.token_ttl_s);
+  if (!o.webpush_subscriptions.empty()) {
+    auto json = read_file(o.webpush_subscriptions);
+    if (!json) return json.error();
+    auto n = core.webpush.load_subscriptions(*json);
+    if (!n) return make_error(n.error().code, o.webpush_subscriptions + ": " + n.error().message);
+  }
   return ok();
 }
 
@@ -95,7 +108,7 @@ int run_serve(const ServeOptions& o) {
     if (!p) return fail(log, p.error());
     port = *p;  // the others join the port the first one got
   }
-  core.origin = origin_for(o.listen_host, port);
+  core.set_origin(origin_for(o.listen_host, port));
 
   Worker& main_worker = *workers[0];
   AdminServer admin(main_worker.loop(), core);

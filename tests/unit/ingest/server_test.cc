@@ -1,1 +1,404 @@
+// Server over a real unix socket: a client thread talks to a loop running on
+// the test thread; the handler echoes each line back as {"echo":...}.
+#include "ingest/server.h"
+
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pushgw::ingest {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/pushgw-server-test-XXXXXX";
+    char* p = ::mkdtemp(tmpl);
+    EXPECT_NE(p, nullptr);
+    path_ = p ? p : "/tmp";
+  }
+  ~TempDir() { ::rmdir(path_.c_str()); }
+  std::string file(const char* name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Blocking client used from a separate thread.
+class Client {
+ public:
+  explicit Client(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool connected() const { return connected_; }
+  bool send(std::string_view s) {
+    while (!s.empty()) {
+      ssize_t n = ::write(fd_, s.data(), s.size());
+      if (n <= 0) return false;
+      s.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+  // Reads one '\n'-terminated line; "" on EOF/error.
+  std::string read_line() {
+    for (;;) {
+      size_t nl = buf_.find('\n');
+      if (nl != std::string::npos) {
+        std::string line = buf_.substr(0, nl);
+        buf_.erase(0, nl + 1);
+        return line;
+      }
+      char tmp[4096];
+      ssize_t n = ::read(fd_, tmp, sizeof tmp);
+      if (n <= 0) return {};
+      buf_.append(tmp, static_cast<size_t>(n));
+    }
+  }
+  // True when the server closed the connection (read returns 0).
+  bool read_eof() {
+    char c;
+    return buf_.empty() && ::read(fd_, &c, 1) == 0;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buf_;
+};
+
+class Echo : public Server::Handler {
+ public:
+  Server* server = nullptr;
+  std::vector<std::string> lines;
+  std::atomic<int> closed{0};
+  int too_long = 0;
+  bool defer = false;               // queue lines and answer later (pause test)
+  std::vector<std::pair<uint64_t, std::string>> queued;
+  void on_line(uint64_t id, std::string_view line) override {
+    lines.emplace_back(line);
+    if (defer) {
+      queued.emplace_back(id, std::string(line));
+      return;
+    }
+    server->respond(id, "{\"echo\":" + std::string(line) + "}");
+  }
+  void on_too_long(uint64_t id) override {
+    ++too_long;
+    server->respond(id, R"({"id":null,"ok":false,"error":"line_too_long"})");
+  }
+  void on_close(uint64_t) override { ++closed; }
+};
+
+// Runs the loop on this thread while fn runs on a client thread; then
+// closes the server and drains the loop.
+struct Fixture {
+  uv_loop_t loop{};
+  Echo handler;
+  std::unique_ptr<Server> server;
+  TempDir dir;
+  std::string path = dir.file("s.sock");
+  std::atomic<bool> client_done{false};
+  uv_async_t wake{};
+
+  explicit Fixture(size_t max_line = 1024) {
+    uv_loop_init(&loop);
+    server = std::make_unique<Server>(&loop, handler, max_line, obs::Logger());
+    handler.server = server.get();
+    uv_async_init(&loop, &wake, [](uv_async_t*) {});
+  }
+  template <class Fn, class Tick>
+  void run(Fn client_fn, Tick tick) {
+    std::thread t([&] {
+      client_fn();
+      client_done = true;
+      uv_async_send(&wake);
+    });
+    // A short timer lets the test thread act (tick) while the client waits.
+    uv_timer_t timer;
+    uv_timer_init(&loop, &timer);
+    timer.data = &tick;
+    uv_timer_start(&timer, [](uv_timer_t* tm) { (*static_cast<Tick*>(tm->data))(); }, 1, 1);
+    while (!client_done) uv_run(&loop, UV_RUN_ONCE);
+    t.join();
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+    finish();
+  }
+  template <class Fn>
+  void run(Fn client_fn) {
+    run(client_fn, [] {});
+  }
+  void finish() {
+    bool done = false;
+    server->close([&] { done = true; });
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_TRUE(done);
+    EXPECT_EQ(uv_loop_close(&loop), 0);
+  }
+};
+
+TEST(Server, PipelinedAndSplitRequests) {
+  Fixture f;
+  ASSERT_TRUE(f.server->listen(f.path, 0600).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(f.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::vector<std::string> got;
+  f.run([&] {
+    Client c(f.path);
+    ASSERT_TRUE(c.connected());
+    // Many lines in one write, then one line split byte by byte, CRLF ending.
+    c.send("{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n");
+    std::string split = "{\"b\":\"split\"}\r\n";
+    for (char ch : split) c.send(std::string_view(&ch, 1));
+    for (int i = 0; i < 4; ++i) got.push_back(c.read_line());
+  });
+  EXPECT_EQ(got, (std::vector<std::string>{R"({"echo":{"a":1}})", R"({"echo":{"a":2}})", R"({"echo":{"a":3}})",
+                                           R"({"echo":{"b":"split"}})"}));
+  struct stat gone {};
+  EXPECT_NE(::stat(f.path.c_str(), &gone), 0);  // close() unlinked the socket
+}
+
+TEST(Server, LineTooLongKeepsConnectionUsable) {
+  Fixture f(64);
+  ASSERT_TRUE(f.server->listen(f.path, 0660).ok());
+  std::vector<std::string> got;
+  f.run([&] {
+    Client c(f.path);
+    c.send(std::string(200, 'x'));
+    c.send(std::string(200, 'y') + "\n{\"ok\":1}\n");
+    got.push_back(c.read_line());
+    got.push_back(c.read_line());
+  });
+  EXPECT_EQ(f.handler.too_long, 1);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], R"({"id":null,"ok":false,"error":"line_too_long"})");
+  EXPECT_EQ(got[1], R"({"echo":{"ok":1}})");
+}
+
+TEST(Server, HalfCloseDeliversLastLineAndClosesAfterResponses) {
+  Fixture f;
+  ASSERT_TRUE(f.server->listen(f.path, 0660).ok());
+  std::vector<std::string> got;
+  bool eof = false;
+  f.run([&] {
+    Client c(f.path);
+    c.send("{\"x\":1}\n{\"x\":2}");  // last line without '\n'
+    c.shutdown_write();
+    got.push_back(c.read_line());
+    got.push_back(c.read_line());
+    eof = c.read_eof();
+  });
+  EXPECT_EQ(got, (std::vector<std::string>{R"({"echo":{"x":1}})", R"({"echo":{"x":2}})"}));
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(f.handler.closed.load(), 1);
+}
+
+TEST(Server, PauseHoldsLinesUntilResume) {
+  Fixture f;
+  ASSERT_TRUE(f.server->listen(f.path, 0660).ok());
+  f.handler.defer = true;
+  std::atomic<int> phase{0};
+  std::vector<std::string> got;
+  size_t lines_while_paused = 0;
+  f.run(
+      [&] {
+        Client c(f.path);
+        c.send("{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
+        got.push_back(c.read_line());
+        got.push_back(c.read_line());
+        got.push_back(c.read_line());
+      },
+      [&] {
+        // Tick on the loop thread: the first line pauses; later answer all.
+        if (phase == 0 && !f.handler.lines.empty()) {
+          f.server->pause_reading();
+          lines_while_paused = f.handler.lines.size();
+          phase = 1;
+        } else if (phase == 1) {
+          EXPECT_EQ(f.handler.lines.size(), lines_while_paused);  // nothing delivered while paused
+          f.handler.defer = false;
+          for (auto& [id, line] : f.handler.queued) f.server->respond(id, "{\"echo\":" + line + "}");
+          f.handler.queued.clear();
+          f.server->resume_reading();
+          phase = 2;
+        }
+      });
+  EXPECT_EQ(got.size(), 3u);
+  EXPECT_EQ(f.handler.lines.size(), 3u);
+}
+
+// Pausing inside on_line stops delivery of the rest of the same read.
+class PausingEcho : public Echo {
+ public:
+  void on_line(uint64_t id, std::string_view line) override {
+    Echo::on_line(id, line);
+    if (lines.size() == 1) server->pause_reading();
+  }
+};
+
+TEST(Server, PauseInsideOnLineStopsSameChunk) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  PausingEcho h;
+  Server s(&loop, h, 1024, obs::Logger());
+  h.server = &s;
+  TempDir dir;
+  std::string path = dir.file("p.sock");
+  ASSERT_TRUE(s.listen(path, 0660).ok());
+  Client c(path);
+  ASSERT_TRUE(c.send("{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n"));
+  while (h.lines.empty()) uv_run(&loop, UV_RUN_ONCE);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  EXPECT_EQ(h.lines.size(), 1u);
+  s.resume_reading();
+  while (h.lines.size() < 3) uv_run(&loop, UV_RUN_ONCE);
+  EXPECT_EQ(c.read_line(), R"({"echo":{"n":1}})");
+  EXPECT_EQ(c.read_line(), R"({"echo":{"n":2}})");
+  EXPECT_EQ(c.read_line(), R"({"echo":{"n":3}})");
+  bool done = false;
+  s.close([&] { done = true; });
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(Server, ManyClientsAndConnectionCount) {
+  Fixture f;
+  ASSERT_TRUE(f.server->listen(f.path, 0660).ok());
+  std::atomic<int> good{0};
+  f.run([&] {
+    std::vector<std::unique_ptr<Client>> cs;
+    for (int i = 0; i < 8; ++i) cs.push_back(std::make_unique<Client>(f.path));
+    for (int i = 0; i < 8; ++i) cs[i]->send("{\"c\":" + std::to_string(i) + "}\n");
+    for (int i = 0; i < 8; ++i)
+      if (cs[i]->read_line() == "{\"echo\":{\"c\":" + std::to_string(i) + "}}") ++good;
+  });
+  EXPECT_EQ(good.load(), 8);
+  EXPECT_EQ(f.server->connections(), 0u);  // close() dropped them
+  EXPECT_EQ(f.handler.closed.load(), 8);
+}
+
+TEST(Server, RespondToGoneConnectionIsDropped) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Echo h;
+  Server s(&loop, h, 1024, obs::Logger());
+  h.server = &s;
+  s.respond(12345, "nobody");  // no crash, nothing queued
+  EXPECT_EQ(s.connections(), 0u);
+  bool done = false;
+  s.close([&] { done = true; });
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(Server, RefusesNonSocketPathAndLiveSocket) {
+  TempDir dir;
+  std::string file = dir.file("plain");
+  FILE* fp = std::fopen(file.c_str(), "w");
+  ASSERT_NE(fp, nullptr);
+  std::fclose(fp);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Echo h;
+  Server a(&loop, h, 1024, obs::Logger());
+  Server b(&loop, h, 1024, obs::Logger());
+  auto r = a.listen(file, 0660);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "listen_failed");
+  ::unlink(file.c_str());
+  std::string sock = dir.file("live.sock");
+  ASSERT_TRUE(a.listen(sock, 0660).ok());
+  auto r2 = b.listen(sock, 0660);
+  EXPECT_FALSE(r2.ok());  // another server accepts there
+  int done = 0;
+  a.close([&] { ++done; });
+  b.close([&] { ++done; });
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_EQ(done, 2);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(Server, StaleSocketIsReplaced) {
+  TempDir dir;
+  std::string sock = dir.file("stale.sock");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ::close(fd);  // bound, never listened: stale file stays
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Echo h;
+  Server s(&loop, h, 1024, obs::Logger());
+  EXPECT_TRUE(s.listen(sock, 0660).ok());
+  bool done = false;
+  s.close([&] { done = true; });
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(Server, PeerCredCheckRefusesOthers) {
+  Fixture f;
+  ASSERT_TRUE(f.server->listen(f.path, 0666).ok());
+  // Our own uid is always admitted even with a list that does not name it.
+  f.server->set_allowed({::geteuid() + 12345}, {});
+  std::string got;
+  f.run([&] {
+    Client c(f.path);
+    c.send("{\"me\":1}\n");
+    got = c.read_line();
+  });
+  EXPECT_EQ(got, R"({"echo":{"me":1}})");
+}
+
+TEST(Server, AdoptInheritedSocket) {
+  TempDir dir;
+  std::string sock = dir.file("adopt.sock");
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Echo h;
+  Server s(&loop, h, 1024, obs::Logger());
+  h.server = &s;
+  ASSERT_TRUE(s.adopt(fd).ok());
+  Client c(sock);
+  ASSERT_TRUE(c.send("{\"sd\":1}\n"));
+  while (h.lines.empty()) uv_run(&loop, UV_RUN_ONCE);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  EXPECT_EQ(c.read_line(), R"({"echo":{"sd":1}})");
+  bool done = false;
+  s.close([&] { done = true; });
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+  ::unlink(sock.c_str());  // adopted: the owner (systemd) keeps the path
+}
+
+}  // namespace
+}  // namespace pushgw::ingest

@@ -1,0 +1,96 @@
+#include "provider/fcm/fcm_provider.h"
+
+namespace pushgw::provider {
+namespace {
+
+// Google project ids are [a-z0-9-]; anything else is escaped rather than
+// trusted into the request path.
+void append_path_segment(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : s) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '.' || c == '_' || c == '~';
+    if (plain) {
+      out.push_back(c);
+    } else {
+      auto u = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+}
+
+std::string_view target_key(FcmOptions::Target t) {
+  switch (t) {
+    case FcmOptions::Target::Topic: return "topic";
+    case FcmOptions::Target::Condition: return "condition";
+    case FcmOptions::Target::Token: break;
+  }
+  return "token";
+}
+
+}  // namespace
+
+FcmProvider::FcmProvider(FcmSettings s) : settings_(std::move(s)) {
+  path_.assign("/v1/projects/");
+  append_path_segment(path_, settings_.project_id);
+  path_.append("/messages:send");
+}
+
+void FcmProvider::begin_drain(int64_t) {
+  auto t = settings_.tokens ? settings_.tokens->token() : nullptr;
+  if (t == token_) return;
+  token_ = std::move(t);
+  auth_header_.assign("Bearer ");
+  if (token_) auth_header_.append(*token_);
+}
+
+void FcmProvider::credential_rejected(int64_t now_ms) {
+  // Best effort: the rejected request may have carried an older token than
+  // token_; invalidate() ignores tokens that are no longer current.
+  if (token_ && settings_.tokens) settings_.tokens->invalidate(*token_);
+  begin_drain(now_ms);
+}
+
+// Body: {"message":{"token":"<target>",<members of the rendered message>}}.
+// The target is written first and the rendered object's opening brace is
+// overwritten with a comma, so the message is rendered straight into the
+// body with no copy or shift.
+Result<void> FcmProvider::build(const Batch& b, uint32_t idx, int64_t, HttpRequest& req) {
+  if (!token_) return make_error("credential_unavailable", "no FCM access token yet");
+  req.authority.assign(settings_.authority);
+  req.path.assign(path_);
+  req.add_header("authorization", auth_header_);
+  req.add_header("content-type", "application/json");
+
+  std::string& body = req.body;
+  body.assign(R"({"message":{")");
+  body.append(target_key(b.fcm.target));
+  body.append(R"(":")");
+  json_escape_append(b.token(idx), body);
+  body.push_back('"');
+  const size_t at = body.size();
+  b.tmpl.render(b.var_view(idx), body);
+  if (at >= body.size() || body[at] != '{') {
+    body.clear();
+    return make_error("bad_request", "FCM message is not a JSON object");
+  }
+  size_t next = at + 1;
+  while (next < body.size() && (body[next] == ' ' || body[next] == '\n' || body[next] == '\r' || body[next] == '\t'))
+    ++next;
+  if (next < body.size() && body[next] == '}') {  // empty message: {"token":"..."}
+    body.resize(at);
+    body.append("}}");
+  } else {
+    body[at] = ',';
+    body.push_back('}');
+  }
+  return ok();
+}
+
+Verdict FcmProvider::classify(const HttpResponse& resp, int64_t now_ms) const {
+  return reader_.classify(resp.status, resp.body, resp.header("retry-after"), now_ms);
+}
+
+}  // namespace pushgw::provider

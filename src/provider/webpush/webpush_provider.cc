@@ -1,0 +1,75 @@
+#include "provider/webpush/webpush_provider.h"
+
+#include <charconv>
+
+#include "crypto/keys.h"
+#include "provider/webpush/webpush_endpoint.h"
+
+namespace pushgw::provider {
+namespace {
+
+constexpr size_t kP256dh = 65;
+constexpr size_t kAuth = 16;
+
+}  // namespace
+
+WebPushProvider::WebPushProvider(crypto::VapidSigner vapid, crypto::EceEncryptor ece)
+    : vapid_(std::move(vapid)), ece_(std::move(ece)) {}
+
+Result<std::unique_ptr<WebPushProvider>> WebPushProvider::create(const WebPushSettings& s) {
+  auto vapid = crypto::VapidSigner::create(s.vapid_private_key_pem, s.vapid_subject);
+  if (!vapid) return vapid.error();
+  auto ece = crypto::EceEncryptor::create();
+  if (!ece) return ece.error();
+  return std::unique_ptr<WebPushProvider>(new WebPushProvider(std::move(*vapid), std::move(*ece)));
+}
+
+std::string_view WebPushProvider::origin(const Batch& b, uint32_t idx) const {
+  origin_.clear();
+  EndpointParts p;
+  if (split_endpoint(b.token(idx), p)) append_host_port(p, /*with_default_port=*/true, origin_);
+  return origin_;
+}
+
+Result<void> WebPushProvider::build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) {
+  EndpointParts ep;
+  if (!split_endpoint(b.token(idx), ep)) return make_error("bad_subscription", "unusable endpoint URL");
+  const uint32_t keys_off = b.recipients[idx].keys_off;
+  if (static_cast<size_t>(keys_off) + kP256dh + kAuth > b.arena.size())
+    return make_error("bad_subscription", "subscription keys missing");
+  const std::string_view p256dh = std::string_view(b.arena).substr(keys_off, kP256dh);
+  const std::string_view auth = std::string_view(b.arena).substr(keys_off + kP256dh, kAuth);
+
+  req.authority.clear();
+  append_host_port(ep, /*with_default_port=*/false, req.authority);
+  aud_.assign("https://");
+  aud_.append(req.authority);
+  req.path.clear();
+  if (ep.path.front() != '/') req.path.push_back('/');  // "https://host?q" -> "/?q"
+  req.path.append(ep.path);
+
+  payload_.clear();
+  b.tmpl.render(b.var_view(idx), payload_);
+  auto ua = crypto::p256_from_public_uncompressed(p256dh);
+  if (!ua) return make_error("bad_subscription", "p256dh is not a P-256 point");
+  if (auto enc = ece_.encrypt(payload_, ua->get(), p256dh, auth, req.body); !enc) return enc.error();
+
+  const std::string& vapid = vapid_.authorization(aud_, now_ms);
+  if (vapid.empty()) return make_error("vapid_failed", "VAPID signing failed");
+
+  char ttl[24];
+  auto r = std::to_chars(ttl, ttl + sizeof ttl, b.webpush.ttl < 0 ? int64_t{0} : b.webpush.ttl);
+  req.add_header("ttl", std::string_view(ttl, static_cast<size_t>(r.ptr - ttl)));
+  if (!b.webpush.urgency.empty()) req.add_header("urgency", b.webpush.urgency);
+  if (!b.webpush.topic.empty()) req.add_header("topic", b.webpush.topic);
+  req.add_header("content-encoding", "aes128gcm");
+  req.add_header("content-type", "application/octet-stream");
+  req.add_header("authorization", vapid);
+  return ok();
+}
+
+Verdict WebPushProvider::classify(const HttpResponse& resp, int64_t now_ms) const {
+  return classify_webpush(resp.status, resp.body, resp.header("location"), resp.header("retry-after"), now_ms);
+}
+
+}  // namespace pushgw::provider

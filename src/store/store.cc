@@ -1,0 +1,183 @@
+#include "store/store.h"
+
+#include <algorithm>
+
+#include "store/key_hash.h"
+#include "store/outcome_ring.h"
+#include "store/suppression.h"
+#include "store/token_db.h"
+#include "store/writer.h"
+
+namespace pushgw::store {
+
+namespace {
+constexpr uint32_t kDefaultPage = 1000;
+constexpr uint32_t kMaxPage = 10000;
+}  // namespace
+
+Store::Store(const config::StoreConfig& cfg, const Clock& clock, obs::Logger log, const StoreOptions& opt)
+    : cfg_(cfg), clock_(clock), log_(std::move(log)), opt_(opt), counters_(std::make_unique<detail::Counters>()) {}
+
+Store::~Store() {
+  if (writer_) writer_->stop();
+}
+
+Result<std::unique_ptr<Store>> Store::open(const config::StoreConfig& cfg, int producers, const Clock& clock,
+                                           obs::Logger log, const StoreOptions& opt) {
+  if (producers < 1 || producers > 4096)
+    return make_error("store_bad_argument", "producers must be 1..4096, got " + std::to_string(producers));
+  std::unique_ptr<Store> s(new Store(cfg, clock, std::move(log), opt));
+  if (auto r = s->load(producers); !r) return r.error();
+  return s;
+}
+
+Result<void> Store::load(int producers) {
+  auto db = detail::TokenDb::open(cfg_.path, log_);
+  if (!db) return db.error();
+  db_ = std::move(*db);
+  schema_found_ = db_->schema_found();
+
+  auto counts = db_->counts();
+  if (!counts) return counts.error();
+  counters_->tokens = counts->tokens;
+  counters_->invalid = counts->invalid;
+  counters_->unsubscribed = counts->unsubscribed;
+  counters_->events = counts->events;
+
+  set_ = std::make_unique<SuppressionSet>(static_cast<size_t>(counts->invalid + counts->unsubscribed));
+  auto loaded = db_->for_each_suppressed([this](Platform p, std::string_view app, std::string_view token, int64_t since) {
+    const uint64_t key = key_hash(p, app, token);
+    if (!set_->put(key, since)) {  // sized from the counts above; only if they lied
+      set_->maintain(true);
+      (void)set_->put(key, since);
+    }
+  });
+  if (!loaded) return loaded.error();
+
+  for (int i = 0; i < producers; ++i)
+    rings_.push_back(std::make_unique<OutcomeRing>(opt_.ring_slots, opt_.ring_arena_bytes));
+  writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, clock_, log_, opt_,
+                                             cfg_.keep_events_days);
+  PGW_LOG(log_, Info, "store %s open: schema v%d (was v%d), %llu tokens, %zu suppressed, %llu events",
+          cfg_.path.c_str(), detail::kSchemaVersion, schema_found_, static_cast<unsigned long long>(counts->tokens),
+          set_->entries(), static_cast<unsigned long long>(counts->events));
+  return ok();
+}
+
+void Store::start() { writer_->start(); }
+
+bool Store::record(int producer, const Outcome& in) {
+  if (producer < 0 || static_cast<size_t>(producer) >= rings_.size()) {
+    counters_->dropped.fetch_add(1, std::memory_order_relaxed);  // caller bug; never make it spin
+    return true;
+  }
+  Outcome o = in;
+  if (o.at_ms == 0) o.at_ms = clock_.now_ms();
+  bool resuppress = false;
+  if (o.kind == Kind::Invalid || o.kind == Kind::Unsubscribed) {
+    const int64_t since = o.since_ms > 0 ? o.since_ms : o.at_ms;
+    resuppress = !set_->put(key_hash(o.platform, o.app, o.token), since);
+  } else if (o.kind == Kind::Reactivated) {
+    set_->erase(key_hash(o.platform, o.app, o.token), o.since_ms);
+  }
+  switch (rings_[static_cast<size_t>(producer)]->push(o, resuppress)) {
+    case OutcomeRing::Push::Ok: return true;
+    case OutcomeRing::Push::Full: return false;
+    case OutcomeRing::Push::TooLong: break;
+  }
+  counters_->dropped.fetch_add(1, std::memory_order_relaxed);
+  PGW_LOG(log_, Warn, "outcome not stored: app (%zu B) or token (%zu B) too long", o.app.size(), o.token.size());
+  return true;
+}
+
+bool Store::suppressed(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms) const {
+  int64_t since = 0;
+  if (!set_->find(key_hash(p, app, token), &since)) return false;
+  return !(registered_at_ms > 0 && registered_at_ms > since);
+}
+
+void Store::after_commit(std::function<void()> done) { writer_->after_commit(std::move(done)); }
+
+void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb) {
+  limit = std::min(limit == 0 ? kDefaultPage : limit, kMaxPage);
+  writer_->submit([since, limit, cb = std::move(cb)](detail::TokenDb& db) { cb(db.feedback(since, limit)); });
+}
+
+void Store::token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb) {
+  writer_->submit([p, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::TokenDb& db) {
+    cb(db.token(p, app, token));
+  });
+}
+
+void Store::forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb) {
+  set_->erase(key_hash(p, app, token));
+  detail::Counters* c = counters_.get();
+  writer_->submit([p, c, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::TokenDb& db) {
+    auto r = db.forget(p, app, token);
+    if (!r) {
+      cb(r.error());
+      return;
+    }
+    if (r->has_value()) {
+      detail::TxnDelta d;
+      d.tokens = -1;
+      d.add_state(**r, -1);
+      c->apply(d);
+    }
+    cb(r->has_value());
+  });
+}
+
+void Store::prune(std::function<void(Result<uint64_t>)> cb) {
+  const int days = cfg_.keep_events_days;
+  const Clock* clock = &clock_;
+  detail::Counters* c = counters_.get();
+  const uint32_t chunk = std::max<uint32_t>(opt_.prune_chunk, 1);
+  writer_->submit([days, clock, c, chunk, cb = std::move(cb)](detail::TokenDb& db) {
+    uint64_t total = 0;
+    if (days > 0) {
+      const int64_t before = clock->now_ms() - int64_t{days} * 86'400'000;
+      for (;;) {
+        auto r = db.prune(before, chunk);
+        if (!r) {
+          cb(r.error());
+          return;
+        }
+        total += *r;
+        c->add(c->events, -static_cast<int64_t>(*r));
+        c->pruned.fetch_add(*r, std::memory_order_relaxed);
+        if (*r < chunk) break;
+      }
+    }
+    cb(total);
+  });
+}
+
+StoreStats Store::stats() const {
+  StoreStats s;
+  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  s.tokens = get(counters_->tokens);
+  s.invalid = get(counters_->invalid);
+  s.unsubscribed = get(counters_->unsubscribed);
+  s.events = get(counters_->events);
+  s.committed_outcomes = get(counters_->committed);
+  s.transactions = get(counters_->transactions);
+  s.barriers = get(counters_->barriers);
+  s.dropped = get(counters_->dropped);
+  s.write_errors = get(counters_->write_errors);
+  s.pruned_events = get(counters_->pruned);
+  for (const auto& r : rings_) {
+    const uint64_t released = r->released();  // first: it never passes produced()
+    s.backlog += r->produced() - released;
+  }
+  s.suppressed_entries = set_->entries();
+  s.suppression_bytes = set_->memory_bytes();
+  return s;
+}
+
+double Store::suppression_bytes_per_entry() const {
+  size_t n = set_->entries();
+  return n == 0 ? 0.0 : static_cast<double>(set_->memory_bytes()) / static_cast<double>(n);
+}
+
+}  // namespace pushgw::store

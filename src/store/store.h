@@ -1,0 +1,110 @@
+// Token store and feedback change-feed (embedded SQLite, WAL).
+//
+// Threads: sender threads call record() (each on its own producer index) and
+// suppressed(); any thread calls the async ops, after_commit() and stats().
+// One store thread (start()) owns the database: it drains the per-sender rings
+// into batched transactions (group commit at most every commit_interval_ms or
+// batch_max outcomes) and runs the async ops. Senders never wait on disk and
+// never take a lock: a full ring makes record() return false.
+//
+// Callbacks of the async ops and of after_commit run on the store thread; they
+// must be short and must not throw. A callback still pending when the Store is
+// destroyed after a persistent write failure is dropped without a call.
+//
+// Lifetime: `clock` must outlive the Store. Stop the senders before
+// destroying it; the destructor commits everything already recorded.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "obs/log.h"
+#include "pushgw/clock.h"
+#include "pushgw/platform.h"
+#include "pushgw/result.h"
+#include "store/types.h"
+
+namespace pushgw::store {
+
+class SuppressionSet;
+class OutcomeRing;
+namespace detail {
+class TokenDb;
+class Writer;
+struct Counters;
+}  // namespace detail
+
+class Store {
+ public:
+  // Opens or creates cfg.path (its directory must exist: store_dir_missing),
+  // switches to WAL with synchronous=NORMAL, migrates the schema (v1 -> v2),
+  // loads the suppression set. producers = number of sender threads (>= 1),
+  // one ring each. Errors: store_path_empty, store_dir_missing,
+  // store_open_failed, store_not_wal, store_not_pushgw, store_schema_newer,
+  // store_migrate_failed, store_bad_argument.
+  static Result<std::unique_ptr<Store>> open(const config::StoreConfig& cfg, int producers, const Clock& clock,
+                                             obs::Logger log, const StoreOptions& opt = {});
+  ~Store();  // commits everything recorded, serves queued requests, stops the thread
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  void start();  // starts the store thread (before it, requests just queue)
+
+  // Sender thread `producer` only (0..producers-1). Returns false when that
+  // ring is full: retry later (spin/yield). Invalid/Unsubscribed update the
+  // suppression set before returning (even when false is returned);
+  // Reactivated lifts it if the stored since < o.since_ms (registered_at).
+  // at_ms 0 means now. An outcome with token > 8 KiB or app > 255 bytes is
+  // counted in stats().dropped and not stored (true is returned); campaign
+  // and reason are cut to 1 KiB.
+  bool record(int producer, const Outcome& o);
+
+  // Any thread, lock-free, O(1): is (p, app, token) known invalid or
+  // unsubscribed? With registered_at_ms later than the stored since it is not
+  // (the caller then sends and records Kind::Reactivated).
+  bool suppressed(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms = 0) const;
+
+  // done() runs on the store thread once every outcome recorded (by any
+  // producer) before this call is committed and synced to stable storage.
+  void after_commit(std::function<void()> done);
+
+  // Async reads, run on the store thread after every outcome recorded before
+  // the call is committed. limit 0 means 1000; at most 10000 per page.
+  void feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb);
+  // state "unknown" (and zero counts) when the store has no row for the token.
+  void token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb);
+  // Lifts suppression now (on the calling thread); deletes the token row on
+  // the store thread; events stay. cb(true) when there was a row.
+  void forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb);
+  // Runs event retention to completion now; cb(number of events removed).
+  // (It also runs by itself, a chunk at a time, between batches.)
+  void prune(std::function<void(Result<uint64_t>)> cb);
+
+  StoreStats stats() const;  // any thread, cheap (atomics)
+  // Memory of the suppression set divided by its entries (0 when empty).
+  double suppression_bytes_per_entry() const;
+  int producers() const { return static_cast<int>(rings_.size()); }
+  // Schema version the file had when opened (0: created now).
+  int schema_found() const { return schema_found_; }
+
+ private:
+  Store(const config::StoreConfig& cfg, const Clock& clock, obs::Logger log, const StoreOptions& opt);
+  Result<void> load(int producers);
+
+  const config::StoreConfig cfg_;
+  const Clock& clock_;
+  obs::Logger log_;
+  const StoreOptions opt_;
+  int schema_found_ = 0;
+  std::unique_ptr<detail::Counters> counters_;
+  std::unique_ptr<detail::TokenDb> db_;
+  std::vector<std::unique_ptr<OutcomeRing>> rings_;
+  std::unique_ptr<SuppressionSet> set_;
+  std::unique_ptr<detail::Writer> writer_;  // last: stopped first
+};
+
+}  // namespace pushgw::store

@@ -1,0 +1,266 @@
+#include "store/writer.h"
+
+#include <algorithm>
+
+#include "store/key_hash.h"
+
+namespace pushgw::store::detail {
+
+namespace {
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr int64_t kDayMs = 86'400'000;
+constexpr milliseconds kMaxBackoff{5000};
+constexpr int kStopAttempts = 3;
+}  // namespace
+
+Writer::Writer(TokenDb& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
+               obs::Logger log, const StoreOptions& opt, int keep_events_days)
+    : db_(db),
+      rings_(rings),
+      set_(set),
+      counters_(counters),
+      clock_(clock),
+      log_(std::move(log)),
+      opt_(opt),
+      keep_events_days_(keep_events_days),
+      // Polling the rings (senders never signal: no syscall on their path)
+      // at a tenth of the commit interval keeps the interval bound.
+      poll_(std::max(1, opt.commit_interval_ms / 10)),
+      applied_(rings.size(), 0),
+      committed_(rings.size(), 0),
+      durable_(rings.size(), 0),
+      arena_end_(rings.size(), 0) {}
+
+Writer::~Writer() { stop(); }
+
+void Writer::start() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (started_ || stop_) return;
+  started_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Writer::stop() {
+  bool inline_run;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stop_ && !thread_.joinable()) return;  // already stopped
+    stop_ = true;
+    inline_run = !started_;
+    started_ = true;
+  }
+  cv_.notify_one();
+  if (inline_run) {
+    run();
+  } else {
+    thread_.join();
+  }
+}
+
+void Writer::enqueue(Pending p, bool waiter) {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    // Snapshot under the lock: queue order then matches snapshot order, so
+    // the store thread can serve each queue from its front.
+    p.at.resize(rings_.size());
+    for (size_t i = 0; i < rings_.size(); ++i) p.at[i] = rings_[i]->produced();
+    (waiter ? incoming_waiters_ : incoming_ops_).push_back(std::move(p));
+  }
+  cv_.notify_one();
+}
+
+void Writer::after_commit(std::function<void()> done) { enqueue(Pending{{}, std::move(done), {}}, true); }
+
+void Writer::submit(Op op) { enqueue(Pending{{}, {}, std::move(op)}, false); }
+
+bool Writer::take_incoming() {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& p : incoming_waiters_) waiters_.push_back(std::move(p));
+  for (auto& p : incoming_ops_) ops_.push_back(std::move(p));
+  incoming_waiters_.clear();
+  incoming_ops_.clear();
+  return stop_;
+}
+
+bool Writer::covered(const std::vector<uint64_t>& at, const std::vector<uint64_t>& pos) {
+  for (size_t i = 0; i < at.size(); ++i)
+    if (pos[i] < at[i]) return false;
+  return true;
+}
+
+void Writer::run() {
+  for (;;) {
+    const bool stopping = take_incoming();
+    stopping_ = stopping;
+    set_.maintain();
+    size_t n = steady_clock::now() >= blocked_until_ ? drain() : 0;
+    if (txn_open_ && should_commit(stopping)) commit();
+    serve();
+    if (!txn_open_) maybe_prune();
+    if (stopping && (finished() || stop_failures_ >= kStopAttempts)) break;
+    if (n == 0) idle_wait();
+  }
+  if (txn_open_) db_.rollback();
+  uint64_t lost = 0;
+  for (size_t i = 0; i < rings_.size(); ++i) lost += rings_[i]->produced() - committed_[i];
+  if (lost > 0) PGW_LOG(log_, Error, "store closed with %llu outcomes not committed", static_cast<unsigned long long>(lost));
+  // Requests that could not be served are dropped without a call.
+  waiters_.clear();
+  ops_.clear();
+}
+
+size_t Writer::drain() {
+  size_t total = 0;
+  const size_t nrings = rings_.size();
+  for (size_t k = 0; k < nrings && txn_count_ < opt_.batch_max; ++k) {
+    const size_t i = (next_ring_ + k) % nrings;  // rotate the start: no ring waits behind a busy one
+    OutcomeRing& ring = *rings_[i];
+    const uint64_t end = ring.produced();
+    while (applied_[i] < end && txn_count_ < opt_.batch_max) {
+      if (!apply_one(i, ring.read(applied_[i]))) return total;
+      ++applied_[i];
+      ++txn_count_;
+      ++total;
+    }
+  }
+  next_ring_ = (next_ring_ + 1) % nrings;
+  return total;
+}
+
+bool Writer::apply_one(size_t ring, const RecordView& v) {
+  if (!txn_open_) {
+    // Sync fully when someone waits for durability: saves a separate barrier.
+    txn_full_ = !waiters_.empty() || stopping_;
+    if (auto r = db_.begin(txn_full_); !r) {
+      abort_txn(r.error());
+      return false;
+    }
+    txn_open_ = true;
+    txn_started_ = steady_clock::now();
+  }
+  if (auto r = db_.apply(v, delta_); !r) {
+    abort_txn(r.error());
+    return false;
+  }
+  if (v.arena_end != 0) arena_end_[ring] = v.arena_end;
+  if (v.resuppress && (v.kind == Kind::Invalid || v.kind == Kind::Unsubscribed)) {
+    // record() found the table too full; it has room after maintain().
+    const uint64_t key = key_hash(v.platform, v.app, v.token);
+    const int64_t since = v.since_ms > 0 ? v.since_ms : v.at_ms;
+    if (!set_.put(key, since)) {
+      set_.maintain(true);
+      (void)set_.put(key, since);
+    }
+  }
+  return true;
+}
+
+bool Writer::should_commit(bool stopping) const {
+  if (stopping || txn_count_ >= opt_.batch_max) return true;
+  if (steady_clock::now() - txn_started_ >= milliseconds(opt_.commit_interval_ms) - poll_) return true;
+  // Someone waits for exactly what this transaction holds: commit now.
+  if (!waiters_.empty() && covered(waiters_.front().at, applied_)) return true;
+  if (!ops_.empty() && covered(ops_.front().at, applied_)) return true;
+  return false;
+}
+
+void Writer::commit() {
+  if (auto r = db_.commit(); !r) {
+    abort_txn(r.error());
+    return;
+  }
+  for (size_t i = 0; i < rings_.size(); ++i) {
+    rings_[i]->release(applied_[i], arena_end_[i]);
+    committed_[i] = applied_[i];
+    arena_end_[i] = 0;
+  }
+  if (txn_full_) durable_ = committed_;
+  counters_.apply(delta_);
+  counters_.committed.fetch_add(txn_count_, std::memory_order_relaxed);
+  counters_.transactions.fetch_add(1, std::memory_order_relaxed);
+  delta_ = TxnDelta{};
+  txn_open_ = false;
+  txn_count_ = 0;
+  backoff_ = milliseconds(0);
+}
+
+void Writer::abort_txn(const Error& e) {
+  db_.rollback();
+  // Replay from the last commit: the ring still holds every outcome since then.
+  applied_ = committed_;
+  std::fill(arena_end_.begin(), arena_end_.end(), 0);
+  delta_ = TxnDelta{};
+  txn_open_ = false;
+  txn_count_ = 0;
+  counters_.write_errors.fetch_add(1, std::memory_order_relaxed);
+  backoff_ = std::min(kMaxBackoff, std::max(milliseconds(100), backoff_ * 2));
+  blocked_until_ = steady_clock::now() + backoff_;
+  if (stopping_) ++stop_failures_;
+  PGW_LOG(log_, Error, "store write failed (%s: %s); retrying in %lld ms", e.code.c_str(), e.message.c_str(),
+          static_cast<long long>(backoff_.count()));
+}
+
+void Writer::serve() {
+  if (txn_open_) return;
+  bool need_barrier = false;
+  for (const Pending& w : waiters_) {
+    if (!covered(w.at, committed_)) break;
+    if (!covered(w.at, durable_)) need_barrier = true;
+  }
+  if (need_barrier && steady_clock::now() >= blocked_until_) {
+    if (auto r = db_.barrier(clock_.now_ms()); r) {
+      durable_ = committed_;
+      counters_.barriers.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      abort_txn(r.error());
+    }
+  }
+  while (!waiters_.empty() && covered(waiters_.front().at, durable_)) {
+    auto done = std::move(waiters_.front().done);
+    waiters_.pop_front();
+    if (done) done();
+  }
+  while (!ops_.empty() && covered(ops_.front().at, committed_)) {
+    auto op = std::move(ops_.front().op);
+    ops_.pop_front();
+    if (op) op(db_);
+  }
+}
+
+void Writer::maybe_prune() {
+  if (keep_events_days_ <= 0) return;
+  const int64_t now = clock_.now_ms();
+  if (now < next_prune_ms_) return;
+  auto r = db_.prune(now - keep_events_days_ * kDayMs, opt_.prune_chunk);
+  if (!r) {
+    PGW_LOG(log_, Warn, "event retention failed: %s", r.error().message.c_str());
+    next_prune_ms_ = now + opt_.prune_interval_ms;
+    return;
+  }
+  counters_.add(counters_.events, -static_cast<int64_t>(*r));
+  counters_.pruned.fetch_add(*r, std::memory_order_relaxed);
+  // A full chunk means more are due: continue on the next pass, not in a loop.
+  next_prune_ms_ = *r == opt_.prune_chunk ? now : now + opt_.prune_interval_ms;
+}
+
+void Writer::idle_wait() {
+  std::unique_lock<std::mutex> lk(mu_);
+  const auto now = steady_clock::now();
+  if (blocked_until_ > now) {  // backing off after a failed write, even while stopping
+    cv_.wait_until(lk, blocked_until_);
+    return;
+  }
+  if (stop_ || !incoming_waiters_.empty() || !incoming_ops_.empty()) return;
+  cv_.wait_for(lk, poll_);
+}
+
+bool Writer::finished() const {
+  if (txn_open_ || !waiters_.empty() || !ops_.empty()) return false;
+  for (size_t i = 0; i < rings_.size(); ++i)
+    if (rings_[i]->produced() != committed_[i]) return false;
+  return true;
+}
+
+}  // namespace pushgw::store::detail

@@ -1,0 +1,123 @@
+// The store thread: drains the outcome rings into batched SQLite transactions
+// (group commit), runs queued reads/forgets, fires after_commit callbacks once
+// their outcomes are durable, and prunes old events between batches.
+//
+// Positions: every request (after_commit, read, forget) carries a snapshot of
+// each ring's producer position taken when it was made. A read or forget runs
+// once everything before its snapshot is committed (read-your-writes, and a
+// forget cannot be undone by an older verdict still in a ring); a callback of
+// after_commit fires once it is also durable (synchronous=FULL commit or a
+// barrier). Ring slots are freed only after their commit succeeded: a failed
+// commit is rolled back and replayed later, and a full ring pushes back on the
+// senders instead of losing verdicts.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "obs/log.h"
+#include "pushgw/clock.h"
+#include "store/outcome_ring.h"
+#include "store/suppression.h"
+#include "store/token_db.h"
+#include "store/types.h"
+
+namespace pushgw::store::detail {
+
+struct Counters {
+  std::atomic<uint64_t> tokens{0}, invalid{0}, unsubscribed{0}, events{0};
+  std::atomic<uint64_t> committed{0}, transactions{0}, barriers{0}, dropped{0}, write_errors{0}, pruned{0};
+  void add(std::atomic<uint64_t>& c, int64_t d) {
+    c.fetch_add(static_cast<uint64_t>(d), std::memory_order_relaxed);  // wraps correctly for d < 0
+  }
+  void apply(const TxnDelta& d) {
+    add(tokens, d.tokens);
+    add(invalid, d.invalid);
+    add(unsubscribed, d.unsubscribed);
+    add(events, d.events);
+  }
+};
+
+class Writer {
+ public:
+  using Op = std::function<void(TokenDb&)>;
+  using Rings = std::vector<std::unique_ptr<OutcomeRing>>;
+
+  Writer(TokenDb& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
+         obs::Logger log, const StoreOptions& opt, int keep_events_days);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void start();
+  // Commits everything recorded so far, runs queued work, and returns when
+  // the thread has ended (runs the same loop inline if start() never ran).
+  void stop();
+
+  // Any thread. Callbacks run on the store thread and must not throw.
+  void after_commit(std::function<void()> done);
+  void submit(Op op);
+
+ private:
+  struct Pending {
+    std::vector<uint64_t> at;  // producer positions when the request was made
+    std::function<void()> done;
+    Op op;
+  };
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
+  void run();
+  bool take_incoming();
+  size_t drain();
+  bool apply_one(size_t ring, const RecordView& v);
+  bool should_commit(bool stopping) const;
+  void commit();
+  void abort_txn(const Error& e);
+  void serve();
+  void maybe_prune();
+  void idle_wait();
+  bool finished() const;
+  static bool covered(const std::vector<uint64_t>& at, const std::vector<uint64_t>& pos);
+  void enqueue(Pending p, bool waiter);
+
+  TokenDb& db_;
+  Rings& rings_;
+  SuppressionSet& set_;
+  Counters& counters_;
+  const Clock& clock_;
+  obs::Logger log_;
+  const StoreOptions opt_;
+  const int keep_events_days_;
+  const std::chrono::milliseconds poll_;
+
+  // Incoming requests (any thread) under mu_.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> incoming_waiters_, incoming_ops_;
+  bool stop_ = false;
+  std::thread thread_;
+  bool started_ = false;
+
+  // Store-thread state.
+  std::deque<Pending> waiters_, ops_;
+  std::vector<uint64_t> applied_, committed_, durable_, arena_end_;
+  bool txn_open_ = false, txn_full_ = false;
+  uint32_t txn_count_ = 0;
+  SteadyTime txn_started_{};
+  TxnDelta delta_;
+  size_t next_ring_ = 0;
+  SteadyTime blocked_until_{};
+  std::chrono::milliseconds backoff_{0};
+  bool stopping_ = false;
+  int stop_failures_ = 0;
+  int64_t next_prune_ms_ = 0;
+};
+
+}  // namespace pushgw::store::detail

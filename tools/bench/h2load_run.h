@@ -1,0 +1,21 @@
+// Runs h2load against the same sink with the same connections, streams,
+// headers and body as the gateway run, and measures its CPU time.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "options.h"
+#include "rig.h"
+
+namespace pushgw::bench {
+
+struct H2loadResult {
+  bool ran = false;
+  uint64_t requests = 0, succeeded = 0;
+  double seconds = 0, req_per_s = 0, cpu_seconds = 0;
+  std::string error;
+};
+
+H2loadResult run_h2load(const Options& o, const Rig& rig, uint64_t requests);
+
+}  // namespace pushgw::bench

@@ -1,0 +1,93 @@
+#include "options.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace pushgw::bench {
+
+void print_usage() {
+  fprintf(stderr,
+          "usage: pushgw-bench [options]\n"
+          "  --start                 start pushgw-sim (sink) and pushgwd with a generated config (default)\n"
+          "  --socket PATH [--pid N] drive a running pushgwd instead (CPU/RSS need --pid)\n"
+          "  --target sim|URL        with --start: the sink (default sim --sink); URL = https://host:port of any\n"
+          "                          200-OK HTTP/2 sink, e.g. nghttpd serving files at /3/device/<token>\n"
+          "  --ca FILE               CA certificate of a non-sim target\n"
+          "  --platform P            apns | fcm | webpush | mix: apns:70,fcm:20,webpush:10 (default apns)\n"
+          "  --recipients N          total recipients (default 100000)\n"
+          "  --batch N               recipients per request (default 1000)\n"
+          "  --payload-bytes N       payload size (default 120)\n"
+          "  --distinct-tokens N     reuse N tokens (default: all distinct)\n"
+          "  --personalize           one {{name}} var per recipient\n"
+          "  --connections N         connections per app (default 4)\n"
+          "  --streams N             streams per connection for the sink and h2load -m (default 100)\n"
+          "  --workers N             pushgwd sender threads (default 0 = one per core)\n"
+          "  --rate R                open loop: offer R recipients/s (default 0 = closed loop, max throughput)\n"
+          "  --vs-h2load             also run h2load on the same sink, connections, streams, headers and body\n"
+          "  --plot FILE.png         plot throughput and latency with gnuplot\n"
+          "  --bin-dir DIR           where pushgwd and pushgw-sim are (default: beside pushgw-bench)\n"
+          "  --keep                  keep the temporary directory\n"
+          "Output: one JSON object on stdout.\n");
+}
+
+namespace {
+bool parse_mix(std::string_view s, std::vector<PlatformShare>& out) {
+  out.clear();
+  if (s == "apns" || s == "fcm" || s == "webpush") {
+    out.push_back({std::string(s), 100});
+    return true;
+  }
+  while (!s.empty()) {
+    size_t comma = s.find(',');
+    std::string_view part = s.substr(0, comma);
+    size_t colon = part.find(':');
+    if (colon == std::string_view::npos) return false;
+    PlatformShare p{std::string(part.substr(0, colon)), atoi(std::string(part.substr(colon + 1)).c_str())};
+    if (p.platform != "apns" && p.platform != "fcm" && p.platform != "webpush") return false;
+    out.push_back(p);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return !out.empty();
+}
+}  // namespace
+
+std::string parse_options(int argc, char** argv, Options& o) {
+  bool socket_given = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const char* v = nullptr;
+    if (a == "--help" || a == "-h") return "help";
+    if (a == "--start") o.start = true;
+    else if (a == "--personalize") o.personalize = true;
+    else if (a == "--vs-h2load") o.vs_h2load = true;
+    else if (a == "--keep") o.keep = true;
+    else if (!(v = next())) return std::string("missing value for ") + std::string(a);
+    else if (a == "--socket") o.socket = v, socket_given = true;
+    else if (a == "--pid") o.pid = atoi(v);
+    else if (a == "--target") o.target = v;
+    else if (a == "--ca") o.ca_file = v;
+    else if (a == "--platform") {
+      if (!parse_mix(v, o.mix)) return "bad --platform";
+    } else if (a == "--recipients") o.recipients = strtoull(v, nullptr, 10);
+    else if (a == "--batch") o.batch = static_cast<uint32_t>(atoi(v));
+    else if (a == "--payload-bytes") o.payload_bytes = static_cast<uint32_t>(atoi(v));
+    else if (a == "--distinct-tokens") o.distinct_tokens = static_cast<uint32_t>(atoi(v));
+    else if (a == "--connections") o.connections = atoi(v);
+    else if (a == "--streams") o.streams = atoi(v);
+    else if (a == "--workers") o.workers = atoi(v);
+    else if (a == "--rate") o.rate = atof(v);
+    else if (a == "--plot") o.plot = v;
+    else if (a == "--bin-dir") o.bin_dir = v;
+    else return "unknown option " + std::string(a);
+  }
+  if (!socket_given) o.start = true;
+  if (o.batch == 0 || o.recipients == 0) return "--batch and --recipients must be > 0";
+  if (o.target != "sim" && o.target.rfind("https://", 0) != 0) return "--target must be sim or https://host:port";
+  if (o.target != "sim" && o.ca_file.empty()) return "--target URL needs --ca";
+  return "";
+}
+
+}  // namespace pushgw::bench

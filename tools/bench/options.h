@@ -1,0 +1,40 @@
+// pushgw-bench command line.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pushgw::bench {
+
+struct PlatformShare {
+  std::string platform;  // apns | fcm | webpush
+  int percent = 100;
+};
+
+struct Options {
+  std::string socket;           // drive a running pushgwd
+  int pid = 0;                  // its pid, for CPU and RSS (optional with --socket)
+  bool start = false;           // start pushgw-sim + pushgwd ourselves
+  std::string target = "sim";   // "sim" or https://host:port of any 200-OK HTTP/2 sink
+  std::string ca_file;          // CA of a non-sim target
+  std::vector<PlatformShare> mix{{"apns", 100}};
+  uint64_t recipients = 100000;
+  uint32_t batch = 1000;
+  uint32_t payload_bytes = 120;
+  uint32_t distinct_tokens = 0;  // 0 = every recipient distinct
+  bool personalize = false;
+  int connections = 4;
+  int streams = 100;            // h2load -m, and the sim's max streams
+  int workers = 0;
+  double rate = 0;              // recipients/s offered (open loop); 0 = closed loop
+  bool vs_h2load = false;
+  std::string plot;             // PNG path
+  std::string bin_dir;          // where pushgwd / pushgw-sim live (default: next to pushgw-bench)
+  bool keep = false;            // keep the temp dir
+};
+
+// Returns an error message, or "" on success. "help" means print usage.
+std::string parse_options(int argc, char** argv, Options& o);
+void print_usage();
+
+}  // namespace pushgw::bench

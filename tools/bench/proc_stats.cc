@@ -1,0 +1,41 @@
+#include "proc_stats.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace pushgw::bench {
+
+double process_cpu_seconds(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t close = s.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream in(s.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // Fields after the command: state(3) ... utime(14) stime(15).
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+static int64_t status_kb(int pid, const char* key) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  size_t klen = strlen(key);
+  while (std::getline(f, line))
+    if (line.compare(0, klen, key) == 0) return std::stoll(line.substr(klen + 1));
+  return -1;
+}
+
+int64_t process_peak_rss_kb(int pid) { return status_kb(pid, "VmHWM"); }
+int64_t process_rss_kb(int pid) { return status_kb(pid, "VmRSS"); }
+
+}  // namespace pushgw::bench

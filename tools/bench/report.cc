@@ -1,0 +1,87 @@
+#include "report.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "rig.h"
+
+namespace pushgw::bench {
+
+namespace {
+std::string num(double v, int prec = 3) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+}  // namespace
+
+std::string report_json(const Options& o, const RunResult& r, const H2loadResult& h) {
+  std::string mix;
+  for (const auto& m : o.mix) mix += (mix.empty() ? "" : ",") + m.platform + ":" + std::to_string(m.percent);
+  const double finished = static_cast<double>(r.delivered + r.failed + r.other);
+  const double rate = r.seconds > 0 ? finished / r.seconds : 0;
+  std::string out = "{\"platform\":\"" + mix + "\",\"recipients\":" + std::to_string(o.recipients) +
+                    ",\"batch\":" + std::to_string(o.batch) + ",\"payload_bytes\":" + std::to_string(o.payload_bytes) +
+                    ",\"personalize\":" + (o.personalize ? "true" : "false") +
+                    ",\"connections\":" + std::to_string(o.connections) + ",\"workers\":" + std::to_string(o.workers) +
+                    ",\"mode\":\"" + (o.rate > 0 ? "open" : "closed") + "\"";
+  if (o.rate > 0) out += ",\"offered_per_s\":" + num(o.rate, 0);
+  out += ",\"accepted\":" + std::to_string(r.accepted) + ",\"delivered\":" + std::to_string(r.delivered) +
+         ",\"failed\":" + std::to_string(r.failed) + ",\"other\":" + std::to_string(r.other) +
+         ",\"seconds\":" + num(r.seconds) + ",\"notifications_per_s\":" + num(rate, 0);
+  if (r.cpu_seconds >= 0 && finished > 0) {
+    out += ",\"pushgwd_cpu_seconds\":" + num(r.cpu_seconds) +
+           ",\"pushgwd_cpu_s_per_100k\":" + num(r.cpu_seconds / finished * 100000.0) +
+           ",\"pushgwd_cpu_us_per_notification\":" + num(r.cpu_seconds / finished * 1e6);
+  }
+  if (r.peak_rss_kb >= 0) out += ",\"peak_rss_kb\":" + std::to_string(r.peak_rss_kb);
+  out += ",\"latency_ms\":{\"p50\":" + num(r.lat_p50) + ",\"p90\":" + num(r.lat_p90) + ",\"p99\":" + num(r.lat_p99) +
+         ",\"p99.9\":" + num(r.lat_p999) + "},\"gateway_latency_ms\":{\"p50\":" + num(r.gw_p50) +
+         ",\"p99\":" + num(r.gw_p99) + "}";
+  if (h.ran) {
+    const double h_cpu_us = h.requests ? h.cpu_seconds / static_cast<double>(h.requests) * 1e6 : 0;
+    out += ",\"h2load\":{\"requests\":" + std::to_string(h.requests) + ",\"succeeded\":" + std::to_string(h.succeeded) +
+           ",\"req_per_s\":" + num(h.req_per_s, 0) + ",\"cpu_seconds\":" + num(h.cpu_seconds) +
+           ",\"cpu_s_per_100k\":" + num(h_cpu_us / 10.0) + ",\"cpu_us_per_request\":" + num(h_cpu_us) + "}";
+    if (r.cpu_seconds >= 0 && finished > 0 && h_cpu_us > 0) {
+      const double g_us = r.cpu_seconds / finished * 1e6;
+      out += ",\"ratio\":{\"cpu_per_message\":" + num(g_us / h_cpu_us) +
+             ",\"throughput\":" + num(h.req_per_s > 0 ? rate / h.req_per_s : 0) + "}";
+    }
+  } else if (!h.error.empty()) {
+    out += ",\"h2load_error\":\"" + h.error + "\"";
+  }
+  if (!r.error.empty()) out += ",\"error\":\"" + r.error + "\"";
+  out += "}";
+  return out;
+}
+
+std::string plot(const Options& o, const RunResult& r, const std::string& dir) {
+  const std::string data = dir + "/timeline.dat";
+  {
+    std::ofstream f(data);
+    double prev_t = 0;
+    uint64_t prev = 0;
+    for (const auto& s : r.timeline) {
+      double dt = s.t - prev_t;
+      if (dt > 0) f << s.t << " " << static_cast<double>(s.finished - prev) / dt << "\n";
+      prev_t = s.t;
+      prev = s.finished;
+    }
+  }
+  const std::string script = dir + "/plot.gp";
+  {
+    std::ofstream g(script);
+    g << "set terminal png size 1000,500\nset output '" << o.plot << "'\nset multiplot layout 1,2 title 'pushgw-bench'\n"
+      << "set title 'throughput'\nset xlabel 's'\nset ylabel 'notifications/s'\nset grid\n"
+      << "plot '" << data << "' using 1:2 with lines lw 2 title 'finished/s'\n"
+      << "set title 'end-to-end latency (ms)'\nset style data histogram\nset style fill solid\nset xlabel ''\n"
+      << "set ylabel 'ms'\nset yrange [0:*]\n"
+      << "plot '-' using 2:xtic(1) title 'latency'\np50 " << r.lat_p50 << "\np90 " << r.lat_p90 << "\np99 "
+      << r.lat_p99 << "\np99.9 " << r.lat_p999 << "\ne\nunset multiplot\n";
+  }
+  if (run_command("gnuplot " + script + " 2>/dev/null") != 0) return "gnuplot failed (apt-get install gnuplot-nox)";
+  return "";
+}
+
+}  // namespace pushgw::bench

@@ -1,0 +1,272 @@
+#include "workload.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <simdjson.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "proc_stats.h"
+
+namespace pushgw::bench {
+namespace {
+
+std::string apns_token(uint64_t i) {
+  char buf[65];
+  snprintf(buf, sizeof buf, "a1%014llx%048x", static_cast<unsigned long long>(i), 0);
+  return std::string(buf, 64);
+}
+
+std::string fcm_token(uint64_t i) {
+  std::string t = "bench-" + std::to_string(i) + ":";
+  t.resize(152, 'x');
+  return t;
+}
+
+struct Sub {
+  std::string json;  // {"endpoint":...,"keys":{...}} without the private key
+};
+
+std::vector<Sub> load_subs(const std::string& path) {
+  std::vector<Sub> out;
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  if (p.load(path).get(doc)) return out;
+  for (simdjson::dom::element s : doc.get_array()) {
+    std::string_view ep, p256, auth;
+    if (s["endpoint"].get_string().get(ep) || s["keys"]["p256dh"].get_string().get(p256) ||
+        s["keys"]["auth"].get_string().get(auth))
+      continue;
+    out.push_back(Sub{"{\"endpoint\":\"" + std::string(ep) + "\",\"keys\":{\"p256dh\":\"" + std::string(p256) +
+                      "\",\"auth\":\"" + std::string(auth) + "\"}"});
+  }
+  return out;
+}
+
+std::string padding(uint32_t payload_bytes, size_t used) {
+  return std::string(payload_bytes > used ? payload_bytes - used : 0, 'x');
+}
+
+int connect_unix(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// A blocking request/response on its own connection (stats polling).
+std::string call(int fd, const std::string& line, std::string& buf) {
+  if (!write_all(fd, line.data(), line.size())) return "";
+  for (;;) {
+    size_t nl = buf.find('\n');
+    if (nl != std::string::npos) {
+      std::string out = buf.substr(0, nl);
+      buf.erase(0, nl + 1);
+      return out;
+    }
+    char tmp[65536];
+    ssize_t r = read(fd, tmp, sizeof tmp);
+    if (r <= 0) return "";
+    buf.append(tmp, static_cast<size_t>(r));
+  }
+}
+
+struct Totals {
+  uint64_t accepted = 0, delivered = 0, failed = 0, other = 0;
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, gw50 = 0, gw99 = 0;
+  uint64_t finished() const { return delivered + failed + other; }
+};
+
+bool read_stats(int fd, std::string& buf, Totals& t) {
+  std::string line = call(fd, "{\"op\":\"stats\",\"id\":\"bench-stats\"}\n", buf);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  if (line.empty() || p.parse(line).get(doc)) return false;
+  t = Totals{};
+  simdjson::dom::object plats;
+  if (doc["platforms"].get_object().get(plats)) return false;
+  for (auto kv : plats) {
+    auto get = [&](const char* k) {
+      uint64_t v = 0;
+      if (kv.value[k].get_uint64().get(v)) v = 0;
+      return v;
+    };
+    t.accepted += get("accepted");
+    t.delivered += get("delivered");
+    t.failed += get("failed");
+    t.other += get("invalid") + get("unsubscribed") + get("suppressed");
+  }
+  auto lat = doc["latency_ms"];
+  if (lat["e2e"]["p50"].get_double().get(t.p50)) t.p50 = 0;
+  if (lat["e2e"]["p90"].get_double().get(t.p90)) t.p90 = 0;
+  if (lat["e2e"]["p99"].get_double().get(t.p99)) t.p99 = 0;
+  if (lat["e2e"]["p999"].get_double().get(t.p999)) t.p999 = 0;
+  if (lat["gateway"]["p50"].get_double().get(t.gw50)) t.gw50 = 0;
+  if (lat["gateway"]["p99"].get_double().get(t.gw99)) t.gw99 = 0;
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> build_requests(const Options& o, const Rig& rig) {
+  std::vector<Sub> subs;
+  for (const auto& m : o.mix)
+    if (m.platform == "webpush" && m.percent > 0) subs = load_subs(rig.subscriptions);
+  std::vector<std::string> lines;
+  uint64_t done = 0, req = 0;
+  const uint32_t distinct = o.distinct_tokens;
+  while (done < o.recipients) {
+    uint64_t n = std::min<uint64_t>(o.batch, o.recipients - done);
+    std::string line = "{\"op\":\"send\",\"id\":\"b" + std::to_string(req++) + "\",\"notifications\":[";
+    uint64_t assigned = 0;
+    bool first_n = true;
+    for (size_t k = 0; k < o.mix.size(); ++k) {
+      const auto& m = o.mix[k];
+      uint64_t share = k + 1 == o.mix.size() ? n - assigned : n * static_cast<uint64_t>(m.percent) / 100;
+      assigned += share;
+      if (share == 0) continue;
+      if (!first_n) line += ",";
+      first_n = false;
+      const char* title = o.personalize ? "Hi {{name}}" : "Hi there";
+      if (m.platform == "apns") {
+        std::string head = "{\"aps\":{\"alert\":{\"title\":\"" + std::string(title) + "\",\"body\":\"";
+        line += "{\"platform\":\"apns\",\"app\":\"bench-ios\",\"push_type\":\"alert\",\"payload\":" + head +
+                padding(o.payload_bytes, head.size() + 5) + "\"}}},\"tokens\":[";
+      } else if (m.platform == "fcm") {
+        std::string head = "{\"notification\":{\"title\":\"" + std::string(title) + "\",\"body\":\"";
+        line += "{\"platform\":\"fcm\",\"app\":\"bench-android\",\"message\":" + head +
+                padding(o.payload_bytes, head.size() + 4) + "\"}},\"tokens\":[";
+      } else {
+        line += "{\"platform\":\"webpush\",\"app\":\"bench-web\",\"ttl\":3600,\"payload\":{\"title\":\"" +
+                std::string(title) + "\",\"body\":\"" + padding(o.payload_bytes, 30) + "\"},\"subscriptions\":[";
+      }
+      for (uint64_t i = 0; i < share; ++i) {
+        uint64_t idx = done + i;
+        if (distinct) idx %= distinct;
+        if (i) line += ",";
+        std::string vars = o.personalize ? ",\"vars\":{\"name\":\"User" + std::to_string(idx) + "\"}" : "";
+        if (m.platform == "webpush") {
+          if (subs.empty()) break;
+          const std::string& s = subs[idx % subs.size()].json;
+          line += s.substr(0, s.size()) + vars + "}";
+          continue;
+        }
+        std::string tok = m.platform == "apns" ? apns_token(idx) : fcm_token(idx);
+        if (o.personalize) line += "{\"token\":\"" + tok + "\"" + vars + "}";
+        else line += "\"" + tok + "\"";
+      }
+      line += "]}";
+    }
+    line += "]}\n";
+    lines.push_back(std::move(line));
+    done += n;
+  }
+  return lines;
+}
+
+RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>& lines) {
+  RunResult r;
+  int send_fd = connect_unix(rig.socket);
+  int stats_fd = connect_unix(rig.socket);
+  if (send_fd < 0 || stats_fd < 0) {
+    r.error = "cannot connect to " + rig.socket;
+    return r;
+  }
+  std::string sbuf;
+  Totals base;
+  read_stats(stats_fd, sbuf, base);
+  const double cpu0 = rig.daemon_pid ? process_cpu_seconds(rig.daemon_pid) : -1;
+
+  std::atomic<uint64_t> acked{0};
+  std::atomic<bool> reader_done{false};
+  std::thread reader([&] {
+    char tmp[65536];
+    size_t lines_seen = 0;
+    while (lines_seen < lines.size()) {
+      ssize_t n = read(send_fd, tmp, sizeof tmp);
+      if (n <= 0) break;
+      for (ssize_t i = 0; i < n; ++i)
+        if (tmp[i] == '\n') ++lines_seen;
+      acked.store(lines_seen, std::memory_order_relaxed);
+    }
+    reader_done = true;
+  });
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  std::thread writer([&] {
+    double per_line = o.rate > 0 ? static_cast<double>(o.batch) / o.rate : 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (per_line > 0) {
+        double due = per_line * static_cast<double>(i);
+        double now = elapsed();
+        if (due > now) std::this_thread::sleep_for(std::chrono::duration<double>(due - now));
+      }
+      if (!write_all(send_fd, lines[i].data(), lines[i].size())) break;
+    }
+  });
+
+  Totals cur;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!read_stats(stats_fd, sbuf, cur)) {
+      r.error = "stats failed";
+      break;
+    }
+    uint64_t fin = cur.finished() - base.finished();
+    r.timeline.push_back(Sample{elapsed(), fin});
+    if (acked.load() == lines.size() && fin >= cur.accepted - base.accepted) break;
+    if (elapsed() > 3600) {
+      r.error = "timeout";
+      break;
+    }
+  }
+  r.seconds = elapsed();
+  writer.join();
+  shutdown(send_fd, SHUT_RDWR);
+  reader.join();
+  close(send_fd);
+  if (rig.daemon_pid) {
+    r.cpu_seconds = process_cpu_seconds(rig.daemon_pid) - cpu0;
+    r.peak_rss_kb = process_peak_rss_kb(rig.daemon_pid);
+  }
+  close(stats_fd);
+  r.accepted = cur.accepted - base.accepted;
+  r.delivered = cur.delivered - base.delivered;
+  r.failed = cur.failed - base.failed;
+  r.other = cur.other - base.other;
+  r.lat_p50 = cur.p50;
+  r.lat_p90 = cur.p90;
+  r.lat_p99 = cur.p99;
+  r.lat_p999 = cur.p999;
+  r.gw_p50 = cur.gw50;
+  r.gw_p99 = cur.gw99;
+  return r;
+}
+
+}  // namespace pushgw::bench

@@ -1,0 +1,31 @@
+// Builds the request lines of a run and drives them through the socket.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "options.h"
+#include "rig.h"
+
+namespace pushgw::bench {
+
+struct Sample {
+  double t;            // seconds since start
+  uint64_t finished;   // recipients with a final outcome
+};
+
+struct RunResult {
+  uint64_t accepted = 0, delivered = 0, failed = 0, other = 0;
+  double seconds = 0;
+  double cpu_seconds = -1;      // pushgwd utime+stime during the run
+  int64_t peak_rss_kb = -1;
+  double lat_p50 = 0, lat_p90 = 0, lat_p99 = 0, lat_p999 = 0;        // e2e ms
+  double gw_p50 = 0, gw_p99 = 0;                                      // gateway-added ms
+  std::vector<Sample> timeline;
+  std::string error;
+};
+
+std::vector<std::string> build_requests(const Options& o, const Rig& rig);
+RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>& lines);
+
+}  // namespace pushgw::bench
