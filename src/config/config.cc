@@ -1,5 +1,7 @@
 // Entry points: read the file, parse TOML, hand each top-level section to its
 // parser (sections.h), and turn collected diagnostics into the result.
+#include "config/config.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +10,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "config/config.h"
 #include "config/sections.h"
 
 namespace pushgw::config {
@@ -22,9 +23,9 @@ struct SectionDef {
 
 // The one place that knows which sections exist; each parser owns its keys.
 constexpr SectionDef kSections[] = {
-    {"server", parse_server}, {"store", parse_store},   {"metrics", parse_metrics}, {"tls", parse_tls},
-    {"log", parse_log},       {"delivery", parse_delivery}, {"spool", parse_spool}, {"policy", parse_policy},
-    {"apns", parse_apns},     {"fcm", parse_fcm},       {"webpush", parse_webpush},
+    {"server", parse_server}, {"store", parse_store},       {"metrics", parse_metrics}, {"tls", parse_tls},
+    {"log", parse_log},       {"delivery", parse_delivery}, {"spool", parse_spool},     {"policy", parse_policy},
+    {"apns", parse_apns},     {"fcm", parse_fcm},           {"webpush", parse_webpush},
 };
 
 SectionParser find_section(std::string_view name) {

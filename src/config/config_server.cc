@@ -24,7 +24,8 @@ void read_socket_path(TableReader& r, const LoadContext& ctx, ServerConfig& s) {
   if (s.socket.empty()) {
     r.error("socket", "must not be empty");
   } else if (s.socket.size() >= sizeof(sockaddr_un::sun_path)) {
-    r.error("socket", "path is " + std::to_string(s.socket.size()) + " bytes; a Unix socket path must be shorter than " +
+    r.error("socket", "path is " + std::to_string(s.socket.size()) +
+                          " bytes; a Unix socket path must be shorter than " +
                           std::to_string(sizeof(sockaddr_un::sun_path)));
   }
 }

@@ -1,13 +1,13 @@
 #include "config/credentials.h"
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <simdjson.h>
 
 namespace pushgw::config::detail {
 namespace {

@@ -4,6 +4,16 @@
 
 namespace pushgw::config::detail {
 
+namespace {
+
+// Quoted TOML keys and parser messages may hold any byte; keep one message
+// per line and no terminal escapes.
+void append_printable(std::string& out, std::string_view text) {
+  for (char c : text) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+}
+
+}  // namespace
+
 std::string Diagnostics::format(int line, std::string_view key, std::string_view problem) const {
   std::string out = file_;
   if (line > 0) {
@@ -11,10 +21,9 @@ std::string Diagnostics::format(int line, std::string_view key, std::string_view
     out += std::to_string(line);
   }
   out += ": ";
-  // Quoted TOML keys may hold anything; keep one message per line.
-  for (char c : key) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  append_printable(out, key);
   out += ": ";
-  out += problem;
+  append_printable(out, problem);
   return out;
 }
 

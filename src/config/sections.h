@@ -2,10 +2,10 @@
 // Each parser validates its own keys and writes only its own part of Config.
 // Internal to the config module.
 #pragma once
+#include <toml++/toml.h>
+
 #include <string>
 #include <string_view>
-
-#include <toml++/toml.h>
 
 #include "config/config.h"
 #include "config/diagnostics.h"
@@ -15,7 +15,7 @@ namespace pushgw::config::detail {
 
 struct LoadContext {
   Diagnostics& diag;
-  std::string base_dir;       // absolute directory of the config file
+  std::string base_dir;  // absolute directory of the config file
   bool read_credentials = true;
 };
 

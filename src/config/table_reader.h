@@ -2,13 +2,13 @@
 // remembers the key as known, so reject_unknown_keys() can flag the rest:
 // unknown keys are errors, never silently ignored. Internal to the module.
 #pragma once
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "config/diagnostics.h"
 

@@ -45,8 +45,9 @@ bool is_rsa(const EVP_PKEY* key);
 Result<std::string> p256_public_uncompressed(const EVP_PKEY* key);
 // Public-only key from a 65-byte uncompressed point. Rejects other lengths,
 // compressed/hybrid encodings, the point at infinity and points not on the
-// curve ("bad_key"). Use once per subscription and cache the key: the result
-// may then be passed to ecdh_p256(..., validate_peer=false).
+// curve ("bad_key"). Costs a few microseconds; callers may cache the key per
+// subscription. The result is fully validated (P-256 has cofactor 1), so it
+// may be passed to ecdh_p256(..., validate_peer=false).
 Result<EvpPkeyPtr> p256_from_public_uncompressed(std::string_view pt65);
 // Private key (with its public point computed) from a 32-byte big-endian
 // scalar in [1, n-1]. For test vectors.

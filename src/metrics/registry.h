@@ -74,6 +74,8 @@ class Histogram {
   uint64_t bucket(std::size_t i) const { return counts_[i].load(std::memory_order_relaxed); }
   std::size_t buckets() const { return bounds_.size() + 1; }
   double sum() const { return sum_.load(std::memory_order_relaxed); }
+  // Adds other's counts; the caller guarantees nobody else writes *this meanwhile.
+  void merge(const Histogram& other);
 
  private:
   std::span<const double> bounds_;  // owned by the family

@@ -52,6 +52,9 @@ class TlsTransport final : public Transport {
   void close() override;
   size_t write_backlog() const override;
 
+  // Diagnostics: the handshake resumed a cached session.
+  bool resumed() const { return ssl_ && SSL_session_reused(ssl_.get()) == 1; }
+
   // OpenSSL new-session hook (see tls_context.cc); true = reference kept.
   bool on_new_session(SSL_SESSION* sess);
 

@@ -90,8 +90,8 @@ void Connection::abort(const char* why) {
   else lose(why);
 }
 
-// Graceful end: our GOAWAY (if any) and close_notify go out, then the socket
-// closes. The timer bounds the wait in case the peer stops reading.
+// Graceful end: everything queued (our GOAWAY, if any) and a TLS close_notify
+// are handed to the socket on a best-effort basis, then it closes.
 void Connection::close_when_flushed() {
   state_ = State::Closing;
   codec_.reset();

@@ -1,6 +1,7 @@
 #include "pool/pool.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "loop/next_tick.h"
@@ -208,8 +209,14 @@ void PoolImpl::pump() {
     return;
   }
   in_pump_ = true;
-  if (state_ == State::Running) assign();
-  for (size_t i = 0; i < conns_.size(); ++i) conns_[i]->flush();
+  // Writing can end streams (a timed-out stream ends when its RST_STREAM is
+  // serialized) and so free slots: then fill them and write once more.
+  for (int pass = 0; pass < 2; ++pass) {
+    uint32_t done_before = done_.size();
+    if (state_ == State::Running) assign();
+    for (size_t i = 0; i < conns_.size(); ++i) conns_[i]->flush();
+    if (queue_.empty() || done_.size() == done_before) break;
+  }
   if (state_ == State::Running) maybe_connect();
   deliver();
   in_pump_ = false;

@@ -17,6 +17,14 @@
 // on_complete the listener may call submit(), flush(), retire() and shutdown()
 // (not the destructor).
 //
+// Timeouts: request_timeout_ms runs from the moment a request is handed to a
+// connection (queued requests wait without a deadline; a pool with no
+// working connection fails them after max_connect_failures attempts).
+// connect_timeout_ms covers TCP connect + TLS handshake + the peer's first
+// SETTINGS. A connection that received nothing for ping_interval_ms sends a
+// PING (HTTP/2 only); no ACK within ping_timeout_ms closes it. A connection
+// with no streams for idle_timeout_ms closes.
+//
 // Failures (TransportError): a request that never reached the peer is never
 // reported as possibly processed: unsent requests of a lost connection go back
 // to the queue; REFUSED_STREAM and streams above a GOAWAY's last-stream-id come

@@ -12,6 +12,15 @@ constexpr const char* kSelect = "SELECT state, since_ms FROM tokens WHERE platfo
 constexpr const char* kInsert =
     "INSERT INTO tokens(platform, app, token, state, reason, since_ms, sent, delivered, failed,"
     " last_sent_at_ms, last_campaign) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+// Sends without a verdict, in one statement. Every row is created by a send
+// (sent starts at 1; Reactivated never creates one), so RETURNING sent = 1
+// means the row is new: that keeps the token count exact without a lookup.
+constexpr const char* kUpsertSend =
+    "INSERT INTO tokens(platform, app, token, state, reason, since_ms, sent, delivered, failed,"
+    " last_sent_at_ms, last_campaign) VALUES(?1, ?2, ?3, 0, '', ?4, 1, ?5, ?6, ?4, ?7)"
+    " ON CONFLICT(platform, app, token) DO UPDATE SET sent=sent+1, delivered=delivered+excluded.delivered,"
+    " failed=failed+excluded.failed, last_sent_at_ms=excluded.last_sent_at_ms,"
+    " last_campaign=excluded.last_campaign RETURNING sent";
 constexpr const char* kUpdateSent =
     "UPDATE tokens SET sent=sent+?4, delivered=delivered+?5, failed=failed+?6, last_sent_at_ms=?7,"
     " last_campaign=?8 WHERE platform=?1 AND app=?2 AND token=?3";
@@ -98,6 +107,7 @@ Result<void> TokenDb::prepare_all() {
   };
   const Entry all[] = {{&begin_, "BEGIN IMMEDIATE"}, {&commit_, "COMMIT"},  {&rollback_, "ROLLBACK"},
                        {&sel_, kSelect},            {&ins_, kInsert},      {&upd_sent_, kUpdateSent},
+                       {&upsert_send_, kUpsertSend},
                        {&upd_state_, kUpdateState}, {&ins_event_, kInsertEvent}, {&heartbeat_, kHeartbeat},
                        {&get_token_, kGetToken},    {&get_events_, kGetEvents},  {&forget_, kForget},
                        {&prune_, kPrune}};
@@ -191,7 +201,17 @@ Result<void> TokenDb::barrier(int64_t now_ms) {
   return ok();
 }
 
+Result<void> TokenDb::apply_send(const RecordView& r, TxnDelta& d) {
+  auto u = upsert_send_.use();
+  u.bind(1, static_cast<int64_t>(r.platform)).bind(2, r.app).bind(3, r.token).bind(4, r.at_ms);
+  u.bind(5, int64_t{r.kind == Kind::Delivered}).bind(6, int64_t{r.kind == Kind::Failed}).bind(7, r.campaign);
+  if (u.step() != SQLITE_ROW) return sql_error(db_.get(), "store_write_failed", "token upsert");
+  if (u.i64(0) == 1) d.tokens += 1;
+  return done(u, "token upsert");
+}
+
 Result<void> TokenDb::apply(const RecordView& r, TxnDelta& d) {
+  if (r.kind == Kind::Sent || r.kind == Kind::Delivered || r.kind == Kind::Failed) return apply_send(r, d);
   const int64_t plat = static_cast<int64_t>(r.platform);
   bool exists = false;
   int prev = 0;

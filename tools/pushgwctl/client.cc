@@ -1,6 +1,7 @@
 #include "client.h"
 
 #include <poll.h>
+#include <simdjson.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -10,7 +11,6 @@
 #include <cstdint>
 #include <cstring>
 #include <utility>
-#include <simdjson.h>
 
 #include "json_util.h"
 
@@ -57,7 +57,8 @@ Client::~Client() {
 
 Result<void> Client::wait_for(short events, Deadline deadline) {
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       return make_error("timeout", "timed out waiting for the daemon on " + path_ + " (see --timeout)");
     }

@@ -41,7 +41,6 @@ class Session {
   void fail(std::string_view what, std::string_view message) const;
 
  private:
-
   const Options& opts_;
   Io io_;
   std::optional<Client> client_;

@@ -52,14 +52,21 @@ int Session::print_status(const std::string& response) {
 int run_command(const Options& opts, Io io) {
   Session s(opts, io);
   switch (opts.command) {
-    case Command::Send: return run_send(s);
-    case Command::Stats: return run_stats(s);
-    case Command::Feedback: return run_feedback(s);
+    case Command::Send:
+      return run_send(s);
+    case Command::Stats:
+      return run_stats(s);
+    case Command::Feedback:
+      return run_feedback(s);
     case Command::Token:
-    case Command::Forget: return run_token(s);
-    case Command::Ping: return run_ping(s);
-    case Command::Raw: return run_raw(s);
-    case Command::None: break;
+    case Command::Forget:
+      return run_token(s);
+    case Command::Ping:
+      return run_ping(s);
+    case Command::Raw:
+      return run_raw(s);
+    case Command::None:
+      break;
   }
   std::fputs(help_text(Command::None).c_str(), io.err);
   return kExitUsage;

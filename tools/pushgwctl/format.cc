@@ -113,7 +113,8 @@ Result<std::string> format_send(std::string_view response, const std::vector<std
   auto obj = parse(parser, response);
   if (!obj.ok()) return obj.error();
   const array rejected = array_field(*obj, "rejected");
-  std::string out = "accepted: " + sanitize(field(*obj, "accepted")) + "  rejected: " + std::to_string(rejected.size()) + "\n";
+  std::string out =
+      "accepted: " + sanitize(field(*obj, "accepted")) + "  rejected: " + std::to_string(rejected.size()) + "\n";
   if (rejected.size() > 0) out += "\n" + rejected_table(rejected);
   if (has_field(*obj, "results")) {
     const array results = array_field(*obj, "results");
@@ -169,8 +170,13 @@ Result<FeedbackPage> format_feedback(std::string_view response, bool json, bool 
   FeedbackPage page;
   page.has_next = !obj->at_key("next").get_uint64().get(page.next);
   // Minimum widths keep the pages of --follow aligned with the first header.
-  Table t({{"SEQ", Align::Right, 6}, {"AT", Align::Left, 20}, {"PLATFORM", Align::Left, 8}, {"APP", Align::Left, 12},
-           {"TOKEN", Align::Left, kTokenWidth + 1}, {"KIND", Align::Left, 12}, {"REASON", Align::Left, 20},
+  Table t({{"SEQ", Align::Right, 6},
+           {"AT", Align::Left, 20},
+           {"PLATFORM", Align::Left, 8},
+           {"APP", Align::Left, 12},
+           {"TOKEN", Align::Left, kTokenWidth + 1},
+           {"KIND", Align::Left, 12},
+           {"REASON", Align::Left, 20},
            {"CAMPAIGN"}});
   for (element e : array_field(*obj, "events")) {
     ++page.count;

@@ -93,14 +93,22 @@ exit codes: 0 ok, 1 "ok":false, 2 usage, 3 connect/I-O/timeout, 4 bad input.
 
 std::string_view command_help(Command c) {
   switch (c) {
-    case Command::Send: return kSend;
-    case Command::Stats: return kStats;
-    case Command::Feedback: return kFeedback;
-    case Command::Token: return kToken;
-    case Command::Forget: return kForget;
-    case Command::Ping: return kPing;
-    case Command::Raw: return kRaw;
-    case Command::None: break;
+    case Command::Send:
+      return kSend;
+    case Command::Stats:
+      return kStats;
+    case Command::Feedback:
+      return kFeedback;
+    case Command::Token:
+      return kToken;
+    case Command::Forget:
+      return kForget;
+    case Command::Ping:
+      return kPing;
+    case Command::Raw:
+      return kRaw;
+    case Command::None:
+      break;
   }
   return {};
 }

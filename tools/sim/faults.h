@@ -21,8 +21,9 @@ struct FaultSet {
   // After accepting N streams on a connection: GOAWAY(last = Nth stream),
   // finish those, close.
   std::optional<uint32_t> goaway_after;
-  // After N answered requests on a connection: drop it without GOAWAY when
-  // request N+1 arrives (requests past N are never processed).
+  // After N requests on a connection: drop it (no GOAWAY, no close_notify)
+  // when request N+1 is complete; requests past N are never processed, the
+  // answers to the first N are flushed first.
   std::optional<uint32_t> reset_after;
   // Accept requests, never answer them (PINGs are not answered either).
   bool stall = false;

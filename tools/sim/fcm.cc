@@ -1,5 +1,6 @@
 #include "fcm.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/base64url.h"
@@ -177,17 +178,20 @@ std::string_view FcmService::check_assertion(HandlerCtx& ctx, std::string_view j
   return {};
 }
 
-void FcmService::issue_token(HandlerCtx& ctx, std::string_view project_id, SimResponse& resp) {
+void FcmService::issue_token(HandlerCtx& ctx, std::string_view project_id, SimResponse& resp, bool remember) {
   char raw[24];
   for (size_t i = 0; i < sizeof raw; i += 8) {
     uint64_t r = ctx.rng.next();
     std::memcpy(raw + i, &r, 8);
   }
   std::string token = "ya29.sim-" + base::base64url_encode(std::string_view(raw, sizeof raw));
-  {
+  if (remember) {
     std::lock_guard<std::mutex> g(mu_);
     const int64_t now = ctx.clock.now_ms();
-    if (tokens_.size() > 100'000) std::erase_if(tokens_, [now](const auto& kv) { return kv.second.expires_ms <= now; });
+    if (tokens_.size() >= purge_at_) {  // amortized: a purge at most every doubling
+      std::erase_if(tokens_, [now](const auto& kv) { return kv.second.expires_ms <= now; });
+      purge_at_ = std::max<size_t>(kPurgeMin, 2 * tokens_.size());
+    }
     tokens_[token] = Issued{std::string(project_id), now + token_ttl_s_ * 1000};
   }
   bump(stats_.fcm.tokens_issued);
@@ -224,7 +228,7 @@ Disposition FcmService::handle_token(HandlerCtx& ctx, const SimRequest& req, Sim
     oauth_error(resp, err, why);
     return Disposition::kNow;
   }
-  issue_token(ctx, account->project_id, resp);
+  issue_token(ctx, account->project_id, resp, true);
   return Disposition::kNow;
 }
 
@@ -364,7 +368,7 @@ Disposition FcmService::handle_send(HandlerCtx& ctx, const SimRequest& req, SimR
 
 void FcmService::handle_sink_token(HandlerCtx& ctx, const SimRequest&, SimResponse& resp) {
   bump(stats_.fcm.token_requests);
-  issue_token(ctx, "", resp);
+  issue_token(ctx, "", resp, false);  // nothing checks it in sink mode
 }
 
 void FcmService::handle_sink_send(HandlerCtx& ctx, const SimRequest& req, SimResponse& resp) {

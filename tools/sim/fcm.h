@@ -69,7 +69,7 @@ class FcmService {
   // "" when the assertion is fine, else the error code for the 400 body.
   std::string_view check_assertion(HandlerCtx& ctx, std::string_view jwt, const Account** account,
                                    std::string& why);
-  void issue_token(HandlerCtx& ctx, std::string_view project_id, SimResponse& resp);
+  void issue_token(HandlerCtx& ctx, std::string_view project_id, SimResponse& resp, bool remember);
   bool token_live(HandlerCtx& ctx, std::string_view authorization, std::string_view project);
   void send_error(SimResponse& resp, int code, std::string_view status, std::string_view message,
                   std::string_view error_code, std::string_view field = {});
@@ -82,6 +82,8 @@ class FcmService {
   std::string origin_;
   std::mutex mu_;  // guards tokens_
   std::unordered_map<std::string, Issued> tokens_;
+  static constexpr size_t kPurgeMin = 100'000;
+  size_t purge_at_ = kPurgeMin;
   FirstN first_n_;
   std::atomic<uint64_t> next_message_id_{1};
 };

@@ -115,10 +115,6 @@ void H2Conn::release(Stream* s) {
 
 int H2Conn::begin_stream(int32_t id) {
   refresh_faults();
-  if (faults_.reset_after && streams_begun_ >= *faults_.reset_after) {
-    drop_ = true;
-    return NGHTTP2_ERR_CALLBACK_FAILURE;  // stops mem_recv; the owner drops the connection
-  }
   const auto& ga = faults_.goaway_after;
   if (ga && !goaway_sent_ && streams_begun_ >= *ga) send_goaway(last_accepted_id_);
   const bool over_limit = streams_lowered_ && active_ >= faults_.max_streams_to;
@@ -185,7 +181,7 @@ int H2Conn::on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, 
     case NGHTTP2_DATA:
       if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
         if (auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id)))
-          self->request_complete(*s);
+          return self->request_complete(*s);
       }
       return 0;
     default: return 0;
@@ -202,10 +198,17 @@ int H2Conn::on_stream_close(nghttp2_session* session, int32_t stream_id, uint32_
   return 0;
 }
 
-void H2Conn::request_complete(Stream& s) {
-  bump(stats_.requests);
+int H2Conn::request_complete(Stream& s) {
   refresh_faults();
-  if (faults_.stall) return;  // accepted, never answered
+  // Counted on completion, not on HEADERS, so "the first N are answered"
+  // holds however the client interleaves frames of pipelined requests.
+  if (faults_.reset_after && requests_done_ >= *faults_.reset_after) {
+    drop_ = true;
+    return NGHTTP2_ERR_CALLBACK_FAILURE;  // stops mem_recv; the owner drops the connection
+  }
+  ++requests_done_;
+  bump(stats_.requests);
+  if (faults_.stall) return 0;  // accepted, never answered
   s.resp.clear();
   switch (sink_.on_request(s.req, s.resp)) {
     case Disposition::kNow: submit_response(s); break;
@@ -214,6 +217,7 @@ void H2Conn::request_complete(Stream& s) {
       break;
     case Disposition::kNever: break;
   }
+  return 0;
 }
 
 ssize_t H2Conn::read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,

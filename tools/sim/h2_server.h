@@ -83,7 +83,7 @@ class H2Conn {
   int begin_stream(int32_t id);
   void refresh_faults();
   void send_goaway(int32_t last_id);
-  void request_complete(Stream& s);
+  int request_complete(Stream& s);
   void submit_response(Stream& s);
   Stream* acquire();
   void release(Stream* s);
@@ -98,6 +98,7 @@ class H2Conn {
   FaultSet faults_;
   uint64_t faults_gen_ = ~uint64_t{0};
   uint32_t streams_begun_ = 0;
+  uint32_t requests_done_ = 0;
   int32_t last_accepted_id_ = 0;
   bool goaway_sent_ = false;
   int32_t goaway_last_id_ = 0;

@@ -64,8 +64,8 @@ GoogleError read_error(dom::element root) {
   GoogleError e;
   dom::object err;
   if (root["error"].get(err)) return e;
-  (void)err["message"].get(e.message);
-  (void)err["status"].get(e.status);
+  if (err["message"].get(e.message)) e.message = {};
+  if (err["status"].get(e.status)) e.status = {};
   dom::array details;
   if (!err["details"].get(details))
     for (dom::element d : details) {

@@ -27,7 +27,9 @@ std::string code_of(std::string_view text) {
   return r.ok() ? std::string() : r.error().code;
 }
 
-std::string at(int line, std::string_view rest) { return std::string(kName) + ":" + std::to_string(line) + ": " + std::string(rest); }
+std::string at(int line, std::string_view rest) {
+  return std::string(kName) + ":" + std::to_string(line) + ": " + std::string(rest);
+}
 
 constexpr std::string_view kApns =
     "[[apns]]\napp = \"a\"\nteam_id = \"ABCDE12345\"\nkey_id = \"KEY1234567\"\nkey_file = \"/k.p8\"\n";
@@ -54,13 +56,15 @@ TEST(ConfigErrors, WrongTypes) {
             at(5, "webpush[0].allow_private_endpoints: expected boolean, got string"));
   EXPECT_EQ(error_of("[server]\nallowed_uids = [1,\n  \"root\"]\n"),
             at(3, "server.allowed_uids[1]: expected integer, got string"));
-  EXPECT_EQ(error_of("[server]\nallowed_gids = 5\n"), at(2, "server.allowed_gids: expected array of integers, got integer"));
+  EXPECT_EQ(error_of("[server]\nallowed_gids = 5\n"),
+            at(2, "server.allowed_gids: expected array of integers, got integer"));
   EXPECT_EQ(error_of("server = 1\n"), at(1, "server: expected a table ([server]), got integer"));
   EXPECT_EQ(error_of("[apns]\napp = \"a\"\n"), at(1, "apns: expected an array of tables ([[apns]]), got table"));
 }
 
 TEST(ConfigErrors, BadSocketMode) {
-  const std::string msg = "server.socket_mode: must be an octal permission string between \"0000\" and \"0777\", like \"0660\"";
+  const std::string msg =
+      "server.socket_mode: must be an octal permission string between \"0000\" and \"0777\", like \"0660\"";
   EXPECT_EQ(error_of("[server]\nsocket_mode = \"0986\"\n"), at(2, msg));
   EXPECT_EQ(error_of("[server]\nsocket_mode = \"rw-rw----\"\n"), at(2, msg));
   EXPECT_EQ(error_of("[server]\nsocket_mode = \"4755\"\n"), at(2, msg));
@@ -79,12 +83,14 @@ TEST(ConfigErrors, OutOfRangeAndEnumValues) {
             at(2, "log.level: must be one of \"debug\", \"info\", \"warn\", \"error\""));
   EXPECT_EQ(error_of(std::string(kApns) + "environment = \"development\"\n"),
             at(6, "apns[0].environment: must be \"production\" or \"sandbox\""));
-  EXPECT_EQ(error_of("[spool]\nfsync = \"sometimes\"\n"), at(2, "spool.fsync: must be one of \"batch\", \"always\", \"off\""));
+  EXPECT_EQ(error_of("[spool]\nfsync = \"sometimes\"\n"),
+            at(2, "spool.fsync: must be one of \"batch\", \"always\", \"off\""));
   EXPECT_NE(error_of("[policy]\nquiet_hours = \"22-07\"\n").find(":2: policy.quiet_hours: must be \"HH:MM-HH:MM\""),
             std::string::npos);
   EXPECT_NE(error_of("[metrics]\nlisten = \"localhost\"\n").find(":2: metrics.listen: must be"), std::string::npos);
-  EXPECT_NE(error_of(std::string(kApns) + "endpoint = \"http://127.0.0.1:8443\"\n").find(":6: apns[0].endpoint: must be"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(std::string(kApns) + "endpoint = \"http://127.0.0.1:8443\"\n").find(":6: apns[0].endpoint: must be"),
+      std::string::npos);
   EXPECT_NE(error_of("[[webpush]]\napp=\"w\"\nvapid_key_file=\"/v\"\nvapid_subject=\"ops@example.com\"\n")
                 .find(":4: webpush[0].vapid_subject: must be a \"mailto:\""),
             std::string::npos);
@@ -93,7 +99,8 @@ TEST(ConfigErrors, OutOfRangeAndEnumValues) {
 }
 
 TEST(ConfigErrors, MissingRequiredKeyPointsAtSectionHeader) {
-  const std::string text = "[server]\nworkers = 1\n\n[[apns]]\napp = \"a\"\nteam_id = \"ABCDE12345\"\nkey_file = \"/k\"\n";
+  const std::string text =
+      "[server]\nworkers = 1\n\n[[apns]]\napp = \"a\"\nteam_id = \"ABCDE12345\"\nkey_file = \"/k\"\n";
   EXPECT_EQ(error_of(text), at(4, "apns[0].key_id: missing required key"));
   EXPECT_EQ(error_of("[[fcm]]\napp = \"f\"\n"), at(1, "fcm[0].service_account: missing required key"));
   EXPECT_EQ(error_of("[[webpush]]\napp = \"\"\nvapid_key_file=\"/v\"\nvapid_subject=\"mailto:a@b\"\n"),
@@ -101,7 +108,8 @@ TEST(ConfigErrors, MissingRequiredKeyPointsAtSectionHeader) {
 }
 
 TEST(ConfigErrors, TeamIdAndKeyIdLength) {
-  const std::string text = "[[apns]]\napp = \"a\"\nteam_id = \"ABCDE1234\"\nkey_id = \"KEY1234567\"\nkey_file = \"/k\"\n";
+  const std::string text =
+      "[[apns]]\napp = \"a\"\nteam_id = \"ABCDE1234\"\nkey_id = \"KEY1234567\"\nkey_file = \"/k\"\n";
   EXPECT_EQ(error_of(text), at(3, "apns[0].team_id: must be 10 characters"));
   EXPECT_EQ(error_of("[[apns]]\napp = \"a\"\nteam_id = \"ABCDE12345\"\nkey_id = \"key1234567\"\nkey_file = \"/k\"\n"),
             at(4, "apns[0].key_id: must be 10 uppercase letters or digits"));
@@ -175,7 +183,8 @@ TEST_F(CredentialErrors, KeyFileThatIsNotPemIsRejectedWithoutPrintingIt) {
   dir_.write("k.p8", "SUPERSECRETBYTES\n");
   const std::string text = "[[apns]]\napp=\"a\"\nteam_id=\"ABCDE12345\"\nkey_id=\"KEY1234567\"\nkey_file=\"k.p8\"\n";
   const std::string msg = load(text);
-  EXPECT_EQ(msg, at(5, "apns[0].key_file: " + dir_.path() + "/k.p8 does not look like a PEM file (no \"-----BEGIN\" line)"));
+  EXPECT_EQ(msg,
+            at(5, "apns[0].key_file: " + dir_.path() + "/k.p8 does not look like a PEM file (no \"-----BEGIN\" line)"));
   EXPECT_EQ(msg.find("SUPERSECRET"), std::string::npos);
 }
 
@@ -195,10 +204,13 @@ TEST_F(CredentialErrors, ServiceAccountNotJsonOrWrongShape) {
   EXPECT_EQ(msg.find("SECRET"), std::string::npos);
   dir_.write("sa.json", "[1,2]");
   EXPECT_EQ(load(text), at(3, "fcm[0].service_account: " + dir_.path() + "/sa.json: not a JSON object"));
-  dir_.write("sa.json", "{\"project_id\": 7, \"client_email\": \"e\", \"private_key\": \"SECRET\", \"token_uri\": \"http://x\"}");
+  dir_.write("sa.json",
+             "{\"project_id\": 7, \"client_email\": \"e\", \"private_key\": \"SECRET\", \"token_uri\": \"http://x\"}");
   msg = load(text);
-  EXPECT_EQ(msg, at(3, "fcm[0].service_account: " + dir_.path() +
-                           "/sa.json: \"project_id\" must be a string; \"private_key\" is not PEM; \"token_uri\" must be https"));
+  EXPECT_EQ(
+      msg,
+      at(3, "fcm[0].service_account: " + dir_.path() +
+                "/sa.json: \"project_id\" must be a string; \"private_key\" is not PEM; \"token_uri\" must be https"));
 }
 
 }  // namespace

@@ -168,7 +168,8 @@ TEST_F(FullConfig, AppSectionsLoadEveryFieldAndCredentials) {
   EXPECT_EQ(f.service_account, in_dir("sa.json"));
   EXPECT_EQ(f.project_id, "demo-project");
   EXPECT_EQ(f.client_email, "pushgw@demo-project.iam.gserviceaccount.com");
-  EXPECT_EQ(f.private_key_pem, "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n");
+  EXPECT_EQ(f.private_key_pem,
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n");
   EXPECT_EQ(f.token_uri, "https://oauth2.googleapis.com/token");
   EXPECT_EQ(f.endpoint, "https://[::1]:9443");
   EXPECT_EQ(f.connections, 3);
@@ -251,8 +252,9 @@ TEST(ConfigWarnings, WorldReadableKeyWarnsWithLineAndMode) {
   EXPECT_EQ(w[0], path + ":5: apns[0].key_file: " + dir.path() +
                       "/k.p8 is group- or world-readable (mode 0644); make it readable by the pushgw user only "
                       "(chmod 0600)");
-  EXPECT_EQ(w[1].rfind(path + ":9: webpush[0].vapid_key_file: " + dir.path() + "/v.pem is group- or world-readable "
-                                                                                 "(mode 0640)",
+  EXPECT_EQ(w[1].rfind(path + ":9: webpush[0].vapid_key_file: " + dir.path() +
+                           "/v.pem is group- or world-readable "
+                           "(mode 0640)",
                        0),
             0u)
       << w[1];

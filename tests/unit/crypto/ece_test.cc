@@ -1,6 +1,9 @@
 #include "crypto/ece.h"
 
+#include <latch>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "test_util.h"
 
@@ -227,6 +230,33 @@ TEST(Ece, HeaderRulesOnDecrypt) {
   expect_code(enc.decrypt(rs18, s.priv.get(), s.auth), "bad_body");  // 117 bytes > one record
   expect_code(enc.decrypt(with(20, 64), s.priv.get(), s.auth), "bad_body");  // idlen
   expect_code(enc.decrypt(with(21, 0x02), s.priv.get(), s.auth), "bad_body");  // compressed key id
+}
+
+// Sender threads each own an encryptor but share one validated subscription
+// key (as a per-endpoint cache would hand it out).
+TEST(Ece, ThreadsShareOneSubscriptionKey) {
+  Subscriber s;
+  constexpr int kThreads = 4;
+  std::latch start(kThreads);
+  std::vector<std::string> bodies(kThreads * 20);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      auto enc = EceEncryptor::create();
+      ASSERT_TRUE(enc.ok());
+      start.arrive_and_wait();
+      for (int i = 0; i < 20; ++i) {
+        auto& body = bodies[static_cast<size_t>(t * 20 + i)];
+        auto r = enc->encrypt("m" + std::to_string(t * 20 + i), s.pub.get(), s.pub65, s.auth, body);
+        EXPECT_TRUE(r.ok());
+        auto again = p256_from_public_uncompressed(s.pub65);  // concurrent imports too
+        EXPECT_TRUE(again.ok());
+      }
+    });
+  for (auto& th : threads) th.join();
+  auto enc = make_encryptor();
+  for (size_t i = 0; i < bodies.size(); ++i)
+    EXPECT_EQ(enc.decrypt(bodies[i], s.priv.get(), s.auth).value(), "m" + std::to_string(i));
 }
 
 }  // namespace

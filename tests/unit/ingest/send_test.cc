@@ -16,8 +16,8 @@ const std::string kTok3(64, '7');
 // RFC 8291 section 5 example subscription keys (a valid P-256 point).
 const char* kP256 = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
 const char* kAuth = "BTBZMqHH6r4Tts7J_aSIgg";
-// Same X with Y changed: not on the curve.
-const char* kOffCurve = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw5";
+// Same X with the last bit of Y flipped: not on the curve.
+const char* kOffCurve = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw8";
 
 class Apps : public AppDirectory {
  public:

@@ -279,6 +279,58 @@ TEST(Server, PauseInsideOnLineStopsSameChunk) {
   EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
+// Answers every line with 1 MiB: a client that does not read makes the
+// server stop reading it once 8 MiB are queued.
+class BigEcho : public Echo {
+ public:
+  void on_line(uint64_t id, std::string_view line) override {
+    lines.emplace_back(line);
+    server->respond(id, std::string(1 << 20, 'r'));
+  }
+};
+
+TEST(Server, SlowReaderStopsBeingRead) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  BigEcho h;
+  Server s(&loop, h, 1024, obs::Logger());
+  h.server = &s;
+  TempDir dir;
+  std::string path = dir.file("slow.sock");
+  ASSERT_TRUE(s.listen(path, 0660).ok());
+  std::atomic<bool> may_read{false}, client_done{false};
+  std::atomic<int> responses{0};
+  uv_async_t wake;
+  uv_async_init(&loop, &wake, [](uv_async_t*) {});
+  std::thread client([&] {
+    Client c(path);
+    std::string batch;
+    for (int i = 0; i < 40; ++i) batch += "{\"i\":" + std::to_string(i) + "}\n";
+    c.send(batch);
+    while (!may_read) std::this_thread::yield();
+    for (int i = 0; i < 40; ++i)
+      if (c.read_line().size() == (1u << 20)) ++responses;
+    client_done = true;
+    uv_async_send(&wake);
+  });
+  while (h.lines.empty()) uv_run(&loop, UV_RUN_ONCE);
+  for (int i = 0; i < 50; ++i) uv_run(&loop, UV_RUN_NOWAIT);
+  size_t before = h.lines.size();
+  EXPECT_GE(before, 8u);
+  EXPECT_LT(before, 40u);  // the rest of the same read is held back
+  may_read = true;
+  while (!client_done) uv_run(&loop, UV_RUN_ONCE);
+  client.join();
+  EXPECT_EQ(h.lines.size(), 40u);
+  EXPECT_EQ(responses.load(), 40);
+  bool done = false;
+  s.close([&] { done = true; });
+  uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
 TEST(Server, ManyClientsAndConnectionCount) {
   Fixture f;
   ASSERT_TRUE(f.server->listen(f.path, 0660).ok());

@@ -1,7 +1,8 @@
+#include "request.h"
+
 #include <gtest/gtest.h>
 
 #include "json_util.h"
-#include "request.h"
 
 namespace pushgw::ctl {
 namespace {
@@ -88,9 +89,7 @@ TEST(OtherRequests, AreOneLineJson) {
             R"({"op":"forget","id":"i4","platform":"apns","app":"a\"b","endpoint":"https://p/x"})");
 }
 
-TEST(JsonQuote, EscapesControlsQuotesAndBackslashes) {
-  EXPECT_EQ(json_quote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
-}
+TEST(JsonQuote, EscapesControlsQuotesAndBackslashes) { EXPECT_EQ(json_quote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")"); }
 
 }  // namespace
 }  // namespace pushgw::ctl

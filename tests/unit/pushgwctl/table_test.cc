@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "table.h"
+
+#include <gtest/gtest.h>
 
 namespace pushgw::ctl {
 namespace {

@@ -1,0 +1,266 @@
+// Store hot paths.
+//
+//   BM_StoreRecordCommit   verdicts/s the store thread sustains: one producer
+//                          records N outcomes, then waits for after_commit.
+//   BM_SuppressionCheck    ns per suppressed() check (hash + lookup) with 1M
+//                          suppressed tokens, hit and miss; counter
+//                          bytes_per_entry = suppression memory / entries.
+//   BM_KeyHash             the hashing part alone, by token length.
+//   BM_StoreDbSize1M       DB file size per 1M token states. Slow (minutes on
+//                          a small VM): registered only when the command line
+//                          names it, e.g. --benchmark_filter=DbSize.
+//
+// Files go to $TMPDIR (default /tmp); fsync cost depends on that filesystem.
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "obs/log.h"
+#include "pushgw/clock.h"
+#include "store/key_hash.h"
+#include "store/store.h"
+#include "store/suppression.h"
+
+namespace {
+
+using namespace pushgw;
+using namespace pushgw::store;
+
+class BenchDir {
+ public:
+  BenchDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pushgw-store-bench-XXXXXX").string();
+    if (::mkdtemp(tmpl.data())) path_ = tmpl;
+  }
+  ~BenchDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& n) const { return path_ + "/" + n; }
+
+ private:
+  std::string path_;
+};
+
+std::string hex_token(uint64_t i) {
+  static const char* digits = "0123456789abcdef";
+  std::string t(64, '0');
+  for (int k = 63; k >= 0 && i; --k, i >>= 4) t[static_cast<size_t>(k)] = digits[i & 15];
+  return t;
+}
+
+std::unique_ptr<Store> open_store(const std::string& path, const Clock& clock, benchmark::State& state) {
+  config::StoreConfig cfg;
+  cfg.path = path;
+  auto r = Store::open(cfg, 1, clock, obs::Logger(std::make_shared<obs::LogSink>(obs::Level::Error), "store"));
+  if (!r) {
+    state.SkipWithError(r.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(r.value());
+}
+
+void wait_commit(Store& s) {
+  auto p = std::make_shared<std::promise<void>>();  // shared: the store thread may still hold it
+  auto f = p->get_future();
+  s.after_commit([p] { p->set_value(); });
+  f.wait();
+}
+
+double process_cpu_s() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+double thread_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+Outcome make(Kind kind, std::string_view token) {
+  Outcome o;
+  o.platform = Platform::Apns;
+  o.app = "shop-ios";
+  o.token = token;
+  o.campaign = "bench";
+  o.kind = kind;
+  o.reason = kind == Kind::Unsubscribed ? "Unregistered" : "";
+  return o;
+}
+
+// Arg: outcomes per iteration. 1% are unsubscribe verdicts (first time: a
+// transition and an event), the rest deliveries; 200k distinct tokens, so
+// after the first pass most outcomes update an existing row.
+void BM_StoreRecordCommit(benchmark::State& state) {
+  BenchDir dir;
+  SystemClock clock;
+  auto store = open_store(dir.file("pushgw.db"), clock, state);
+  if (!store) return;
+  store->start();
+  const uint64_t n = static_cast<uint64_t>(state.range(0));
+  constexpr uint64_t kTokens = 200000;
+  std::vector<std::string> tokens;
+  tokens.reserve(kTokens);
+  for (uint64_t i = 0; i < kTokens; ++i) tokens.push_back(hex_token(i * 2654435761u));
+  uint64_t next = 0;
+  const double cpu0 = process_cpu_s(), self0 = thread_cpu_s();
+  for (auto _ : state) {
+    for (uint64_t i = 0; i < n; ++i, ++next) {
+      Outcome o = make(next % 100 == 0 ? Kind::Unsubscribed : Kind::Delivered, tokens[next % kTokens]);
+      while (!store->record(0, o)) std::this_thread::yield();
+    }
+    wait_commit(*store);
+  }
+  const double cpu = process_cpu_s() - cpu0;
+  const double store_cpu = cpu - (thread_cpu_s() - self0);  // all but this (producer) thread
+  StoreStats st = store->stats();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
+  // CPU of the whole process (producer + store thread) per outcome: less
+  // sensitive to a busy machine than items/s.
+  const double outcomes = static_cast<double>(state.iterations() * n);
+  state.counters["cpu_us_per_outcome"] = cpu * 1e6 / outcomes;
+  // The store thread alone: its CPU-bound ceiling is 1e6 / this outcomes/s.
+  state.counters["store_cpu_us_per_outcome"] = store_cpu * 1e6 / outcomes;
+  state.counters["transactions"] = static_cast<double>(st.transactions);
+  state.counters["outcomes_per_txn"] =
+      st.transactions ? static_cast<double>(st.committed_outcomes) / static_cast<double>(st.transactions) : 0;
+  state.counters["barriers"] = static_cast<double>(st.barriers);
+}
+BENCHMARK(BM_StoreRecordCommit)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Built once: 1M suppressed APNs tokens, as Store::open() loads them.
+struct SuppressionFixture {
+  static constexpr uint64_t kEntries = 1'000'000;
+  SuppressionSet set{kEntries};
+  std::vector<std::string> present, absent;
+  SuppressionFixture() {
+    present.reserve(kEntries);
+    absent.reserve(kEntries);
+    for (uint64_t i = 0; i < kEntries; ++i) {
+      present.push_back(hex_token(i * 0x9E3779B97F4A7C15ULL));
+      absent.push_back(hex_token(i * 0x9E3779B97F4A7C15ULL + 1));
+      set.put(key_hash(Platform::Apns, "shop-ios", present.back()), 1'700'000'000'000);
+    }
+  }
+  static SuppressionFixture& get() {
+    static SuppressionFixture f;
+    return f;
+  }
+};
+
+// What Store::suppressed() does: hash (platform, app, token), probe, compare.
+void BM_SuppressionCheck(benchmark::State& state) {
+  SuppressionFixture& f = SuppressionFixture::get();
+  const bool hit = state.range(0) == 1;
+  const auto& tokens = hit ? f.present : f.absent;
+  size_t i = 0, found = 0;
+  for (auto _ : state) {
+    int64_t since = 0;
+    bool s = f.set.find(key_hash(Platform::Apns, "shop-ios", tokens[i]), &since);
+    found += s;
+    benchmark::DoNotOptimize(since);
+    if (++i == tokens.size()) i = 0;
+  }
+  if ((found > 0) != hit) state.SkipWithError("lookup result does not match the fixture");
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.SetLabel(hit ? "hit" : "miss");
+  if (state.thread_index() != 0) return;  // counters are summed over threads: report once
+  state.counters["entries"] = static_cast<double>(f.set.entries());
+  state.counters["bytes_per_entry"] =
+      static_cast<double>(f.set.memory_bytes()) / static_cast<double>(f.set.entries());
+  state.counters["load_factor"] = static_cast<double>(f.set.entries()) / static_cast<double>(f.set.capacity());
+}
+BENCHMARK(BM_SuppressionCheck)->Arg(1)->Arg(0);
+
+// Same, with 4 threads reading at once (no lock, no shared writes but the
+// per-thread reader counters).
+BENCHMARK(BM_SuppressionCheck)->Arg(1)->Threads(4)->UseRealTime();
+
+void BM_KeyHash(benchmark::State& state) {
+  std::string token(static_cast<size_t>(state.range(0)), 'a');
+  for (auto _ : state) {
+    token[0] = static_cast<char>(token[0] + 1);
+    benchmark::DoNotOptimize(key_hash(Platform::Apns, "shop-ios", token));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_KeyHash)->Arg(64)->Arg(163)->Arg(1000);
+
+uint64_t file_size(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// 1M distinct APNs tokens, one delivery each; 2% then get an unsubscribe
+// verdict (token row update + event). Size measured after close (WAL folded
+// into the main file) and the time to reopen (counts + suppression load).
+void BM_StoreDbSize1M(benchmark::State& state) {
+  constexpr uint64_t kTokens = 1'000'000;
+  for (auto _ : state) {
+    BenchDir dir;
+    const std::string path = dir.file("pushgw.db");
+    SystemClock clock;
+    auto t0 = std::chrono::steady_clock::now();
+    {
+      auto store = open_store(path, clock, state);
+      if (!store) return;
+      store->start();
+      for (uint64_t i = 0; i < kTokens; ++i) {
+        std::string t = hex_token(i * 0x9E3779B97F4A7C15ULL);
+        Outcome o = make(Kind::Delivered, t);
+        while (!store->record(0, o)) std::this_thread::yield();
+        if (i % 50 == 0) {
+          Outcome u = make(Kind::Unsubscribed, t);
+          while (!store->record(0, u)) std::this_thread::yield();
+        }
+      }
+      wait_commit(*store);
+    }
+    double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const uint64_t bytes = file_size(path) + file_size(path + "-wal");
+    auto t1 = std::chrono::steady_clock::now();
+    auto reopened = open_store(path, clock, state);
+    double open_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+    if (!reopened) return;
+    state.counters["db_bytes"] = static_cast<double>(bytes);
+    state.counters["bytes_per_token"] = static_cast<double>(bytes) / static_cast<double>(kTokens);
+    state.counters["write_s"] = write_s;
+    state.counters["reopen_ms"] = open_ms;
+    state.counters["suppressed"] = static_cast<double>(reopened->stats().suppressed_entries);
+    state.counters["suppression_bytes_per_entry"] = reopened->suppression_bytes_per_entry();
+  }
+}
+
+bool command_line_names(const char* what) {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string arg;
+  while (std::getline(in, arg, '\0'))
+    if (arg.rfind("--benchmark_filter=", 0) == 0 && arg.find(what) != std::string::npos) return true;
+  return false;
+}
+
+// Registered at start-up only when asked for by name: never part of a plain run.
+const bool kDbSizeRegistered = [] {
+  if (!command_line_names("DbSize")) return false;
+  benchmark::RegisterBenchmark("BM_StoreDbSize1M", BM_StoreDbSize1M)
+      ->Iterations(1)
+      ->Unit(benchmark::kSecond)
+      ->UseRealTime();
+  return true;
+}();
+
+}  // namespace

@@ -1,0 +1,72 @@
+// MetricsServer: a tiny HTTP/1.1 listener on a libuv loop for scrapers and
+// health checks. GET /metrics -> handlers.metrics() as text format 0.0.4;
+// GET /healthz -> 200 "ok\n" when handlers.healthy() says so, else 503;
+// HEAD works on both; anything else 404 (405 for other methods). One request
+// per connection ("Connection: close").
+//
+// Robustness: a request head is read up to max_request_bytes (else 431); a
+// connection gets timeout_ms in total to send its request and read the
+// answer (slow clients are cut off); at most max_connections at once (more
+// are accepted and closed at once). Handlers run on the loop thread.
+//
+// Lifetimes: everything belongs to the loop thread. The listener and its
+// connections are unref'd, so the server never keeps the loop alive; a
+// daemon shuts it down with close() (or by destroying it) before the final
+// uv_run. Memory is released from libuv close callbacks, so the server may be
+// destroyed at any time, even from inside a handler.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "obs/log.h"
+#include "pushgw/result.h"
+
+namespace pushgw::metrics {
+
+class MetricsServer {
+ public:
+  struct Handlers {
+    std::function<std::string()> metrics;  // body of /metrics; required
+    std::function<bool()> healthy;         // empty = always healthy
+  };
+  struct Options {
+    std::size_t max_request_bytes = 8192;
+    uint64_t timeout_ms = 10000;
+    std::size_t max_connections = 64;
+    obs::Logger log;
+  };
+
+  MetricsServer(uv_loop_t* loop, Handlers handlers, Options options);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Binds and listens on "host:port" or "[v6addr]:port" ([metrics] listen);
+  // "" disables the server (ok, nothing listens). Port 0 picks a free port.
+  // The host is resolved with getaddrinfo: call before the loop runs.
+  // Errors: "metrics_address" (cannot parse or resolve), "metrics_listen"
+  // (bind/listen failed, e.g. address in use).
+  Result<void> listen(std::string_view address);
+
+  bool listening() const;
+  uint16_t port() const;  // bound port; 0 when not listening
+  std::size_t connections() const;
+
+  // Stops listening and closes every connection; done (optional) runs on the
+  // loop once all handles are closed. Idempotent.
+  void close(std::function<void()> done = {});
+
+  struct State;  // internal; public only so the .cc's C callbacks can name it
+
+ private:
+  State* state_;  // deletes itself once closed and every handle is gone
+};
+
+// Splits "host:port" / "[v6]:port"; false when malformed.
+bool split_host_port(std::string_view address, std::string& host, uint16_t& port);
+
+}  // namespace pushgw::metrics

@@ -1,0 +1,96 @@
+// Untrusted socket input: framing, JSON request parsing, send validation and
+// expansion, then rendering every accepted recipient. Checks the invariants
+// the senders rely on (offsets inside the arena, exact rendered sizes).
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "ingest/endpoint.h"
+#include "ingest/line_framer.h"
+#include "ingest/request_parser.h"
+#include "ingest/send.h"
+#include "ingest/ssrf.h"
+
+namespace {
+
+using namespace pushgw;
+using namespace pushgw::ingest;
+
+class Apps : public AppDirectory {
+ public:
+  const AppInfo* find(Platform p, std::string_view name) const override {
+    if (name == "nope") return nullptr;
+    switch (p) {
+      case Platform::Apns: return &apns_;
+      case Platform::Fcm: return &fcm_;
+      case Platform::WebPush: return name == "lab" ? &lab_ : &web_;
+    }
+    return nullptr;
+  }
+
+ private:
+  AppInfo apns_{0, Platform::Apns, "a", false};
+  AppInfo fcm_{1, Platform::Fcm, "f", false};
+  AppInfo web_{2, Platform::WebPush, "w", false};
+  AppInfo lab_{3, Platform::WebPush, "lab", true};
+};
+
+void check_batch(const Batch& b) {
+  std::string out;
+  for (uint32_t i = 0; i < b.recipients.size(); ++i) {
+    const Recipient& r = b.recipients[i];
+    if (size_t(r.token_off) + r.token_len > b.arena.size()) std::abort();
+    if (b.platform == Platform::WebPush && size_t(r.keys_off) + 81 > b.arena.size()) std::abort();
+    if (r.vars_off != UINT32_MAX && size_t(r.vars_off) + b.vars_table.size() > b.vars.size()) std::abort();
+    VarView v = b.var_view(i);
+    for (uint32_t s = 0; v.values && s < v.count; ++s)
+      if (size_t(v.values[s].off) + v.values[s].len > b.arena.size()) std::abort();
+    out.clear();
+    size_t want = b.tmpl.rendered_size(v);
+    b.tmpl.render(v, out);
+    if (out.size() != want) std::abort();
+    size_t limit = b.platform == Platform::Apns ? kApnsMaxVoipPayload
+                   : b.platform == Platform::Fcm ? kFcmMaxMessage
+                                                 : kWebPushMaxPlaintext;
+    if (out.size() > limit) std::abort();
+    if (b.platform == Platform::WebPush) {
+      auto u = parse_https_url(b.token(i));
+      if (!u.ok()) std::abort();
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Apps apps;
+  static RequestParser parser;
+  // The first byte picks a read size so split reads get exercised too.
+  size_t chunk = size ? (data[0] % 64) + 1 : 1;
+  const char* p = reinterpret_cast<const char*>(data) + (size ? 1 : 0);
+  size_t n = size ? size - 1 : 0;
+  LineFramer framer(1 << 16);
+  auto on_line = [&](std::string_view line) {
+    auto r = parser.parse(line);
+    if (!r.ok()) return;
+    (void)parser.id_json();
+    if (parser.op() != "send") return;
+    auto s = parse_send(parser.root(), apps, 1'700'000'000'000);
+    if (!s.ok()) return;
+    uint32_t accepted = 0;
+    for (const auto& b : s->batches) {
+      accepted += static_cast<uint32_t>(b->recipients.size());
+      check_batch(*b);
+    }
+    if (accepted != s->accepted) std::abort();
+    for (const auto& rej : s->rejected)
+      if (rej.error.empty()) std::abort();
+  };
+  for (size_t off = 0; off < n; off += chunk)
+    framer.feed(p + off, std::min(chunk, n - off), on_line, [] {});
+  framer.flush(on_line);
+  // The SSRF classifier must never crash on any text either.
+  (void)classify_host(std::string_view(p, std::min<size_t>(n, 80)));
+  return 0;
+}

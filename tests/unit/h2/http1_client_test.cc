@@ -1,0 +1,154 @@
+// Http1Client response parsing, fed whole and byte by byte.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "h2/http1_client.h"
+
+namespace pushgw::h2 {
+namespace {
+
+class H1 final : public CodecListener {
+ public:
+  H1() : codec(*this, opts(), obs::Logger()) {
+    req.method = "POST";
+    req.path = "/wp/abc";
+    req.body = "payload";
+    req.add_header("ttl", "60");
+    req.add_header("authorization", "vapid t=x");
+    req.add_header("connection", "keep-alive");  // hop-by-hop: dropped
+    s.req = &req;
+    s.resp = &resp;
+    s.authority = "push.test:8443";
+  }
+  static CodecOptions opts() {
+    CodecOptions o;
+    o.max_response_body = 32;
+    return o;
+  }
+  std::string start() {
+    EXPECT_TRUE(codec.submit(s));
+    std::string out;
+    EXPECT_TRUE(codec.send(out));
+    return out;
+  }
+  bool feed(const std::string& bytes, bool bytewise) {
+    if (!bytewise) return codec.recv(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    for (char c : bytes)
+      if (!codec.recv(reinterpret_cast<const uint8_t*>(&c), 1)) return false;
+    return true;
+  }
+  void on_stream_end(Stream&, StreamEnd how) override { ends.push_back(how); }
+  void on_goaway(int32_t, uint32_t) override {}
+  void on_settings() override {}
+  void on_ping_ack() override {}
+
+  HttpRequest req;
+  HttpResponse resp;
+  Stream s;
+  std::vector<StreamEnd> ends;
+  Http1Client codec;
+};
+
+TEST(Http1Client, SerializesRequest) {
+  H1 h;
+  std::string out = h.start();
+  EXPECT_EQ(out,
+            "POST /wp/abc HTTP/1.1\r\nhost: push.test:8443\r\nttl: 60\r\nauthorization: vapid t=x\r\n"
+            "content-length: 7\r\n\r\npayload");
+  EXPECT_TRUE(h.s.headers_sent);
+  EXPECT_EQ(h.codec.capacity(), 0u);
+  EXPECT_EQ(h.codec.active(), 1u);
+}
+
+class Http1Parse : public ::testing::TestWithParam<bool> {};
+
+TEST_P(Http1Parse, ContentLength) {
+  H1 h;
+  h.start();
+  ASSERT_TRUE(h.feed("HTTP/1.1 201 Created\r\nLocation: /m/1\r\nContent-Length: 5\r\n\r\nhello", GetParam()));
+  ASSERT_EQ(h.ends.size(), 1u);
+  EXPECT_EQ(h.ends[0], StreamEnd::Complete);
+  EXPECT_EQ(h.resp.status, 201);
+  EXPECT_EQ(h.resp.header("location"), "/m/1");  // names lowercased
+  EXPECT_EQ(h.resp.body, "hello");
+  EXPECT_TRUE(h.codec.accepting());
+  EXPECT_EQ(h.codec.capacity(), 1u);  // keep-alive: ready for the next
+  // A second exchange on the same connection.
+  h.resp.clear();
+  h.start();
+  ASSERT_TRUE(h.feed("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n", GetParam()));
+  ASSERT_EQ(h.ends.size(), 2u);
+  EXPECT_EQ(h.resp.status, 404);
+}
+
+TEST_P(Http1Parse, ChunkedWithTrailersAndInterim) {
+  H1 h;
+  h.start();
+  ASSERT_TRUE(h.feed(
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nWiki\r\n5\r\npedia\r\n0\r\nT: v\r\n\r\n",
+      GetParam()));
+  ASSERT_EQ(h.ends.size(), 1u);
+  EXPECT_EQ(h.resp.status, 200);
+  EXPECT_EQ(h.resp.body, "Wikipedia");
+}
+
+TEST_P(Http1Parse, CloseDelimitedBodyEndsAtEof) {
+  H1 h;
+  h.start();
+  ASSERT_TRUE(h.feed("HTTP/1.1 200 OK\r\n\r\nuntil the end", GetParam()));
+  EXPECT_TRUE(h.ends.empty());
+  h.codec.on_eof();
+  ASSERT_EQ(h.ends.size(), 1u);
+  EXPECT_EQ(h.resp.body, "until the end");
+  EXPECT_TRUE(h.codec.finished());
+}
+
+TEST_P(Http1Parse, ConnectionCloseEndsReuse) {
+  H1 h;
+  h.start();
+  ASSERT_TRUE(h.feed("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", GetParam()));
+  ASSERT_EQ(h.ends.size(), 1u);
+  EXPECT_FALSE(h.codec.accepting());
+  EXPECT_TRUE(h.codec.finished());
+}
+
+TEST_P(Http1Parse, BodyIsCapped) {
+  H1 h;
+  h.start();
+  std::string body(100, 'z');
+  ASSERT_TRUE(h.feed("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + body, GetParam()));
+  ASSERT_EQ(h.ends.size(), 1u);
+  EXPECT_EQ(h.resp.body.size(), 32u);
+}
+
+INSTANTIATE_TEST_SUITE_P(WholeAndBytewise, Http1Parse, ::testing::Bool());
+
+TEST(Http1Client, RejectsGarbageAndUnsolicitedBytes) {
+  H1 a;
+  a.start();
+  EXPECT_FALSE(a.feed("SPDY/3 200 OK\r\n\r\n", false));
+  EXPECT_TRUE(a.codec.finished());
+  H1 b;
+  EXPECT_FALSE(b.feed("HTTP/1.1 200 OK\r\n\r\n", false));  // nothing was asked
+  H1 c;
+  c.start();
+  EXPECT_FALSE(c.feed("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxEXTRA", false));  // no pipelining
+  H1 d;
+  d.start();
+  EXPECT_FALSE(d.feed("HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n", false));
+}
+
+TEST(Http1Client, CancelBreaksTheConnection) {
+  H1 h;
+  h.start();
+  h.codec.cancel(h.s);
+  ASSERT_EQ(h.ends.size(), 1u);
+  EXPECT_EQ(h.ends[0], StreamEnd::Reset);
+  EXPECT_TRUE(h.codec.finished());
+  EXPECT_FALSE(h.codec.accepting());
+}
+
+}  // namespace
+}  // namespace pushgw::h2

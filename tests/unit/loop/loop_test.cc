@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "loop/async.h"
+#include "loop/deferred_delete.h"
+#include "loop/loop.h"
+#include "loop/next_tick.h"
+#include "loop/signal.h"
+#include "loop/timer.h"
+
+namespace pushgw::loop {
+namespace {
+
+class LoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override { uv_loop_init(&loop_); }
+  void TearDown() override { EXPECT_EQ(run_and_close(&loop_), 0) << describe_handles(&loop_); }
+  uv_loop_t loop_{};
+};
+
+TEST_F(LoopTest, TimerFiresAndRepeats) {
+  int fired = 0;
+  auto t = std::make_unique<Timer>(&loop_, [&] { ++fired; });
+  t->start(1, 1);
+  while (fired < 3) uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_TRUE(t->active());
+  t->stop();
+  EXPECT_FALSE(t->active());
+  EXPECT_EQ(t->due_in(), UINT64_MAX);
+  t.reset();
+}
+
+TEST_F(LoopTest, TimerMayBeDestroyedInsideItsOwnCallback) {
+  std::unique_ptr<Timer> t;
+  int fired = 0;
+  t = std::make_unique<Timer>(&loop_, [&] {
+    ++fired;
+    t.reset();  // the running callback stays alive until libuv's close callback
+  });
+  t->start(1, 1);
+  uv_run(&loop_, UV_RUN_DEFAULT);  // returns: the repeating timer is gone
+  EXPECT_EQ(fired, 1);
+}
+
+TEST_F(LoopTest, CloseReportsWhenMemoryIsReleased) {
+  bool closed = false;
+  Timer t(&loop_, [] {});
+  t.start(1000);
+  t.close([&] { closed = true; });
+  EXPECT_TRUE(t.closed());
+  t.start(1);  // no-op once closed
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(LoopTest, AsyncCoalescesRingsFromAnotherThread) {
+  std::atomic<int> produced{0};
+  int drained = 0;
+  std::unique_ptr<Async> a;
+  a = std::make_unique<Async>(&loop_, [&] {
+    drained = produced.load();  // drain to empty: rings coalesce
+    if (drained == 1000) a->close();
+  });
+  std::thread th([&] {
+    for (int i = 0; i < 1000; ++i) {
+      produced.fetch_add(1);
+      a->ring();
+    }
+  });
+  while (!a->closed()) uv_run(&loop_, UV_RUN_ONCE);
+  th.join();
+  EXPECT_EQ(drained, 1000);
+  a.reset();
+}
+
+TEST_F(LoopTest, NextTickRunsOnceOnTheNextTurn) {
+  int runs = 0;
+  NextTick tick(&loop_, [&] { ++runs; });
+  tick.schedule();
+  tick.schedule();
+  EXPECT_EQ(runs, 0);  // never inside schedule()
+  EXPECT_TRUE(tick.scheduled());
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  EXPECT_EQ(runs, 1);
+  EXPECT_FALSE(tick.scheduled());
+  tick.schedule();
+  tick.cancel();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  EXPECT_EQ(runs, 1);
+}
+
+struct Tracked final : Deletable {
+  explicit Tracked(int& n) : n_(n) {}
+  ~Tracked() override { ++n_; }
+  int& n_;
+};
+
+TEST_F(LoopTest, DeferredDeleteWaitsForTheNextTurn) {
+  int deleted = 0;
+  DeferredDelete dd(&loop_);
+  dd.add(std::make_unique<Tracked>(deleted));
+  dd.add(std::make_unique<Tracked>(deleted));
+  EXPECT_EQ(deleted, 0);
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  EXPECT_EQ(deleted, 2);
+  dd.add(std::make_unique<Tracked>(deleted));
+  dd.close();  // pending objects are deleted at close
+  EXPECT_EQ(deleted, 3);
+}
+
+TEST_F(LoopTest, SignalWatcherCloses) {
+  Signal s(&loop_, SIGUSR2, [] {});
+  s.unref();
+  s.close();
+}
+
+TEST_F(LoopTest, DescribeHandlesNamesOpenHandles) {
+  Timer t(&loop_, [] {});
+  t.start(1000);
+  EXPECT_NE(describe_handles(&loop_).find("timer(active)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pushgw::loop

@@ -1,0 +1,207 @@
+// Group commit, after_commit durability/ordering with several producers, and
+// event retention driven by an injected clock.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+#include "store_test_util.h"
+
+namespace pushgw::store {
+namespace {
+
+using namespace testing;
+
+TEST(StoreGroupCommit, QueuedOutcomesCommitInBatchesOfAtMostBatchMax) {
+  TempDir dir;
+  TestClock clock;
+  StoreOptions opt;
+  opt.ring_slots = 16384;
+  auto s = open_store(dir.file("pushgw.db"), clock, 1, opt);
+  ASSERT_TRUE(s);
+  for (uint64_t i = 0; i < 10000; ++i) ASSERT_TRUE(s->record(0, outcome(Kind::Delivered, hex_token(i % 3000))));
+  s->start();
+  ASSERT_TRUE(wait_commit(*s));
+  StoreStats st = s->stats();
+  EXPECT_EQ(st.committed_outcomes, 10000u);
+  EXPECT_EQ(st.transactions, 3u);  // 4096 + 4096 + 1808
+  EXPECT_EQ(st.tokens, 3000u);
+  EXPECT_EQ(query_int(dir.file("pushgw.db"), "SELECT sum(sent) FROM tokens"), 10000);
+}
+
+TEST(StoreGroupCommit, StreamingOutcomesShareTransactions) {
+  TempDir dir;
+  TestClock clock;
+  auto s = open_store(dir.file("pushgw.db"), clock);
+  ASSERT_TRUE(s);
+  s->start();
+  const uint64_t n = 50000;
+  for (uint64_t i = 0; i < n; ++i) record_spin(*s, 0, outcome(Kind::Delivered, hex_token(i % 5000)));
+  ASSERT_TRUE(wait_commit(*s));  // commit interval is 50 ms; we only assert it finishes
+  StoreStats st = s->stats();
+  EXPECT_EQ(st.committed_outcomes, n);
+  // One transaction per outcome would be 50000; group commit needs far fewer.
+  EXPECT_LT(st.transactions, n / 50);
+  EXPECT_GE(st.transactions, n / 4096);
+}
+
+TEST(StoreGroupCommit, SingleOutcomeIsCommittedWithoutAfterCommit) {
+  TempDir dir;
+  TestClock clock;
+  auto s = open_store(dir.file("pushgw.db"), clock);
+  ASSERT_TRUE(s);
+  s->start();
+  record_spin(*s, 0, outcome(Kind::Delivered, hex_token(1)));
+  // The interval commit (<= 50 ms) makes it visible; poll with a generous deadline.
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (s->stats().committed_outcomes < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(s->stats().committed_outcomes, 1u);
+  EXPECT_EQ(s->stats().barriers, 0u);
+}
+
+TEST(StoreAfterCommit, RecordsOfFourProducersAreVisibleToAFreshConnectionWhenDoneFires) {
+  TempDir dir;
+  TestClock clock;
+  const std::string path = dir.file("pushgw.db");
+  auto s = open_store(path, clock, 4);
+  ASSERT_TRUE(s);
+  s->start();
+  constexpr int kPer = 5000;
+  std::vector<std::thread> senders;
+  for (int p = 0; p < 4; ++p) {
+    senders.emplace_back([&s, p] {
+      for (int i = 0; i < kPer; ++i) {
+        std::string t = hex_token(static_cast<uint64_t>(p) * 1'000'000 + static_cast<uint64_t>(i));
+        Kind k = i % 100 == 0 ? Kind::Unsubscribed : Kind::Delivered;
+        record_spin(*s, p, outcome(k, t, "c", k == Kind::Unsubscribed ? "Unregistered" : ""));
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+
+  auto seen = std::make_shared<std::promise<std::pair<int64_t, int64_t>>>();
+  auto f = seen->get_future();
+  s->after_commit([seen, path] {
+    // On the store thread, right when done fires: another connection must
+    // already see every outcome recorded before after_commit().
+    seen->set_value({query_int(path, "SELECT sum(sent) FROM tokens"), query_int(path, "SELECT count(*) FROM events")});
+  });
+  ASSERT_EQ(f.wait_for(kWait), std::future_status::ready);
+  auto [sent, events] = f.get();
+  EXPECT_EQ(sent, 4 * kPer);
+  EXPECT_EQ(events, 4 * kPer / 100);
+  EXPECT_GE(s->stats().transactions, 1u);
+}
+
+TEST(StoreAfterCommit, CallbacksFireInOrderAndOnlyAfterTheirRecords) {
+  TempDir dir;
+  TestClock clock;
+  const std::string path = dir.file("pushgw.db");
+  auto s = open_store(path, clock, 2);
+  ASSERT_TRUE(s);
+  std::vector<int> order;  // touched only on the store thread, read after the last fires
+  std::vector<int64_t> visible;
+  auto last = std::make_shared<std::promise<void>>();
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 100; ++i)
+      record_spin(*s, round % 2, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(round * 100 + i))));
+    s->after_commit([&order, &visible, round, path, last] {
+      order.push_back(round);
+      visible.push_back(query_int(path, "SELECT count(*) FROM tokens"));
+      if (round == 4) last->set_value();
+    });
+  }
+  s->start();
+  ASSERT_EQ(last->get_future().wait_for(kWait), std::future_status::ready);
+  ASSERT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+  for (int round = 0; round < 5; ++round) EXPECT_GE(visible[static_cast<size_t>(round)], (round + 1) * 100);
+}
+
+TEST(StoreRetention, OldEventsArePrunedInTheBackgroundStatesStay) {
+  TempDir dir;
+  TestClock clock;
+  StoreOptions opt;
+  opt.prune_chunk = 2;  // several chunks
+  auto s = open_store(dir.file("pushgw.db"), clock, 1, opt, /*keep_days=*/30);
+  ASSERT_TRUE(s);
+  s->start();
+  for (int i = 0; i < 5; ++i) record_spin(*s, 0, outcome(Kind::Unsubscribed, hex_token(static_cast<uint64_t>(i)), "old"));
+  ASSERT_TRUE(wait_commit(*s));
+  clock.advance_ms(10LL * 86'400'000);
+  for (int i = 5; i < 8; ++i) record_spin(*s, 0, outcome(Kind::Invalid, hex_token(static_cast<uint64_t>(i)), "new"));
+  ASSERT_TRUE(wait_commit(*s));
+  EXPECT_EQ(s->stats().events, 8u);
+
+  clock.advance_ms(25LL * 86'400'000);  // the first five are now 35 days old
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (s->stats().events > 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  StoreStats st = s->stats();
+  EXPECT_EQ(st.events, 3u);
+  EXPECT_EQ(st.pruned_events, 5u);
+  FeedbackPage p = get_feedback(*s, 0, 100);
+  ASSERT_EQ(p.events.size(), 3u);
+  EXPECT_EQ(p.events[0].seq, 6u);
+  EXPECT_EQ(p.events[0].campaign, "new");
+  // Token states are not subject to retention.
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(0)).state, "unsubscribed");
+  EXPECT_TRUE(s->suppressed(Platform::Apns, "shop-ios", hex_token(0)));
+  EXPECT_EQ(st.tokens, 8u);
+}
+
+TEST(StoreRetention, ExplicitPruneRemovesEverythingDueAndSeqIsNeverReused) {
+  TempDir dir;
+  TestClock clock;
+  StoreOptions opt;
+  opt.prune_chunk = 3;
+  opt.prune_interval_ms = int64_t{1} << 50;  // keep the background pass out of the way
+  const std::string path = dir.file("pushgw.db");
+  {
+    auto s = open_store(path, clock, 1, opt, 1);
+    ASSERT_TRUE(s);
+    s->start();
+    for (int i = 0; i < 7; ++i) record_spin(*s, 0, outcome(Kind::Invalid, hex_token(static_cast<uint64_t>(i))));
+    ASSERT_TRUE(wait_commit(*s));
+    // A read round trip: the store thread has finished the pass that followed
+    // the commit (the first background retention pass) before we move time.
+    EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(0)).state, "invalid");
+    clock.advance_ms(2LL * 86'400'000);
+    auto pruned = await<Result<uint64_t>>([&](auto cb) { s->prune(cb); });
+    ASSERT_TRUE(pruned && pruned->ok());
+    EXPECT_EQ(pruned->value(), 7u);
+    EXPECT_EQ(s->stats().events, 0u);
+  }
+  auto s = open_store(path, clock, 1, opt, 1);
+  ASSERT_TRUE(s);
+  s->start();
+  record_spin(*s, 0, outcome(Kind::Unsubscribed, hex_token(100)));
+  ASSERT_TRUE(wait_commit(*s));
+  FeedbackPage p = get_feedback(*s, 0, 10);
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].seq, 8u);
+}
+
+TEST(StoreRetention, ZeroDaysKeepsEverything) {
+  TempDir dir;
+  TestClock clock;
+  auto s = open_store(dir.file("pushgw.db"), clock, 1, {}, 0);
+  ASSERT_TRUE(s);
+  s->start();
+  record_spin(*s, 0, outcome(Kind::Invalid, hex_token(1)));
+  ASSERT_TRUE(wait_commit(*s));
+  clock.advance_ms(3650LL * 86'400'000);
+  auto pruned = await<Result<uint64_t>>([&](auto cb) { s->prune(cb); });
+  ASSERT_TRUE(pruned && pruned->ok());
+  EXPECT_EQ(pruned->value(), 0u);
+  EXPECT_EQ(s->stats().events, 1u);
+}
+
+}  // namespace
+}  // namespace pushgw::store

@@ -1,0 +1,183 @@
+// Persistence across close/reopen, and migration of the committed v1 fixture.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "store/store.h"
+#include "store_test_util.h"
+
+#ifndef PUSHGW_STORE_FIXTURES
+#error "PUSHGW_STORE_FIXTURES must name tests/unit/store/fixtures"
+#endif
+
+namespace pushgw::store {
+namespace {
+
+using namespace testing;
+
+const std::string kB(64, 'b');
+const std::string kA(64, 'a');
+
+TEST(StorePersist, ReopenKeepsStatesEventsAndSuppression) {
+  TempDir dir;
+  TestClock clock;
+  const std::string path = dir.file("pushgw.db");
+  {
+    auto s = open_store(path, clock);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->schema_found(), 0);
+    s->start();
+    record_spin(*s, 0, outcome(Kind::Delivered, hex_token(1), "c"));
+    record_spin(*s, 0, outcome(Kind::Invalid, hex_token(2), "c", "BadDeviceToken"));
+    record_spin(*s, 0, outcome(Kind::Unsubscribed, "fcm-x", "c", "UNREGISTERED", 0, Platform::Fcm, "shop-android"));
+    // No after_commit: the destructor must commit what was recorded.
+  }
+  auto s = open_store(path, clock);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->schema_found(), 2);
+  // Loaded at open, before the store thread even runs.
+  EXPECT_TRUE(s->suppressed(Platform::Apns, "shop-ios", hex_token(2)));
+  EXPECT_TRUE(s->suppressed(Platform::Fcm, "shop-android", "fcm-x"));
+  EXPECT_FALSE(s->suppressed(Platform::Apns, "shop-ios", hex_token(1)));
+  StoreStats st = s->stats();
+  EXPECT_EQ(st.tokens, 3u);
+  EXPECT_EQ(st.invalid, 1u);
+  EXPECT_EQ(st.unsubscribed, 1u);
+  EXPECT_EQ(st.events, 2u);
+  EXPECT_EQ(st.suppressed_entries, 2u);
+  s->start();
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(1)).delivered, 1u);
+  EXPECT_EQ(get_token(*s, Platform::Fcm, "shop-android", "fcm-x").state, "unsubscribed");
+  FeedbackPage p = get_feedback(*s, 0, 10);
+  ASSERT_EQ(p.events.size(), 2u);
+  EXPECT_EQ(p.events[0].kind, "invalid");
+  EXPECT_EQ(p.events[1].kind, "unsubscribed");
+  EXPECT_EQ(p.events[1].app, "shop-android");
+
+  record_spin(*s, 0, outcome(Kind::Invalid, hex_token(3), "", "BadDeviceToken"));
+  ASSERT_TRUE(wait_commit(*s));
+  EXPECT_EQ(get_feedback(*s, p.next, 10).events.at(0).seq, 3u);
+}
+
+TEST(StorePersist, DestructorCommitsEvenIfNeverStarted) {
+  TempDir dir;
+  TestClock clock;
+  const std::string path = dir.file("pushgw.db");
+  {
+    auto s = open_store(path, clock);
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 100; ++i) record_spin(*s, 0, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(i))));
+  }
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM tokens"), 100);
+}
+
+class StoreMigration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.file("pushgw.db");
+    std::filesystem::copy_file(std::string(PUSHGW_STORE_FIXTURES) + "/v1.db", path_);
+  }
+  TempDir dir_;
+  TestClock clock_{1'690'001'000'000};  // near the fixture's times: retention keeps its events
+  std::string path_;
+};
+
+TEST_F(StoreMigration, V1FixtureOpensWithDataIntactAndSchemaCurrent) {
+  ASSERT_EQ(query_int(path_, "PRAGMA user_version"), 1);
+  auto s = open_store(path_, clock_);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->schema_found(), 1);
+
+  // Schema is current: version, new columns, new indexes, meta table, WAL.
+  EXPECT_EQ(query_int(path_, "PRAGMA user_version"), 2);
+  EXPECT_EQ(query_int(path_, "SELECT count(*) FROM pragma_table_info('tokens') WHERE name IN ('failed','last_campaign')"), 2);
+  EXPECT_EQ(query_int(path_, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND name IN "
+                             "('tokens_suppressed','events_by_time')"),
+            2);
+  EXPECT_EQ(query_int(path_, "SELECT count(*) FROM sqlite_schema WHERE name='meta'"), 1);
+
+  // Counts and suppression were loaded from the migrated file.
+  StoreStats st = s->stats();
+  EXPECT_EQ(st.tokens, 4u);
+  EXPECT_EQ(st.invalid, 1u);
+  EXPECT_EQ(st.unsubscribed, 2u);
+  EXPECT_EQ(st.events, 3u);
+  EXPECT_TRUE(s->suppressed(Platform::Apns, "shop-ios", kB));
+  EXPECT_TRUE(s->suppressed(Platform::Fcm, "shop-android", "fcm-token-c"));
+  EXPECT_TRUE(s->suppressed(Platform::WebPush, "shop-web", "https://push.example.net/wp/xyz"));
+  EXPECT_FALSE(s->suppressed(Platform::Apns, "shop-ios", kA));
+  EXPECT_FALSE(s->suppressed(Platform::Apns, "shop-ios", kB, 1'690'000'100'001));  // since kept
+
+  s->start();
+  TokenState b = get_token(*s, Platform::Apns, "shop-ios", kB);
+  EXPECT_EQ(b.state, "unsubscribed");
+  EXPECT_EQ(b.reason, "Unregistered");
+  EXPECT_EQ(b.since_ms, 1'690'000'100'000);
+  EXPECT_EQ(b.sent, 3u);
+  EXPECT_EQ(b.delivered, 2u);
+  EXPECT_EQ(b.failed, 0u);  // new column, default
+  EXPECT_EQ(b.last_campaign, "");
+  EXPECT_EQ(b.last_sent_at_ms, 1'690'000'600'000);
+  TokenState a = get_token(*s, Platform::Apns, "shop-ios", kA);
+  EXPECT_EQ(a.state, "active");
+  EXPECT_EQ(a.delivered, 5u);
+
+  FeedbackPage p = get_feedback(*s, 0, 10);
+  ASSERT_EQ(p.events.size(), 3u);
+  EXPECT_EQ(p.events[0].seq, 4u);
+  EXPECT_EQ(p.events[0].campaign, "spring-sale");
+  EXPECT_EQ(p.events[2].platform, Platform::WebPush);
+  EXPECT_EQ(p.events[2].token, "https://push.example.net/wp/xyz");
+  EXPECT_EQ(p.next, 7u);
+
+  // New writes use the new columns; seq 7 was used (and pruned) in v1: never reused.
+  record_spin(*s, 0, outcome(Kind::Failed, kA, "autumn", "InternalServerError"));
+  record_spin(*s, 0, outcome(Kind::Invalid, kA, "autumn", "BadDeviceToken"));
+  ASSERT_TRUE(wait_commit(*s));
+  a = get_token(*s, Platform::Apns, "shop-ios", kA);
+  EXPECT_EQ(a.failed, 1u);
+  EXPECT_EQ(a.last_campaign, "autumn");
+  p = get_feedback(*s, 7, 10);
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].seq, 8u);
+}
+
+TEST_F(StoreMigration, ReopeningAMigratedFileDoesNotMigrateAgain) {
+  { ASSERT_TRUE(open_store(path_, clock_)); }
+  auto s = open_store(path_, clock_);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->schema_found(), 2);
+  EXPECT_EQ(s->stats().tokens, 4u);
+}
+
+TEST_F(StoreMigration, NewerSchemaIsRefused) {
+  ASSERT_EQ(query_int(path_, "PRAGMA user_version"), 1);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  config::StoreConfig cfg;
+  cfg.path = path_;
+  auto r = Store::open(cfg, 1, clock_, quiet_logger());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "store_schema_newer");
+}
+
+TEST(StoreOpen, ForeignDatabaseIsRefused) {
+  TempDir dir;
+  TestClock clock;
+  const std::string path = dir.file("other.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  config::StoreConfig cfg;
+  cfg.path = path;
+  auto r = Store::open(cfg, 1, clock, quiet_logger());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "store_not_pushgw");
+}
+
+}  // namespace
+}  // namespace pushgw::store
