@@ -231,5 +231,27 @@ void BM_P256ImportReusedCtx(benchmark::State& st) {
 }
 BENCHMARK(BM_P256ImportReusedCtx);
 
+// Another OpenSSL 3 route: a parameters-only template key duplicated and
+// given the encoded point (EVP_PKEY_set1_encoded_public_key).
+void BM_P256ImportEncoded(benchmark::State& st) {
+  WebPushSetup s;
+  EVP_PKEY* params = nullptr;
+  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+  EVP_PKEY_paramgen_init(pctx);
+  EVP_PKEY_CTX_set_group_name(pctx, "P-256");
+  EVP_PKEY_paramgen(pctx, &params);
+  AllocCounter a;
+  for (auto _ : st) {
+    EVP_PKEY* k = EVP_PKEY_dup(params);
+    benchmark::DoNotOptimize(EVP_PKEY_set1_encoded_public_key(
+        k, reinterpret_cast<const unsigned char*>(s.p256dh.data()), s.p256dh.size()));
+    EVP_PKEY_free(k);
+  }
+  a.report(st);
+  EVP_PKEY_free(params);
+  EVP_PKEY_CTX_free(pctx);
+}
+BENCHMARK(BM_P256ImportEncoded);
+
 }  // namespace
 }  // namespace pushgw::provider

@@ -108,10 +108,12 @@ set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_CONTACT "pushgw maintainers <pushgw@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "push notification gateway for APNs, FCM and Web Push")
 set(CPACK_PACKAGE_DESCRIPTION
-    "pushgwd accepts notification batches as newline-delimited JSON on a Unix socket and delivers them to\n"
-    "Apple Push Notification service, Firebase Cloud Messaging and Web Push services over pooled HTTP/2\n"
-    "connections, with retries, feedback on invalid tokens, Prometheus metrics and systemd integration.\n"
-    "Includes pushgwctl (client), pushgw-sim (provider simulator) and pushgw-bench (load driver).")
+    "pushgwd accepts notification batches as newline-delimited JSON on a Unix\n"
+    "socket and delivers them to the Apple Push Notification service, Firebase\n"
+    "Cloud Messaging and Web Push services over pooled HTTP/2 connections, with\n"
+    "retries, invalid-token feedback, Prometheus metrics and systemd integration.\n"
+    "Includes pushgwctl (client), pushgw-sim (provider simulator) and\n"
+    "pushgw-bench (load driver).")
 string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
 # Absolute destinations (/etc, /lib) must land in the staging root, not on the build host.
 set(CPACK_SET_DESTDIR ON)

@@ -1,6 +1,9 @@
 # Warnings for our own code. CI turns on PUSHGW_WERROR.
-set(PUSHGW_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+set(PUSHGW_WARNINGS -Wall -Wextra -Wpedantic -Wnon-virtual-dtor
     -Wcast-align -Wimplicit-fallthrough -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND PUSHGW_WARNINGS -Wshadow=local)
+endif()
 if(PUSHGW_WERROR)
   list(APPEND PUSHGW_WARNINGS -Werror)
 endif()

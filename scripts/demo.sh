@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-./scripts/install-deps.sh
-./scripts/build.sh
+if [ -z "${PUSHGW_SKIP_BUILD:-}" ]; then
+  ./scripts/install-deps.sh
+  ./scripts/build.sh
+fi
 BIN=$ROOT/build/bin
 RUN=$ROOT/demo-run
 rm -rf "$RUN" && mkdir -p "$RUN"

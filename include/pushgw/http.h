@@ -46,17 +46,24 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 0;
-  std::vector<HttpHeader> headers;  // lowercase names
+  std::vector<HttpHeader> headers;  // lowercase names; only the first nheaders are live
+  size_t nheaders = 0;
   std::string body;                 // capped by the client (64 KiB)
 
   void clear() {
     status = 0;
-    headers.clear();
+    nheaders = 0;
     body.clear();
   }
+  void add_header(std::string_view name, std::string_view value) {
+    if (nheaders == headers.size()) headers.emplace_back();
+    headers[nheaders].name.assign(name);
+    headers[nheaders].value.assign(value);
+    ++nheaders;
+  }
   std::string_view header(std::string_view name) const {
-    for (const auto& h : headers)
-      if (h.name == name) return h.value;
+    for (size_t i = 0; i < nheaders; ++i)
+      if (headers[i].name == name) return headers[i].value;
     return {};
   }
 };

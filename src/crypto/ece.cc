@@ -34,8 +34,9 @@ std::string_view view(const std::array<unsigned char, 32>& a) {
   return {reinterpret_cast<const char*>(a.data()), a.size()};
 }
 
-// Fast path for keys this file generated: the point is stored uncompressed,
-// so it is a plain copy (no group-name lookup as in p256_public_uncompressed).
+// For keys this file generated (known P-256, uncompressed): skips the checks
+// p256_public_uncompressed makes. Encoding still costs one field inversion,
+// which is inherent: the body must carry the ephemeral public key.
 bool ephemeral_point(const EVP_PKEY* key, std::string& out65) {
   out65.resize(kPoint);
   size_t len = 0;
@@ -94,8 +95,7 @@ Result<void> EceEncryptor::Impl::init() {
 }
 
 // HMAC-SHA256(key, concatenation of parts); the context keeps its digest.
-bool EceEncryptor::Impl::hmac32(std::string_view key,
-                                std::initializer_list<std::string_view> parts,
+bool EceEncryptor::Impl::hmac32(std::string_view key, std::initializer_list<std::string_view> parts,
                                 std::array<unsigned char, 32>& out) {
   if (EVP_MAC_init(hmac.get(), ubytes(key), key.size(), nullptr) != 1) return false;
   for (std::string_view p : parts)
@@ -218,8 +218,8 @@ Result<void> EceEncryptor::encrypt(std::string_view plaintext, const EVP_PKEY* u
   p[20] = static_cast<unsigned char>(kPoint);
   std::copy_n(im.as65.data(), kPoint, out_body.data() + 21);
 
-  auto keys = im.derive(*secret, auth16, ua_public65, im.as65,
-                        std::string_view(out_body.data(), kSalt));
+  auto keys =
+      im.derive(*secret, auth16, ua_public65, im.as65, std::string_view(out_body.data(), kSalt));
   if (!keys) return keys.error();
   return im.seal(plaintext, *keys, p + kEceHeaderSize);
 }

@@ -31,7 +31,8 @@ inline constexpr size_t kEceMaxPlaintext = 3993;  // 4096-byte body
 inline constexpr uint32_t kEceRecordSize = 4096;
 
 // Holds the fetched algorithms and reusable contexts, so a message costs
-// only the ephemeral keygen, one ECDH, five HMACs and one AES-GCM pass.
+// only the ephemeral keygen and its point encoding, one ECDH, five HMACs, a
+// 16-byte salt and one AES-GCM pass.
 // One per sender thread: NOT thread-safe; movable.
 class EceEncryptor {
  public:
@@ -42,9 +43,8 @@ class EceEncryptor {
   // out_body is overwritten (its capacity is reused). as_key/salt16 inject
   // the ephemeral key and salt for test vectors; leave them null/empty.
   Result<void> encrypt(std::string_view plaintext, const EVP_PKEY* ua_public,
-                       std::string_view ua_public65, std::string_view auth16,
-                       std::string& out_body, const EVP_PKEY* as_key = nullptr,
-                       std::string_view salt16 = {});
+                       std::string_view ua_public65, std::string_view auth16, std::string& out_body,
+                       const EVP_PKEY* as_key = nullptr, std::string_view salt16 = {});
 
   // The receiving side (the simulator, tests): checks the header (rs >= 18,
   // idlen 65, valid key id, one record), the tag and the 0x02 delimiter.

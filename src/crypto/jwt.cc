@@ -25,7 +25,8 @@ const unsigned char* bytes(std::string_view s) {
 Result<std::string> digest_sign(EVP_PKEY* key, std::string_view data) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   size_t len = 0;
-  if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
+  if (!ctx ||
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, bytes(data), data.size()) != 1)
     return ossl_error("crypto_failed", "signature init");
   std::string sig(len, '\0');
@@ -38,9 +39,10 @@ Result<std::string> digest_sign(EVP_PKEY* key, std::string_view data) {
 
 bool digest_verify(EVP_PKEY* key, std::string_view data, std::string_view sig) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  bool good = ctx &&
-              EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) == 1 &&
-              EVP_DigestVerify(ctx.get(), bytes(sig), sig.size(), bytes(data), data.size()) == 1;
+  bool good =
+      ctx &&
+      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) == 1 &&
+      EVP_DigestVerify(ctx.get(), bytes(sig), sig.size(), bytes(data), data.size()) == 1;
   if (!good) detail::clear_errors();
   return good;
 }

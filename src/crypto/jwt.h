@@ -31,7 +31,7 @@ Result<std::string> jwt_sign(EVP_PKEY* key, std::string_view alg, std::string_vi
 
 struct JwtParts {
   std::string header_json, claims_json, signature;  // decoded bytes
-  std::string signing_input;                         // "<b64 header>.<b64 claims>"
+  std::string signing_input;                        // "<b64 header>.<b64 claims>"
 };
 // Splits and decodes without verifying; "bad_jwt" unless there are exactly
 // three base64url parts and header and claims look like JSON objects.

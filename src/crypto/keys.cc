@@ -144,16 +144,16 @@ Result<std::string> p256_public_from_xy(const EVP_PKEY* key) {
 Result<EvpPkeyPtr> load_private_key_pem(std::string_view pem) {
   BioPtr bio = read_bio(pem);
   if (!bio) return make_error("bad_key", "PEM text too large");
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, no_passphrase, nullptr,
-                                             nullptr, nullptr);
+  EVP_PKEY* raw =
+      PEM_read_bio_PrivateKey_ex(bio.get(), nullptr, no_passphrase, nullptr, nullptr, nullptr);
   return accept_supported(raw, "read private key PEM");
 }
 
 Result<EvpPkeyPtr> load_public_key_pem(std::string_view pem) {
   BioPtr bio = read_bio(pem);
   if (!bio) return make_error("bad_key", "PEM text too large");
-  EVP_PKEY* raw = PEM_read_bio_PUBKEY_ex(bio.get(), nullptr, no_passphrase, nullptr,
-                                         nullptr, nullptr);
+  EVP_PKEY* raw =
+      PEM_read_bio_PUBKEY_ex(bio.get(), nullptr, no_passphrase, nullptr, nullptr, nullptr);
   return accept_supported(raw, "read public key PEM");
 }
 
@@ -295,8 +295,7 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 Result<std::string> random_bytes(size_t n) {
   if (n > INT_MAX) return make_error("rng_failed", "too many random bytes requested");
   std::string out(n, '\0');
-  if (n > 0 &&
-      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
     return ossl_error("rng_failed", "RAND_bytes");
   return out;
 }

@@ -3,6 +3,8 @@
 #include "crypto/apns_token.h"
 #include "crypto/keys.h"
 #include "provider/apns/apns_provider.h"
+#include "provider/fcm/fcm_provider.h"
+#include "provider/webpush/webpush_provider.h"
 
 namespace pushgw::daemon {
 
@@ -31,6 +33,8 @@ Result<std::string> authority_from_url(std::string_view url) {
 
 namespace {
 
+void add_directory_entry(Apps& apps, uint16_t id, Platform p, const std::string& name, bool allow_private);
+
 Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps) {
   auto key = crypto::load_private_key_pem(a.key_pem);
   if (!key.ok()) return make_error("bad_config", "apns app '" + a.app + "': key_file: " + key.error().message);
@@ -51,11 +55,64 @@ Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps) {
   provider::ApnsSettings settings{authority, a.topic, tokens};
   rt.make_provider = [settings] { return std::make_unique<provider::ApnsProvider>(settings); };
   apps.table.push_back(std::move(rt));
+  add_directory_entry(apps, id, Platform::Apns, a.app, false);
+  return ok();
+}
+
+void add_directory_entry(Apps& apps, uint16_t id, Platform p, const std::string& name, bool allow_private) {
   ingest::AppInfo info;
   info.app_id = id;
-  info.platform = Platform::Apns;
-  info.name = a.app;
+  info.platform = p;
+  info.name = name;
+  info.allow_private_endpoints = allow_private;
   apps.directory.add(std::move(info));
+}
+
+Result<void> add_fcm(const config::FcmApp& a, uint16_t id, Apps& apps) {
+  auto key = crypto::load_private_key_pem(a.private_key_pem);
+  if (!key.ok() || !crypto::is_rsa(key.value().get()))
+    return make_error("bad_config", "fcm app '" + a.app + "': service_account: private_key is not an RSA key");
+  std::string authority(provider::kFcmDefaultAuthority);
+  if (!a.endpoint.empty()) {
+    auto au = authority_from_url(a.endpoint);
+    if (!au.ok()) return make_error("bad_config", "fcm app '" + a.app + "': endpoint: " + au.error().message);
+    authority = au.value();
+  }
+  auto tokens = std::make_shared<provider::FcmTokenSource>();
+  FcmCredential cred{a.app, a.client_email, a.token_uri,
+                     std::make_shared<crypto::EvpPkeyPtr>(std::move(key.value())), tokens};
+  apps.fcm_credentials.push_back(std::move(cred));
+  dispatch::AppRuntime rt;
+  rt.app_id = id;
+  rt.platform = Platform::Fcm;
+  rt.name = a.app;
+  rt.connections = a.connections;
+  provider::FcmSettings settings{authority, a.project_id, tokens};
+  rt.make_provider = [settings] { return std::make_unique<provider::FcmProvider>(settings); };
+  apps.table.push_back(std::move(rt));
+  add_directory_entry(apps, id, Platform::Fcm, a.app, false);
+  return ok();
+}
+
+Result<void> add_webpush(const config::WebPushApp& a, uint16_t id, Apps& apps) {
+  provider::WebPushSettings settings{a.vapid_key_pem, a.vapid_subject};
+  // Validate once here so a bad key is a start-up error, not a per-thread one.
+  auto probe = provider::WebPushProvider::create(settings);
+  if (!probe.ok())
+    return make_error("bad_config", "webpush app '" + a.app + "': " + probe.error().message);
+  dispatch::AppRuntime rt;
+  rt.app_id = id;
+  rt.platform = Platform::WebPush;
+  rt.name = a.app;
+  rt.connections = a.connections;
+  rt.allow_http1 = true;  // some push services speak only HTTP/1.1
+  rt.allow_private_endpoints = a.allow_private_endpoints;
+  rt.make_provider = [settings]() -> std::unique_ptr<Provider> {
+    auto p = provider::WebPushProvider::create(settings);
+    return p.ok() ? std::move(p.value()) : nullptr;
+  };
+  apps.table.push_back(std::move(rt));
+  add_directory_entry(apps, id, Platform::WebPush, a.app, a.allow_private_endpoints);
   return ok();
 }
 
@@ -66,6 +123,14 @@ Result<std::unique_ptr<Apps>> build_apps(const config::Config& cfg) {
   uint16_t id = 0;
   for (const auto& a : cfg.apns) {
     auto r = add_apns(a, id++, *apps);
+    if (!r.ok()) return r.error();
+  }
+  for (const auto& a : cfg.fcm) {
+    auto r = add_fcm(a, id++, *apps);
+    if (!r.ok()) return r.error();
+  }
+  for (const auto& a : cfg.webpush) {
+    auto r = add_webpush(a, id++, *apps);
     if (!r.ok()) return r.error();
   }
   return apps;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "crypto/keys.h"
 #include "dispatch/app_table.h"
 #include "ingest/send.h"
 #include "pushgw/result.h"
@@ -22,9 +23,25 @@ class AppDirectoryImpl final : public ingest::AppDirectory {
   std::vector<ingest::AppInfo> infos_;
 };
 
+}  // namespace pushgw::daemon
+namespace pushgw::provider {
+class FcmTokenSource;
+}
+namespace pushgw::daemon {
+
+// What the OAuth refresher needs for one FCM app (see oauth_refresher.h).
+struct FcmCredential {
+  std::string app;
+  std::string client_email;
+  std::string token_uri;
+  std::shared_ptr<crypto::EvpPkeyPtr> key;  // RSA key of the service account
+  std::shared_ptr<provider::FcmTokenSource> source;
+};
+
 struct Apps {
   dispatch::AppTable table;
   AppDirectoryImpl directory;
+  std::vector<FcmCredential> fcm_credentials;
 };
 
 // Errors name the app and the problem (bad key, bad endpoint), never key bytes.

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "daemon/apps.h"
 #include "daemon/gateway.h"
+#include "daemon/oauth_refresher.h"
 #include "net/tls_context.h"
 #include "obs/log.h"
 #include "store/store.h"
@@ -74,6 +75,7 @@ int workers_for(const pushgw::config::Config& cfg) {
 struct Daemon {
   uv_loop_t* loop;
   pushgw::daemon::Gateway* gateway;
+  pushgw::daemon::OAuthRefresher* oauth;
   uv_signal_t sigterm{}, sigint{};
   bool stopping = false;
 };
@@ -85,6 +87,7 @@ void on_stop_signal(uv_signal_t* h, int signum) {
   sd_notify(0, "STOPPING=1");
   fprintf(stderr, "<6>daemon: signal %d: draining\n", signum);
   d->gateway->shutdown([d] {
+    d->oauth->close([] {});
     uv_close(reinterpret_cast<uv_handle_t*>(&d->sigterm), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&d->sigint), nullptr);
   });
@@ -140,6 +143,17 @@ int main(int argc, char** argv) {
   store.value()->start();
 
   uv_loop_t* loop = uv_default_loop();
+  // One OAuth refresher for every FCM service account (one fetch per project).
+  pushgw::daemon::OAuthRefresher oauth(loop, tls.value(), clock, pushgw::obs::Logger(sink, "oauth"),
+                                       cfg->delivery.connect_timeout_ms, cfg->delivery.request_timeout_ms);
+  for (const auto& cred : apps.value()->fcm_credentials) {
+    auto added = oauth.add(cred);
+    if (!added.ok()) {
+      PGW_LOG(log, Error, "%s", added.error().message.c_str());
+      return 1;
+    }
+  }
+  oauth.start();
   pushgw::daemon::Gateway::Deps deps;
   deps.loop = loop;
   deps.config = cfg;
@@ -161,7 +175,7 @@ int main(int argc, char** argv) {
   }
   gateway.start();
 
-  Daemon d{loop, &gateway};
+  Daemon d{loop, &gateway, &oauth};
   uv_signal_init(loop, &d.sigterm);
   uv_signal_init(loop, &d.sigint);
   d.sigterm.data = d.sigint.data = &d;

@@ -14,7 +14,7 @@ constexpr const char* kScope = "https://www.googleapis.com/auth/firebase.messagi
 }  // namespace
 
 struct OAuthRefresher::Entry {
-  OAuthAccount acct;
+  FcmCredential acct;
   std::string authority;  // host:port of token_uri
   std::string path;
   std::unique_ptr<pool::Pool> pool;
@@ -39,7 +39,7 @@ OAuthRefresher::OAuthRefresher(uv_loop_t* loop, std::shared_ptr<net::TlsContext>
 
 OAuthRefresher::~OAuthRefresher() = default;
 
-Result<void> OAuthRefresher::add(OAuthAccount account) {
+Result<void> OAuthRefresher::add(const FcmCredential& account) {
   auto e = std::make_unique<Entry>();
   auto au = authority_from_url(account.token_uri);
   if (!au.ok()) return make_error("bad_config", "fcm app '" + account.app + "': token_uri: " + au.error().message);
@@ -58,7 +58,7 @@ Result<void> OAuthRefresher::add(OAuthAccount account) {
   o.request_timeout_ms = request_timeout_ms_;
   o.idle_timeout_ms = 60'000;
   e->pool = std::make_unique<pool::Pool>(loop_, tls_, std::move(o), *this, clock_, obs::Logger(log_.sink(), "oauth"));
-  e->acct = std::move(account);
+  e->acct = account;
   entries_.push_back(std::move(e));
   return ok();
 }
@@ -77,7 +77,7 @@ void OAuthRefresher::tick() {
 
 void OAuthRefresher::fetch(Entry& e) {
   const int64_t now = clock_.now_ms();
-  auto assertion = crypto::google_assertion(e.acct.key.get(), e.acct.client_email, kScope, e.acct.token_uri, now / 1000);
+  auto assertion = crypto::google_assertion(e.acct.key->get(), e.acct.client_email, kScope, e.acct.token_uri, now / 1000);
   if (!assertion.ok()) {
     failures_.fetch_add(1, std::memory_order_relaxed);
     PGW_LOG(log_, Error, "fcm app '%s': cannot sign the OAuth assertion: %s", e.acct.app.c_str(),

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "crypto/keys.h"
+#include "daemon/apps.h"
 #include "obs/log.h"
 #include "pool/pool.h"
 #include "pushgw/clock.h"
@@ -26,20 +26,13 @@ class TlsContext;
 
 namespace pushgw::daemon {
 
-struct OAuthAccount {
-  std::string app;
-  std::string client_email;
-  std::string token_uri;  // https://host[:port]/path
-  crypto::EvpPkeyPtr key;  // RSA private key of the service account
-  std::shared_ptr<provider::FcmTokenSource> source;
-};
 
 class OAuthRefresher final : public pool::PoolListener {
  public:
   OAuthRefresher(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, const Clock& clock, obs::Logger log,
                  int connect_timeout_ms, int request_timeout_ms);
   ~OAuthRefresher() override;
-  Result<void> add(OAuthAccount account);
+  Result<void> add(const FcmCredential& account);
   void start();
   void close(std::function<void()> done);
 

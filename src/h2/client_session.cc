@@ -199,12 +199,12 @@ int ClientSession::on_header(const nghttp2_frame* f, const uint8_t* name, size_t
     int code = 0;
     for (char c : v) code = (c >= '0' && c <= '9' && code < 1000) ? code * 10 + (c - '0') : 1000;
     resp.status = code < 1000 ? code : 0;
-    resp.headers.clear();  // a final response replaces any interim (1xx) block
+    resp.nheaders = 0;  // a final response replaces any interim (1xx) block
     return 0;
   }
-  if (n.empty() || n[0] == ':' || resp.status < 200 || resp.headers.size() >= kMaxResponseHeaders) return 0;
+  if (n.empty() || n[0] == ':' || resp.status < 200 || resp.nheaders >= kMaxResponseHeaders) return 0;
   // nghttp2 rejects upper-case field names, so names are lowercase already.
-  resp.headers.push_back(HttpHeader{std::string(n), std::string(v)});
+  resp.add_header(n, v);
   return 0;
 }
 

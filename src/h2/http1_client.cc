@@ -210,7 +210,7 @@ bool Http1Client::on_status_line(std::string_view line) {
   }
   if (code == 101) return protocol_error("unexpected 101 Switching Protocols");
   cur_->resp->status = code;
-  cur_->resp->headers.clear();
+  cur_->resp->nheaders = 0;
   keep_alive_ = version_minor_ >= 1;
   has_length_ = chunked_ = false;
   st_ = State::Headers;
@@ -239,11 +239,10 @@ bool Http1Client::on_header_line(std::string_view line) {
     else if (has_token(value, "keep-alive")) keep_alive_ = true;
   }
   HttpResponse& resp = *cur_->resp;
-  if (resp.status >= 200 && resp.headers.size() < kMaxResponseHeaders) {
-    HttpHeader& h = resp.headers.emplace_back();
-    h.name.assign(name);
-    for (char& c : h.name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    h.value.assign(value);
+  if (resp.status >= 200 && resp.nheaders < kMaxResponseHeaders) {
+    resp.add_header(name, value);
+    std::string& n = resp.headers[resp.nheaders - 1].name;
+    for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return true;
 }

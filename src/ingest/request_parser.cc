@@ -9,6 +9,13 @@ Result<void> RequestParser::parse(std::string_view line) {
   id_json_.assign("null");
   root_ = {};
   size_t need = line.size() + simdjson::SIMDJSON_PADDING;
+  if (buf_cap_ > kShrinkAbove && need <= kShrinkAbove) {
+    // One huge request must not pin its buffers (the parser's tape is several
+    // times the line) for the life of the thread.
+    buf_.reset();
+    buf_cap_ = 0;
+    parser_ = simdjson::dom::parser();
+  }
   if (need > buf_cap_) {
     // Grow geometrically so a stream of slightly longer lines does not
     // reallocate every time.

@@ -29,6 +29,7 @@ class RequestParser {
   simdjson::dom::element root() const { return root_; }
 
  private:
+  static constexpr size_t kShrinkAbove = 4u << 20;
   simdjson::dom::parser parser_;
   std::unique_ptr<char[]> buf_;  // line + SIMDJSON_PADDING, reused
   size_t buf_cap_ = 0;

@@ -15,7 +15,7 @@ bool is_fcm_token(std::string_view t) {
 }
 
 bool is_topic_name(std::string_view t) {
-  if (t.empty() || t.size() > 900) return false;
+  if (t.empty() || t.size() > kFcmMaxToken) return false;
   for (char ch : t) {
     bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
               ch == '_' || ch == '.' || ch == '~' || ch == '%';

@@ -57,8 +57,6 @@ class Connection final : public net::TransportHandler, public h2::CodecListener 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // For tests and fault injection: use this transport instead of TLS.
-  void set_transport(std::unique_ptr<net::Transport> t) { transport_ = std::move(t); }
   void connect(const sockaddr* addr);
 
   uint32_t id() const { return id_; }

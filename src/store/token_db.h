@@ -77,7 +77,7 @@ class TokenDb {
   int schema_found_ = 0;
   bool full_sync_ = false;
   Stmt begin_, commit_, rollback_;
-  Stmt sel_, ins_, upd_sent_, upsert_send_, upd_state_, ins_event_, heartbeat_;
+  Stmt sel_, ins_, upd_sent_, upd_state_, ins_event_, heartbeat_;
   Stmt get_token_, get_events_, forget_, prune_;
 };
 

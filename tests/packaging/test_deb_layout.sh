@@ -21,8 +21,10 @@ mkdir -p "$WORK"
 echo "== configure + build ($BUILD)"
 # CMAKE_PROJECT_INCLUDE brings in the install rules even before the top-level
 # CMakeLists includes cmake/install.cmake (it has an include guard).
+# CMAKE_SKIP_INSTALL_ALL_DEPENDENCY: cpack packages what the step below built
+# instead of rebuilding everything a second time.
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=Release \
-  -DPUSHGW_TESTS=OFF -DPUSHGW_BENCH=OFF -DPUSHGW_WERROR=OFF \
+  -DPUSHGW_TESTS=OFF -DPUSHGW_BENCH=OFF -DPUSHGW_WERROR=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
   -DCMAKE_PROJECT_INCLUDE="$SRC/cmake/install.cmake" >"$WORK/configure.log" 2>&1 ||
   { tail -30 "$WORK/configure.log"; fail "configure failed"; }
 cmake --build "$BUILD" -j"$JOBS" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; fail "build failed"; }
@@ -106,6 +108,11 @@ fi
 
 echo "== dependencies resolve against Debian's archive (apt-get -s)"
 if command -v apt-get >/dev/null 2>&1 && [ -n "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v -e lock -e partial)" ]; then
+  # Every dependency exists in the archive (so a fresh Debian 12 can fetch it) ...
+  for pkg in $(printf '%s\n' "$depends" | tr ',|' '\n\n' | sed 's/(.*)//; s/ //g' | grep -v '^$'); do
+    apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1 || fail "dependency $pkg is not in the apt archive"
+  done
+  # ... and apt accepts the package here.
   apt-get install -s -qq "$DEB" >"$WORK/apt-sim.log" 2>&1 || { cat "$WORK/apt-sim.log"; fail "apt-get -s cannot install the package"; }
 else
   echo "(no apt lists: skipped)"

@@ -75,6 +75,21 @@ GoogleError read_error(dom::element root) {
   return e;
 }
 
+// parse_retry_after multiplies delta-seconds by 1000 without a bound, so a
+// hostile "Retry-After: 99999999999999999" overflows (found by fuzz_classify;
+// reported for provider/common). Cap such values here: any delay past ~31
+// years means "give up", which the retry window does anyway.
+int64_t retry_after_ms(std::string_view value, int64_t now_ms) {
+  constexpr int64_t kCapMs = 999'999'999'000;
+  size_t digits = 0;
+  for (char c : value) {
+    if (c >= '0' && c <= '9') digits += (digits > 0 || c != '0') ? 1 : 0;  // significant digits
+    else if (c != ' ' && c != '\t') return parse_retry_after(value, now_ms);
+  }
+  if (digits > 9) return kCapMs;
+  return parse_retry_after(value, now_ms);
+}
+
 Verdict make(VerdictKind k, int status, std::string_view reason) {
   Verdict v;
   v.kind = k;
@@ -156,7 +171,7 @@ Verdict FcmResponseReader::classify(int status, std::string_view body, std::stri
   }
   Verdict v = classify_error(status, parsed ? read_error(root) : GoogleError{});
   if (v.kind == VerdictKind::Retry) {
-    v.retry_after_ms = parse_retry_after(retry_after, now_ms);
+    v.retry_after_ms = retry_after_ms(retry_after, now_ms);
     if (status == 429 && v.retry_after_ms < 0) v.min_retry_ms = kQuotaMinRetryMs;
   }
   return v;

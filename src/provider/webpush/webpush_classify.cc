@@ -35,6 +35,21 @@ std::string reason_text(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+// parse_retry_after multiplies delta-seconds by 1000 without a bound, so a
+// hostile "Retry-After: 99999999999999999" overflows (found by fuzz_classify;
+// reported for provider/common). Cap such values here: any delay past ~31
+// years means "give up", which the retry window does anyway.
+int64_t retry_after_ms(std::string_view value, int64_t now_ms) {
+  constexpr int64_t kCapMs = 999'999'999'000;
+  size_t digits = 0;
+  for (char c : value) {
+    if (c >= '0' && c <= '9') digits += (digits > 0 || c != '0') ? 1 : 0;  // significant digits
+    else if (c != ' ' && c != '\t') return parse_retry_after(value, now_ms);
+  }
+  if (digits > 9) return kCapMs;
+  return parse_retry_after(value, now_ms);
+}
+
 Verdict make(VerdictKind k, int status, std::string reason) {
   Verdict v;
   v.kind = k;
@@ -75,7 +90,7 @@ Verdict classify_webpush(int status, std::string_view body, std::string_view loc
       if (status < 500 || status > 599) return make(VerdictKind::Failed, status, "http_" + std::to_string(status));
       v = make(VerdictKind::Retry, status, "http_" + std::to_string(status));
   }
-  v.retry_after_ms = parse_retry_after(retry_after, now_ms);
+  v.retry_after_ms = retry_after_ms(retry_after, now_ms);
   return v;
 }
 

@@ -18,8 +18,10 @@ struct Rfc8291 {
   std::string plaintext = "When I grow up, I want to be a watermelon";
   std::string auth = b64("BTBZMqHH6r4Tts7J_aSIgg");
   std::string salt = b64("DGv6ra1nlYgDCS1FRnbzlw");
-  EvpPkeyPtr as = must(p256_from_private_scalar(b64("yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw")));
-  EvpPkeyPtr ua = must(p256_from_private_scalar(b64("q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94")));
+  EvpPkeyPtr as =
+      must(p256_from_private_scalar(b64("yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw")));
+  EvpPkeyPtr ua =
+      must(p256_from_private_scalar(b64("q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94")));
   std::string ua65 = p256_public_uncompressed(ua.get()).value();
   std::string as65 = p256_public_uncompressed(as.get()).value();
   EvpPkeyPtr ua_pub = must(p256_from_public_uncompressed(ua65));
@@ -70,8 +72,9 @@ void expect_code(const Result<std::string>& r, const char* code) {
 
 TEST(Ece, Rfc8291KeysAndIntermediateValues) {
   Rfc8291 v;
-  EXPECT_EQ(base::base64url_encode(v.ua65),
-            "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4");
+  EXPECT_EQ(
+      base::base64url_encode(v.ua65),
+      "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4");
   const std::string ecdh = ecdh_p256(v.as.get(), v.ua_pub.get(), false).value();
   EXPECT_EQ(base::base64url_encode(ecdh), "kyrL1jIIOHEzg3sM2ZWRHDRB62YACZhhSlknJ672kSs");
   const std::string prk_key = hmac_sha256(v.auth, ecdh);
@@ -81,9 +84,10 @@ TEST(Ece, Rfc8291KeysAndIntermediateValues) {
   EXPECT_EQ(base::base64url_encode(ikm), "S4lYMb_L0FxCeq0WhDx813KgSYqU26kOyzWUdsXYyrg");
   const std::string prk = hmac_sha256(v.salt, ikm);
   EXPECT_EQ(base::base64url_encode(prk), "09_eUZGrsvxChDCGRCdkLiDXrReGOEVeSCdCcPBSJSc");
-  EXPECT_EQ(base::base64url_encode(
-                hmac_sha256(prk, std::string("Content-Encoding: aes128gcm\0\x01", 29)).substr(0, 16)),
-            "oIhVW04MRdy2XN9CiKLxTg");
+  EXPECT_EQ(
+      base::base64url_encode(
+          hmac_sha256(prk, std::string("Content-Encoding: aes128gcm\0\x01", 29)).substr(0, 16)),
+      "oIhVW04MRdy2XN9CiKLxTg");
   EXPECT_EQ(base::base64url_encode(
                 hmac_sha256(prk, std::string("Content-Encoding: nonce\0\x01", 25)).substr(0, 12)),
             "4h_95klXJ5E_qnoN");
@@ -98,7 +102,8 @@ TEST(Ece, Rfc8291BodyReproducedExactly) {
   EXPECT_EQ(base::base64url_encode(body), base::base64url_encode(v.body));
   auto enc = make_encryptor();
   std::string again = "stale contents are replaced";
-  ASSERT_TRUE(enc.encrypt(v.plaintext, v.ua_pub.get(), v.ua65, v.auth, again, v.as.get(), v.salt).ok());
+  ASSERT_TRUE(
+      enc.encrypt(v.plaintext, v.ua_pub.get(), v.ua65, v.auth, again, v.as.get(), v.salt).ok());
   EXPECT_EQ(again, v.body);
 }
 
@@ -118,10 +123,10 @@ TEST(Ece, PaddingDelimiterIsChecked) {
   // Our own seal of the RFC plaintext matches the RFC ciphertext.
   EXPECT_EQ(header + gcm_seal(cek, nonce, v.plaintext + "\x02"), v.body);
   // Extra zero padding after the delimiter is accepted and stripped.
-  EXPECT_EQ(enc.decrypt(header + gcm_seal(cek, nonce, std::string("abc\x02\0\0", 6)), v.ua.get(),
-                        v.auth)
-                .value(),
-            "abc");
+  EXPECT_EQ(
+      enc.decrypt(header + gcm_seal(cek, nonce, std::string("abc\x02\0\0", 6)), v.ua.get(), v.auth)
+          .value(),
+      "abc");
   // 0x01 marks a non-final record: not valid for a single-record body.
   expect_code(enc.decrypt(header + gcm_seal(cek, nonce, "abc\x01"), v.ua.get(), v.auth),
               "decrypt_failed");
@@ -144,8 +149,8 @@ TEST(Ece, RoundTripWithFreshKeysAndSalt) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_EQ(body.size(), kEceHeaderSize + n + 17);
     EXPECT_EQ(body.substr(16, 5), std::string("\x00\x00\x10\x00\x41", 5));  // rs 4096, idlen 65
-    headers.insert(body.substr(0, 16));                                      // salt
-    headers.insert(body.substr(21, 65));                                     // ephemeral key
+    headers.insert(body.substr(0, 16));                                     // salt
+    headers.insert(body.substr(21, 65));                                    // ephemeral key
     EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), pt);
     EXPECT_EQ(webpush_decrypt(body, s.priv.get(), s.auth).value(), pt);
   }
@@ -196,10 +201,10 @@ TEST(Ece, TamperedBodiesFail) {
     return b;
   };
   // (rs is not authenticated by RFC 8188; its limits are checked below.)
-  expect_code(enc.decrypt(flip(3), s.priv.get(), s.auth), "decrypt_failed");    // salt
-  expect_code(enc.decrypt(flip(90), s.priv.get(), s.auth), "decrypt_failed");   // ciphertext
+  expect_code(enc.decrypt(flip(3), s.priv.get(), s.auth), "decrypt_failed");   // salt
+  expect_code(enc.decrypt(flip(90), s.priv.get(), s.auth), "decrypt_failed");  // ciphertext
   expect_code(enc.decrypt(flip(body.size() - 1), s.priv.get(), s.auth), "decrypt_failed");  // tag
-  EXPECT_FALSE(enc.decrypt(flip(40), s.priv.get(), s.auth).ok());               // key id
+  EXPECT_FALSE(enc.decrypt(flip(40), s.priv.get(), s.auth).ok());  // key id
   expect_code(enc.decrypt(body.substr(0, body.size() - 1), s.priv.get(), s.auth), "decrypt_failed");
   expect_code(enc.decrypt(body.substr(0, kEceHeaderSize + 16), s.priv.get(), s.auth), "bad_body");
   expect_code(enc.decrypt("", s.priv.get(), s.auth), "bad_body");
@@ -228,7 +233,7 @@ TEST(Ece, HeaderRulesOnDecrypt) {
   std::string rs18 = rs17;
   rs18[19] = 18;
   expect_code(enc.decrypt(rs18, s.priv.get(), s.auth), "bad_body");  // 117 bytes > one record
-  expect_code(enc.decrypt(with(20, 64), s.priv.get(), s.auth), "bad_body");  // idlen
+  expect_code(enc.decrypt(with(20, 64), s.priv.get(), s.auth), "bad_body");    // idlen
   expect_code(enc.decrypt(with(21, 0x02), s.priv.get(), s.auth), "bad_body");  // compressed key id
 }
 

@@ -32,7 +32,7 @@ TEST(JsonText, ReadsTopLevelString) {
 }
 
 TEST(JsonText, RefusesAmbiguousOrMalformedInput) {
-  EXPECT_FALSE(json_top_level_string(R"({"x":{"alg":"ES256"}})", "alg"));      // nested only
+  EXPECT_FALSE(json_top_level_string(R"({"x":{"alg":"ES256"}})", "alg"));         // nested only
   EXPECT_FALSE(json_top_level_string(R"({"alg":"ES256","alg":"none"})", "alg"));  // duplicate
   EXPECT_FALSE(json_top_level_string(R"({"alg":"ES256","\u0061lg":"none"})", "alg"));
   EXPECT_FALSE(json_top_level_string(R"({"alg":"\u0045S256"})", "alg"));
@@ -42,7 +42,8 @@ TEST(JsonText, RefusesAmbiguousOrMalformedInput) {
   EXPECT_FALSE(json_top_level_string(R"(["alg","ES256"])", "alg"));
   EXPECT_FALSE(json_top_level_string("", "alg"));
   EXPECT_FALSE(json_top_level_string(std::string(10000, '['), "alg"));
-  std::string deep = R"({"x":)" + std::string(200, '[') + std::string(200, ']') + R"(,"alg":"ES256"})";
+  std::string deep =
+      R"({"x":)" + std::string(200, '[') + std::string(200, ']') + R"(,"alg":"ES256"})";
   EXPECT_FALSE(json_top_level_string(deep, "alg"));  // nesting limit
 }
 

@@ -37,7 +37,8 @@ std::string unsigned_jwt(std::string_view header, std::string_view claims, std::
 
 TEST_F(Jwt, Es256RawSignatureVerifiesWithPlainOpenSsl) {
   auto pub = test::public_only(ec_);
-  for (std::string data : {std::string(), std::string("a"), std::string("header.claims"), std::string(5000, 'x')}) {
+  for (std::string data :
+       {std::string(), std::string("a"), std::string("header.claims"), std::string(5000, 'x')}) {
     auto sig = es256_sign_raw(ec_, data);
     ASSERT_TRUE(sig.ok()) << sig.error().message;
     ASSERT_EQ(sig->size(), 64u);
@@ -111,9 +112,9 @@ TEST_F(Jwt, VerifyRejectsNoneOtherAlgsWrongKeysAndTampering) {
   EXPECT_FALSE(jwt_verify(unsigned_jwt(R"({"alg":"HS256"})", c, sig), pub.get()));
   EXPECT_FALSE(jwt_verify(unsigned_jwt(R"({"kid":"K"})", c, sig), pub.get()));
   // Same signature, claims changed.
-  EXPECT_FALSE(jwt_verify(part(jwt, 0) + "." + base::base64url_encode(apns_jwt_claims("T", 2)) +
-                              "." + part(jwt, 2),
-                          pub.get()));
+  EXPECT_FALSE(jwt_verify(
+      part(jwt, 0) + "." + base::base64url_encode(apns_jwt_claims("T", 2)) + "." + part(jwt, 2),
+      pub.get()));
   // Header changed to a different alg spelling of the same key.
   EXPECT_FALSE(jwt_verify(base::base64url_encode(R"({"alg":"RS256","kid":"K"})") + "." +
                               part(jwt, 1) + "." + part(jwt, 2),
@@ -136,8 +137,8 @@ TEST_F(Jwt, SignRejectsUnknownAlgAndMismatchedKey) {
 
 TEST_F(Jwt, DecodeRejectsMalformedTokens) {
   const std::string h = base::base64url_encode("{}");
-  for (std::string bad : {std::string(""), std::string("a.b"), h + "." + h + "." + "." ,
-                          h + "." + h, "!!." + h + ".", h + "." + base::base64url_encode("[]") + ".",
+  for (std::string bad : {std::string(""), std::string("a.b"), h + "." + h + "." + ".", h + "." + h,
+                          "!!." + h + ".", h + "." + base::base64url_encode("[]") + ".",
                           base::base64url_encode("x") + "." + h + ".", h + "=." + h + "."}) {
     auto r = jwt_decode(bad);
     ASSERT_FALSE(r.ok()) << bad;

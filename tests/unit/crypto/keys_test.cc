@@ -59,8 +59,8 @@ mcAmjHkwdpp9w4zhg2jzexr/13WPwv9NphQJQIvgVoWL5ggk2+aULG8ahPgLbpk=
 
 // Type-specific PEM (SEC1 for EC, PKCS#1 for RSA) via OpenSSL's encoder.
 std::string traditional_pem(EVP_PKEY* key) {
-  OSSL_ENCODER_CTX* ctx = OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, "PEM",
-                                                        "type-specific", nullptr);
+  OSSL_ENCODER_CTX* ctx =
+      OSSL_ENCODER_CTX_new_for_pkey(key, EVP_PKEY_KEYPAIR, "PEM", "type-specific", nullptr);
   unsigned char* data = nullptr;
   size_t len = 0;
   EXPECT_EQ(OSSL_ENCODER_to_data(ctx, &data, &len), 1);
@@ -183,8 +183,9 @@ TEST(Keys, PrivateScalarGivesMatchingPublicKey) {
   // RFC 8291 Appendix A: as_private and the as_public the RFC lists for it.
   auto key = must(p256_from_private_scalar(b64("yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw")));
   ASSERT_TRUE(key);
-  EXPECT_EQ(base::base64url_encode(p256_public_uncompressed(key.get()).value()),
-            "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8");
+  EXPECT_EQ(
+      base::base64url_encode(p256_public_uncompressed(key.get()).value()),
+      "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8");
   expect_error(p256_from_private_scalar(std::string(32, '\0')), "bad_key");
   expect_error(p256_from_private_scalar(std::string(32, '\xff')), "bad_key");  // >= n
   expect_error(p256_from_private_scalar(std::string(31, '\x01')), "bad_key");

@@ -46,20 +46,20 @@ inline bool openssl_verify_es256(EVP_PKEY* pub, std::string_view data, std::stri
   std::string body = der_integer(sig64.substr(0, 32)) + der_integer(sig64.substr(32));
   std::string der = std::string{'\x30', static_cast<char>(body.size())} + body;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool good = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pub) == 1 &&
-              EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(der.data()), der.size(),
-                               reinterpret_cast<const unsigned char*>(data.data()),
-                               data.size()) == 1;
+  bool good =
+      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pub) == 1 &&
+      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(der.data()), der.size(),
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return good;
 }
 
 inline bool openssl_verify_rs256(EVP_PKEY* pub, std::string_view data, std::string_view sig) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool good = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pub) == 1 &&
-              EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                               reinterpret_cast<const unsigned char*>(data.data()),
-                               data.size()) == 1;
+  bool good =
+      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pub) == 1 &&
+      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return good;
 }

@@ -40,6 +40,13 @@ TEST(RequestParser, Errors) {
   std::string big = R"({"op":"send","pad":")" + std::string(100000, 'x') + "\"}";
   ASSERT_TRUE(p.parse(big).ok());
   EXPECT_EQ(p.op(), "send");
+  // A huge line, then small ones again (buffers are released and regrown).
+  std::string huge = R"({"op":"huge","pad":")" + std::string(5u << 20, 'y') + "\"}";
+  ASSERT_TRUE(p.parse(huge).ok());
+  EXPECT_EQ(p.op(), "huge");
+  ASSERT_TRUE(p.parse(R"({"op":"small","id":"s"})").ok());
+  EXPECT_EQ(p.op(), "small");
+  EXPECT_EQ(p.id_json(), R"("s")");
 }
 
 TEST(TimeFormat, Rfc3339) {

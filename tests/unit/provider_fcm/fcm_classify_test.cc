@@ -302,6 +302,14 @@ TEST(FcmClassify, ServerErrorsRetryHonouringRetryAfter) {
   EXPECT_EQ(g.retry_after_ms, 5'000);
 }
 
+TEST(FcmClassify, AbsurdRetryAfterIsCappedNotOverflowed) {
+  Verdict v = classify_fcm(503, kUnavailable, "99999999999999999999", kNow);
+  EXPECT_EQ(v.kind, VerdictKind::Retry);
+  EXPECT_EQ(v.retry_after_ms, 999'999'999'000);
+  EXPECT_EQ(classify_fcm(503, kUnavailable, "0000000000007", kNow).retry_after_ms, 7'000);
+  EXPECT_EQ(classify_fcm(503, kUnavailable, "-5", kNow).retry_after_ms, -1);
+}
+
 TEST(FcmClassify, ThirdPartyAuthErrorFailsWithoutRefreshing) {
   Verdict v = classify_fcm(401, kThirdPartyAuth, "", kNow);
   EXPECT_EQ(v.kind, VerdictKind::Failed);

@@ -1,0 +1,130 @@
+"""FCM HTTP v1 end to end: OAuth2 service-account flow against the sim's
+/token, messages:send over HTTP/2, Google's error table, topic sends."""
+import os
+
+import pytest
+
+from harness import Rig, binpath, run, wait_until
+
+
+class FcmRig(Rig):
+    def __init__(self, sim_args=(), token_ttl=None):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="pushgw-it-")
+        run([binpath("pushgw-sim"), "gen-ca", "--out", os.path.join(self.dir, "pki")])
+        self.apns_key = os.path.join(self.dir, "AuthKey_%s.p8" % self.KEY_ID)
+        run([binpath("pushgw-sim"), "gen-apns-key", "--out", self.apns_key])
+        # The service account names the sim's /token, whose port we only know
+        # after start: start the sim first with a placeholder, then restart.
+        self.sa = os.path.join(self.dir, "sa.json")
+        from harness import Sim
+        extra = list(sim_args) + (["--token-ttl", str(token_ttl)] if token_ttl else [])
+        probe = Sim(self.dir, [])
+        port = probe.port
+        probe.stop()
+        run([binpath("pushgw-sim"), "gen-service-account", "--out", self.sa, "--project", "demo-project",
+             "--token-uri", "https://127.0.0.1:%d/token" % port])
+        self.sim = Sim(self.dir, extra + ["--listen", "127.0.0.1:%d" % port],
+                       apns_keys=["%s:%s:%s" % (self.TEAM, self.KEY_ID, self.apns_key)], fcm_accounts=[self.sa])
+        self.daemons = []
+
+    def fcm_section(self, app="shop-android", connections=2):
+        return '\n[[fcm]]\napp = "%s"\nservice_account = "%s"\nendpoint = "%s"\nconnections = %d\n' % (
+            app, self.sa, self.sim.origin, connections)
+
+
+@pytest.fixture
+def frig():
+    r = FcmRig()
+    yield r
+    r.close()
+
+
+def send(d, tokens=None, message=None, **kw):
+    n = {"platform": "fcm", "app": "shop-android",
+         "message": message or {"notification": {"title": "Hi", "body": "20% off"}, "data": {"sku": "123"}}}
+    if tokens is not None:
+        n["tokens"] = tokens
+    n.update(kw)
+    return d.request({"op": "send", "wait": True, "campaign": "c1", "notifications": [n]})
+
+
+def test_thousand_sends_one_token_fetch(frig):
+    d = frig.daemon(frig.config(apps=frig.fcm_section()))
+    tokens = ["tok-%04d-" % i + "x" * 140 for i in range(1000)]
+    r = send(d, tokens)
+    assert r["accepted"] == 1000
+    assert all(x["status"] == "delivered" for x in r["results"]), r["results"][:3]
+    assert all(x["message_id"].startswith("projects/demo-project/messages/") for x in r["results"])
+    st = frig.sim.stats()["fcm"]
+    assert st["token_requests"] == 1
+    assert st["delivered"] == 1000 and st["duplicate_delivered"] == 0
+
+
+def test_verdicts_and_suppression(frig):
+    d = frig.daemon(frig.config(apps=frig.fcm_section()))
+    unreg = "unregistered-" + "a" * 100
+    invalid = "invalid-" + "b" * 100
+    mismatch = "mismatch-" + "c" * 100
+    badpayload = "badpayload-" + "d" * 100
+    thirdparty = "thirdparty-" + "e" * 100
+    ok = "good-" + "f" * 100
+    r = send(d, [unreg, invalid, mismatch, badpayload, thirdparty, ok])
+    by = {x["token"]: x for x in r["results"]}
+    assert by[unreg]["status"] == "unsubscribed" and by[unreg]["reason"] == "UNREGISTERED"
+    assert by[invalid]["status"] == "invalid"
+    assert by[mismatch]["status"] == "invalid" and by[mismatch]["reason"] == "SENDER_ID_MISMATCH"
+    assert by[badpayload]["status"] == "failed" and by[badpayload]["reason"].startswith("INVALID_ARGUMENT")
+    assert by[thirdparty]["status"] == "failed" and by[thirdparty]["reason"] == "THIRD_PARTY_AUTH_ERROR"
+    assert by[ok]["status"] == "delivered"
+    before = frig.sim.stats()["fcm"]["requests"]
+    r2 = send(d, [unreg, invalid, mismatch])
+    assert all(x["status"] == "suppressed" for x in r2["results"])
+    assert frig.sim.stats()["fcm"]["requests"] == before
+    ev = d.request({"op": "feedback", "since": 0})["events"]
+    assert {e["token"]: e["kind"] for e in ev} == {unreg: "unsubscribed", invalid: "invalid", mismatch: "invalid"}
+
+
+def test_retryable_errors_then_delivered(frig):
+    d = frig.daemon(frig.config(apps=frig.fcm_section()))
+    r = send(d, ["unavailable-" + "a" * 50, "internal-" + "b" * 50, "quota-" + "c" * 50])
+    assert all(x["status"] == "delivered" for x in r["results"]), r["results"]
+    assert d.request({"op": "stats"})["platforms"]["fcm"]["retried"] >= 3
+
+
+def test_token_expiry_leads_to_exactly_one_refresh(frig):
+    d = frig.daemon(frig.config(apps=frig.fcm_section()))
+    send(d, ["first-" + "a" * 50])
+    assert frig.sim.stats()["fcm"]["token_requests"] == 1
+    frig.sim.admin("/expire-fcm-tokens", "")
+    # The next sends hit 401, refresh once, and retry.
+    r = send(d, ["after-%d-" % i + "b" * 50 for i in range(50)])
+    assert all(x["status"] == "delivered" for x in r["results"]), r["results"][:3]
+    assert frig.sim.stats()["fcm"]["token_requests"] == 2
+
+
+def test_topic_and_condition_sends(frig):
+    d = frig.daemon(frig.config(apps=frig.fcm_section()))
+    r = d.request({"op": "send", "wait": True, "notifications": [
+        {"platform": "fcm", "app": "shop-android", "topic": "news", "message": {"notification": {"title": "t"}}},
+        {"platform": "fcm", "app": "shop-android", "condition": "'a' in topics && 'b' in topics",
+         "message": {"data": {"k": "v"}}}]})
+    assert r["accepted"] == 2
+    assert [x["status"] for x in r["results"]] == ["delivered", "delivered"]
+
+
+def test_message_with_target_or_too_big_is_rejected(frig):
+    d = frig.daemon(frig.config(apps=frig.fcm_section()))
+    r = d.request({"op": "send", "notifications": [
+        {"platform": "fcm", "app": "shop-android", "tokens": ["t" * 20], "message": {"token": "x", "data": {}}},
+        {"platform": "fcm", "app": "shop-android", "tokens": ["t" * 20], "message": {"data": {"big": "x" * 5000}}}]})
+    errs = sorted((x["n"], x["error"]) for x in r["rejected"])
+    assert errs == [(0, "bad_request"), (1, "payload_too_large")]
+    assert r["accepted"] == 0
+
+
+def test_personalized_message(frig):
+    d = frig.daemon(frig.config(apps=frig.fcm_section()))
+    r = send(d, [{"token": "p-" + "a" * 40, "vars": {"name": "Aiko \"the\" <b>"}}],
+             message={"notification": {"title": "Hi {{name}}", "body": "x"}})
+    assert r["results"][0]["status"] == "delivered"
