@@ -211,6 +211,7 @@ class Registry {
   // Callback families: fn runs on the scraping thread, inside render(), with
   // the registry locked (it must not call back into this Registry). Use them
   // for values another component already keeps (queue depth, connections).
+  // A callback name can be registered once only (a second time aborts).
   void gauge_callback(std::string name, std::string help, std::function<double()> fn);
   void gauge_callback(std::string name, std::string help, std::vector<std::string> label_names,
                       std::function<void(SampleSink&)> fn);
