@@ -59,7 +59,8 @@ class Template {
     bool has_fallback = false;
   };
 
-  // Compiles text. Errors: "bad_request" for an unterminated "{{" or bad name.
+  // Compiles text. Never fails: anything that is not a well-formed
+  // "{{name}}" / "{{name|fallback}}" stays literal text.
   static Result<Template> compile(std::string_view text, Mode mode, VarTable& vars);
 
   bool has_vars() const { return has_vars_; }
