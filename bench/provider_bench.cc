@@ -123,7 +123,7 @@ void BM_ClassifyApns200(benchmark::State& st) {
   ApnsProvider p(ApnsSettings{"api.push.apple.com:443", "com.example.shop", src});
   HttpResponse r;
   r.status = 200;
-  r.headers.push_back({"apns-id", "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"});
+  r.add_header("apns-id", "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d");
   AllocCounter a;
   for (auto _ : st) benchmark::DoNotOptimize(p.classify(r, kNow));
   a.report(st);

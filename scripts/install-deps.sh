@@ -12,6 +12,7 @@ PKGS=(
   nghttp2-client nghttp2-server
   clang-14 libclang-rt-14-dev
   python3 python3-pytest procps curl
+  prometheus gnuplot-nox dpkg-dev
 )
 
 missing=()

@@ -42,7 +42,7 @@ bool OutcomeRing::reserve_arena(size_t n, uint64_t* start) {
   return true;
 }
 
-OutcomeRing::Push OutcomeRing::push(const Outcome& o, bool resuppress) {
+OutcomeRing::Push OutcomeRing::push(const Outcome& o) {
   if (o.app.size() > kMaxApp || o.token.size() > kMaxToken) return Push::TooLong;
   const uint64_t head = head_.load(std::memory_order_relaxed);
   if (head - tail_cache_ > mask_) {
@@ -55,7 +55,7 @@ OutcomeRing::Push OutcomeRing::push(const Outcome& o, bool resuppress) {
 
   Rec& r = slots_[head & mask_];
   char* dst = r.bytes;
-  r.flags = resuppress ? kResuppress : 0;
+  r.flags = 0;
   r.arena_end = 0;
   r.arena_off = 0;
   if (total > sizeof(r.bytes)) {
@@ -93,7 +93,6 @@ RecordView OutcomeRing::read(uint64_t pos) const {
   RecordView v;
   v.platform = static_cast<Platform>(r.platform);
   v.kind = static_cast<Kind>(r.kind);
-  v.resuppress = (r.flags & kResuppress) != 0;
   v.since_ms = r.since_ms;
   v.at_ms = r.at_ms;
   v.app = std::string_view(p, r.app_len);

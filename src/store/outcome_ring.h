@@ -24,7 +24,6 @@ namespace pushgw::store {
 struct RecordView {
   Platform platform = Platform::Apns;
   Kind kind = Kind::Sent;
-  bool resuppress = false;  // record() could not insert into the suppression set
   int64_t since_ms = 0;
   int64_t at_ms = 0;
   std::string_view app, token, campaign, reason;
@@ -45,7 +44,7 @@ class OutcomeRing {
   OutcomeRing(size_t slots, size_t arena_bytes);
 
   // Producer thread only. at_ms/since_ms already resolved by the caller.
-  Push push(const Outcome& o, bool resuppress);
+  Push push(const Outcome& o);
 
   // Any thread: positions for backlog and after_commit snapshots.
   uint64_t produced() const { return head_.load(std::memory_order_acquire); }
@@ -70,7 +69,7 @@ class OutcomeRing {
     char bytes[kRecordBytes - 38];
   };
   static_assert(sizeof(Rec) == kRecordBytes);
-  static constexpr uint8_t kInArena = 1, kResuppress = 2;
+  static constexpr uint8_t kInArena = 1;
 
   bool reserve_arena(size_t n, uint64_t* start);
 

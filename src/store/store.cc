@@ -73,14 +73,15 @@ bool Store::record(int producer, const Outcome& in) {
   }
   Outcome o = in;
   if (o.at_ms == 0) o.at_ms = clock_.now_ms();
-  bool resuppress = false;
   if (o.kind == Kind::Invalid || o.kind == Kind::Unsubscribed) {
     const int64_t since = o.since_ms > 0 ? o.since_ms : o.at_ms;
-    resuppress = !set_->put(key_hash(o.platform, o.app, o.token), since);
+    // Table too full (the store thread has not grown it yet): same answer as
+    // a full ring, so that `true` always means "suppressed from now on".
+    if (!set_->put(key_hash(o.platform, o.app, o.token), since)) return false;
   } else if (o.kind == Kind::Reactivated) {
     set_->erase(key_hash(o.platform, o.app, o.token), o.since_ms);
   }
-  switch (rings_[static_cast<size_t>(producer)]->push(o, resuppress)) {
+  switch (rings_[static_cast<size_t>(producer)]->push(o)) {
     case OutcomeRing::Push::Ok: return true;
     case OutcomeRing::Push::Full: return false;
     case OutcomeRing::Push::TooLong: break;

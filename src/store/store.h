@@ -55,9 +55,11 @@ class Store {
   void start();  // starts the store thread (before it, requests just queue)
 
   // Sender thread `producer` only (0..producers-1). Returns false when that
-  // ring is full: retry later (spin/yield). Invalid/Unsubscribed update the
-  // suppression set before returning (even when false is returned);
-  // Reactivated lifts it if the stored since < o.since_ms (registered_at).
+  // ring is full (or, rarely, the suppression table is full until the store
+  // thread grows it): retry later (spin/yield). When it returns true, an
+  // Invalid/Unsubscribed verdict is already visible to suppressed() on every
+  // thread; Reactivated lifts suppression if the stored since < o.since_ms
+  // (registered_at). Retrying the same outcome is harmless.
   // at_ms 0 means now. An outcome with token > 8 KiB or app > 255 bytes is
   // counted in stats().dropped and not stored (true is returned); campaign
   // and reason are cut to 1 KiB.

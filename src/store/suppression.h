@@ -14,10 +14,11 @@
 // period (ReaderGate). While `next` is set, writers apply each change to both
 // tables (current first, then next); the ordering argument is in the .cc.
 //
-// Capacity: the table is grown when more than 5/8 of its slots are claimed
-// (load after growth ≤ 5/16 ... 5/8). Writers refuse to claim beyond 7/8 (the
-// store thread is late growing it); put() then returns false and the caller
-// (Store) has the store thread insert the entry again after growing.
+// Capacity: the store thread grows the table once more than 5/8 of its slots
+// are claimed (to the next power of two >= 2 x live entries, so the load is
+// 1/4 .. 5/8). Writers refuse to claim beyond 7/8 (the store thread is late);
+// put() then returns false and Store::record() reports "retry", like a full
+// ring.
 #pragma once
 #include <atomic>
 #include <cstddef>

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "store/key_hash.h"
 
 namespace pushgw::store::detail {
 
@@ -145,15 +144,6 @@ bool Writer::apply_one(size_t ring, const RecordView& v) {
     return false;
   }
   if (v.arena_end != 0) arena_end_[ring] = v.arena_end;
-  if (v.resuppress && (v.kind == Kind::Invalid || v.kind == Kind::Unsubscribed)) {
-    // record() found the table too full; it has room after maintain().
-    const uint64_t key = key_hash(v.platform, v.app, v.token);
-    const int64_t since = v.since_ms > 0 ? v.since_ms : v.at_ms;
-    if (!set_.put(key, since)) {
-      set_.maintain(true);
-      (void)set_.put(key, since);
-    }
-  }
   return true;
 }
 

@@ -3,12 +3,14 @@
 # `cpack -G DEB`), unpacks it with `dpkg-deb -x` into a throwaway root and
 # checks the layout Debian expects, the control data and the maintainer
 # scripts. The build dir under WORK_DIR is kept, so reruns are incremental.
-#   usage: test_deb_layout.sh SOURCE_DIR WORK_DIR
+#   usage: test_deb_layout.sh SOURCE_DIR WORK_DIR [BUILD_DIR]
+# With BUILD_DIR (an already built tree configured with prefix /usr, as
+# scripts/build.sh does) it packages that tree instead of building anew.
 # Exit 77 (ctest SKIP_RETURN_CODE) without cpack or dpkg-deb.
 set -euo pipefail
 SRC=$(cd "${1:?usage: test_deb_layout.sh SOURCE_DIR WORK_DIR}" && pwd)
 WORK=${2:?usage: test_deb_layout.sh SOURCE_DIR WORK_DIR}
-BUILD=$WORK/build
+BUILD=${3:-$WORK/build}
 ROOT=$WORK/root
 JOBS=${PUSHGW_PACKAGING_JOBS:-2}
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -18,6 +20,7 @@ for tool in cmake cpack dpkg-deb; do
 done
 mkdir -p "$WORK"
 
+if [ -z "${3:-}" ]; then
 echo "== configure + build ($BUILD)"
 # CMAKE_PROJECT_INCLUDE brings in the install rules even before the top-level
 # CMakeLists includes cmake/install.cmake (it has an include guard).
@@ -28,6 +31,7 @@ cmake -S "$SRC" -B "$BUILD" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=Relea
   -DCMAKE_PROJECT_INCLUDE="$SRC/cmake/install.cmake" >"$WORK/configure.log" 2>&1 ||
   { tail -30 "$WORK/configure.log"; fail "configure failed"; }
 cmake --build "$BUILD" -j"$JOBS" >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; fail "build failed"; }
+fi
 
 echo "== cpack -G DEB"
 rm -f "$BUILD"/pushgw_*.deb

@@ -111,6 +111,13 @@ std::string form_value(std::string_view body, std::string_view name) {
   return {};
 }
 
+void FcmService::set_origin(std::string origin) {
+  origin_ = std::move(origin);
+  origin_localhost_ = origin_;
+  if (auto at = origin_localhost_.find("127.0.0.1"); at != std::string::npos)
+    origin_localhost_.replace(at, 9, "localhost");
+}
+
 Result<void> FcmService::add_service_account(std::string_view json) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -155,7 +162,8 @@ std::string_view FcmService::check_assertion(HandlerCtx& ctx, std::string_view j
   }
   const Account& a = it->second;
   // Decided now: the views point into the parser, which the caller reuses.
-  const bool aud_ok = aud == a.token_uri || (!origin_.empty() && aud == origin_ + "/token");
+  const bool aud_ok = aud == a.token_uri ||
+                      (!origin_.empty() && (aud == origin_ + "/token" || aud == origin_localhost_ + "/token"));
   const bool scope_ok = has_scope(scope, kFcmScope) || has_scope(scope, kCloudPlatformScope);
   if (!crypto::jwt_verify(jwt, a.key.get())) {
     why = "Invalid JWT Signature.";

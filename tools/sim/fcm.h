@@ -46,7 +46,7 @@ class FcmService {
   void set_token_ttl(int64_t seconds) { token_ttl_s_ = seconds; }
   // The sim's own origin: an assertion whose aud is <origin>/token is
   // accepted besides the token_uri the account names.
-  void set_origin(std::string origin) { origin_ = std::move(origin); }
+  void set_origin(std::string origin);
 
   Disposition handle_token(HandlerCtx& ctx, const SimRequest& req, SimResponse& resp);
   Disposition handle_send(HandlerCtx& ctx, const SimRequest& req, SimResponse& resp);
@@ -79,7 +79,7 @@ class FcmService {
   DeliveryRecords& records_;
   std::unordered_map<std::string, Account> accounts_;  // by client_email; fixed after start
   int64_t token_ttl_s_ = 3600;
-  std::string origin_;
+  std::string origin_, origin_localhost_;
   std::mutex mu_;  // guards tokens_
   std::unordered_map<std::string, Issued> tokens_;
   static constexpr size_t kPurgeMin = 100'000;

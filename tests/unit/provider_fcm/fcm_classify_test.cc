@@ -372,7 +372,7 @@ TEST(FcmClassify, ProviderUsesHeadersFromTheResponse) {
   FcmProvider p(FcmSettings{"h:443", "proj", std::make_shared<FcmTokenSource>()});
   HttpResponse r;
   r.status = 429;
-  r.headers.push_back({"retry-after", "3"});
+  r.add_header("retry-after", "3");
   r.body.assign(kQuotaExceeded);
   Verdict v = p.classify(r, kNow);
   EXPECT_EQ(v.kind, VerdictKind::Retry);

@@ -95,11 +95,11 @@ TEST(WebPushClassify, ProviderReadsLocationAndRetryAfter) {
   ASSERT_TRUE(p.ok());
   HttpResponse r;
   r.status = 201;
-  r.headers.push_back({"location", "https://push.example.net/m/1"});
+  r.add_header("location", "https://push.example.net/m/1");
   EXPECT_EQ((*p)->classify(r, kNow).id, "https://push.example.net/m/1");
   r.clear();
   r.status = 429;
-  r.headers.push_back({"retry-after", "2"});
+  r.add_header("retry-after", "2");
   EXPECT_EQ((*p)->classify(r, kNow).retry_after_ms, 2'000);
 }
 

@@ -26,8 +26,8 @@ Outcome make(std::string_view token, std::string_view campaign = "c", std::strin
 TEST(OutcomeRing, InlineAndArenaRecordsRoundTrip) {
   OutcomeRing ring(8, 64 * 1024);
   std::string shortt(64, 'a'), longt(1000, 'b');
-  ASSERT_EQ(ring.push(make(shortt), false), OutcomeRing::Push::Ok);
-  ASSERT_EQ(ring.push(make(longt, "camp", "410"), true), OutcomeRing::Push::Ok);
+  ASSERT_EQ(ring.push(make(shortt)), OutcomeRing::Push::Ok);
+  ASSERT_EQ(ring.push(make(longt, "camp", "410")), OutcomeRing::Push::Ok);
   EXPECT_EQ(ring.produced(), 2u);
 
   RecordView a = ring.read(0);
@@ -39,45 +39,43 @@ TEST(OutcomeRing, InlineAndArenaRecordsRoundTrip) {
   EXPECT_EQ(a.kind, Kind::Unsubscribed);
   EXPECT_EQ(a.since_ms, 11);
   EXPECT_EQ(a.at_ms, 22);
-  EXPECT_FALSE(a.resuppress);
   EXPECT_EQ(a.arena_end, 0u);
 
   RecordView b = ring.read(1);
   EXPECT_EQ(b.token, longt);
   EXPECT_EQ(b.campaign, "camp");
   EXPECT_EQ(b.reason, "410");
-  EXPECT_TRUE(b.resuppress);
   EXPECT_GT(b.arena_end, 0u);
 }
 
 TEST(OutcomeRing, FullSlotsOrArenaRefuseUntilReleased) {
   OutcomeRing ring(4, 64 * 1024);
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(ring.push(make("t"), false), OutcomeRing::Push::Ok);
-  EXPECT_EQ(ring.push(make("t"), false), OutcomeRing::Push::Full);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(ring.push(make("t")), OutcomeRing::Push::Ok);
+  EXPECT_EQ(ring.push(make("t")), OutcomeRing::Push::Full);
   ring.release(2, 0);
-  EXPECT_EQ(ring.push(make("t"), false), OutcomeRing::Push::Ok);
+  EXPECT_EQ(ring.push(make("t")), OutcomeRing::Push::Ok);
 
   OutcomeRing small(1024, 64 * 1024);
   std::string big(8000, 'x');
   int pushed = 0;
-  while (small.push(make(big), false) == OutcomeRing::Push::Ok) ++pushed;
+  while (small.push(make(big)) == OutcomeRing::Push::Ok) ++pushed;
   EXPECT_EQ(pushed, 8);  // 8 x ~8 KiB fill the 64 KiB arena
   RecordView last = small.read(static_cast<uint64_t>(pushed - 1));
   small.release(static_cast<uint64_t>(pushed), last.arena_end);
-  EXPECT_EQ(small.push(make(big), false), OutcomeRing::Push::Ok);
+  EXPECT_EQ(small.push(make(big)), OutcomeRing::Push::Ok);
 }
 
 TEST(OutcomeRing, RejectsOversizedKeysAndCutsLongText) {
   OutcomeRing ring(4, 64 * 1024);
-  EXPECT_EQ(ring.push(make(std::string(OutcomeRing::kMaxToken + 1, 't')), false), OutcomeRing::Push::TooLong);
+  EXPECT_EQ(ring.push(make(std::string(OutcomeRing::kMaxToken + 1, 't'))), OutcomeRing::Push::TooLong);
   Outcome o = make("t");
   std::string app(300, 'a');
   o.app = app;
-  EXPECT_EQ(ring.push(o, false), OutcomeRing::Push::TooLong);
+  EXPECT_EQ(ring.push(o), OutcomeRing::Push::TooLong);
   // 1023 ASCII bytes then a 2-byte UTF-8 sequence straddling the 1024 cut.
   std::string reason(1023, 'r');
   reason += "\xC3\xA9tail";
-  ASSERT_EQ(ring.push(make("t", "", reason), false), OutcomeRing::Push::Ok);
+  ASSERT_EQ(ring.push(make("t", "", reason)), OutcomeRing::Push::Ok);
   EXPECT_EQ(ring.read(0).reason.size(), 1023u);
 }
 
@@ -94,7 +92,7 @@ TEST(OutcomeRing, ConcurrentProducerAndConsumerSeeEveryRecordIntact) {
       std::string t = token_of(i);
       Outcome o = make(t);
       o.at_ms = static_cast<int64_t>(i);
-      while (ring.push(o, false) != OutcomeRing::Push::Ok) std::this_thread::yield();
+      while (ring.push(o) != OutcomeRing::Push::Ok) std::this_thread::yield();
     }
   });
   uint64_t pos = 0, bad = 0, arena_end = 0;
