@@ -191,6 +191,23 @@ BENCHMARK(BM_SuppressionCheck)->Arg(1)->Arg(0);
 // per-thread reader counters).
 BENCHMARK(BM_SuppressionCheck)->Arg(1)->Threads(4)->UseRealTime();
 
+// The CPU floor of a check: 1000 entries (table and tokens in cache), hits.
+void BM_SuppressionCheckInCache(benchmark::State& state) {
+  SuppressionSet set(1000);
+  std::vector<std::string> tokens;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    tokens.push_back(hex_token(i * 0x9E3779B97F4A7C15ULL));
+    set.put(key_hash(Platform::Apns, "shop-ios", tokens.back()), 1);
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(set.find(key_hash(Platform::Apns, "shop-ios", tokens[i]), nullptr));
+    if (++i == tokens.size()) i = 0;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_SuppressionCheckInCache);
+
 void BM_KeyHash(benchmark::State& state) {
   std::string token(static_cast<size_t>(state.range(0)), 'a');
   for (auto _ : state) {

@@ -35,8 +35,12 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
     sd.log = obs::Logger(d_.log_sink, "sender" + std::to_string(i));
     sd.ring_capacity = per_ring;
     sd.notify_ingest = [this] { uv_async_send(&notify_); };
+    sd.registry = d_.registry;
+    sd.families = d_.families;
+    sd.test_hooks = d_.test_hooks;
     senders_.push_back(std::make_unique<dispatch::Sender>(std::move(sd)));
   }
+  if (d_.registry && d_.families) shard_ = std::make_unique<metrics::Shard>(*d_.registry);
   scratch_.resize(kChunk);
   touched_.assign(senders_.size(), 0);
 }
@@ -86,6 +90,13 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json) {
     return;
   }
   ingest::SendRequest& req = parsed.value();
+  if (shard_) {
+    for (const auto& b : req.batches) {
+      const auto& app = d_.apps->table[b->app_id];
+      shard_->counter(d_.families->accepted, {to_string(app.platform), app.name})->inc(b->recipients.size());
+    }
+    for (const auto& r : req.rejected) shard_->counter(d_.families->rejected, {"", r.error})->inc();
+  }
   const uint64_t request_id = req.wait ? next_request_id_++ : 0;
   const int64_t mono = d_.clock->mono_ns();
   Waiting w;
@@ -251,6 +262,37 @@ void Gateway::run_posted() {
     fns.swap(posted_);
   }
   for (auto& f : fns) f();
+}
+
+uint64_t Gateway::connections() const {
+  uint64_t n = 0;
+  for (const auto& s : senders_) n += s->stats().connections.load(std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t Gateway::streams_in_flight() const {
+  uint64_t n = 0;
+  for (const auto& s : senders_) n += s->stats().streams_in_flight.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::vector<const std::atomic<uint64_t>*> Gateway::sender_heartbeats() const {
+  std::vector<const std::atomic<uint64_t>*> out;
+  for (const auto& s : senders_) out.push_back(&s->stats().loop_turns);
+  return out;
+}
+
+std::string Gateway::status_line() const {
+  uint64_t delivered = 0, failed = 0;
+  for (const auto& s : senders_)
+    for (int p = 0; p < kPlatformCount; ++p) {
+      delivered += s->stats().platform[p].delivered.load(std::memory_order_relaxed);
+      failed += s->stats().platform[p].failed.load(std::memory_order_relaxed);
+    }
+  uint64_t accepted = accepted_[0] + accepted_[1] + accepted_[2];
+  return "accepted " + std::to_string(accepted) + ", delivered " + std::to_string(delivered) + ", failed " +
+         std::to_string(failed) + ", queued " + std::to_string(queue_depth()) + ", connections " +
+         std::to_string(connections());
 }
 
 uint64_t Gateway::queue_depth() const {

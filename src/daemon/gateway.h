@@ -42,6 +42,9 @@ class Gateway final : public ingest::Server::Handler {
     const Clock* clock = nullptr;
     std::shared_ptr<obs::LogSink> log_sink;
     int workers = 1;
+    metrics::Registry* registry = nullptr;
+    metrics::GatewayFamilies* families = nullptr;
+    bool test_hooks = false;  // PUSHGW_TEST_HOOKS=1: enables op "test_stall"
   };
   explicit Gateway(Deps deps);
   ~Gateway() override;
@@ -59,6 +62,12 @@ class Gateway final : public ingest::Server::Handler {
 
   std::string stats_json(std::string_view id_json) const;
   uint64_t queue_depth() const;
+  uint64_t connections() const;
+  uint64_t streams_in_flight() const;
+  // Loop-turn counters of every sender (watchdog sources).
+  std::vector<const std::atomic<uint64_t>*> sender_heartbeats() const;
+  // One-line live summary for systemd STATUS=.
+  std::string status_line() const;
 
  private:
   struct Waiting {
@@ -91,6 +100,7 @@ class Gateway final : public ingest::Server::Handler {
   Deps d_;
   obs::Logger log_;
   std::unique_ptr<ingest::Server> server_;
+  std::unique_ptr<metrics::Shard> shard_;  // ingest-side counters (accepted, rejected)
   ingest::RequestParser parser_;
   std::vector<std::unique_ptr<dispatch::Sender>> senders_;
   std::deque<BacklogItem> backlog_;

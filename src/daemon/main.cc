@@ -7,12 +7,17 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <cstdlib>
 #include <thread>
 
 #include "config/config.h"
 #include "daemon/apps.h"
 #include "daemon/gateway.h"
 #include "daemon/oauth_refresher.h"
+#include "metrics/gateway_metrics.h"
+#include "metrics/http_server.h"
+#include "metrics/registry.h"
+#include "metrics/watchdog.h"
 #include "net/tls_context.h"
 #include "obs/log.h"
 #include "store/store.h"
@@ -76,6 +81,8 @@ struct Daemon {
   uv_loop_t* loop;
   pushgw::daemon::Gateway* gateway;
   pushgw::daemon::OAuthRefresher* oauth;
+  pushgw::metrics::MetricsServer* metrics;
+  pushgw::metrics::Watchdog* watchdog;
   uv_signal_t sigterm{}, sigint{};
   bool stopping = false;
 };
@@ -86,8 +93,10 @@ void on_stop_signal(uv_signal_t* h, int signum) {
   d->stopping = true;
   sd_notify(0, "STOPPING=1");
   fprintf(stderr, "<6>daemon: signal %d: draining\n", signum);
+  d->watchdog->stop();
   d->gateway->shutdown([d] {
     d->oauth->close([] {});
+    d->metrics->close(nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&d->sigterm), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&d->sigint), nullptr);
   });
@@ -154,7 +163,14 @@ int main(int argc, char** argv) {
     }
   }
   oauth.start();
+  pushgw::metrics::Registry registry;
+  pushgw::metrics::GatewayFamilies families(registry);
+  pushgw::metrics::register_build_info(registry, PUSHGW_VERSION);
+  const char* hooks = getenv("PUSHGW_TEST_HOOKS");
   pushgw::daemon::Gateway::Deps deps;
+  deps.registry = &registry;
+  deps.families = &families;
+  deps.test_hooks = hooks && std::string(hooks) == "1";
   deps.loop = loop;
   deps.config = cfg;
   deps.apps = std::move(apps.value());
@@ -175,7 +191,34 @@ int main(int argc, char** argv) {
   }
   gateway.start();
 
-  Daemon d{loop, &gateway, &oauth};
+  pushgw::metrics::GatewayGauges gauges;
+  gauges.queue_depth = [&gateway] { return static_cast<double>(gateway.queue_depth()); };
+  gauges.connections = [&gateway] { return static_cast<double>(gateway.connections()); };
+  gauges.streams_in_flight = [&gateway] { return static_cast<double>(gateway.streams_in_flight()); };
+  gauges.store_backlog = [&store] { return static_cast<double>(store.value()->stats().backlog); };
+  pushgw::metrics::register_gateway_gauges(registry, std::move(gauges));
+  pushgw::metrics::MetricsServer::Options mopts;
+  mopts.log = pushgw::obs::Logger(sink, "metrics");
+  pushgw::metrics::MetricsServer metrics_server(loop, {[&registry] { return registry.render(); }, nullptr}, mopts);
+  auto mlisten = metrics_server.listen(cfg->metrics.listen);
+  if (!mlisten.ok()) {
+    PGW_LOG(log, Error, "metrics listen %s: %s", cfg->metrics.listen.c_str(), mlisten.error().message.c_str());
+    return 1;
+  }
+
+  // WATCHDOG=1 only while the main loop (where the check runs) and every
+  // sender loop keep turning.
+  auto wopts = pushgw::metrics::Watchdog::from_environment();
+  wopts.status = [&gateway] { return gateway.status_line(); };
+  wopts.log = pushgw::obs::Logger(sink, "watchdog");
+  pushgw::metrics::Watchdog watchdog(loop, std::move(wopts));
+  {
+    int i = 0;
+    for (const auto* hb : gateway.sender_heartbeats()) watchdog.add_source("sender" + std::to_string(i++), hb);
+  }
+  watchdog.start();
+
+  Daemon d{loop, &gateway, &oauth, &metrics_server, &watchdog};
   uv_signal_init(loop, &d.sigterm);
   uv_signal_init(loop, &d.sigint);
   d.sigterm.data = d.sigint.data = &d;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 
 #include "store/store.h"
 
@@ -46,6 +47,7 @@ Sender::Sender(SenderDeps deps)
   fixed_pools_.assign(d_.apps->size(), nullptr);
   for (const AppRuntime& app : *d_.apps) providers_[app.app_id] = app.make_provider();
   drain_buf_.resize(kDrainChunk);
+  metrics_ = std::make_unique<SenderMetrics>(d_.registry, d_.families, *d_.apps);
   origins_ = std::make_unique<WebPushOrigins>(&loop_, d_.log, [this](WebPushOrigins::Entry& e) {
     std::vector<SendJob> jobs;
     jobs.swap(e.parked);
@@ -75,6 +77,10 @@ void Sender::request_stop(int64_t deadline_mono_ns) {
   uv_async_send(&wake_);
 }
 
+void Sender::test_stall(int ms) {
+  if (d_.test_hooks) stall_ms_.store(ms, std::memory_order_relaxed);
+}
+
 void Sender::join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -91,6 +97,8 @@ void Sender::run() {
       &housekeeping_,
       [](uv_timer_t* t) {
         auto* self = static_cast<Sender*>(t->loop->data);
+        if (int ms = self->stall_ms_.exchange(0); ms > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(ms));  // test hook: a stuck loop
         SenderStats::add(self->stats_.loop_turns);
         self->publish_stats();
         self->flush_completions();
@@ -248,11 +256,14 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
     const int64_t mono = d_.clock->mono_ns();
     const int64_t provider_ns = mono - f->submit_ns;
     stats_.provider_latency.record_ns(provider_ns);
+    const AppRuntime& app = (*d_.apps)[f->job.batch->app_id];
+    metrics_->provider_latency(app, static_cast<double>(provider_ns) * 1e-9);
     Verdict v = providers_[f->job.batch->app_id]->classify(resp, now);
     if (v.kind != VerdictKind::Retry) {
       const int64_t e2e = mono - f->job.batch->accepted_mono_ns;
       stats_.e2e_latency.record_ns(e2e);
       stats_.gateway_latency.record_ns(e2e - provider_ns);
+      metrics_->gateway_latency(app, static_cast<double>(e2e - provider_ns) * 1e-9);
     }
     on_verdict(f, v, conn_id, now);
   }
@@ -319,6 +330,7 @@ void Sender::retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay
     return;
   }
   SenderStats::add(stats_.platform[static_cast<int>(b.platform)].retried);
+  metrics_->retry((*d_.apps)[b.app_id], reason);
   SendJob next = job;
   ++next.attempt;
   retries_.push(RetryItem{now_ms + delay, next});
@@ -374,6 +386,7 @@ void Sender::finish(const SendJob& job, Status st, int http_status, std::string_
     case Status::Suppressed: SenderStats::add(c.suppressed); break;
     case Status::Failed: SenderStats::add(c.failed); break;
   }
+  metrics_->outcome((*d_.apps)[b->app_id], st, reason);
   if (stats_.queued.load(std::memory_order_relaxed) > 0) SenderStats::add(stats_.queued, static_cast<uint64_t>(-1));
   if (d_.store && st != Status::Suppressed) {
     store::Outcome o;

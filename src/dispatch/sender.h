@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "dispatch/app_table.h"
 #include "dispatch/retry_policy.h"
+#include "dispatch/sender_metrics.h"
 #include "dispatch/stats.h"
 #include "dispatch/webpush_origins.h"
 #include "obs/log.h"
@@ -51,6 +52,10 @@ struct SenderDeps {
   obs::Logger log;
   size_t ring_capacity = 65536;
   size_t max_in_flight = 8192;
+  metrics::Registry* registry = nullptr;          // optional Prometheus registry
+  metrics::GatewayFamilies* families = nullptr;   // its gateway families
+  // Test hook (PUSHGW_TEST_HOOKS): lets a test block this loop to prove the watchdog notices.
+  bool test_hooks = false;
   // Called on the sender thread after it freed ring space or completed a
   // waited-for batch; must be cheap and thread-safe (a uv_async_send).
   std::function<void()> notify_ingest;
@@ -77,6 +82,8 @@ class Sender final : public pool::PoolListener {
   size_t ring_size() const { return ring_.size_approx(); }
   size_t ring_capacity() const { return ring_.capacity(); }
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+  // Test hook: block this sender's loop for ms (only when deps.test_hooks).
+  void test_stall(int ms);
 
   void on_complete(void* user, HttpRequest& req, HttpResponse& resp, pool::TransportError err,
                    uint32_t conn_id) override;
@@ -145,6 +152,8 @@ class Sender final : public pool::PoolListener {
   std::mt19937_64 rng_;
   std::vector<SendJob> drain_buf_;
   std::unique_ptr<WebPushOrigins> origins_;
+  std::unique_ptr<SenderMetrics> metrics_;
+  std::atomic<int> stall_ms_{0};
 };
 
 }  // namespace pushgw::dispatch

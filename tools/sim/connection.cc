@@ -162,8 +162,12 @@ void Connection::on_write(uv_write_t* req, int status) {
   if (!self->reading_ && self->state_ == State::kOpen) {
     self->reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), on_alloc, on_read) == 0;
   }
-  if (self->state_ == State::kOpen) self->flush();  // flow control may have released more body data
-  else self->start_write();
+  if (self->state_ == State::kOpen) {
+    self->flush();  // flow control may have released more body data
+    if (self->state_ == State::kOpen && self->h2_ && self->h2_->finished()) self->linger(true);
+  } else {
+    self->start_write();
+  }
   self->maybe_half_close();
 }
 
@@ -185,7 +189,10 @@ void Connection::on_timer(uv_timer_t* t) {
   if (self->state_ != State::kOpen || !self->h2_) return;
   self->h2_->fire_due(self->w_.core().clock.mono_ns());
   self->flush();
-  self->arm_timer();
+  if (self->state_ != State::kOpen) return;
+  // The last delayed answer may complete a GOAWAY'd connection.
+  if (self->h2_->finished()) self->linger(true);
+  else self->arm_timer();
 }
 
 void Connection::linger(bool close_notify) {

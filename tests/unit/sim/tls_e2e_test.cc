@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -168,6 +169,9 @@ class Client {
 class TlsE2E : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Both ends write to sockets the other side may have closed (refuse,
+    // reset); pushgw-sim itself ignores SIGPIPE the same way.
+    signal(SIGPIPE, SIG_IGN);
     pki_ = make_pki();
     tls_.good = make_server_ctx_pem(pki_.server_pem, pki_.server_key_pem).value();
     auto bad_key = crypto::generate_p256();

@@ -124,6 +124,61 @@ TEST(StoreAfterCommit, CallbacksFireInOrderAndOnlyAfterTheirRecords) {
   for (int round = 0; round < 5; ++round) EXPECT_GE(visible[static_cast<size_t>(round)], (round + 1) * 100);
 }
 
+// Senders record verdicts (enough to make the store thread grow the
+// suppression table twice) while other threads check suppression: a verdict
+// is visible as soon as record() returned true, on every thread.
+TEST(StoreSuppression, ChecksFromManyThreadsWhileSendersRecordVerdicts) {
+  TempDir dir;
+  TestClock clock;
+  auto s = open_store(dir.file("pushgw.db"), clock, 3);
+  ASSERT_TRUE(s);
+  s->start();
+  constexpr uint64_t kPer = 30000;
+  auto token = [](uint64_t p, uint64_t i) { return hex_token((p + 1) * 10'000'000 + i); };
+  std::atomic<uint64_t> progress[3] = {0, 0, 0};
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> misses{0}, ghosts{0}, checks{0};
+
+  std::vector<std::thread> threads;
+  for (uint64_t p = 0; p < 3; ++p) {
+    threads.emplace_back([&, p] {
+      for (uint64_t i = 0; i < kPer; ++i) {
+        std::string t = token(p, i);
+        record_spin(*s, static_cast<int>(p), outcome(Kind::Invalid, t, "", "BadDeviceToken"));
+        progress[p].store(i + 1, std::memory_order_release);
+      }
+    });
+  }
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      uint64_t n = static_cast<uint64_t>(r);
+      while (!done.load(std::memory_order_relaxed)) {
+        const uint64_t p = n % 3;
+        const uint64_t upto = progress[p].load(std::memory_order_acquire);
+        if (upto > 0 && !s->suppressed(Platform::Apns, "shop-ios", token(p, (n * 7919) % upto))) misses.fetch_add(1);
+        if (s->suppressed(Platform::Apns, "shop-ios", token(5, n % 1000))) ghosts.fetch_add(1);
+        checks.fetch_add(1, std::memory_order_relaxed);
+        ++n;
+      }
+    });
+  }
+  for (int p = 0; p < 3; ++p) threads[static_cast<size_t>(p)].join();
+  done.store(true);
+  for (size_t i = 3; i < threads.size(); ++i) threads[i].join();
+  ASSERT_TRUE(wait_commit(*s));
+
+  EXPECT_EQ(misses.load(), 0u);
+  EXPECT_EQ(ghosts.load(), 0u);
+  EXPECT_GT(checks.load(), 0u);
+  StoreStats st = s->stats();
+  EXPECT_EQ(st.invalid, 3 * kPer);
+  EXPECT_EQ(st.events, 3 * kPer);
+  EXPECT_EQ(st.suppressed_entries, 3 * kPer);
+  EXPECT_GT(st.suppression_bytes, 3 * kPer * 16);
+  for (uint64_t p = 0; p < 3; ++p)
+    for (uint64_t i = 0; i < kPer; i += 97) ASSERT_TRUE(s->suppressed(Platform::Apns, "shop-ios", token(p, i)));
+}
+
 TEST(StoreRetention, OldEventsArePrunedInTheBackgroundStatesStay) {
   TempDir dir;
   TestClock clock;
