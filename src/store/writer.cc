@@ -29,6 +29,7 @@ Writer::Writer(TokenDb& db, Rings& rings, SuppressionSet& set, Counters& counter
       poll_(std::max(1, opt.commit_interval_ms / 10)),
       applied_(rings.size(), 0),
       committed_(rings.size(), 0),
+      limit_(rings.size(), 0),
       durable_(rings.size(), 0),
       arena_end_(rings.size(), 0) {}
 
@@ -76,6 +77,10 @@ void Writer::submit(Op op) { enqueue(Pending{{}, {}, std::move(op)}, false); }
 
 bool Writer::take_incoming() {
   std::lock_guard<std::mutex> g(mu_);
+  // Drain only up to here this pass: a request queued later has a snapshot at
+  // or beyond these positions, so no outcome recorded after a forget() or a
+  // read can be applied before it (see drain()).
+  for (size_t i = 0; i < rings_.size(); ++i) limit_[i] = rings_[i]->produced();
   for (auto& p : incoming_waiters_) waiters_.push_back(std::move(p));
   for (auto& p : incoming_ops_) ops_.push_back(std::move(p));
   incoming_waiters_.clear();
@@ -116,7 +121,10 @@ size_t Writer::drain() {
   for (size_t k = 0; k < nrings && txn_count_ < opt_.batch_max; ++k) {
     const size_t i = (next_ring_ + k) % nrings;  // rotate the start: no ring waits behind a busy one
     OutcomeRing& ring = *rings_[i];
-    const uint64_t end = ring.produced();
+    // An op (forget, read) runs exactly at its snapshot: nothing recorded
+    // after it may be applied first (a verdict recorded after forget() must
+    // survive it, as it does in the suppression set).
+    const uint64_t end = ops_.empty() ? limit_[i] : std::min(limit_[i], ops_.front().at[i]);
     while (applied_[i] < end && txn_count_ < opt_.batch_max) {
       if (!apply_one(i, ring.read(applied_[i]))) return total;
       ++applied_[i];

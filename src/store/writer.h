@@ -107,7 +107,7 @@ class Writer {
 
   // Store-thread state.
   std::deque<Pending> waiters_, ops_;
-  std::vector<uint64_t> applied_, committed_, durable_, arena_end_;
+  std::vector<uint64_t> applied_, committed_, limit_, durable_, arena_end_;
   bool txn_open_ = false, txn_full_ = false;
   uint32_t txn_count_ = 0;
   SteadyTime txn_started_{};

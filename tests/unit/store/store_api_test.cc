@@ -2,6 +2,8 @@
 // APNs registered_at rule; stats; argument and path errors.
 #include <gtest/gtest.h>
 
+#include <future>
+#include <memory>
 #include <string>
 
 #include "store/store.h"
@@ -249,6 +251,35 @@ TEST(StoreOpen, RejectsZeroProducers) {
   auto r = Store::open(cfg, 0, clock, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_bad_argument");
+}
+
+// forget() applies between the outcomes recorded before and after it, even
+// when the store thread finds all of them queued at once.
+TEST(StoreForget, RunsExactlyBetweenEarlierAndLaterOutcomes) {
+  TempDir dir;
+  TestClock clock;
+  auto store = open_store(dir.file("pushgw.db"), clock);
+  ASSERT_TRUE(store);
+  const std::string t = hex_token(42);
+  ASSERT_TRUE(store->record(0, outcome(Kind::Invalid, t, "first", "BadDeviceToken")));
+  auto forgot = std::make_shared<std::promise<bool>>();
+  store->forget(Platform::Apns, "shop-ios", t, [forgot](Result<bool> r) { forgot->set_value(r.ok() && r.value()); });
+  EXPECT_FALSE(store->suppressed(Platform::Apns, "shop-ios", t));
+  ASSERT_TRUE(store->record(0, outcome(Kind::Invalid, t, "second", "BadDeviceToken")));
+  EXPECT_TRUE(store->suppressed(Platform::Apns, "shop-ios", t));
+  store->start();
+  auto f = forgot->get_future();
+  ASSERT_EQ(f.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(f.get());
+  ASSERT_TRUE(wait_commit(*store));
+  TokenState s = get_token(*store, Platform::Apns, "shop-ios", t);
+  EXPECT_EQ(s.state, "invalid");  // the later verdict survived the forget
+  EXPECT_EQ(s.sent, 1u);
+  EXPECT_EQ(s.last_campaign, "second");
+  FeedbackPage p = get_feedback(*store, 0, 10);
+  ASSERT_EQ(p.events.size(), 2u);
+  EXPECT_EQ(p.events[1].campaign, "second");
+  EXPECT_EQ(store->stats().invalid, 1u);
 }
 
 TEST(StoreRing, FullRingReturnsFalseUntilTheWriterDrainsIt) {
