@@ -52,9 +52,10 @@ Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps) {
   rt.platform = Platform::Apns;
   rt.name = a.app;
   rt.connections = a.connections;
+  rt.fingerprint = a.team_id + "|" + a.key_id + "|" + a.key_pem + "|" + a.topic + "|" + authority;
   provider::ApnsSettings settings{authority, a.topic, tokens};
   rt.make_provider = [settings] { return std::make_unique<provider::ApnsProvider>(settings); };
-  apps.table.push_back(std::move(rt));
+  apps.table->push_back(std::move(rt));
   add_directory_entry(apps, id, Platform::Apns, a.app, false);
   return ok();
 }
@@ -87,9 +88,10 @@ Result<void> add_fcm(const config::FcmApp& a, uint16_t id, Apps& apps) {
   rt.platform = Platform::Fcm;
   rt.name = a.app;
   rt.connections = a.connections;
+  rt.fingerprint = a.project_id + "|" + a.client_email + "|" + a.private_key_pem + "|" + a.token_uri + "|" + authority;
   provider::FcmSettings settings{authority, a.project_id, tokens};
   rt.make_provider = [settings] { return std::make_unique<provider::FcmProvider>(settings); };
-  apps.table.push_back(std::move(rt));
+  apps.table->push_back(std::move(rt));
   add_directory_entry(apps, id, Platform::Fcm, a.app, false);
   return ok();
 }
@@ -105,18 +107,60 @@ Result<void> add_webpush(const config::WebPushApp& a, uint16_t id, Apps& apps) {
   rt.platform = Platform::WebPush;
   rt.name = a.app;
   rt.connections = a.connections;
+  rt.fingerprint = a.vapid_key_pem + "|" + a.vapid_subject + "|" + (a.allow_private_endpoints ? "1" : "0");
   rt.allow_http1 = true;  // some push services speak only HTTP/1.1
   rt.allow_private_endpoints = a.allow_private_endpoints;
   rt.make_provider = [settings]() -> std::unique_ptr<Provider> {
     auto p = provider::WebPushProvider::create(settings);
     return p.ok() ? std::move(p.value()) : nullptr;
   };
-  apps.table.push_back(std::move(rt));
+  apps.table->push_back(std::move(rt));
   add_directory_entry(apps, id, Platform::WebPush, a.app, a.allow_private_endpoints);
   return ok();
 }
 
 }  // namespace
+
+std::unique_ptr<Apps> merge_apps(const Apps& current, Apps&& fresh, std::vector<std::string>& changes) {
+  auto out = std::make_unique<Apps>();
+  *out->table = *current.table;  // every old id stays valid
+  std::vector<bool> kept(current.table->size(), false);
+  for (dispatch::AppRuntime& rt : *fresh.table) {
+    const uint16_t fresh_id = rt.app_id;
+    int same = -1;
+    for (const auto& old : *current.table)
+      if (old.platform == rt.platform && old.name == rt.name && old.fingerprint == rt.fingerprint &&
+          current.directory.find(old.platform, old.name) != nullptr && old.app_id == current.directory.find(old.platform, old.name)->app_id)
+        same = old.app_id;
+    uint16_t id;
+    if (same >= 0) {
+      id = static_cast<uint16_t>(same);
+      kept[id] = true;
+    } else {
+      id = static_cast<uint16_t>(out->table->size());
+      const bool existed = current.directory.find(rt.platform, rt.name) != nullptr;
+      changes.push_back(std::string(existed ? "changed " : "added ") + std::string(to_string(rt.platform)) + " app '" +
+                        rt.name + "'");
+      rt.app_id = id;
+      out->table->push_back(rt);
+      for (auto& cred : fresh.fcm_credentials)
+        if (rt.platform == Platform::Fcm && cred.app == rt.name) out->fcm_credentials.push_back(cred);
+    }
+    const ingest::AppInfo* info = nullptr;
+    for (Platform p : {Platform::Apns, Platform::Fcm, Platform::WebPush})
+      if (p == rt.platform) info = fresh.directory.find(p, rt.name);
+    ingest::AppInfo copy = info ? *info : ingest::AppInfo{};
+    copy.app_id = id;
+    (void)fresh_id;
+    out->directory.add(std::move(copy));
+  }
+  for (const auto& old : *current.table)
+    if (!kept[old.app_id] && current.directory.find(old.platform, old.name) &&
+        current.directory.find(old.platform, old.name)->app_id == old.app_id &&
+        !out->directory.find(old.platform, old.name))
+      changes.push_back("removed " + std::string(to_string(old.platform)) + " app '" + old.name + "'");
+  return out;
+}
 
 Result<std::unique_ptr<Apps>> build_apps(const config::Config& cfg) {
   auto apps = std::make_unique<Apps>();

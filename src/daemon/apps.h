@@ -39,13 +39,19 @@ struct FcmCredential {
 };
 
 struct Apps {
-  dispatch::AppTable table;
+  std::shared_ptr<dispatch::AppTable> table = std::make_shared<dispatch::AppTable>();
   AppDirectoryImpl directory;
   std::vector<FcmCredential> fcm_credentials;
 };
 
 // Errors name the app and the problem (bad key, bad endpoint), never key bytes.
 Result<std::unique_ptr<Apps>> build_apps(const config::Config& cfg);
+
+// Reload: keeps every app of `current` whose (platform, name, fingerprint) is
+// unchanged under its old id, appends new or changed apps with new ids, and
+// keeps removed apps in the table (in-flight jobs still reference their ids)
+// but out of the directory. fcm_credentials lists only the new FCM apps.
+std::unique_ptr<Apps> merge_apps(const Apps& current, Apps&& fresh, std::vector<std::string>& changes);
 
 // "https://host:port" -> "host:port" (port defaults to 443).
 Result<std::string> authority_from_url(std::string_view url);

@@ -27,7 +27,7 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
     dispatch::SenderDeps sd;
     sd.index = i;
     sd.threads = d_.workers;
-    sd.apps = &d_.apps->table;
+    sd.apps = d_.apps->table;
     sd.tls = d_.tls;
     sd.delivery = cfg.delivery;
     sd.store = d_.store;
@@ -92,7 +92,7 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json) {
   ingest::SendRequest& req = parsed.value();
   if (shard_) {
     for (const auto& b : req.batches) {
-      const auto& app = d_.apps->table[b->app_id];
+      const auto& app = (*d_.apps->table)[b->app_id];
       shard_->counter(d_.families->accepted, {to_string(app.platform), app.name})->inc(b->recipients.size());
     }
     for (const auto& r : req.rejected) shard_->counter(d_.families->rejected, {"", r.error})->inc();
@@ -168,7 +168,7 @@ void Gateway::pump() {
     BacklogItem& it = backlog_.front();
     Batch* b = it.batch;
     const uint32_t total = static_cast<uint32_t>(b->recipients.size());
-    const int serving = std::max(1, (d_.apps->table)[b->app_id].serving_threads(workers));
+    const int serving = std::max(1, (*d_.apps->table)[b->app_id].serving_threads(workers));
     bool full = false;
     while (it.next < total) {
       const int t = it.rr % serving;
@@ -262,6 +262,21 @@ void Gateway::run_posted() {
     fns.swap(posted_);
   }
   for (auto& f : fns) f();
+}
+
+Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const config::Config> cfg) {
+  auto fresh = build_apps(*cfg);
+  if (!fresh.ok()) return fresh.error();
+  std::vector<std::string> changes;
+  std::unique_ptr<Apps> merged = merge_apps(*d_.apps, std::move(*fresh.value()), changes);
+  // Senders first: a job for a new id may be pushed right after this.
+  for (auto& s : senders_) s->update_apps(merged->table);
+  std::vector<FcmCredential> creds = merged->fcm_credentials;
+  d_.apps = std::move(merged);
+  d_.config = std::move(cfg);
+  for (const auto& c : changes) PGW_LOG(log_, Info, "reload: %s", c.c_str());
+  if (changes.empty()) PGW_LOG(log_, Info, "reload: no app changed");
+  return creds;
 }
 
 uint64_t Gateway::connections() const {

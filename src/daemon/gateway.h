@@ -52,6 +52,11 @@ class Gateway final : public ingest::Server::Handler {
   Result<void> listen(const std::string& socket_path, uint32_t mode);
   Result<void> adopt_socket(int fd);
   void start();
+  // SIGHUP: apply a validated config. Unchanged apps keep their ids, providers
+  // and open connections; new/changed apps get new ids; in-flight sends are
+  // untouched. Returns the FCM credentials of new apps (for the refresher).
+  // [server] settings other than the apps take effect at restart.
+  Result<std::vector<FcmCredential>> reload(std::shared_ptr<const config::Config> cfg);
   // SIGTERM: stop reading, drain for up to drain_seconds, then call done.
   void shutdown(std::function<void()> done);
 

@@ -17,6 +17,7 @@
 #include "metrics/gateway_metrics.h"
 #include "metrics/http_server.h"
 #include "metrics/registry.h"
+#include "metrics/sd_notify.h"
 #include "metrics/watchdog.h"
 #include "net/tls_context.h"
 #include "obs/log.h"
@@ -83,9 +84,41 @@ struct Daemon {
   pushgw::daemon::OAuthRefresher* oauth;
   pushgw::metrics::MetricsServer* metrics;
   pushgw::metrics::Watchdog* watchdog;
+  std::string config_path;
+  pushgw::obs::LogSink* sink;
+  pushgw::obs::Logger log;
+  uv_signal_t sighup{};
   uv_signal_t sigterm{}, sigint{};
   bool stopping = false;
 };
+
+// SIGHUP: re-read the config; apply it if valid, else keep the old one.
+void on_reload_signal(uv_signal_t* h, int) {
+  auto* d = static_cast<Daemon*>(h->data);
+  if (d->stopping) return;
+  pushgw::metrics::notify_reloading(pushgw::metrics::systemd_notifier());
+  auto loaded = pushgw::config::load_config(d->config_path);
+  if (!loaded.ok()) {
+    PGW_LOG(d->log, Error, "reload rejected, keeping the running config: %s", loaded.error().message.c_str());
+    sd_notify(0, "READY=1");
+    return;
+  }
+  for (const auto& w : loaded.value()->warnings) PGW_LOG(d->log, Warn, "%s", w.c_str());
+  auto creds = d->gateway->reload(loaded.value());
+  if (!creds.ok()) {
+    PGW_LOG(d->log, Error, "reload rejected, keeping the running config: %s", creds.error().message.c_str());
+    sd_notify(0, "READY=1");
+    return;
+  }
+  for (const auto& c : creds.value()) {
+    auto added = d->oauth->add(c);
+    if (!added.ok()) PGW_LOG(d->log, Error, "reload: %s", added.error().message.c_str());
+  }
+  pushgw::obs::Level level;
+  if (pushgw::obs::parse_level(loaded.value()->log.level, level)) d->sink->set_level(level);
+  PGW_LOG(d->log, Info, "reloaded %s", d->config_path.c_str());
+  sd_notify(0, "READY=1");
+}
 
 void on_stop_signal(uv_signal_t* h, int signum) {
   auto* d = static_cast<Daemon*>(h->data);
@@ -99,6 +132,7 @@ void on_stop_signal(uv_signal_t* h, int signum) {
     d->metrics->close(nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&d->sigterm), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&d->sigint), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&d->sighup), nullptr);
   });
 }
 
@@ -218,7 +252,10 @@ int main(int argc, char** argv) {
   }
   watchdog.start();
 
-  Daemon d{loop, &gateway, &oauth, &metrics_server, &watchdog};
+  Daemon d{loop, &gateway, &oauth, &metrics_server, &watchdog, args.config, sink.get(), log};
+  uv_signal_init(loop, &d.sighup);
+  d.sighup.data = &d;
+  uv_signal_start(&d.sighup, on_reload_signal, SIGHUP);
   uv_signal_init(loop, &d.sigterm);
   uv_signal_init(loop, &d.sigint);
   d.sigterm.data = d.sigint.data = &d;

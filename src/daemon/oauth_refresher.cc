@@ -107,7 +107,7 @@ void OAuthRefresher::on_complete(void* user, HttpRequest&, HttpResponse& resp, p
   } else {
     auto parsed = provider::FcmTokenSource::parse_token_response(resp.status, resp.body, now);
     if (parsed.ok()) {
-      e->acct.source->set(std::move(parsed.value().first), parsed.value().second);
+      e->acct.source->set(std::move(parsed.value().first), parsed.value().second, now);
       e->failures_in_row = 0;
       PGW_LOG(log_, Info, "fcm app '%s': access token refreshed", e->acct.app.c_str());
       return;

@@ -16,6 +16,9 @@ struct AppRuntime {
   uint16_t app_id = 0;
   Platform platform = Platform::Apns;
   std::string name;
+  // Everything its config says (credentials included; never logged): a
+  // reload keeps an app whose fingerprint is unchanged, with its pools.
+  std::string fingerprint;
   int connections = 1;             // upper bound over all sender threads (per origin for Web Push)
   bool allow_http1 = false;        // Web Push services may speak only HTTP/1.1
   bool allow_private_endpoints = false;

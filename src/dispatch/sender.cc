@@ -43,8 +43,9 @@ Sender::Sender(SenderDeps deps)
   uv_timer_init(&loop_, &retry_timer_);
   uv_timer_init(&loop_, &housekeeping_);
   uv_check_init(&loop_, &after_io_);
-  providers_.resize(d_.apps->size());
-  fixed_pools_.assign(d_.apps->size(), nullptr);
+  apps_ = d_.apps;
+  providers_.resize(apps_->size());
+  fixed_pools_.assign(apps_->size(), nullptr);
   for (const AppRuntime& app : *d_.apps) providers_[app.app_id] = app.make_provider();
   drain_buf_.resize(kDrainChunk);
   metrics_ = std::make_unique<SenderMetrics>(d_.registry, d_.families, *d_.apps);
@@ -75,6 +76,32 @@ void Sender::request_stop(int64_t deadline_mono_ns) {
   stop_deadline_ns_.store(deadline_mono_ns, std::memory_order_relaxed);
   stop_requested_.store(true, std::memory_order_release);
   uv_async_send(&wake_);
+}
+
+void Sender::update_apps(std::shared_ptr<const AppTable> apps) {
+  {
+    std::lock_guard<std::mutex> g(pending_apps_mu_);
+    pending_apps_ = std::move(apps);
+  }
+  apps_pending_.store(true, std::memory_order_release);
+  uv_async_send(&wake_);
+}
+
+void Sender::apply_pending_apps() {
+  if (!apps_pending_.exchange(false, std::memory_order_acquire)) return;
+  std::shared_ptr<const AppTable> next;
+  {
+    std::lock_guard<std::mutex> g(pending_apps_mu_);
+    next = std::move(pending_apps_);
+  }
+  if (!next) return;
+  // Ids only grow: existing providers and pools (and their connections) stay.
+  const size_t old = apps_->size();
+  apps_ = std::move(next);
+  providers_.resize(apps_->size());
+  fixed_pools_.resize(apps_->size(), nullptr);
+  for (size_t i = old; i < apps_->size(); ++i) providers_[i] = (*apps_)[i].make_provider();
+  metrics_->grow(*apps_);
 }
 
 void Sender::test_stall(int ms) {
@@ -116,6 +143,7 @@ void Sender::begin_drain_providers(int64_t now_ms) {
 
 void Sender::drain() {
   if (pools_closing_) return;
+  apply_pending_apps();
   const int64_t now = d_.clock->now_ms();
   bool began = false;
   size_t popped_total = 0;
@@ -139,7 +167,7 @@ void Sender::drain() {
 }
 
 pool::Pool* Sender::webpush_pool(const SendJob& job, std::string_view origin, int64_t) {
-  const AppRuntime& app = (*d_.apps)[job.batch->app_id];
+  const AppRuntime& app = (*apps_)[job.batch->app_id];
   WebPushOrigins::Entry& e = origins_->lookup(app.app_id, origin, app.allow_private_endpoints);
   switch (e.state) {
     case WebPushOrigins::State::Ready:
@@ -169,7 +197,7 @@ void Sender::park(const SendJob& job, int64_t now_ms) {
 pool::Pool* Sender::pool_for(uint16_t app_id, std::string_view origin, const std::string& connect_ip) {
   pool::Pool* fixed = fixed_pools_[app_id];
   if (fixed) return fixed;
-  const AppRuntime& app = (*d_.apps)[app_id];
+  const AppRuntime& app = (*apps_)[app_id];
   std::string key = std::to_string(app_id);
   key.push_back('|');
   key.append(origin);
@@ -198,11 +226,15 @@ pool::Pool* Sender::pool_for(uint16_t app_id, std::string_view origin, const std
 
 void Sender::send_one(const SendJob& job, int64_t now_ms) {
   Batch& b = *job.batch;
+  // A job for an app added by a reload is pushed only after the new table
+  // was published (ring release/acquire orders the two), so applying here
+  // always finds it.
+  if (b.app_id >= apps_->size()) apply_pending_apps();
   if (b.expires_at_ms > 0 && now_ms >= b.expires_at_ms) {
     finish(job, Status::Failed, 0, "expired", {}, 0);
     return;
   }
-  const AppRuntime& app = (*d_.apps)[b.app_id];
+  const AppRuntime& app = (*apps_)[b.app_id];
   if (d_.store && job.attempt == 0 &&
       d_.store->suppressed(b.platform, app.name, b.token(job.idx), b.recipients[job.idx].registered_at_ms)) {
     finish(job, Status::Suppressed, 0, "suppressed", {}, 0);
@@ -256,7 +288,7 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
     const int64_t mono = d_.clock->mono_ns();
     const int64_t provider_ns = mono - f->submit_ns;
     stats_.provider_latency.record_ns(provider_ns);
-    const AppRuntime& app = (*d_.apps)[f->job.batch->app_id];
+    const AppRuntime& app = (*apps_)[f->job.batch->app_id];
     metrics_->provider_latency(app, static_cast<double>(provider_ns) * 1e-9);
     Verdict v = providers_[f->job.batch->app_id]->classify(resp, now);
     if (v.kind != VerdictKind::Retry) {
@@ -330,7 +362,7 @@ void Sender::retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay
     return;
   }
   SenderStats::add(stats_.platform[static_cast<int>(b.platform)].retried);
-  metrics_->retry((*d_.apps)[b.app_id], reason);
+  metrics_->retry((*apps_)[b.app_id], reason);
   SendJob next = job;
   ++next.attempt;
   retries_.push(RetryItem{now_ms + delay, next});
@@ -386,12 +418,12 @@ void Sender::finish(const SendJob& job, Status st, int http_status, std::string_
     case Status::Suppressed: SenderStats::add(c.suppressed); break;
     case Status::Failed: SenderStats::add(c.failed); break;
   }
-  metrics_->outcome((*d_.apps)[b->app_id], st, reason);
+  metrics_->outcome((*apps_)[b->app_id], st, reason);
   if (stats_.queued.load(std::memory_order_relaxed) > 0) SenderStats::add(stats_.queued, static_cast<uint64_t>(-1));
   if (d_.store && st != Status::Suppressed) {
     store::Outcome o;
     o.platform = b->platform;
-    o.app = (*d_.apps)[b->app_id].name;
+    o.app = (*apps_)[b->app_id].name;
     o.token = b->token(job.idx);
     o.campaign = b->campaign;
     o.kind = store_kind(st);

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <queue>
 #include <random>
 #include <string>
@@ -44,7 +45,7 @@ namespace pushgw::dispatch {
 struct SenderDeps {
   int index = 0;
   int threads = 1;
-  const AppTable* apps = nullptr;
+  std::shared_ptr<const AppTable> apps;
   std::shared_ptr<net::TlsContext> tls;
   config::DeliveryConfig delivery;
   store::Store* store = nullptr;       // optional: suppression + outcome records
@@ -82,6 +83,9 @@ class Sender final : public pool::PoolListener {
   size_t ring_size() const { return ring_.size_approx(); }
   size_t ring_capacity() const { return ring_.capacity(); }
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+  // Ingest thread (reload): a new app table; existing app_ids keep their
+  // meaning, new apps are appended. Applied before any job that uses a new id.
+  void update_apps(std::shared_ptr<const AppTable> apps);
   // Test hook: block this sender's loop for ms (only when deps.test_hooks).
   void test_stall(int ms);
 
@@ -153,6 +157,11 @@ class Sender final : public pool::PoolListener {
   std::vector<SendJob> drain_buf_;
   std::unique_ptr<WebPushOrigins> origins_;
   std::unique_ptr<SenderMetrics> metrics_;
+  std::shared_ptr<const AppTable> apps_;           // loop thread's view
+  std::mutex pending_apps_mu_;                     // reload handoff (rare)
+  std::shared_ptr<const AppTable> pending_apps_;
+  std::atomic<bool> apps_pending_{false};
+  void apply_pending_apps();
   std::atomic<int> stall_ms_{0};
 };
 

@@ -51,13 +51,23 @@ std::string to_string(const sockaddr* addr) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(addr);
     inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof buf);
     port = ntohs(v4->sin_port);
-    return std::string(buf) + ":" + std::to_string(port);
+    std::string out(buf);
+    out.push_back(':');
+    out.append(std::to_string(port));
+    return out;
   }
   if (addr->sa_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(addr);
     inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof buf);
     port = ntohs(v6->sin6_port);
-    return "[" + std::string(buf) + "]:" + std::to_string(port);
+    // Built with append: GCC 12 flags operator+ chains here with a false -Wrestrict.
+    std::string out;
+    out.reserve(INET6_ADDRSTRLEN + 8);
+    out.push_back('[');
+    out.append(buf);
+    out.append("]:");
+    out.append(std::to_string(port));
+    return out;
   }
   return "?";
 }

@@ -37,7 +37,7 @@ int64_t json_int_field(std::string_view body, std::string_view key) {
     auto el = obj[key];
     if (!el.get_int64().get(v)) out = v;
     else if (!el.get_uint64().get(u)) out = static_cast<int64_t>(u);
-    else if (!el.get_double().get(d)) out = static_cast<int64_t>(d);
+    else if (!el.get_double().get(d) && d > -9.0e18 && d < 9.0e18) out = static_cast<int64_t>(d);
   });
   return out;
 }

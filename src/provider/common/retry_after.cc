@@ -1,5 +1,6 @@
 #include "provider/common/retry_after.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -53,7 +54,11 @@ int64_t parse_retry_after(std::string_view value, int64_t now_ms) {
   value = trim(value);
   if (value.empty()) return -1;
   int64_t secs;
-  if (parse_int(value, secs)) return secs < 0 ? -1 : secs * 1000;
+  if (parse_int(value, secs)) {
+    // Anything beyond a year is nonsense from the peer; cap before scaling.
+    constexpr int64_t kMaxSecs = 366LL * 24 * 3600;
+    return secs < 0 ? -1 : std::min(secs, kMaxSecs) * 1000;
+  }
   int64_t at = parse_http_date(value);
   if (at < 0) return -1;
   return at > now_ms ? at - now_ms : 0;
