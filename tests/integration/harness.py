@@ -79,7 +79,8 @@ class Sim:
 
 
 class Daemon:
-    def __init__(self, workdir, config_text, name="pushgwd"):
+    def __init__(self, workdir, config_text, name="pushgwd", env=None):
+        self.env = env
         self.dir = workdir
         self.config = os.path.join(workdir, name + ".toml")
         with open(self.config, "w") as f:
@@ -93,8 +94,10 @@ class Daemon:
         if os.path.exists(self.socket):
             os.unlink(self.socket)
         self.log = open(self.log_path, "ab")
+        env = dict(os.environ)
+        env.update(self.env or {})
         self.proc = subprocess.Popen([binpath("pushgwd"), "--config", self.config, "--socket", self.socket],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20
         while time.time() < deadline:
             if os.path.exists(self.socket):
@@ -142,6 +145,11 @@ class Daemon:
             rc = self.proc.returncode
         self.log.close()
         return rc
+
+    def reload(self, config_text):
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.proc.send_signal(signal.SIGHUP)
 
     def kill9(self):
         self.proc.kill()
@@ -217,7 +225,7 @@ connections = %d
 """ % (app, self.TEAM, self.KEY_ID, self.apns_key, topic, self.sim.origin, connections)
 
     def config(self, extra="", workers=2, store=True, apps=None, server_extra="",
-               delivery="max_attempts = 5\nmax_retry_seconds = 60"):
+               delivery="max_attempts = 5\nmax_retry_seconds = 60", metrics=""):
         apps = apps if apps is not None else self.apns_section()
         return """
 [server]
@@ -229,7 +237,7 @@ workers = %d
 path = "%s/pushgw.db"
 
 [metrics]
-listen = ""
+listen = "%s"
 
 [tls]
 ca_file = "%s/pki/ca.pem"
@@ -241,10 +249,10 @@ level = "info"
 %s
 %s
 %s
-""" % (self.dir, workers, server_extra, self.dir, self.dir, delivery, apps, extra)
+""" % (self.dir, workers, server_extra, self.dir, metrics, self.dir, delivery, apps, extra)
 
-    def daemon(self, config_text=None, name="pushgwd"):
-        d = Daemon(self.dir, config_text or self.config(), name)
+    def daemon(self, config_text=None, name="pushgwd", env=None):
+        d = Daemon(self.dir, config_text or self.config(), name, env)
         self.daemons.append(d)
         return d
 
@@ -270,6 +278,14 @@ def apns_token(i, prefix=""):
     body = "%060x" % (i * 2654435761 % (1 << 240))
     tok = (prefix + "a1" + body)[:64]
     return tok.ljust(64, "0")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def wait_until(fn, timeout=30, interval=0.05):
