@@ -18,10 +18,24 @@ echo "== generating a demo CA, server certificate and credentials in $RUN"
 "$BIN/pushgw-sim" gen-ca --out "$RUN/pki"
 "$BIN/pushgw-sim" gen-apns-key --out "$RUN/AuthKey_KEY1234567.p8"
 
-echo "== starting pushgw-sim"
-"$BIN/pushgw-sim" serve --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
+# The sim picks a free port first; the service account and the Web Push
+# subscriptions name it, so they are generated before the real start.
+"$BIN/pushgw-sim" serve --listen 127.0.0.1:0 --cert "$RUN/pki/server.pem" --key "$RUN/pki/server.key" \
+  --port-file "$RUN/probe.ports" >/dev/null 2>&1 &
+PROBE=$!
+for _ in $(seq 100); do [ -s "$RUN/probe.ports" ] && break; sleep 0.1; done
+read -r PORT _ <"$RUN/probe.ports"
+kill "$PROBE"; wait "$PROBE" 2>/dev/null || true
+"$BIN/pushgw-sim" gen-service-account --out "$RUN/sa.json" --project demo-project \
+  --token-uri "https://127.0.0.1:$PORT/token" >/dev/null
+"$BIN/pushgw-sim" gen-vapid-key --out "$RUN/vapid.pem" >/dev/null
+"$BIN/pushgw-sim" gen-subscriptions --count 2 --endpoint-base "https://127.0.0.1:$PORT/wp/" --out "$RUN/subs.json"
+
+echo "== starting pushgw-sim on 127.0.0.1:$PORT"
+"$BIN/pushgw-sim" serve --listen "127.0.0.1:$PORT" --admin 127.0.0.1:0 \
   --cert "$RUN/pki/server.pem" --key "$RUN/pki/server.key" --port-file "$RUN/sim.ports" \
-  --apns-key "ABCDE12345:KEY1234567:$RUN/AuthKey_KEY1234567.p8" >"$RUN/sim.log" 2>&1 &
+  --apns-key "ABCDE12345:KEY1234567:$RUN/AuthKey_KEY1234567.p8" \
+  --fcm-service-account "$RUN/sa.json" --webpush-subscriptions "$RUN/subs.json" >"$RUN/sim.log" 2>&1 &
 SIM_PID=$!
 PID_D=""
 cleanup() {
@@ -42,7 +56,7 @@ workers = 2
 path = "$RUN/pushgw.db"
 
 [metrics]
-listen = ""
+listen = "127.0.0.1:0"
 
 [tls]
 ca_file = "$RUN/pki/ca.pem"
@@ -56,6 +70,19 @@ topic = "com.example.shop"
 environment = "production"
 endpoint = "https://127.0.0.1:$PORT"
 connections = 2
+
+[[fcm]]
+app = "shop-android"
+service_account = "$RUN/sa.json"
+endpoint = "https://127.0.0.1:$PORT"
+connections = 2
+
+[[webpush]]
+app = "shop-web"
+vapid_key_file = "$RUN/vapid.pem"
+vapid_subject = "mailto:ops@example.com"
+connections = 1
+allow_private_endpoints = true   # the demo's push service is on loopback
 TOML
 
 echo "== checking the config"
@@ -71,13 +98,22 @@ GOOD1=a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
 GOOD2=a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f91
 DEAD=4101c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
 BAD=4000c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
+SUB1=$(python3 -c "import json;s=json.load(open('$RUN/subs.json'))[0];print(json.dumps({'endpoint':s['endpoint'],'keys':s['keys'],'vars':{'name':'Aiko'}}))")
+SUB2=$(python3 -c "import json;s=json.load(open('$RUN/subs.json'))[1];print(json.dumps({'endpoint':s['endpoint'].rsplit('/',1)[0]+'/gone-demo','keys':s['keys']}))")
 cat >"$RUN/batch.json" <<JSON
 {"op":"send","id":"demo-1","campaign":"spring-sale","wait":true,
  "notifications":[
   {"platform":"apns","app":"shop-ios",
    "tokens":["$GOOD1", {"token":"$GOOD2","vars":{"name":"Aiko"}}, "$DEAD", "$BAD", "zz-not-a-token"],
    "push_type":"alert","priority":10,"collapse_id":"sale",
-   "payload":{"aps":{"alert":{"title":"Hi {{name|there}}","body":"20% off today"}}}}
+   "payload":{"aps":{"alert":{"title":"Hi {{name|there}}","body":"20% off today"}}}},
+  {"platform":"fcm","app":"shop-android",
+   "tokens":[{"token":"fcm-demo-token-1","vars":{"name":"Ren"}}, "unregistered-demo-token", "invalid-demo-token"],
+   "message":{"notification":{"title":"Hi {{name|there}}","body":"20% off"},"data":{"sku":"123"},
+              "android":{"priority":"high"}}},
+  {"platform":"webpush","app":"shop-web","subscriptions":[$SUB1, $SUB2],
+   "ttl":86400,"urgency":"normal","topic":"sale",
+   "payload":{"title":"Hi {{name|there}}","url":"https://shop.example/sale"}}
  ]}
 JSON
 
@@ -89,6 +125,9 @@ echo "== feedback change-feed (tokens to prune)"
 echo
 echo "== sending the same batch again: dead tokens are now suppressed"
 "$BIN/pushgwctl" send "$RUN/batch.json" || true
+echo
+echo "== what the simulated Web Push service decrypted"
+curl -s "http://127.0.0.1:$APORT/webpush/messages"; echo
 echo
 echo "== stats"
 "$BIN/pushgwctl" stats

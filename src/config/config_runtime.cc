@@ -25,7 +25,7 @@ bool valid_listen_address(std::string_view s) {
   const std::string_view port = s.substr(colon + 1);
   if (!all_digits(port) || port.size() > 5) return false;
   const int p = std::stoi(std::string(port));
-  if (p < 1 || p > 65535) return false;
+  if (p < 0 || p > 65535) return false;  // 0: any free port (tests, demo)
   if (host.front() == '[') return host.size() > 2 && host.back() == ']';
   return host.find(':') == std::string_view::npos;
 }

@@ -124,6 +124,18 @@ Result<std::string> format_send(std::string_view response, const std::vector<std
   return out;
 }
 
+namespace {
+// Nested objects (latency_ms, store) become dotted rows: "latency_ms.e2e.p99".
+void add_flat(Table& t, const std::string& prefix, element v) {
+  object o;
+  if (!v.get_object().get(o)) {
+    for (auto kv : o) add_flat(t, prefix + "." + std::string(kv.key), kv.value);
+    return;
+  }
+  t.add_row({prefix, cell_text(v)});
+}
+}  // namespace
+
 Result<std::string> format_stats(std::string_view response) {
   simdjson::dom::parser parser;
   auto obj = parse(parser, response);
@@ -156,7 +168,7 @@ Result<std::string> format_stats(std::string_view response) {
   Table gauges({{""}, {"", Align::Right}});
   for (auto kv : *obj) {
     if (kv.key == "id" || kv.key == "ok" || kv.key == "platforms") continue;
-    gauges.add_row({std::string(kv.key), cell_text(kv.value)});
+    add_flat(gauges, std::string(kv.key), kv.value);
   }
   std::string out = t.render();
   if (gauges.rows() > 0) out += "\n" + gauges.render(false);
