@@ -25,6 +25,10 @@ struct ServerConfig {
 struct StoreConfig {
   std::string path = "/var/lib/pushgw/pushgw.db";
   int keep_events_days = 30;
+  // Per-token sent/delivered/failed counts, last_sent_at and last campaign
+  // (one store write per recipient). false: only verdicts (invalid,
+  // unsubscribed) and failures are written, which is cheaper at scale.
+  bool track_sends = true;
 };
 
 struct MetricsConfig {

@@ -36,6 +36,7 @@ void parse_store(const toml::node& node, std::string_view name, LoadContext& ctx
   with_table(node, name, ctx, [&](TableReader& r) {
     if (get_path(r, "path", ctx, cfg.store.path) && cfg.store.path.empty()) r.error("path", "must not be empty");
     r.get_int("keep_events_days", cfg.store.keep_events_days, 1, 36500);
+    r.get("track_sends", cfg.store.track_sends);
   });
 }
 

@@ -31,6 +31,7 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
     sd.tls = d_.tls;
     sd.delivery = cfg.delivery;
     sd.store = d_.store;
+    sd.delivery_tracking = cfg.store.track_sends;
     sd.clock = d_.clock;
     sd.log = obs::Logger(d_.log_sink, "sender" + std::to_string(i));
     sd.ring_capacity = per_ring;

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <chrono>
 
+#include "spool/spool.h"
 #include "store/store.h"
 
 namespace pushgw::dispatch {
@@ -12,6 +13,8 @@ struct Sender::InFlight {
   SendJob job;
   int64_t submit_ns = 0;
   pool::Pool* pool = nullptr;
+  OriginGuard* guard = nullptr;  // the pool's circuit breaker
+  bool probe = false;            // this request is the breaker's half-open probe
   HttpRequest req;
   HttpResponse resp;
 };
@@ -19,6 +22,7 @@ struct Sender::InFlight {
 namespace {
 constexpr size_t kDrainChunk = 1024;
 constexpr int64_t kHousekeepingMs = 250;
+constexpr int64_t kHeldScanMs = 1000;  // how often held jobs are checked against their retry window
 
 store::Kind store_kind(Status st) {
   switch (st) {
@@ -119,6 +123,7 @@ void Sender::run() {
       self->need_drain_ = false;
       self->drain();
     }
+    self->flush_spool();  // one append per loop turn, whatever finished in it
   });
   uv_timer_start(
       &housekeeping_,
@@ -129,7 +134,9 @@ void Sender::run() {
         SenderStats::add(self->stats_.loop_turns);
         self->publish_stats();
         self->flush_completions();
+        self->tick_guards(self->d_.clock->now_ms());  // breaker probes, held jobs' retry windows
         self->drain();  // catches a doorbell that raced with a full in-flight window
+        self->flush_spool();
       },
       kHousekeepingMs, kHousekeepingMs);
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -235,10 +242,28 @@ void Sender::send_one(const SendJob& job, int64_t now_ms) {
     return;
   }
   const AppRuntime& app = (*apps_)[b.app_id];
-  if (d_.store && job.attempt == 0 &&
-      d_.store->suppressed(b.platform, app.name, b.token(job.idx), b.recipients[job.idx].registered_at_ms)) {
-    finish(job, Status::Suppressed, 0, "suppressed", {}, 0);
-    return;
+  if (d_.store && job.attempt == 0) {
+    const int64_t reg = b.recipients[job.idx].registered_at_ms;
+    switch (d_.store->check(b.platform, app.name, b.token(job.idx), reg)) {
+      case store::Store::Check::Clear:
+        break;
+      case store::Store::Check::Suppressed:
+        finish(job, Status::Suppressed, 0, "suppressed", {}, 0);
+        return;
+      case store::Store::Check::Lifted: {
+        // APNs: the device registered after the 410: send, and the token is active again.
+        store::Outcome o;
+        o.platform = b.platform;
+        o.app = app.name;
+        o.token = b.token(job.idx);
+        o.campaign = b.campaign;
+        o.kind = store::Kind::Reactivated;
+        o.since_ms = reg;
+        o.at_ms = now_ms;
+        while (!d_.store->record(d_.index, o)) std::this_thread::yield();
+        break;
+      }
+    }
   }
   Provider& prov = *providers_[b.app_id];
   pool::Pool* pool = nullptr;
@@ -246,6 +271,17 @@ void Sender::send_one(const SendJob& job, int64_t now_ms) {
     // Resolve and check the origin before paying for the encryption.
     pool = webpush_pool(job, prov.origin(b, job.idx), now_ms);
     if (!pool) return;
+  } else {
+    pool = pool_for(b.app_id, prov.origin(b, job.idx), std::string());
+  }
+  // Circuit breaker: while the origin's breaker is open the job waits for the
+  // probe's outcome without using up an attempt (tick_guards bounds the wait
+  // by the retry window); in half-open exactly one request goes, as the probe.
+  OriginGuard& guard = guard_for(pool);
+  const CircuitBreaker::Admit admit = guard.admit();
+  if (admit == CircuitBreaker::Admit::Hold) {
+    guard.hold(job);
+    return;
   }
   InFlight* f;
   if (!free_in_flight_.empty()) {
@@ -261,11 +297,14 @@ void Sender::send_one(const SendJob& job, int64_t now_ms) {
   Result<void> built = prov.build(b, job.idx, now_ms, f->req);
   if (!built.ok()) {
     free_in_flight_.push_back(f);
+    if (admit == CircuitBreaker::Admit::Probe) guard.probe_abandoned();
     if (built.error().code == "credential_unavailable") park(job, now_ms);
     else finish(job, Status::Failed, 0, built.error().code, {}, 0);
     return;
   }
-  f->pool = pool ? pool : pool_for(b.app_id, prov.origin(b, job.idx), std::string());
+  f->pool = pool;
+  f->guard = &guard;
+  f->probe = admit == CircuitBreaker::Admit::Probe;
   ++in_flight_;
   f->submit_ns = d_.clock->mono_ns();
   if (std::find(dirty_pools_.begin(), dirty_pools_.end(), f->pool) == dirty_pools_.end())
@@ -282,6 +321,15 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
                          uint32_t conn_id) {
   auto* f = static_cast<InFlight*>(user);
   const int64_t now = d_.clock->now_ms();
+  // Circuit breaker: any HTTP answer proves the origin is processing;
+  // connection-level failures count against it (see OriginGuard).
+  if (OriginGuard* g = f->guard) {
+    if (err == pool::TransportError::None) {
+      if (g->on_response(f->probe)) release_held(*g, now);
+    } else {
+      g->on_transport_error(err, conn_id, f->pool->stats().connect_failures, f->probe);
+    }
+  }
   if (err != pool::TransportError::None) {
     on_transport_error(f, err, now);
   } else {
@@ -354,11 +402,14 @@ void Sender::retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay
   in.expires_at_ms = b.expires_at_ms;
   in.retry_after_ms = retry_after_ms;
   in.min_delay_ms = min_delay_ms;
-  int64_t delay = stop_requested_.load(std::memory_order_relaxed) && retry_after_ms != 0
-                      ? -1
-                      : next_retry_delay(policy_, in, [this] { return rand01(); });
+  const bool stopping = stop_requested_.load(std::memory_order_relaxed) && retry_after_ms != 0;
+  int64_t delay = stopping ? -1 : next_retry_delay(policy_, in, [this] { return rand01(); });
   if (delay < 0) {
-    finish(job, Status::Failed, http_status, reason.empty() ? "retries_exhausted" : reason, {}, 0);
+    // Giving up because of SIGTERM is no verdict on the notification: report
+    // "shutdown" (with a spool it is replayed after the restart).
+    finish(job, Status::Failed, http_status,
+           stopping ? std::string_view("shutdown") : reason.empty() ? std::string_view("retries_exhausted") : reason,
+           {}, 0);
     return;
   }
   SenderStats::add(stats_.platform[static_cast<int>(b.platform)].retried);
@@ -410,6 +461,9 @@ void Sender::on_retry_timer() {
 void Sender::finish(const SendJob& job, Status st, int http_status, std::string_view reason, std::string_view id,
                     int64_t since_ms) {
   Batch* b = job.batch;
+  // Durable spool: a final outcome marks the recipient done. "shutdown" is
+  // not final: the recipient stays in the spool and is replayed at start.
+  if (d_.spool && !(st == Status::Failed && reason == "shutdown")) spool_done(job);
   PlatformCounters& c = stats_.platform[static_cast<int>(b->platform)];
   switch (st) {
     case Status::Delivered: SenderStats::add(c.delivered); break;
@@ -420,7 +474,8 @@ void Sender::finish(const SendJob& job, Status st, int http_status, std::string_
   }
   metrics_->outcome((*apps_)[b->app_id], st, reason);
   if (stats_.queued.load(std::memory_order_relaxed) > 0) SenderStats::add(stats_.queued, static_cast<uint64_t>(-1));
-  if (d_.store && st != Status::Suppressed) {
+  const bool verdict = st == Status::Invalid || st == Status::Unsubscribed;
+  if (d_.store && st != Status::Suppressed && (d_.delivery_tracking || verdict || st == Status::Failed)) {
     store::Outcome o;
     o.platform = b->platform;
     o.app = (*apps_)[b->app_id].name;
@@ -480,12 +535,18 @@ void Sender::fail_everything_left() {
     finish(job, Status::Failed, 0, "shutdown", {}, 0);
   }
   for (const SendJob& job : origins_->take_parked()) finish(job, Status::Failed, 0, "shutdown", {}, 0);
+  for (auto& [p, g] : guards_) {
+    std::vector<SendJob> held;
+    held.swap(g->held());
+    for (const SendJob& job : held) finish(job, Status::Failed, 0, "shutdown", {}, 0);
+  }
 }
 
 void Sender::maybe_finish_stop() {
   if (pools_closing_) return;
   const bool past_deadline = d_.clock->mono_ns() >= stop_deadline_ns_.load(std::memory_order_relaxed);
-  const bool idle = ring_.size_approx() == 0 && in_flight_ == 0 && retries_.empty() && origins_->resolving() == 0;
+  const bool idle = ring_.size_approx() == 0 && in_flight_ == 0 && retries_.empty() && origins_->resolving() == 0 &&
+                    held_total() == 0;
   if (!idle && !past_deadline) return;
   if (past_deadline) fail_everything_left();
   pools_closing_ = true;
@@ -495,6 +556,7 @@ void Sender::maybe_finish_stop() {
   auto remaining = std::make_shared<size_t>(pools_.size());
   auto close_loop = [this] {
     flush_completions();
+    flush_spool();
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&housekeeping_), nullptr);

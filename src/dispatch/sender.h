@@ -23,6 +23,7 @@
 
 #include "config/config.h"
 #include "dispatch/app_table.h"
+#include "dispatch/circuit_breaker.h"
 #include "dispatch/retry_policy.h"
 #include "dispatch/sender_metrics.h"
 #include "dispatch/stats.h"
@@ -32,12 +33,16 @@
 #include "pushgw/clock.h"
 #include "pushgw/job.h"
 #include "queue/spsc_ring.h"
+#include "spool/record.h"
 
 namespace pushgw::store {
 class Store;
 }
 namespace pushgw::net {
 class TlsContext;
+}
+namespace pushgw::spool {
+class Spool;
 }
 
 namespace pushgw::dispatch {
@@ -49,6 +54,8 @@ struct SenderDeps {
   std::shared_ptr<net::TlsContext> tls;
   config::DeliveryConfig delivery;
   store::Store* store = nullptr;       // optional: suppression + outcome records
+  spool::Spool* spool = nullptr;       // optional: final outcomes are marked done in the durable spool
+  bool delivery_tracking = true;       // [store] track_sends: record every outcome, not just verdicts
   const Clock* clock = nullptr;
   obs::Logger log;
   size_t ring_capacity = 65536;
@@ -121,6 +128,14 @@ class Sender final : public pool::PoolListener {
   void maybe_finish_stop();
   void fail_everything_left();
   void publish_stats();
+  // Reliability: a circuit breaker per pool (jobs held while it is open) and
+  // the spool's done markers (coalesced ranges, appended once per loop turn).
+  OriginGuard& guard_for(pool::Pool* p);
+  void release_held(OriginGuard& g, int64_t now_ms);
+  void tick_guards(int64_t now_ms);
+  size_t held_total() const;
+  void spool_done(const SendJob& job);
+  void flush_spool();
   double rand01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
   SenderDeps d_;
@@ -147,6 +162,10 @@ class Sender final : public pool::PoolListener {
   std::vector<pool::Pool*> fixed_pools_;                       // by app_id (APNs/FCM: one origin)
   std::unordered_map<std::string, std::unique_ptr<pool::Pool>> pools_;  // "app_id|origin"
   std::vector<pool::Pool*> dirty_pools_;                       // pools to flush after a drain
+  std::unordered_map<const pool::Pool*, std::unique_ptr<OriginGuard>> guards_;
+  const pool::Pool* last_guard_pool_ = nullptr;                // one-entry cache for guard_for()
+  OriginGuard* last_guard_ = nullptr;
+  std::vector<spool::DoneRange> spool_done_;
 
   std::vector<std::unique_ptr<InFlight>> in_flight_store_;
   std::vector<InFlight*> free_in_flight_;

@@ -92,9 +92,13 @@ bool Store::record(int producer, const Outcome& in) {
 }
 
 bool Store::suppressed(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms) const {
+  return check(p, app, token, registered_at_ms) == Check::Suppressed;
+}
+
+Store::Check Store::check(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms) const {
   int64_t since = 0;
-  if (!set_->find(key_hash(p, app, token), &since)) return false;
-  return !(registered_at_ms > 0 && registered_at_ms > since);
+  if (!set_->find(key_hash(p, app, token), &since)) return Check::Clear;
+  return registered_at_ms > since ? Check::Lifted : Check::Suppressed;  // registered_at 0 never lifts
 }
 
 void Store::after_commit(std::function<void()> done) { writer_->after_commit(std::move(done)); }

@@ -70,6 +70,13 @@ class Store {
   // (the caller then sends and records Kind::Reactivated).
   bool suppressed(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms = 0) const;
 
+  // The same lookup, telling apart the case the caller must act on: Lifted =
+  // the token is known invalid/unsubscribed but registered_at_ms is later than
+  // its since, so send it and record Kind::Reactivated with since_ms =
+  // registered_at_ms (that sets the token active again).
+  enum class Check : uint8_t { Clear, Suppressed, Lifted };
+  Check check(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms = 0) const;
+
   // done() runs on the store thread once every outcome recorded (by any
   // producer) before this call is committed and synced to stable storage.
   void after_commit(std::function<void()> done);

@@ -181,6 +181,9 @@ TEST_F(StoreApiTest, RegisteredAtLaterThanSinceLiftsSuppression) {
   EXPECT_TRUE(store_->suppressed(Platform::Apns, "shop-ios", t, since - 1000));
   EXPECT_TRUE(store_->suppressed(Platform::Apns, "shop-ios", t, since));
   EXPECT_FALSE(store_->suppressed(Platform::Apns, "shop-ios", t, since + 1));
+  EXPECT_EQ(store_->check(Platform::Apns, "shop-ios", t, since + 1), Store::Check::Lifted);
+  EXPECT_EQ(store_->check(Platform::Apns, "shop-ios", t, since), Store::Check::Suppressed);
+  EXPECT_EQ(store_->check(Platform::Apns, "shop-ios", hex_token(6), since + 1), Store::Check::Clear);
 
   // A stale reactivation (registered before the verdict) changes nothing.
   record_spin(*store_, 0, outcome(Kind::Reactivated, t, "", "", since - 1));

@@ -1,0 +1,120 @@
+// Per-origin circuit breaker: stop hammering an origin that keeps failing at
+// the connection level, and probe it with one request at a time instead.
+//
+//   Closed ──(N consecutive failures, or failure ratio over a window)──▶ Open
+//   Open ──(cooldown with jitter elapsed; the next admit() is the probe)──▶ HalfOpen
+//   HalfOpen ──(probe answered)──▶ Closed      HalfOpen ──(probe failed)──▶ Open (cooldown doubles)
+//
+// CircuitBreaker is pure: time comes from the injected Clock (monotonic),
+// randomness from rand01; it does no I/O and takes no locks (one per sender
+// thread per pool). What counts as a "failure" is the caller's decision:
+// OriginGuard below encodes the sender's rules (connection-level failures
+// only, deduplicated so one dead connection is one failure, not one per
+// stream it carried).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "pool/pool.h"
+#include "pushgw/clock.h"
+#include "pushgw/job.h"
+
+namespace pushgw::dispatch {
+
+struct BreakerOptions {
+  int consecutive_failures = 3;     // open after this many failures in a row
+  int window = 20;                  // ratio rule: over the last `window` outcomes (<= 64)...
+  int min_samples = 10;             // ...once at least this many were seen...
+  double failure_ratio = 0.5;       // ...open when failures / outcomes >= this
+  int64_t cooldown_ms = 1000;       // first open period
+  int64_t max_cooldown_ms = 30000;  // doubling stops here
+  double jitter = 0.5;              // open period uniform in [cooldown*(1-jitter), cooldown]
+};
+
+class CircuitBreaker {
+ public:
+  enum class State : uint8_t { Closed, Open, HalfOpen };
+  enum class Admit : uint8_t { Send, Probe, Hold };
+
+  CircuitBreaker(BreakerOptions opts, const Clock& clock, std::function<double()> rand01);
+
+  // May a request go now? Closed: Send. Open before the probe time: Hold.
+  // Open at/after the probe time: becomes HalfOpen and returns Probe (exactly
+  // once). HalfOpen: Hold until the probe's outcome is known.
+  Admit admit();
+  // The origin answered (any HTTP response). Closes the breaker from any
+  // state: an answer proves the origin is processing again.
+  void on_success(bool probe);
+  // A connection-level failure. A failed probe re-opens with a doubled cooldown.
+  void on_failure(bool probe);
+  // The probe ended without telling anything (refused stream, shutdown):
+  // let the next admit() send another probe.
+  void on_probe_inconclusive();
+
+  State state() const { return state_; }
+  // Open: milliseconds until a probe may go (0 when it may go now); else 0.
+  int64_t remaining_ms() const;
+  uint64_t opens() const { return opens_total_; }
+
+ private:
+  int64_t now_ms() const { return clock_.mono_ns() / 1'000'000; }
+  void record(bool failure);
+  void trip();
+  void close();
+
+  BreakerOptions o_;
+  const Clock& clock_;
+  std::function<double()> rand01_;
+  State state_ = State::Closed;
+  int consecutive_ = 0;
+  uint64_t outcomes_ = 0;     // bit i = failure of the i-th most recent outcome
+  int samples_ = 0;           // outcomes in the window (<= window)
+  int open_streak_ = 0;       // opens since the last close (cooldown exponent)
+  int64_t probe_at_ms_ = 0;
+  uint64_t opens_total_ = 0;
+};
+
+// The sender's use of a breaker for one pool: which transport errors count,
+// and the jobs held (without using up an attempt) while the breaker is open.
+class OriginGuard {
+ public:
+  OriginGuard(BreakerOptions opts, const Clock& clock, std::function<double()> rand01)
+      : breaker_(opts, clock, std::move(rand01)), clock_(clock) {}
+
+  CircuitBreaker::Admit admit() { return breaker_.admit(); }
+  void hold(const SendJob& job) { held_.push_back(job); }
+  // An HTTP response arrived. True when held jobs should now be released.
+  bool on_response(bool probe);
+  // A transport error. Counted as one failure per failed connection attempt
+  // (pool_connect_failures is the pool's running count, so a pool failing its
+  // whole queue at once counts its attempts, not its requests) and one per
+  // lost or stalled connection (timeouts/losses on one connection within a
+  // second are one event). Refused/unprocessed streams and shutdown are
+  // neutral: the peer is alive and said no.
+  void on_transport_error(pool::TransportError err, uint32_t conn_id, uint64_t pool_connect_failures, bool probe);
+
+  std::vector<SendJob>& held() { return held_; }
+  const CircuitBreaker& breaker() const { return breaker_; }
+  // Reason for jobs that give up while held: the last failure seen.
+  const std::string& last_reason() const { return last_reason_; }
+  // Housekeeping throttle for scanning held jobs (once per interval).
+  bool scan_due(int64_t now_ms, int64_t interval_ms) {
+    if (now_ms - last_scan_ms_ < interval_ms) return false;
+    last_scan_ms_ = now_ms;
+    return true;
+  }
+
+ private:
+  CircuitBreaker breaker_;
+  const Clock& clock_;
+  std::vector<SendJob> held_;
+  uint64_t seen_connect_failures_ = 0;
+  uint32_t last_lost_conn_ = 0;
+  int64_t last_lost_ms_ = 0;
+  int64_t last_scan_ms_ = 0;
+  std::string last_reason_ = "connect_failed";
+};
+
+}  // namespace pushgw::dispatch

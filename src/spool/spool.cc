@@ -1,0 +1,361 @@
+#include "spool/spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace pushgw::spool {
+namespace {
+
+constexpr size_t kMaxDonePerRecord = 4096;
+
+Error io_error(const std::string& what, const std::string& path) {
+  return make_error("spool_io", what + " " + path + ": " + std::strerror(errno));
+}
+
+std::string segment_name(uint32_t n) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "seg-%016" PRIx32 ".log", n);
+  return buf;
+}
+
+bool parse_segment_name(const char* name, uint32_t& n) {
+  unsigned long long v = 0;
+  int used = 0;
+  if (sscanf(name, "seg-%16llx.log%n", &v, &used) != 1 || used != static_cast<int>(strlen(name))) return false;
+  if (strlen(name) != 24 || v == 0 || v > UINT32_MAX) return false;
+  n = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool mkdirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i < path.size() && path[i] != '/') continue;
+    std::string part = path.substr(0, i);
+    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return false;
+  }
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.clear();
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return n == 0;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+void sync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+Spool::Spool(Options opts, obs::Logger log) : opts_(std::move(opts)), log_(std::move(log)) {}
+
+Result<std::unique_ptr<Spool>> Spool::open(Options opts, obs::Logger log) {
+  std::unique_ptr<Spool> s(new Spool(std::move(opts), std::move(log)));
+  if (s->opts_.segment_bytes < 4096) s->opts_.segment_bytes = 4096;
+  if (!mkdirs(s->opts_.dir)) return io_error("cannot create directory", s->opts_.dir);
+  if (auto r = s->load(); !r.ok()) return r.error();
+  if (auto r = s->open_segment(); !r.ok()) return r.error();
+  return s;
+}
+
+// Reads every segment in order, feeding the replay index; registers them as
+// old segments with nothing live (they go once the replay copy is durable).
+Result<void> Spool::load() {
+  DIR* d = ::opendir(opts_.dir.c_str());
+  if (d == nullptr) return io_error("cannot list", opts_.dir);
+  std::vector<uint32_t> found;
+  while (dirent* e = ::readdir(d)) {
+    uint32_t n = 0;
+    if (parse_segment_name(e->d_name, n)) found.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(found.begin(), found.end());
+  ReplayIndex index;
+  std::string data;
+  std::vector<DoneRange> ranges;
+  for (uint32_t n : found) {
+    const std::string path = opts_.dir + "/" + segment_name(n);
+    if (!read_file(path, data)) return io_error("cannot read", path);
+    segments_[n] = Segment{path, 0};
+    uint64_t header_seq = 0;
+    if (!decode_segment_header(data, header_seq)) {
+      PGW_LOG(log_, Warn, "%s: no valid header (%zu bytes); ignored", path.c_str(), data.size());
+      continue;
+    }
+    index.note_seq(header_seq > 0 ? header_seq - 1 : 0);
+    size_t pos = kSegmentHeaderBytes;
+    RecordView rec;
+    ReadStatus st;
+    while ((st = next_record(data, pos, rec)) == ReadStatus::Ok) {
+      if (rec.type == RecordType::Accepted) {
+        AcceptedRecord a;
+        if (decode_accepted(rec.payload, a)) index.add_accepted(std::move(a));
+      } else {
+        ranges.clear();
+        if (decode_done(rec.payload, ranges))
+          for (const DoneRange& r : ranges) index.add_done(r);
+      }
+    }
+    if (st != ReadStatus::End)
+      PGW_LOG(log_, Warn, "%s: %s record at offset %zu of %zu; the rest of this segment is ignored", path.c_str(),
+              st == ReadStatus::Torn ? "incomplete" : "corrupt", pos, data.size());
+  }
+  next_seq_ = index.max_seq() + 1;
+  unfinished_ = index.take_unfinished();
+  replayed_.store(unfinished_.size(), std::memory_order_relaxed);
+  active_ = found.empty() ? 1 : found.back() + 1;
+  if (!found.empty()) kick_ = true;  // delete the old segments at the first group
+  return ok();
+}
+
+Result<void> Spool::open_segment() {
+  const std::string path = opts_.dir + "/" + segment_name(active_);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot create", path);
+  std::string header;
+  uint64_t next;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    next = next_seq_;
+  }
+  encode_segment_header(next, header);
+  const int old = fd_;
+  fd_ = fd;
+  if (!write_all(header) || (opts_.fsync != FsyncMode::Off && ::fdatasync(fd) != 0)) {
+    Error e = io_error("cannot write", path);
+    ::close(fd);
+    fd_ = old;
+    return e;
+  }
+  if (opts_.fsync != FsyncMode::Off) sync_dir(opts_.dir);
+  if (old >= 0) ::close(old);
+  active_bytes_ = header.size();
+  segments_[active_] = Segment{path, 0};
+  segment_count_.store(segments_.size(), std::memory_order_relaxed);
+  return ok();
+}
+
+Spool::~Spool() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (writer_.joinable()) {
+    writer_.join();
+  } else {
+    run();  // never started: still write what was queued (rejournal, tests)
+  }
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::vector<Unfinished> Spool::take_unfinished() { return std::move(unfinished_); }
+
+void Spool::rejournal(const Unfinished& u) {
+  Pending p{u.seq, u.accepted_ms, {}, u.line, nullptr};
+  std::vector<DoneRange> done;
+  for (const UnfinishedBatch& b : u.batches) {
+    p.batches.push_back(BatchCount{b.n, b.count});
+    for (const auto& [first, end] : b.done) done.push_back(DoneRange{u.seq, b.n, first, end - first});
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  acc_q_.push_back(std::move(p));
+  done_q_.insert(done_q_.end(), done.begin(), done.end());
+}
+
+void Spool::start() {
+  writer_ = std::thread([this] { run(); });
+}
+
+uint64_t Spool::append_accepted(std::string_view line, int64_t accepted_ms, std::vector<BatchCount> batches,
+                                CommitFn on_commit) {
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    seq = next_seq_++;
+    acc_q_.push_back(Pending{seq, accepted_ms, std::move(batches), std::string(line), std::move(on_commit)});
+  }
+  cv_.notify_one();
+  return seq;
+}
+
+void Spool::append_done(const DoneRange* ranges, size_t n) {
+  if (n == 0) return;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    done_q_.insert(done_q_.end(), ranges, ranges + n);
+  }
+  cv_.notify_one();
+}
+
+void Spool::run() {
+  std::vector<Pending> acc;
+  std::vector<DoneRange> done;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [this] { return stop_ || kick_ || !acc_q_.empty() || !done_q_.empty(); });
+      if (acc_q_.empty() && done_q_.empty() && !kick_ && stop_) return;
+      kick_ = false;
+      acc.swap(acc_q_);
+      done.swap(done_q_);
+    }
+    write_group(acc, done);
+    acc.clear();
+    done.clear();
+  }
+}
+
+// One group: every accepted record before every done range (a done range's
+// request was appended before it, so it is in this group or an earlier one).
+void Spool::write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done) {
+  if (active_bytes_ >= opts_.segment_bytes && !failed_) {
+    ++active_;
+    if (auto r = open_segment(); !r.ok()) {
+      PGW_LOG(log_, Error, "%s", r.error().message.c_str());
+      fail("rollover");
+    }
+  }
+  bool ok = !failed_;
+  uint64_t done_count = 0;
+  for (const DoneRange& d : done) done_count += d.count;
+  auto encode_dones = [&] {
+    for (size_t i = 0; i < done.size(); i += kMaxDonePerRecord)
+      encode_done(done.data() + i, std::min(kMaxDonePerRecord, done.size() - i), buf_);
+  };
+  buf_.clear();
+  if (opts_.fsync == FsyncMode::Always) {
+    // One durable write per request: nobody's acknowledgement waits for
+    // anyone else's data. Done ranges follow in a last write.
+    for (Pending& p : acc) {
+      buf_.clear();
+      encode_accepted(p.seq, p.accepted_ms, p.batches.data(), p.batches.size(), p.line, buf_);
+      ok = ok && write_all(buf_) && sync();
+      if (ok) account_accepted(p);
+      if (p.on_commit) p.on_commit(ok);
+    }
+    buf_.clear();
+    encode_dones();
+    ok = ok && (buf_.empty() || (write_all(buf_) && sync()));
+  } else {
+    for (const Pending& p : acc) encode_accepted(p.seq, p.accepted_ms, p.batches.data(), p.batches.size(), p.line, buf_);
+    encode_dones();
+    if (!buf_.empty()) ok = ok && write_all(buf_) && (opts_.fsync == FsyncMode::Off || sync());
+    for (Pending& p : acc) {
+      if (ok) account_accepted(p);
+      if (p.on_commit) p.on_commit(ok);
+    }
+  }
+  if (ok) {
+    for (const DoneRange& d : done) account_done(d);
+    requests_.fetch_add(acc.size(), std::memory_order_relaxed);
+    done_recipients_.fetch_add(done_count, std::memory_order_relaxed);
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    compact();
+  } else if (!failed_) {
+    fail("write");
+  }
+}
+
+bool Spool::write_all(const std::string& buf) {
+  const char* p = buf.data();
+  size_t left = buf.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  active_bytes_ += buf.size();
+  bytes_.fetch_add(buf.size(), std::memory_order_relaxed);
+  return true;
+}
+
+bool Spool::sync() {
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  return ::fdatasync(fd_) == 0;
+}
+
+void Spool::account_accepted(const Pending& p) {
+  uint64_t total = 0;
+  for (const BatchCount& b : p.batches) total += b.count;
+  if (total == 0) return;
+  auto [it, inserted] = seqs_.try_emplace(p.seq, SeqState{active_, total});
+  if (!inserted) return;  // cannot happen: sequence numbers are unique
+  ++segments_[active_].live;
+  live_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Spool::account_done(const DoneRange& d) {
+  auto it = seqs_.find(d.seq);
+  if (it == seqs_.end()) return;
+  SeqState& s = it->second;
+  s.remaining -= std::min<uint64_t>(s.remaining, d.count);
+  if (s.remaining > 0) return;
+  auto seg = segments_.find(s.segment);
+  if (seg != segments_.end() && seg->second.live > 0) --seg->second.live;
+  seqs_.erase(it);
+  live_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Spool::compact() {
+  bool removed = false;
+  while (!segments_.empty()) {
+    auto it = segments_.begin();
+    if (it->first == active_ || it->second.live > 0) break;
+    if (::unlink(it->second.path.c_str()) != 0 && errno != ENOENT) {
+      PGW_LOG(log_, Warn, "cannot delete %s: %s", it->second.path.c_str(), std::strerror(errno));
+      break;
+    }
+    segments_.erase(it);
+    removed = true;
+  }
+  if (removed) segment_count_.store(segments_.size(), std::memory_order_relaxed);
+}
+
+void Spool::fail(const char* what) {
+  failed_ = true;
+  failed_flag_.store(true, std::memory_order_relaxed);
+  PGW_LOG(log_, Error, "spool %s failed in %s: %s; sends are no longer acknowledged as durable", what,
+          opts_.dir.c_str(), std::strerror(errno));
+}
+
+SpoolStats Spool::stats() const {
+  SpoolStats s;
+  s.requests = requests_.load(std::memory_order_relaxed);
+  s.done_recipients = done_recipients_.load(std::memory_order_relaxed);
+  s.commits = commits_.load(std::memory_order_relaxed);
+  s.syncs = syncs_.load(std::memory_order_relaxed);
+  s.bytes = bytes_.load(std::memory_order_relaxed);
+  s.live_requests = live_.load(std::memory_order_relaxed);
+  s.segments = segment_count_.load(std::memory_order_relaxed);
+  s.replayed = replayed_.load(std::memory_order_relaxed);
+  s.failed = failed_flag_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace pushgw::spool

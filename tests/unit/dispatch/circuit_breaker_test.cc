@@ -1,0 +1,188 @@
+#include "dispatch/circuit_breaker.h"
+
+#include <gtest/gtest.h>
+
+namespace pushgw::dispatch {
+namespace {
+
+using State = CircuitBreaker::State;
+using Admit = CircuitBreaker::Admit;
+using E = pool::TransportError;
+
+BreakerOptions opts() {
+  BreakerOptions o;
+  o.consecutive_failures = 3;
+  o.window = 10;
+  o.min_samples = 10;
+  o.failure_ratio = 0.5;
+  o.cooldown_ms = 1000;
+  o.max_cooldown_ms = 8000;
+  o.jitter = 0.5;
+  return o;
+}
+
+struct Fixture : ::testing::Test {
+  ManualClock clock{0};
+  double r = 0.0;  // rand01: 0 = no jitter reduction (full cooldown)
+  CircuitBreaker b{opts(), clock, [this] { return r; }};
+};
+
+TEST_F(Fixture, StaysClosedBelowTheThreshold) {
+  b.on_failure(false);
+  b.on_failure(false);
+  EXPECT_EQ(b.state(), State::Closed);
+  EXPECT_EQ(b.admit(), Admit::Send);
+  b.on_success(false);  // resets the streak
+  b.on_failure(false);
+  b.on_failure(false);
+  EXPECT_EQ(b.state(), State::Closed);
+}
+
+TEST_F(Fixture, OpensAfterConsecutiveFailuresAndHoldsUntilCooldown) {
+  for (int i = 0; i < 3; ++i) b.on_failure(false);
+  EXPECT_EQ(b.state(), State::Open);
+  EXPECT_EQ(b.opens(), 1u);
+  EXPECT_EQ(b.admit(), Admit::Hold);
+  EXPECT_EQ(b.remaining_ms(), 1000);
+  clock.advance_ms(999);
+  EXPECT_EQ(b.admit(), Admit::Hold);
+  clock.advance_ms(1);
+  EXPECT_EQ(b.admit(), Admit::Probe);
+  EXPECT_EQ(b.state(), State::HalfOpen);
+  // Exactly one probe: everyone else holds until its outcome is known.
+  EXPECT_EQ(b.admit(), Admit::Hold);
+  EXPECT_EQ(b.admit(), Admit::Hold);
+}
+
+TEST_F(Fixture, SuccessfulProbeCloses) {
+  for (int i = 0; i < 3; ++i) b.on_failure(false);
+  clock.advance_ms(1000);
+  ASSERT_EQ(b.admit(), Admit::Probe);
+  b.on_success(true);
+  EXPECT_EQ(b.state(), State::Closed);
+  EXPECT_EQ(b.admit(), Admit::Send);
+  // The streak starts over: two failures do not re-open it.
+  b.on_failure(false);
+  b.on_failure(false);
+  EXPECT_EQ(b.state(), State::Closed);
+}
+
+TEST_F(Fixture, FailedProbeReopensWithDoubledCooldownUpToTheCap) {
+  for (int i = 0; i < 3; ++i) b.on_failure(false);
+  int64_t expected[] = {2000, 4000, 8000, 8000};
+  for (int64_t want : expected) {
+    clock.advance_ms(b.remaining_ms());
+    ASSERT_EQ(b.admit(), Admit::Probe);
+    b.on_failure(true);
+    EXPECT_EQ(b.state(), State::Open);
+    EXPECT_EQ(b.remaining_ms(), want);
+  }
+  // Success resets the cooldown to its base.
+  clock.advance_ms(b.remaining_ms());
+  ASSERT_EQ(b.admit(), Admit::Probe);
+  b.on_success(true);
+  for (int i = 0; i < 3; ++i) b.on_failure(false);
+  EXPECT_EQ(b.remaining_ms(), 1000);
+}
+
+TEST_F(Fixture, JitterShortensTheCooldownWithinBounds) {
+  r = 0.999;
+  for (int i = 0; i < 3; ++i) b.on_failure(false);
+  EXPECT_GE(b.remaining_ms(), 500);
+  EXPECT_LT(b.remaining_ms(), 510);
+}
+
+TEST_F(Fixture, FailureRatioOpensWithoutAStreak) {
+  // Alternate failure/success: never 3 in a row, but 50% of the last 10.
+  for (int i = 0; i < 9; ++i) {
+    if (i % 2 == 0) b.on_failure(false);
+    else b.on_success(false);
+    EXPECT_EQ(b.state(), State::Closed) << i;
+  }
+  b.on_success(false);  // 10 samples, 5 failures: ratio is checked on failures
+  EXPECT_EQ(b.state(), State::Closed);
+  b.on_failure(false);  // window now holds 5 failures of 10 (oldest dropped)
+  EXPECT_EQ(b.state(), State::Open);
+}
+
+TEST_F(Fixture, InconclusiveProbeAllowsAnotherProbe) {
+  for (int i = 0; i < 3; ++i) b.on_failure(false);
+  clock.advance_ms(1000);
+  ASSERT_EQ(b.admit(), Admit::Probe);
+  b.on_probe_inconclusive();
+  EXPECT_EQ(b.admit(), Admit::Probe);
+}
+
+TEST_F(Fixture, LateFailuresWhileOpenDoNotExtendIt) {
+  for (int i = 0; i < 3; ++i) b.on_failure(false);
+  const int64_t before = b.remaining_ms();
+  for (int i = 0; i < 100; ++i) b.on_failure(false);
+  EXPECT_EQ(b.remaining_ms(), before);
+  EXPECT_EQ(b.opens(), 1u);
+}
+
+TEST_F(Fixture, ALateSuccessWhileOpenCloses) {
+  for (int i = 0; i < 3; ++i) b.on_failure(false);
+  b.on_success(false);  // a request sent before it opened was answered
+  EXPECT_EQ(b.state(), State::Closed);
+}
+
+struct GuardFixture : ::testing::Test {
+  ManualClock clock{0};
+  OriginGuard g{opts(), clock, [] { return 0.0; }};
+};
+
+TEST_F(GuardFixture, APoolFailingItsQueueCountsConnectAttemptsNotRequests) {
+  // The pool tried twice and failed 500 queued requests: two failures only.
+  for (int i = 0; i < 500; ++i) g.on_transport_error(E::ConnectFailed, 0, 2, false);
+  EXPECT_EQ(g.breaker().state(), State::Closed);
+  g.on_transport_error(E::ConnectFailed, 0, 3, false);
+  EXPECT_EQ(g.breaker().state(), State::Open);
+  EXPECT_EQ(g.last_reason(), "connect_failed");
+}
+
+TEST_F(GuardFixture, OneLostConnectionIsOneFailure) {
+  for (int i = 0; i < 100; ++i) g.on_transport_error(E::ConnectionLost, 7, 0, false);
+  EXPECT_EQ(g.breaker().state(), State::Closed);
+  g.on_transport_error(E::Timeout, 8, 0, false);
+  EXPECT_EQ(g.breaker().state(), State::Closed);
+  g.on_transport_error(E::Timeout, 9, 0, false);
+  EXPECT_EQ(g.breaker().state(), State::Open);
+  EXPECT_EQ(g.last_reason(), "timeout");
+}
+
+TEST_F(GuardFixture, RefusedStreamsAreNeutral) {
+  for (int i = 0; i < 100; ++i) {
+    g.on_transport_error(E::RefusedStream, 1, 0, false);
+    g.on_transport_error(E::GoawayUnprocessed, 1, 0, false);
+  }
+  EXPECT_EQ(g.breaker().state(), State::Closed);
+}
+
+TEST_F(GuardFixture, HeldJobsAreReleasedWhenAProbeSucceeds) {
+  g.on_transport_error(E::TlsVerifyFailed, 0, 3, false);
+  ASSERT_EQ(g.breaker().state(), State::Open);
+  EXPECT_EQ(g.last_reason(), "tls_verify_failed");
+  g.hold(SendJob{nullptr, 1, 1});
+  g.hold(SendJob{nullptr, 2, 1});
+  clock.advance_ms(1000);
+  ASSERT_EQ(g.admit(), CircuitBreaker::Admit::Probe);
+  // A failed probe (one more connect attempt) re-opens.
+  g.on_transport_error(E::TlsVerifyFailed, 0, 4, true);
+  EXPECT_EQ(g.breaker().state(), State::Open);
+  clock.advance_ms(g.breaker().remaining_ms());
+  ASSERT_EQ(g.admit(), CircuitBreaker::Admit::Probe);
+  EXPECT_TRUE(g.on_response(true));
+  EXPECT_EQ(g.held().size(), 2u);
+}
+
+TEST_F(GuardFixture, FailedProbeCountsEvenWithoutANewPoolAttempt) {
+  g.on_transport_error(E::ConnectFailed, 0, 3, false);
+  clock.advance_ms(1000);
+  ASSERT_EQ(g.admit(), CircuitBreaker::Admit::Probe);
+  g.on_transport_error(E::ConnectFailed, 0, 3, true);  // failed from the pool's queue
+  EXPECT_EQ(g.breaker().state(), State::Open);
+}
+
+}  // namespace
+}  // namespace pushgw::dispatch
