@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-30}
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPUSHGW_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$(nproc)"
+targets=$(for f in tests/fuzz/fuzz_*.cc; do basename "$f" .cc; done)
+# shellcheck disable=SC2086
+cmake --build build-fuzz -j"$(nproc)" --target $targets
 for f in build-fuzz/fuzz/fuzz_*; do
   [ -x "$f" ] || continue
   name=$(basename "$f")

@@ -65,6 +65,8 @@ struct Batch {
   int64_t accepted_mono_ns = 0;       // when ingest accepted it (latency metrics)
   int64_t accepted_ms = 0;            // wall clock of acceptance (retry window start)
   int64_t expires_at_ms = 0;          // 0: none; never sent after this
+  bool marketing = false;             // "class":"marketing": subject to frequency caps
+  bool cap_override = false;          // request said "cap":false (honoured only if [policy] allows)
 
   std::string campaign;
   VarTable vars_table;

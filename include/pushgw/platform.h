@@ -25,8 +25,10 @@ inline std::optional<Platform> parse_platform(std::string_view s) {
   return std::nullopt;
 }
 
-// Final status of one recipient (contract: "status").
-enum class Status : uint8_t { Delivered, Invalid, Unsubscribed, Suppressed, Failed };
+// Final status of one recipient (contract: "status"). Capped (a marketing
+// send over its frequency cap) and Expired (its expires_at passed before it
+// was sent) are campaign-policy extensions: in both cases nothing was sent.
+enum class Status : uint8_t { Delivered, Invalid, Unsubscribed, Suppressed, Failed, Capped, Expired };
 
 constexpr std::string_view to_string(Status s) {
   switch (s) {
@@ -35,6 +37,8 @@ constexpr std::string_view to_string(Status s) {
     case Status::Unsubscribed: return "unsubscribed";
     case Status::Suppressed: return "suppressed";
     case Status::Failed: return "failed";
+    case Status::Capped: return "capped";
+    case Status::Expired: return "expired";
   }
   return "?";
 }

@@ -4,6 +4,7 @@
 
 #include "daemon/json_out.h"
 #include "ingest/send.h"
+#include "spool/spool.h"
 #include "store/store.h"
 
 namespace pushgw::daemon {
@@ -31,7 +32,10 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
     sd.tls = d_.tls;
     sd.delivery = cfg.delivery;
     sd.store = d_.store;
+    sd.spool = d_.spool;
     sd.delivery_tracking = cfg.store.track_sends;
+    sd.caps = d_.caps;
+    sd.allow_cap_override = cfg.policy.allow_cap_override;
     sd.clock = d_.clock;
     sd.log = obs::Logger(d_.log_sink, "sender" + std::to_string(i));
     sd.ring_capacity = per_ring;
@@ -73,13 +77,13 @@ void Gateway::on_line(uint64_t conn_id, std::string_view line) {
   const std::string id_json = parser_.id_json();
   std::string_view op = parser_.op();
   if (op == "send") {
-    handle_send(conn_id, id_json);
+    handle_send(conn_id, id_json, line);
   } else {
     handle_op(conn_id, op, id_json);
   }
 }
 
-void Gateway::handle_send(uint64_t conn_id, const std::string& id_json) {
+void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::string_view line) {
   if (shutting_down_) {
     server_->respond(conn_id, error_response(id_json, "shutting_down", "the daemon is draining; not accepting"));
     return;
@@ -98,7 +102,32 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json) {
     }
     for (const auto& r : req.rejected) shard_->counter(d_.families->rejected, {"", r.error})->inc();
   }
-  const uint64_t request_id = req.wait ? next_request_id_++ : 0;
+  uint64_t request_id = req.wait ? next_request_id_++ : 0;
+  // Durable spool: journal the request line before anything is acknowledged.
+  // Its sequence number becomes the batches' request_id, which the senders'
+  // done markers name. A wait:false answer is sent only after the group
+  // commit (ack below); a waited one answers after the outcomes anyway.
+  std::shared_ptr<std::string> ack;
+  if (d_.spool && !req.batches.empty()) {
+    std::vector<spool::BatchCount> counts;
+    counts.reserve(req.batches.size());
+    for (const auto& b : req.batches) counts.push_back({b->n, static_cast<uint32_t>(b->recipients.size())});
+    spool::Spool::CommitFn on_commit;
+    if (!req.wait) {
+      ack = std::make_shared<std::string>();
+      ++acks_pending_;
+      on_commit = [this, conn_id, ack, id = id_json](bool durable) {
+        post_to_loop([this, conn_id, ack, id, durable] {
+          --acks_pending_;
+          server_->respond(conn_id, durable ? std::move(*ack)
+                                            : error_response(id, "spool_failed",
+                                                             "the spool cannot write; the batch may or may not be sent"));
+          if (shutting_down_) check_shutdown();
+        });
+      };
+    }
+    request_id = d_.spool->append_accepted(line, now_ms, std::move(counts), std::move(on_commit));
+  }
   const int64_t mono = d_.clock->mono_ns();
   Waiting w;
   if (req.wait) {
@@ -150,7 +179,8 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json) {
       out.push_back('}');
     }
     out += "]}";
-    server_->respond(conn_id, std::move(out));
+    if (ack) *ack = std::move(out);  // sent by the spool's commit callback
+    else server_->respond(conn_id, std::move(out));
   }
   // Enqueue after the response is queued so wait:false answers promptly; a
   // waited request's batch can only finish after this returns (same thread).
@@ -168,13 +198,13 @@ void Gateway::pump() {
   while (!backlog_.empty()) {
     BacklogItem& it = backlog_.front();
     Batch* b = it.batch;
-    const uint32_t total = static_cast<uint32_t>(b->recipients.size());
+    const uint32_t total = it.total();
     const int serving = std::max(1, (*d_.apps->table)[b->app_id].serving_threads(workers));
     bool full = false;
     while (it.next < total) {
       const int t = it.rr % serving;
       const uint32_t n = std::min(kChunk, total - it.next);
-      for (uint32_t i = 0; i < n; ++i) scratch_[i] = SendJob{b, it.next + i, 0};
+      for (uint32_t i = 0; i < n; ++i) scratch_[i] = SendJob{b, it.idx(it.next + i), 0};
       const size_t pushed = senders_[static_cast<size_t>(t)]->push(scratch_.data(), n);
       if (pushed > 0) touched_[static_cast<size_t>(t)] = 1;
       it.next += static_cast<uint32_t>(pushed);
@@ -185,7 +215,7 @@ void Gateway::pump() {
         for (int k = 1; k < serving && full; ++k) {
           const int t2 = it.rr % serving;
           const uint32_t n2 = std::min(kChunk, total - it.next);
-          for (uint32_t i = 0; i < n2; ++i) scratch_[i] = SendJob{b, it.next + i, 0};
+          for (uint32_t i = 0; i < n2; ++i) scratch_[i] = SendJob{b, it.idx(it.next + i), 0};
           const size_t p2 = senders_[static_cast<size_t>(t2)]->push(scratch_.data(), n2);
           if (p2 > 0) touched_[static_cast<size_t>(t2)] = 1;
           it.next += static_cast<uint32_t>(p2);
@@ -314,7 +344,7 @@ std::string Gateway::status_line() const {
 uint64_t Gateway::queue_depth() const {
   uint64_t q = 0;
   for (const auto& s : senders_) q += s->ring_size() + s->stats().queued.load(std::memory_order_relaxed);
-  for (const auto& it : backlog_) q += it.batch->recipients.size() - it.next;
+  for (const auto& it : backlog_) q += it.total() - it.next;
   return q;
 }
 

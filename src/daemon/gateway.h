@@ -28,6 +28,10 @@
 namespace pushgw::store {
 class Store;
 }
+namespace pushgw::spool {
+class Spool;
+struct Unfinished;
+}
 
 namespace pushgw::daemon {
 
@@ -39,6 +43,8 @@ class Gateway final : public ingest::Server::Handler {
     std::unique_ptr<Apps> apps;
     std::shared_ptr<net::TlsContext> tls;
     store::Store* store = nullptr;
+    dispatch::CapTable* caps = nullptr;  // [policy] marketing frequency caps (owned by main)
+    spool::Spool* spool = nullptr;  // optional: journal sends before acking, mark final outcomes done
     const Clock* clock = nullptr;
     std::shared_ptr<obs::LogSink> log_sink;
     int workers = 1;
@@ -51,6 +57,10 @@ class Gateway final : public ingest::Server::Handler {
 
   Result<void> listen(const std::string& socket_path, uint32_t mode);
   Result<void> adopt_socket(int fd);
+  // Before start(): re-enqueue what the spool found unfinished (their
+  // not-yet-done recipients only) and journal them again. Returns how many
+  // recipients were queued (gateway_replay.cc).
+  size_t replay(std::vector<spool::Unfinished> items);
   void start();
   // SIGHUP: apply a validated config. Unchanged apps keep their ids, providers
   // and open connections; new/changed apps get new ids; in-flight sends are
@@ -85,12 +95,17 @@ class Gateway final : public ingest::Server::Handler {
   };
   struct BacklogItem {
     Batch* batch;
-    uint32_t next;   // next recipient to enqueue
+    uint32_t next;   // next recipient to enqueue (position in `only` when set)
     int rr;          // rotation among the app's serving threads
+    std::shared_ptr<const std::vector<uint32_t>> only = nullptr;  // spool replay: just these recipients
+    uint32_t total() const { return static_cast<uint32_t>(only ? only->size() : batch->recipients.size()); }
+    uint32_t idx(uint32_t k) const { return only ? (*only)[k] : k; }
   };
 
-  void handle_send(uint64_t conn_id, const std::string& id_json);
+  void handle_send(uint64_t conn_id, const std::string& id_json, std::string_view line);
   void handle_op(uint64_t conn_id, std::string_view op, const std::string& id_json);
+  // Campaign policy ops "event" and "campaign" (gateway_campaign_ops.cc).
+  void handle_campaign_op(uint64_t conn_id, std::string_view op, const std::string& id_json);
   void enqueue(Batch* b);
   void pump();
   void on_senders_notified();
@@ -113,6 +128,7 @@ class Gateway final : public ingest::Server::Handler {
   std::vector<uint8_t> touched_;
   std::unordered_map<uint64_t, Waiting> waiting_;
   uint64_t next_request_id_ = 1;
+  uint64_t acks_pending_ = 0;  // wait:false answers waiting for the spool's group commit
   uint64_t accepted_[kPlatformCount] = {0, 0, 0};
   bool reading_paused_ = false;
   int rr_ = 0;

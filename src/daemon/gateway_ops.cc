@@ -6,13 +6,16 @@
 
 #include "daemon/gateway.h"
 #include "daemon/json_out.h"
+#include "spool/spool.h"
 #include "store/store.h"
 
 namespace pushgw::daemon {
 
 namespace {
 
-void append_result(std::string& out, const Batch& b, uint32_t i) {
+// spooled: the daemon has a spool, so a "shutdown" failure is not final: the
+// recipient stays journaled and is sent after the restart ("spooled":true).
+void append_result(std::string& out, const Batch& b, uint32_t i, bool spooled) {
   const ResultSlot& r = b.results[i];
   out += "{\"n\":";
   json_num(out, b.n);
@@ -36,6 +39,7 @@ void append_result(std::string& out, const Batch& b, uint32_t i) {
     out += ",\"reason\":";
     json_str(out, r.reason);
   }
+  if (spooled && r.status == Status::Failed && r.reason == "shutdown") out += ",\"spooled\":true";
   out.push_back('}');
 }
 
@@ -67,7 +71,7 @@ void Gateway::respond_waiting(Waiting& w) {
     for (uint32_t i = 0; i < b->recipients.size(); ++i) {
       if (!first) out.push_back(',');
       first = false;
-      append_result(out, *b, i);
+      append_result(out, *b, i, d_.spool != nullptr);
     }
   }
   out += "]}";
@@ -76,7 +80,8 @@ void Gateway::respond_waiting(Waiting& w) {
 
 std::string Gateway::stats_json(std::string_view id_json) const {
   uint64_t delivered[kPlatformCount] = {}, failed[kPlatformCount] = {}, invalid[kPlatformCount] = {},
-           unsub[kPlatformCount] = {}, suppressed[kPlatformCount] = {}, retried[kPlatformCount] = {};
+           unsub[kPlatformCount] = {}, suppressed[kPlatformCount] = {}, retried[kPlatformCount] = {},
+           capped[kPlatformCount] = {}, expired[kPlatformCount] = {};
   uint64_t conns = 0, streams = 0;
   for (const auto& s : senders_) {
     const auto& st = s->stats();
@@ -87,6 +92,8 @@ std::string Gateway::stats_json(std::string_view id_json) const {
       unsub[p] += st.platform[p].unsubscribed.load(std::memory_order_relaxed);
       suppressed[p] += st.platform[p].suppressed.load(std::memory_order_relaxed);
       retried[p] += st.platform[p].retried.load(std::memory_order_relaxed);
+      capped[p] += st.platform[p].capped.load(std::memory_order_relaxed);
+      expired[p] += st.platform[p].expired.load(std::memory_order_relaxed);
     }
     conns += st.connections.load(std::memory_order_relaxed);
     streams += st.streams_in_flight.load(std::memory_order_relaxed);
@@ -111,6 +118,10 @@ std::string Gateway::stats_json(std::string_view id_json) const {
     json_num(out, static_cast<int64_t>(suppressed[p]));
     out += ",\"retried\":";
     json_num(out, static_cast<int64_t>(retried[p]));
+    out += ",\"capped\":";
+    json_num(out, static_cast<int64_t>(capped[p]));
+    out += ",\"expired\":";
+    json_num(out, static_cast<int64_t>(expired[p]));
     out.push_back('}');
   }
   out += "},\"queue_depth\":";
@@ -143,6 +154,26 @@ std::string Gateway::stats_json(std::string_view id_json) const {
   }
   out += ",\"workers\":";
   json_num(out, static_cast<int64_t>(senders_.size()));
+  if (d_.spool) {
+    spool::SpoolStats sp = d_.spool->stats();
+    out += ",\"spool\":{\"requests\":";
+    json_num(out, static_cast<int64_t>(sp.requests));
+    out += ",\"done\":";
+    json_num(out, static_cast<int64_t>(sp.done_recipients));
+    out += ",\"live_requests\":";
+    json_num(out, static_cast<int64_t>(sp.live_requests));
+    out += ",\"replayed\":";
+    json_num(out, static_cast<int64_t>(sp.replayed));
+    out += ",\"commits\":";
+    json_num(out, static_cast<int64_t>(sp.commits));
+    out += ",\"syncs\":";
+    json_num(out, static_cast<int64_t>(sp.syncs));
+    out += ",\"segments\":";
+    json_num(out, static_cast<int64_t>(sp.segments));
+    out += ",\"failed\":";
+    out += sp.failed ? "true" : "false";
+    out.push_back('}');
+  }
   if (d_.store) {
     store::StoreStats ss = d_.store->stats();
     out += ",\"store\":{\"tokens\":";

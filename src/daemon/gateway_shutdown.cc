@@ -23,11 +23,11 @@ void Gateway::fail_backlog_for_shutdown() {
     BacklogItem it = backlog_.front();
     backlog_.pop_front();
     Batch* b = it.batch;
-    const uint32_t left = static_cast<uint32_t>(b->recipients.size()) - it.next;
+    const uint32_t left = it.total() - it.next;
     if (b->wait)
-      for (uint32_t i = it.next; i < b->recipients.size(); ++i) {
-        b->results[i].status = Status::Failed;
-        b->results[i].reason = "shutdown";
+      for (uint32_t k = it.next; k < it.total(); ++k) {
+        b->results[it.idx(k)].status = Status::Failed;
+        b->results[it.idx(k)].reason = "shutdown";
       }
     if (b->pending.fetch_sub(left, std::memory_order_acq_rel) == left) {
       if (b->wait) batch_done(b);
@@ -61,6 +61,9 @@ void Gateway::check_shutdown() {
   }
   run_posted();
   if (!waiting_.empty() && !past) return;  // store commits still on their way
+  // Spool group commits still on their way: always wait (their callbacks post
+  // to this loop, so it must not close first); the writer answers promptly.
+  if (acks_pending_ > 0) return;
   uv_timer_stop(&shutdown_timer_);
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;

@@ -80,6 +80,10 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     server_->respond(conn_id, error_response(id_json, "bad_request", "missing string field 'op'"));
     return;
   }
+  if (op == "event" || op == "campaign") {
+    handle_campaign_op(conn_id, op, id_json);
+    return;
+  }
   if (op != "feedback" && op != "token" && op != "forget") {
     server_->respond(conn_id, error_response(id_json, "unknown_op", "unknown op '" + std::string(op) + "'"));
     return;

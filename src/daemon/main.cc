@@ -21,6 +21,7 @@
 #include "metrics/watchdog.h"
 #include "net/tls_context.h"
 #include "obs/log.h"
+#include "spool/spool.h"
 #include "store/store.h"
 
 namespace {
@@ -183,7 +184,32 @@ int main(int argc, char** argv) {
     PGW_LOG(log, Error, "store: %s", store.error().message.c_str());
     return 1;
   }
+  // Campaign policy: marketing frequency caps, their rolling windows rebuilt
+  // from the sends the store recorded (before the store thread starts).
+  pushgw::dispatch::CapTable caps(
+      pushgw::dispatch::CapLimits{cfg->policy.marketing_per_hour, cfg->policy.marketing_per_day});
+  if (caps.limits().enabled()) {
+    auto loaded = store.value()->load_marketing_sends(
+        clock.now_ms() - pushgw::dispatch::CapTable::kDayMs,
+        [&caps](uint64_t key, int64_t at_ms) { caps.load(key, at_ms); });
+    if (!loaded.ok()) {
+      PGW_LOG(log, Error, "store: %s", loaded.error().message.c_str());
+      return 1;
+    }
+  }
   store.value()->start();
+  // Durable spool (on when the config has a [spool] table): read the journal
+  // now; what it holds unfinished is queued again below, before the socket
+  // accepts anything.
+  std::unique_ptr<pushgw::spool::Spool> spool;
+  if (pushgw::spool::enabled(*cfg)) {
+    auto opened = pushgw::spool::Spool::open(pushgw::spool::options_from(*cfg), pushgw::obs::Logger(sink, "spool"));
+    if (!opened.ok()) {
+      PGW_LOG(log, Error, "spool: %s", opened.error().message.c_str());
+      return 1;
+    }
+    spool = std::move(opened.value());
+  }
 
   uv_loop_t* loop = uv_default_loop();
   // One OAuth refresher for every FCM service account (one fetch per project).
@@ -210,10 +236,16 @@ int main(int argc, char** argv) {
   deps.apps = std::move(apps.value());
   deps.tls = tls.value();
   deps.store = store.value().get();
+  deps.caps = &caps;
+  deps.spool = spool.get();
   deps.clock = &clock;
   deps.log_sink = sink;
   deps.workers = workers;
   pushgw::daemon::Gateway gateway(std::move(deps));
+  if (spool) {
+    gateway.replay(spool->take_unfinished());
+    spool->start();
+  }
 
   const std::string socket_path = args.socket.empty() ? cfg->server.socket : args.socket;
   int listen_fds = sd_listen_fds(1);
@@ -267,6 +299,7 @@ int main(int argc, char** argv) {
           socket_path.c_str(), workers, cfg->apns.size() + cfg->fcm.size() + cfg->webpush.size());
   sd_notify(0, "READY=1");
   uv_run(loop, UV_RUN_DEFAULT);
+  spool.reset();          // writes and syncs the last done markers
   store.value().reset();  // commits what is queued before exit
   uv_loop_close(loop);
   PGW_LOG(log, Info, "drained; exiting");

@@ -94,6 +94,8 @@ class OriginGuard {
   // second are one event). Refused/unprocessed streams and shutdown are
   // neutral: the peer is alive and said no.
   void on_transport_error(pool::TransportError err, uint32_t conn_id, uint64_t pool_connect_failures, bool probe);
+  // The probe admitted by admit() was not sent after all (build failed).
+  void probe_abandoned() { breaker_.on_probe_inconclusive(); }
 
   std::vector<SendJob>& held() { return held_; }
   const CircuitBreaker& breaker() const { return breaker_; }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "spool/spool.h"
+#include "store/key_hash.h"
 #include "store/store.h"
 
 namespace pushgw::dispatch {
@@ -29,6 +30,9 @@ store::Kind store_kind(Status st) {
     case Status::Delivered: return store::Kind::Delivered;
     case Status::Invalid: return store::Kind::Invalid;
     case Status::Unsubscribed: return store::Kind::Unsubscribed;
+    case Status::Suppressed: return store::Kind::Suppressed;
+    case Status::Capped: return store::Kind::Capped;
+    case Status::Expired: return store::Kind::Expired;
     default: return store::Kind::Failed;
   }
 }
@@ -164,7 +168,8 @@ void Sender::drain() {
     }
     popped_total += n;
     SenderStats::add(stats_.queued, n);
-    for (size_t i = 0; i < n; ++i) send_one(drain_buf_[i], now);
+    for (size_t i = 0; i < n; ++i)
+      if (admit_policy(drain_buf_[i], now)) send_one(drain_buf_[i], now);
   }
   for (pool::Pool* p : dirty_pools_) p->flush();
   dirty_pools_.clear();
@@ -231,6 +236,38 @@ pool::Pool* Sender::pool_for(uint16_t app_id, std::string_view origin, const std
   return raw;
 }
 
+// Runs once per recipient (jobs from the ring; retries, held and parked jobs
+// never come back here), so an admitted send is counted exactly once.
+// Transactional sends, expired ones (send_one reports them) and known-dead
+// tokens (suppressed by send_one) never touch the caps.
+bool Sender::admit_policy(const SendJob& job, int64_t now_ms) {
+  const Batch& b = *job.batch;
+  if (!b.marketing || d_.caps == nullptr || !d_.caps->limits().enabled()) return true;
+  if (b.cap_override && d_.allow_cap_override) return true;
+  if (b.expires_at_ms > 0 && now_ms >= b.expires_at_ms) return true;
+  if (b.app_id >= apps_->size()) apply_pending_apps();
+  const std::string& app = (*apps_)[b.app_id].name;
+  const std::string_view token = b.token(job.idx);
+  if (d_.store && d_.store->check(b.platform, app, token, b.recipients[job.idx].registered_at_ms) ==
+                      store::Store::Check::Suppressed)
+    return true;
+  if (!d_.caps->admit(store::key_hash(b.platform, app, token), now_ms)) {
+    finish(job, Status::Capped, 0, "capped", {}, 0);
+    return false;
+  }
+  if (d_.store) {
+    store::Outcome o;
+    o.platform = b.platform;
+    o.app = app;
+    o.token = token;
+    o.campaign = b.campaign;
+    o.kind = store::Kind::MarketingSent;
+    o.at_ms = now_ms;
+    while (!d_.store->record(d_.index, o)) std::this_thread::yield();
+  }
+  return true;
+}
+
 void Sender::send_one(const SendJob& job, int64_t now_ms) {
   Batch& b = *job.batch;
   // A job for an app added by a reload is pushed only after the new table
@@ -238,7 +275,7 @@ void Sender::send_one(const SendJob& job, int64_t now_ms) {
   // always finds it.
   if (b.app_id >= apps_->size()) apply_pending_apps();
   if (b.expires_at_ms > 0 && now_ms >= b.expires_at_ms) {
-    finish(job, Status::Failed, 0, "expired", {}, 0);
+    finish(job, Status::Expired, 0, "expired", {}, 0);
     return;
   }
   const AppRuntime& app = (*apps_)[b.app_id];
@@ -471,11 +508,18 @@ void Sender::finish(const SendJob& job, Status st, int http_status, std::string_
     case Status::Unsubscribed: SenderStats::add(c.unsubscribed); break;
     case Status::Suppressed: SenderStats::add(c.suppressed); break;
     case Status::Failed: SenderStats::add(c.failed); break;
+    case Status::Capped: SenderStats::add(c.capped); break;
+    case Status::Expired: SenderStats::add(c.expired); break;
   }
   metrics_->outcome((*apps_)[b->app_id], st, reason);
   if (stats_.queued.load(std::memory_order_relaxed) > 0) SenderStats::add(stats_.queued, static_cast<uint64_t>(-1));
   const bool verdict = st == Status::Invalid || st == Status::Unsubscribed;
-  if (d_.store && st != Status::Suppressed && (d_.delivery_tracking || verdict || st == Status::Failed)) {
+  // Suppressed, capped and expired recipients were never sent: no token
+  // record, but a campaign counts them. A campaign's outcomes are always
+  // recorded (its report needs them), whatever [store] track_sends says.
+  const bool sent = st != Status::Suppressed && st != Status::Capped && st != Status::Expired;
+  const bool campaign = !b->campaign.empty();
+  if (d_.store && (sent ? (d_.delivery_tracking || verdict || st == Status::Failed || campaign) : campaign)) {
     store::Outcome o;
     o.platform = b->platform;
     o.app = (*apps_)[b->app_id].name;
@@ -570,6 +614,90 @@ void Sender::maybe_finish_stop() {
     p->shutdown(past_deadline, [remaining, close_loop] {
       if (--*remaining == 0) close_loop();
     });
+}
+
+// ---- reliability: circuit breakers and spool done markers ----------------
+
+OriginGuard& Sender::guard_for(pool::Pool* p) {
+  if (p == last_guard_pool_) return *last_guard_;
+  auto& g = guards_[p];
+  if (!g) g = std::make_unique<OriginGuard>(BreakerOptions{}, *d_.clock, [this] { return rand01(); });
+  last_guard_pool_ = p;
+  last_guard_ = g.get();
+  return *g;
+}
+
+// The breaker closed: held jobs go through the retry heap (due now), which
+// respects the in-flight window.
+void Sender::release_held(OriginGuard& g, int64_t now_ms) {
+  for (const SendJob& job : g.held()) retries_.push(RetryItem{now_ms, job});
+  g.held().clear();
+  arm_retry_timer();
+}
+
+void Sender::tick_guards(int64_t now_ms) {
+  if (pools_closing_) return;
+  const int64_t mono_ms = d_.clock->mono_ns() / 1'000'000;
+  std::vector<SendJob> probes;  // sent after the walk: send_one may touch guards_
+  for (auto& [p, gp] : guards_) {
+    OriginGuard& g = *gp;
+    std::vector<SendJob>& held = g.held();
+    if (held.empty()) continue;
+    if (g.breaker().state() == CircuitBreaker::State::Closed) {  // closed by a late answer
+      release_held(g, now_ms);
+      continue;
+    }
+    if (g.scan_due(mono_ms, kHeldScanMs)) {
+      // Held jobs still honour expiry and max_retry_seconds; the reason is
+      // the failure that opened (or kept open) the breaker.
+      size_t w = 0;
+      for (size_t i = 0; i < held.size(); ++i) {
+        const Batch& b = *held[i].batch;
+        if (b.expires_at_ms > 0 && now_ms >= b.expires_at_ms) {
+          finish(held[i], Status::Expired, 0, "expired", {}, 0);
+        } else if (now_ms > b.accepted_ms + policy_.max_retry_ms) {
+          finish(held[i], Status::Failed, 0, g.last_reason(), {}, 0);
+        } else {
+          held[w++] = held[i];
+        }
+      }
+      held.resize(w);
+    }
+    if (!held.empty() && g.breaker().state() == CircuitBreaker::State::Open && g.breaker().remaining_ms() == 0) {
+      // Probe time: send one held job; admit() in send_one makes it the probe.
+      probes.push_back(held.back());
+      held.pop_back();
+    }
+  }
+  if (probes.empty()) return;
+  begin_drain_providers(now_ms);
+  for (const SendJob& job : probes) send_one(job, now_ms);
+  for (pool::Pool* p : dirty_pools_) p->flush();
+  dirty_pools_.clear();
+}
+
+size_t Sender::held_total() const {
+  size_t n = 0;
+  for (const auto& [p, g] : guards_) n += g->held().size();
+  return n;
+}
+
+void Sender::spool_done(const SendJob& job) {
+  const Batch& b = *job.batch;
+  if (!spool_done_.empty()) {
+    spool::DoneRange& last = spool_done_.back();
+    if (last.seq == b.request_id && last.n == b.n && last.first + last.count == job.idx) {
+      ++last.count;
+      return;
+    }
+  }
+  spool_done_.push_back(spool::DoneRange{b.request_id, b.n, job.idx, 1});
+}
+
+void Sender::flush_spool() {
+  if (spool_done_.empty() || !d_.spool) return;
+  d_.spool->append_done(spool_done_.data(), spool_done_.size());
+  spool_done_.clear();
 }
 
 }  // namespace pushgw::dispatch

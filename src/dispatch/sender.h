@@ -23,6 +23,7 @@
 
 #include "config/config.h"
 #include "dispatch/app_table.h"
+#include "dispatch/cap_table.h"
 #include "dispatch/circuit_breaker.h"
 #include "dispatch/retry_policy.h"
 #include "dispatch/sender_metrics.h"
@@ -56,6 +57,8 @@ struct SenderDeps {
   store::Store* store = nullptr;       // optional: suppression + outcome records
   spool::Spool* spool = nullptr;       // optional: final outcomes are marked done in the durable spool
   bool delivery_tracking = true;       // [store] track_sends: record every outcome, not just verdicts
+  CapTable* caps = nullptr;            // optional: [policy] marketing frequency caps (shared by all senders)
+  bool allow_cap_override = false;     // [policy] allow_cap_override: honour a request's "cap":false
   const Clock* clock = nullptr;
   obs::Logger log;
   size_t ring_capacity = 65536;
@@ -112,6 +115,9 @@ class Sender final : public pool::PoolListener {
   void drain();
   void begin_drain_providers(int64_t now_ms);
   void send_one(const SendJob& job, int64_t now_ms);
+  // Campaign policy for a job fresh from the ring: false when it was
+  // finished here (capped).
+  bool admit_policy(const SendJob& job, int64_t now_ms);
   pool::Pool* pool_for(uint16_t app_id, std::string_view origin, const std::string& connect_ip);
   pool::Pool* webpush_pool(const SendJob& job, std::string_view origin, int64_t now_ms);
   void park(const SendJob& job, int64_t now_ms);

@@ -12,7 +12,7 @@ namespace pushgw::dispatch {
 
 struct PlatformCounters {
   std::atomic<uint64_t> delivered{0}, failed{0}, invalid{0}, unsubscribed{0}, suppressed{0}, retried{0},
-      sent{0};
+      sent{0}, capped{0}, expired{0};
 };
 
 struct alignas(64) SenderStats {

@@ -97,7 +97,35 @@ std::unique_ptr<Batch> new_batch(const Ctx& c) {
     reject_all(c, "bad_request", "expires_at must be an RFC 3339 time or unix seconds");
     return nullptr;
   }
+  // Campaign policy: "class" is "transactional" (default) or "marketing".
+  std::string_view cls;
+  bool marketing = false;
+  switch (get_string(c.obj, "class", cls)) {
+    case Got::Absent: break;
+    case Got::Ok:
+      if (cls == "marketing") {
+        marketing = true;
+        break;
+      }
+      if (cls == "transactional") break;
+      [[fallthrough]];
+    case Got::Bad:
+      reject_all(c, "bad_request", "class must be \"transactional\" or \"marketing\"");
+      return nullptr;
+  }
+  bool cap_override = c.out.cap_override;
+  dom::element cap;
+  if (c.obj.at_key("cap").get(cap) == simdjson::SUCCESS) {
+    bool v = true;
+    if (cap.get_bool().get(v) != simdjson::SUCCESS) {
+      reject_all(c, "bad_request", "cap must be a boolean");
+      return nullptr;
+    }
+    cap_override = !v;
+  }
   auto b = std::make_unique<Batch>();
+  b->marketing = marketing;
+  b->cap_override = cap_override;
   b->platform = *c.platform;
   b->app_id = c.app->app_id;
   b->n = c.n;
@@ -293,6 +321,10 @@ Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& 
   simdjson::dom::element e;
   if (obj.at_key("wait").get(e) == simdjson::SUCCESS && e.get_bool().get(req.wait) != simdjson::SUCCESS)
     return make_error("bad_request", "\"wait\" must be a boolean");
+  bool cap = true;
+  if (obj.at_key("cap").get(e) == simdjson::SUCCESS && e.get_bool().get(cap) != simdjson::SUCCESS)
+    return make_error("bad_request", "\"cap\" must be a boolean");
+  req.cap_override = !cap;
   std::string_view campaign;
   if (detail::get_string(obj, "campaign", campaign) == Got::Bad)
     return make_error("bad_request", "\"campaign\" must be a string");

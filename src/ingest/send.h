@@ -41,6 +41,7 @@ struct Rejection {
 
 struct SendRequest {
   bool wait = false;
+  bool cap_override = false;  // "cap": false (a notification's own "cap" wins)
   std::string campaign;
   // One per notification with >= 1 accepted recipient, in notification order.
   // Filled: platform, app_id, n, wait, campaign, expires_at_ms, vars_table,

@@ -47,7 +47,43 @@ CREATE INDEX events_by_time ON events(at_ms);
 CREATE TABLE meta(k TEXT PRIMARY KEY NOT NULL, v) WITHOUT ROWID;
 )sql";
 
-constexpr const char* kSteps[] = {kToV1, kToV2};
+// Version 3: campaign policy. Admitted marketing sends per recipient (the
+// frequency caps' rolling windows are rebuilt from it at start); per-campaign
+// counters; engagement events (opens, clicks, conversions).
+constexpr const char* kToV3 = R"sql(
+CREATE TABLE marketing_sends(
+  platform INTEGER NOT NULL,
+  app TEXT NOT NULL,
+  token TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX marketing_sends_by_time ON marketing_sends(at_ms);
+CREATE TABLE campaigns(
+  name TEXT PRIMARY KEY NOT NULL,
+  sent INTEGER NOT NULL DEFAULT 0,
+  delivered INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  invalid INTEGER NOT NULL DEFAULT 0,
+  unsubscribed INTEGER NOT NULL DEFAULT 0,
+  suppressed INTEGER NOT NULL DEFAULT 0,
+  capped INTEGER NOT NULL DEFAULT 0,
+  expired INTEGER NOT NULL DEFAULT 0,
+  opened INTEGER NOT NULL DEFAULT 0,
+  clicked INTEGER NOT NULL DEFAULT 0,
+  converted INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE engagement(
+  seq INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  campaign TEXT NOT NULL,
+  platform INTEGER NOT NULL,
+  app TEXT NOT NULL,
+  token TEXT NOT NULL,
+  kind INTEGER NOT NULL                     -- 0 open, 1 click, 2 conversion
+);
+)sql";
+
+constexpr const char* kSteps[] = {kToV1, kToV2, kToV3};
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kSchemaVersion);
 
 Result<int64_t> pragma_int(sqlite3* db, const char* sql) {

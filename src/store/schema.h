@@ -15,7 +15,7 @@
 
 namespace pushgw::store::detail {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int32_t kApplicationId = 0x50475744;  // "PGWD"
 
 // Token and event enums as stored (INTEGER columns).

@@ -66,6 +66,11 @@ Result<void> Store::load(int producers) {
 
 void Store::start() { writer_->start(); }
 
+Result<void> Store::load_marketing_sends(int64_t since_ms, const std::function<void(uint64_t, int64_t)>& fn) {
+  return db_->for_each_marketing_send(since_ms, [&](Platform p, std::string_view app, std::string_view token,
+                                                    int64_t at_ms) { fn(key_hash(p, app, token), at_ms); });
+}
+
 bool Store::record(int producer, const Outcome& in) {
   if (producer < 0 || static_cast<size_t>(producer) >= rings_.size()) {
     counters_->dropped.fetch_add(1, std::memory_order_relaxed);  // caller bug; never make it spin
@@ -102,6 +107,16 @@ Store::Check Store::check(Platform p, std::string_view app, std::string_view tok
 }
 
 void Store::after_commit(std::function<void()> done) { writer_->after_commit(std::move(done)); }
+
+void Store::engagement(std::vector<EngagementEvent> events, std::function<void(Result<size_t>)> cb) {
+  writer_->submit([events = std::move(events), cb = std::move(cb)](detail::TokenDb& db) {
+    cb(db.record_engagement(events));
+  });
+}
+
+void Store::campaign(std::string name, std::function<void(Result<CampaignReport>)> cb) {
+  writer_->submit([name = std::move(name), cb = std::move(cb)](detail::TokenDb& db) { cb(db.campaign(name)); });
+}
 
 void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb) {
   limit = std::min(limit == 0 ? kDefaultPage : limit, kMaxPage);

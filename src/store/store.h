@@ -54,6 +54,11 @@ class Store {
 
   void start();  // starts the store thread (before it, requests just queue)
 
+  // Campaign policy, before start() only: drops recorded marketing sends
+  // (Kind::MarketingSent) older than since_ms and calls fn(key_hash, at_ms)
+  // for each remaining one, oldest first.
+  Result<void> load_marketing_sends(int64_t since_ms, const std::function<void(uint64_t key, int64_t at_ms)>& fn);
+
   // Sender thread `producer` only (0..producers-1). Returns false when that
   // ring is full (or, rarely, the suppression table is full until the store
   // thread grows it): retry later (spin/yield). When it returns true, an
@@ -89,6 +94,11 @@ class Store {
   // Lifts suppression now (on the calling thread); deletes the token row on
   // the store thread; events stay. cb(true) when there was a row.
   void forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb);
+  // Campaign policy: records engagement events in one transaction after
+  // every outcome recorded before the call; cb(number recorded).
+  void engagement(std::vector<EngagementEvent> events, std::function<void(Result<size_t>)> cb);
+  // One campaign's counters, after every outcome recorded before the call is committed.
+  void campaign(std::string name, std::function<void(Result<CampaignReport>)> cb);
   // Runs event retention to completion now; cb(number of events removed).
   // (It also runs by itself, a chunk at a time, between batches.)
   void prune(std::function<void(Result<uint64_t>)> cb);

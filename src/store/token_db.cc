@@ -19,6 +19,21 @@ constexpr const char* kUpdateState =
     "UPDATE tokens SET state=?4, reason=?5, since_ms=?6 WHERE platform=?1 AND app=?2 AND token=?3";
 constexpr const char* kInsertEvent =
     "INSERT INTO events(at_ms, platform, app, token, kind, reason, campaign) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kInsertMarketing =
+    "INSERT INTO marketing_sends(platform, app, token, at_ms) VALUES(?1, ?2, ?3, ?4)";
+constexpr const char* kUpsertCampaign =
+    "INSERT INTO campaigns(name, sent, delivered, failed, invalid, unsubscribed, suppressed, capped, expired,"
+    " opened, clicked, converted) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " ON CONFLICT(name) DO UPDATE SET sent=sent+excluded.sent, delivered=delivered+excluded.delivered,"
+    " failed=failed+excluded.failed, invalid=invalid+excluded.invalid,"
+    " unsubscribed=unsubscribed+excluded.unsubscribed, suppressed=suppressed+excluded.suppressed,"
+    " capped=capped+excluded.capped, expired=expired+excluded.expired, opened=opened+excluded.opened,"
+    " clicked=clicked+excluded.clicked, converted=converted+excluded.converted";
+constexpr const char* kGetCampaign =
+    "SELECT sent, delivered, failed, invalid, unsubscribed, suppressed, capped, expired, opened, clicked,"
+    " converted FROM campaigns WHERE name=?1";
+constexpr const char* kInsertEngagement =
+    "INSERT INTO engagement(at_ms, campaign, platform, app, token, kind) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* kHeartbeat = "INSERT OR REPLACE INTO meta(k, v) VALUES('last_sync_ms', ?1)";
 constexpr const char* kGetToken =
     "SELECT state, reason, since_ms, sent, delivered, failed, last_sent_at_ms, last_campaign FROM tokens"
@@ -104,7 +119,9 @@ Result<void> TokenDb::prepare_all() {
                        {&sel_, kSelect},            {&ins_, kInsert},      {&upd_sent_, kUpdateSent},
                        {&upd_state_, kUpdateState}, {&ins_event_, kInsertEvent}, {&heartbeat_, kHeartbeat},
                        {&get_token_, kGetToken},    {&get_events_, kGetEvents},  {&forget_, kForget},
-                       {&prune_, kPrune}};
+                       {&prune_, kPrune},           {&ins_marketing_, kInsertMarketing},
+                       {&upsert_campaign_, kUpsertCampaign}, {&get_campaign_, kGetCampaign},
+                       {&ins_engagement_, kInsertEngagement}};
   for (const Entry& e : all) {
     auto s = Stmt::prepare(db_.get(), e.sql);
     if (!s) return s.error();
@@ -218,6 +235,15 @@ Result<void> TokenDb::apply_send(const RecordView& r, TxnDelta& d) {
 }
 
 Result<void> TokenDb::apply(const RecordView& r, TxnDelta& d) {
+  if (!r.campaign.empty()) {
+    if (auto e = count_campaign(r); !e) return e;
+  }
+  if (r.kind == Kind::Suppressed || r.kind == Kind::Capped || r.kind == Kind::Expired) return ok();
+  if (r.kind == Kind::MarketingSent) {
+    auto u = ins_marketing_.use();
+    u.bind(1, static_cast<int64_t>(r.platform)).bind(2, r.app).bind(3, r.token).bind(4, r.at_ms);
+    return done(u, "marketing send insert");
+  }
   if (r.kind == Kind::Sent || r.kind == Kind::Delivered || r.kind == Kind::Failed) return apply_send(r, d);
   const int64_t plat = static_cast<int64_t>(r.platform);
   bool exists = false;
@@ -337,6 +363,23 @@ Result<std::optional<int>> TokenDb::forget(Platform p, std::string_view app, std
   }
   if (rc != SQLITE_DONE) return sql_error(db_.get(), "store_write_failed", "forget");
   return prev;
+}
+
+Result<void> TokenDb::for_each_marketing_send(int64_t since_ms, const MarketingFn& fn) {
+  {
+    auto del = Stmt::prepare(db_.get(), "DELETE FROM marketing_sends WHERE at_ms < ?1");
+    if (!del) return del.error();
+    auto u = del->use();
+    if (u.bind(1, since_ms).step() != SQLITE_DONE) return sql_error(db_.get(), "store_open_failed", "marketing prune");
+  }
+  auto sel = Stmt::prepare(db_.get(), "SELECT platform, app, token, at_ms FROM marketing_sends ORDER BY at_ms");
+  if (!sel) return sel.error();
+  auto u = sel->use();
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW)
+    fn(static_cast<Platform>(std::clamp<int64_t>(u.i64(0), 0, kPlatformCount - 1)), u.view(1), u.view(2), u.i64(3));
+  if (rc != SQLITE_DONE) return sql_error(db_.get(), "store_open_failed", "marketing load");
+  return ok();
 }
 
 Result<uint64_t> TokenDb::prune(int64_t before_ms, uint32_t chunk) {

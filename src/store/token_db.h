@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "obs/log.h"
 #include "pushgw/result.h"
@@ -45,6 +46,10 @@ class TokenDb {
   Result<Counts> counts();
   using SuppressedFn = std::function<void(Platform, std::string_view app, std::string_view token, int64_t since)>;
   Result<void> for_each_suppressed(const SuppressedFn& fn);
+  // Campaign policy: deletes marketing sends older than since_ms, then calls
+  // fn for the rest, oldest first (start-up only, before the store thread).
+  using MarketingFn = std::function<void(Platform, std::string_view app, std::string_view token, int64_t at_ms)>;
+  Result<void> for_each_marketing_send(int64_t since_ms, const MarketingFn& fn);
 
   // Data transactions. full_sync: this commit fsyncs the WAL (commit barrier).
   Result<void> begin(bool full_sync);
@@ -58,6 +63,10 @@ class TokenDb {
   Result<void> barrier(int64_t now_ms);
 
   Result<TokenState> token(Platform p, std::string_view app, std::string_view token);
+  // Campaign policy (campaign.cc): engagement events in one transaction (also
+  // counted in their campaigns); one campaign's counters.
+  Result<size_t> record_engagement(const std::vector<EngagementEvent>& events);
+  Result<CampaignReport> campaign(std::string_view name);
   Result<FeedbackPage> feedback(uint64_t since, uint32_t limit);
   // Deletes the token row. Returns its state if there was one.
   Result<std::optional<int>> forget(Platform p, std::string_view app, std::string_view token);
@@ -72,13 +81,21 @@ class TokenDb {
   Result<void> set_sync(bool full);
   Result<void> done(Stmt::Use& u, const char* what);
   Result<void> apply_send(const RecordView& r, TxnDelta& d);
+  // Adds one outcome to its campaign's counters (campaign.cc).
+  Result<void> count_campaign(const RecordView& r);
+  struct CampaignDelta {
+    int64_t sent = 0, delivered = 0, failed = 0, invalid = 0, unsubscribed = 0, suppressed = 0, capped = 0,
+            expired = 0, opened = 0, clicked = 0, converted = 0;
+  };
+  Result<void> add_campaign(std::string_view name, const CampaignDelta& d);
 
   DbPtr db_;
   int schema_found_ = 0;
   bool full_sync_ = false;
   Stmt begin_, commit_, rollback_;
   Stmt sel_, ins_, upd_sent_, upd_state_, ins_event_, heartbeat_;
-  Stmt get_token_, get_events_, forget_, prune_;
+  Stmt get_token_, get_events_, forget_, prune_, ins_marketing_;
+  Stmt upsert_campaign_, get_campaign_, ins_engagement_;
 };
 
 }  // namespace pushgw::store::detail

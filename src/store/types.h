@@ -18,7 +18,13 @@ namespace pushgw::store {
 // carried registered_at_ms later than the stored since) sets an invalid or
 // unsubscribed token back to active; it is not a send and does not create a
 // token row.
-enum class Kind : uint8_t { Sent, Delivered, Failed, Invalid, Unsubscribed, Reactivated };
+// Campaign policy: MarketingSent is no outcome: it records that a marketing
+// send was admitted under the frequency caps, so the caps survive a restart.
+// Suppressed, Capped and Expired (recorded only for a campaign) are not sends
+// either: they only count in the campaign's report.
+enum class Kind : uint8_t {
+  Sent, Delivered, Failed, Invalid, Unsubscribed, Reactivated, MarketingSent, Suppressed, Capped, Expired
+};
 
 // Views are copied into the ring by record(); nothing is kept after it returns.
 struct Outcome {
@@ -69,6 +75,23 @@ struct StoreStats {
   uint64_t write_errors = 0;         // failed commits (retried; nothing lost unless the store closes)
   uint64_t pruned_events = 0;        // removed by retention since open
   size_t suppressed_entries = 0, suppression_bytes = 0;
+};
+
+// Campaign policy: engagement events reported by upstream (op "event").
+enum class Engagement : uint8_t { Open, Click, Conversion };
+struct EngagementEvent {
+  std::string campaign;
+  Platform platform = Platform::Apns;
+  std::string app, token;
+  Engagement kind = Engagement::Open;
+  int64_t at_ms = 0;
+};
+
+// Per-campaign counters (op "campaign"). found: the store has a row.
+struct CampaignReport {
+  bool found = false;
+  uint64_t sent = 0, delivered = 0, failed = 0, invalid = 0, unsubscribed = 0, suppressed = 0, capped = 0,
+           expired = 0, opened = 0, clicked = 0, converted = 0;
 };
 
 // Tuning knobs; the defaults are what the daemon uses.

@@ -26,6 +26,7 @@ struct Options {
   int connections = 4;
   int streams = 100;            // h2load -m, and the sim's max streams
   int workers = 0;
+  int track_sends = -1;         // [store] track_sends: -1 = pushgwd default, 0 off, 1 on
   double rate = 0;              // recipients/s offered (open loop); 0 = closed loop
   bool vs_h2load = false;
   std::string plot;             // PNG path

@@ -90,7 +90,7 @@ TEST_F(StoreMigration, V1FixtureOpensWithDataIntactAndSchemaCurrent) {
   EXPECT_EQ(s->schema_found(), 1);
 
   // Schema is current: version, new columns, new indexes, meta table, WAL.
-  EXPECT_EQ(query_int(path_, "PRAGMA user_version"), 2);
+  EXPECT_EQ(query_int(path_, "PRAGMA user_version"), 3);
   EXPECT_EQ(query_int(path_, "SELECT count(*) FROM pragma_table_info('tokens') WHERE name IN ('failed','last_campaign')"), 2);
   EXPECT_EQ(query_int(path_, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND name IN "
                              "('tokens_suppressed','events_by_time')"),
