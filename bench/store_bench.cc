@@ -144,6 +144,34 @@ void BM_StoreRecordCommit(benchmark::State& state) {
 // 1000 per after_commit: what many small wait:true requests cost (a full sync each).
 BENCHMARK(BM_StoreRecordCommit)->Arg(100000)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Every outcome a delivery to a token never seen before (a first campaign to
+// a fresh audience, and what pushgw-bench does with track_sends = true):
+// each one inserts a row.
+void BM_StoreFreshTokens(benchmark::State& state) {
+  BenchDir dir;
+  SystemClock clock;
+  auto store = open_store(dir.file("pushgw.db"), clock, state);
+  if (!store) return;
+  store->start();
+  const uint64_t n = static_cast<uint64_t>(state.range(0));
+  uint64_t next = 1;
+  const double cpu0 = process_cpu_s(), self0 = thread_cpu_s();
+  for (auto _ : state) {
+    for (uint64_t i = 0; i < n; ++i, ++next) {
+      const std::string token = hex_token(next * 0x9E3779B97F4A7C15ULL);
+      Outcome o = make(Kind::Delivered, token);
+      while (!store->record(0, o)) std::this_thread::yield();
+    }
+    wait_commit(*store);
+  }
+  const double cpu = process_cpu_s() - cpu0;
+  const double store_cpu = cpu - (thread_cpu_s() - self0);
+  const double outcomes = static_cast<double>(state.iterations() * n);
+  state.SetItemsProcessed(static_cast<int64_t>(outcomes));
+  state.counters["store_cpu_us_per_outcome"] = store_cpu * 1e6 / outcomes;
+}
+BENCHMARK(BM_StoreFreshTokens)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Built once: 1M suppressed APNs tokens, as Store::open() loads them.
 struct SuppressionFixture {
   static constexpr uint64_t kEntries = 1'000'000;

@@ -131,3 +131,12 @@ curl -s "http://127.0.0.1:$APORT/webpush/messages"; echo
 echo
 echo "== stats"
 "$BIN/pushgwctl" stats
+echo
+echo "== engagement events reported by the app (pushgwctl event)"
+"$BIN/pushgwctl" event --campaign spring-sale --platform apns --app shop-ios --token "$GOOD1" --kind open
+"$BIN/pushgwctl" event --campaign spring-sale --platform apns --app shop-ios --token "$GOOD2" --kind open
+"$BIN/pushgwctl" event --campaign spring-sale --platform apns --app shop-ios --token "$GOOD2" --kind click
+"$BIN/pushgwctl" event --campaign spring-sale --platform fcm --app shop-android --token fcm-demo-token-1 --kind open
+echo
+echo "== campaign report (pushgwctl campaign spring-sale)"
+"$BIN/pushgwctl" campaign spring-sale

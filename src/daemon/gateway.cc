@@ -39,6 +39,9 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
     sd.clock = d_.clock;
     sd.log = obs::Logger(d_.log_sink, "sender" + std::to_string(i));
     sd.ring_capacity = per_ring;
+    // The in-flight window holds accepted recipients too: keep it within the
+    // ring's share of max_queued so memory stays bounded by max_queued (x2).
+    sd.max_in_flight = std::min(sd.max_in_flight, per_ring);
     sd.notify_ingest = [this] { uv_async_send(&notify_); };
     sd.registry = d_.registry;
     sd.families = d_.families;
@@ -159,26 +162,9 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::str
       waiting_.emplace(request_id, std::move(w));
     }
   } else {
-    std::string out = "{\"id\":";
-    out += id_json;
-    out += ",\"ok\":true,\"accepted\":";
-    json_num(out, req.accepted);
-    out += ",\"rejected\":[";
-    bool first = true;
-    for (const auto& r : req.rejected) {
-      if (!first) out.push_back(',');
-      first = false;
-      out += "{\"n\":";
-      json_num(out, r.n);
-      out += r.is_endpoint ? ",\"endpoint\":" : ",\"token\":";
-      json_str(out, r.token);
-      out += ",\"error\":";
-      json_str(out, r.error);
-      out += ",\"message\":";
-      json_str(out, r.message);
-      out.push_back('}');
-    }
-    out += "]}";
+    std::string out;
+    send_response_head(out, id_json, req.accepted, req.rejected);
+    out += "}";
     if (ack) *ack = std::move(out);  // sent by the spool's commit callback
     else server_->respond(conn_id, std::move(out));
   }

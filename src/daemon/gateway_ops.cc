@@ -46,27 +46,10 @@ void append_result(std::string& out, const Batch& b, uint32_t i, bool spooled) {
 }  // namespace
 
 void Gateway::respond_waiting(Waiting& w) {
-  std::string out = "{\"id\":";
-  out += w.id_json;
-  out += ",\"ok\":true,\"accepted\":";
-  json_num(out, w.accepted);
-  out += ",\"rejected\":[";
+  std::string out;
+  send_response_head(out, w.id_json, w.accepted, w.rejected);
+  out += ",\"results\":[";
   bool first = true;
-  for (const auto& r : w.rejected) {
-    if (!first) out.push_back(',');
-    first = false;
-    out += "{\"n\":";
-    json_num(out, r.n);
-    out += r.is_endpoint ? ",\"endpoint\":" : ",\"token\":";
-    json_str(out, r.token);
-    out += ",\"error\":";
-    json_str(out, r.error);
-    out += ",\"message\":";
-    json_str(out, r.message);
-    out.push_back('}');
-  }
-  out += "],\"results\":[";
-  first = true;
   for (const Batch* b : w.batches) {
     for (uint32_t i = 0; i < b->recipients.size(); ++i) {
       if (!first) out.push_back(',');

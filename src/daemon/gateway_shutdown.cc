@@ -60,7 +60,12 @@ void Gateway::check_shutdown() {
       for (size_t i = 0; i < n; ++i) batch_done(done_batches[i]);
   }
   run_posted();
-  if (!waiting_.empty() && !past) return;  // store commits still on their way
+  // Store commits of waited requests' verdicts are still on their way: the
+  // senders have finished, so these answers come within milliseconds; wait
+  // for them (a short grace past the deadline) rather than close on clients
+  // that were promised one response per request.
+  constexpr int64_t kAnswerGraceNs = 5'000'000'000;
+  if (!waiting_.empty() && d_.clock->mono_ns() < drain_deadline_ns_ + kAnswerGraceNs) return;
   // Spool group commits still on their way: always wait (their callbacks post
   // to this loop, so it must not close first); the writer answers promptly.
   if (acks_pending_ > 0) return;

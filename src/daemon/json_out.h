@@ -39,6 +39,32 @@ inline std::string error_response(std::string_view id_json, std::string_view cod
   return out;
 }
 
+// {"id":<id>,"ok":true,"accepted":N,"rejected":[...]  (no closing brace):
+// the head both send responses share.
+template <class Rejections>
+void send_response_head(std::string& out, std::string_view id_json, uint32_t accepted, const Rejections& rejected) {
+  out += "{\"id\":";
+  out += id_json;
+  out += ",\"ok\":true,\"accepted\":";
+  json_num(out, accepted);
+  out += ",\"rejected\":[";
+  bool first = true;
+  for (const auto& r : rejected) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += "{\"n\":";
+    json_num(out, r.n);
+    out += r.is_endpoint ? ",\"endpoint\":" : ",\"token\":";
+    json_str(out, r.token);
+    out += ",\"error\":";
+    json_str(out, r.error);
+    out += ",\"message\":";
+    json_str(out, r.message);
+    out.push_back('}');
+  }
+  out.push_back(']');
+}
+
 // RFC 3339 UTC ("2026-11-22T10:00:00Z") from epoch ms.
 std::string rfc3339(int64_t epoch_ms);
 

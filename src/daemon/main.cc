@@ -189,11 +189,11 @@ int main(int argc, char** argv) {
   pushgw::dispatch::CapTable caps(
       pushgw::dispatch::CapLimits{cfg->policy.marketing_per_hour, cfg->policy.marketing_per_day});
   if (caps.limits().enabled()) {
-    auto loaded = store.value()->load_marketing_sends(
+    auto history = store.value()->load_marketing_sends(
         clock.now_ms() - pushgw::dispatch::CapTable::kDayMs,
         [&caps](uint64_t key, int64_t at_ms) { caps.load(key, at_ms); });
-    if (!loaded.ok()) {
-      PGW_LOG(log, Error, "store: %s", loaded.error().message.c_str());
+    if (!history.ok()) {
+      PGW_LOG(log, Error, "store: %s", history.error().message.c_str());
       return 1;
     }
   }

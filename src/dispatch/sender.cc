@@ -6,6 +6,7 @@
 
 #include "spool/spool.h"
 #include "store/key_hash.h"
+#include "store/ring_wait.h"
 #include "store/store.h"
 
 namespace pushgw::dispatch {
@@ -263,7 +264,7 @@ bool Sender::admit_policy(const SendJob& job, int64_t now_ms) {
     o.campaign = b.campaign;
     o.kind = store::Kind::MarketingSent;
     o.at_ms = now_ms;
-    while (!d_.store->record(d_.index, o)) std::this_thread::yield();
+    for (store::RingWait wait; !d_.store->record(d_.index, o);) wait();
   }
   return true;
 }
@@ -297,7 +298,7 @@ void Sender::send_one(const SendJob& job, int64_t now_ms) {
         o.kind = store::Kind::Reactivated;
         o.since_ms = reg;
         o.at_ms = now_ms;
-        while (!d_.store->record(d_.index, o)) std::this_thread::yield();
+        for (store::RingWait wait; !d_.store->record(d_.index, o);) wait();
         break;
       }
     }
@@ -365,6 +366,18 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
       if (g->on_response(f->probe)) release_held(*g, now);
     } else {
       g->on_transport_error(err, conn_id, f->pool->stats().connect_failures, f->probe);
+      // A probe that never got a connection goes back to the held jobs:
+      // probing on the breaker's behalf must not use up its attempts.
+      const bool no_connection = err == pool::TransportError::ConnectFailed ||
+                                 err == pool::TransportError::TlsHandshakeFailed ||
+                                 err == pool::TransportError::TlsVerifyFailed;
+      if (f->probe && no_connection && g->breaker().state() != CircuitBreaker::State::Closed) {
+        const SendJob job = f->job;
+        release_in_flight(f);
+        g->hold(job);
+        need_drain_ = true;
+        return;
+      }
     }
   }
   if (err != pool::TransportError::None) {
@@ -529,8 +542,8 @@ void Sender::finish(const SendJob& job, Status st, int http_status, std::string_
     o.reason = reason;
     o.since_ms = since_ms;
     o.at_ms = d_.clock->now_ms();
-    // The writer drains continuously; a full ring means a burst, so yield and retry.
-    while (!d_.store->record(d_.index, o)) std::this_thread::yield();
+    // The writer drains continuously; a full ring means a burst, so back off and retry (store/ring_wait.h).
+    for (store::RingWait wait; !d_.store->record(d_.index, o);) wait();
   }
   if (b->wait) {
     ResultSlot& r = b->results[job.idx];

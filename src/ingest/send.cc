@@ -113,6 +113,14 @@ std::unique_ptr<Batch> new_batch(const Ctx& c) {
       reject_all(c, "bad_request", "class must be \"transactional\" or \"marketing\"");
       return nullptr;
   }
+  // Scheduling is not built yet: sending a scheduled notification at once
+  // would be worse than refusing it.
+  dom::element sched;
+  if (c.obj.at_key("send_at").get(sched) == simdjson::SUCCESS ||
+      c.obj.at_key("schedule_key").get(sched) == simdjson::SUCCESS) {
+    reject_all(c, "bad_request", "send_at/schedule_key (scheduling) is not supported by this pushgwd yet");
+    return nullptr;
+  }
   bool cap_override = c.out.cap_override;
   dom::element cap;
   if (c.obj.at_key("cap").get(cap) == simdjson::SUCCESS) {

@@ -92,6 +92,9 @@ class TokenDb {
   DbPtr db_;
   int schema_found_ = 0;
   bool full_sync_ = false;
+  // > 0: recent sends mostly hit unknown tokens, so apply_send() tries the
+  // INSERT first (one B-tree descent instead of a missed UPDATE + INSERT).
+  int insert_bias_ = 0;
   Stmt begin_, commit_, rollback_;
   Stmt sel_, ins_, upd_sent_, upd_state_, ins_event_, heartbeat_;
   Stmt get_token_, get_events_, forget_, prune_, ins_marketing_;

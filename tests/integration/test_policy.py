@@ -87,6 +87,11 @@ def test_bad_class_and_cap_are_rejected(rig):
     assert r["accepted"] == 0 and r["rejected"][0]["error"] == "bad_request"
     r = d.request({"op": "send", "cap": "no", "notifications": []})
     assert r["ok"] is False and r["error"] == "bad_request"
+    # Scheduling is not built: a scheduled notification is refused, not sent now.
+    before = rig.sim.stats()["requests"]
+    r = send(d, [apns_token(7)], "marketing", send_at=int(time.time()) + 3600, schedule_key="cart-1")
+    assert r["accepted"] == 0 and r["rejected"][0]["error"] == "bad_request"
+    assert rig.sim.stats()["requests"] == before
 
 
 def test_expired_notification_is_expired_and_never_sent(rig):
@@ -99,3 +104,70 @@ def test_expired_notification_is_expired_and_never_sent(rig):
     # Expired marketing sends do not use up the cap.
     assert statuses(send(d, [apns_token(8)], "marketing")) == ["delivered"]
     assert d.request({"op": "stats"})["platforms"]["apns"]["expired"] == 2
+
+
+def test_campaign_report_counts_and_rates(rig):
+    cfg = policy_config(rig, per_hour=1)
+    d = rig.daemon(cfg)
+    good = [apns_token(20 + i) for i in range(4)]
+    dead, bad = apns_token(30, "410"), apns_token(31, "4000")
+    r = send(d, good + [dead, bad], "marketing", campaign="spring-sale")
+    assert sorted(statuses(r)) == sorted(["delivered"] * 4 + ["unsubscribed", "invalid"])
+    # Capped (second marketing send within the hour) and suppressed (known dead).
+    assert statuses(send(d, [good[0], dead], "marketing", campaign="spring-sale")) == ["capped", "suppressed"]
+    # Expired before it was sent.
+    assert statuses(send(d, [good[1]], campaign="spring-sale", expires_at=1)) == ["expired"]
+    # Another campaign's outcomes do not leak into this one.
+    send(d, [apns_token(40)], campaign="other")
+    ev = {"campaign": "spring-sale", "platform": "apns", "app": "shop-ios"}
+    r = d.request({"op": "event", "events": [dict(ev, token=good[0], kind="open"),
+                                             dict(ev, token=good[1], kind="open", at="2026-11-22T10:00:00Z"),
+                                             dict(ev, token=good[0], kind="click", at=1795000000)]})
+    assert r["ok"] is True and r["recorded"] == 3
+    r = d.request(dict(ev, op="event", token=good[2], kind="open"))
+    assert r["ok"] is True and r["recorded"] == 1
+    assert d.request(dict(ev, op="event", token=good[2], kind="click"))["recorded"] == 1
+    assert d.request(dict(ev, op="event", token=good[2], kind="conversion"))["recorded"] == 1
+    bad_ev = d.request(dict(ev, op="event", token=good[2], kind="like"))
+    assert bad_ev["ok"] is False and bad_ev["error"] == "bad_request"
+
+    def check(rep):
+        assert rep["ok"] is True and rep["found"] is True and rep["campaign"] == "spring-sale"
+        expect = {"sent": 6, "delivered": 4, "failed": 0, "invalid": 1, "unsubscribed": 1, "suppressed": 1,
+                  "capped": 1, "expired": 1, "opened": 3, "clicked": 2, "converted": 1}
+        assert {k: rep[k] for k in expect} == expect
+        assert abs(rep["delivery_rate"] - 4 / 6) < 1e-9
+        assert rep["open_rate"] == 0.75 and rep["ctr"] == 0.5 and rep["conversion_rate"] == 0.25
+        assert abs(rep["unsubscribe_rate"] - 1 / 6) < 1e-9
+
+    check(d.request({"op": "campaign", "campaign": "spring-sale"}))
+    # Durable: the same report after a restart.
+    assert d.terminate() == 0
+    d2 = rig.daemon(cfg)
+    check(d2.request({"op": "campaign", "campaign": "spring-sale"}))
+    none = d2.request({"op": "campaign", "campaign": "nope"})
+    assert none["ok"] is True and none["found"] is False and none["sent"] == 0 and none["open_rate"] == 0
+
+
+def test_pushgwctl_event_and_campaign(rig):
+    import subprocess
+    from harness import binpath
+    d = rig.daemon(policy_config(rig))
+    tok = apns_token(50)
+    send(d, [tok], campaign="ctl-camp")
+    base = [binpath("pushgwctl"), "--socket", d.socket]
+    for kind in ("open", "click"):
+        out = subprocess.run(base + ["event", "--campaign", "ctl-camp", "--platform", "apns", "--app", "shop-ios",
+                                     "--token", tok, "--kind", kind, "--at", "1795000000"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert "recorded:" in out.stdout
+    out = subprocess.run(base + ["campaign", "ctl-camp"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    rows = dict(line.split(None, 1) for line in out.stdout.strip().splitlines())
+    assert rows["sent:"].strip() == "1" and rows["delivered:"].strip() == "1"
+    assert rows["opened:"].strip() == "1" and rows["clicked:"].strip() == "1"
+    assert rows["ctr:"].strip() == "1"
+    bad = subprocess.run(base + ["event", "--campaign", "x", "--platform", "apns", "--app", "shop-ios",
+                                 "--token", tok, "--kind", "like"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 1

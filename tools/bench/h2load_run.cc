@@ -59,8 +59,11 @@ H2loadResult run_h2load(const Options& o, const Rig& rig, uint64_t requests) {
   while (std::getline(in, line)) {
     unsigned long long total, started, done, ok;
     double secs, rps;
-    if (sscanf(line.c_str(), "finished in %lfs, %lf req/s", &secs, &rps) == 2) {
-      r.seconds = secs;
+    char unit[8] = {0};
+    // h2load prints "finished in 543.21ms, 92041.76 req/s" (or "1.23s", "950us").
+    if (sscanf(line.c_str(), "finished in %lf%7[a-z], %lf req/s", &secs, unit, &rps) == 3) {
+      const std::string u = unit;
+      r.seconds = u == "ms" ? secs / 1e3 : u == "us" ? secs / 1e6 : secs;
       r.req_per_s = rps;
     }
     if (sscanf(line.c_str(), "requests: %llu total, %llu started, %llu done, %llu succeeded", &total, &started,

@@ -28,6 +28,7 @@ void print_usage() {
           "  --vs-h2load             also run h2load on the same sink, connections, streams, headers and body\n"
           "  --plot FILE.png         plot throughput and latency with gnuplot\n"
           "  --bin-dir DIR           where pushgwd and pushgw-sim are (default: beside pushgw-bench)\n"
+          "  --sim-args \"ARGS\"      extra pushgw-sim arguments, e.g. \"--fault stall\" or \"--slow-ms 50\"\n"
           "  --keep                  keep the temporary directory\n"
           "Output: one JSON object on stdout.\n");
 }
@@ -83,6 +84,7 @@ std::string parse_options(int argc, char** argv, Options& o) {
     else if (a == "--rate") o.rate = atof(v);
     else if (a == "--plot") o.plot = v;
     else if (a == "--bin-dir") o.bin_dir = v;
+    else if (a == "--sim-args") o.sim_args = v;
     else return "unknown option " + std::string(a);
   }
   if (!socket_given) o.start = true;

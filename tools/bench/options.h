@@ -32,6 +32,7 @@ struct Options {
   std::string plot;             // PNG path
   std::string bin_dir;          // where pushgwd / pushgw-sim live (default: next to pushgw-bench)
   bool keep = false;            // keep the temp dir
+  std::string sim_args;         // extra pushgw-sim arguments, e.g. "--fault stall" (RSS with a full queue)
 };
 
 // Returns an error message, or "" on success. "help" means print usage.

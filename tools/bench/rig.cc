@@ -65,7 +65,8 @@ std::string start_rig(const Options& o, Rig& rig) {
 
   std::string sim_args = " serve --sink --listen 127.0.0.1:0 --admin 127.0.0.1:0 --cert " + d + "/pki/server.pem --key " +
                          d + "/pki/server.key --port-file " + d + "/sim.ports --max-streams " + std::to_string(o.streams) +
-                         " --apns-key BENCHTEAM1:BENCHKEY01:" + d + "/apns.p8";
+                         " --apns-key BENCHTEAM1:BENCHKEY01:" + d + "/apns.p8" +
+                         (o.sim_args.empty() ? "" : " " + o.sim_args);
   rig.sim_pid = spawn(sim + sim_args, d + "/sim.log");
   if (!wait_for_file(d + "/sim.ports", 20)) return "pushgw-sim did not start (see " + d + "/sim.log)";
   int port = 0, aport = 0;

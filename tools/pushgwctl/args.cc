@@ -16,6 +16,7 @@ struct CommandName {
 constexpr CommandName kCommands[] = {
     {Command::Send, "send"},     {Command::Stats, "stats"}, {Command::Feedback, "feedback"}, {Command::Token, "token"},
     {Command::Forget, "forget"}, {Command::Ping, "ping"},   {Command::Raw, "raw"},
+    {Command::Event, "event"},   {Command::Campaign, "campaign"},
 };
 
 Command lookup(std::string_view name) {
@@ -133,7 +134,12 @@ Result<bool> ArgParser::command_option(std::string_view name, std::optional<std:
       return true;
     }
   }
-  if (c == Command::Token || c == Command::Forget) {
+  if (c == Command::Event) {
+    if (name == "--campaign") return text(o_.campaign);
+    if (name == "--kind") return text(o_.kind);
+    if (name == "--at") return text(o_.at);
+  }
+  if (c == Command::Token || c == Command::Forget || c == Command::Event) {
     if (name == "--platform") return text(o_.platform);
     if (name == "--app") return text(o_.app);
     if (name == "--token") return text(o_.token);
@@ -155,15 +161,21 @@ Result<void> ArgParser::positional(std::string_view a) {
 Result<void> ArgParser::check_complete() const {
   const std::string cmd(command_name(o_.command));
   if (o_.command == Command::None) return usage("missing command");
-  const bool one_arg = o_.command == Command::Send || o_.command == Command::Raw;
+  const bool one_arg = o_.command == Command::Send || o_.command == Command::Raw || o_.command == Command::Campaign;
   if (one_arg && positionals_.empty()) {
-    return usage(o_.command == Command::Send ? "send needs a FILE (or - for stdin)" : "raw needs a JSON request");
+    return usage(o_.command == Command::Send  ? "send needs a FILE (or - for stdin)"
+                 : o_.command == Command::Raw ? "raw needs a JSON request"
+                                              : "campaign needs a NAME");
   }
   const size_t allowed = one_arg ? 1 : 0;
   if (positionals_.size() > allowed) {
     return usage("unexpected argument '" + std::string(positionals_[allowed]) + "' for " + cmd);
   }
-  if (o_.command == Command::Token || o_.command == Command::Forget) {
+  if (o_.command == Command::Event) {
+    if (o_.campaign.empty()) return usage("event needs --campaign");
+    if (o_.kind.empty()) return usage("event needs --kind (open, click or conversion)");
+  }
+  if (o_.command == Command::Token || o_.command == Command::Forget || o_.command == Command::Event) {
     if (o_.platform.empty()) return usage(cmd + " needs --platform");
     if (o_.app.empty()) return usage(cmd + " needs --app");
     if (o_.token.empty() == o_.endpoint.empty()) return usage(cmd + " needs exactly one of --token or --endpoint");
@@ -203,6 +215,7 @@ Result<Options> ArgParser::run() {
   }
   if (!positionals_.empty() && o_.command == Command::Send) o_.file = std::string(positionals_[0]);
   if (!positionals_.empty() && o_.command == Command::Raw) o_.raw = std::string(positionals_[0]);
+  if (!positionals_.empty() && o_.command == Command::Campaign) o_.campaign = std::string(positionals_[0]);
   return std::move(o_);
 }
 

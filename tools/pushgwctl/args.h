@@ -19,7 +19,7 @@ enum ExitCode : int {
   kExitBadInput = 4,  // input file / JSON argument unreadable or not JSON
 };
 
-enum class Command { None, Send, Stats, Feedback, Token, Forget, Ping, Raw };
+enum class Command { None, Send, Stats, Feedback, Token, Forget, Ping, Raw, Event, Campaign };
 
 inline constexpr std::string_view kDefaultSocket = "/run/pushgw/pushgw.sock";
 
@@ -37,8 +37,10 @@ struct Options {
   uint64_t since = 0;
   std::optional<uint64_t> limit;
   bool follow = false;
-  // token, forget
+  // token, forget, event
   std::string platform, app, token, endpoint;
+  // event (campaign policy): --campaign, --kind open|click|conversion, --at TIME; campaign NAME
+  std::string campaign, kind, at;
   // raw
   std::string raw;
 };

@@ -67,6 +67,8 @@ int run_feedback(Session& s);
 int run_token(Session& s);  // token and forget
 int run_ping(Session& s);
 int run_raw(Session& s);
+int run_event(Session& s);     // campaign policy: one engagement event
+int run_campaign(Session& s);  // campaign policy: a campaign's report
 
 int run_command(const Options& opts, Io io);
 

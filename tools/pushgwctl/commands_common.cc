@@ -65,6 +65,10 @@ int run_command(const Options& opts, Io io) {
       return run_ping(s);
     case Command::Raw:
       return run_raw(s);
+    case Command::Event:
+      return run_event(s);
+    case Command::Campaign:
+      return run_campaign(s);
     case Command::None:
       break;
   }

@@ -16,6 +16,8 @@ commands:
   forget             clear the store's state for one token or endpoint
   ping               check that the daemon answers
   raw JSON           send one request line as is and print the response line
+  event              record an engagement event (open, click, conversion)
+  campaign NAME      a campaign's counters and rates
 
 options:
   --socket PATH      daemon socket (default: $PUSHGW_SOCKET, else /run/pushgw/pushgw.sock)
@@ -86,6 +88,20 @@ Sends JSON (one request object) as one line and prints the response line
 carrying the same "id" (or "id":null when the request has none).
 )";
 
+constexpr std::string_view kEvent = R"(usage: pushgwctl event --campaign C --platform P --app A (--token T | --endpoint URL)
+                      --kind open|click|conversion [--at TIME]
+
+Records one engagement event for a campaign (op "event"); TIME is RFC 3339
+or unix seconds (default: now). Prints "recorded: 1".
+)";
+
+constexpr std::string_view kCampaign = R"(usage: pushgwctl campaign NAME
+
+Prints a campaign's counters (sent, delivered, failed, invalid, unsubscribed,
+suppressed, capped, expired, opened, clicked, converted) and rates
+(delivery_rate, open_rate, ctr, conversion_rate, unsubscribe_rate).
+)";
+
 constexpr std::string_view kFooter = R"(
 global options --socket PATH, --json and --timeout SECONDS apply (see pushgwctl --help).
 exit codes: 0 ok, 1 "ok":false, 2 usage, 3 connect/I-O/timeout, 4 bad input.
@@ -107,6 +123,10 @@ std::string_view command_help(Command c) {
       return kPing;
     case Command::Raw:
       return kRaw;
+    case Command::Event:
+      return kEvent;
+    case Command::Campaign:
+      return kCampaign;
     case Command::None:
       break;
   }

@@ -479,5 +479,40 @@ TEST_F(SendTest, ManyRecipientsNoPerRecipientGrowth) {
   EXPECT_EQ(b.token(999), kTok1);
 }
 
+// Campaign policy: "class" and "cap".
+TEST_F(SendTest, ClassAndCapOverride) {
+  auto req = ok(apns(R"([")" + kTok1 + R"("])"));
+  ASSERT_EQ(req.batches.size(), 1u);
+  EXPECT_FALSE(req.batches[0]->marketing);
+  EXPECT_FALSE(req.batches[0]->cap_override);
+
+  req = ok(apns(R"([")" + kTok1 + R"("])", R"(,"class":"marketing")"));
+  ASSERT_EQ(req.batches.size(), 1u);
+  EXPECT_TRUE(req.batches[0]->marketing);
+
+  req = ok(apns(R"([")" + kTok1 + R"("])", R"(,"class":"transactional","cap":false)"));
+  ASSERT_EQ(req.batches.size(), 1u);
+  EXPECT_FALSE(req.batches[0]->marketing);
+  EXPECT_TRUE(req.batches[0]->cap_override);
+
+  req = ok(apns(R"([")" + kTok1 + R"(",")" + kTok2 + R"("])", R"(,"class":"promo")"));
+  EXPECT_TRUE(req.batches.empty());
+  ASSERT_EQ(req.rejected.size(), 2u);
+  EXPECT_EQ(req.rejected[0].error, "bad_request");
+
+  req = ok(apns(R"([")" + kTok1 + R"("])", R"(,"cap":"no")"));
+  EXPECT_TRUE(req.batches.empty());
+  ASSERT_EQ(req.rejected.size(), 1u);
+
+  // Request-level "cap": false applies to every notification unless one says otherwise.
+  req = ok(R"({"op":"send","cap":false,"notifications":[{"platform":"apns","app":"shop-ios","class":"marketing",)"
+           R"("tokens":[")" + kTok1 + R"("],"payload":{}},{"platform":"apns","app":"shop-ios","cap":true,)"
+           R"("tokens":[")" + kTok2 + R"("],"payload":{}}]})");
+  ASSERT_EQ(req.batches.size(), 2u);
+  EXPECT_TRUE(req.batches[0]->cap_override);
+  EXPECT_FALSE(req.batches[1]->cap_override);
+  EXPECT_FALSE(parse(R"({"op":"send","cap":1,"notifications":[]})").ok());
+}
+
 }  // namespace
 }  // namespace pushgw::ingest

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "store/schema.h"
 #include "store/store.h"
 #include "store_test_util.h"
 
@@ -35,7 +36,7 @@ TEST(StorePersist, ReopenKeepsStatesEventsAndSuppression) {
   }
   auto s = open_store(path, clock);
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->schema_found(), 2);
+  EXPECT_EQ(s->schema_found(), detail::kSchemaVersion);
   // Loaded at open, before the store thread even runs.
   EXPECT_TRUE(s->suppressed(Platform::Apns, "shop-ios", hex_token(2)));
   EXPECT_TRUE(s->suppressed(Platform::Fcm, "shop-android", "fcm-x"));
@@ -90,7 +91,7 @@ TEST_F(StoreMigration, V1FixtureOpensWithDataIntactAndSchemaCurrent) {
   EXPECT_EQ(s->schema_found(), 1);
 
   // Schema is current: version, new columns, new indexes, meta table, WAL.
-  EXPECT_EQ(query_int(path_, "PRAGMA user_version"), 3);
+  EXPECT_EQ(query_int(path_, "PRAGMA user_version"), detail::kSchemaVersion);
   EXPECT_EQ(query_int(path_, "SELECT count(*) FROM pragma_table_info('tokens') WHERE name IN ('failed','last_campaign')"), 2);
   EXPECT_EQ(query_int(path_, "SELECT count(*) FROM sqlite_schema WHERE type='index' AND name IN "
                              "('tokens_suppressed','events_by_time')"),
@@ -147,7 +148,7 @@ TEST_F(StoreMigration, ReopeningAMigratedFileDoesNotMigrateAgain) {
   { ASSERT_TRUE(open_store(path_, clock_)); }
   auto s = open_store(path_, clock_);
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->schema_found(), 2);
+  EXPECT_EQ(s->schema_found(), detail::kSchemaVersion);
   EXPECT_EQ(s->stats().tokens, 4u);
 }
 
