@@ -105,3 +105,46 @@ def test_kill9_keeps_every_reported_verdict(rig):
     d2 = rig.daemon(name="pushgwd")
     ev = d2.request({"op": "feedback", "since": 0, "limit": 1000})["events"]
     assert {e["token"] for e in ev} == set(dead)
+
+
+def test_kill9_in_the_middle_of_a_100k_load(rig):
+    import threading
+    d = rig.daemon()
+    stop = threading.Event()
+
+    def background():
+        c = d.client()
+        try:
+            for b in range(100):
+                if stop.is_set():
+                    break
+                c.request({"op": "send", "notifications": [{"platform": "apns", "app": "shop-ios",
+                          "tokens": [apns_token(100000 + b * 1000 + i) for i in range(1000)],
+                          "payload": {"aps": {}}}]})
+        except (OSError, ConnectionError, ValueError):
+            pass  # the daemon was killed under us
+    t = threading.Thread(target=background)
+    t.start()
+    reported = set()
+    c = d.client()
+    for b in range(1000):
+        dead = [apns_token(b * 20 + i, "410") for i in range(20)]
+        r = c.request({"op": "send", "wait": True, "notifications": [
+            {"platform": "apns", "app": "shop-ios", "tokens": dead, "payload": {"aps": {}}}]})
+        reported |= {x["token"] for x in r["results"] if x["status"] == "unsubscribed"}
+        if len(reported) >= 200 and d.request({"op": "stats"})["platforms"]["apns"]["delivered"] > 5000:
+            break
+    d.kill9()  # mid-load: background sends still queued and in flight
+    stop.set()
+    t.join()
+    assert len(reported) >= 200
+    d2 = rig.daemon(name="pushgwd")  # the store opens cleanly
+    got, since = set(), 0
+    while True:
+        page = d2.request({"op": "feedback", "since": since, "limit": 1000})
+        got |= {e["token"] for e in page["events"]}
+        if not page["events"]:
+            break
+        since = page["next"]
+    assert reported <= got
+    assert d2.request({"op": "stats"})["ok"] is True
