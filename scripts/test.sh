@@ -18,7 +18,7 @@ ctest --test-dir build --output-on-failure -j2 --timeout 900
 echo "== benchmark smoke"
 for b in build/bench/*_bench; do
   [ -x "$b" ] || continue
-  "$b" --benchmark_min_time=0.001 --benchmark_filter='^[^/]*(/[0-9]+)?$' >/dev/null
+  "$b" --benchmark_min_time=0.001 >/dev/null
   echo "ok $(basename "$b")"
 done
 
