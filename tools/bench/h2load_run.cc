@@ -31,7 +31,7 @@ H2loadResult run_h2load(const Options& o, const Rig& rig, uint64_t requests) {
       "-H", "authorization: bearer " + bearer,
       "-H", "apns-topic: com.example.bench", "-H", "apns-push-type: alert",
       "-H", "content-type: application/json",
-      rig.sink_url + "/3/device/a1000000000000000000000000000000000000000000000000000000000000ff"};
+      rig.sink_url + "/3/device/a1" + std::string(62, '0')};  // the first benchmark token
   auto t0 = std::chrono::steady_clock::now();
   pid_t pid = fork();
   if (pid == 0) {
