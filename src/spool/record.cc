@@ -79,8 +79,8 @@ bool decode_segment_header(std::string_view data, uint64_t& next_seq) {
   return r.ok;
 }
 
-void encode_accepted(uint64_t seq, int64_t accepted_ms, const BatchCount* batches, size_t nbatches,
-                     std::string_view line, std::string& out) {
+void encode_accepted_head(uint64_t seq, int64_t accepted_ms, const BatchCount* batches, size_t nbatches,
+                          std::string_view line, std::string& out) {
   size_t at = begin_record(out, RecordType::Accepted);
   put64(out, seq);
   put64(out, static_cast<uint64_t>(accepted_ms));
@@ -90,8 +90,16 @@ void encode_accepted(uint64_t seq, int64_t accepted_ms, const BatchCount* batche
     put32(out, batches[i].count);
   }
   put32(out, static_cast<uint32_t>(line.size()));
+  const size_t body = at + 8;
+  const size_t head_len = out.size() - body;
+  set32(out, at, static_cast<uint32_t>(head_len + line.size()));
+  set32(out, at + 4, crc32c_extend(crc32c(out.data() + body, head_len), line.data(), line.size()));
+}
+
+void encode_accepted(uint64_t seq, int64_t accepted_ms, const BatchCount* batches, size_t nbatches,
+                     std::string_view line, std::string& out) {
+  encode_accepted_head(seq, accepted_ms, batches, nbatches, line, out);
   out.append(line);
-  end_record(out, at);
 }
 
 void encode_done(const DoneRange* ranges, size_t n, std::string& out) {

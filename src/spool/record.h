@@ -56,6 +56,11 @@ bool decode_segment_header(std::string_view data, uint64_t& next_seq);
 
 void encode_accepted(uint64_t seq, int64_t accepted_ms, const BatchCount* batches, size_t nbatches,
                      std::string_view line, std::string& out);
+// The same record without its trailing line bytes (length and CRC still
+// cover them): head + line == encode_accepted(). Lets the writer hand the
+// line to writev() instead of copying it.
+void encode_accepted_head(uint64_t seq, int64_t accepted_ms, const BatchCount* batches, size_t nbatches,
+                          std::string_view line, std::string& out);
 // Appends one Done record holding ranges [0, n).
 void encode_done(const DoneRange* ranges, size_t n, std::string& out);
 

@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 
@@ -15,6 +17,7 @@ namespace pushgw::spool {
 namespace {
 
 constexpr size_t kMaxDonePerRecord = 4096;
+constexpr size_t kKeepBufferBytes = 1u << 20;
 
 Error io_error(const std::string& what, const std::string& path) {
   return make_error("spool_io", what + " " + path + ": " + std::strerror(errno));
@@ -246,29 +249,47 @@ void Spool::write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done)
     for (size_t i = 0; i < done.size(); i += kMaxDonePerRecord)
       encode_done(done.data() + i, std::min(kMaxDonePerRecord, done.size() - i), buf_);
   };
+  // Accepted records go out as head + the request line itself (writev, no
+  // copy of the line); done ranges are encoded into buf_.
+  std::vector<size_t> head_end;
+  auto parts_for = [&](size_t i, std::vector<std::string_view>& parts) {
+    const size_t start = i == 0 ? 0 : head_end[i - 1];
+    parts.emplace_back(heads_.data() + start, head_end[i] - start);
+    parts.emplace_back(acc[i].line);
+  };
+  heads_.clear();
+  for (const Pending& p : acc) {
+    encode_accepted_head(p.seq, p.accepted_ms, p.batches.data(), p.batches.size(), p.line, heads_);
+    head_end.push_back(heads_.size());
+  }
   buf_.clear();
+  encode_dones();
+  std::vector<std::string_view> parts;
   if (opts_.fsync == FsyncMode::Always) {
     // One durable write per request: nobody's acknowledgement waits for
     // anyone else's data. Done ranges follow in a last write.
-    for (Pending& p : acc) {
-      buf_.clear();
-      encode_accepted(p.seq, p.accepted_ms, p.batches.data(), p.batches.size(), p.line, buf_);
-      ok = ok && write_all(buf_) && sync();
-      if (ok) account_accepted(p);
-      if (p.on_commit) p.on_commit(ok);
+    for (size_t i = 0; i < acc.size(); ++i) {
+      parts.clear();
+      parts_for(i, parts);
+      ok = ok && write_parts(parts) && sync();
+      if (ok) account_accepted(acc[i]);
+      if (acc[i].on_commit) acc[i].on_commit(ok);
     }
-    buf_.clear();
-    encode_dones();
-    ok = ok && (buf_.empty() || (write_all(buf_) && sync()));
+    parts.clear();
+    parts.emplace_back(buf_);
+    ok = ok && (buf_.empty() || (write_parts(parts) && sync()));
   } else {
-    for (const Pending& p : acc) encode_accepted(p.seq, p.accepted_ms, p.batches.data(), p.batches.size(), p.line, buf_);
-    encode_dones();
-    if (!buf_.empty()) ok = ok && write_all(buf_) && (opts_.fsync == FsyncMode::Off || sync());
+    for (size_t i = 0; i < acc.size(); ++i) parts_for(i, parts);
+    if (!buf_.empty()) parts.emplace_back(buf_);
+    if (!parts.empty()) ok = ok && write_parts(parts) && (opts_.fsync == FsyncMode::Off || sync());
     for (Pending& p : acc) {
       if (ok) account_accepted(p);
       if (p.on_commit) p.on_commit(ok);
     }
   }
+  // A burst can leave megabytes of capacity behind: do not keep it.
+  if (buf_.capacity() > kKeepBufferBytes) std::string().swap(buf_);
+  if (heads_.capacity() > kKeepBufferBytes) std::string().swap(heads_);
   if (ok) {
     for (const DoneRange& d : done) account_done(d);
     requests_.fetch_add(acc.size(), std::memory_order_relaxed);
@@ -281,17 +302,38 @@ void Spool::write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done)
 }
 
 bool Spool::write_all(const std::string& buf) {
-  const char* p = buf.data();
-  size_t left = buf.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
+  std::vector<std::string_view> parts{buf};
+  return write_parts(parts);
+}
+
+// writev() of every part, resuming after short writes (and in chunks of
+// IOV_MAX). Consumes parts.
+bool Spool::write_parts(std::vector<std::string_view>& parts) {
+  size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  size_t first = 0;
+  std::vector<iovec> iov;
+  while (first < parts.size()) {
+    if (parts[first].empty()) {
+      ++first;
+      continue;
+    }
+    iov.clear();
+    for (size_t i = first; i < parts.size() && iov.size() < IOV_MAX; ++i)
+      if (!parts[i].empty()) iov.push_back(iovec{const_cast<char*>(parts[i].data()), parts[i].size()});
+    ssize_t n = ::writev(fd_, iov.data(), static_cast<int>(iov.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
-    p += n;
-    left -= static_cast<size_t>(n);
+    auto left = static_cast<size_t>(n);
+    while (left > 0 && first < parts.size()) {
+      const size_t take = std::min(left, parts[first].size());
+      parts[first].remove_prefix(take);
+      left -= take;
+      if (parts[first].empty()) ++first;
+    }
   }
-  active_bytes_ += buf.size();
-  bytes_.fetch_add(buf.size(), std::memory_order_relaxed);
+  active_bytes_ += total;
+  bytes_.fetch_add(total, std::memory_order_relaxed);
   return true;
 }
 

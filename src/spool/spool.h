@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -132,6 +133,7 @@ class Spool {
   void run();
   void write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done);
   bool write_all(const std::string& buf);
+  bool write_parts(std::vector<std::string_view>& parts);
   bool sync();
   void account_accepted(const Pending& p);
   void account_done(const DoneRange& d);
@@ -156,7 +158,8 @@ class Spool {
   uint64_t active_bytes_ = 0;
   std::map<uint32_t, Segment> segments_;
   std::unordered_map<uint64_t, SeqState> seqs_;
-  std::string buf_;
+  std::string buf_;    // done records of the current group
+  std::string heads_;  // accepted record heads of the current group
   bool failed_ = false;
 
   std::vector<Unfinished> unfinished_;
