@@ -13,6 +13,7 @@ PKGS=(
   clang-14 libclang-rt-14-dev
   python3 python3-pytest procps curl
   prometheus gnuplot-nox dpkg-dev
+  tzdata redis-server libhiredis-dev postgresql libpq-dev
 )
 
 missing=()

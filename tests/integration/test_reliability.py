@@ -47,6 +47,15 @@ def fault(rig, spec):
     rig.sim.admin("/faults", spec)
 
 
+def sanitized_build():
+    """True when pushgwd was built with ASan/TSan: memory figures are then
+    the sanitizer's (shadow memory, quarantine), not ours."""
+    from harness import binpath
+    with open(binpath("pushgwd"), "rb") as f:
+        data = f.read()
+    return b"__asan_init" in data or b"__tsan_init" in data
+
+
 # ---- connection faults ----------------------------------------------------
 
 def test_goaway_after_n_streams_delivers_each_exactly_once():
@@ -245,7 +254,8 @@ def test_overload_ten_times_capacity_bounds_memory_and_stats_stays_responsive():
         hwm_kb = d.hwm_kb()
         sys.stderr.write("overload: baseline %d KiB, VmHWM %d KiB, worst stats %.3f s, offer %.1f s\n"
                          % (baseline_kb, hwm_kb, worst_stats, offer_seconds))
-        assert hwm_kb - baseline_kb < 64 * 1024
+        if not sanitized_build():
+            assert hwm_kb - baseline_kb < 64 * 1024
         seen = rig.sim.tokens("apns")
         assert len(seen) == total and max(seen.values()) == 1
     finally:
