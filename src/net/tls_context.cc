@@ -1,6 +1,7 @@
 #include "net/tls_context.h"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "net/tls_transport.h"
@@ -50,6 +51,15 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const std::string& ca_fil
     return make_error("tls_init", "system trust store: " + openssl_errors());
   if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1)
     return make_error("tls_ca_file", "cannot load CA file " + ca_file + ": " + openssl_errors());
+  // OpenSSL computes a certificate's cached extensions (key identifiers,
+  // purpose flags) lazily on first verification, under the certificate's own
+  // lock but read back elsewhere without it. Computing them now, before any
+  // sender thread exists, means the trust anchors are only ever read
+  // concurrently, never written.
+  STACK_OF(X509_OBJECT)* objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+  for (int i = 0; i < sk_X509_OBJECT_num(objs); ++i) {
+    if (X509* x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i))) X509_check_purpose(x, -1, 0);
+  }
   // Never turned off: the name check itself is set per connection.
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);

@@ -5,7 +5,7 @@
 // default verify paths plus an optional extra CA file. The per-connection
 // parts (SNI, verification name, ALPN) are set by TlsTransport.
 //
-// It also keeps a small client session cache keyed by "host:port" so a
+// It also keeps a small client session cache keyed by "host:port" and thread so a
 // reconnect can resume instead of doing a full handshake; that cache is the
 // only mutable state and is guarded by a mutex (touched once per handshake).
 #pragma once

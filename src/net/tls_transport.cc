@@ -4,6 +4,9 @@
 #include <openssl/x509v3.h>
 
 #include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
 
 #include "net/address.h"
 
@@ -178,7 +181,15 @@ void TlsTransport::on_connect(int status) {
   handshake_step();
 }
 
-std::string TlsTransport::session_key() const { return opts_.host + ":" + std::to_string(opts_.port) + (opts_.offer_http1 ? "/h1" : ""); }
+// The key names the calling (loop) thread too: an SSL_SESSION must never be
+// in use by connections on two threads at once, because OpenSSL reads and
+// duplicates the session object (and its peer certificate chain) without a
+// lock while it processes TLS 1.3 tickets. One handshake per thread per origin
+// is the whole price.
+std::string TlsTransport::session_key() const {
+  return opts_.host + ":" + std::to_string(opts_.port) + (opts_.offer_http1 ? "/h1" : "") + "@" +
+         std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+}
 
 bool TlsTransport::start_tls() {
   ERR_clear_error();
