@@ -196,6 +196,24 @@ class Client:
         self.sock.close()
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
+
+
+def sanitizer_reports(workdir):
+    """The first lines of every sanitizer report in the *.log files of workdir."""
+    found = []
+    for name in sorted(os.listdir(workdir)):
+        if not name.endswith(".log"):
+            continue
+        with open(os.path.join(workdir, name), errors="replace") as f:
+            lines = f.read().splitlines()
+        for i, line in enumerate(lines):
+            if any(m in line for m in SANITIZER_MARKERS):
+                found.append("%s: %s" % (name, " | ".join(lines[i:i + 6])))
+    return found
+
+
 class Rig:
     """A workdir with a CA, an APNs key, a sim and helpers to write configs."""
 
@@ -262,8 +280,12 @@ level = "info"
                 d.proc.kill()
                 d.proc.wait()
         self.sim.stop()
+        reports = sanitizer_reports(self.dir)
         if os.environ.get("PUSHGW_KEEP_TMP") is None:
             shutil.rmtree(self.dir, ignore_errors=True)
+        # Under ASan/UBSan/TSan a report in any process log fails the test,
+        # even when the process survived it (a race need not crash).
+        assert not reports, "sanitizer report:\n" + "\n".join(reports)
 
 
 def run(args):
