@@ -24,6 +24,7 @@ void print_usage() {
           "  --streams N             streams per connection for the sink and h2load -m (default 100)\n"
           "  --workers N             pushgwd sender threads (default 0 = one per core)\n"
           "  --track-sends 0|1       set [store] track_sends in the generated config (default: pushgwd's)\n"
+          "  --spool MODE            add a [spool] with fsync = MODE (batch|always|off; default none)\n"
           "  --rate R                open loop: offer R recipients/s (default 0 = closed loop, max throughput)\n"
           "  --vs-h2load             also run h2load on the same sink, connections, streams, headers and body\n"
           "  --plot FILE.png         plot throughput and latency with gnuplot\n"
@@ -81,6 +82,11 @@ std::string parse_options(int argc, char** argv, Options& o) {
     else if (a == "--streams") o.streams = atoi(v);
     else if (a == "--workers") o.workers = atoi(v);
     else if (a == "--track-sends") o.track_sends = atoi(v) != 0 ? 1 : 0;
+    else if (a == "--spool") {
+      o.spool = v;
+      if (o.spool == "none") o.spool.clear();
+      else if (o.spool != "batch" && o.spool != "always" && o.spool != "off") return "bad --spool (none|batch|always|off)";
+    }
     else if (a == "--rate") o.rate = atof(v);
     else if (a == "--plot") o.plot = v;
     else if (a == "--bin-dir") o.bin_dir = v;
