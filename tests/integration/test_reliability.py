@@ -73,6 +73,23 @@ def test_goaway_after_n_streams_delivers_each_exactly_once():
         rig.close()
 
 
+def test_goaway_with_error_code_delivers_each_exactly_once():
+    # A GOAWAY carrying INTERNAL_ERROR is handled like a graceful one: streams
+    # up to its last-stream-id finish, those above it were never processed and
+    # are sent again on a new connection, so nothing is lost or duplicated.
+    rig = Rig(sim_args=["--fault", "goaway_error_after=40"])
+    try:
+        d = rig.daemon()
+        tokens = [apns_token(i) for i in range(1200)]
+        resp = send(d, tokens)
+        assert statuses(resp) == {"delivered": 1200}
+        assert_exactly_once(rig, tokens)
+        assert rig.sim.stats()["connections_accepted"] >= 1200 // 40 // 2
+        assert "error=INTERNAL_ERROR" in d.logs()
+    finally:
+        rig.close()
+
+
 def test_reset_after_n_requests_loses_nothing_and_duplicates_only_in_flight():
     rig = Rig(sim_args=["--fault", "reset_after=100"])
     try:

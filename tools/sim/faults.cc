@@ -34,9 +34,13 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
   if (name == "stall" || name == "bad_tls") {
     if (has_value) return bad(spec, "takes no value");
     (name == "stall" ? f.stall : f.bad_tls) = true;
-  } else if (name == "goaway_after" || name == "reset_after" || name == "refuse_for") {
+  } else if (name == "goaway_after" || name == "goaway_error_after" || name == "reset_after" ||
+             name == "refuse_for") {
     if (!parse_u32(value, n)) return bad(spec, "expects a non-negative integer");
-    if (name == "goaway_after") f.goaway_after = n;
+    if (name == "goaway_after" || name == "goaway_error_after") {
+      f.goaway_after = n;
+      f.goaway_error = name == "goaway_error_after";
+    }
     else if (name == "reset_after") f.reset_after = n;
     else f.refuse_for_s = n;
   } else if (name == "max_streams_after") {
@@ -48,7 +52,7 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
     f.max_streams_after = n;
     f.max_streams_to = m;
   } else {
-    return bad(spec, "unknown fault (goaway_after, reset_after, stall, max_streams_after, refuse_for, bad_tls)");
+    return bad(spec, "unknown fault (goaway_after, goaway_error_after, reset_after, stall, max_streams_after, refuse_for, bad_tls)");
   }
   return ok();
 }
@@ -74,7 +78,7 @@ std::string FaultSet::to_text() const {
     out += std::to_string(*v);
     out += '\n';
   };
-  line("goaway_after", goaway_after);
+  line(goaway_error ? "goaway_error_after" : "goaway_after", goaway_after);
   line("reset_after", reset_after);
   if (stall) out += "stall\n";
   if (max_streams_after)

@@ -21,6 +21,9 @@ struct FaultSet {
   // After accepting N streams on a connection: GOAWAY(last = Nth stream),
   // finish those, close.
   std::optional<uint32_t> goaway_after;
+  // The same with GOAWAY error code INTERNAL_ERROR instead of NO_ERROR
+  // ("goaway_error_after=N"): a peer shutting down on a fault.
+  bool goaway_error = false;
   // After N requests on a connection: drop it (no GOAWAY, no close_notify)
   // when request N+1 is complete; requests past N are never processed, the
   // answers to the first N are flushed first.

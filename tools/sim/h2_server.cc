@@ -92,7 +92,8 @@ void H2Conn::refresh_faults() {
 void H2Conn::send_goaway(int32_t last_id) {
   goaway_sent_ = true;
   goaway_last_id_ = last_id;
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, last_id, NGHTTP2_NO_ERROR, nullptr, 0);
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, last_id,
+                        faults_.goaway_error ? NGHTTP2_INTERNAL_ERROR : NGHTTP2_NO_ERROR, nullptr, 0);
 }
 
 H2Conn::Stream* H2Conn::acquire() {
