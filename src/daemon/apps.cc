@@ -37,7 +37,12 @@ void add_directory_entry(Apps& apps, uint16_t id, Platform p, const std::string&
 
 Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps) {
   auto key = crypto::load_private_key_pem(a.key_pem);
-  if (!key.ok()) return make_error("bad_config", "apns app '" + a.app + "': key_file: " + key.error().message);
+  if (!key.ok())
+    return make_error("bad_config", "apns app '" + a.app + "': key_file " + a.key_file + ": " + key.error().message);
+  // ES256 needs a P-256 key; an RSA key would load and then fail every send.
+  if (!crypto::is_p256(key.value().get()))
+    return make_error("bad_config", "apns app '" + a.app + "': key_file " + a.key_file +
+                                        ": not an EC P-256 key (use Apple's .p8 signing key)");
   std::string authority;
   if (a.endpoint.empty()) {
     authority = provider::apns_default_authority(a.environment);

@@ -47,6 +47,27 @@ def test_invalid_reload_is_rejected_and_old_config_keeps_serving(rig):
     assert send(d, base=50)["results"][0]["status"] == "delivered"
 
 
+def test_bad_credentials_are_clear_errors_at_start_and_on_reload(rig):
+    rsa = os.path.join(rig.dir, "AuthKey_RSA.p8")
+    subprocess.run(["openssl", "genrsa", "-out", rsa, "2048"], check=True, capture_output=True)
+    os.chmod(rsa, 0o600)
+    missing = os.path.join(rig.dir, "AuthKey_missing.p8")
+    good = rig.config()
+    # At start: the daemon refuses to run and names the file and the problem.
+    for path, why in ((rsa, "not an EC P-256 key"), (missing, "cannot read")):
+        with pytest.raises(RuntimeError) as e:
+            rig.daemon(good.replace(rig.apns_key, path), name="pushgwd-bad")
+        assert "key_file" in str(e.value) and why in str(e.value) and path in str(e.value)
+    # On reload: rejected with the same reason, the old credentials keep serving.
+    d = rig.daemon()
+    for n, (path, why) in enumerate(((rsa, "not an EC P-256 key"), (missing, "cannot read"))):
+        d.reload(good.replace(rig.apns_key, path))
+        assert wait_until(lambda: d.logs().count("reload rejected") >= n + 1, timeout=10)
+        assert why in d.logs()
+        assert send(d, base=300 + 10 * n)["results"][0]["status"] == "delivered"
+    assert d.proc.poll() is None
+
+
 def scrape(port):
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
         return r.read().decode()
