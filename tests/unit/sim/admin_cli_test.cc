@@ -84,11 +84,11 @@ TEST_F(AdminTest, TokensResetFaultsAndErrors) {
   EXPECT_EQ(core_.faults.get().goaway_after, 3u);
   EXPECT_TRUE(core_.faults.get().stall);
   EXPECT_EQ(call("GET", "/faults").body, "goaway_after=3\nstall\n");
+  EXPECT_EQ(call("POST", "/faults", "explode").status, 400);
+  EXPECT_TRUE(core_.faults.get().stall);  // a bad body changes nothing
   EXPECT_EQ(call("POST", "/faults", "goaway_error_after=4\n").status, 200);
   EXPECT_TRUE(core_.faults.get().goaway_error);
   EXPECT_EQ(call("GET", "/faults").body, "goaway_error_after=4\n");
-  EXPECT_EQ(call("POST", "/faults", "explode").status, 400);
-  EXPECT_TRUE(core_.faults.get().stall);  // a bad body changes nothing
   EXPECT_EQ(call("POST", "/faults", "").status, 200);
   EXPECT_TRUE(core_.faults.get().empty());
 
