@@ -67,6 +67,10 @@ struct Batch {
   int64_t expires_at_ms = 0;          // 0: none; never sent after this
   bool marketing = false;             // "class":"marketing": subject to frequency caps
   bool cap_override = false;          // request said "cap":false (honoured only if [policy] allows)
+  // False for the recipients ingest already knows are expired (held by
+  // scheduling or quiet hours past their expires_at): final at once, so
+  // neither journaled in the spool nor marked done there.
+  bool journaled = true;
 
   std::string campaign;
   VarTable vars_table;
@@ -98,6 +102,10 @@ struct SendJob {
   Batch* batch = nullptr;
   uint32_t idx = 0;
   uint16_t attempt = 0;
+  // Resends of requests the peer provably never processed (REFUSED_STREAM,
+  // above a GOAWAY's last-stream-id): they do not use up attempts, which a
+  // busy peer cycling connections could otherwise exhaust, but are capped.
+  uint16_t unprocessed = 0;
 };
 
 }  // namespace pushgw

@@ -25,6 +25,7 @@ namespace {
 constexpr size_t kDrainChunk = 1024;
 constexpr int64_t kHousekeepingMs = 250;
 constexpr int64_t kHeldScanMs = 1000;  // how often held jobs are checked against their retry window
+constexpr uint16_t kMaxUnprocessedResends = 64;  // see on_transport_error
 
 store::Kind store_kind(Status st) {
   switch (st) {
@@ -435,10 +436,22 @@ void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t n
     return;
   }
   // The peer never saw it (REFUSED_STREAM, above GOAWAY's last id): resend at
-  // once on whatever connection is usable; it still counts as an attempt so a
-  // peer that refuses forever cannot loop us.
+  // once on whatever connection is usable without using up an attempt, within
+  // the retry window and expiry. Past kMaxUnprocessedResends it counts as an
+  // attempt again, so a peer that refuses forever cannot loop us.
   const bool unprocessed =
       err == pool::TransportError::RefusedStream || err == pool::TransportError::GoawayUnprocessed;
+  const Batch& b = *job.batch;
+  if (unprocessed && job.unprocessed < kMaxUnprocessedResends && now_ms <= b.accepted_ms + policy_.max_retry_ms &&
+      (b.expires_at_ms == 0 || now_ms < b.expires_at_ms)) {
+    SenderStats::add(stats_.platform[static_cast<int>(b.platform)].retried);
+    metrics_->retry((*apps_)[b.app_id], pool::to_string(err));
+    SendJob next = job;
+    ++next.unprocessed;
+    retries_.push(RetryItem{now_ms, next});
+    arm_retry_timer();
+    return;
+  }
   retry(job, unprocessed ? 0 : -1, 0, pool::to_string(err), 0, now_ms);
 }
 
@@ -513,7 +526,8 @@ void Sender::finish(const SendJob& job, Status st, int http_status, std::string_
   Batch* b = job.batch;
   // Durable spool: a final outcome marks the recipient done. "shutdown" is
   // not final: the recipient stays in the spool and is replayed at start.
-  if (d_.spool && !(st == Status::Failed && reason == "shutdown")) spool_done(job);
+  // A batch ingest did not journal (expired while scheduled) has no record.
+  if (d_.spool && b->journaled && !(st == Status::Failed && reason == "shutdown")) spool_done(job);
   PlatformCounters& c = stats_.platform[static_cast<int>(b->platform)];
   switch (st) {
     case Status::Delivered: SenderStats::add(c.delivered); break;
