@@ -10,12 +10,22 @@
 //                          per 1M. Slow (minutes on a small VM): registered
 //                          only when the command line names it, e.g.
 //                          --benchmark_filter=DbSize (or DbSize/1000000).
+//   BM_PgStoreRecordCommit, BM_PgStoreFreshTokens
+//                          the same two write loops on the PostgreSQL backend.
+//                          Registered only when PUSHGW_BENCH_PG_DSN names a
+//                          server (key=value DSN of a role that may CREATE
+//                          DATABASE); each run uses a new database, dropped
+//                          afterwards. A throwaway server on loopback:
+//                            python3 tests/integration/pg_rig.py --fsync
+//                          prints such a DSN (see docs/performance.md).
 //
 // Files go to $TMPDIR (default /tmp); fsync cost depends on that filesystem.
 #include <benchmark/benchmark.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
@@ -61,9 +71,7 @@ std::string hex_token(uint64_t i) {
   return t;
 }
 
-std::unique_ptr<Store> open_store(const std::string& path, const Clock& clock, benchmark::State& state) {
-  config::StoreConfig cfg;
-  cfg.path = path;
+std::unique_ptr<Store> open_store(const config::StoreConfig& cfg, const Clock& clock, benchmark::State& state) {
   auto r = Store::open(cfg, 1, clock, obs::Logger(std::make_shared<obs::LogSink>(obs::Level::Error), "store"));
   if (!r) {
     state.SkipWithError(r.error().message.c_str());
@@ -71,6 +79,45 @@ std::unique_ptr<Store> open_store(const std::string& path, const Clock& clock, b
   }
   return std::move(r.value());
 }
+
+std::unique_ptr<Store> open_store(const std::string& path, const Clock& clock, benchmark::State& state) {
+  config::StoreConfig cfg;
+  cfg.path = path;
+  return open_store(cfg, clock, state);
+}
+
+// A database of its own on the PUSHGW_BENCH_PG_DSN server for one run,
+// dropped when done: the benchmark never touches existing data.
+class PgBenchDb {
+ public:
+  explicit PgBenchDb(const char* dsn) : server_(dsn) {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    name_ = "pushgw_bench_" + std::to_string(::getpid()) + "_" + std::to_string(now);
+    error_ = admin("CREATE DATABASE " + name_);
+  }
+  ~PgBenchDb() {
+    if (error_.empty()) (void)admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  }
+  const std::string& error() const { return error_; }
+  // Later keywords win in a key=value DSN.
+  std::string dsn() const { return server_ + " dbname=" + name_; }
+
+ private:
+  std::string admin(const std::string& sql) const {
+    PGconn* c = PQconnectdb(server_.c_str());
+    std::string err;
+    if (PQstatus(c) != CONNECTION_OK) {
+      err = PQerrorMessage(c);
+    } else {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) != PGRES_COMMAND_OK) err = PQresultErrorMessage(r);
+      PQclear(r);
+    }
+    PQfinish(c);
+    return err;
+  }
+  std::string server_, name_, error_;
+};
 
 void wait_commit(Store& s) {
   auto p = std::make_shared<std::promise<void>>();  // shared: the store thread may still hold it
@@ -106,10 +153,7 @@ Outcome make(Kind kind, std::string_view token) {
 // Arg: outcomes per iteration. 1% are unsubscribe verdicts (first time: a
 // transition and an event), the rest deliveries; 200k distinct tokens, so
 // after the first pass most outcomes update an existing row.
-void BM_StoreRecordCommit(benchmark::State& state) {
-  BenchDir dir;
-  SystemClock clock;
-  auto store = open_store(dir.file("pushgw.db"), clock, state);
+void record_commit(benchmark::State& state, Store* store) {
   if (!store) return;
   store->start();
   const uint64_t n = static_cast<uint64_t>(state.range(0));
@@ -141,16 +185,20 @@ void BM_StoreRecordCommit(benchmark::State& state) {
       st.transactions ? static_cast<double>(st.committed_outcomes) / static_cast<double>(st.transactions) : 0;
   state.counters["barriers"] = static_cast<double>(st.barriers);
 }
+
+void BM_StoreRecordCommit(benchmark::State& state) {
+  BenchDir dir;
+  SystemClock clock;
+  auto store = open_store(dir.file("pushgw.db"), clock, state);
+  record_commit(state, store.get());
+}
 // 1000 per after_commit: what many small wait:true requests cost (a full sync each).
 BENCHMARK(BM_StoreRecordCommit)->Arg(100000)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Every outcome a delivery to a token never seen before (a first campaign to
 // a fresh audience, and what pushgw-bench does with track_sends = true):
 // each one inserts a row.
-void BM_StoreFreshTokens(benchmark::State& state) {
-  BenchDir dir;
-  SystemClock clock;
-  auto store = open_store(dir.file("pushgw.db"), clock, state);
+void fresh_tokens(benchmark::State& state, Store* store) {
   if (!store) return;
   store->start();
   const uint64_t n = static_cast<uint64_t>(state.range(0));
@@ -169,6 +217,13 @@ void BM_StoreFreshTokens(benchmark::State& state) {
   const double outcomes = static_cast<double>(state.iterations() * n);
   state.SetItemsProcessed(static_cast<int64_t>(outcomes));
   state.counters["store_cpu_us_per_outcome"] = store_cpu * 1e6 / outcomes;
+}
+
+void BM_StoreFreshTokens(benchmark::State& state) {
+  BenchDir dir;
+  SystemClock clock;
+  auto store = open_store(dir.file("pushgw.db"), clock, state);
+  fresh_tokens(state, store.get());
 }
 BENCHMARK(BM_StoreFreshTokens)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -301,6 +356,36 @@ bool command_line_names(const char* what) {
     if (arg.rfind("--benchmark_filter=", 0) == 0 && arg.find(what) != std::string::npos) return true;
   return false;
 }
+
+// The PostgreSQL backend: the same loops, through a database of their own.
+void pg_case(benchmark::State& state, void (*body)(benchmark::State&, Store*)) {
+  PgBenchDb db(getenv("PUSHGW_BENCH_PG_DSN"));
+  if (!db.error().empty()) {
+    state.SkipWithError(("PUSHGW_BENCH_PG_DSN: " + db.error()).c_str());
+    return;
+  }
+  config::StoreConfig cfg;
+  cfg.backend = config::StoreBackend::Postgres;
+  cfg.dsn = db.dsn();
+  SystemClock clock;
+  auto store = open_store(cfg, clock, state);
+  body(state, store.get());
+}
+
+const bool kPgRegistered = [] {
+  const char* dsn = getenv("PUSHGW_BENCH_PG_DSN");
+  if (dsn == nullptr || *dsn == '\0') return false;
+  benchmark::RegisterBenchmark("BM_PgStoreRecordCommit", [](benchmark::State& s) { pg_case(s, record_commit); })
+      ->Arg(100000)
+      ->Arg(1000)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("BM_PgStoreFreshTokens", [](benchmark::State& s) { pg_case(s, fresh_tokens); })
+      ->Arg(100000)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  return true;
+}();
 
 // Registered at start-up only when asked for by name: never part of a plain run.
 const bool kDbSizeRegistered = [] {

@@ -128,11 +128,13 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 # (libnghttp2-14, libuv1, libssl3, libsimdjson14, libjemalloc2, libsqlite3-0,
 # libsystemd0, ...); the fallback list is used where it is not available.
 find_program(PUSHGW_DPKG_SHLIBDEPS dpkg-shlibdeps)
+# tzdata is data, not a library: quiet hours read its zone files.
 if(PUSHGW_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "tzdata")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libnghttp2-14, libuv1, libssl3, libsimdjson14, libjemalloc2, libtomlplusplus3, libsqlite3-0, libsystemd0, libstdc++6, libc6")
+      "libnghttp2-14, libuv1, libssl3, libsimdjson14, libjemalloc2, libtomlplusplus3, libsqlite3-0, libpq5, libhiredis0.14, libsystemd0, libstdc++6, libc6, tzdata")
 endif()
 # systemd-sysusers creates the user; passwd's useradd is the fallback in postinst.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")

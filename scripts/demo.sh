@@ -140,3 +140,21 @@ echo "== engagement events reported by the app (pushgwctl event)"
 echo
 echo "== campaign report (pushgwctl campaign spring-sale)"
 "$BIN/pushgwctl" campaign spring-sale
+echo
+echo "== scheduled sends: one due in 3 s (key cart-demo), one in an hour (key cart-later), then cancelled"
+NOW=$(date +%s)
+cat >"$RUN/later.json" <<JSON
+{"op":"send","id":"demo-later","campaign":"cart-reminder","wait":true,
+ "notifications":[
+  {"platform":"apns","app":"shop-ios","tokens":["$GOOD1"],"send_at":$((NOW + 3)),"schedule_key":"cart-demo",
+   "payload":{"aps":{"alert":"You left something in your cart"}}},
+  {"platform":"apns","app":"shop-ios","tokens":["$GOOD2"],"send_at":$((NOW + 3600)),"schedule_key":"cart-later",
+   "payload":{"aps":{"alert":"Still thinking about it?"}}}
+ ]}
+JSON
+"$BIN/pushgwctl" send "$RUN/later.json" || true
+"$BIN/pushgwctl" scheduled cart-later
+"$BIN/pushgwctl" cancel cart-later
+sleep 4
+echo "== campaign report (pushgwctl campaign cart-reminder): the due one was delivered, the cancelled one never sent"
+"$BIN/pushgwctl" campaign cart-reminder

@@ -25,7 +25,7 @@ struct SectionDef {
 constexpr SectionDef kSections[] = {
     {"server", parse_server}, {"store", parse_store},       {"metrics", parse_metrics}, {"tls", parse_tls},
     {"log", parse_log},       {"delivery", parse_delivery}, {"spool", parse_spool},     {"policy", parse_policy},
-    {"apns", parse_apns},     {"fcm", parse_fcm},           {"webpush", parse_webpush},
+    {"apns", parse_apns},     {"fcm", parse_fcm},           {"webpush", parse_webpush}, {"ingest", parse_ingest},
 };
 
 SectionParser find_section(std::string_view name) {

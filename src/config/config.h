@@ -22,8 +22,14 @@ struct ServerConfig {
   std::vector<uint32_t> allowed_gids;
 };
 
+enum class StoreBackend : uint8_t { Sqlite, Postgres };
+
 struct StoreConfig {
-  std::string path = "/var/lib/pushgw/pushgw.db";
+  StoreBackend backend = StoreBackend::Sqlite;  // [store] backend = "sqlite" | "postgres"
+  std::string path = "/var/lib/pushgw/pushgw.db";  // sqlite only
+  // postgres only: a libpq connection string (keywords or URI). It may hold a
+  // password: never log it (store::detail::redact_dsn).
+  std::string dsn;
   int keep_events_days = 30;
   // Per-token sent/delivered/failed counts, last_sent_at and last campaign
   // (one store write per recipient). false: only verdicts (invalid,
@@ -59,13 +65,44 @@ struct SpoolConfig {
   std::string fsync = "batch";              // batch | always | off
 };
 
-// [policy] — reserved for marketing caps and quiet hours (a later issue).
+// [policy] — campaign policy: marketing caps and quiet hours (README, "Campaign policy").
 struct PolicyConfig {
   int marketing_per_hour = 0;               // 0 = no cap
   int marketing_per_day = 0;                // 0 = no cap
   std::string quiet_hours;                  // "" = none, else "HH:MM-HH:MM" (may wrap midnight)
   std::string default_tz = "UTC";           // IANA zone name for recipients without one
   bool allow_cap_override = false;
+};
+
+// Where a Redis server is, from a url (parse_redis_url).
+struct RedisEndpoint {
+  std::string host;             // TCP host or IP literal ("" with unix_path)
+  uint16_t port = 6379;
+  std::string unix_path;        // unix: socket path
+  int db = 0;                   // SELECT db (0 = the default, not sent)
+  std::string username;         // AUTH user (Redis 6 ACL); "" = AUTH password only
+  std::string password;         // "" = no AUTH. Never logged (redact_redis_url)
+};
+
+// [ingest.redis] — Redis Streams ingest beside the socket. The section's
+// presence turns it on (enabled); without it nothing connects to Redis.
+struct RedisIngestConfig {
+  bool enabled = false;
+  std::string url = "redis://127.0.0.1:6379";  // as written (may hold a password)
+  RedisEndpoint endpoint;       // parsed url
+  std::string stream;           // required: the request stream
+  std::string group = "pushgw";
+  std::string consumer;         // "" = <hostname>-<pid>
+  int batch = 100;              // COUNT per XREADGROUP / XAUTOCLAIM
+  int block_ms = 2000;          // BLOCK of XREADGROUP
+  int claim_idle_ms = 30000;    // XAUTOCLAIM entries pending this long on any consumer
+  std::string results_stream;   // "" = no per-request results
+  std::string feedback_stream;  // "" = feedback events go to results_stream (if set)
+  int64_t results_maxlen = 1'000'000;  // MAXLEN ~ of the streams we XADD to; 0 = no trimming
+};
+
+struct IngestConfig {
+  RedisIngestConfig redis;
 };
 
 struct ApnsApp {
@@ -110,6 +147,7 @@ struct Config {
   DeliveryConfig delivery;
   SpoolConfig spool;
   PolicyConfig policy;
+  IngestConfig ingest;
   std::vector<ApnsApp> apns;
   std::vector<FcmApp> fcm;
   std::vector<WebPushApp> webpush;
@@ -144,5 +182,13 @@ struct Origin {
 // Accepts only https, a non-empty host, an optional port 1..65535 and at most
 // a trailing "/"; anything else (a path, query, userinfo) is "bad_url".
 Result<Origin> parse_https_origin(std::string_view url);
+
+// Redis urls: "redis://[[user]:password@]host[:port][/db]" (host may be an
+// IPv6 literal in brackets; user and password may be %-encoded) or
+// "unix:/path/to/redis.sock[?db=N]" ("unix:///path" too). Anything else is
+// "bad_url"; the message never repeats the url (it may hold a password).
+Result<RedisEndpoint> parse_redis_url(std::string_view url);
+// The url with its password replaced by "***", for logs.
+std::string redact_redis_url(std::string_view url);
 
 }  // namespace pushgw::config

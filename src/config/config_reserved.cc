@@ -1,5 +1,6 @@
-// [spool] and [policy]: reserved for later features. Parsed and validated now
-// so a config written for them loads today and a typo is still caught.
+// [spool] and [policy]: parsed and validated here; the spool, the gateway
+// (quiet hours, default_tz: whether the zone exists is checked at start)
+// and the senders (caps) apply them.
 #include "config/sections.h"
 
 namespace pushgw::config::detail {

@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <libpq-fe.h>
+
 #include "config/sections.h"
 
 namespace pushgw::config::detail {
@@ -30,11 +32,44 @@ bool valid_listen_address(std::string_view s) {
   return host.find(':') == std::string_view::npos;
 }
 
+// "" when libpq accepts the connection string. Only libpq's message naming
+// an unknown keyword is passed on: its other messages quote the string,
+// which may hold a password.
+std::string dsn_problem(const std::string& dsn) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
+  std::string problem;
+  if (opts == nullptr) {
+    const std::string_view msg = err ? err : "";
+    problem = msg.starts_with("invalid connection option")
+                  ? std::string(msg.substr(0, msg.find('\n')))
+                  : "not a valid libpq connection string (key=value pairs or a postgresql:// URI)";
+  }
+  PQconninfoFree(opts);
+  PQfreemem(err);
+  return problem;
+}
+
 }  // namespace
 
 void parse_store(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
   with_table(node, name, ctx, [&](TableReader& r) {
+    std::string backend;
+    if (r.get("backend", backend)) {
+      if (backend == "sqlite") cfg.store.backend = StoreBackend::Sqlite;
+      else if (backend == "postgres") cfg.store.backend = StoreBackend::Postgres;
+      else r.error("backend", "must be \"sqlite\" or \"postgres\"");
+    }
     if (get_path(r, "path", ctx, cfg.store.path) && cfg.store.path.empty()) r.error("path", "must not be empty");
+    // The DSN is checked here (syntax, known keywords) but never echoed: it
+    // may carry a password.
+    const bool has_dsn = r.get("dsn", cfg.store.dsn);
+    if (cfg.store.backend == StoreBackend::Postgres) {
+      if (cfg.store.dsn.empty()) r.error(has_dsn ? "dsn" : "backend", "backend \"postgres\" needs a non-empty dsn");
+      else if (auto problem = dsn_problem(cfg.store.dsn); !problem.empty()) r.error("dsn", problem);
+    } else if (!cfg.store.dsn.empty()) {
+      r.error("dsn", "is only used with backend = \"postgres\"");
+    }
     r.get_int("keep_events_days", cfg.store.keep_events_days, 1, 36500);
     r.get("track_sends", cfg.store.track_sends);
   });

@@ -30,6 +30,7 @@ void parse_log(const toml::node& node, std::string_view name, LoadContext& ctx, 
 void parse_delivery(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg);
 void parse_spool(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg);
 void parse_policy(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg);
+void parse_ingest(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg);
 void parse_apns(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg);
 void parse_fcm(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg);
 void parse_webpush(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg);

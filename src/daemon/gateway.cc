@@ -11,6 +11,16 @@ namespace pushgw::daemon {
 
 namespace {
 constexpr uint32_t kChunk = 256;  // recipients handed to one sender at a time
+// Waited requests' ids when a spool is on but journaled nothing: kept apart
+// from spool sequence numbers, which waited requests otherwise use.
+constexpr uint64_t kUnjournaled = uint64_t{1} << 62;
+}  // namespace
+
+std::vector<spool::BatchCount> Gateway::journal_counts(const ingest::SendRequest& req) {
+  std::vector<spool::BatchCount> counts;
+  for (const auto& b : req.batches)
+    if (b->journaled) counts.push_back({b->n, static_cast<uint32_t>(b->recipients.size())});
+  return counts;
 }
 
 Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
@@ -21,6 +31,10 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
   notify_.data = this;
   uv_timer_init(d_.loop, &shutdown_timer_);
   shutdown_timer_.data = this;
+  uv_timer_init(d_.loop, &schedule_timer_);
+  schedule_timer_.data = this;
+  id_rng_.seed(std::random_device{}());
+  apply_policy(cfg);
 
   // Rings share max_queued between the senders: that bounds queued memory.
   const size_t per_ring = std::max<size_t>(1024, cfg.server.max_queued / static_cast<size_t>(d_.workers));
@@ -63,6 +77,8 @@ Result<void> Gateway::adopt_socket(int fd) { return server_->adopt(fd); }
 
 void Gateway::start() {
   for (auto& s : senders_) s->start();
+  next_due_ms_ = schedule_now();  // whatever fell due while the daemon was down
+  arm_schedule_timer();
 }
 
 void Gateway::on_too_long(uint64_t conn_id) {
@@ -88,58 +104,125 @@ void Gateway::on_line(uint64_t conn_id, std::string_view line) {
 
 void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::string_view line) {
   if (shutting_down_) {
-    server_->respond(conn_id, error_response(id_json, "shutting_down", "the daemon is draining; not accepting"));
+    reply(conn_id, error_response(id_json, "shutting_down", "the daemon is draining; not accepting"),
+          ingest::Answer::Retry);
     return;
   }
   const int64_t now_ms = d_.clock->now_ms();
-  auto parsed = ingest::parse_send(parser_.root(), d_.apps->directory, now_ms);
+  auto parsed = ingest::parse_send(parser_.root(), d_.apps->directory, schedule_now(), policy_);
   if (!parsed.ok()) {
-    server_->respond(conn_id, error_response(id_json, parsed.error().code, parsed.error().message));
+    reply(conn_id, error_response(id_json, parsed.error().code, parsed.error().message), ingest::Answer::Rejected);
     return;
   }
   ingest::SendRequest& req = parsed.value();
-  if (shard_) {
-    for (const auto& b : req.batches) {
-      const auto& app = (*d_.apps->table)[b->app_id];
-      shard_->counter(d_.families->accepted, {to_string(app.platform), app.name})->inc(b->recipients.size());
-    }
+  // A source's request is done when its recipients are final (so it is
+  // waited for), unless a spool makes it durable earlier and nobody wants
+  // the results.
+  if (from_source(conn_id)) req.wait = d_.spool == nullptr || source_->wants_results();
+  if (shard_)
     for (const auto& r : req.rejected) shard_->counter(d_.families->rejected, {"", r.error})->inc();
-  }
   uint64_t request_id = req.wait ? next_request_id_++ : 0;
+  std::vector<spool::BatchCount> counts = journal_counts(req);
+  // A wait:false answer waits for what makes the request durable: its spool
+  // record and its stored scheduled sends.
+  std::shared_ptr<Ack> ack;
+  if (!req.wait && ((d_.spool && !counts.empty()) || !req.deferred.empty())) {
+    ack = std::make_shared<Ack>();
+    ack->conn_id = conn_id;
+    ack->id_json = id_json;
+    ++acks_pending_;
+  }
   // Durable spool: journal the request line before anything is acknowledged.
   // Its sequence number becomes the batches' request_id, which the senders'
   // done markers name. A wait:false answer is sent only after the group
   // commit (ack below); a waited one answers after the outcomes anyway.
-  std::shared_ptr<std::string> ack;
-  if (d_.spool && !req.batches.empty()) {
-    std::vector<spool::BatchCount> counts;
-    counts.reserve(req.batches.size());
-    for (const auto& b : req.batches) counts.push_back({b->n, static_cast<uint32_t>(b->recipients.size())});
+  if (d_.spool && !counts.empty()) {
     spool::Spool::CommitFn on_commit;
-    if (!req.wait) {
-      ack = std::make_shared<std::string>();
+    if (ack) {
+      ++ack->waits;
+      on_commit = [this, ack](bool durable) {
+        post_to_loop([this, ack, durable] {
+          ack->spool_failed |= !durable;
+          ack_step(ack);
+        });
+      };
+    } else if (from_source(conn_id)) {
+      // Waited for (results wanted), yet durable once journaled: the source
+      // acknowledges it upstream then.
       ++acks_pending_;
-      on_commit = [this, conn_id, ack, id = id_json](bool durable) {
-        post_to_loop([this, conn_id, ack, id, durable] {
+      on_commit = [this, conn_id](bool durable) {
+        post_to_loop([this, conn_id, durable] {
           --acks_pending_;
-          server_->respond(conn_id, durable ? std::move(*ack)
-                                            : error_response(id, "spool_failed",
-                                                             "the spool cannot write; the batch may or may not be sent"));
+          source_->on_journaled(conn_id & ~kSourceConn, durable);
           if (shutting_down_) check_shutdown();
         });
       };
     }
     request_id = d_.spool->append_accepted(line, now_ms, std::move(counts), std::move(on_commit));
+  } else if (d_.spool && request_id != 0) {
+    request_id |= kUnjournaled;  // not a spool sequence number: never equal to one
   }
-  const int64_t mono = d_.clock->mono_ns();
   Waiting w;
   if (req.wait) {
     w.conn_id = conn_id;
     w.id_json = id_json;
     w.accepted = req.accepted;
     w.rejected = std::move(req.rejected);
-    w.remaining = req.batches.size();
+    w.remaining = req.batches.size() + (req.deferred.empty() ? 0 : 1);
   }
+  // Campaign policy: deferred recipients are stored (durably) before the
+  // request is answered; their own answer is "scheduled".
+  if (!req.deferred.empty()) {
+    if (ack) ++ack->waits;
+    const bool wait = req.wait;
+    std::vector<int64_t> ids = store_deferred(req.deferred, id_rng_(), req.campaign,
+                                              [this, ack, request_id, wait](Result<void> r) {
+      if (wait) {
+        auto it = waiting_.find(request_id);
+        if (it != waiting_.end() && !r.ok()) it->second.deferred_error = r.error().message;
+        waiting_step(request_id);
+        return;
+      }
+      if (!r.ok()) ack->store_error = r.error().message;
+      ack_step(ack);
+    });
+    if (req.wait) {
+      w.deferred = std::move(req.deferred);
+      w.deferred_ids = std::move(ids);
+    }
+  }
+  std::vector<Batch*> owned = admit(req, request_id, now_ms);
+  if (req.wait) {
+    w.batches = owned;
+    if (w.remaining == 0) {
+      respond_waiting(w);
+    } else {
+      waiting_.emplace(request_id, std::move(w));
+    }
+  } else {
+    std::string out;
+    send_response_head(out, id_json, req.accepted, req.rejected);
+    if (!req.deferred.empty()) {
+      uint32_t scheduled = 0;
+      for (const auto& d : req.deferred) scheduled += d.recipients;
+      out += ",\"scheduled\":";
+      json_num(out, scheduled);
+    }
+    if (ack) {
+      ack->head = std::move(out);  // answered by ack_step()
+    } else {
+      out += "}";
+      reply(conn_id, std::move(out), ingest::Answer::Accepted);
+    }
+  }
+  // Enqueue after the response is queued so wait:false answers promptly; a
+  // waited request's batch can only finish after this returns (same thread).
+  for (Batch* b : owned) enqueue(b);
+  pump();
+}
+
+std::vector<Batch*> Gateway::admit(ingest::SendRequest& req, uint64_t request_id, int64_t now_ms) {
+  const int64_t mono = d_.clock->mono_ns();
   std::vector<Batch*> owned;
   owned.reserve(req.batches.size());
   for (auto& up : req.batches) {
@@ -152,26 +235,33 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::str
     b->pending.store(static_cast<uint32_t>(b->recipients.size()), std::memory_order_relaxed);
     if (req.wait) b->results.resize(b->recipients.size());
     accepted_[static_cast<int>(b->platform)] += b->recipients.size();
+    if (shard_) {
+      const auto& app = (*d_.apps->table)[b->app_id];
+      shard_->counter(d_.families->accepted, {to_string(app.platform), app.name})->inc(b->recipients.size());
+    }
     owned.push_back(b);
   }
-  if (req.wait) {
-    w.batches = owned;
-    if (owned.empty()) {
-      respond_waiting(w);
-    } else {
-      waiting_.emplace(request_id, std::move(w));
-    }
+  req.batches.clear();
+  return owned;
+}
+
+void Gateway::ack_step(const std::shared_ptr<Ack>& a) {
+  if (--a->waits > 0) return;
+  --acks_pending_;
+  if (a->spool_failed) {
+    reply(a->conn_id,
+          error_response(a->id_json, "spool_failed", "the spool cannot write; the batch may or may not be sent"),
+          ingest::Answer::Retry);
+  } else if (!a->store_error.empty()) {
+    reply(a->conn_id,
+          error_response(a->id_json, "store_failed",
+                         "scheduled recipients were not stored (" + a->store_error + "); the others are being sent"),
+          ingest::Answer::Retry);
   } else {
-    std::string out;
-    send_response_head(out, id_json, req.accepted, req.rejected);
-    out += "}";
-    if (ack) *ack = std::move(out);  // sent by the spool's commit callback
-    else server_->respond(conn_id, std::move(out));
+    a->head += "}";
+    reply(a->conn_id, std::move(a->head), ingest::Answer::Accepted);
   }
-  // Enqueue after the response is queued so wait:false answers promptly; a
-  // waited request's batch can only finish after this returns (same thread).
-  for (Batch* b : owned) enqueue(b);
-  pump();
+  if (shutting_down_) check_shutdown();
 }
 
 void Gateway::enqueue(Batch* b) {
@@ -224,6 +314,7 @@ void Gateway::pump() {
   } else if (backlog_.empty() && reading_paused_ && !shutting_down_) {
     reading_paused_ = false;
     server_->resume_reading();
+    if (source_) source_->on_room();
   }
 }
 
@@ -240,13 +331,16 @@ void Gateway::on_senders_notified() {
 }
 
 void Gateway::batch_done(Batch* b) {
-  auto it = waiting_.find(b->request_id);
-  if (it == waiting_.end()) {  // cannot happen: waited batches are registered first
+  if (waiting_.find(b->request_id) == waiting_.end()) {  // cannot happen: waited batches are registered first
     delete b;
     return;
   }
-  if (--it->second.remaining > 0) return;
-  const uint64_t rid = b->request_id;
+  waiting_step(b->request_id);
+}
+
+void Gateway::waiting_step(uint64_t rid) {
+  auto it = waiting_.find(rid);
+  if (it == waiting_.end() || --it->second.remaining > 0) return;
   if (d_.store == nullptr) {
     request_done(rid);
     return;
@@ -282,6 +376,7 @@ void Gateway::run_posted() {
 }
 
 Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const config::Config> cfg) {
+  if (auto p = check_policy(*cfg); !p.ok()) return p.error();
   auto fresh = build_apps(*cfg);
   if (!fresh.ok()) return fresh.error();
   std::vector<std::string> changes;
@@ -290,6 +385,7 @@ Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const config:
   for (auto& s : senders_) s->update_apps(merged->table);
   std::vector<FcmCredential> creds = merged->fcm_credentials;
   d_.apps = std::move(merged);
+  apply_policy(*cfg);  // quiet hours and default_tz apply to requests from now on
   d_.config = std::move(cfg);
   for (const auto& c : changes) PGW_LOG(log_, Info, "reload: %s", c.c_str());
   if (changes.empty()) PGW_LOG(log_, Info, "reload: no app changed");

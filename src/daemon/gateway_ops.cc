@@ -43,11 +43,40 @@ void append_result(std::string& out, const Batch& b, uint32_t i, bool spooled) {
   out.push_back('}');
 }
 
+// {"n":..,"token":..,"status":"scheduled","send_at":..,"reason":"send_at"|
+// "quiet_hours","schedule_id":..}, or status "failed" (reason
+// "store_failed") when the store could not keep it.
+void append_scheduled(std::string& out, const ingest::Deferred& d, std::string_view target, int64_t id,
+                      const std::string& error) {
+  out += "{\"n\":";
+  json_num(out, d.n);
+  out += d.is_endpoint ? ",\"endpoint\":" : ",\"token\":";
+  json_str(out, target);
+  if (!error.empty()) {
+    out += ",\"status\":\"failed\",\"reason\":\"store_failed\",\"message\":";
+    json_str(out, error);
+    out.push_back('}');
+    return;
+  }
+  out += ",\"status\":\"scheduled\",\"send_at\":";
+  json_str(out, rfc3339(d.due_ms));
+  out += d.quiet_hours ? ",\"reason\":\"quiet_hours\"" : ",\"reason\":\"send_at\"";
+  out += ",\"schedule_id\":";
+  json_str(out, schedule_id_text(id));
+  out.push_back('}');
+}
+
 }  // namespace
 
 void Gateway::respond_waiting(Waiting& w) {
   std::string out;
   send_response_head(out, w.id_json, w.accepted, w.rejected);
+  if (from_source(w.conn_id) && !source_->wants_results()) {
+    // The source only needs to know the request is done.
+    out += "}";
+    answer_source(w, std::move(out));
+    return;
+  }
   out += ",\"results\":[";
   bool first = true;
   for (const Batch* b : w.batches) {
@@ -57,8 +86,20 @@ void Gateway::respond_waiting(Waiting& w) {
       append_result(out, *b, i, d_.spool != nullptr);
     }
   }
+  // Scheduled recipients answer at once: their send is days away perhaps.
+  for (size_t g = 0; g < w.deferred.size(); ++g) {
+    const ingest::Deferred& d = w.deferred[g];
+    for (const std::string& target : d.targets) {
+      if (!first) out.push_back(',');
+      first = false;
+      append_scheduled(out, d, target, w.deferred_ids[g], w.deferred_error);
+    }
+  }
   out += "]}";
-  server_->respond(w.conn_id, std::move(out));
+  if (from_source(w.conn_id))
+    answer_source(w, std::move(out));
+  else
+    server_->respond(w.conn_id, std::move(out));
 }
 
 std::string Gateway::stats_json(std::string_view id_json) const {
@@ -174,6 +215,10 @@ std::string Gateway::stats_json(std::string_view id_json) const {
     out += ",\"suppression_bytes\":";
     json_num(out, static_cast<int64_t>(ss.suppression_bytes));
     out.push_back('}');
+  }
+  if (source_) {
+    out.push_back(',');
+    source_->append_stats(out);
   }
   out.push_back('}');
   return out;

@@ -23,9 +23,13 @@ size_t Gateway::replay(std::vector<spool::Unfinished> items) {
   const int64_t mono = d_.clock->mono_ns();
   for (spool::Unfinished& u : items) {
     Result<void> parsed_line = parser_.parse(u.line);
-    // Expiry is computed from the original acceptance time.
-    auto parsed = parsed_line.ok() ? ingest::parse_send(parser_.root(), d_.apps->directory, u.accepted_ms)
-                                   : Result<ingest::SendRequest>(parsed_line.error());
+    // Expiry, send_at and quiet hours are decided at the original
+    // acceptance time, so the same recipients are sent now as then. What was
+    // deferred then is not stored again: it was stored before the request
+    // was answered (and may have been sent since).
+    auto parsed = parsed_line.ok()
+                      ? ingest::parse_send(parser_.root(), d_.apps->directory, u.accepted_ms, policy_)
+                      : Result<ingest::SendRequest>(parsed_line.error());
     if (!parsed.ok()) {
       PGW_LOG(log_, Warn, "spool replay: request %llu no longer parses (%s); %llu recipients dropped",
               static_cast<unsigned long long>(u.seq), parsed.error().code.c_str(),
@@ -38,6 +42,7 @@ size_t Gateway::replay(std::vector<spool::Unfinished> items) {
     keep.accepted_ms = u.accepted_ms;
     keep.line = u.line;
     for (auto& up : parsed.value().batches) {
+      if (!up->journaled) continue;  // expired at ingest: final then, never journaled
       auto rec = std::find_if(u.batches.begin(), u.batches.end(),
                               [&](const spool::UnfinishedBatch& x) { return x.n == up->n; });
       if (rec == u.batches.end()) continue;  // finished, or had nobody accepted back then

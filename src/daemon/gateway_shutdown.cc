@@ -13,6 +13,7 @@ void Gateway::shutdown(std::function<void()> done) {
   drain_deadline_ns_ = d_.clock->mono_ns() + int64_t{d_.config->server.drain_seconds} * 1'000'000'000;
   server_->pause_reading();
   reading_paused_ = true;
+  uv_timer_stop(&schedule_timer_);  // due rows stay in the store for the next start
   uv_timer_start(
       &shutdown_timer_, [](uv_timer_t* t) { static_cast<Gateway*>(t->data)->check_shutdown(); }, 50, 50);
   check_shutdown();
@@ -69,6 +70,9 @@ void Gateway::check_shutdown() {
   // Spool group commits still on their way: always wait (their callbacks post
   // to this loop, so it must not close first); the writer answers promptly.
   if (acks_pending_ > 0) return;
+  // Scheduled-send work on the store thread posts back here too (a claim in
+  // flight gives its rows back): wait for it as well.
+  if (claiming_ || schedule_pending_ > 0) return;
   uv_timer_stop(&shutdown_timer_);
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
@@ -76,6 +80,7 @@ void Gateway::check_shutdown() {
   server_->close([this, done] {
     uv_close(reinterpret_cast<uv_handle_t*>(&notify_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&schedule_timer_), nullptr);
     done();
   });
 }

@@ -84,6 +84,10 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     handle_campaign_op(conn_id, op, id_json);
     return;
   }
+  if (op == "cancel" || op == "scheduled" || (op == "test_clock" && d_.test_clock != nullptr)) {
+    handle_schedule_op(conn_id, op, id_json);
+    return;
+  }
   if (op != "feedback" && op != "token" && op != "forget") {
     server_->respond(conn_id, error_response(id_json, "unknown_op", "unknown op '" + std::string(op) + "'"));
     return;
@@ -165,6 +169,24 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     std::string out = r.ok() ? "{\"id\":" + id_json + ",\"ok\":true,\"forgotten\":" + (r.value() ? "true" : "false") + "}"
                              : error_response(id_json, r.error().code, r.error().message);
     post_to_loop([this, conn_id, out = std::move(out)]() mutable { server_->respond(conn_id, std::move(out)); });
+  });
+}
+
+void Gateway::read_feedback(uint64_t since, uint32_t limit, std::function<void(Result<ingest::FeedbackPage>)> cb) {
+  if (!d_.store) {
+    cb(make_error("unavailable", "no store configured"));
+    return;
+  }
+  d_.store->feedback(since, limit, [this, cb = std::move(cb)](Result<store::FeedbackPage> r) mutable {
+    Result<ingest::FeedbackPage> page = ingest::FeedbackPage{};
+    if (r.ok()) {
+      page->next = r.value().next;
+      page->events.reserve(r.value().events.size());
+      for (const auto& e : r.value().events) append_event(page->events.emplace_back(), e);
+    } else {
+      page = r.error();
+    }
+    post_to_loop([cb = std::move(cb), page = std::move(page)]() mutable { cb(std::move(page)); });
   });
 }
 

@@ -68,4 +68,13 @@ void send_response_head(std::string& out, std::string_view id_json, uint32_t acc
 // RFC 3339 UTC ("2026-11-22T10:00:00Z") from epoch ms.
 std::string rfc3339(int64_t epoch_ms);
 
+// A scheduled send's id as clients see it: 16 lowercase hex digits.
+inline std::string schedule_id_text(int64_t id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(16, '0');
+  auto v = static_cast<uint64_t>(id);
+  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kHex[v & 15];
+  return s;
+}
+
 }  // namespace pushgw::daemon

@@ -14,6 +14,7 @@
 #include "daemon/apps.h"
 #include "daemon/gateway.h"
 #include "daemon/oauth_refresher.h"
+#include "daemon/redis_ingest.h"
 #include "metrics/gateway_metrics.h"
 #include "metrics/http_server.h"
 #include "metrics/registry.h"
@@ -91,6 +92,7 @@ struct Daemon {
   uv_signal_t sighup{};
   uv_signal_t sigterm{}, sigint{};
   bool stopping = false;
+  pushgw::redis::StreamSource* redis = nullptr;  // [ingest.redis], if configured
 };
 
 // SIGHUP: re-read the config; apply it if valid, else keep the old one.
@@ -128,7 +130,10 @@ void on_stop_signal(uv_signal_t* h, int signum) {
   sd_notify(0, "STOPPING=1");
   fprintf(stderr, "<6>daemon: signal %d: draining\n", signum);
   d->watchdog->stop();
+  if (d->redis) d->redis->stop_reading();
   d->gateway->shutdown([d] {
+    // Drained: every answer is in, so the last XACKs can go out.
+    if (d->redis) d->redis->close([] {});
     d->oauth->close([] {});
     d->metrics->close(nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&d->sigterm), nullptr);
@@ -160,6 +165,11 @@ int main(int argc, char** argv) {
     fprintf(stderr, "%s: %s\n", args.config.c_str(), apps.error().message.c_str());
     return 1;
   }
+  // Quiet hours need default_tz to be a zone this machine has (tzdata).
+  if (auto policy = pushgw::daemon::Gateway::check_policy(*cfg); !policy.ok()) {
+    fprintf(stderr, "%s: %s\n", args.config.c_str(), policy.error().message.c_str());
+    return 1;
+  }
   if (args.check) {
     for (const auto& w : cfg->warnings) fprintf(stderr, "warning: %s\n", w.c_str());
     printf("%s: ok\n", args.config.c_str());
@@ -179,15 +189,18 @@ int main(int argc, char** argv) {
   }
   pushgw::SystemClock clock;
   const int workers = workers_for(*cfg);
+  // Campaign policy: marketing frequency caps. Declared before the store: the
+  // store thread feeds it (other instances' sends) until the store is gone.
+  pushgw::dispatch::CapTable caps(
+      pushgw::dispatch::CapLimits{cfg->policy.marketing_per_hour, cfg->policy.marketing_per_day});
   auto store = pushgw::store::Store::open(cfg->store, workers, clock, pushgw::obs::Logger(sink, "store"));
   if (!store.ok()) {
     PGW_LOG(log, Error, "store: %s", store.error().message.c_str());
     return 1;
   }
-  // Campaign policy: marketing frequency caps, their rolling windows rebuilt
-  // from the sends the store recorded (before the store thread starts).
-  pushgw::dispatch::CapTable caps(
-      pushgw::dispatch::CapLimits{cfg->policy.marketing_per_hour, cfg->policy.marketing_per_day});
+  // The caps' rolling windows are rebuilt from the sends the store recorded
+  // (before the store thread starts); on a database shared with other
+  // instances, their admitted sends keep arriving (within a second).
   if (caps.limits().enabled()) {
     auto history = store.value()->load_marketing_sends(
         clock.now_ms() - pushgw::dispatch::CapTable::kDayMs,
@@ -196,6 +209,7 @@ int main(int argc, char** argv) {
       PGW_LOG(log, Error, "store: %s", history.error().message.c_str());
       return 1;
     }
+    store.value()->on_remote_marketing_send([&caps](uint64_t key, int64_t at_ms) { caps.load(key, at_ms); });
   }
   store.value()->start();
   // Durable spool (on when the config has a [spool] table): read the journal
@@ -239,6 +253,12 @@ int main(int argc, char** argv) {
   deps.caps = &caps;
   deps.spool = spool.get();
   deps.clock = &clock;
+  // Test hooks: scheduling reads a clock op "test_clock" can move ahead.
+  pushgw::OffsetClock test_clock;
+  if (deps.test_hooks) {
+    deps.schedule_clock = &test_clock;
+    deps.test_clock = &test_clock;
+  }
   deps.log_sink = sink;
   deps.workers = workers;
   pushgw::daemon::Gateway gateway(std::move(deps));
@@ -256,6 +276,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   gateway.start();
+  auto redis_source = pushgw::daemon::start_redis_ingest(loop, *cfg, gateway, clock, sink, registry);
 
   pushgw::metrics::GatewayGauges gauges;
   gauges.queue_depth = [&gateway] { return static_cast<double>(gateway.queue_depth()); };
@@ -285,6 +306,7 @@ int main(int argc, char** argv) {
   watchdog.start();
 
   Daemon d{loop, &gateway, &oauth, &metrics_server, &watchdog, args.config, sink.get(), log};
+  d.redis = redis_source.get();
   uv_signal_init(loop, &d.sighup);
   d.sighup.data = &d;
   uv_signal_start(&d.sighup, on_reload_signal, SIGHUP);

@@ -47,6 +47,9 @@ void CapTable::load(uint64_t key, int64_t at_ms) {
   Guard g(s);
   auto& v = s.sends[key];
   v.insert(std::upper_bound(v.begin(), v.end(), at_ms), at_ms);
+  // Sends of other instances keep arriving for recipients this one may never
+  // admit() (which trims): drop what left the longest window here too.
+  trim(v, v.back() - window());
 }
 
 bool CapTable::admit(uint64_t key, int64_t now_ms) {

@@ -33,7 +33,8 @@ class CapTable {
   CapTable& operator=(const CapTable&) = delete;
 
   const CapLimits& limits() const { return limits_; }
-  // A marketing send that happened at at_ms (start-up: loaded from the store).
+  // A marketing send that happened at at_ms (loaded from the store at
+  // start-up, or admitted by another instance sharing the store).
   void load(uint64_t key, int64_t at_ms);
   // True, and the send is counted, when the recipient is under every cap at
   // now_ms; false (nothing counted) when a cap is reached.

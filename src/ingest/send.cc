@@ -91,7 +91,7 @@ void reject_all(const Ctx& c, std::string_view code, std::string_view message) {
   reject(c.out, c.n, {}, webpush, code, message);
 }
 
-std::unique_ptr<Batch> new_batch(const Ctx& c) {
+std::unique_ptr<Batch> new_batch(Ctx& c) {
   int64_t expires = 0;
   if (get_time_ms(c.obj, "expires_at", expires) == Got::Bad) {
     reject_all(c, "bad_request", "expires_at must be an RFC 3339 time or unix seconds");
@@ -113,14 +113,7 @@ std::unique_ptr<Batch> new_batch(const Ctx& c) {
       reject_all(c, "bad_request", "class must be \"transactional\" or \"marketing\"");
       return nullptr;
   }
-  // Scheduling is not built yet: sending a scheduled notification at once
-  // would be worse than refusing it.
-  dom::element sched;
-  if (c.obj.at_key("send_at").get(sched) == simdjson::SUCCESS ||
-      c.obj.at_key("schedule_key").get(sched) == simdjson::SUCCESS) {
-    reject_all(c, "bad_request", "send_at/schedule_key (scheduling) is not supported by this pushgwd yet");
-    return nullptr;
-  }
+  if (!read_schedule(c, marketing)) return nullptr;
   bool cap_override = c.out.cap_override;
   dom::element cap;
   if (c.obj.at_key("cap").get(cap) == simdjson::SUCCESS) {
@@ -144,10 +137,15 @@ std::unique_ptr<Batch> new_batch(const Ctx& c) {
 }
 
 void finish(Ctx& c, std::unique_ptr<Batch> b) {
-  if (!b || b->recipients.empty()) return;
-  if (b->wait) b->results.resize(b->recipients.size());
-  c.out.accepted += static_cast<uint32_t>(b->recipients.size());
-  c.out.batches.push_back(std::move(b));
+  if (!b) return;
+  std::unique_ptr<Batch> expired = finish_scheduled(c, *b);
+  for (std::unique_ptr<Batch>* p : {&b, &expired}) {
+    Batch* x = p->get();
+    if (x == nullptr || x->recipients.empty()) continue;
+    if (x->wait) x->results.resize(x->recipients.size());
+    c.out.accepted += static_cast<uint32_t>(x->recipients.size());
+    c.out.batches.push_back(std::move(*p));
+  }
 }
 
 TokenEntry read_token_entry(dom::element e) {
@@ -284,8 +282,8 @@ using detail::Ctx;
 using detail::Got;
 
 void parse_notification(uint32_t n, simdjson::dom::element el, const AppDirectory& apps, int64_t now_ms,
-                        SendRequest& out) {
-  Ctx c{n, {}, std::nullopt, nullptr, out, now_ms};
+                        const SchedulePolicy& policy, SendRequest& out) {
+  Ctx c(n, out, now_ms, policy);
   if (el.get(c.obj) != simdjson::SUCCESS) {
     detail::reject(out, n, {}, false, "bad_request", "notification must be a JSON object");
     return;
@@ -322,7 +320,8 @@ void parse_notification(uint32_t n, simdjson::dom::element el, const AppDirector
 
 }  // namespace
 
-Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms) {
+Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms,
+                               const SchedulePolicy& policy) {
   simdjson::dom::object obj;
   if (root.get(obj) != simdjson::SUCCESS) return make_error("bad_request", "request must be a JSON object");
   SendRequest req;
@@ -343,7 +342,7 @@ Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& 
   if (e.get(notifications) != simdjson::SUCCESS)
     return make_error("bad_request", "\"notifications\" must be an array");
   uint32_t n = 0;
-  for (simdjson::dom::element el : notifications) parse_notification(n++, el, apps, now_ms, req);
+  for (simdjson::dom::element el : notifications) parse_notification(n++, el, apps, now_ms, policy, req);
   return req;
 }
 

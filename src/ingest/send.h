@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +13,12 @@
 #include "pushgw/job.h"
 #include "pushgw/platform.h"
 #include "pushgw/result.h"
+
+namespace pushgw::tz {
+class QuietWindow;
+class Zone;
+class ZoneCache;
+}  // namespace pushgw::tz
 
 namespace pushgw::ingest {
 
@@ -39,6 +46,35 @@ struct Rejection {
   std::string message;
 };
 
+// Campaign policy inputs of parse_send(). "send_at" needs none of them.
+struct SchedulePolicy {
+  const tz::QuietWindow* quiet = nullptr;  // [policy] quiet_hours; nullptr = none
+  const tz::Zone* default_zone = nullptr;  // [policy] default_tz; nullptr = UTC
+  tz::ZoneCache* zones = nullptr;          // resolves "tz"; nullptr: every "tz" is unknown
+};
+
+// Recipients of one notification that are not sent now: its "send_at" is
+// in the future, or it is marketing and they are inside their quiet hours
+// (held until the window ends). One per notification and due time; the
+// caller stores it and feeds `line` back to parse_send() when due.
+struct Deferred {
+  uint32_t n = 0;              // index in "notifications"
+  int64_t due_ms = 0;          // epoch ms
+  bool quiet_hours = false;    // held by quiet hours (else: send_at)
+  Platform platform = Platform::Apns;
+  std::string app;
+  std::string schedule_key;    // "" = none
+  int64_t expires_at_ms = 0;   // 0 = none (always after due_ms)
+  uint32_t recipients = 0;
+  bool is_endpoint = false;    // Web Push: targets are endpoints
+  std::vector<std::string> targets;  // tokens/endpoints/topic, for a waited request's results
+  // A self-contained "send" request line of this notification for exactly
+  // these recipients: the request's campaign and "cap", the notification
+  // without "send_at" (so it is due when parsed again; quiet hours are
+  // checked again then).
+  std::string line;
+};
+
 struct SendRequest {
   bool wait = false;
   bool cap_override = false;  // "cap": false (a notification's own "cap" wins)
@@ -48,8 +84,9 @@ struct SendRequest {
   // tmpl, arena, recipients, vars, options, results (sized when wait).
   // Left for the caller: pending, request_id, accepted_mono_ns.
   std::vector<std::unique_ptr<Batch>> batches;
+  std::vector<Deferred> deferred;
   std::vector<Rejection> rejected;
-  uint32_t accepted = 0;
+  uint32_t accepted = 0;  // recipients in batches and in deferred
 };
 
 // Provider size limits applied to the rendered payload, in bytes.
@@ -62,7 +99,22 @@ inline constexpr size_t kFcmMaxToken = 4096;
 // Request-level problems ("notifications" missing or not an array, "wait" not
 // a boolean, "campaign" not a string, root not an object) -> Error
 // "bad_request". Everything about one notification or recipient becomes a
-// Rejection and the rest is accepted. now_ms is the request's arrival time.
-Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms);
+// Rejection and the rest is accepted. now_ms is the request's arrival time:
+// what "send_at" and quiet hours are decided against.
+//
+// Campaign policy: a recipient whose notification is due later (send_at) or
+// who is inside quiet hours (marketing only) goes to `deferred`, unless the
+// notification expires first: then it is put in a batch with journaled =
+// false that the senders finish as expired without sending.
+Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms,
+                               const SchedulePolicy& policy = {});
+
+// The recipients a send request names, in notification order, as responses
+// show them: tokens, an FCM topic/condition, or Web Push endpoints
+// (is_endpoint). For listing stored scheduled sends; anything not shaped
+// like a recipient is skipped.
+using TargetFn = std::function<void(uint32_t n, Platform platform, std::string_view app, std::string_view target,
+                                    bool is_endpoint)>;
+void for_each_target(simdjson::dom::element request, const TargetFn& fn);
 
 }  // namespace pushgw::ingest

@@ -121,6 +121,7 @@ void parse_apns(Ctx& c) {
     return;
   }
 
+  c.list_key = "tokens";
   RecipientWriter w(*b, tokens.size(), token_bytes(tokens));
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
@@ -149,7 +150,9 @@ void parse_apns(Ctx& c) {
       w.rollback();
       reject(c.out, c.n, t.token, false, "payload_too_large",
              "APNs payload is " + std::to_string(size) + " bytes, limit " + std::to_string(limit));
+      continue;
     }
+    place(c, *b, w, &e, t.token, false);
   }
   w.finish();
   finish(c, std::move(b));

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ingest/send.h"
 
@@ -14,14 +15,35 @@ namespace pushgw::ingest::detail {
 
 namespace dom = simdjson::dom;
 
+// Recipients of one notification deferred to the same due time, gathered
+// while parsing (see place()).
+struct DeferGroup {
+  int64_t due_ms = 0;
+  bool quiet_hours = false;
+  uint32_t count = 0;
+  std::string entries;               // their JSON entries, comma-separated
+  std::vector<std::string> targets;  // their tokens/endpoints, for the response
+};
+
 // One notification being parsed.
 struct Ctx {
+  Ctx(uint32_t n_, SendRequest& out_, int64_t now, const SchedulePolicy& pol)
+      : n(n_), out(out_), now_ms(now), policy(pol) {}
   uint32_t n = 0;
   dom::object obj;
   std::optional<Platform> platform;  // nullopt: unknown or missing
   const AppInfo* app = nullptr;
   SendRequest& out;
   int64_t now_ms = 0;
+  const SchedulePolicy& policy;
+  // Scheduling of this notification, read by new_batch().
+  int64_t send_at_ms = 0;            // 0 = none
+  std::string_view schedule_key;
+  const tz::Zone* zone = nullptr;    // its "tz", else nullptr (the default applies)
+  std::string_view list_key;         // "tokens"/"subscriptions": where recipients are ("" = FCM topic/condition)
+  bool schedules = false;            // send_at in the future, or marketing under quiet hours
+  std::vector<DeferGroup> groups;
+  std::unique_ptr<Batch> expired;    // recipients that expire before they could be sent
 };
 
 // Result of reading an optional field: absent, present with the right type
@@ -39,9 +61,11 @@ void reject(SendRequest& out, uint32_t n, std::string_view token, bool is_endpoi
 void reject_all(const Ctx& c, std::string_view code, std::string_view message);
 
 // A Batch with the notification-level fields set, or nullptr after
-// rejecting everything because "expires_at" is malformed.
-std::unique_ptr<Batch> new_batch(const Ctx& c);
-// Hands a batch with recipients to the request; drops an empty one.
+// rejecting everything because "expires_at", "class", "cap", "send_at",
+// "schedule_key" or "tz" is malformed.
+std::unique_ptr<Batch> new_batch(Ctx& c);
+// Hands a batch with recipients to the request (dropping an empty one),
+// then the notification's expired and deferred recipients.
 void finish(Ctx& c, std::unique_ptr<Batch> b);
 
 // A token entry of "tokens": a string, or {"token": "...", ...}.
@@ -79,6 +103,29 @@ class RecipientWriter {
   size_t mark_ = 0;
   size_t missing_size_ = SIZE_MAX;  // rendered size with every var missing
 };
+
+// Scheduling fields of the notification ("send_at", "schedule_key", "tz")
+// into c; false after rejecting everything because one is malformed
+// (send_schedule.cc, like place() and finish_scheduled()).
+bool read_schedule(Ctx& c, bool marketing);
+// Moves the deferred groups into the request; returns the batch of expired
+// recipients (nullptr when none).
+std::unique_ptr<Batch> finish_scheduled(Ctx& c, const Batch& b);
+
+// Campaign policy for the recipient just written (the last one in w): it
+// stays for sending now, or is taken back out and deferred (send_at, quiet
+// hours), expired (its expiry comes first) or rejected (unknown "tz").
+// entry is the recipient's JSON (nullptr for an FCM topic/condition);
+// target its token, topic or endpoint.
+void place_scheduled(Ctx& c, Batch& b, RecipientWriter& w, const dom::element* entry, std::string_view target,
+                     bool is_endpoint);
+// Inline so the common case costs one branch per recipient: nothing to
+// schedule and an entry that cannot carry "tz" (a plain token string).
+inline void place(Ctx& c, Batch& b, RecipientWriter& w, const dom::element* entry, std::string_view target,
+                  bool is_endpoint) {
+  if (!c.schedules && (entry == nullptr || !entry->is_object())) return;
+  place_scheduled(c, b, w, entry, target, is_endpoint);
+}
 
 void parse_apns(Ctx& c);
 void parse_fcm(Ctx& c);

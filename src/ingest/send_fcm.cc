@@ -46,6 +46,7 @@ const char* check_message(dom::object msg) {
 }
 
 void add_tokens(Ctx& c, Batch& b, dom::array tokens) {
+  c.list_key = "tokens";
   RecipientWriter w(b, tokens.size(), token_bytes(tokens));
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
@@ -68,7 +69,9 @@ void add_tokens(Ctx& c, Batch& b, dom::array tokens) {
     if (size_t size = w.rendered_size(); size > kFcmMaxMessage) {
       w.rollback();
       reject(c.out, c.n, t.token, false, "payload_too_large", too_large(size));
+      continue;
     }
+    place(c, b, w, &e, t.token, false);
   }
   w.finish();
 }
@@ -126,6 +129,8 @@ void parse_fcm(Ctx& c) {
     if (size_t size = w.rendered_size(); size > kFcmMaxMessage) {
       w.rollback();
       reject(c.out, c.n, target, false, "payload_too_large", too_large(size));
+    } else {
+      place(c, *b, w, nullptr, target, false);
     }
     w.finish();
   }

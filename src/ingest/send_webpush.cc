@@ -137,7 +137,7 @@ bool check_endpoint(Ctx& c, std::string_view endpoint) {
   return true;
 }
 
-void add_subscription(Ctx& c, RecipientWriter& w, const P256Checker& curve, dom::element e, Keys& keys) {
+void add_subscription(Ctx& c, Batch& b, RecipientWriter& w, const P256Checker& curve, dom::element e, Keys& keys) {
   dom::object sub;
   std::string_view endpoint;
   if (e.get(sub) != simdjson::SUCCESS) {
@@ -164,7 +164,9 @@ void add_subscription(Ctx& c, RecipientWriter& w, const P256Checker& curve, dom:
   if (size_t size = w.rendered_size(); size > kWebPushMaxPlaintext) {
     w.rollback();
     reject(c.out, c.n, endpoint, true, "payload_too_large", too_large(size));
+    return;
   }
+  place(c, b, w, &e, endpoint, true);
 }
 
 }  // namespace
@@ -193,8 +195,9 @@ void parse_webpush(Ctx& c) {
   }
   P256Checker curve;
   Keys keys;
+  c.list_key = "subscriptions";
   RecipientWriter w(*b, subs.size(), subs.size() * (256 + 81));
-  for (dom::element e : subs) add_subscription(c, w, curve, e, keys);
+  for (dom::element e : subs) add_subscription(c, *b, w, curve, e, keys);
   w.finish();
   finish(c, std::move(b));
 }

@@ -1,5 +1,7 @@
 #include "ingest/timefmt.h"
 
+#include "tz/civil.h"
+
 namespace pushgw::ingest {
 namespace {
 
@@ -24,14 +26,7 @@ int days_in_month(int y, int m) {
 
 }  // namespace
 
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) { return tz::days_from_civil(y, m, d); }
 
 std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
   int y, mo, d, h, mi, sec;

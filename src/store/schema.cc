@@ -83,7 +83,30 @@ CREATE TABLE engagement(
 );
 )sql";
 
-constexpr const char* kSteps[] = {kToV1, kToV2, kToV3};
+// Version 4: scheduled sends (campaign policy; store/scheduled.h). id is the
+// caller's (a hash of the request and group, so a retried insert is a no-op);
+// claimed_until_ms is the lease of whoever is sending the row (0 = none).
+constexpr const char* kToV4 = R"sql(
+CREATE TABLE scheduled(
+  id INTEGER PRIMARY KEY,
+  due_ms INTEGER NOT NULL,
+  schedule_key TEXT NOT NULL DEFAULT '',
+  expires_at_ms INTEGER NOT NULL DEFAULT 0,
+  campaign TEXT NOT NULL DEFAULT '',
+  platform INTEGER NOT NULL,
+  app TEXT NOT NULL,
+  recipients INTEGER NOT NULL,
+  quiet_hours INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  claimed_until_ms INTEGER NOT NULL DEFAULT 0,
+  line TEXT NOT NULL
+);
+CREATE INDEX scheduled_by_due ON scheduled(due_ms);
+CREATE INDEX scheduled_by_key ON scheduled(schedule_key, due_ms) WHERE schedule_key <> '';
+CREATE INDEX scheduled_claimed ON scheduled(claimed_until_ms) WHERE claimed_until_ms > 0;
+)sql";
+
+constexpr const char* kSteps[] = {kToV1, kToV2, kToV3, kToV4};
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kSchemaVersion);
 
 Result<int64_t> pragma_int(sqlite3* db, const char* sql) {

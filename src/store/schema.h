@@ -1,4 +1,4 @@
-// The store's on-disk schema and its forward migrations.
+// The SQLite backend's on-disk schema and its forward migrations.
 //
 // The schema version lives in PRAGMA user_version; PRAGMA application_id marks
 // the file as ours. A new database is created by running every migration from
@@ -15,11 +15,8 @@
 
 namespace pushgw::store::detail {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 inline constexpr int32_t kApplicationId = 0x50475744;  // "PGWD"
-
-// Token and event enums as stored (INTEGER columns).
-enum class DbState : int { Active = 0, Invalid = 1, Unsubscribed = 2 };
 
 // Brings db to kSchemaVersion. Returns the version found before migrating
 // (0 for a new file). Errors: store_not_pushgw (some other application's

@@ -5,7 +5,7 @@
 #include "store/key_hash.h"
 #include "store/outcome_ring.h"
 #include "store/suppression.h"
-#include "store/token_db.h"
+#include "store/backend.h"
 #include "store/writer.h"
 
 namespace pushgw::store {
@@ -32,7 +32,7 @@ Result<std::unique_ptr<Store>> Store::open(const config::StoreConfig& cfg, int p
 }
 
 Result<void> Store::load(int producers) {
-  auto db = detail::TokenDb::open(cfg_.path, log_);
+  auto db = detail::open_backend(cfg_, log_);
   if (!db) return db.error();
   db_ = std::move(*db);
   schema_found_ = db_->schema_found();
@@ -57,9 +57,10 @@ Result<void> Store::load(int producers) {
   for (int i = 0; i < producers; ++i)
     rings_.push_back(std::make_unique<OutcomeRing>(opt_.ring_slots, opt_.ring_arena_bytes));
   writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, clock_, log_, opt_,
-                                             cfg_.keep_events_days);
+                                             cfg_.keep_events_days,
+                                             [this](const detail::RemoteChange& c) { apply_remote(c); });
   PGW_LOG(log_, Info, "store %s open: schema v%d (was v%d), %llu tokens, %zu suppressed, %llu events",
-          cfg_.path.c_str(), detail::kSchemaVersion, schema_found_, static_cast<unsigned long long>(counts->tokens),
+          db_->describe().c_str(), db_->schema_version(), schema_found_, static_cast<unsigned long long>(counts->tokens),
           set_->entries(), static_cast<unsigned long long>(counts->events));
   return ok();
 }
@@ -69,6 +70,26 @@ void Store::start() { writer_->start(); }
 Result<void> Store::load_marketing_sends(int64_t since_ms, const std::function<void(uint64_t, int64_t)>& fn) {
   return db_->for_each_marketing_send(since_ms, [&](Platform p, std::string_view app, std::string_view token,
                                                     int64_t at_ms) { fn(key_hash(p, app, token), at_ms); });
+}
+
+void Store::on_remote_marketing_send(std::function<void(uint64_t, int64_t)> fn) { remote_marketing_ = std::move(fn); }
+
+// Mirrors what record() and forget() do to the set on the instance that made
+// the change.
+void Store::apply_remote(const detail::RemoteChange& c) {
+  const uint64_t key = key_hash(c.platform, c.app, c.token);
+  switch (c.what) {
+    case detail::RemoteChange::What::Suppress:
+      if (!set_->put(key, c.ms)) {  // too full for now: this is the store thread, grow it
+        set_->maintain(true);
+        (void)set_->put(key, c.ms);
+      }
+      break;
+    case detail::RemoteChange::What::Lift: set_->erase(key, c.ms); break;
+    case detail::RemoteChange::What::MarketingSend:
+      if (remote_marketing_) remote_marketing_(key, c.ms);
+      break;
+  }
 }
 
 bool Store::record(int producer, const Outcome& in) {
@@ -109,22 +130,22 @@ Store::Check Store::check(Platform p, std::string_view app, std::string_view tok
 void Store::after_commit(std::function<void()> done) { writer_->after_commit(std::move(done)); }
 
 void Store::engagement(std::vector<EngagementEvent> events, std::function<void(Result<size_t>)> cb) {
-  writer_->submit([events = std::move(events), cb = std::move(cb)](detail::TokenDb& db) {
+  writer_->submit([events = std::move(events), cb = std::move(cb)](detail::Backend& db) {
     cb(db.record_engagement(events));
   });
 }
 
 void Store::campaign(std::string name, std::function<void(Result<CampaignReport>)> cb) {
-  writer_->submit([name = std::move(name), cb = std::move(cb)](detail::TokenDb& db) { cb(db.campaign(name)); });
+  writer_->submit([name = std::move(name), cb = std::move(cb)](detail::Backend& db) { cb(db.campaign(name)); });
 }
 
 void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb) {
   limit = std::min(limit == 0 ? kDefaultPage : limit, kMaxPage);
-  writer_->submit([since, limit, cb = std::move(cb)](detail::TokenDb& db) { cb(db.feedback(since, limit)); });
+  writer_->submit([since, limit, cb = std::move(cb)](detail::Backend& db) { cb(db.feedback(since, limit)); });
 }
 
 void Store::token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb) {
-  writer_->submit([p, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::TokenDb& db) {
+  writer_->submit([p, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
     cb(db.token(p, app, token));
   });
 }
@@ -132,7 +153,7 @@ void Store::token(Platform p, std::string app, std::string token, std::function<
 void Store::forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb) {
   set_->erase(key_hash(p, app, token));
   detail::Counters* c = counters_.get();
-  writer_->submit([p, c, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::TokenDb& db) {
+  writer_->submit([p, c, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
     auto r = db.forget(p, app, token);
     if (!r) {
       cb(r.error());
@@ -153,7 +174,7 @@ void Store::prune(std::function<void(Result<uint64_t>)> cb) {
   const Clock* clock = &clock_;
   detail::Counters* c = counters_.get();
   const uint32_t chunk = std::max<uint32_t>(opt_.prune_chunk, 1);
-  writer_->submit([days, clock, c, chunk, cb = std::move(cb)](detail::TokenDb& db) {
+  writer_->submit([days, clock, c, chunk, cb = std::move(cb)](detail::Backend& db) {
     uint64_t total = 0;
     if (days > 0) {
       const int64_t before = clock->now_ms() - int64_t{days} * 86'400'000;

@@ -1,4 +1,8 @@
-// Token store and feedback change-feed (embedded SQLite, WAL).
+// Token store and feedback change-feed, on the backend [store] backend names
+// (backend.h): embedded SQLite (WAL, the default) or a PostgreSQL database
+// that several instances may share; each then follows the others'
+// suppressions and marketing sends (on_remote_marketing_send) on its store
+// thread.
 //
 // Threads: sender threads call record() (each on its own producer index) and
 // suppressed(); any thread calls the async ops, after_commit() and stats().
@@ -26,6 +30,7 @@
 #include "pushgw/clock.h"
 #include "pushgw/platform.h"
 #include "pushgw/result.h"
+#include "store/scheduled.h"
 #include "store/types.h"
 
 namespace pushgw::store {
@@ -33,16 +38,18 @@ namespace pushgw::store {
 class SuppressionSet;
 class OutcomeRing;
 namespace detail {
-class TokenDb;
+class Backend;
+struct RemoteChange;
 class Writer;
 struct Counters;
 }  // namespace detail
 
 class Store {
  public:
-  // Opens or creates cfg.path (its directory must exist: store_dir_missing),
-  // switches to WAL with synchronous=NORMAL, migrates the schema (v1 -> v2),
-  // loads the suppression set. producers = number of sender threads (>= 1),
+  // Opens the backend (SQLite: creates cfg.path, whose directory must exist:
+  // store_dir_missing, and switches to WAL with synchronous=NORMAL;
+  // Postgres: connects to cfg.dsn), migrates the schema, loads the
+  // suppression set. producers = number of sender threads (>= 1),
   // one ring each. Errors: store_path_empty, store_dir_missing,
   // store_open_failed, store_not_wal, store_not_pushgw, store_schema_newer,
   // store_migrate_failed, store_bad_argument.
@@ -58,6 +65,11 @@ class Store {
   // (Kind::MarketingSent) older than since_ms and calls fn(key_hash, at_ms)
   // for each remaining one, oldest first.
   Result<void> load_marketing_sends(int64_t since_ms, const std::function<void(uint64_t key, int64_t at_ms)>& fn);
+  // Before start() only: on a database shared with other instances
+  // ([store] backend = "postgres"), fn(key_hash, at_ms) runs on the store
+  // thread for each marketing send another instance admitted, within about
+  // follow_interval_ms of its commit. fn must outlive the Store.
+  void on_remote_marketing_send(std::function<void(uint64_t key, int64_t at_ms)> fn);
 
   // Sender thread `producer` only (0..producers-1). Returns false when that
   // ring is full (or, rarely, the suppression table is full until the store
@@ -103,6 +115,20 @@ class Store {
   // (It also runs by itself, a chunk at a time, between batches.)
   void prune(std::function<void(Result<uint64_t>)> cb);
 
+  // Campaign policy: scheduled sends (store/scheduled.h, store_schedule.cc).
+  // cb runs once the rows are durable (a fully synced commit): number new.
+  void schedule(std::vector<ScheduledSend> rows, std::function<void(Result<size_t>)> cb);
+  // Claims up to `limit` rows due at or before now_ms for lease_ms.
+  void claim_due(int64_t now_ms, int64_t lease_ms, uint32_t limit, std::function<void(Result<ClaimedSends>)> cb);
+  // Claimed rows handed on (deleted) or given back; cb may be empty.
+  void finish_claimed(std::vector<int64_t> ids, std::function<void(Result<void>)> cb);
+  void release_claimed(std::vector<int64_t> ids, std::function<void(Result<void>)> cb);
+  // Rows of a key not being sent at now_ms: cancel deletes them (cb: their
+  // recipients), list returns up to `limit`, earliest due first.
+  void cancel_scheduled(std::string key, int64_t now_ms, std::function<void(Result<uint64_t>)> cb);
+  void list_scheduled(std::string key, int64_t now_ms, uint32_t limit,
+                      std::function<void(Result<std::vector<ScheduledSend>>)> cb);
+
   StoreStats stats() const;  // any thread, cheap (atomics)
   // Memory of the suppression set divided by its entries (0 when empty).
   double suppression_bytes_per_entry() const;
@@ -113,6 +139,7 @@ class Store {
  private:
   Store(const config::StoreConfig& cfg, const Clock& clock, obs::Logger log, const StoreOptions& opt);
   Result<void> load(int producers);
+  void apply_remote(const detail::RemoteChange& c);  // store thread
 
   const config::StoreConfig cfg_;
   const Clock& clock_;
@@ -120,9 +147,10 @@ class Store {
   const StoreOptions opt_;
   int schema_found_ = 0;
   std::unique_ptr<detail::Counters> counters_;
-  std::unique_ptr<detail::TokenDb> db_;
+  std::unique_ptr<detail::Backend> db_;
   std::vector<std::unique_ptr<OutcomeRing>> rings_;
   std::unique_ptr<SuppressionSet> set_;
+  std::function<void(uint64_t, int64_t)> remote_marketing_;
   std::unique_ptr<detail::Writer> writer_;  // last: stopped first
 };
 

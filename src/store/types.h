@@ -102,6 +102,7 @@ struct StoreOptions {
   int commit_interval_ms = 50;            // an outcome waits at most this long for its commit
   uint32_t prune_chunk = 1000;            // events deleted per retention step
   int64_t prune_interval_ms = 60'000;     // store clock time between retention passes
+  int follow_interval_ms = 100;           // shared database: how often to read the other instances' changes
 };
 
 }  // namespace pushgw::store

@@ -14,8 +14,8 @@ constexpr milliseconds kMaxBackoff{5000};
 constexpr int kStopAttempts = 3;
 }  // namespace
 
-Writer::Writer(TokenDb& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
-               obs::Logger log, const StoreOptions& opt, int keep_events_days)
+Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
+               obs::Logger log, const StoreOptions& opt, int keep_events_days, Backend::RemoteFn on_remote)
     : db_(db),
       rings_(rings),
       set_(set),
@@ -24,6 +24,7 @@ Writer::Writer(TokenDb& db, Rings& rings, SuppressionSet& set, Counters& counter
       log_(std::move(log)),
       opt_(opt),
       keep_events_days_(keep_events_days),
+      on_remote_(std::move(on_remote)),
       // Polling the rings (senders never signal: no syscall on their path)
       // at a tenth of the commit interval keeps the interval bound.
       poll_(std::max(1, opt.commit_interval_ms / 10)),
@@ -103,6 +104,7 @@ void Writer::run() {
     if (txn_open_ && should_commit(stopping)) commit();
     serve();
     if (!txn_open_) maybe_prune();
+    if (!txn_open_ && !stopping) maybe_follow();
     if (stopping && (finished() || stop_failures_ >= kStopAttempts)) break;
     if (n == 0) idle_wait();
   }
@@ -165,7 +167,7 @@ bool Writer::should_commit(bool stopping) const {
 }
 
 void Writer::commit() {
-  if (auto r = db_.commit(); !r) {
+  if (auto r = db_.commit(delta_); !r) {
     abort_txn(r.error());
     return;
   }
@@ -241,6 +243,15 @@ void Writer::maybe_prune() {
   counters_.pruned.fetch_add(*r, std::memory_order_relaxed);
   // A full chunk means more are due: continue on the next pass, not in a loop.
   next_prune_ms_ = *r == opt_.prune_chunk ? now : now + opt_.prune_interval_ms;
+}
+
+void Writer::maybe_follow() {
+  const auto now = steady_clock::now();
+  if (now < next_follow_) return;
+  auto r = db_.follow(on_remote_);
+  // A database that is down is reported by the writes too: retry slower.
+  next_follow_ = now + (r ? milliseconds(opt_.follow_interval_ms) : kMaxBackoff / 5);
+  if (!r) PGW_LOG(log_, Warn, "reading other instances' changes failed: %s", r.error().message.c_str());
 }
 
 void Writer::idle_wait() {

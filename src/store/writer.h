@@ -1,6 +1,7 @@
-// The store thread: drains the outcome rings into batched SQLite transactions
+// The store thread: drains the outcome rings into batched transactions
 // (group commit), runs queued reads/forgets, fires after_commit callbacks once
-// their outcomes are durable, and prunes old events between batches.
+// their outcomes are durable, prunes old events between batches, and (on a
+// database shared by several instances) follows the others' changes.
 //
 // Positions: every request (after_commit, read, forget) carries a snapshot of
 // each ring's producer position taken when it was made. A read or forget runs
@@ -26,7 +27,7 @@
 #include "pushgw/clock.h"
 #include "store/outcome_ring.h"
 #include "store/suppression.h"
-#include "store/token_db.h"
+#include "store/backend.h"
 #include "store/types.h"
 
 namespace pushgw::store::detail {
@@ -47,11 +48,13 @@ struct Counters {
 
 class Writer {
  public:
-  using Op = std::function<void(TokenDb&)>;
+  using Op = std::function<void(Backend&)>;
   using Rings = std::vector<std::unique_ptr<OutcomeRing>>;
 
-  Writer(TokenDb& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
-         obs::Logger log, const StoreOptions& opt, int keep_events_days);
+  // on_remote: what to do with another instance's change (Backend::follow),
+  // called on the store thread between transactions.
+  Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
+         obs::Logger log, const StoreOptions& opt, int keep_events_days, Backend::RemoteFn on_remote);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -82,12 +85,13 @@ class Writer {
   void abort_txn(const Error& e);
   void serve();
   void maybe_prune();
+  void maybe_follow();
   void idle_wait();
   bool finished() const;
   static bool covered(const std::vector<uint64_t>& at, const std::vector<uint64_t>& pos);
   void enqueue(Pending p, bool waiter);
 
-  TokenDb& db_;
+  Backend& db_;
   Rings& rings_;
   SuppressionSet& set_;
   Counters& counters_;
@@ -95,6 +99,7 @@ class Writer {
   obs::Logger log_;
   const StoreOptions opt_;
   const int keep_events_days_;
+  const Backend::RemoteFn on_remote_;
   const std::chrono::milliseconds poll_;
 
   // Incoming requests (any thread) under mu_.
@@ -118,6 +123,7 @@ class Writer {
   bool stopping_ = false;
   int stop_failures_ = 0;
   int64_t next_prune_ms_ = 0;
+  SteadyTime next_follow_{};
 };
 
 }  // namespace pushgw::store::detail

@@ -1,6 +1,8 @@
 // Untrusted socket input: framing, JSON request parsing, send validation and
 // expansion, then rendering every accepted recipient. Checks the invariants
-// the senders rely on (offsets inside the arena, exact rendered sizes).
+// the senders rely on (offsets inside the arena, exact rendered sizes), and
+// that every deferred group's stored line (send_at, quiet hours) parses
+// again to exactly its recipients.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +13,8 @@
 #include "ingest/request_parser.h"
 #include "ingest/send.h"
 #include "ingest/ssrf.h"
+#include "tz/quiet_window.h"
+#include "tz/zone_cache.h"
 
 namespace {
 
@@ -63,9 +67,23 @@ void check_batch(const Batch& b) {
 
 }  // namespace
 
+// A deferred group's line, parsed when due, accepts exactly its recipients.
+void check_deferred(const Deferred& d, const SchedulePolicy& policy) {
+  static RequestParser again;
+  if (d.recipients == 0 || d.line.empty()) std::abort();
+  if (!again.parse(d.line).ok() || again.op() != "send") std::abort();
+  static Apps apps;
+  auto s = parse_send(again.root(), apps, d.due_ms, policy);
+  if (!s.ok() || s->accepted != d.recipients || !s->rejected.empty()) std::abort();
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Apps apps;
   static RequestParser parser;
+  // 1'700'000'000'000 is 22:13Z: inside the quiet hours of UTC and Europe's zones.
+  static tz::ZoneCache zones;
+  static const tz::QuietWindow quiet = *tz::QuietWindow::parse("22:00-08:00");
+  static const SchedulePolicy policy{&quiet, zones.find("UTC"), &zones};
   // The first byte picks a read size so split reads get exercised too.
   size_t chunk = size ? (data[0] % 64) + 1 : 1;
   const char* p = reinterpret_cast<const char*>(data) + (size ? 1 : 0);
@@ -76,12 +94,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!r.ok()) return;
     (void)parser.id_json();
     if (parser.op() != "send") return;
-    auto s = parse_send(parser.root(), apps, 1'700'000'000'000);
+    auto s = parse_send(parser.root(), apps, 1'700'000'000'000, policy);
     if (!s.ok()) return;
     uint32_t accepted = 0;
     for (const auto& b : s->batches) {
       accepted += static_cast<uint32_t>(b->recipients.size());
       check_batch(*b);
+    }
+    for (const auto& d : s->deferred) {
+      accepted += d.recipients;
+      check_deferred(d, policy);
     }
     if (accepted != s->accepted) std::abort();
     for (const auto& rej : s->rejected)

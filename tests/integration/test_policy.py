@@ -87,9 +87,9 @@ def test_bad_class_and_cap_are_rejected(rig):
     assert r["accepted"] == 0 and r["rejected"][0]["error"] == "bad_request"
     r = d.request({"op": "send", "cap": "no", "notifications": []})
     assert r["ok"] is False and r["error"] == "bad_request"
-    # Scheduling is not built: a scheduled notification is refused, not sent now.
+    # Malformed scheduling fields reject the notification: never sent at the wrong time.
     before = rig.sim.stats()["requests"]
-    r = send(d, [apns_token(7)], "marketing", send_at=int(time.time()) + 3600, schedule_key="cart-1")
+    r = send(d, [apns_token(7)], "marketing", send_at="tomorrow", schedule_key="cart-1")
     assert r["accepted"] == 0 and r["rejected"][0]["error"] == "bad_request"
     assert rig.sim.stats()["requests"] == before
 

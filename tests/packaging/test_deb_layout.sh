@@ -80,7 +80,7 @@ info=$(dpkg-deb -I "$DEB")
 printf '%s\n' "$info" | grep -q '^ Package: pushgw$' || fail "Package: pushgw missing"
 depends=$(printf '%s\n' "$info" | sed -n 's/^ Depends: //p')
 echo "Depends: $depends"
-for lib in libnghttp2-14 libuv1 libssl3 libsqlite3-0 libsystemd0 libjemalloc2 libsimdjson14; do
+for lib in libnghttp2-14 libuv1 libssl3 libsqlite3-0 libsystemd0 libjemalloc2 libsimdjson14 tzdata; do
   printf '%s\n' "$depends" | grep -Eq "(^|, )$lib( |,|$)" || fail "Depends lacks $lib"
 done
 for member in postinst prerm postrm conffiles; do

@@ -17,6 +17,7 @@ constexpr CommandName kCommands[] = {
     {Command::Send, "send"},     {Command::Stats, "stats"}, {Command::Feedback, "feedback"}, {Command::Token, "token"},
     {Command::Forget, "forget"}, {Command::Ping, "ping"},   {Command::Raw, "raw"},
     {Command::Event, "event"},   {Command::Campaign, "campaign"},
+    {Command::Cancel, "cancel"}, {Command::Scheduled, "scheduled"},
 };
 
 Command lookup(std::string_view name) {
@@ -118,9 +119,9 @@ Result<bool> ArgParser::command_option(std::string_view name, std::optional<std:
     return true;
   };
   if (c == Command::Send && name == "--wait") return flag(o_.wait);
-  if (c == Command::Feedback) {
-    if (name == "--follow") return flag(o_.follow);
-    if (name == "--since" || name == "--limit") {
+  if (c == Command::Feedback || c == Command::Scheduled) {
+    if (c == Command::Feedback && name == "--follow") return flag(o_.follow);
+    if ((c == Command::Feedback && name == "--since") || name == "--limit") {
       auto v = value(name, inline_value);
       if (!v.ok()) return v.error();
       auto n = parse_u64(name, *v);
@@ -161,11 +162,13 @@ Result<void> ArgParser::positional(std::string_view a) {
 Result<void> ArgParser::check_complete() const {
   const std::string cmd(command_name(o_.command));
   if (o_.command == Command::None) return usage("missing command");
-  const bool one_arg = o_.command == Command::Send || o_.command == Command::Raw || o_.command == Command::Campaign;
+  const bool one_arg = o_.command == Command::Send || o_.command == Command::Raw || o_.command == Command::Campaign ||
+                       o_.command == Command::Cancel || o_.command == Command::Scheduled;
   if (one_arg && positionals_.empty()) {
-    return usage(o_.command == Command::Send  ? "send needs a FILE (or - for stdin)"
-                 : o_.command == Command::Raw ? "raw needs a JSON request"
-                                              : "campaign needs a NAME");
+    return usage(o_.command == Command::Send       ? "send needs a FILE (or - for stdin)"
+                 : o_.command == Command::Raw      ? "raw needs a JSON request"
+                 : o_.command == Command::Campaign ? "campaign needs a NAME"
+                                                   : cmd + " needs a schedule KEY");
   }
   const size_t allowed = one_arg ? 1 : 0;
   if (positionals_.size() > allowed) {
@@ -216,6 +219,8 @@ Result<Options> ArgParser::run() {
   if (!positionals_.empty() && o_.command == Command::Send) o_.file = std::string(positionals_[0]);
   if (!positionals_.empty() && o_.command == Command::Raw) o_.raw = std::string(positionals_[0]);
   if (!positionals_.empty() && o_.command == Command::Campaign) o_.campaign = std::string(positionals_[0]);
+  if (!positionals_.empty() && (o_.command == Command::Cancel || o_.command == Command::Scheduled))
+    o_.schedule_key = std::string(positionals_[0]);
   return std::move(o_);
 }
 

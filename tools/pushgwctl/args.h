@@ -19,7 +19,7 @@ enum ExitCode : int {
   kExitBadInput = 4,  // input file / JSON argument unreadable or not JSON
 };
 
-enum class Command { None, Send, Stats, Feedback, Token, Forget, Ping, Raw, Event, Campaign };
+enum class Command { None, Send, Stats, Feedback, Token, Forget, Ping, Raw, Event, Campaign, Cancel, Scheduled };
 
 inline constexpr std::string_view kDefaultSocket = "/run/pushgw/pushgw.sock";
 
@@ -33,7 +33,7 @@ struct Options {
   // send
   std::string file;  // "-" = stdin
   bool wait = false;
-  // feedback
+  // feedback (and scheduled: --limit)
   uint64_t since = 0;
   std::optional<uint64_t> limit;
   bool follow = false;
@@ -43,6 +43,8 @@ struct Options {
   std::string campaign, kind, at;
   // raw
   std::string raw;
+  // cancel KEY, scheduled KEY [--limit N] (scheduled sends)
+  std::string schedule_key;
 };
 
 // args excludes argv[0]. env_socket is $PUSHGW_SOCKET (nullptr if unset).

@@ -69,6 +69,8 @@ int run_ping(Session& s);
 int run_raw(Session& s);
 int run_event(Session& s);     // campaign policy: one engagement event
 int run_campaign(Session& s);  // campaign policy: a campaign's report
+int run_cancel(Session& s);     // scheduled sends: cancel a schedule key
+int run_scheduled(Session& s);  // scheduled sends: list a schedule key
 
 int run_command(const Options& opts, Io io);
 

@@ -69,6 +69,10 @@ int run_command(const Options& opts, Io io) {
       return run_event(s);
     case Command::Campaign:
       return run_campaign(s);
+    case Command::Cancel:
+      return run_cancel(s);
+    case Command::Scheduled:
+      return run_scheduled(s);
     case Command::None:
       break;
   }

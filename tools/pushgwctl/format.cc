@@ -204,6 +204,23 @@ Result<FeedbackPage> format_feedback(std::string_view response, bool json, bool 
   return page;
 }
 
+Result<std::string> format_scheduled(std::string_view response) {
+  simdjson::dom::parser parser;
+  auto obj = parse(parser, response);
+  if (!obj.ok()) return obj.error();
+  Table t({{"ID"}, {"SEND_AT"}, {"REASON"}, {"PLATFORM"}, {"APP"}, {"TOKEN"}, {"CAMPAIGN"}});
+  for (element e : array_field(*obj, "scheduled")) {
+    object s;
+    if (e.get_object().get(s)) continue;
+    t.add_row({field(s, "id"), field(s, "send_at"), field(s, "reason"), field(s, "platform"), field(s, "app"),
+               recipient(s), field(s, "campaign")});
+  }
+  std::string out = t.render(true);
+  bool truncated = false;
+  if (!obj->at_key("truncated").get_bool().get(truncated) && truncated) out += "truncated: true\n";
+  return out;
+}
+
 Result<std::string> format_fields(std::string_view response) {
   simdjson::dom::parser parser;
   auto obj = parse(parser, response);

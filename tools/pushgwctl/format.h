@@ -33,6 +33,10 @@ struct FeedbackPage {
 // json: one minified event per line instead of a table.
 Result<FeedbackPage> format_feedback(std::string_view response, bool json, bool with_header);
 
+// One row per scheduled recipient (op "scheduled"), then "truncated: true"
+// when the daemon listed only part.
+Result<std::string> format_scheduled(std::string_view response);
+
 // "key: value" per member other than id and ok (token, forget); "ok" if none.
 Result<std::string> format_fields(std::string_view response);
 

@@ -18,6 +18,8 @@ commands:
   raw JSON           send one request line as is and print the response line
   event              record an engagement event (open, click, conversion)
   campaign NAME      a campaign's counters and rates
+  scheduled KEY      the pending scheduled sends of a schedule key
+  cancel KEY         cancel every pending scheduled send of a schedule key
 
 options:
   --socket PATH      daemon socket (default: $PUSHGW_SOCKET, else /run/pushgw/pushgw.sock)
@@ -102,6 +104,20 @@ suppressed, capped, expired, opened, clicked, converted) and rates
 (delivery_rate, open_rate, ctr, conversion_rate, unsubscribe_rate).
 )";
 
+constexpr std::string_view kScheduled = R"(usage: pushgwctl scheduled [--limit N] KEY
+
+Lists the scheduled sends of KEY that are still pending (op "scheduled"), one
+row per recipient, earliest first: schedule id, when it is sent (SEND_AT, UTC),
+why it waits (send_at or quiet_hours), platform, app, token or endpoint,
+campaign. --limit caps the rows (default 1000, at most 10000).
+)";
+
+constexpr std::string_view kCancel = R"(usage: pushgwctl cancel KEY
+
+Cancels every scheduled send of KEY that has not started (op "cancel") and
+prints "cancelled: N", N being the recipients that will not be sent.
+)";
+
 constexpr std::string_view kFooter = R"(
 global options --socket PATH, --json and --timeout SECONDS apply (see pushgwctl --help).
 exit codes: 0 ok, 1 "ok":false, 2 usage, 3 connect/I-O/timeout, 4 bad input.
@@ -127,6 +143,10 @@ std::string_view command_help(Command c) {
       return kEvent;
     case Command::Campaign:
       return kCampaign;
+    case Command::Scheduled:
+      return kScheduled;
+    case Command::Cancel:
+      return kCancel;
     case Command::None:
       break;
   }

@@ -113,6 +113,23 @@ TEST(Args, UsageErrors) {
   EXPECT_EQ(usage_error({"raw"}), "raw needs a JSON request");
 }
 
+TEST(Args, ScheduledSendCommands) {
+  auto c = parse({"cancel", "cart-123"});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->command, Command::Cancel);
+  EXPECT_EQ(c->schedule_key, "cart-123");
+  auto s = parse({"scheduled", "--limit", "5", "cart-123"});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->command, Command::Scheduled);
+  EXPECT_EQ(s->schedule_key, "cart-123");
+  EXPECT_EQ(s->limit, 5u);
+  EXPECT_EQ(usage_error({"cancel"}), "cancel needs a schedule KEY");
+  EXPECT_EQ(usage_error({"scheduled"}), "scheduled needs a schedule KEY");
+  EXPECT_EQ(usage_error({"cancel", "a", "b"}), "unexpected argument 'b' for cancel");
+  EXPECT_NE(usage_error({"cancel", "--limit", "5", "k"}).find("unknown option --limit"), std::string::npos);
+  EXPECT_NE(usage_error({"scheduled", "--since", "5", "k"}).find("unknown option --since"), std::string::npos);
+}
+
 TEST(Help, EveryCommandHasHelpAndGlobalHelpListsExitCodes) {
   const std::string g = help_text(Command::None);
   for (const char* needle : {"send FILE|-", "stats", "feedback", "token", "forget", "ping", "raw JSON", "--socket",
@@ -120,7 +137,7 @@ TEST(Help, EveryCommandHasHelpAndGlobalHelpListsExitCodes) {
     EXPECT_NE(g.find(needle), std::string::npos) << needle;
   }
   for (Command c : {Command::Send, Command::Stats, Command::Feedback, Command::Token, Command::Forget, Command::Ping,
-                    Command::Raw}) {
+                    Command::Raw, Command::Event, Command::Campaign, Command::Cancel, Command::Scheduled}) {
     const std::string h = help_text(c);
     EXPECT_EQ(h.rfind("usage: pushgwctl " + std::string(command_name(c)), 0), 0u) << h;
     EXPECT_NE(h.find("exit codes"), std::string::npos);

@@ -103,6 +103,21 @@ TEST(FormatFeedback, JsonIsOneEventPerLine) {
   EXPECT_EQ(empty->next, 9u);
 }
 
+TEST(FormatScheduled, OneRowPerRecipient) {
+  auto out = format_scheduled(
+      R"({"id":"s","ok":true,"schedule_key":"cart-1","scheduled":[)"
+      R"({"id":"00000000000000ab","send_at":"2026-11-22T10:00:00Z","reason":"send_at","platform":"apns","app":"shop-ios","token":"0123456789abcdef0123","campaign":"spring"},)"
+      R"({"id":"00000000000000cd","send_at":"2026-11-23T07:00:00Z","reason":"quiet_hours","platform":"webpush","app":"shop-web","endpoint":"https://push.example.net/wp/1"}],"truncated":true})");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out,
+            "ID                SEND_AT               REASON       PLATFORM  APP       TOKEN              CAMPAIGN\n"
+            "00000000000000ab  2026-11-22T10:00:00Z  send_at      apns      shop-ios  0123456789abcdef…  spring\n"
+            "00000000000000cd  2026-11-23T07:00:00Z  quiet_hours  webpush   shop-web  https://push.exa…\n"
+            "truncated: true\n");
+  EXPECT_EQ(format_scheduled(R"({"id":"s","ok":true,"scheduled":[],"truncated":false})").value(),
+            "ID  SEND_AT  REASON  PLATFORM  APP  TOKEN  CAMPAIGN\n");
+}
+
 TEST(FormatFields, KeyValueLines) {
   auto out = format_fields(
       R"({"id":"t","ok":true,"state":"invalid","reason":"BadDeviceToken","since":"2026-11-22T10:00:00Z","sent":12,"delivered":11})");

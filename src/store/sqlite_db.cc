@@ -1,4 +1,4 @@
-#include "store/token_db.h"
+#include "store/sqlite_db.h"
 
 #include <sys/stat.h>
 
@@ -53,31 +53,17 @@ std::string dir_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
-std::string state_name(int64_t s) {
-  switch (static_cast<DbState>(s)) {
-    case DbState::Active: return "active";
-    case DbState::Invalid: return "invalid";
-    case DbState::Unsubscribed: return "unsubscribed";
-  }
-  return "unknown";
-}
-
-int verdict_state(Kind k) {
-  if (k == Kind::Invalid) return static_cast<int>(DbState::Invalid);
-  if (k == Kind::Unsubscribed) return static_cast<int>(DbState::Unsubscribed);
-  return static_cast<int>(DbState::Active);
-}
-
 }  // namespace
 
-Result<std::unique_ptr<TokenDb>> TokenDb::open(const std::string& path, const obs::Logger& log) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, const obs::Logger& log) {
   if (path.empty()) return make_error("store_path_empty", "store.path is empty");
   struct stat st {};
   std::string dir = dir_of(path);
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return make_error("store_dir_missing", "directory " + dir + " of store.path does not exist");
 
-  std::unique_ptr<TokenDb> t(new TokenDb());
+  std::unique_ptr<SqliteDb> t(new SqliteDb());
+  t->path_ = path;
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -111,7 +97,7 @@ Result<std::unique_ptr<TokenDb>> TokenDb::open(const std::string& path, const ob
   return t;
 }
 
-Result<void> TokenDb::prepare_all() {
+Result<void> SqliteDb::prepare_all() {
   struct Entry {
     Stmt* s;
     const char* sql;
@@ -128,16 +114,16 @@ Result<void> TokenDb::prepare_all() {
     if (!s) return s.error();
     *e.s = std::move(*s);
   }
-  return ok();
+  return prepare_schedule();
 }
 
-Result<void> TokenDb::done(Stmt::Use& u, const char* what) {
+Result<void> SqliteDb::done(Stmt::Use& u, const char* what) {
   int rc = u.step();
   if (rc == SQLITE_DONE || rc == SQLITE_ROW) return ok();
   return sql_error(db_.get(), "store_write_failed", what);
 }
 
-Result<Counts> TokenDb::counts() {
+Result<Counts> SqliteDb::counts() {
   Counts c;
   auto run = [&](const char* sql, auto&& row) -> Result<void> {
     auto s = Stmt::prepare(db_.get(), sql);
@@ -161,7 +147,7 @@ Result<Counts> TokenDb::counts() {
   return c;
 }
 
-Result<void> TokenDb::for_each_suppressed(const SuppressedFn& fn) {
+Result<void> SqliteDb::for_each_suppressed(const SuppressedFn& fn) {
   auto s = Stmt::prepare(db_.get(), "SELECT platform, app, token, since_ms FROM tokens WHERE state <> 0");
   if (!s) return s.error();
   auto u = s->use();
@@ -175,38 +161,38 @@ Result<void> TokenDb::for_each_suppressed(const SuppressedFn& fn) {
   return ok();
 }
 
-Result<void> TokenDb::set_sync(bool full) {
+Result<void> SqliteDb::set_sync(bool full) {
   if (full == full_sync_) return ok();
   if (auto r = exec(db_.get(), full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !r) return r;
   full_sync_ = full;
   return ok();
 }
 
-Result<void> TokenDb::begin(bool full_sync) {
+Result<void> SqliteDb::begin(bool full_sync) {
   if (auto r = set_sync(full_sync); !r) return r;
   auto u = begin_.use();
   return done(u, "BEGIN");
 }
 
-Result<void> TokenDb::commit() {
+Result<void> SqliteDb::end_txn() {
   auto u = commit_.use();
   return done(u, "COMMIT");
 }
 
-void TokenDb::rollback() {
+void SqliteDb::rollback() {
   if (!in_txn()) return;
   auto u = rollback_.use();
   (void)u.step();
 }
 
-Result<void> TokenDb::barrier(int64_t now_ms) {
+Result<void> SqliteDb::barrier(int64_t now_ms) {
   if (auto r = begin(true); !r) return r;
   auto u = heartbeat_.use();
   if (auto r = done(u.bind(1, now_ms), "heartbeat"); !r) {
     rollback();
     return r;
   }
-  if (auto r = commit(); !r) {
+  if (auto r = end_txn(); !r) {
     rollback();
     return r;
   }
@@ -216,7 +202,7 @@ Result<void> TokenDb::barrier(int64_t now_ms) {
 // Sends without a verdict (most outcomes): one UPDATE for a known token, an
 // INSERT only when it touched no row. (An UPSERT ... RETURNING measured
 // slower: SQLite materialises RETURNING rows.)
-Result<void> TokenDb::apply_send(const RecordView& r, TxnDelta& d) {
+Result<void> SqliteDb::apply_send(const RecordView& r, TxnDelta& d) {
   const int64_t plat = static_cast<int64_t>(r.platform);
   const int64_t delivered = r.kind == Kind::Delivered ? 1 : 0;
   const int64_t failed = r.kind == Kind::Failed ? 1 : 0;
@@ -257,7 +243,7 @@ Result<void> TokenDb::apply_send(const RecordView& r, TxnDelta& d) {
   return ok();
 }
 
-Result<void> TokenDb::apply(const RecordView& r, TxnDelta& d) {
+Result<void> SqliteDb::apply(const RecordView& r, TxnDelta& d) {
   if (!r.campaign.empty()) {
     if (auto e = count_campaign(r); !e) return e;
   }
@@ -331,7 +317,7 @@ Result<void> TokenDb::apply(const RecordView& r, TxnDelta& d) {
   return ok();
 }
 
-Result<TokenState> TokenDb::token(Platform p, std::string_view app, std::string_view token) {
+Result<TokenState> SqliteDb::token(Platform p, std::string_view app, std::string_view token) {
   auto u = get_token_.use();
   int rc = u.bind(1, static_cast<int64_t>(p)).bind(2, app).bind(3, token).step();
   TokenState t;
@@ -351,7 +337,7 @@ Result<TokenState> TokenDb::token(Platform p, std::string_view app, std::string_
   return t;
 }
 
-Result<FeedbackPage> TokenDb::feedback(uint64_t since, uint32_t limit) {
+Result<FeedbackPage> SqliteDb::feedback(uint64_t since, uint32_t limit) {
   FeedbackPage page;
   page.next = since;
   auto u = get_events_.use();
@@ -376,7 +362,7 @@ Result<FeedbackPage> TokenDb::feedback(uint64_t since, uint32_t limit) {
   return page;
 }
 
-Result<std::optional<int>> TokenDb::forget(Platform p, std::string_view app, std::string_view token) {
+Result<std::optional<int>> SqliteDb::forget(Platform p, std::string_view app, std::string_view token) {
   auto u = forget_.use();
   int rc = u.bind(1, static_cast<int64_t>(p)).bind(2, app).bind(3, token).step();
   std::optional<int> prev;
@@ -388,7 +374,7 @@ Result<std::optional<int>> TokenDb::forget(Platform p, std::string_view app, std
   return prev;
 }
 
-Result<void> TokenDb::for_each_marketing_send(int64_t since_ms, const MarketingFn& fn) {
+Result<void> SqliteDb::for_each_marketing_send(int64_t since_ms, const MarketingFn& fn) {
   {
     auto del = Stmt::prepare(db_.get(), "DELETE FROM marketing_sends WHERE at_ms < ?1");
     if (!del) return del.error();
@@ -405,7 +391,7 @@ Result<void> TokenDb::for_each_marketing_send(int64_t since_ms, const MarketingF
   return ok();
 }
 
-Result<uint64_t> TokenDb::prune(int64_t before_ms, uint32_t chunk) {
+Result<uint64_t> SqliteDb::prune(int64_t before_ms, uint32_t chunk) {
   auto u = prune_.use();
   if (u.bind(1, before_ms).bind(2, static_cast<int64_t>(chunk)).step() != SQLITE_DONE)
     return sql_error(db_.get(), "store_write_failed", "prune");

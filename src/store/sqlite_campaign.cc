@@ -1,10 +1,10 @@
 // Campaign policy in the store: per-campaign counters (updated from the
 // outcome records on the store thread) and engagement events.
-#include "store/token_db.h"
+#include "store/sqlite_db.h"
 
 namespace pushgw::store::detail {
 
-Result<void> TokenDb::add_campaign(std::string_view name, const CampaignDelta& c) {
+Result<void> SqliteDb::add_campaign(std::string_view name, const CampaignDelta& c) {
   auto u = upsert_campaign_.use();
   u.bind(1, name).bind(2, c.sent).bind(3, c.delivered).bind(4, c.failed).bind(5, c.invalid);
   u.bind(6, c.unsubscribed).bind(7, c.suppressed).bind(8, c.capped).bind(9, c.expired).bind(10, c.opened);
@@ -12,24 +12,13 @@ Result<void> TokenDb::add_campaign(std::string_view name, const CampaignDelta& c
   return done(u, "campaign update");
 }
 
-Result<void> TokenDb::count_campaign(const RecordView& r) {
+Result<void> SqliteDb::count_campaign(const RecordView& r) {
   CampaignDelta c;
-  switch (r.kind) {
-    case Kind::Sent: c.sent = 1; break;
-    case Kind::Delivered: c.sent = c.delivered = 1; break;
-    case Kind::Failed: c.sent = c.failed = 1; break;
-    case Kind::Invalid: c.sent = c.invalid = 1; break;
-    case Kind::Unsubscribed: c.sent = c.unsubscribed = 1; break;
-    case Kind::Suppressed: c.suppressed = 1; break;
-    case Kind::Capped: c.capped = 1; break;
-    case Kind::Expired: c.expired = 1; break;
-    case Kind::Reactivated:
-    case Kind::MarketingSent: return ok();
-  }
+  if (!outcome_delta(r.kind, c)) return ok();
   return add_campaign(r.campaign, c);
 }
 
-Result<size_t> TokenDb::record_engagement(const std::vector<EngagementEvent>& events) {
+Result<size_t> SqliteDb::record_engagement(const std::vector<EngagementEvent>& events) {
   if (auto r = begin(false); !r) return r.error();
   for (const EngagementEvent& e : events) {
     {
@@ -41,25 +30,19 @@ Result<size_t> TokenDb::record_engagement(const std::vector<EngagementEvent>& ev
         return r.error();
       }
     }
-    CampaignDelta c;
-    switch (e.kind) {
-      case Engagement::Open: c.opened = 1; break;
-      case Engagement::Click: c.clicked = 1; break;
-      case Engagement::Conversion: c.converted = 1; break;
-    }
-    if (auto r = add_campaign(e.campaign, c); !r) {
+    if (auto r = add_campaign(e.campaign, engagement_delta(e.kind)); !r) {
       rollback();
       return r.error();
     }
   }
-  if (auto r = commit(); !r) {
+  if (auto r = end_txn(); !r) {
     rollback();
     return r.error();
   }
   return events.size();
 }
 
-Result<CampaignReport> TokenDb::campaign(std::string_view name) {
+Result<CampaignReport> SqliteDb::campaign(std::string_view name) {
   auto u = get_campaign_.use();
   int rc = u.bind(1, name).step();
   CampaignReport c;

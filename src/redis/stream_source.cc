@@ -1,0 +1,450 @@
+#include "redis/stream_source.h"
+
+#include <hiredis/hiredis.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "redis/feedback_publisher.h"
+
+namespace pushgw::redis {
+namespace {
+
+constexpr size_t kIdsPerCommand = 1000;        // XACK / XCLAIM ids per command
+constexpr uint64_t kRetryMs = 1000;            // after an error answer to a read or XGROUP
+constexpr uint64_t kCloseWaitMs = 3000;        // close(): longest wait for the last XACKs
+constexpr size_t kMaxQueuedAcks = 100'000;     // stop reading while this many wait for Redis
+constexpr uint64_t kRoomPollMs = 10;           // ring fill has no event of its own: poll it while full
+constexpr uint64_t kTidyEveryMs = 60'000;      // looks for abandoned consumers
+
+// What the results stream says about an entry that carries no request.
+constexpr std::string_view kNoRequest =
+    R"({"id":null,"ok":false,"error":"bad_request","message":"stream entry has no \"request\" field"})";
+
+std::string_view error_text(const redisReply* r) { return std::string_view(r->str, r->len); }
+
+Connection::Options conn_options(const config::RedisIngestConfig& cfg) {
+  Connection::Options o;
+  o.endpoint = cfg.endpoint;
+  o.url_for_logs = config::redact_redis_url(cfg.url);
+  return o;
+}
+
+}  // namespace
+
+std::string default_consumer_name() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "pushgwd");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+StreamSource::StreamSource(uv_loop_t* loop, const config::RedisIngestConfig& cfg, ingest::RequestSink& sink,
+                           const Clock& clock, obs::Logger log, std::string feedback_identity)
+    : cfg_(cfg),
+      consumer_(cfg.consumer.empty() ? default_consumer_name() : cfg.consumer),
+      sink_(sink),
+      log_(std::move(log)),
+      cmd_(loop, conn_options(cfg), clock, log_, [this] { on_cmd_ready(); }, nullptr),
+      reader_(loop, conn_options(cfg), clock, log_,
+              [this] {
+                // Entries delivered on the lost connection are in our pending list.
+                if (group_ready_) pending_cursor_ = "0-0";
+                maybe_read();
+              },
+              nullptr),
+      claim_timer_(loop, [this] { autoclaim(); }),
+      heartbeat_timer_(loop, [this] { heartbeat(); }),
+      retry_timer_(loop, [this] {
+        if (!group_ready_) create_group();
+        maybe_read();
+      }),
+      close_timer_(loop, [this] { finish(); }),
+      room_timer_(loop, [this] { on_room(); }),
+      tidy_timer_(loop, [this] { tidy_consumers(); }),
+      flush_tick_(loop, [this] { flush(); }),
+      batch_str_(std::to_string(cfg.batch)),
+      block_str_(std::to_string(cfg.block_ms)),
+      idle_str_(std::to_string(cfg.claim_idle_ms)),
+      maxlen_str_(cfg.results_maxlen > 0 ? std::to_string(cfg.results_maxlen) : std::string()) {
+  const std::string& fb = cfg.feedback_stream.empty() ? cfg.results_stream : cfg.feedback_stream;
+  if (!fb.empty() && !feedback_identity.empty())
+    feedback_ = std::make_unique<FeedbackPublisher>(loop, cmd_, sink, fb, std::move(feedback_identity),
+                                                    cfg.results_maxlen, log_);
+}
+
+StreamSource::~StreamSource() = default;
+
+void StreamSource::start() {
+  PGW_LOG(log_, Info, "consuming stream %s as %s/%s from %s", cfg_.stream.c_str(), cfg_.group.c_str(),
+          consumer_.c_str(), config::redact_redis_url(cfg_.url).c_str());
+  cmd_.start();
+  reader_.start();
+  const uint64_t claim_every = std::max<uint64_t>(50, static_cast<uint64_t>(cfg_.claim_idle_ms) / 2);
+  const uint64_t beat_every = std::max<uint64_t>(30, static_cast<uint64_t>(cfg_.claim_idle_ms) / 3);
+  claim_timer_.start(claim_every, claim_every);
+  heartbeat_timer_.start(beat_every, beat_every);
+  tidy_timer_.start(kTidyEveryMs, kTidyEveryMs);
+  if (feedback_) feedback_->start();
+}
+
+bool StreamSource::command(const std::vector<std::string_view>& argv, Connection::Callback cb) {
+  if (!cmd_.command(argv, [this, cb = std::move(cb)](const redisReply* r) {
+        --outstanding_;
+        cb(r);
+        if (closing_) check_closed();
+      }))
+    return false;
+  ++outstanding_;
+  return true;
+}
+
+void StreamSource::on_cmd_ready() {
+  if (!group_ready_) create_group();
+  flush();
+  maybe_read();
+}
+
+// Reading from "0" on creation: what upstream added before the first
+// instance ever started is work too.
+void StreamSource::create_group() {
+  command({"XGROUP", "CREATE", cfg_.stream, cfg_.group, "0", "MKSTREAM"}, [this](const redisReply* r) {
+    if (r == nullptr) return;  // reconnect runs this again
+    if (r->type == REDIS_REPLY_ERROR && error_text(r).substr(0, 9) != "BUSYGROUP") {
+      PGW_LOG(log_, Error, "XGROUP CREATE %s %s: %.*s", cfg_.stream.c_str(), cfg_.group.c_str(),
+              static_cast<int>(r->len), r->str);
+      retry_timer_.start(kRetryMs);
+      return;
+    }
+    group_ready_ = true;
+    pending_cursor_ = "0-0";
+    maybe_read();
+  });
+}
+
+// The group vanished (the stream was deleted, FLUSHALL): create it again.
+bool StreamSource::group_missing(const redisReply* r) {
+  if (r->type != REDIS_REPLY_ERROR || error_text(r).substr(0, 7) != "NOGROUP") return false;
+  PGW_LOG(log_, Warn, "consumer group %s is gone; creating it again", cfg_.group.c_str());
+  group_ready_ = false;
+  create_group();
+  return true;
+}
+
+void StreamSource::on_room() {
+  maybe_read();
+  if (claim_cursor_ != "0-0") autoclaim();
+}
+
+// Back-pressure: one read at a time, and only while the gateway has room
+// and acknowledgements can reach Redis.
+void StreamSource::maybe_read() {
+  if (stopping_ || reading_ || !group_ready_ || !cmd_.ready()) return;
+  if (!sink_.may_submit()) {
+    if (!room_timer_.active()) room_timer_.start(kRoomPollMs);
+    return;
+  }
+  if (ack_q_.size() >= kMaxQueuedAcks) return;
+  if (!pending_cursor_.empty())
+    read_pending();
+  else if (reader_.ready())
+    read_new();
+}
+
+void StreamSource::read_pending() {
+  reading_ = true;
+  const bool sent = command({"XREADGROUP", "GROUP", cfg_.group, consumer_, "COUNT", batch_str_, "STREAMS",
+                             cfg_.stream, pending_cursor_},
+                            [this](const redisReply* r) {
+                              reading_ = false;
+                              if (r == nullptr || group_missing(r)) return;
+                              scratch_.clear();
+                              if (!parse_read_reply(r, scratch_)) {
+                                PGW_LOG(log_, Warn, "unexpected reply to XREADGROUP (pending)");
+                                retry_timer_.start(kRetryMs);
+                                return;
+                              }
+                              if (scratch_.empty()) {
+                                pending_cursor_.clear();  // all caught up
+                              } else {
+                                pending_cursor_.assign(scratch_.back().id);
+                                take(scratch_, Origin::Pending);
+                              }
+                              maybe_read();
+                            });
+  if (!sent) reading_ = false;
+}
+
+void StreamSource::read_new() {
+  reading_ = true;
+  const bool sent = reader_.command({"XREADGROUP", "GROUP", cfg_.group, consumer_, "COUNT", batch_str_, "BLOCK",
+                                     block_str_, "STREAMS", cfg_.stream, ">"},
+                                    [this](const redisReply* r) {
+                                      reading_ = false;
+                                      if (r == nullptr || group_missing(r)) return;
+                                      scratch_.clear();
+                                      if (!parse_read_reply(r, scratch_)) {
+                                        if (r->type == REDIS_REPLY_ERROR)
+                                          PGW_LOG(log_, Warn, "XREADGROUP: %.*s", static_cast<int>(r->len), r->str);
+                                        retry_timer_.start(kRetryMs);
+                                        return;
+                                      }
+                                      take(scratch_, Origin::New);
+                                      maybe_read();
+                                    });
+  if (!sent) reading_ = false;
+}
+
+void StreamSource::autoclaim() {
+  if (stopping_ || claiming_ || !group_ready_ || !cmd_.ready() || !sink_.may_submit()) return;
+  claiming_ = true;
+  const bool sent = command({"XAUTOCLAIM", cfg_.stream, cfg_.group, consumer_, idle_str_, claim_cursor_, "COUNT",
+                             batch_str_},
+                            [this](const redisReply* r) {
+                              claiming_ = false;
+                              if (r == nullptr || group_missing(r)) return;
+                              std::vector<StreamEntry> claimed;
+                              size_t deleted = 0;
+                              if (!parse_autoclaim_reply(r, claim_cursor_, claimed, deleted)) {
+                                if (r->type == REDIS_REPLY_ERROR)
+                                  PGW_LOG(log_, Warn, "XAUTOCLAIM: %.*s", static_cast<int>(r->len), r->str);
+                                claim_cursor_ = "0-0";
+                                return;
+                              }
+                              take(claimed, Origin::Claimed);
+                              // More to scan: go on while there is room, else at the next tick.
+                              if (claim_cursor_ != "0-0") autoclaim();
+                            });
+  if (!sent) claiming_ = false;
+}
+
+// Keeps what this instance holds from looking abandoned to the others.
+void StreamSource::heartbeat() {
+  if (known_.empty() || !group_ready_ || !cmd_.ready()) return;
+  std::vector<std::string_view> argv = {"XCLAIM", cfg_.stream, cfg_.group, consumer_, "0"};
+  const size_t head = argv.size();
+  auto send = [&] {
+    argv.push_back("JUSTID");
+    command(argv, [](const redisReply*) {});
+    argv.resize(head);
+  };
+  for (const auto& [id, acked] : known_) {
+    argv.push_back(id);
+    if (argv.size() - head == kIdsPerCommand) send();
+  }
+  if (argv.size() > head) send();
+}
+
+void StreamSource::tidy_consumers() {
+  if (stopping_ || !group_ready_ || !cmd_.ready()) return;
+  const long long idle_limit = 10LL * std::max(cfg_.claim_idle_ms, cfg_.block_ms);
+  command({"XINFO", "CONSUMERS", cfg_.stream, cfg_.group}, [this, idle_limit](const redisReply* r) {
+    std::vector<ConsumerInfo> all;
+    if (r == nullptr || !parse_consumers_reply(r, all)) return;
+    for (const ConsumerInfo& c : all) {
+      if (c.name == consumer_ || c.pending > 0 || c.idle_ms < idle_limit) continue;
+      PGW_LOG(log_, Info, "deleting consumer %.*s (nothing pending, idle %lld s)", static_cast<int>(c.name.size()),
+              c.name.data(), c.idle_ms / 1000);
+      command({"XGROUP", "DELCONSUMER", cfg_.stream, cfg_.group, c.name}, [](const redisReply*) {});
+    }
+  });
+}
+
+void StreamSource::take(const std::vector<StreamEntry>& entries, Origin origin) {
+  if (stopping_) return;  // left pending: another instance (or our restart) takes them
+  for (const StreamEntry& e : entries) {
+    std::string id(e.id);
+    if (known_.count(id)) continue;  // already being handled here
+    switch (origin) {
+      case Origin::New: ++stats_.read; break;
+      case Origin::Pending: ++stats_.redelivered; break;
+      case Origin::Claimed: ++stats_.claimed; break;
+    }
+    known_.emplace(id, false);
+    if (e.deleted) {  // trimmed away before we got to it: nothing to send
+      ack(id);
+      continue;
+    }
+    if (!e.has_request) {
+      ++stats_.errors;
+      PGW_LOG(log_, Warn, "entry %s has no \"request\" field; acknowledged", id.c_str());
+      if (wants_results()) add_result(id, std::string(kNoRequest));
+      ack(id);
+      continue;
+    }
+    const uint64_t tag = next_tag_++;
+    by_tag_.emplace(tag, id);
+    sink_.submit(tag, e.request);  // may answer at once
+  }
+}
+
+void StreamSource::on_answer(uint64_t tag, ingest::Answer kind, std::string line) {
+  auto it = by_tag_.find(tag);
+  if (it == by_tag_.end()) return;
+  std::string id = std::move(it->second);
+  by_tag_.erase(it);
+  switch (kind) {
+    case ingest::Answer::Rejected:
+      ++stats_.errors;
+      if (wants_results()) add_result(id, std::move(line));
+      ack(id);
+      break;
+    case ingest::Answer::Accepted:
+      ack(id);
+      break;
+    case ingest::Answer::Final:
+      ack(id);  // no-op when on_journaled did it
+      if (wants_results()) add_result(std::move(id), std::move(line));
+      break;
+    case ingest::Answer::Interrupted:
+    case ingest::Answer::Retry: {
+      ++stats_.retried;
+      auto k = known_.find(id);
+      if (k != known_.end() && !k->second) known_.erase(k);  // stays pending in Redis
+      break;
+    }
+  }
+}
+
+void StreamSource::on_journaled(uint64_t tag, bool durable) {
+  auto it = by_tag_.find(tag);
+  if (it != by_tag_.end() && durable) ack(it->second);
+}
+
+void StreamSource::ack(const std::string& id) {
+  auto k = known_.find(id);
+  if (k == known_.end() || k->second) return;
+  k->second = true;
+  ack_q_.push_back(id);
+  flush_tick_.schedule();
+}
+
+void StreamSource::add_result(std::string entry_id, std::string json) {
+  results_q_.push_back(Result{std::move(entry_id), std::move(json)});
+  flush_tick_.schedule();
+}
+
+// Once per loop turn: results first, then one XACK for everything done, so
+// an entry's result is never missing once it is acknowledged.
+void StreamSource::flush() {
+  if (!cmd_.ready()) return;  // on_cmd_ready() flushes
+  flush_results();
+  flush_acks();
+}
+
+void StreamSource::flush_results() {
+  std::vector<Result> batch;
+  batch.swap(results_q_);
+  for (Result& res : batch) {
+    auto kept = std::make_shared<Result>(std::move(res));
+    auto cb = [this, kept](const redisReply* r) {
+      if (r == nullptr) {  // lost with the connection: add it again
+        results_q_.push_back(std::move(*kept));
+        flush_tick_.schedule();
+      } else if (r->type == REDIS_REPLY_ERROR) {
+        PGW_LOG(log_, Warn, "XADD %s: %.*s", cfg_.results_stream.c_str(), static_cast<int>(r->len), r->str);
+      } else {
+        ++stats_.results;
+      }
+    };
+    const bool sent =
+        maxlen_str_.empty()
+            ? command({"XADD", cfg_.results_stream, "*", "id", kept->entry_id, "result", kept->json}, cb)
+            : command({"XADD", cfg_.results_stream, "MAXLEN", "~", maxlen_str_, "*", "id", kept->entry_id, "result",
+                       kept->json},
+                      cb);
+    if (!sent) results_q_.push_back(std::move(*kept));
+  }
+}
+
+void StreamSource::flush_acks() {
+  while (!ack_q_.empty()) {
+    const size_t n = std::min(ack_q_.size(), kIdsPerCommand);
+    auto ids = std::make_shared<std::vector<std::string>>(std::make_move_iterator(ack_q_.end() - static_cast<long>(n)),
+                                                          std::make_move_iterator(ack_q_.end()));
+    ack_q_.resize(ack_q_.size() - n);
+    std::vector<std::string_view> argv = {"XACK", cfg_.stream, cfg_.group};
+    argv.insert(argv.end(), ids->begin(), ids->end());
+    const bool sent = command(argv, [this, ids](const redisReply* r) {
+      if (r == nullptr) {  // unknown whether it ran: acknowledging again is harmless
+        ack_q_.insert(ack_q_.end(), ids->begin(), ids->end());
+        flush_tick_.schedule();
+        return;
+      }
+      if (r->type == REDIS_REPLY_ERROR)
+        PGW_LOG(log_, Warn, "XACK: %.*s", static_cast<int>(r->len), r->str);
+      else
+        stats_.acked += ids->size();
+      for (const std::string& id : *ids) known_.erase(id);
+      maybe_read();
+    });
+    if (!sent) {
+      ack_q_.insert(ack_q_.end(), ids->begin(), ids->end());
+      return;
+    }
+  }
+}
+
+void StreamSource::stop_reading() {
+  if (stopping_) return;
+  stopping_ = true;
+  claim_timer_.stop();
+  room_timer_.stop();
+  tidy_timer_.stop();
+  // A blocked read would still hand us entries; they stay pending instead.
+  reader_.close();
+}
+
+void StreamSource::close(std::function<void()> done) {
+  stop_reading();
+  closing_ = true;
+  done_ = std::move(done);
+  flush();
+  close_timer_.start(kCloseWaitMs);
+  check_closed();
+}
+
+void StreamSource::check_closed() {
+  if (!closing_ || !done_) return;
+  if (outstanding_ > 0 || !ack_q_.empty() || !results_q_.empty()) return;
+  finish();
+}
+
+void StreamSource::finish() {
+  if (!done_) return;
+  if (!ack_q_.empty())
+    PGW_LOG(log_, Warn, "closing with %zu entries unacknowledged (Redis unreachable); they will be delivered again",
+            ack_q_.size());
+  auto done = std::move(done_);
+  done_ = nullptr;
+  if (feedback_) feedback_->close();
+  cmd_.close();
+  reader_.close();
+  claim_timer_.close();
+  room_timer_.close();
+  tidy_timer_.close();
+  heartbeat_timer_.close();
+  retry_timer_.close();
+  flush_tick_.close();
+  close_timer_.close([done] { done(); });  // the last handle: done once all are released
+}
+
+uint64_t StreamSource::feedback_published() const { return feedback_ ? feedback_->published() : 0; }
+
+void StreamSource::append_stats(std::string& out) const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "\"redis\":{\"read\":%llu,\"redelivered\":%llu,\"claimed\":%llu,\"acked\":%llu,\"errors\":%llu,"
+                "\"retried\":%llu,\"results\":%llu,\"feedback\":%llu,\"in_flight\":%zu,\"connected\":%s,"
+                "\"reconnects\":%llu}",
+                static_cast<unsigned long long>(stats_.read), static_cast<unsigned long long>(stats_.redelivered),
+                static_cast<unsigned long long>(stats_.claimed), static_cast<unsigned long long>(stats_.acked),
+                static_cast<unsigned long long>(stats_.errors), static_cast<unsigned long long>(stats_.retried),
+                static_cast<unsigned long long>(stats_.results),
+                static_cast<unsigned long long>(feedback_published()), known_.size(),
+                cmd_.ready() && (stopping_ || reader_.ready()) ? "true" : "false",
+                static_cast<unsigned long long>(cmd_.reconnects() + reader_.reconnects()));
+  out += buf;
+}
+
+}  // namespace pushgw::redis

@@ -1,0 +1,158 @@
+// Redis Streams ingest: consumes one stream as a member of a consumer group
+// and feeds every entry's request line into the gateway (ingest::RequestSink),
+// the same path as a socket `send`.
+//
+// Delivery (at least once):
+//  - Reads with XREADGROUP ... ">" (COUNT batch, BLOCK block_ms) on a
+//    connection of its own, only while the gateway has room (on_room()).
+//  - An entry is XACKed once the gateway says it is done: journaled in the
+//    spool (Answer::Accepted / on_journaled), or every recipient final
+//    (Answer::Final), or it was not a valid send (Answer::Rejected, then
+//    reported on the results stream). Drain-interrupted (without a spool)
+//    and refused entries stay pending, to be delivered again.
+//  - XACKs are batched: one command per loop turn with every id done in it.
+//  - At start and after each reconnect of the reader, the consumer's own
+//    pending list (XREADGROUP ... 0) is read again: entries delivered to it
+//    whose reply was lost, or left by an earlier process of the same name.
+//  - Entries pending on a dead consumer for claim_idle_ms are taken over
+//    with XAUTOCLAIM (every claim_idle_ms/2). So that a live but busy
+//    instance keeps what it holds, the ids it has not acknowledged yet are
+//    XCLAIMed to itself (JUSTID, resets their idle time) every
+//    claim_idle_ms/3.
+//  - Duplicates: what a dead consumer had read and not acknowledged (and
+//    what a stalled one held past claim_idle_ms) is sent again.
+//  - Consumers named <hostname>-<pid> pile up in the group across restarts:
+//    every minute, consumers with nothing pending that have been idle for
+//    10 x max(claim_idle_ms, block_ms) are deleted (losing nothing: a live
+//    one is recreated by its next read).
+//
+// Results: with results_stream, one XADD per entry (fields "id" = entry id,
+// "result" = the socket's wait:true answer, or the error). Feedback events:
+// see feedback_publisher.h.
+//
+// Threading: loop thread only. Lifetime: stop_reading() at SIGTERM, then
+// close(done) once the gateway drained (it flushes the last XACKs).
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "ingest/source.h"
+#include "loop/next_tick.h"
+#include "loop/timer.h"
+#include "obs/log.h"
+#include "pushgw/clock.h"
+#include "redis/connection.h"
+#include "redis/stream_reply.h"
+
+namespace pushgw::redis {
+
+class FeedbackPublisher;
+
+struct SourceStats {
+  uint64_t read = 0;         // new entries read (XREADGROUP >)
+  uint64_t redelivered = 0;  // own pending entries read again (start, reconnect)
+  uint64_t claimed = 0;      // entries taken over from other consumers (XAUTOCLAIM)
+  uint64_t acked = 0;        // entries acknowledged (XACK answered)
+  uint64_t errors = 0;       // entries that were not a valid send (acked and reported)
+  uint64_t retried = 0;      // entries left pending for another delivery (drain, spool failure)
+  uint64_t results = 0;      // result entries added to results_stream
+};
+
+class StreamSource final : public ingest::Source {
+ public:
+  // feedback_identity: names this instance's store in the feedback stream
+  // and its cursor ("" = no feedback publishing).
+  StreamSource(uv_loop_t* loop, const config::RedisIngestConfig& cfg, ingest::RequestSink& sink,
+               const Clock& clock, obs::Logger log, std::string feedback_identity);
+  ~StreamSource() override;
+  StreamSource(const StreamSource&) = delete;
+  StreamSource& operator=(const StreamSource&) = delete;
+
+  void start();
+  // Reads nothing more (SIGTERM); acknowledging goes on.
+  void stop_reading();
+  // Sends what is left to acknowledge or add (waits at most 3 s for it),
+  // then disconnects; done runs once every handle is closed.
+  void close(std::function<void()> done);
+
+  const SourceStats& stats() const { return stats_; }
+  uint64_t feedback_published() const;  // feedback events added to the stream
+  size_t in_flight() const { return known_.size(); }
+  const std::string& consumer() const { return consumer_; }
+
+  // ingest::Source
+  void on_answer(uint64_t tag, ingest::Answer kind, std::string line) override;
+  void on_journaled(uint64_t tag, bool durable) override;
+  void on_room() override;
+  void append_stats(std::string& out) const override;
+  bool wants_results() const override { return !cfg_.results_stream.empty(); }
+
+ private:
+  enum class Origin : uint8_t { New, Pending, Claimed };
+  struct Result {
+    std::string entry_id, json;
+  };
+
+  void on_cmd_ready();
+  void create_group();
+  bool group_missing(const redisReply* r);
+  void maybe_read();
+  void read_pending();
+  void read_new();
+  void autoclaim();
+  void heartbeat();
+  void tidy_consumers();
+  void take(const std::vector<StreamEntry>& entries, Origin origin);
+  void ack(const std::string& id);
+  void add_result(std::string entry_id, std::string json);
+  void flush();
+  void flush_results();
+  void flush_acks();
+  bool command(const std::vector<std::string_view>& argv, Connection::Callback cb);
+  void check_closed();
+  void finish();
+
+  const config::RedisIngestConfig cfg_;
+  std::string consumer_;
+  ingest::RequestSink& sink_;
+  obs::Logger log_;
+  Connection cmd_;     // everything but the blocking read
+  Connection reader_;  // XREADGROUP ... BLOCK only (it holds its connection)
+  std::unique_ptr<FeedbackPublisher> feedback_;
+  loop::Timer claim_timer_, heartbeat_timer_, retry_timer_, close_timer_;
+  loop::Timer room_timer_;  // polls for ring room while the gateway is full
+  loop::Timer tidy_timer_;
+  loop::NextTick flush_tick_;
+
+  std::unordered_map<uint64_t, std::string> by_tag_;  // submitted, answer not yet in: tag -> entry id
+  std::unordered_map<std::string, bool> known_;        // held here, not yet XACK-confirmed: id -> ack queued
+  std::vector<std::string> ack_q_;
+  std::vector<Result> results_q_;
+  std::vector<StreamEntry> scratch_;
+  std::string pending_cursor_;     // own pending list still to read from here ("" = none)
+  std::string claim_cursor_ = "0-0";
+  std::string batch_str_, block_str_, idle_str_, maxlen_str_;
+  uint64_t next_tag_ = 1;
+  uint64_t outstanding_ = 0;       // commands on cmd_ whose reply is not in
+  bool group_ready_ = false;
+  bool reading_ = false;           // a read (own pending or new) is out
+  bool claiming_ = false;
+  bool stopping_ = false;
+  bool closing_ = false;
+  std::function<void()> done_;
+  SourceStats stats_;
+};
+
+// "<hostname>-<pid>": the default consumer name (a restarted process is a
+// new consumer; what the old one held is claimed after claim_idle_ms).
+std::string default_consumer_name();
+
+}  // namespace pushgw::redis
