@@ -146,9 +146,11 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::str
           ack_step(ack);
         });
       };
-    } else if (from_source(conn_id)) {
+    } else if (from_source(conn_id) && req.deferred.empty()) {
       // Waited for (results wanted), yet durable once journaled: the source
-      // acknowledges it upstream then.
+      // acknowledges it upstream then. Not when some recipients are deferred:
+      // those are durable only once the store commits them (replay never
+      // re-creates them), so the entry is acknowledged with its final answer.
       ++acks_pending_;
       on_commit = [this, conn_id](bool durable) {
         post_to_loop([this, conn_id, durable] {

@@ -41,8 +41,13 @@ Result<std::unique_ptr<PgDb>> PgDb::open(const std::string& dsn, const obs::Logg
   db->instance_ = new_instance_id();
   // The DSN is expanded as the dbname keyword; the defaults before it are
   // overridden by anything it says.
-  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const char* vals[] = {"10", "pushgwd", dsn.c_str(), nullptr};
+  // TCP keepalives and a user timeout bound how long a silently vanished
+  // server can block the store thread (the kernel default is ~2 h, during
+  // which full outcome rings would stall every sender).
+  const char* keys[] = {"connect_timeout", "keepalives",       "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "fallback_application_name", "dbname",
+                        nullptr};
+  const char* vals[] = {"10", "1", "10", "5", "3", "30000", "pushgwd", dsn.c_str(), nullptr};
   db->conn_.reset(PQconnectdbParams(keys, vals, /*expand_dbname=*/1));
   if (!db->conn_ || PQstatus(db->conn_.get()) != CONNECTION_OK)
     return pg_error(db->conn_.get(), "store_open_failed", "connecting to " + db->redacted_);
