@@ -196,6 +196,14 @@ class Client:
         self.sock.close()
 
 
+def sanitized_build():
+    """True when pushgwd was built with ASan/TSan: memory figures are then
+    the sanitizer's (shadow memory, quarantine), not ours."""
+    with open(binpath("pushgwd"), "rb") as f:
+        data = f.read()
+    return b"__asan_init" in data or b"__tsan_init" in data
+
+
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer", "ERROR: LeakSanitizer",
                      "runtime error:")
 

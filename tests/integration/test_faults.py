@@ -3,7 +3,7 @@ peer never processed."""
 import threading
 import time
 
-from harness import Rig, apns_token, wait_until
+from harness import Rig, apns_token, sanitized_build, wait_until
 
 
 def test_goaway_mid_batch_loses_nothing():
@@ -55,7 +55,8 @@ def test_backpressure_against_slow_sim_loses_nothing_and_bounds_rss():
         seen = rig.sim.tokens("apns")
         assert len(seen) == total and max(seen.values()) == 1
         # Bounded: 20k accepted recipients must not all sit in memory at once.
-        assert d.hwm_kb() < 200 * 1024
+        if not sanitized_build():
+            assert d.hwm_kb() < 200 * 1024
     finally:
         rig.close()
 

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from harness import Rig, apns_token, wait_until
+from harness import Rig, apns_token, sanitized_build, wait_until
 
 
 def send(d, tokens, wait=True, timeout=300, prefix_id=None):
@@ -45,15 +45,6 @@ def assert_exactly_once(rig, tokens):
 
 def fault(rig, spec):
     rig.sim.admin("/faults", spec)
-
-
-def sanitized_build():
-    """True when pushgwd was built with ASan/TSan: memory figures are then
-    the sanitizer's (shadow memory, quarantine), not ours."""
-    from harness import binpath
-    with open(binpath("pushgwd"), "rb") as f:
-        data = f.read()
-    return b"__asan_init" in data or b"__tsan_init" in data
 
 
 # ---- connection faults ----------------------------------------------------
