@@ -42,7 +42,8 @@ int64_t QuietWindow::release_at(const Zone& z, int64_t now_ms) const {
     // A zone with several changes in one night (none in tzdata) could put
     // the candidate before now; the first guess is never wrong by more
     // than the change.
-    if (candidate > now && candidate - now <= 2 * 86400) t = candidate;
+    // (Compared without subtracting: until_s is INT64_MAX after the last change.)
+    if (candidate > now && candidate <= now + 2 * 86400) t = candidate;
   }
   return t * 1000;
 }
