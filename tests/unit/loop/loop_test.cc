@@ -7,6 +7,7 @@
 #include "loop/async.h"
 #include "loop/deferred_delete.h"
 #include "loop/loop.h"
+#include "loop/mailbox.h"
 #include "loop/next_tick.h"
 #include "loop/signal.h"
 #include "loop/timer.h"
@@ -121,6 +122,37 @@ TEST_F(LoopTest, DescribeHandlesNamesOpenHandles) {
   Timer t(&loop_, [] {});
   t.start(1000);
   EXPECT_NE(describe_handles(&loop_).find("timer(active)"), std::string::npos);
+}
+
+TEST_F(LoopTest, MailboxDeliversEveryPostInOrderAcrossThreads) {
+  std::vector<int> got;
+  std::unique_ptr<Mailbox<int>> mb;
+  mb = std::make_unique<Mailbox<int>>(&loop_, [&](std::vector<int>& batch) {
+    got.insert(got.end(), batch.begin(), batch.end());
+    if (got.size() == 20000) mb->close();
+  });
+  std::thread producer([&] {
+    for (int i = 0; i < 20000; ++i) mb->post(i);
+  });
+  while (!mb->closed()) uv_run(&loop_, UV_RUN_ONCE);
+  producer.join();
+  ASSERT_EQ(got.size(), 20000u);
+  for (int i = 0; i < 20000; ++i) ASSERT_EQ(got[static_cast<size_t>(i)], i);
+}
+
+TEST_F(LoopTest, MailboxReceiverMayPostAgain) {
+  int runs = 0;
+  std::unique_ptr<TaskMailbox> mb;
+  mb = std::make_unique<TaskMailbox>(&loop_, [&](std::vector<std::function<void()>>& batch) { run_all(batch); });
+  mb->post([&] {
+    ++runs;
+    mb->post([&] {
+      ++runs;
+      mb->close();
+    });
+  });
+  while (!mb->closed()) uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_EQ(runs, 2);
 }
 
 }  // namespace
