@@ -21,6 +21,14 @@ class Async {
   Async& operator=(const Async&) = delete;
 
   void ring() { uv_async_send(handle_); }  // thread-safe
+  // Lets the loop exit while this doorbell is open (uv_unref): for doorbells
+  // that must stay usable until their owner is destroyed, after the last run.
+  void unref() {
+    if (box_ != nullptr) uv_unref(box_->as_handle());
+  }
+  void ref() {
+    if (box_ != nullptr) uv_ref(box_->as_handle());
+  }
   void close(std::function<void()> on_closed = {}) { detail::close_box(box_, std::move(on_closed)); }
   bool closed() const { return box_ == nullptr; }
 

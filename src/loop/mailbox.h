@@ -40,10 +40,15 @@ class Mailbox {
     }
     async_.ring();
   }
+  // Lets the loop exit while the mailbox is open (see Async::unref).
+  void unref() { async_.unref(); }
   void close(std::function<void()> on_closed = {}) { async_.close(std::move(on_closed)); }
   bool closed() const { return async_.closed(); }
 
- private:
+  // Loop thread: receive everything posted so far now, without waiting for
+  // the doorbell; for a receiver that learned through another channel (an
+  // SPSC ring, say) that a post happened before. The doorbell's own callback
+  // then finds nothing new, or only later posts. Not from inside the receiver.
   void deliver() {
     for (;;) {
       {
@@ -56,6 +61,7 @@ class Mailbox {
     }
   }
 
+ private:
   Receiver receive_;
   std::mutex mu_;
   std::vector<T> queue_;  // guarded by mu_

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "loop/async.h"
+#include "loop/check.h"
 #include "loop/deferred_delete.h"
 #include "loop/loop.h"
 #include "loop/mailbox.h"
@@ -153,6 +154,54 @@ TEST_F(LoopTest, MailboxReceiverMayPostAgain) {
   });
   while (!mb->closed()) uv_run(&loop_, UV_RUN_ONCE);
   EXPECT_EQ(runs, 2);
+}
+
+TEST_F(LoopTest, CheckRunsOncePerIterationUntilStopped) {
+  int checks = 0, timers = 0;
+  Check c(&loop_, [&] { ++checks; });
+  Timer t(&loop_, [&] { ++timers; });
+  c.start();
+  t.start(1, 1);
+  while (timers < 3) uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_GE(checks, 3);  // at least one per iteration that ran a timer
+  c.stop();
+  const int seen = checks;
+  uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_EQ(checks, seen);
+  t.close();
+  c.close();
+}
+
+TEST_F(LoopTest, UnreferencedAsyncLetsTheLoopExitAndStillCloses) {
+  Async a(&loop_, [] {});
+  a.unref();
+  uv_run(&loop_, UV_RUN_DEFAULT);  // returns: nothing referenced is active
+  a.ring();                        // harmless on a loop that no longer runs
+  a.close();
+}
+
+TEST_F(LoopTest, MailboxDeliverReceivesWithoutTheDoorbell) {
+  std::vector<int> got;
+  Mailbox<int> mb(&loop_, [&](std::vector<int>& batch) { got.insert(got.end(), batch.begin(), batch.end()); });
+  mb.post(1);
+  mb.post(2);
+  mb.deliver();
+  EXPECT_EQ(got, (std::vector<int>{1, 2}));
+  uv_run(&loop_, UV_RUN_NOWAIT);  // the doorbell finds nothing new
+  EXPECT_EQ(got.size(), 2u);
+  mb.close();
+}
+
+TEST(OwnedLoop, DestructorReleasesHandlesClosedBeforeIt) {
+  auto l = std::make_unique<Loop>();
+  int closed = 0;
+  {
+    Timer t(l->get(), [] {});
+    t.start(1000);
+    t.close([&] { ++closed; });
+  }
+  l.reset();  // ran the close callback, then uv_loop_close
+  EXPECT_EQ(closed, 1);
 }
 
 }  // namespace
