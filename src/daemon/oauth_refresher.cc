@@ -57,7 +57,7 @@ Result<void> OAuthRefresher::add(const FcmCredential& account) {
   o.connect_timeout_ms = connect_timeout_ms_;
   o.request_timeout_ms = request_timeout_ms_;
   o.idle_timeout_ms = 60'000;
-  e->pool = std::make_unique<pool::Pool>(loop_, tls_, std::move(o), *this, clock_, obs::Logger(log_.sink(), "oauth"));
+  e->pool = pool::make_h2_pool(loop_, tls_, std::move(o), *this, clock_, obs::Logger(log_.sink(), "oauth"));
   e->acct = account;
   entries_.push_back(std::move(e));
   return ok();

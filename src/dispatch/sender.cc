@@ -45,6 +45,7 @@ Sender::Sender(SenderDeps deps)
       ring_(d_.ring_capacity),
       completions_(std::max<size_t>(1024, d_.ring_capacity / 4)),
       rng_(std::random_device{}() ^ (static_cast<uint64_t>(d_.index) << 32)) {
+  if (!d_.pools) d_.pools = pool::h2_pools(d_.tls, *d_.clock);
   policy_.max_attempts = d_.delivery.max_attempts;
   policy_.max_retry_ms = int64_t{d_.delivery.max_retry_seconds} * 1000;
   uv_loop_init(&loop_);
@@ -230,8 +231,7 @@ pool::Pool* Sender::pool_for(uint16_t app_id, std::string_view origin, const std
   o.idle_timeout_ms = d_.delivery.idle_timeout_ms;
   o.allow_http1 = app.allow_http1;
   o.connect_ip = connect_ip;
-  auto p = std::make_unique<pool::Pool>(&loop_, d_.tls, std::move(o), *this, *d_.clock,
-                                        obs::Logger(d_.log.sink(), "pool/" + app.name));
+  auto p = d_.pools(&loop_, std::move(o), *this, obs::Logger(d_.log.sink(), "pool/" + app.name));
   pool::Pool* raw = p.get();
   pools_.emplace(std::move(key), std::move(p));
   if (app.platform != Platform::WebPush) fixed_pools_[app_id] = raw;

@@ -65,6 +65,9 @@ struct SenderDeps {
   size_t max_in_flight = 8192;
   metrics::Registry* registry = nullptr;          // optional Prometheus registry
   metrics::GatewayFamilies* families = nullptr;   // its gateway families
+  // Creates the sender's pools (one per origin) on its loop; empty: the HTTP/2
+  // pool over TLS with `tls` (pool::h2_pools). Tests inject fakes here.
+  pool::PoolFactory pools;
   // Test hook (PUSHGW_TEST_HOOKS): lets a test block this loop to prove the watchdog notices.
   bool test_hooks = false;
   // Called on the sender thread after it freed ring space or completed a

@@ -5,7 +5,6 @@
 
 #include "h2/client_session.h"
 #include "h2/http1_client.h"
-#include "net/tls_transport.h"
 
 namespace pushgw::pool {
 namespace {
@@ -22,15 +21,10 @@ constexpr int64_t kNever = INT64_MAX;
 
 }  // namespace
 
-Connection::Connection(uint32_t id, uv_loop_t* loop, const PoolOptions& opts, std::shared_ptr<net::TlsContext> tls,
-                       ConnectionOwner& owner, const Clock& clock, const obs::Logger& log, const obs::Logger& h2_log)
+Connection::Connection(uint32_t id, uv_loop_t* loop, const PoolOptions& opts, ConnectionOwner& owner,
+                       const Clock& clock, const obs::Logger& log, const obs::Logger& h2_log)
     : id_(id), opts_(opts), owner_(owner), clock_(clock), log_(log), h2_log_(h2_log), timer_(loop, [this] { on_timer(); }) {
-  net::TlsTransportOptions to;
-  to.host = opts.host;
-  to.port = opts.port;
-  to.offer_http1 = opts.allow_http1;
-  to.conn_id = id;
-  transport_ = std::make_unique<net::TlsTransport>(loop, std::move(tls), std::move(to), *this, log);
+  transport_ = opts.transport(loop, TransportSpec{opts.host, opts.port, opts.allow_http1, id}, *this, log);
 }
 
 Connection::~Connection() = default;

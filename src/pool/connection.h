@@ -1,4 +1,5 @@
-// One pooled connection: a net::Transport (TLS over TCP) under an h2::Codec
+// One pooled connection: a net::Transport (TLS over TCP, or what
+// PoolOptions::transport makes) under an h2::Codec
 // (HTTP/2 or HTTP/1.1), plus the timers that police it.
 //
 // States: Connecting (TCP+TLS) -> Handshaken (waiting for the peer's SETTINGS)
@@ -21,8 +22,8 @@
 #include <string>
 
 #include "h2/codec.h"
+#include "loop/deferred_delete.h"
 #include "loop/timer.h"
-#include "net/tls_context.h"
 #include "net/transport.h"
 #include "obs/log.h"
 #include "pool/pool.h"
@@ -47,13 +48,14 @@ class ConnectionOwner {
   ~ConnectionOwner() = default;
 };
 
-class Connection final : public net::TransportHandler, public h2::CodecListener {
+class Connection final : public net::TransportHandler, public h2::CodecListener, public loop::Deletable {
  public:
   enum class State : uint8_t { Connecting, Handshaken, Ready, Draining, Closing, Closed };
 
-  Connection(uint32_t id, uv_loop_t* loop, const PoolOptions& opts, std::shared_ptr<net::TlsContext> tls,
-             ConnectionOwner& owner, const Clock& clock, const obs::Logger& log, const obs::Logger& h2_log);
-  ~Connection();
+  // The transport comes from opts.transport.
+  Connection(uint32_t id, uv_loop_t* loop, const PoolOptions& opts, ConnectionOwner& owner, const Clock& clock,
+             const obs::Logger& log, const obs::Logger& h2_log);
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 

@@ -4,9 +4,11 @@
 #include <optional>
 #include <vector>
 
+#include "loop/deferred_delete.h"
 #include "loop/next_tick.h"
 #include "loop/timer.h"
 #include "net/address.h"
+#include "net/tls_transport.h"
 #include "pool/backoff.h"
 #include "pool/connection.h"
 #include "pool/resolver.h"
@@ -46,19 +48,19 @@ bool never_processed(TransportError e) {
 
 namespace {
 constexpr int64_t kResolveTtlMs = 60'000;  // re-resolve for new connections after this
-}
 
-class PoolImpl final : public ConnectionOwner {
+class H2Pool final : public Pool, public ConnectionOwner {
  public:
-  PoolImpl(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts, PoolListener& listener,
-           const Clock& clock, obs::Logger log);
-  ~PoolImpl();
+  H2Pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts, PoolListener& listener,
+         const Clock& clock, obs::Logger log);
+  ~H2Pool() override;
 
-  void submit(HttpRequest* req, HttpResponse* resp, void* user);
-  void flush() { pump(); }
-  void retire(uint32_t conn_id);
-  void shutdown(bool force, std::function<void()> done);
-  PoolStats stats() const;
+  // Pool
+  void submit(HttpRequest* req, HttpResponse* resp, void* user) override;
+  void flush() override { pump(); }
+  void retire(uint32_t conn_id) override;
+  void shutdown(bool force, std::function<void()> done) override;
+  PoolStats stats() const override;
 
   // ConnectionOwner
   void on_conn_ready(Connection& c) override;
@@ -89,7 +91,6 @@ class PoolImpl final : public ConnectionOwner {
   void close_handles();
 
   uv_loop_t* loop_;
-  std::shared_ptr<net::TlsContext> tls_;
   PoolOptions opts_;
   PoolListener& listener_;
   const Clock& clock_;
@@ -104,7 +105,6 @@ class PoolImpl final : public ConnectionOwner {
   SlotList done_;   // completed, waiting to be delivered from a clean stack
 
   std::vector<std::unique_ptr<Connection>> conns_;
-  std::vector<std::unique_ptr<Connection>> graveyard_;  // closed; deleted on the next tick
   uint32_t next_conn_id_ = 1;
   size_t next_addr_ = 0;
   uint32_t lost_ = 0;  // connections lost since the last connect (for the reconnect counter)
@@ -113,6 +113,7 @@ class PoolImpl final : public ConnectionOwner {
   Resolver resolver_;
   loop::Timer reconnect_timer_;
   loop::NextTick tick_;
+  loop::DeferredDelete closed_conns_;  // closed connections, deleted from a clean stack
   PoolStats stats_;
   State state_ = State::Running;
   bool in_pump_ = false;
@@ -121,10 +122,9 @@ class PoolImpl final : public ConnectionOwner {
   int handles_open_ = 0;
 };
 
-PoolImpl::PoolImpl(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts, PoolListener& listener,
-                   const Clock& clock, obs::Logger log)
+H2Pool::H2Pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts, PoolListener& listener,
+               const Clock& clock, obs::Logger log)
     : loop_(loop),
-      tls_(std::move(tls)),
       opts_(std::move(opts)),
       listener_(listener),
       clock_(clock),
@@ -134,7 +134,9 @@ PoolImpl::PoolImpl(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOp
       backoff_(BackoffOptions{opts_.backoff_base_ms, opts_.backoff_cap_ms}, make_default_rng(), clock),
       resolver_(loop, opts_.host, opts_.port),
       reconnect_timer_(loop, [this] { pump(); }),
-      tick_(loop, [this] { on_tick(); }) {
+      tick_(loop, [this] { on_tick(); }),
+      closed_conns_(loop) {
+  if (!opts_.transport) opts_.transport = tls_transports(std::move(tls));
   opts_.max_connections = std::max(1, opts_.max_connections);
   opts_.max_connect_failures = std::max(1, opts_.max_connect_failures);
   if (!opts_.connect_ip.empty()) {
@@ -145,7 +147,7 @@ PoolImpl::PoolImpl(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOp
   }
 }
 
-PoolImpl::~PoolImpl() {
+H2Pool::~H2Pool() {
   if (state_ == State::Closed) return;
   // Abrupt end: account for every request synchronously (see Pool::~Pool).
   state_ = State::Closing;
@@ -157,7 +159,7 @@ PoolImpl::~PoolImpl() {
   }
 }
 
-Slot* PoolImpl::acquire() {
+Slot* H2Pool::acquire() {
   if (free_.empty()) {
     slab_.push_back(std::make_unique<Slot>());
     return slab_.back().get();
@@ -167,14 +169,14 @@ Slot* PoolImpl::acquire() {
   return s;
 }
 
-void PoolImpl::release(Slot* s) {
+void H2Pool::release(Slot* s) {
   s->req = nullptr;
   s->resp = nullptr;
   s->user = nullptr;
   free_.push_back(s);
 }
 
-void PoolImpl::submit(HttpRequest* req, HttpResponse* resp, void* user) {
+void H2Pool::submit(HttpRequest* req, HttpResponse* resp, void* user) {
   Slot* s = acquire();
   s->req = req;
   s->resp = resp;
@@ -193,7 +195,7 @@ void PoolImpl::submit(HttpRequest* req, HttpResponse* resp, void* user) {
   tick_.schedule();
 }
 
-void PoolImpl::retire(uint32_t conn_id) {
+void H2Pool::retire(uint32_t conn_id) {
   for (auto& c : conns_) {
     if (c->id() == conn_id) {
       c->drain("retired");
@@ -203,7 +205,7 @@ void PoolImpl::retire(uint32_t conn_id) {
   tick_.schedule();
 }
 
-void PoolImpl::pump() {
+void H2Pool::pump() {
   if (in_pump_) {  // called from a listener callback: finish this pass first
     tick_.schedule();
     return;
@@ -224,7 +226,7 @@ void PoolImpl::pump() {
   if (state_ == State::Draining) check_shutdown();
 }
 
-void PoolImpl::assign() {
+void H2Pool::assign() {
   if (queue_.empty()) return;
   int64_t now = clock_.mono_ns() / 1'000'000;
   for (size_t i = 0; i < conns_.size() && !queue_.empty(); ++i) {
@@ -243,7 +245,7 @@ void PoolImpl::assign() {
 
 // Opens a connection when requests wait and every live connection is full:
 // one handshake at a time, within max_connections, respecting the backoff.
-void PoolImpl::maybe_connect() {
+void H2Pool::maybe_connect() {
   if (queue_.empty()) return;
   int live = 0;
   for (auto& c : conns_) {
@@ -260,14 +262,14 @@ void PoolImpl::maybe_connect() {
   open_connection();
 }
 
-const sockaddr* PoolImpl::pick_address() {
+const sockaddr* H2Pool::pick_address() {
   if (fixed_addr_) return reinterpret_cast<const sockaddr*>(&*fixed_addr_);
   const auto& addrs = resolver_.addresses();
   if (addrs.empty() || static_cast<int64_t>(uv_now(loop_)) - resolver_.resolved_at_ms() > kResolveTtlMs) return nullptr;
   return reinterpret_cast<const sockaddr*>(&addrs[next_addr_ % addrs.size()]);
 }
 
-bool PoolImpl::open_connection() {
+bool H2Pool::open_connection() {
   if (fixed_addr_bad_) {
     PGW_LOG(log_, Error, "%s: connect_ip \"%s\" is not an IP literal", opts_.host.c_str(), opts_.connect_ip.c_str());
     connect_failed(TransportError::ConnectFailed);
@@ -289,14 +291,14 @@ bool PoolImpl::open_connection() {
     ++stats_.reconnects;
   }
   PGW_LOG(log_, Debug, "conn %u: connecting to %s (%s)", id, opts_.host.c_str(), net::to_string(addr).c_str());
-  auto c = std::make_unique<Connection>(id, loop_, opts_, tls_, *this, clock_, log_, h2_log_);
+  auto c = std::make_unique<Connection>(id, loop_, opts_, *this, clock_, log_, h2_log_);
   Connection* raw = c.get();
   conns_.push_back(std::move(c));
   raw->connect(addr);
   return true;
 }
 
-void PoolImpl::on_resolved(int status) {
+void H2Pool::on_resolved(int status) {
   if (state_ != State::Running) {
     check_shutdown();
     return;
@@ -308,7 +310,7 @@ void PoolImpl::on_resolved(int status) {
   pump();
 }
 
-void PoolImpl::connect_failed(TransportError e) {
+void H2Pool::connect_failed(TransportError e) {
   ++stats_.connect_failures;
   last_connect_error_ = e;
   backoff_.on_failure();
@@ -322,14 +324,14 @@ void PoolImpl::connect_failed(TransportError e) {
   tick_.schedule();  // retry (after the backoff) if requests still wait
 }
 
-void PoolImpl::fail_queue(TransportError e) {
+void H2Pool::fail_queue(TransportError e) {
   while (Slot* s = queue_.pop_front()) {
     s->err = e;
     done_.push_back(s);
   }
 }
 
-void PoolImpl::deliver() {
+void H2Pool::deliver() {
   // Only what is done now: completions caused by the listener's own calls go
   // out on the next pass, so a listener that resubmits cannot spin here.
   SlotList batch;
@@ -340,19 +342,18 @@ void PoolImpl::deliver() {
   }
 }
 
-void PoolImpl::on_tick() {
-  graveyard_.clear();
+void H2Pool::on_tick() {
   if (state_ == State::Closing || state_ == State::Closed) return;
   pump();
 }
 
-void PoolImpl::on_conn_ready(Connection& c) {
+void H2Pool::on_conn_ready(Connection& c) {
   ++stats_.handshakes;
   backoff_.on_success();
   PGW_LOG(log_, Debug, "conn %u: ready", c.id());
 }
 
-void PoolImpl::on_conn_failed(Connection&, TransportError e) {
+void H2Pool::on_conn_failed(Connection&, TransportError e) {
   if (state_ != State::Running) {
     tick_.schedule();
     return;
@@ -360,22 +361,22 @@ void PoolImpl::on_conn_failed(Connection&, TransportError e) {
   connect_failed(e);
 }
 
-void PoolImpl::on_conn_lost(Connection&) {
+void H2Pool::on_conn_lost(Connection&) {
   ++lost_;
   tick_.schedule();
 }
 
-void PoolImpl::on_conn_goaway(Connection&) {
+void H2Pool::on_conn_goaway(Connection&) {
   ++stats_.goaways;
   tick_.schedule();
 }
 
-void PoolImpl::on_conn_event(Connection&) { pump(); }
+void H2Pool::on_conn_event(Connection&) { pump(); }
 
-void PoolImpl::on_conn_closed(Connection& c) {
+void H2Pool::on_conn_closed(Connection& c) {
   for (size_t i = 0; i < conns_.size(); ++i) {
     if (conns_[i].get() == &c) {
-      graveyard_.push_back(std::move(conns_[i]));
+      closed_conns_.add(std::move(conns_[i]));
       conns_.erase(conns_.begin() + static_cast<std::ptrdiff_t>(i));
       break;
     }
@@ -384,12 +385,12 @@ void PoolImpl::on_conn_closed(Connection& c) {
   if (state_ == State::Draining) check_shutdown();
 }
 
-void PoolImpl::on_slot_done(Slot& s, TransportError e) {
+void H2Pool::on_slot_done(Slot& s, TransportError e) {
   s.err = e;
   done_.push_back(&s);
 }
 
-void PoolImpl::requeue(Slot& s) {
+void H2Pool::requeue(Slot& s) {
   if (state_ != State::Running) {
     s.err = TransportError::Shutdown;
     done_.push_back(&s);
@@ -400,7 +401,7 @@ void PoolImpl::requeue(Slot& s) {
   queue_.push_front(&s);
 }
 
-void PoolImpl::shutdown(bool force, std::function<void()> done) {
+void H2Pool::shutdown(bool force, std::function<void()> done) {
   shutdown_done_ = std::move(done);
   if (state_ != State::Running) return;
   state_ = State::Draining;
@@ -416,7 +417,7 @@ void PoolImpl::shutdown(bool force, std::function<void()> done) {
   tick_.schedule();
 }
 
-void PoolImpl::check_shutdown() {
+void H2Pool::check_shutdown() {
   if (state_ != State::Draining || in_pump_) return;
   if (!conns_.empty() || resolver_.busy() || !done_.empty() || !queue_.empty()) return;
   close_handles();
@@ -424,10 +425,9 @@ void PoolImpl::check_shutdown() {
 
 // Last step of shutdown: close the pool's own handles; done runs from the
 // last close callback, so the loop holds nothing of ours afterwards.
-void PoolImpl::close_handles() {
+void H2Pool::close_handles() {
   state_ = State::Closing;
-  graveyard_.clear();
-  handles_open_ = 2;
+  handles_open_ = 3;
   auto closed = [this] {
     if (--handles_open_ > 0) return;
     state_ = State::Closed;
@@ -436,9 +436,10 @@ void PoolImpl::close_handles() {
   };
   reconnect_timer_.close(closed);
   tick_.close(closed);
+  closed_conns_.close(closed);  // deletes the connections still pending first
 }
 
-PoolStats PoolImpl::stats() const {
+PoolStats H2Pool::stats() const {
   PoolStats s = stats_;
   s.queued = queue_.size();
   for (const auto& c : conns_) {
@@ -448,14 +449,29 @@ PoolStats PoolImpl::stats() const {
   return s;
 }
 
-Pool::Pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts, PoolListener& listener,
-           const Clock& clock, obs::Logger log)
-    : impl_(std::make_unique<PoolImpl>(loop, std::move(tls), std::move(opts), listener, clock, std::move(log))) {}
-Pool::~Pool() = default;
-void Pool::submit(HttpRequest* req, HttpResponse* resp, void* user) { impl_->submit(req, resp, user); }
-void Pool::flush() { impl_->flush(); }
-void Pool::retire(uint32_t conn_id) { impl_->retire(conn_id); }
-void Pool::shutdown(bool force, std::function<void()> done) { impl_->shutdown(force, std::move(done)); }
-PoolStats Pool::stats() const { return impl_->stats(); }
+}  // namespace
+
+TransportFactory tls_transports(std::shared_ptr<net::TlsContext> tls) {
+  return [tls = std::move(tls)](uv_loop_t* loop, const TransportSpec& spec, net::TransportHandler& handler,
+                                const obs::Logger& log) -> std::unique_ptr<net::Transport> {
+    net::TlsTransportOptions to;
+    to.host = spec.host;
+    to.port = spec.port;
+    to.offer_http1 = spec.offer_http1;
+    to.conn_id = spec.conn_id;
+    return std::make_unique<net::TlsTransport>(loop, tls, std::move(to), handler, log);
+  };
+}
+
+std::unique_ptr<Pool> make_h2_pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts,
+                                   PoolListener& listener, const Clock& clock, obs::Logger log) {
+  return std::make_unique<H2Pool>(loop, std::move(tls), std::move(opts), listener, clock, std::move(log));
+}
+
+PoolFactory h2_pools(std::shared_ptr<net::TlsContext> tls, const Clock& clock) {
+  return [tls = std::move(tls), &clock](uv_loop_t* loop, PoolOptions opts, PoolListener& listener, obs::Logger log) {
+    return make_h2_pool(loop, tls, std::move(opts), listener, clock, std::move(log));
+  };
+}
 
 }  // namespace pushgw::pool

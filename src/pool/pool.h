@@ -1,5 +1,9 @@
-// Per-origin outbound connection pool: HTTP/2 over TLS (or HTTP/1.1 when the
-// server's ALPN picks it and the pool allows it), one libuv loop thread.
+// Per-origin outbound connection pool: the interface (Pool), and the
+// production pool behind it (make_h2_pool: HTTP/2 over TLS, or HTTP/1.1 when
+// the server's ALPN picks it and the pool allows it), one libuv loop thread.
+// Users that create pools take a PoolFactory, so a test can hand them a fake;
+// the H2 pool takes a TransportFactory, so a test can put a fake byte pipe
+// under it. The contract below binds every implementation.
 //
 // Threading: a Pool lives on one loop thread; every method and callback runs
 // there. Only the TlsContext is shared across threads.
@@ -44,6 +48,7 @@
 #include <vector>
 
 #include "net/tls_context.h"
+#include "net/transport.h"
 #include "obs/log.h"
 #include "pushgw/clock.h"
 #include "pushgw/http.h"
@@ -69,6 +74,19 @@ std::string_view to_string(TransportError);  // snake_case, e.g. "tls_verify_fai
 // ConnectionLost).
 bool never_processed(TransportError);
 
+// What a connection's transport is for; the strings live as long as the pool.
+struct TransportSpec {
+  const std::string& host;  // SNI + verification name
+  uint16_t port;
+  bool offer_http1;         // ALPN offers "http/1.1" after "h2"
+  uint32_t conn_id;         // for logs
+};
+// Creates the byte pipe under one pooled connection (loop thread).
+using TransportFactory = std::function<std::unique_ptr<net::Transport>(
+    uv_loop_t* loop, const TransportSpec& spec, net::TransportHandler& handler, const obs::Logger& log)>;
+// The production transport: TLS over TCP, verified against tls.
+TransportFactory tls_transports(std::shared_ptr<net::TlsContext> tls);
+
 struct PoolOptions {
   std::string host;               // SNI + verification name (+ :authority unless request sets one); may be an IP literal (then IP verification)
   uint16_t port = 443;
@@ -82,6 +100,7 @@ struct PoolOptions {
   int backoff_base_ms = 100, backoff_cap_ms = 30000;
   int max_connect_failures = 3;   // consecutive failed attempts before queued requests fail
   uint32_t max_streams_per_connection = 1000;  // our cap, whatever the peer allows
+  TransportFactory transport;     // empty: tls_transports() with the pool's TlsContext
 };
 
 class PoolListener {
@@ -96,35 +115,39 @@ struct PoolStats {
   uint64_t connects = 0, connect_failures = 0, handshakes = 0, goaways = 0, reconnects = 0;
 };
 
-class PoolImpl;
-
 class Pool {
  public:
-  Pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts, PoolListener& listener,
-       const Clock& clock, obs::Logger log);
+  Pool() = default;
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
   // Without a finished shutdown(): closes everything at once and completes
   // outstanding requests synchronously (Shutdown if unsent, ConnectionLost if
   // sent). Handle memory is released by the loop afterwards, so run the loop
-  // before uv_loop_close(). Never call it from inside a pool callback.
-  ~Pool();
-  Pool(const Pool&) = delete;
-  Pool& operator=(const Pool&) = delete;
+  // before uv_loop_close(). Never destroy a pool from inside its callback.
+  virtual ~Pool() = default;
 
   // Queues a request; req/resp stay owned by the caller and valid until on_complete. Never blocks, never completes synchronously inside submit().
   // resp is cleared when the request is handed to a connection.
-  void submit(HttpRequest* req, HttpResponse* resp, void* user);
+  virtual void submit(HttpRequest* req, HttpResponse* resp, void* user) = 0;
   // Writes everything queued: at most one TLS write (one uv_write) per connection per flush. Call once after a batch of submits.
-  void flush();
+  virtual void flush() = 0;
   // Stop opening streams on conn_id; close it once its in-flight streams complete (APNs ExpiredProviderToken).
-  void retire(uint32_t conn_id);
+  virtual void retire(uint32_t conn_id) = 0;
   // Fail queued requests with Shutdown, GOAWAY+close connections after in-flight complete (or immediately if force:
   // in-flight then complete with ConnectionLost); done runs when all of the pool's handles are closed (the pool may be
   // destroyed inside done; uv_loop_close may follow at once).
-  void shutdown(bool force, std::function<void()> done);
-  PoolStats stats() const;
-
- private:
-  std::unique_ptr<PoolImpl> impl_;
+  virtual void shutdown(bool force, std::function<void()> done) = 0;
+  virtual PoolStats stats() const = 0;
 };
+
+// The production pool (H2Pool in pool.cc).
+std::unique_ptr<Pool> make_h2_pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOptions opts,
+                                   PoolListener& listener, const Clock& clock, obs::Logger log);
+
+// How a pool user (the sender) creates its pools: one per origin, on its loop.
+using PoolFactory =
+    std::function<std::unique_ptr<Pool>(uv_loop_t* loop, PoolOptions opts, PoolListener& listener, obs::Logger log)>;
+// make_h2_pool with this TLS context and clock (which must outlive the pools).
+PoolFactory h2_pools(std::shared_ptr<net::TlsContext> tls, const Clock& clock);
 
 }  // namespace pushgw::pool

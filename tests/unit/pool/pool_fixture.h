@@ -82,7 +82,7 @@ class PoolTest : public ::testing::Test, public PoolListener {
     return o;
   }
 
-  void make_pool(PoolOptions o) { pool_ = std::make_unique<Pool>(&loop_, tls_, std::move(o), *this, clock_, log_); }
+  void make_pool(PoolOptions o) { pool_ = make_h2_pool(&loop_, tls_, std::move(o), *this, clock_, log_); }
 
   Call& submit(const std::string& path = "/3/device/abc", const std::string& body = R"({"aps":{}})") {
     Call& c = calls_.emplace_back();

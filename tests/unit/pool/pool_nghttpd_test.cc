@@ -115,7 +115,8 @@ TEST_F(NghttpdLoad, DISABLED_CpuPerRequest) {
     std::function<void(Call*)> fn;
     void on_complete(void* u, HttpRequest&, HttpResponse&, TransportError, uint32_t) override { fn(static_cast<Call*>(u)); }
   } relay;
-  Pool pool(&loop_, tls_, o, relay, clock_, log_);
+  auto owned = make_h2_pool(&loop_, tls_, o, relay, clock_, log_);
+  Pool& pool = *owned;
   auto send = [&](Call* c) {
     c->req.clear();
     c->req.path = "/index.html";

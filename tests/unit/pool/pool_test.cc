@@ -1,6 +1,7 @@
 // Pool happy paths over real loopback TLS: HTTP/2, growth to several
 // connections, retire, idle close, shutdown, destruction, name resolution,
 // HTTP/1.1 fallback.
+#include "loop/next_tick.h"
 #include "pool_fixture.h"
 
 namespace pushgw::pool {
@@ -239,6 +240,54 @@ TEST_F(PoolTest, Http1OnlyServerIsRefusedWithoutAllowHttp1) {
   ASSERT_TRUE(run_all());
   EXPECT_EQ(calls_[0].err, TransportError::TlsHandshakeFailed);
   EXPECT_EQ(h1_stats_.requests, 0);
+}
+
+
+// The transport seam: a pool takes its byte pipes from PoolOptions::transport.
+// This one never connects, so the pool must count each attempt and finally
+// fail the queued request as never sent.
+class RefusingTransport final : public net::Transport {
+ public:
+  RefusingTransport(uv_loop_t* loop, net::TransportHandler& h)
+      : tick_(loop, [this, &h] {
+          if (closed_) return h.on_transport_closed();
+          closed_ = true;
+          h.on_transport_error(net::NetError::ConnectFailed, "refused by the fake");
+          tick_.schedule();
+        }) {}
+  void connect(const sockaddr*) override { tick_.schedule(); }
+  std::string& out() override { return out_; }
+  void flush() override {}
+  void close() override {
+    closed_ = true;
+    tick_.schedule();
+  }
+  size_t write_backlog() const override { return 0; }
+
+ private:
+  loop::NextTick tick_;
+  std::string out_;
+  bool closed_ = false;
+};
+
+TEST_F(PoolTest, TransportFactoryProvidesEveryConnection) {
+  PoolOptions o = options();
+  o.max_connect_failures = 3;
+  int made = 0;
+  std::string host;
+  o.transport = [&](uv_loop_t* loop, const TransportSpec& spec, net::TransportHandler& h, const obs::Logger&) {
+    ++made;
+    host = spec.host;
+    return std::make_unique<RefusingTransport>(loop, h);
+  };
+  make_pool(o);
+  Call& c = submit();
+  pool_->flush();
+  ASSERT_TRUE(run_all());
+  EXPECT_EQ(c.err, TransportError::ConnectFailed);
+  EXPECT_EQ(made, 3);
+  EXPECT_EQ(host, "localhost");
+  EXPECT_EQ(pool_->stats().connect_failures, 3u);
 }
 
 }  // namespace
