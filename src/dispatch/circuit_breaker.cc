@@ -92,6 +92,16 @@ bool OriginGuard::on_response(bool probe) {
   return breaker_.state() == CircuitBreaker::State::Closed && !held_.empty();
 }
 
+OriginGuard::Settle OriginGuard::settle(pool::TransportError err, uint32_t conn_id, const pool::Pool& pool,
+                                        bool probe) {
+  using E = pool::TransportError;
+  if (err == E::None) return on_response(probe) ? Settle::ReleaseHeld : Settle::Continue;
+  on_transport_error(err, conn_id, pool.stats().connect_failures, probe);
+  const bool no_connection = err == E::ConnectFailed || err == E::TlsHandshakeFailed || err == E::TlsVerifyFailed;
+  if (probe && no_connection && breaker_.state() != CircuitBreaker::State::Closed) return Settle::HoldBack;
+  return Settle::Continue;
+}
+
 void OriginGuard::on_transport_error(pool::TransportError err, uint32_t conn_id, uint64_t pool_connect_failures,
                                      bool probe) {
   using E = pool::TransportError;

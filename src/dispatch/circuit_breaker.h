@@ -94,6 +94,13 @@ class OriginGuard {
   // second are one event). Refused/unprocessed streams and shutdown are
   // neutral: the peer is alive and said no.
   void on_transport_error(pool::TransportError err, uint32_t conn_id, uint64_t pool_connect_failures, bool probe);
+  // A request through this guard completed (err None: an HTTP answer).
+  // ReleaseHeld: the breaker closed with jobs held, release them. HoldBack:
+  // the probe never got a connection, so it goes back to the held jobs
+  // (probing on the breaker's behalf must not use up its attempts) and the
+  // caller does nothing else with it. pool supplies its connect-failure count.
+  enum class Settle : uint8_t { Continue, ReleaseHeld, HoldBack };
+  Settle settle(pool::TransportError err, uint32_t conn_id, const pool::Pool& pool, bool probe);
   // The probe admitted by admit() was not sent after all (build failed).
   void probe_abandoned() { breaker_.on_probe_inconclusive(); }
 
