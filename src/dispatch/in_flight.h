@@ -1,0 +1,54 @@
+// Requests a sender has handed to a pool and not yet seen completed. The
+// records are recycled (a free list over a slab), so a send allocates
+// nothing once the window has been full once. Loop thread only.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "pushgw/http.h"
+#include "pushgw/job.h"
+
+namespace pushgw::pool {
+class Pool;
+}
+
+namespace pushgw::dispatch {
+
+class OriginGuard;
+
+struct InFlight {
+  SendJob job;
+  int64_t submit_ns = 0;
+  pool::Pool* pool = nullptr;
+  OriginGuard* guard = nullptr;  // the pool's circuit breaker
+  bool probe = false;            // this request is the breaker's half-open probe
+  HttpRequest req;
+  HttpResponse resp;
+};
+
+class InFlightSlab {
+ public:
+  InFlight* acquire() {
+    ++used_;
+    if (free_.empty()) {
+      slab_.push_back(std::make_unique<InFlight>());
+      return slab_.back().get();
+    }
+    InFlight* f = free_.back();
+    free_.pop_back();
+    return f;
+  }
+  void release(InFlight* f) {
+    --used_;
+    free_.push_back(f);
+  }
+  size_t size() const { return used_; }  // acquired and not released
+
+ private:
+  std::vector<std::unique_ptr<InFlight>> slab_;
+  std::vector<InFlight*> free_;
+  size_t used_ = 0;
+};
+
+}  // namespace pushgw::dispatch
