@@ -1,6 +1,7 @@
 // Per-sender counters. Each sender thread owns one SenderStats and is its
-// only writer (relaxed atomics so other threads may read); totals are summed
-// on read, so the hot path never bounces a shared cache line.
+// only writer, through SenderCounters (counters.h), relaxed atomics so other
+// threads may read; totals are summed on read, so the hot path never bounces
+// a shared cache line.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -13,6 +14,21 @@ namespace pushgw::dispatch {
 struct PlatformCounters {
   std::atomic<uint64_t> delivered{0}, failed{0}, invalid{0}, unsubscribed{0}, suppressed{0}, retried{0},
       sent{0}, capped{0}, expired{0};
+
+  // The counter of a final status.
+  std::atomic<uint64_t>& of(Status st) {
+    switch (st) {
+      case Status::Delivered: return delivered;
+      case Status::Invalid: return invalid;
+      case Status::Unsubscribed: return unsubscribed;
+      case Status::Suppressed: return suppressed;
+      case Status::Failed: return failed;
+      case Status::Capped: return capped;
+      case Status::Expired: return expired;
+    }
+    return failed;
+  }
+  const std::atomic<uint64_t>& of(Status st) const { return const_cast<PlatformCounters*>(this)->of(st); }
 };
 
 struct alignas(64) SenderStats {
