@@ -1,0 +1,186 @@
+#include "dispatch/outcome_sink.h"
+
+#include <algorithm>
+
+#include "spool/spool.h"
+#include "store/store.h"
+
+namespace pushgw::dispatch {
+namespace {
+
+// The store retries a full ring from a timer this often (and every loop turn).
+constexpr uint64_t kOverflowRetryMs = 1;
+
+// What a final status means for the store.
+struct StatusRule {
+  store::Kind kind;
+  bool sent;     // a request went out (Suppressed, Capped, Expired: never sent)
+  bool always;   // recorded even without track_sends (verdicts on the token, failures)
+};
+
+StatusRule rule(Status st) {
+  switch (st) {
+    case Status::Delivered: return {store::Kind::Delivered, true, false};
+    case Status::Invalid: return {store::Kind::Invalid, true, true};
+    case Status::Unsubscribed: return {store::Kind::Unsubscribed, true, true};
+    case Status::Failed: return {store::Kind::Failed, true, true};
+    case Status::Suppressed: return {store::Kind::Suppressed, false, false};
+    case Status::Capped: return {store::Kind::Capped, false, false};
+    case Status::Expired: return {store::Kind::Expired, false, false};
+  }
+  return {store::Kind::Failed, true, true};
+}
+
+}  // namespace
+
+OutcomeSink::OutcomeSink(uv_loop_t* loop, OutcomeSinkDeps deps, const ThreadApps& apps, SenderCounters& counters,
+                         std::function<void()> on_room)
+    : d_(std::move(deps)),
+      apps_(apps),
+      counters_(counters),
+      on_room_(std::move(on_room)),
+      completions_(d_.completion_capacity),
+      timer_(loop, [this] { flush_overflow(); }) {}
+
+OutcomeSink::~OutcomeSink() {
+  for (Batch* b : completion_backlog_) delete b;
+  for (size_t i = 0; i < overflow_count_; ++i) delete overflow_[(overflow_head_ + i) % overflow_.size()].completed;
+}
+
+void OutcomeSink::finish(const SendJob& job, Status st, std::string_view reason, int http_status, std::string_view id,
+                         int64_t since_ms) {
+  Batch* b = job.batch;
+  // A batch ingest did not journal (expired while scheduled) has no spool record.
+  if (d_.spool && b->journaled && !(st == Status::Failed && reason == "shutdown")) spool_done(job);
+  counters_.outcome(apps_[b->app_id], st, reason);
+  // Never-sent recipients leave no token record, but a campaign counts them;
+  // a campaign's outcomes are always recorded (its report needs them).
+  const StatusRule r = rule(st);
+  const bool campaign = !b->campaign.empty();
+  if (d_.store && (r.sent ? (d_.track_sends || r.always || campaign) : campaign))
+    store_record(*b, job.idx, r.kind, reason, since_ms, d_.clock->now_ms());
+  if (b->wait) {
+    ResultSlot& slot = b->results[job.idx];
+    slot.status = st;
+    slot.http_status = static_cast<uint16_t>(http_status);
+    slot.reason.assign(reason);
+    slot.id.assign(id);
+  }
+  if (b->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete(b);
+}
+
+void OutcomeSink::record(const Batch& b, uint32_t idx, store::Kind kind, int64_t since_ms, int64_t at_ms) {
+  if (d_.store) store_record(b, idx, kind, {}, since_ms, at_ms);
+}
+
+void OutcomeSink::store_record(const Batch& b, uint32_t idx, store::Kind kind, std::string_view reason,
+                               int64_t since_ms, int64_t at_ms) {
+  store::Outcome o;
+  o.platform = b.platform;
+  o.app = apps_[b.app_id].name;
+  o.token = b.token(idx);
+  o.campaign = b.campaign;
+  o.kind = kind;
+  o.reason = reason;
+  o.since_ms = since_ms;
+  o.at_ms = at_ms;
+  if (overflow_count_ == 0 && d_.store->record(d_.producer, o)) return;
+  Deferred& e = defer();
+  e.platform = o.platform;
+  e.kind = o.kind;
+  e.since_ms = o.since_ms;
+  e.at_ms = o.at_ms;
+  e.app.assign(o.app);
+  e.token.assign(o.token);
+  e.campaign.assign(o.campaign);
+  e.reason.assign(o.reason);
+}
+
+OutcomeSink::Deferred& OutcomeSink::defer() {
+  if (overflow_count_ == overflow_.size()) {  // full: unroll at the front, then grow
+    std::rotate(overflow_.begin(), overflow_.begin() + static_cast<std::ptrdiff_t>(overflow_head_), overflow_.end());
+    overflow_head_ = 0;
+    overflow_.resize(std::max<size_t>(64, overflow_.size() * 2));
+  }
+  if (overflow_count_ == 0 && !timer_.active()) timer_.start(kOverflowRetryMs);
+  Deferred& e = overflow_[(overflow_head_ + overflow_count_++) % overflow_.size()];
+  e.completed = nullptr;
+  return e;
+}
+
+void OutcomeSink::flush_overflow() {
+  if (overflow_count_ == 0) return;
+  while (overflow_count_ > 0) {
+    Deferred& e = overflow_[overflow_head_];
+    if (e.completed != nullptr) {
+      hand_back(e.completed);
+      e.completed = nullptr;
+    } else {
+      store::Outcome o;
+      o.platform = e.platform;
+      o.app = e.app;
+      o.token = e.token;
+      o.campaign = e.campaign;
+      o.kind = e.kind;
+      o.reason = e.reason;
+      o.since_ms = e.since_ms;
+      o.at_ms = e.at_ms;
+      if (!d_.store->record(d_.producer, o)) break;
+    }
+    overflow_head_ = (overflow_head_ + 1) % overflow_.size();
+    --overflow_count_;
+  }
+  if (overflow_count_ > 0) {
+    timer_.start(kOverflowRetryMs);  // the store thread is still behind: look again soon, without blocking the loop
+    return;
+  }
+  timer_.stop();
+  if (on_room_) on_room_();
+}
+
+void OutcomeSink::complete(Batch* b) {
+  if (!b->wait) {
+    delete b;
+    return;
+  }
+  if (overflow_count_ > 0) {  // its outcomes must reach the store first
+    defer().completed = b;
+    return;
+  }
+  hand_back(b);
+}
+
+void OutcomeSink::hand_back(Batch* b) {
+  if (!completions_.push(b)) completion_backlog_.push_back(b);
+  if (d_.notify_ingest) d_.notify_ingest();
+}
+
+void OutcomeSink::flush() {
+  flush_overflow();
+  if (!spool_done_.empty() && d_.spool) {
+    d_.spool->append_done(spool_done_.data(), spool_done_.size());
+    spool_done_.clear();
+  }
+  flush_completions();
+}
+
+void OutcomeSink::flush_completions() {
+  if (completion_backlog_.empty()) return;
+  const size_t n = completions_.push_many(completion_backlog_.data(), completion_backlog_.size());
+  completion_backlog_.erase(completion_backlog_.begin(), completion_backlog_.begin() + static_cast<long>(n));
+  if (n > 0 && d_.notify_ingest) d_.notify_ingest();
+}
+
+void OutcomeSink::spool_done(const SendJob& job) {
+  const Batch& b = *job.batch;
+  if (!spool_done_.empty()) {
+    spool::DoneRange& last = spool_done_.back();
+    if (last.seq == b.request_id && last.n == b.n && last.first + last.count == job.idx) {
+      ++last.count;
+      return;
+    }
+  }
+  spool_done_.push_back(spool::DoneRange{b.request_id, b.n, job.idx, 1});
+}
+
+}  // namespace pushgw::dispatch
