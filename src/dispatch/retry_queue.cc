@@ -1,0 +1,92 @@
+#include "dispatch/retry_queue.h"
+
+#include <algorithm>
+
+namespace pushgw::dispatch {
+
+RetryQueue::RetryQueue(uv_loop_t* loop, const Clock& clock, RetryPolicy policy, std::function<double()> rand01,
+                       std::function<void()> on_due)
+    : clock_(clock),
+      policy_(policy),
+      rand01_(std::move(rand01)),
+      on_due_(std::move(on_due)),
+      timer_(loop, [this] { on_timer(); }) {}
+
+bool RetryQueue::backoff(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, int64_t now_ms) {
+  const Batch& b = *job.batch;
+  RetryInput in;
+  in.attempts_done = job.attempt + 1;
+  in.now_ms = now_ms;
+  in.first_try_ms = b.accepted_ms;
+  in.expires_at_ms = b.expires_at_ms;
+  in.retry_after_ms = retry_after_ms;
+  in.min_delay_ms = min_delay_ms;
+  const int64_t delay = next_retry_delay(policy_, in, rand01_);
+  if (delay < 0) return false;
+  SendJob next = job;
+  ++next.attempt;
+  push(now_ms + delay, next);
+  return true;
+}
+
+bool RetryQueue::resend_unprocessed(const SendJob& job, int64_t now_ms) {
+  if (job.unprocessed >= kMaxUnprocessedResends || !within_window(*job.batch, now_ms)) return false;
+  SendJob next = job;
+  ++next.unprocessed;
+  push(now_ms, next);
+  return true;
+}
+
+bool RetryQueue::park(const SendJob& job, int64_t now_ms) {
+  if (!within_window(*job.batch, now_ms)) return false;
+  push(now_ms + kParkMs, job);
+  return true;
+}
+
+bool RetryQueue::within_window(const Batch& b, int64_t at_ms) const {
+  return at_ms <= b.accepted_ms + policy_.max_retry_ms && (b.expires_at_ms == 0 || at_ms < b.expires_at_ms);
+}
+
+bool RetryQueue::pop_due(int64_t now_ms, SendJob* job) {
+  if (!due(now_ms)) return false;
+  *job = heap_.top().job;
+  heap_.pop();
+  return true;
+}
+
+void RetryQueue::push(int64_t due_ms, const SendJob& job) {
+  heap_.push(Item{due_ms, job});
+  if (timer_.active() && timer_due_ <= due_ms) return;
+  const int64_t now = clock_.now_ms();
+  start(now, due_ms - now);
+}
+
+void RetryQueue::rearm(int64_t now_ms, bool blocked) {
+  if (heap_.empty()) return;
+  start(now_ms, std::max<int64_t>(blocked ? kBlockedMs : 0, heap_.top().due_ms - now_ms));
+}
+
+void RetryQueue::start(int64_t now_ms, int64_t wait_ms) {
+  wait_ms = std::max<int64_t>(0, wait_ms);
+  timer_due_ = now_ms + wait_ms;
+  timer_.start(static_cast<uint64_t>(wait_ms));
+}
+
+void RetryQueue::on_timer() {
+  on_due_();
+  // Nothing was due after all (the clock is not the loop's), or the sender
+  // did not look: wake again for the earliest.
+  if (!heap_.empty() && !timer_.active()) start(clock_.now_ms(), heap_.top().due_ms - clock_.now_ms());
+}
+
+std::vector<SendJob> RetryQueue::take_all() {
+  std::vector<SendJob> out;
+  out.reserve(heap_.size());
+  while (!heap_.empty()) {
+    out.push_back(heap_.top().job);
+    heap_.pop();
+  }
+  return out;
+}
+
+}  // namespace pushgw::dispatch

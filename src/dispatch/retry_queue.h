@@ -1,0 +1,82 @@
+// Jobs waiting to be sent again, by due time (a heap), with the one timer
+// that wakes the sender when the earliest is due. It also decides whether a
+// job may wait at all: each kind of wait has its own rule.
+//
+//  - backoff(): a retry after a transient failure uses up an attempt; the
+//    delay is RetryPolicy's (jittered exponential, raised by Retry-After or
+//    a provider floor), refused past max_attempts, the retry window or expiry;
+//  - resend_unprocessed(): the peer provably never processed the request
+//    (REFUSED_STREAM, above a GOAWAY's last-stream-id): resend at once
+//    without using up an attempt, within the window and expiry, at most
+//    kMaxUnprocessedResends times (a peer that refuses forever cannot loop us);
+//  - park(): no credential yet (FCM access token being fetched): look again
+//    in 100 ms without using up an attempt, within the window and expiry;
+//  - release(): due now (jobs held by a breaker that closed).
+//
+// The sender pops due jobs itself (pop_due) whenever it sends, so the timer
+// only has to wake an idle loop. Loop thread only.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
+
+#include "dispatch/retry_policy.h"
+#include "loop/timer.h"
+#include "pushgw/clock.h"
+#include "pushgw/job.h"
+
+namespace pushgw::dispatch {
+
+class RetryQueue {
+ public:
+  static constexpr uint16_t kMaxUnprocessedResends = 64;
+  static constexpr int64_t kParkMs = 100;
+  static constexpr int64_t kBlockedMs = 10;  // due but the sender could not send: look again this soon
+
+  // on_due runs on the loop thread when the earliest job may be due.
+  RetryQueue(uv_loop_t* loop, const Clock& clock, RetryPolicy policy, std::function<double()> rand01,
+             std::function<void()> on_due);
+
+  // Each returns false when the job may not wait (the caller ends it).
+  bool backoff(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, int64_t now_ms);
+  bool resend_unprocessed(const SendJob& job, int64_t now_ms);
+  bool park(const SendJob& job, int64_t now_ms);
+  void release(const SendJob& job, int64_t now_ms) { push(now_ms, job); }
+
+  bool due(int64_t now_ms) const { return !heap_.empty() && heap_.top().due_ms <= now_ms; }
+  // The earliest job if due; false otherwise.
+  bool pop_due(int64_t now_ms, SendJob* job);
+  // After a pass that stopped popping: wake again when the earliest is due,
+  // or in kBlockedMs if the sender was blocked (in-flight window, back-pressure).
+  void rearm(int64_t now_ms, bool blocked);
+  // Shutdown: every job still waiting, earliest first.
+  std::vector<SendJob> take_all();
+  bool empty() const { return heap_.empty(); }
+  size_t size() const { return heap_.size(); }
+  void stop() { timer_.stop(); }
+  void close() { timer_.close(); }
+
+ private:
+  struct Item {
+    int64_t due_ms;
+    SendJob job;
+    bool operator>(const Item& o) const { return due_ms > o.due_ms; }
+  };
+  bool within_window(const Batch& b, int64_t at_ms) const;
+  void push(int64_t due_ms, const SendJob& job);
+  void start(int64_t now_ms, int64_t wait_ms);
+  void on_timer();
+
+  const Clock& clock_;
+  const RetryPolicy policy_;
+  std::function<double()> rand01_;
+  std::function<void()> on_due_;
+  std::priority_queue<Item, std::vector<Item>, std::greater<>> heap_;
+  loop::Timer timer_;
+  int64_t timer_due_ = 0;  // clock time the armed timer is for
+};
+
+}  // namespace pushgw::dispatch
