@@ -1,0 +1,169 @@
+#include "dispatch/pool_directory.h"
+
+#include <algorithm>
+
+#include "dispatch/outcome_sink.h"
+#include "dispatch/retry_queue.h"
+
+namespace pushgw::dispatch {
+namespace {
+constexpr int64_t kHeldScanMs = 1000;  // how often held jobs are checked against their retry window
+}
+
+PoolDirectory::PoolDirectory(uv_loop_t* loop, PoolDirectoryDeps deps, const ThreadApps& apps,
+                             pool::PoolListener& listener, WebPushOrigins::Settled settled)
+    : loop_(loop),
+      d_(std::move(deps)),
+      apps_(apps),
+      listener_(listener),
+      origins_(loop, d_.log, std::move(settled)) {}
+
+PoolDirectory::~PoolDirectory() {
+  // Pools first: one destroyed without a finished shutdown completes its
+  // requests at once, and the listener may then look at the guards.
+  fixed_.clear();
+  pools_.clear();
+}
+
+pool::Pool* PoolDirectory::fixed(const AppRuntime& app, std::string_view origin) {
+  if (app.app_id < fixed_.size() && fixed_[app.app_id] != nullptr) return fixed_[app.app_id];
+  if (app.app_id >= fixed_.size()) fixed_.resize(apps_.size(), nullptr);
+  pool::Pool* p = create(app, origin, std::string());
+  fixed_[app.app_id] = p;
+  return p;
+}
+
+PoolDirectory::Route PoolDirectory::webpush(const SendJob& job, std::string_view origin, pool::Pool** out) {
+  const AppRuntime& app = apps_[job.batch->app_id];
+  WebPushOrigins::Entry& e = origins_.lookup(app.app_id, origin, app.allow_private_endpoints);
+  switch (e.state) {
+    case WebPushOrigins::State::Ready:
+      *out = create(app, origin, e.ip);
+      return Route::Ready;
+    case WebPushOrigins::State::Refused:
+      return Route::Refused;
+    case WebPushOrigins::State::Resolving:
+      e.parked.push_back(job);
+      return Route::Parked;
+  }
+  return Route::Refused;
+}
+
+// Finds or creates the pool of (app, origin).
+pool::Pool* PoolDirectory::create(const AppRuntime& app, std::string_view origin, const std::string& connect_ip) {
+  key_.clear();
+  key_.append(std::to_string(app.app_id)).push_back('|');
+  key_.append(origin);
+  auto it = pools_.find(key_);
+  if (it != pools_.end()) return it->second.get();
+
+  pool::PoolOptions o;
+  size_t colon = origin.rfind(':');
+  o.host.assign(origin.substr(0, colon));
+  if (!o.host.empty() && o.host.front() == '[') o.host = o.host.substr(1, o.host.size() - 2);
+  o.port = colon == std::string_view::npos ? 443 : static_cast<uint16_t>(std::stoi(std::string(origin.substr(colon + 1))));
+  o.max_connections = std::max(1, app.connections_for(d_.index, d_.threads));
+  o.connect_timeout_ms = d_.delivery.connect_timeout_ms;
+  o.request_timeout_ms = d_.delivery.request_timeout_ms;
+  o.ping_interval_ms = d_.delivery.ping_interval_ms;
+  o.idle_timeout_ms = d_.delivery.idle_timeout_ms;
+  o.allow_http1 = app.allow_http1;
+  o.connect_ip = connect_ip;
+  auto p = d_.factory(loop_, std::move(o), listener_, obs::Logger(d_.log.sink(), "pool/" + app.name));
+  pool::Pool* raw = p.get();
+  pools_.emplace(key_, std::move(p));
+  return raw;
+}
+
+OriginGuard& PoolDirectory::guard_for(pool::Pool* p) {
+  if (p == last_guard_pool_) return *last_guard_;
+  auto& g = guards_[p];
+  if (!g) g = std::make_unique<OriginGuard>(BreakerOptions{}, *d_.clock, d_.rand01);
+  last_guard_pool_ = p;
+  last_guard_ = g.get();
+  return *g;
+}
+
+void PoolDirectory::flush_dirty() {
+  // flush() may complete requests (listener callbacks), which never send,
+  // so the list cannot grow while it is walked.
+  for (pool::Pool* p : dirty_) p->flush();
+  dirty_.clear();
+}
+
+void PoolDirectory::release_held(OriginGuard& g, RetryQueue& retries, int64_t now_ms) {
+  for (const SendJob& job : g.held()) retries.release(job, now_ms);
+  g.held().clear();
+}
+
+void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink, RetryQueue& retries,
+                                std::vector<SendJob>& probes) {
+  const int64_t mono_ms = d_.clock->mono_ns() / 1'000'000;
+  for (auto& [p, gp] : guards_) {
+    OriginGuard& g = *gp;
+    std::vector<SendJob>& held = g.held();
+    if (held.empty()) continue;
+    if (g.breaker().state() == CircuitBreaker::State::Closed) {  // closed by a late answer
+      release_held(g, retries, now_ms);
+      continue;
+    }
+    if (g.scan_due(mono_ms, kHeldScanMs)) {
+      // Held jobs still honour expiry and max_retry_seconds; the reason is
+      // the failure that opened (or kept open) the breaker.
+      size_t w = 0;
+      for (size_t i = 0; i < held.size(); ++i) {
+        const Batch& b = *held[i].batch;
+        if (b.expires_at_ms > 0 && now_ms >= b.expires_at_ms) sink.finish(held[i], Status::Expired, "expired");
+        else if (now_ms > b.accepted_ms + max_retry_ms) sink.finish(held[i], Status::Failed, g.last_reason());
+        else held[w++] = held[i];
+      }
+      held.resize(w);
+    }
+    if (!held.empty() && g.breaker().state() == CircuitBreaker::State::Open && g.breaker().remaining_ms() == 0) {
+      // Probe time: one held job goes; the sender's admit() makes it the probe.
+      probes.push_back(held.back());
+      held.pop_back();
+    }
+  }
+}
+
+bool PoolDirectory::idle() const {
+  if (origins_.resolving() > 0) return false;
+  for (const auto& [p, g] : guards_)
+    if (!g->held().empty()) return false;
+  return true;
+}
+
+std::vector<SendJob> PoolDirectory::take_waiting() {
+  std::vector<SendJob> out = origins_.take_parked();
+  for (auto& [p, g] : guards_) {
+    out.insert(out.end(), g->held().begin(), g->held().end());
+    g->held().clear();
+  }
+  return out;
+}
+
+PoolDirectory::Totals PoolDirectory::totals() const {
+  Totals t;
+  for (const auto& [k, p] : pools_) {
+    const pool::PoolStats s = p->stats();
+    t.connections += s.connections;
+    t.streams_in_flight += s.streams_in_flight;
+  }
+  return t;
+}
+
+void PoolDirectory::shutdown(bool force, std::function<void()> all_closed) {
+  if (pools_.empty()) {
+    all_closed();
+    return;
+  }
+  auto remaining = std::make_shared<size_t>(pools_.size());
+  auto done = std::make_shared<std::function<void()>>(std::move(all_closed));
+  for (auto& [k, p] : pools_)
+    p->shutdown(force, [remaining, done] {
+      if (--*remaining == 0) (*done)();
+    });
+}
+
+}  // namespace pushgw::dispatch

@@ -1,0 +1,109 @@
+// A sender thread's pools and what guards them: which pool a request goes
+// to, and which pools a send pass touched.
+//
+//  - APNs/FCM apps: one pool per app (its one origin), created on first use;
+//  - Web Push: one pool per (app, origin), each pinned to the address the
+//    SSRF guard checked (WebPushOrigins): a job waits, parked in the
+//    origin's entry, while its name resolves, and a refused origin fails it;
+//  - a circuit breaker (OriginGuard) per pool, with the jobs it holds while
+//    open; tick_guards() bounds their wait and sends the probes;
+//  - the dirty list: pools that got requests in this pass, flushed once at
+//    its end (one write per connection per pass).
+//
+// Pools come from the PoolFactory (production: pool::h2_pools). Loop thread
+// only; pool callbacks go to the listener given here (the Sender).
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "dispatch/circuit_breaker.h"
+#include "dispatch/thread_apps.h"
+#include "dispatch/webpush_origins.h"
+#include "obs/log.h"
+#include "pool/pool.h"
+#include "pushgw/clock.h"
+
+namespace pushgw::dispatch {
+
+class OutcomeSink;
+class RetryQueue;
+
+struct PoolDirectoryDeps {
+  int index = 0;    // this sender thread, of `threads`: its share of each app's connections
+  int threads = 1;
+  config::DeliveryConfig delivery;
+  pool::PoolFactory factory;
+  const Clock* clock = nullptr;
+  obs::Logger log;
+  std::function<double()> rand01;  // breaker jitter
+};
+
+class PoolDirectory {
+ public:
+  enum class Route : uint8_t { Ready, Parked, Refused };
+
+  // settled: a Web Push origin finished resolving (take its parked jobs).
+  PoolDirectory(uv_loop_t* loop, PoolDirectoryDeps deps, const ThreadApps& apps, pool::PoolListener& listener,
+                WebPushOrigins::Settled settled);
+  ~PoolDirectory();
+  PoolDirectory(const PoolDirectory&) = delete;
+  PoolDirectory& operator=(const PoolDirectory&) = delete;
+
+  // APNs/FCM: the app's pool.
+  pool::Pool* fixed(const AppRuntime& app, std::string_view origin);
+  // Web Push: the origin's pool when Ready; Parked: the job waits in the
+  // origin's entry (settled() hands it back); Refused: the origin failed the
+  // SSRF check or did not resolve.
+  Route webpush(const SendJob& job, std::string_view origin, pool::Pool** out);
+  OriginGuard& guard_for(pool::Pool* p);
+  void mark_dirty(pool::Pool* p) {
+    for (pool::Pool* d : dirty_)
+      if (d == p) return;
+    dirty_.push_back(p);
+  }
+  void flush_dirty();
+
+  // The breaker closed: its held jobs go back through the retry queue (due
+  // now), which respects the in-flight window.
+  void release_held(OriginGuard& g, RetryQueue& retries, int64_t now_ms);
+  // Housekeeping: held jobs past their expiry or retry window end in `sink`;
+  // breakers ready to probe give one held job each to `probes` (to send).
+  void tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink, RetryQueue& retries,
+                   std::vector<SendJob>& probes);
+  // No job parked for a name or held by a breaker.
+  bool idle() const;
+  // Shutdown: every parked and held job.
+  std::vector<SendJob> take_waiting();
+  struct Totals {
+    uint64_t connections = 0, streams_in_flight = 0;
+  };
+  Totals totals() const;
+  // Shuts every pool down; all_closed runs when the last one has closed.
+  void shutdown(bool force, std::function<void()> all_closed);
+
+ private:
+  pool::Pool* create(const AppRuntime& app, std::string_view origin, const std::string& connect_ip);
+
+  uv_loop_t* loop_;
+  PoolDirectoryDeps d_;
+  const ThreadApps& apps_;
+  pool::PoolListener& listener_;
+  WebPushOrigins origins_;
+  std::vector<pool::Pool*> fixed_;                                       // by app_id
+  std::unordered_map<std::string, std::unique_ptr<pool::Pool>> pools_;  // "app_id|origin"
+  std::string key_;                                                      // scratch for pools_ lookups
+  std::vector<pool::Pool*> dirty_;
+  std::unordered_map<const pool::Pool*, std::unique_ptr<OriginGuard>> guards_;
+  const pool::Pool* last_guard_pool_ = nullptr;  // one-entry cache for guard_for()
+  OriginGuard* last_guard_ = nullptr;
+};
+
+}  // namespace pushgw::dispatch

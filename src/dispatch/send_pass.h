@@ -1,0 +1,40 @@
+// One pass of sends (a ring drain, due retries, parked or probe jobs): the
+// providers read their shared credentials once, before the pass's first
+// request is built, and every pool that got a request is flushed once when
+// the pass ends (one write per connection per pass, not per request).
+//
+//   {
+//     SendPass pass(apps, pools, now);
+//     for (...) sender.send_one(job, pass);
+//   }  // pools flushed here
+#pragma once
+#include <cstdint>
+
+#include "dispatch/pool_directory.h"
+#include "dispatch/thread_apps.h"
+
+namespace pushgw::dispatch {
+
+class SendPass {
+ public:
+  SendPass(ThreadApps& apps, PoolDirectory& pools, int64_t now_ms) : apps_(apps), pools_(pools), now_(now_ms) {}
+  ~SendPass() { pools_.flush_dirty(); }
+  SendPass(const SendPass&) = delete;
+  SendPass& operator=(const SendPass&) = delete;
+
+  int64_t now() const { return now_; }
+  // Before building a request.
+  void begin() {
+    if (began_) return;
+    began_ = true;
+    apps_.begin_drain(now_);
+  }
+
+ private:
+  ThreadApps& apps_;
+  PoolDirectory& pools_;
+  const int64_t now_;
+  bool began_ = false;
+};
+
+}  // namespace pushgw::dispatch
