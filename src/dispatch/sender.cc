@@ -34,6 +34,7 @@ Sender::Sender(SenderDeps deps)
     : d_(std::move(deps)),
       ring_(d_.ring_capacity),
       rng_(std::random_device{}() ^ (static_cast<uint64_t>(d_.index) << 32)),
+      rand01_(d_.random ? d_.random : [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }),
       apps_(d_.apps),
       counters_(d_.registry, d_.families, *d_.apps),
       sink_(loop_.get(),
@@ -44,20 +45,19 @@ Sender::Sender(SenderDeps deps)
               if (closing_) close_loop();
               else drain();
             }),
-      retries_(loop_.get(), *d_.clock, retry_policy(d_.delivery),
-               d_.random ? d_.random : [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); },
-               [this] { drain(); }),
+      retries_(loop_.get(), *d_.clock, retry_policy(d_.delivery), rand01_, [this] { drain(); }),
       pools_(loop_.get(),
              PoolDirectoryDeps{d_.index, d_.threads, d_.delivery,
-                               d_.pools ? d_.pools : pool::h2_pools(d_.tls, *d_.clock), d_.clock, d_.log,
-                               d_.random ? d_.random
-                                         : [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }},
+                               d_.pools ? d_.pools : pool::h2_pools(d_.tls, *d_.clock), d_.clock, d_.log, rand01_},
              apps_, *this,
              [this](WebPushOrigins::Entry& e) {  // a name resolved (or failed): its parked jobs go now
                std::vector<SendJob> jobs;
                jobs.swap(e.parked);
                SendPass pass(apps_, pools_, d_.clock->now_ms());
-               for (const SendJob& j : jobs) send_one(j, pass);
+               for (const SendJob& j : jobs) {
+                 if (closing_) sink_.finish(j, Status::Failed, "shutdown");
+                 else send_one(j, pass);
+               }
              }),
       caps_(d_.caps, d_.allow_cap_override, d_.store, apps_, sink_),
       drain_buf_(kDrainChunk),

@@ -137,6 +137,7 @@ class Sender final : public pool::PoolListener {
   queue::SpscRing<SendJob> ring_;
   loop::Loop loop_;  // before every handle: destroyed (and run to release them) last
   std::mt19937_64 rng_;
+  std::function<double()> rand01_;  // deps.random, or rng_
   ThreadApps apps_;
   SenderCounters counters_;
   OutcomeSink sink_;
