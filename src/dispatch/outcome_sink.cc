@@ -85,15 +85,24 @@ void OutcomeSink::store_record(const Batch& b, uint32_t idx, store::Kind kind, s
   o.since_ms = since_ms;
   o.at_ms = at_ms;
   if (overflow_count_ == 0 && d_.store->record(d_.producer, o)) return;
-  Deferred& e = defer();
-  e.platform = o.platform;
-  e.kind = o.kind;
-  e.since_ms = o.since_ms;
-  e.at_ms = o.at_ms;
-  e.app.assign(o.app);
-  e.token.assign(o.token);
-  e.campaign.assign(o.campaign);
-  e.reason.assign(o.reason);
+  defer().keep(o);
+}
+
+void OutcomeSink::Deferred::keep(const store::Outcome& o) {
+  meta = o;
+  app.assign(o.app);
+  token.assign(o.token);
+  campaign.assign(o.campaign);
+  reason.assign(o.reason);
+}
+
+store::Outcome OutcomeSink::Deferred::view() const {
+  store::Outcome o = meta;
+  o.app = app;
+  o.token = token;
+  o.campaign = campaign;
+  o.reason = reason;
+  return o;
 }
 
 OutcomeSink::Deferred& OutcomeSink::defer() {
@@ -115,17 +124,8 @@ void OutcomeSink::flush_overflow() {
     if (e.completed != nullptr) {
       hand_back(e.completed);
       e.completed = nullptr;
-    } else {
-      store::Outcome o;
-      o.platform = e.platform;
-      o.app = e.app;
-      o.token = e.token;
-      o.campaign = e.campaign;
-      o.kind = e.kind;
-      o.reason = e.reason;
-      o.since_ms = e.since_ms;
-      o.at_ms = e.at_ms;
-      if (!d_.store->record(d_.producer, o)) break;
+    } else if (!d_.store->record(d_.producer, e.view())) {
+      break;
     }
     overflow_head_ = (overflow_head_ + 1) % overflow_.size();
     --overflow_count_;

@@ -89,10 +89,11 @@ class OutcomeSink {
   // completion of a waited batch queued behind such records.
   struct Deferred {
     Batch* completed = nullptr;
-    Platform platform = Platform::Apns;
-    store::Kind kind = store::Kind::Sent;
-    int64_t since_ms = 0, at_ms = 0;
+    store::Outcome meta;  // platform, kind, times (its views are not used)
     std::string app, token, campaign, reason;
+
+    void keep(const store::Outcome& o);
+    store::Outcome view() const;
   };
 
   void store_record(const Batch& b, uint32_t idx, store::Kind kind, std::string_view reason, int64_t since_ms,
