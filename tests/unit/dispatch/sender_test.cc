@@ -568,11 +568,14 @@ TEST(Sender, FailuresAfterAStopRequestEndAsShutdownInsteadOfWaiting) {
   SenderRig rig;
   const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
   rig.wire.script = [](const Sent& s) {
+    if (s.token == "hang") return Reply::hanging();  // keeps the sender from stopping while idle
     if (s.token == "busy") return Reply::http(503);
     if (s.token == "refused" && s.n == 0) return Reply::error(E::RefusedStream);
     return Reply::http(200);
   };
   rig.start();
+  Batch* hung = rig.send(app, {"hang"});
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.submits("hang") == 1; }));
   rig.sender->request_stop(rig.clock.mono_ns() + 60'000'000'000);  // a minute to drain
   Batch* b = rig.send(app, {"busy", "refused"});
   ASSERT_TRUE(rig.done(b));
@@ -581,7 +584,9 @@ TEST(Sender, FailuresAfterAStopRequestEndAsShutdownInsteadOfWaiting) {
   EXPECT_EQ(rig.wire.submits("busy"), 1);
   EXPECT_EQ(result(b, 1).status, Status::Delivered);
   EXPECT_EQ(rig.wire.submits("refused"), 2);
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->stopped(); })) << "idle, yet not stopped";
+  rig.stop(0);
+  ASSERT_TRUE(rig.is_done(hung));
+  EXPECT_EQ(result(hung).reason, "shutdown");
 }
 
 // ---- back-pressure -----------------------------------------------------------
