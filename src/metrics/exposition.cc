@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "base/utf8.h"
+
 namespace pushgw::metrics {
 namespace {
 
@@ -19,36 +21,6 @@ bool valid_name(std::string_view name, bool colon_ok) {
     if (!name_char(name[i], i == 0, colon_ok)) return false;
   }
   return true;
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  uint32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  // Reject overlong forms, surrogates and values past U+10FFFF.
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
 }
 
 }  // namespace
@@ -85,7 +57,7 @@ std::string sanitize_label_value(std::string_view v) {
   out.reserve(std::min(v.size(), kMaxLabelValueBytes));
   std::size_t i = 0;
   while (i < v.size()) {
-    const std::size_t len = utf8_sequence(v, i);
+    const std::size_t len = base::utf8_sequence(v, i);
     const std::size_t take = len == 0 ? 1 : len;
     if (out.size() + take > kMaxLabelValueBytes) break;
     if (len == 0) {
@@ -102,7 +74,7 @@ bool label_value_ok(std::string_view v) {
   if (v.size() > kMaxLabelValueBytes) return false;
   std::size_t i = 0;
   while (i < v.size()) {
-    const std::size_t len = utf8_sequence(v, i);
+    const std::size_t len = base::utf8_sequence(v, i);
     if (len == 0) return false;
     i += len;
   }
