@@ -47,6 +47,7 @@ struct TlsConfig {
 
 struct LogConfig {
   std::string level = "info";               // debug | info | warn | error
+  std::string format = "text";              // text (syslog-prefixed lines) | json (one object per line)
 };
 
 struct DeliveryConfig {

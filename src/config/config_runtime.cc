@@ -97,12 +97,21 @@ void parse_tls(const toml::node& node, std::string_view name, LoadContext& ctx, 
 void parse_log(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
   with_table(node, name, ctx, [&](TableReader& r) {
     std::string level;
-    if (!r.get("level", level)) return;
-    if (level != "debug" && level != "info" && level != "warn" && level != "error") {
-      r.error("level", "must be one of \"debug\", \"info\", \"warn\", \"error\"");
-      return;
+    if (r.get("level", level)) {
+      if (level != "debug" && level != "info" && level != "warn" && level != "error") {
+        r.error("level", "must be one of \"debug\", \"info\", \"warn\", \"error\"");
+      } else {
+        cfg.log.level = level;
+      }
     }
-    cfg.log.level = level;
+    std::string format;
+    if (r.get("format", format)) {
+      if (format != "text" && format != "json") {
+        r.error("format", "must be \"text\" or \"json\"");
+      } else {
+        cfg.log.format = format;
+      }
+    }
   });
 }
 

@@ -119,6 +119,8 @@ void on_reload_signal(uv_signal_t* h, int) {
   }
   pushgw::obs::Level level;
   if (pushgw::obs::parse_level(loaded.value()->log.level, level)) d->sink->set_level(level);
+  pushgw::obs::Format format;
+  if (pushgw::obs::parse_format(loaded.value()->log.format, format)) d->sink->set_format(format);
   PGW_LOG(d->log, Info, "reloaded %s", d->config_path.c_str());
   sd_notify(0, "READY=1");
 }
@@ -128,7 +130,7 @@ void on_stop_signal(uv_signal_t* h, int signum) {
   if (d->stopping) return;
   d->stopping = true;
   sd_notify(0, "STOPPING=1");
-  fprintf(stderr, "<6>daemon: signal %d: draining\n", signum);
+  PGW_LOG(d->log, Info, "signal %d: draining", signum);
   d->watchdog->stop();
   if (d->redis) d->redis->stop_reading();
   d->gateway->shutdown([d] {
@@ -178,7 +180,9 @@ int main(int argc, char** argv) {
 
   pushgw::obs::Level level = pushgw::obs::Level::Info;
   pushgw::obs::parse_level(cfg->log.level, level);
-  auto sink = std::make_shared<pushgw::obs::LogSink>(level);
+  pushgw::obs::Format format = pushgw::obs::Format::Text;
+  pushgw::obs::parse_format(cfg->log.format, format);
+  auto sink = std::make_shared<pushgw::obs::LogSink>(level, 2, format);
   pushgw::obs::Logger log(sink, "daemon");
   for (const auto& w : cfg->warnings) PGW_LOG(log, Warn, "%s", w.c_str());
 

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/utf8.h"
+#include "pushgw/template.h"
+
 namespace pushgw::obs {
 
 std::string_view to_string(Level l) {
@@ -16,6 +19,13 @@ std::string_view to_string(Level l) {
     case Level::Error: return "error";
   }
   return "?";
+}
+
+bool parse_format(std::string_view s, Format& out) {
+  if (s == "text") out = Format::Text;
+  else if (s == "json") out = Format::Json;
+  else return false;
+  return true;
 }
 
 bool parse_level(std::string_view s, Level& out) {
@@ -37,7 +47,75 @@ int syslog_priority(Level l) {
   }
   return 6;
 }
+// s as a JSON string literal. Valid UTF-8 runs go through the shared escaper;
+// a byte that starts no valid sequence becomes U+FFFD, so the line stays
+// valid JSON whatever a message carried (provider reasons, file names).
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  size_t run = 0;
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = base::utf8_sequence(s, i);
+    if (len > 0) {
+      i += len;
+      continue;
+    }
+    json_escape_append(s.substr(run, i - run), out);
+    out += "\\ufffd";
+    run = ++i;
+  }
+  json_escape_append(s.substr(run), out);
+  out += '"';
+}
+
+// 2026-12-06T06:20:22.123Z
+void append_time(std::string& out, int64_t time_ms) {
+  const time_t secs = static_cast<time_t>(time_ms / 1000);
+  tm t{};
+  gmtime_r(&secs, &t);
+  char buf[40];
+  const int n = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1,
+                         t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(time_ms % 1000));
+  if (n > 0) out.append(buf, std::min(static_cast<size_t>(n), sizeof buf - 1));
+}
+
+// "/build/path/src/dispatch/sender.cc:12" -> "dispatch/sender.cc:12": the
+// build machine's paths say nothing to an operator.
+std::string_view short_site(std::string_view site) {
+  if (const size_t p = site.rfind("/src/"); p != std::string_view::npos) return site.substr(p + 5);
+  if (site.substr(0, 4) == "src/") return site.substr(4);
+  if (const size_t p = site.rfind('/'); p != std::string_view::npos) return site.substr(p + 1);
+  return site;
+}
+
 }  // namespace
+
+std::string json_line(int64_t time_ms, Level l, std::string_view component, std::string_view message,
+                      std::string_view site, uint64_t suppressed) {
+  std::string out;
+  out.reserve(112 + component.size() + message.size() + site.size());
+  out += "{\"time\":\"";
+  append_time(out, time_ms);
+  out += "\",\"level\":\"";
+  out += to_string(l);
+  out += "\",\"component\":";
+  append_json_string(out, component);
+  out += ",\"message\":";
+  append_json_string(out, message);
+  out += ",\"fields\":{";
+  bool first = true;
+  if (!site.empty()) {
+    out += "\"site\":";
+    append_json_string(out, short_site(site));
+    first = false;
+  }
+  if (suppressed > 0) {
+    if (!first) out += ',';
+    out += "\"suppressed\":";
+    out += std::to_string(suppressed);
+  }
+  out += "}}\n";
+  return out;
+}
 
 void LogSink::write(Level l, std::string_view component, const char* key, const char* fmt, va_list ap) {
   uint64_t dropped_before = 0;
@@ -57,13 +135,22 @@ void LogSink::write(Level l, std::string_view component, const char* key, const 
     dropped_before = w.dropped;
     w.dropped = 0;
   }
+  char msg[2048];
+  const int m = vsnprintf(msg, sizeof msg, fmt, ap);
+  const size_t mlen = m < 0 ? 0 : std::min(static_cast<size_t>(m), sizeof msg - 1);
+  if (format_.load(std::memory_order_relaxed) == static_cast<int>(Format::Json)) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    const int64_t now_ms = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+    const std::string line = json_line(now_ms, l, component, std::string_view(msg, mlen), key, dropped_before);
+    emit(line.data(), line.size());
+    return;
+  }
   char buf[2048];
-  int n = snprintf(buf, sizeof buf, "<%d>%.*s: ", syslog_priority(l), static_cast<int>(component.size()),
-                   component.data());
+  int n = snprintf(buf, sizeof buf, "<%d>%.*s: %.*s", syslog_priority(l), static_cast<int>(component.size()),
+                   component.data(), static_cast<int>(mlen), msg);
   if (n < 0) return;
-  size_t len = static_cast<size_t>(n);
-  int m = vsnprintf(buf + len, sizeof buf - len, fmt, ap);
-  if (m > 0) len += std::min(static_cast<size_t>(m), sizeof buf - len - 1);
+  size_t len = std::min(static_cast<size_t>(n), sizeof buf - 1);
   if (dropped_before > 0 && len + 48 < sizeof buf) {
     int k = snprintf(buf + len, sizeof buf - len, " (%llu similar lines suppressed)",
                      static_cast<unsigned long long>(dropped_before));
@@ -71,10 +158,14 @@ void LogSink::write(Level l, std::string_view component, const char* key, const 
   }
   if (len >= sizeof buf) len = sizeof buf - 1;
   buf[len++] = '\n';
-  // One write per line keeps lines whole when threads interleave.
+  emit(buf, len);
+}
+
+// One write per line keeps lines whole when threads interleave.
+void LogSink::emit(const char* line, size_t len) const {
   ssize_t r;
   do {
-    r = ::write(fd_, buf, len);
+    r = ::write(fd_, line, len);
   } while (r < 0 && errno == EINTR);
 }
 

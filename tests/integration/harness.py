@@ -296,6 +296,33 @@ level = "info"
         assert not reports, "sanitizer report:\n" + "\n".join(reports)
 
 
+class FcmRig(Rig):
+    """A Rig whose sim also knows a Google service account (sa.json), so FCM
+    apps get real OAuth access tokens from the sim's /token."""
+
+    def __init__(self, sim_args=(), token_ttl=None):
+        self.dir = tempfile.mkdtemp(prefix="pushgw-it-")
+        run([binpath("pushgw-sim"), "gen-ca", "--out", os.path.join(self.dir, "pki")])
+        self.apns_key = os.path.join(self.dir, "AuthKey_%s.p8" % self.KEY_ID)
+        run([binpath("pushgw-sim"), "gen-apns-key", "--out", self.apns_key])
+        # The service account names the sim's /token, whose port we only know
+        # after start: start the sim first with a placeholder, then restart.
+        self.sa = os.path.join(self.dir, "sa.json")
+        extra = list(sim_args) + (["--token-ttl", str(token_ttl)] if token_ttl else [])
+        probe = Sim(self.dir, [])
+        port = probe.port
+        probe.stop()
+        run([binpath("pushgw-sim"), "gen-service-account", "--out", self.sa, "--project", "demo-project",
+             "--token-uri", "https://127.0.0.1:%d/token" % port])
+        self.sim = Sim(self.dir, extra + ["--listen", "127.0.0.1:%d" % port],
+                       apns_keys=["%s:%s:%s" % (self.TEAM, self.KEY_ID, self.apns_key)], fcm_accounts=[self.sa])
+        self.daemons = []
+
+    def fcm_section(self, app="shop-android", connections=2):
+        return '\n[[fcm]]\napp = "%s"\nservice_account = "%s"\nendpoint = "%s"\nconnections = %d\n' % (
+            app, self.sa, self.sim.origin, connections)
+
+
 def run(args):
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if r.returncode != 0:

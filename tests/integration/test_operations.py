@@ -1,5 +1,6 @@
 """Operations: SIGHUP reload, Prometheus /metrics, systemd notify + watchdog,
 and logs free of secrets."""
+import json
 import os
 import re
 import shutil
@@ -10,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from harness import apns_token, free_port, wait_until
+from harness import FcmRig, apns_token, free_port, wait_until
 
 
 def send(d, app="shop-ios", n=10, base=0, prefix=""):
@@ -131,22 +132,71 @@ def test_watchdog_stops_when_a_sender_loop_is_stuck(rig):
     sock.close()
 
 
-def test_logs_hold_no_key_material_and_no_full_token(rig):
-    d = rig.daemon(rig.config(extra="", delivery="max_attempts = 2\nmax_retry_seconds = 5").replace(
-        'level = "info"', 'level = "debug"'))
-    toks = [apns_token(i, p) for i, p in enumerate(["", "410", "4000", "5000"])]
-    d.request({"op": "send", "wait": True, "notifications": [
-        {"platform": "apns", "app": "shop-ios", "tokens": toks, "payload": {"aps": {}}}]})
-    d.request({"op": "send", "notifications": [{"platform": "apns", "app": "shop-ios", "tokens": ["zz"],
-                                                  "payload": {"aps": {}}}]})
-    assert d.terminate() == 0
-    logs = d.logs()
-    assert logs.strip() != ""
-    key = open(rig.apns_key).read()
+def assert_no_secrets(logs, toks, keys):
     assert "PRIVATE KEY" not in logs
-    for line in key.splitlines():
-        if len(line) > 20 and "-----" not in line:
-            assert line not in logs
+    for key in keys:
+        for line in key.splitlines():
+            if len(line) > 20 and "-----" not in line:
+                assert line not in logs
     for t in toks:
         assert t not in logs
     assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ", logs), "a JWT leaked into the logs"
+    assert not re.search(r"[Bb]earer [A-Za-z0-9._-]{8,}", logs), "a bearer token leaked into the logs"
+
+
+@pytest.fixture
+def frig():
+    r = FcmRig()
+    yield r
+    r.close()
+
+
+def secret_traffic(rig, log_format):
+    """Runs traffic that touches every secret (the APNs key and its JWTs, the
+    service account and its OAuth bearer token, full device tokens) at debug
+    level, then a reload and a drain; returns the daemon's log and the tokens."""
+    cfg = rig.config(apps=rig.apns_section() + rig.fcm_section(), delivery="max_attempts = 2\nmax_retry_seconds = 5")
+    cfg = cfg.replace('level = "info"', 'level = "debug"\nformat = "%s"' % log_format)
+    d = rig.daemon(cfg, name="pushgwd-" + log_format)
+    toks = [apns_token(i, p) for i, p in enumerate(["", "410", "4000", "5000"])]
+    fcm_toks = ["fcm-secret-token-%d-abcdefghijklmnop" % i for i in range(2)] + ["unregistered-secret-token-0123"]
+    r = d.request({"op": "send", "wait": True, "notifications": [
+        {"platform": "apns", "app": "shop-ios", "tokens": toks, "payload": {"aps": {}}},
+        {"platform": "fcm", "app": "shop-android", "tokens": fcm_toks, "message": {"data": {"k": "v"}}}]})
+    assert sum(x["status"] == "delivered" for x in r["results"]) == 3, r  # FCM really authenticated
+    d.request({"op": "send", "notifications": [{"platform": "apns", "app": "shop-ios", "tokens": ["zz"],
+                                                  "payload": {"aps": {}}}]})
+    d.reload(cfg)  # a reload logs too
+    assert wait_until(lambda: "reloaded" in d.logs(), timeout=10)
+    assert d.terminate() == 0
+    secrets = [open(rig.apns_key).read(), json.load(open(rig.sa))["private_key"]]
+    return d.logs(), toks + fcm_toks, secrets
+
+
+def test_logs_hold_no_key_material_and_no_full_token(frig):
+    logs, toks, keys = secret_traffic(frig, "text")
+    assert logs.strip() != ""
+    assert all(line.startswith("<") for line in logs.splitlines()), "text lines keep the syslog prefix"
+    assert_no_secrets(logs, toks, keys)
+
+
+def test_json_logs_parse_line_by_line_and_hold_no_secret(frig):
+    logs, toks, keys = secret_traffic(frig, "json")
+    lines = logs.splitlines()
+    assert len(lines) >= 5
+    components, levels = set(), set()
+    for line in lines:
+        obj = json.loads(line)  # every line is one JSON object
+        assert set(obj) == {"time", "level", "component", "message", "fields"}, line
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", obj["time"]), line
+        assert obj["level"] in ("debug", "info", "warn", "error"), line
+        assert isinstance(obj["fields"], dict) and isinstance(obj["message"], str), line
+        components.add(obj["component"])
+        levels.add(obj["level"])
+    assert {"daemon", "ingest", "pool/shop-ios", "pool/shop-android", "oauth"} <= components, components
+    assert "debug" in levels and "info" in levels
+    assert any("draining" in json.loads(l)["message"] for l in lines)
+    assert any("reloaded" in json.loads(l)["message"] for l in lines)
+    # The same secrecy rules: on the raw text and on every decoded message.
+    assert_no_secrets(logs, toks, keys)
+    assert_no_secrets("\n".join(json.loads(l)["message"] for l in lines), toks, keys)

@@ -81,6 +81,8 @@ TEST(ConfigErrors, OutOfRangeAndEnumValues) {
             at(6, "apns[0].connections: must be between 1 and 256, got 0"));
   EXPECT_EQ(error_of("[log]\nlevel = \"verbose\"\n"),
             at(2, "log.level: must be one of \"debug\", \"info\", \"warn\", \"error\""));
+  EXPECT_EQ(error_of("[log]\nformat = \"logfmt\"\n"), at(2, "log.format: must be \"text\" or \"json\""));
+  EXPECT_EQ(error_of("[log]\nformat = \"json\"\nlevel = \"debug\"\n"), "");
   EXPECT_EQ(error_of(std::string(kApns) + "environment = \"development\"\n"),
             at(6, "apns[0].environment: must be \"production\" or \"sandbox\""));
   EXPECT_EQ(error_of("[spool]\nfsync = \"sometimes\"\n"),

@@ -208,6 +208,7 @@ TEST(ConfigDefaults, EmptyFileGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.store.keep_events_days, 30);
   EXPECT_EQ(c.metrics.listen, "127.0.0.1:9464");
   EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.log.format, "text");
   EXPECT_EQ(c.delivery.max_attempts, 5);
   EXPECT_EQ(c.delivery.max_retry_seconds, 300);
   EXPECT_EQ(c.delivery.request_timeout_ms, 10000);
@@ -289,6 +290,7 @@ TEST(ShippedConfig, LoadsAndMatchesDefaults) {
   EXPECT_EQ(c.metrics.listen, d.metrics.listen);
   EXPECT_EQ(c.tls.ca_file, d.tls.ca_file);
   EXPECT_EQ(c.log.level, d.log.level);
+  EXPECT_EQ(c.log.format, d.log.format);
   EXPECT_EQ(c.delivery.max_attempts, d.delivery.max_attempts);
   EXPECT_EQ(c.delivery.max_retry_seconds, d.delivery.max_retry_seconds);
   EXPECT_EQ(c.delivery.request_timeout_ms, d.delivery.request_timeout_ms);
