@@ -26,22 +26,56 @@ GatewayFamilies::GatewayFamilies(Registry& r)
                                   "Time the gateway added: from acceptance to the first request to the provider.",
                                   {"platform", "app"})) {}
 
+namespace {
+
+void gauge(Registry& r, const char* name, const char* help, std::function<double()> fn) {
+  if (fn) r.gauge_callback(name, help, std::move(fn));
+}
+
+void counter(Registry& r, const char* name, const char* help, std::function<double()> fn) {
+  if (fn) r.counter_callback(name, help, {}, [fn = std::move(fn)](SampleSink& s) { s.add({}, fn()); });
+}
+
+}  // namespace
+
 void register_gateway_gauges(Registry& r, GatewayGauges g) {
-  if (g.queue_depth) {
-    r.gauge_callback("pushgw_queue_depth", "Recipients accepted and not yet final (queued, in flight, awaiting retry).",
-                     std::move(g.queue_depth));
+  gauge(r, "pushgw_queue_depth", "Recipients accepted and not yet final (queued, in flight, awaiting retry).",
+        std::move(g.queue_depth));
+  gauge(r, "pushgw_max_queued", "Recipients queued before ingest stops reading ([server] max_queued).",
+        std::move(g.max_queued));
+  gauge(r, "pushgw_connections", "Open provider connections.", std::move(g.connections));
+  gauge(r, "pushgw_streams_in_flight", "HTTP/2 requests sent to providers and not yet answered.",
+        std::move(g.streams_in_flight));
+  gauge(r, "pushgw_store_backlog", "Outcomes waiting to be written to the store.", std::move(g.store_backlog));
+  counter(r, "pushgw_store_committed_total", "Outcomes written to the store.", std::move(g.store_committed));
+  counter(r, "pushgw_store_write_errors_total", "Store commits that failed (retried; nothing is lost meanwhile).",
+          std::move(g.store_write_errors));
+  gauge(r, "pushgw_start_time_seconds", "When this pushgwd started, in unix seconds.", std::move(g.start_time));
+  if (g.breakers_open) {
+    r.gauge_callback("pushgw_breakers_open",
+                     "Provider origins whose circuit breaker is open or half-open (sends held, one probe at a time).",
+                     {"platform", "app"}, std::move(g.breakers_open));
   }
-  if (g.connections) {
-    r.gauge_callback("pushgw_connections", "Open provider connections.", std::move(g.connections));
+  if (g.breaker_opens) {
+    r.counter_callback("pushgw_breaker_opens_total", "Times a provider origin's circuit breaker opened.",
+                       {"platform", "app"}, std::move(g.breaker_opens));
   }
-  if (g.streams_in_flight) {
-    r.gauge_callback("pushgw_streams_in_flight", "HTTP/2 requests sent to providers and not yet answered.",
-                     std::move(g.streams_in_flight));
-  }
-  if (g.store_backlog) {
-    r.gauge_callback("pushgw_store_backlog", "Outcomes waiting to be written to the store.",
-                     std::move(g.store_backlog));
-  }
+}
+
+void register_spool_gauges(Registry& r, SpoolGauges g) {
+  gauge(r, "pushgw_spool_live_requests", "Journaled requests with recipients not yet final.",
+        std::move(g.live_requests));
+  gauge(r, "pushgw_spool_segments", "Spool segment files on disk.", std::move(g.segments));
+  gauge(r, "pushgw_spool_failed", "1 when a spool write or sync failed: nothing more is acknowledged.",
+        std::move(g.failed));
+  counter(r, "pushgw_spool_requests_total", "Requests journaled.", std::move(g.requests));
+  counter(r, "pushgw_spool_syncs_total", "fdatasync calls on the spool.", std::move(g.syncs));
+  counter(r, "pushgw_spool_written_bytes_total", "Bytes written to the spool.", std::move(g.bytes));
+}
+
+void register_watchdog_gauge(Registry& r, std::function<double()> stalled_loops) {
+  gauge(r, "pushgw_watchdog_stalled_loops", "Event loops (main, senders) that did not turn at the last watchdog check.",
+        std::move(stalled_loops));
 }
 
 void register_build_info(Registry& r, std::string_view version) {

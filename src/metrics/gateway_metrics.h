@@ -38,11 +38,34 @@ struct GatewayFamilies {
 // that thread). Unset callbacks are not registered.
 struct GatewayGauges {
   std::function<double()> queue_depth;        // pushgw_queue_depth
+  std::function<double()> max_queued;         // pushgw_max_queued ([server] max_queued)
   std::function<double()> connections;        // pushgw_connections
   std::function<double()> streams_in_flight;  // pushgw_streams_in_flight
   std::function<double()> store_backlog;      // pushgw_store_backlog
+  std::function<double()> store_committed;    // pushgw_store_committed_total (counter)
+  std::function<double()> store_write_errors; // pushgw_store_write_errors_total (counter)
+  std::function<double()> start_time;         // pushgw_start_time_seconds
+  // Per (platform, app): one sample per configured app, 0 when none.
+  std::function<void(SampleSink&)> breakers_open;  // pushgw_breakers_open{platform,app}
+  std::function<void(SampleSink&)> breaker_opens;  // pushgw_breaker_opens_total{platform,app} (counter)
 };
 void register_gateway_gauges(Registry& r, GatewayGauges g);
+
+// The durable spool's state; registered only when a [spool] is configured.
+struct SpoolGauges {
+  std::function<double()> live_requests;  // pushgw_spool_live_requests
+  std::function<double()> segments;       // pushgw_spool_segments
+  std::function<double()> failed;         // pushgw_spool_failed (1: writes failed, nothing is acknowledged)
+  std::function<double()> requests;       // pushgw_spool_requests_total (counter)
+  std::function<double()> syncs;          // pushgw_spool_syncs_total (counter)
+  std::function<double()> bytes;          // pushgw_spool_written_bytes_total (counter)
+};
+void register_spool_gauges(Registry& r, SpoolGauges g);
+
+// pushgw_watchdog_stalled_loops: loops (main, senderN) that did not turn at
+// the watchdog's last check. A stuck main loop cannot answer scrapes at all:
+// alert on the scrape failing (up == 0) for that.
+void register_watchdog_gauge(Registry& r, std::function<double()> stalled_loops);
 
 // pushgw_build_info{version="..."} 1
 void register_build_info(Registry& r, std::string_view version);

@@ -163,20 +163,27 @@ CounterFamily::CounterFamily(std::string name, std::string help, std::vector<std
                              std::size_t max_series)
     : CellFamily(std::move(name), std::move(help), "counter", std::move(label_names), max_series) {}
 
+uint64_t CounterFamily::total_locked(std::size_t id) const {
+  // index_ may know a series no shard has written yet (the label-less one): it reads 0.
+  if (id >= series_.size()) return 0;
+  uint64_t total = series_[id].retired->value();
+  for (const auto& c : series_[id].cells) total += c.second->value();
+  return total;
+}
+
 void CounterFamily::render_samples(std::string& out) const {
   std::lock_guard lock(mu_);
-  // index_ may know a series no shard has written yet (the label-less one): it reads 0.
   for (std::size_t id = 0; id < index_.size(); ++id) {
-    uint64_t total = 0;
-    if (id < series_.size()) {
-      total = series_[id].retired->value();
-      for (const auto& c : series_[id].cells) total += c.second->value();
-    }
     append_series(out, name(), index_.labels(static_cast<uint32_t>(id)));
     out += ' ';
-    append_uint(out, total);
+    append_uint(out, total_locked(id));
     out += '\n';
   }
+}
+
+void CounterFamily::collect(const std::function<void(const std::vector<std::string>&, uint64_t)>& fn) const {
+  std::lock_guard lock(mu_);
+  for (std::size_t id = 0; id < index_.size(); ++id) fn(index_.values(static_cast<uint32_t>(id)), total_locked(id));
 }
 
 HistogramFamily::HistogramFamily(std::string name, std::string help, std::vector<std::string> label_names,
@@ -194,22 +201,25 @@ HistogramFamily::HistogramFamily(std::string name, std::string help, std::vector
   le_.emplace_back("+Inf");
 }
 
+double HistogramFamily::sum_locked(std::size_t id, std::vector<uint64_t>& counts) const {
+  std::fill(counts.begin(), counts.end(), 0);
+  if (id >= series_.size()) return 0;
+  const Series& s = series_[id];
+  double sum = s.retired->sum();
+  for (std::size_t b = 0; b < counts.size(); ++b) counts[b] = s.retired->bucket(b);
+  for (const auto& c : s.cells) {
+    for (std::size_t b = 0; b < counts.size(); ++b) counts[b] += c.second->bucket(b);
+    sum += c.second->sum();
+  }
+  return sum;
+}
+
 void HistogramFamily::render_samples(std::string& out) const {
   std::lock_guard lock(mu_);
   std::vector<uint64_t> counts(bounds_.size() + 1);
   const std::string bucket_name = name() + "_bucket{";
   for (std::size_t id = 0; id < index_.size(); ++id) {
-    double sum = 0;
-    std::fill(counts.begin(), counts.end(), 0);
-    if (id < series_.size()) {
-      const Series& s = series_[id];
-      sum = s.retired->sum();
-      for (std::size_t b = 0; b < counts.size(); ++b) counts[b] = s.retired->bucket(b);
-      for (const auto& c : s.cells) {
-        for (std::size_t b = 0; b < counts.size(); ++b) counts[b] += c.second->bucket(b);
-        sum += c.second->sum();
-      }
-    }
+    const double sum = sum_locked(id, counts);
     const std::string& labels = index_.labels(static_cast<uint32_t>(id));
     uint64_t cumulative = 0;
     for (std::size_t b = 0; b < counts.size(); ++b) {
@@ -233,6 +243,16 @@ void HistogramFamily::render_samples(std::string& out) const {
     out += ' ';
     append_uint(out, cumulative);
     out += '\n';
+  }
+}
+
+void HistogramFamily::collect(
+    const std::function<void(const std::vector<std::string>&, std::span<const uint64_t>, double)>& fn) const {
+  std::lock_guard lock(mu_);
+  std::vector<uint64_t> counts(bounds_.size() + 1);
+  for (std::size_t id = 0; id < index_.size(); ++id) {
+    const double sum = sum_locked(id, counts);
+    fn(index_.values(static_cast<uint32_t>(id)), counts, sum);
   }
 }
 

@@ -152,8 +152,13 @@ class CellFamily : public FamilyBase {
 class CounterFamily final : public detail::CellFamily<Counter> {
  public:
   CounterFamily(std::string name, std::string help, std::vector<std::string> label_names, std::size_t max_series);
+  // In-process readers (the stats op): every series' total over all shards,
+  // with its label values in label order. fn runs under the family's lock
+  // (it must not touch this family).
+  void collect(const std::function<void(const std::vector<std::string>& values, uint64_t total)>& fn) const;
 
  private:
+  uint64_t total_locked(std::size_t id) const;  // series id over every shard; mu_ held
   std::unique_ptr<Counter> make_cell() const override { return std::make_unique<Counter>(); }
   Counter& emplace_cell(std::deque<Counter>& arena) const override { return arena.emplace_back(); }
   void render_samples(std::string& out) const override;
@@ -164,8 +169,14 @@ class HistogramFamily final : public detail::CellFamily<Histogram> {
   HistogramFamily(std::string name, std::string help, std::vector<std::string> label_names,
                   std::vector<double> bounds, std::size_t max_series);
   std::span<const double> bounds() const { return bounds_; }
+  // Like CounterFamily::collect: per-bucket (not cumulative) counts over all
+  // shards, the last one +Inf, and the sum.
+  void collect(const std::function<void(const std::vector<std::string>& values, std::span<const uint64_t> buckets,
+                                        double sum)>& fn) const;
 
  private:
+  // Sums series id over every shard into counts (per bucket) and returns the sum; mu_ held.
+  double sum_locked(std::size_t id, std::vector<uint64_t>& counts) const;
   std::unique_ptr<Histogram> make_cell() const override { return std::make_unique<Histogram>(bounds_); }
   Histogram& emplace_cell(std::deque<Histogram>& arena) const override { return arena.emplace_back(bounds_); }
   void render_samples(std::string& out) const override;

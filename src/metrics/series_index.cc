@@ -48,8 +48,9 @@ SeriesIndex::SeriesIndex(std::vector<std::string> label_names, std::size_t max_s
 
 uint32_t SeriesIndex::create(std::string_view key) {
   const auto id = static_cast<uint32_t>(labels_.size());
-  const std::vector<std::string> values = decode_key(key);
+  std::vector<std::string> values = decode_key(key);
   labels_.push_back(render_label_pairs(label_names_, values));
+  values_.push_back(std::move(values));
   ids_.emplace(std::string(key), id);
   return id;
 }

@@ -40,6 +40,8 @@ class SeriesIndex {
 
   // Rendered `a="x",b="y"` of a series (empty when the family has no labels).
   const std::string& labels(uint32_t id) const { return labels_[id]; }
+  // Its label values, in label order.
+  const std::vector<std::string>& values(uint32_t id) const { return values_[id]; }
   std::size_t size() const { return labels_.size(); }
   uint64_t overflowed() const { return overflowed_; }
   const std::vector<std::string>& label_names() const { return label_names_; }
@@ -53,6 +55,7 @@ class SeriesIndex {
   std::size_t overflow_label_;  // index of "reason", else the last label
   KeyMap<uint32_t> ids_;
   std::vector<std::string> labels_;
+  std::vector<std::vector<std::string>> values_;
   uint64_t overflowed_ = 0;
 };
 

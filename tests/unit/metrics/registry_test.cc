@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -194,6 +195,56 @@ TEST(Registry, GatewayFamiliesRegisterOnce) {
   GatewayFamilies b(r);
   EXPECT_EQ(&a.notifications, &b.notifications);
   EXPECT_EQ(&a.gateway_latency, &b.gateway_latency);
+}
+
+// collect() gives in-process readers (the stats op) the same totals a scrape
+// shows: summed over live and destroyed shards, with decoded label values.
+TEST(Registry, CollectSumsEveryShardWithLabelValues) {
+  Registry r;
+  auto& c = r.counter("pushgw_c_total", "C.", {"platform", "app"});
+  auto& h = r.histogram("pushgw_h_seconds", "H.", {"app"}, std::vector<double>{0.1, 1});
+  Shard live(r);
+  live.counter(c, {"apns", "shop-ios"})->inc(3);
+  live.histogram(h, {"shop-ios"})->observe(0.05);
+  {
+    Shard gone(r);
+    gone.counter(c, {"apns", "shop-ios"})->inc(4);
+    gone.counter(c, {"fcm", "shop-android"})->inc(1);
+    gone.histogram(h, {"shop-ios"})->observe(5);
+  }
+  std::map<std::string, uint64_t> totals;
+  c.collect([&](const std::vector<std::string>& v, uint64_t n) {
+    ASSERT_EQ(v.size(), 2u);
+    totals[v[0] + "/" + v[1]] = n;
+  });
+  EXPECT_EQ(totals, (std::map<std::string, uint64_t>{{"apns/shop-ios", 7}, {"fcm/shop-android", 1}}));
+  int seen = 0;
+  h.collect([&](const std::vector<std::string>& v, std::span<const uint64_t> b, double sum) {
+    ++seen;
+    EXPECT_EQ(v, std::vector<std::string>{"shop-ios"});
+    EXPECT_EQ(std::vector<uint64_t>(b.begin(), b.end()), (std::vector<uint64_t>{1, 0, 1}));  // per bucket, +Inf last
+    EXPECT_DOUBLE_EQ(sum, 5.05);
+  });
+  EXPECT_EQ(seen, 1);
+  EXPECT_EQ(sample(r.render(), "pushgw_c_total{platform=\"apns\",app=\"shop-ios\"}"), 7);
+}
+
+TEST(Registry, GatewayGaugesRegisterOnlyWhatIsSet) {
+  Registry r;
+  GatewayGauges g;
+  g.max_queued = [] { return 1000.0; };
+  g.store_committed = [] { return 12.0; };
+  g.breakers_open = [](SampleSink& s) { s.add({"apns", "shop-ios"}, 1); };
+  register_gateway_gauges(r, std::move(g));
+  register_watchdog_gauge(r, [] { return 2.0; });
+  const std::string text = r.render();
+  EXPECT_EQ(sample(text, "pushgw_max_queued"), 1000);
+  EXPECT_EQ(sample(text, "pushgw_store_committed_total"), 12);
+  EXPECT_NE(text.find("# TYPE pushgw_store_committed_total counter\n"), std::string::npos);
+  EXPECT_EQ(sample(text, "pushgw_breakers_open{platform=\"apns\",app=\"shop-ios\"}"), 1);
+  EXPECT_EQ(sample(text, "pushgw_watchdog_stalled_loops"), 2);
+  EXPECT_EQ(text.find("pushgw_queue_depth"), std::string::npos);
+  EXPECT_EQ(text.find("pushgw_spool_"), std::string::npos);
 }
 
 }  // namespace
