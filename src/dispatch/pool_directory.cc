@@ -153,6 +153,26 @@ PoolDirectory::Totals PoolDirectory::totals() const {
   return t;
 }
 
+void PoolDirectory::publish_breakers() {
+  std::vector<BreakerView> views;
+  for (const auto& [key, p] : pools_) {
+    auto it = guards_.find(p.get());
+    if (it == guards_.end() || it->second->breaker().opens() == 0) continue;
+    const CircuitBreaker& b = it->second->breaker();
+    const size_t bar = key.find('|');
+    views.push_back(BreakerView{static_cast<uint16_t>(std::stoul(key.substr(0, bar))), key.substr(bar + 1),
+                                b.state(), b.opens(), b.remaining_ms(), it->second->held().size()});
+  }
+  std::lock_guard<std::mutex> g(published_mu_);
+  if (views.empty() && published_.empty()) return;
+  published_.swap(views);
+}
+
+std::vector<BreakerView> PoolDirectory::breakers() const {
+  std::lock_guard<std::mutex> g(published_mu_);
+  return published_;
+}
+
 void PoolDirectory::shutdown(bool force, std::function<void()> all_closed) {
   if (pools_.empty()) {
     all_closed();

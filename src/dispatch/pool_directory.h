@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,6 +45,16 @@ struct PoolDirectoryDeps {
   const Clock* clock = nullptr;
   obs::Logger log;
   std::function<double()> rand01;  // breaker jitter
+};
+
+// One origin's circuit breaker that opened at least once (stats op, metrics).
+struct BreakerView {
+  uint16_t app_id = 0;
+  std::string origin;  // "host:port"
+  CircuitBreaker::State state = CircuitBreaker::State::Closed;
+  uint64_t opens = 0;       // since start
+  int64_t retry_in_ms = 0;  // open: until the next probe may go
+  size_t held = 0;          // jobs waiting for it to close
 };
 
 class PoolDirectory {
@@ -86,6 +97,11 @@ class PoolDirectory {
     uint64_t connections = 0, streams_in_flight = 0;
   };
   Totals totals() const;
+  // Housekeeping (loop thread): copies the breakers that ever opened where
+  // breakers() reads them. Pools live until shutdown, so opens only grow.
+  void publish_breakers();
+  // Any thread: the copy made by the last publish_breakers().
+  std::vector<BreakerView> breakers() const;
   // Shuts every pool down; all_closed runs when the last one has closed.
   void shutdown(bool force, std::function<void()> all_closed);
 
@@ -104,6 +120,8 @@ class PoolDirectory {
   std::unordered_map<const pool::Pool*, std::unique_ptr<OriginGuard>> guards_;
   const pool::Pool* last_guard_pool_ = nullptr;  // one-entry cache for guard_for()
   OriginGuard* last_guard_ = nullptr;
+  mutable std::mutex published_mu_;  // guards published_ (the only state read off the loop thread)
+  std::vector<BreakerView> published_;
 };
 
 }  // namespace pushgw::dispatch

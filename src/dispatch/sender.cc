@@ -109,6 +109,7 @@ void Sender::housekeeping() {
   counters_.loop_turn();
   const PoolDirectory::Totals t = pools_.totals();
   counters_.pools(t.connections, t.streams_in_flight);
+  pools_.publish_breakers();
   sink_.flush();
   if (!closing_) {
     // Breaker probes, and held jobs' retry windows.

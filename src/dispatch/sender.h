@@ -114,6 +114,9 @@ class Sender final : public pool::PoolListener {
   void update_apps(std::shared_ptr<const AppTable> apps) { apps_mailbox_.post(std::move(apps)); }
   // Test hook: block this sender's loop for ms (only when deps.test_hooks).
   void test_stall(int ms);
+  // Any thread: this sender's breakers that ever opened, as of its last
+  // housekeeping tick.
+  std::vector<BreakerView> breakers() const { return pools_.breakers(); }
 
   void on_complete(void* user, HttpRequest& req, HttpResponse& resp, pool::TransportError err,
                    uint32_t conn_id) override;
