@@ -37,6 +37,7 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
   apply_policy(cfg);
 
   // Rings share max_queued between the senders: that bounds queued memory.
+  max_queued_ = cfg.server.max_queued;
   const size_t per_ring = std::max<size_t>(1024, cfg.server.max_queued / static_cast<size_t>(d_.workers));
   for (int i = 0; i < d_.workers; ++i) {
     dispatch::SenderDeps sd;

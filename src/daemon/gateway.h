@@ -115,6 +115,20 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   // One-line live summary for systemd STATUS=.
   std::string status_line() const;
 
+  // The operator's view (gateway_observe.cc): stats fields and metrics
+  // beyond the contract's. [server] max_queued as started (a reload does not
+  // resize the rings).
+  uint64_t max_queued() const { return max_queued_; }
+  struct OriginBreaker {
+    Platform platform;
+    std::string app;
+    dispatch::BreakerView view;
+  };
+  // Every sender's breakers that ever opened, named by platform and app.
+  std::vector<OriginBreaker> breakers() const;
+  // Each configured (platform, app) once, sorted; apps a reload removed stay.
+  std::vector<std::pair<Platform, std::string>> app_names() const;
+
  private:
   struct Waiting {
     uint64_t conn_id = 0;
@@ -190,6 +204,8 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   // Ops "cancel", "scheduled" and (test hooks) "test_clock" (gateway_schedule_ops.cc).
   void handle_schedule_op(uint64_t conn_id, std::string_view op, const std::string& id_json);
   void respond_waiting(Waiting& w);
+  // stats: "max_queued", per-app "apps" (from the metric families) and "breakers".
+  void append_observability(std::string& out) const;
   void check_shutdown();
   void fail_backlog_for_shutdown();
   void post_to_loop(std::function<void()> fn);
@@ -209,6 +225,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   uint64_t next_request_id_ = 1;
   uint64_t acks_pending_ = 0;  // wait:false answers waiting for the spool's group commit or the store
   uint64_t accepted_[kPlatformCount] = {0, 0, 0};
+  uint64_t max_queued_ = 0;
   bool reading_paused_ = false;
   int rr_ = 0;
 

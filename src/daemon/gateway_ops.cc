@@ -216,6 +216,7 @@ std::string Gateway::stats_json(std::string_view id_json) const {
     json_num(out, static_cast<int64_t>(ss.suppression_bytes));
     out.push_back('}');
   }
+  append_observability(out);
   if (source_) {
     out.push_back(',');
     source_->append_stats(out);

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "daemon/apps.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/gateway.h"
 #include "daemon/oauth_refresher.h"
 #include "daemon/redis_ingest.h"
@@ -282,12 +283,7 @@ int main(int argc, char** argv) {
   gateway.start();
   auto redis_source = pushgw::daemon::start_redis_ingest(loop, *cfg, gateway, clock, sink, registry);
 
-  pushgw::metrics::GatewayGauges gauges;
-  gauges.queue_depth = [&gateway] { return static_cast<double>(gateway.queue_depth()); };
-  gauges.connections = [&gateway] { return static_cast<double>(gateway.connections()); };
-  gauges.streams_in_flight = [&gateway] { return static_cast<double>(gateway.streams_in_flight()); };
-  gauges.store_backlog = [&store] { return static_cast<double>(store.value()->stats().backlog); };
-  pushgw::metrics::register_gateway_gauges(registry, std::move(gauges));
+  pushgw::daemon::register_daemon_metrics(registry, gateway, *store.value(), spool.get());
   pushgw::metrics::MetricsServer::Options mopts;
   mopts.log = pushgw::obs::Logger(sink, "metrics");
   pushgw::metrics::MetricsServer metrics_server(loop, {[&registry] { return registry.render(); }, nullptr}, mopts);
@@ -308,6 +304,7 @@ int main(int argc, char** argv) {
     for (const auto* hb : gateway.sender_heartbeats()) watchdog.add_source("sender" + std::to_string(i++), hb);
   }
   watchdog.start();
+  pushgw::daemon::register_watchdog_metrics(registry, watchdog);
 
   Daemon d{loop, &gateway, &oauth, &metrics_server, &watchdog, args.config, sink.get(), log};
   d.redis = redis_source.get();

@@ -1,0 +1,61 @@
+#include "daemon/daemon_metrics.h"
+
+#include <ctime>
+#include <map>
+
+#include "daemon/gateway.h"
+#include "metrics/gateway_metrics.h"
+#include "metrics/watchdog.h"
+#include "spool/spool.h"
+#include "store/store.h"
+
+namespace pushgw::daemon {
+namespace {
+
+// Per configured app, one sample (0 when it has no breaker that matches).
+void per_app(metrics::SampleSink& s, const Gateway& gw, bool open_only) {
+  std::map<std::pair<Platform, std::string>, double> v;
+  for (const auto& key : gw.app_names()) v[key] = 0;
+  for (const auto& b : gw.breakers()) {
+    auto& slot = v[{b.platform, b.app}];
+    if (open_only) {
+      slot += b.view.state != dispatch::CircuitBreaker::State::Closed ? 1 : 0;
+    } else {
+      slot += static_cast<double>(b.view.opens);
+    }
+  }
+  for (const auto& [key, n] : v) s.add({to_string(key.first), key.second}, n);
+}
+
+}  // namespace
+
+void register_daemon_metrics(metrics::Registry& r, const Gateway& gateway, const store::Store& store,
+                             const spool::Spool* spool) {
+  metrics::GatewayGauges g;
+  g.queue_depth = [&gateway] { return static_cast<double>(gateway.queue_depth()); };
+  g.max_queued = [&gateway] { return static_cast<double>(gateway.max_queued()); };
+  g.connections = [&gateway] { return static_cast<double>(gateway.connections()); };
+  g.streams_in_flight = [&gateway] { return static_cast<double>(gateway.streams_in_flight()); };
+  g.store_backlog = [&store] { return static_cast<double>(store.stats().backlog); };
+  g.store_committed = [&store] { return static_cast<double>(store.stats().committed_outcomes); };
+  g.store_write_errors = [&store] { return static_cast<double>(store.stats().write_errors); };
+  g.start_time = [t = static_cast<double>(time(nullptr))] { return t; };
+  g.breakers_open = [&gateway](metrics::SampleSink& s) { per_app(s, gateway, true); };
+  g.breaker_opens = [&gateway](metrics::SampleSink& s) { per_app(s, gateway, false); };
+  metrics::register_gateway_gauges(r, std::move(g));
+  if (spool == nullptr) return;
+  metrics::SpoolGauges sg;
+  sg.live_requests = [spool] { return static_cast<double>(spool->stats().live_requests); };
+  sg.segments = [spool] { return static_cast<double>(spool->stats().segments); };
+  sg.failed = [spool] { return spool->stats().failed ? 1.0 : 0.0; };
+  sg.requests = [spool] { return static_cast<double>(spool->stats().requests); };
+  sg.syncs = [spool] { return static_cast<double>(spool->stats().syncs); };
+  sg.bytes = [spool] { return static_cast<double>(spool->stats().bytes); };
+  metrics::register_spool_gauges(r, std::move(sg));
+}
+
+void register_watchdog_metrics(metrics::Registry& r, const metrics::Watchdog& watchdog) {
+  metrics::register_watchdog_gauge(r, [&watchdog] { return static_cast<double>(watchdog.stalled().size()); });
+}
+
+}  // namespace pushgw::daemon

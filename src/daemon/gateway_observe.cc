@@ -1,0 +1,167 @@
+// What operators see beyond the contract's stats: the queue's bound, the
+// circuit breakers that opened, and per-app counters and latencies (read
+// from the metric families, so stats and /metrics never disagree).
+#include <algorithm>
+#include <map>
+#include <span>
+
+#include "daemon/gateway.h"
+#include "daemon/json_out.h"
+#include "metrics/gateway_metrics.h"
+
+namespace pushgw::daemon {
+namespace {
+
+using AppKey = std::pair<std::string, std::string>;  // (platform, app) as metric labels
+
+struct AppCounts {
+  uint64_t accepted = 0, retried = 0;
+  std::map<std::string, uint64_t, std::less<>> outcomes;  // status -> recipients
+  std::vector<uint64_t> provider, gateway;                // per-bucket counts
+};
+
+// histogram_quantile's estimate: linear within the bucket the rank falls in;
+// past the last finite bound, that bound. Milliseconds; 0 without samples.
+double quantile_ms(std::span<const double> bounds, const std::vector<uint64_t>& counts, double q) {
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  if (total == 0) return 0;
+  const double rank = q * static_cast<double>(total);
+  uint64_t below = 0;
+  for (size_t b = 0; b < counts.size(); ++b) {
+    if (static_cast<double>(below + counts[b]) >= rank && counts[b] > 0) {
+      if (b >= bounds.size()) return bounds.empty() ? 0 : bounds.back() * 1000;
+      const double lo = b == 0 ? 0 : bounds[b - 1];
+      const double frac = (rank - static_cast<double>(below)) / static_cast<double>(counts[b]);
+      return (lo + (bounds[b] - lo) * frac) * 1000;
+    }
+    below += counts[b];
+  }
+  return bounds.empty() ? 0 : bounds.back() * 1000;
+}
+
+void add_buckets(std::vector<uint64_t>& into, std::span<const uint64_t> from) {
+  if (into.size() < from.size()) into.resize(from.size());
+  for (size_t i = 0; i < from.size(); ++i) into[i] += from[i];
+}
+
+void append_latency(std::string& out, std::string_view name, std::span<const double> bounds,
+                    const std::vector<uint64_t>& counts) {
+  char buf[96];
+  snprintf(buf, sizeof buf, "{\"p50\":%.3f,\"p99\":%.3f}", quantile_ms(bounds, counts, 0.5),
+           quantile_ms(bounds, counts, 0.99));
+  json_key(out, name);
+  out += buf;
+}
+
+std::string_view state_name(dispatch::CircuitBreaker::State s) {
+  switch (s) {
+    case dispatch::CircuitBreaker::State::Open: return "open";
+    case dispatch::CircuitBreaker::State::HalfOpen: return "half_open";
+    case dispatch::CircuitBreaker::State::Closed: break;
+  }
+  return "closed";
+}
+
+constexpr Status kStatuses[] = {Status::Delivered, Status::Failed,     Status::Invalid, Status::Unsubscribed,
+                                Status::Suppressed, Status::Capped, Status::Expired};
+
+}  // namespace
+
+std::vector<std::pair<Platform, std::string>> Gateway::app_names() const {
+  std::vector<std::pair<Platform, std::string>> out;
+  for (const auto& a : *d_.apps->table) out.emplace_back(a.platform, a.name);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<Gateway::OriginBreaker> Gateway::breakers() const {
+  std::vector<OriginBreaker> out;
+  const auto& table = *d_.apps->table;
+  for (const auto& s : senders_) {
+    for (auto& v : s->breakers()) {
+      if (v.app_id >= table.size()) continue;
+      out.push_back(OriginBreaker{table[v.app_id].platform, table[v.app_id].name, std::move(v)});
+    }
+  }
+  return out;
+}
+
+void Gateway::append_observability(std::string& out) const {
+  out += ",\"max_queued\":";
+  json_num(out, static_cast<int64_t>(max_queued_));
+  std::map<AppKey, AppCounts> apps;
+  for (const auto& [p, name] : app_names()) apps[{std::string(to_string(p)), name}];
+  if (const metrics::GatewayFamilies* f = d_.families) {
+    // Labels: notifications {platform,app,outcome,reason}; retries
+    // {platform,app,reason}; accepted and the histograms {platform,app}.
+    f->notifications.collect([&](const std::vector<std::string>& v, uint64_t n) {
+      if (v.size() >= 3) apps[{v[0], v[1]}].outcomes[v[2]] += n;
+    });
+    f->retries.collect([&](const std::vector<std::string>& v, uint64_t n) {
+      if (v.size() >= 2) apps[{v[0], v[1]}].retried += n;
+    });
+    f->accepted.collect([&](const std::vector<std::string>& v, uint64_t n) {
+      if (v.size() >= 2) apps[{v[0], v[1]}].accepted += n;
+    });
+    f->provider_latency.collect([&](const std::vector<std::string>& v, std::span<const uint64_t> b, double) {
+      if (v.size() >= 2) add_buckets(apps[{v[0], v[1]}].provider, b);
+    });
+    f->gateway_latency.collect([&](const std::vector<std::string>& v, std::span<const uint64_t> b, double) {
+      if (v.size() >= 2) add_buckets(apps[{v[0], v[1]}].gateway, b);
+    });
+  }
+  out += ",\"apps\":[";
+  bool first = true;
+  for (const auto& [key, c] : apps) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += "{\"platform\":";
+    json_str(out, key.first);
+    out += ",\"app\":";
+    json_str(out, key.second);
+    out += ",\"accepted\":";
+    json_num(out, static_cast<int64_t>(c.accepted));
+    for (Status st : kStatuses) {
+      out.push_back(',');
+      json_key(out, to_string(st));
+      auto it = c.outcomes.find(to_string(st));
+      json_num(out, static_cast<int64_t>(it == c.outcomes.end() ? 0 : it->second));
+    }
+    out += ",\"retried\":";
+    json_num(out, static_cast<int64_t>(c.retried));
+    if (const metrics::GatewayFamilies* f = d_.families) {
+      out += ",\"latency_ms\":{";
+      append_latency(out, "provider", f->provider_latency.bounds(), c.provider);
+      out.push_back(',');
+      append_latency(out, "gateway", f->gateway_latency.bounds(), c.gateway);
+      out.push_back('}');
+    }
+    out.push_back('}');
+  }
+  out += "],\"breakers\":[";
+  first = true;
+  for (const auto& b : breakers()) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += "{\"platform\":";
+    json_str(out, to_string(b.platform));
+    out += ",\"app\":";
+    json_str(out, b.app);
+    out += ",\"origin\":";
+    json_str(out, b.view.origin);
+    out += ",\"state\":";
+    json_str(out, state_name(b.view.state));
+    out += ",\"opens\":";
+    json_num(out, static_cast<int64_t>(b.view.opens));
+    out += ",\"retry_in_ms\":";
+    json_num(out, b.view.retry_in_ms);
+    out += ",\"held\":";
+    json_num(out, static_cast<int64_t>(b.view.held));
+    out.push_back('}');
+  }
+  out.push_back(']');
+}
+
+}  // namespace pushgw::daemon
