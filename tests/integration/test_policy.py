@@ -150,11 +150,13 @@ def test_campaign_report_counts_and_rates(rig):
 
 
 def test_pushgwctl_event_and_campaign(rig):
+    import json
     import subprocess
     from harness import binpath
     d = rig.daemon(policy_config(rig))
-    tok = apns_token(50)
-    send(d, [tok], campaign="ctl-camp")
+    toks = [apns_token(50 + i) for i in range(3)]
+    tok = toks[0]
+    send(d, toks, campaign="ctl-camp")
     base = [binpath("pushgwctl"), "--socket", d.socket]
     for kind in ("open", "click"):
         out = subprocess.run(base + ["event", "--campaign", "ctl-camp", "--platform", "apns", "--app", "shop-ios",
@@ -165,9 +167,18 @@ def test_pushgwctl_event_and_campaign(rig):
     out = subprocess.run(base + ["campaign", "ctl-camp"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     rows = dict(line.split(None, 1) for line in out.stdout.strip().splitlines())
-    assert rows["sent:"].strip() == "1" and rows["delivered:"].strip() == "1"
+    assert rows["sent:"].strip() == "3" and rows["delivered:"].strip() == "3"
     assert rows["opened:"].strip() == "1" and rows["clicked:"].strip() == "1"
-    assert rows["ctr:"].strip() == "1"
+    # Rates read as percentages with one decimal ...
+    assert rows["ctr:"].strip() == "33.3%", out.stdout
+    assert rows["open_rate:"].strip() == "33.3%"
+    assert rows["delivery_rate:"].strip() == "100.0%"
+    assert rows["unsubscribe_rate:"].strip() == "0.0%"
+    # ... and --json keeps the daemon's full precision.
+    js = subprocess.run(base + ["--json", "campaign", "ctl-camp"], capture_output=True, text=True, timeout=30)
+    assert js.returncode == 0, js.stderr
+    report = json.loads(js.stdout)
+    assert abs(report["ctr"] - 1 / 3) < 1e-12 and report["delivery_rate"] == 1
     bad = subprocess.run(base + ["event", "--campaign", "x", "--platform", "apns", "--app", "shop-ios",
                                  "--token", tok, "--kind", "like"], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 1

@@ -39,7 +39,7 @@ int run_campaign(Session& s) {
       "{\"op\":\"campaign\",\"id\":" + json_quote(id) + ",\"campaign\":" + json_quote(o.campaign) + "}";
   std::string response;
   if (const int rc = s.request(line, id_key_of_string(id), effective_timeout(o, false), response)) return rc;
-  return s.finish(response, format_fields);
+  return s.finish(response, format_campaign);
 }
 
 }  // namespace pushgw::ctl

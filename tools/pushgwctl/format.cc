@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cctype>
 #include <utility>
 
@@ -219,6 +220,27 @@ Result<std::string> format_scheduled(std::string_view response) {
   bool truncated = false;
   if (!obj->at_key("truncated").get_bool().get(truncated) && truncated) out += "truncated: true\n";
   return out;
+}
+
+std::string percent_text(double ratio) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", ratio * 100.0);
+  return buf;
+}
+
+Result<std::string> format_campaign(std::string_view response) {
+  simdjson::dom::parser parser;
+  auto obj = parse(parser, response);
+  if (!obj.ok()) return obj.error();
+  Table t({{""}, {""}});
+  for (auto kv : *obj) {
+    if (kv.key == "id" || kv.key == "ok") continue;
+    const bool rate = kv.key == "ctr" || (kv.key.size() > 5 && kv.key.substr(kv.key.size() - 5) == "_rate");
+    double v = 0;
+    const bool number = !kv.value.get_double().get(v);
+    t.add_row({std::string(kv.key) + ":", rate && number ? percent_text(v) : cell_text(kv.value)});
+  }
+  return t.render(false);
 }
 
 Result<std::string> format_fields(std::string_view response) {

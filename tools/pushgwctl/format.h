@@ -40,4 +40,12 @@ Result<std::string> format_scheduled(std::string_view response);
 // "key: value" per member other than id and ok (token, forget); "ok" if none.
 Result<std::string> format_fields(std::string_view response);
 
+// Like format_fields, but rates (members named "*_rate" and "ctr") are shown
+// as percentages with one decimal: 0.6153846 -> "61.5%". --json keeps the
+// daemon's full precision.
+Result<std::string> format_campaign(std::string_view response);
+
+// 0.6153846 -> "61.5%".
+std::string percent_text(double ratio);
+
 }  // namespace pushgw::ctl

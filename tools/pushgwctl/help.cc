@@ -101,7 +101,9 @@ constexpr std::string_view kCampaign = R"(usage: pushgwctl campaign NAME
 
 Prints a campaign's counters (sent, delivered, failed, invalid, unsubscribed,
 suppressed, capped, expired, opened, clicked, converted) and rates
-(delivery_rate, open_rate, ctr, conversion_rate, unsubscribe_rate).
+(delivery_rate, open_rate, ctr, conversion_rate, unsubscribe_rate) as
+percentages with one decimal ("61.5%"); --json prints the daemon's answer
+with full-precision ratios (0.6153846153846154).
 )";
 
 constexpr std::string_view kScheduled = R"(usage: pushgwctl scheduled [--limit N] KEY

@@ -131,5 +131,24 @@ TEST(FormatFields, KeyValueLines) {
   EXPECT_EQ(format_fields(R"({"id":"t","ok":true})").value(), "ok\n");
 }
 
+TEST(FormatCampaign, RatesArePercentagesWithOneDecimal) {
+  auto out = format_campaign(
+      R"({"id":"c","ok":true,"campaign":"spring-sale","found":true,"sent":13,"delivered":8,)"
+      R"("delivery_rate":0.6153846153846154,"open_rate":0.0005,"ctr":1,"conversion_rate":0,"unsubscribe_rate":0.99951})");
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out,
+            "campaign:          spring-sale\n"
+            "found:             true\n"
+            "sent:              13\n"
+            "delivered:         8\n"
+            "delivery_rate:     61.5%\n"
+            "open_rate:         0.1%\n"
+            "ctr:               100.0%\n"
+            "conversion_rate:   0.0%\n"
+            "unsubscribe_rate:  100.0%\n");
+  EXPECT_EQ(percent_text(0.6153846153846154), "61.5%");
+  EXPECT_FALSE(format_campaign("not json").ok());
+}
+
 }  // namespace
 }  // namespace pushgw::ctl
