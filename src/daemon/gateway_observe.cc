@@ -47,9 +47,11 @@ void add_buckets(std::vector<uint64_t>& into, std::span<const uint64_t> from) {
 
 void append_latency(std::string& out, std::string_view name, std::span<const double> bounds,
                     const std::vector<uint64_t>& counts) {
-  char buf[96];
-  snprintf(buf, sizeof buf, "{\"p50\":%.3f,\"p99\":%.3f}", quantile_ms(bounds, counts, 0.5),
-           quantile_ms(bounds, counts, 0.99));
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  char buf[128];
+  snprintf(buf, sizeof buf, "{\"count\":%llu,\"p50\":%.3f,\"p99\":%.3f}", static_cast<unsigned long long>(total),
+           quantile_ms(bounds, counts, 0.5), quantile_ms(bounds, counts, 0.99));
   json_key(out, name);
   out += buf;
 }

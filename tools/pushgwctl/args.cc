@@ -18,6 +18,7 @@ constexpr CommandName kCommands[] = {
     {Command::Forget, "forget"}, {Command::Ping, "ping"},   {Command::Raw, "raw"},
     {Command::Event, "event"},   {Command::Campaign, "campaign"},
     {Command::Cancel, "cancel"}, {Command::Scheduled, "scheduled"},
+    {Command::Top, "top"},
 };
 
 Command lookup(std::string_view name) {
@@ -36,12 +37,12 @@ Result<uint64_t> parse_u64(std::string_view opt, std::string_view v) {
   return out;
 }
 
-Result<double> parse_seconds(std::string_view v) {
+Result<double> parse_seconds(std::string_view opt, std::string_view v) {
   const std::string s(v);
   char* end = nullptr;
   const double d = std::strtod(s.c_str(), &end);
   if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(d) || d <= 0 || d > 31'536'000) {
-    return usage("--timeout needs a number of seconds > 0, got '" + s + "'");
+    return usage(std::string(opt) + " needs a number of seconds > 0, got '" + s + "'");
   }
   return d;
 }
@@ -92,7 +93,7 @@ Result<void> ArgParser::option(std::string_view name, std::optional<std::string_
   if (name == "--timeout") {
     auto v = value(name, inline_value);
     if (!v.ok()) return v.error();
-    auto t = parse_seconds(*v);
+    auto t = parse_seconds(name, *v);
     if (!t.ok()) return t.error();
     o_.timeout_s = *t;
     return ok();
@@ -134,6 +135,21 @@ Result<bool> ArgParser::command_option(std::string_view name, std::optional<std:
       }
       return true;
     }
+  }
+  if (c == Command::Top && (name == "--interval" || name == "--iterations")) {
+    auto v = value(name, inline_value);
+    if (!v.ok()) return v.error();
+    if (name == "--interval") {
+      auto t = parse_seconds(name, *v);
+      if (!t.ok()) return t.error();
+      if (*t < 0.1) return usage("--interval must be at least 0.1 seconds");
+      o_.interval_s = *t;
+      return true;
+    }
+    auto n = parse_u64(name, *v);
+    if (!n.ok()) return n.error();
+    o_.iterations = *n;
+    return true;
   }
   if (c == Command::Event) {
     if (name == "--campaign") return text(o_.campaign);

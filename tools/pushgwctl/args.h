@@ -19,7 +19,7 @@ enum ExitCode : int {
   kExitBadInput = 4,  // input file / JSON argument unreadable or not JSON
 };
 
-enum class Command { None, Send, Stats, Feedback, Token, Forget, Ping, Raw, Event, Campaign, Cancel, Scheduled };
+enum class Command { None, Send, Stats, Feedback, Token, Forget, Ping, Raw, Event, Campaign, Cancel, Scheduled, Top };
 
 inline constexpr std::string_view kDefaultSocket = "/run/pushgw/pushgw.sock";
 
@@ -45,6 +45,9 @@ struct Options {
   std::string raw;
   // cancel KEY, scheduled KEY [--limit N] (scheduled sends)
   std::string schedule_key;
+  // top: seconds between frames; frames to draw before exiting (0 = until 'q')
+  double interval_s = 1;
+  uint64_t iterations = 0;
 };
 
 // args excludes argv[0]. env_socket is $PUSHGW_SOCKET (nullptr if unset).

@@ -71,6 +71,7 @@ int run_event(Session& s);     // campaign policy: one engagement event
 int run_campaign(Session& s);  // campaign policy: a campaign's report
 int run_cancel(Session& s);     // scheduled sends: cancel a schedule key
 int run_scheduled(Session& s);  // scheduled sends: list a schedule key
+int run_top(Session& s);        // live view, stats every --interval until 'q'
 
 int run_command(const Options& opts, Io io);
 

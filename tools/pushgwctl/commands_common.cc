@@ -73,6 +73,8 @@ int run_command(const Options& opts, Io io) {
       return run_cancel(s);
     case Command::Scheduled:
       return run_scheduled(s);
+    case Command::Top:
+      return run_top(s);
     case Command::None:
       break;
   }

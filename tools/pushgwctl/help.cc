@@ -20,6 +20,7 @@ commands:
   campaign NAME      a campaign's counters and rates
   scheduled KEY      the pending scheduled sends of a schedule key
   cancel KEY         cancel every pending scheduled send of a schedule key
+  top                live view of throughput, outcomes, latency, queue and breakers
 
 options:
   --socket PATH      daemon socket (default: $PUSHGW_SOCKET, else /run/pushgw/pushgw.sock)
@@ -120,6 +121,22 @@ Cancels every scheduled send of KEY that has not started (op "cancel") and
 prints "cancelled: N", N being the recipients that will not be sent.
 )";
 
+constexpr std::string_view kTop = R"(usage: pushgwctl top [--interval SECONDS] [--iterations N]
+
+A live view in the manner of top(1), redrawn every interval from the daemon's
+stats: per platform and per app the recipients accepted and finished per
+second (IN/s, OUT/s), finished in total, the outcome mix over the last ten
+seconds (delivered, failed, invalid, unsubscribed, suppressed, other =
+capped or expired), retries per second and provider latency p50/p99 (ms);
+above them queue depth against max_queued, connections, streams in flight,
+end-to-end, gateway-added and provider latency p50/p99, the store backlog,
+the spool, open circuit breakers and suspect apps. Press q (or Ctrl-C) to quit.
+When stdout is not a terminal, frames are printed one after the other.
+
+  --interval SECONDS  time between frames (default 1, at least 0.1)
+  --iterations N      exit after N frames (default: run until q)
+)";
+
 constexpr std::string_view kFooter = R"(
 global options --socket PATH, --json and --timeout SECONDS apply (see pushgwctl --help).
 exit codes: 0 ok, 1 "ok":false, 2 usage, 3 connect/I-O/timeout, 4 bad input.
@@ -149,6 +166,8 @@ std::string_view command_help(Command c) {
       return kScheduled;
     case Command::Cancel:
       return kCancel;
+    case Command::Top:
+      return kTop;
     case Command::None:
       break;
   }

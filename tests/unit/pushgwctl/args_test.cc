@@ -144,5 +144,21 @@ TEST(Help, EveryCommandHasHelpAndGlobalHelpListsExitCodes) {
   }
 }
 
+TEST(Args, TopIntervalAndIterations) {
+  auto r = parse({"top"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->command, Command::Top);
+  EXPECT_DOUBLE_EQ(r->interval_s, 1.0);
+  EXPECT_EQ(r->iterations, 0u);
+  auto t = parse({"top", "--interval", "0.5", "--iterations=3"});
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_DOUBLE_EQ(t->interval_s, 0.5);
+  EXPECT_EQ(t->iterations, 3u);
+  EXPECT_EQ(usage_error({"top", "--interval", "0.01"}), "--interval must be at least 0.1 seconds");
+  EXPECT_EQ(usage_error({"top", "--interval", "x"}), "--interval needs a number of seconds > 0, got 'x'");
+  EXPECT_EQ(usage_error({"top", "extra"}), "unexpected argument 'extra' for top");
+  EXPECT_EQ(usage_error({"stats", "--interval", "2"}), "unknown option --interval for stats");
+}
+
 }  // namespace
 }  // namespace pushgw::ctl
