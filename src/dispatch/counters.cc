@@ -49,6 +49,10 @@ void SenderCounters::response(const AppRuntime& app, int64_t provider_ns, int64_
   if (cells) apps_[app.app_id].gateway->observe(static_cast<double>(e2e_ns - provider_ns) * 1e-9);
 }
 
+void SenderCounters::reconnected(const AppRuntime& app, uint64_t n) {
+  if (shard_ && n > 0) shard_->counter(fam_->reconnects, {to_string(app.platform), app.name})->inc(n);
+}
+
 void SenderCounters::pools(uint64_t connections, uint64_t streams_in_flight) {
   SenderStats::set(stats_.connections, connections);
   SenderStats::set(stats_.streams_in_flight, streams_in_flight);

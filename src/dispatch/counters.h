@@ -49,6 +49,8 @@ class SenderCounters {
   // end-to-end and the gateway's share are counted too).
   void response(const AppRuntime& app, int64_t provider_ns, int64_t e2e_ns);
   void pools(uint64_t connections, uint64_t streams_in_flight);
+  // n more connections of this app were opened again after one was lost.
+  void reconnected(const AppRuntime& app, uint64_t n);
   void loop_turn() { SenderStats::add(stats_.loop_turns); }
   // Cells for the apps a reload added.
   void grow(const AppTable& apps);

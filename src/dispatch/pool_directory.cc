@@ -153,6 +153,16 @@ PoolDirectory::Totals PoolDirectory::totals() const {
   return t;
 }
 
+void PoolDirectory::take_reconnects(const std::function<void(uint16_t app_id, uint64_t n)>& fn) {
+  for (const auto& [key, p] : pools_) {
+    const uint64_t now = p->stats().reconnects;
+    uint64_t& seen = reconnects_seen_[p.get()];
+    if (now <= seen) continue;
+    fn(static_cast<uint16_t>(std::stoul(key.substr(0, key.find('|')))), now - seen);
+    seen = now;
+  }
+}
+
 void PoolDirectory::publish_breakers() {
   std::vector<BreakerView> views;
   for (const auto& [key, p] : pools_) {

@@ -97,6 +97,9 @@ class PoolDirectory {
     uint64_t connections = 0, streams_in_flight = 0;
   };
   Totals totals() const;
+  // Housekeeping: connections each app's pools opened again after losing
+  // one, since the last call: fn(app_id, n) for each app with n > 0.
+  void take_reconnects(const std::function<void(uint16_t app_id, uint64_t n)>& fn);
   // Housekeeping (loop thread): copies the breakers that ever opened where
   // breakers() reads them. Pools live until shutdown, so opens only grow.
   void publish_breakers();
@@ -120,6 +123,7 @@ class PoolDirectory {
   std::unordered_map<const pool::Pool*, std::unique_ptr<OriginGuard>> guards_;
   const pool::Pool* last_guard_pool_ = nullptr;  // one-entry cache for guard_for()
   OriginGuard* last_guard_ = nullptr;
+  std::unordered_map<const pool::Pool*, uint64_t> reconnects_seen_;
   mutable std::mutex published_mu_;  // guards published_ (the only state read off the loop thread)
   std::vector<BreakerView> published_;
 };

@@ -110,6 +110,9 @@ void Sender::housekeeping() {
   const PoolDirectory::Totals t = pools_.totals();
   counters_.pools(t.connections, t.streams_in_flight);
   pools_.publish_breakers();
+  pools_.take_reconnects([this](uint16_t app_id, uint64_t n) {
+    if (app_id < apps_.size()) counters_.reconnected(apps_[app_id], n);
+  });
   sink_.flush();
   if (!closing_) {
     // Breaker probes, and held jobs' retry windows.
