@@ -323,6 +323,20 @@ class FcmRig(Rig):
             app, self.sa, self.sim.origin, connections)
 
 
+def observed_daemon(rig):
+    """shop-ios on the sim, dead-ios on a port nobody listens on (its
+    breaker opens), a spool, and metrics on a free port."""
+    port = free_port()
+    dead = rig.apns_section(app="dead-ios").replace(rig.sim.origin, "https://127.0.0.1:%d" % free_port())
+    cfg = rig.config(apps=rig.apns_section() + dead, metrics="127.0.0.1:%d" % port,
+                     delivery="max_attempts = 3\nmax_retry_seconds = 4",
+                     server_extra="max_queued = 50000",
+                     extra='[spool]\npath = "%s/spool"\n' % rig.dir)
+    d = rig.daemon(cfg)
+    d.metrics_port = port
+    return d
+
+
 def run(args):
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if r.returncode != 0:

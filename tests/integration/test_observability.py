@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from harness import apns_token, binpath, free_port, wait_until
+from harness import apns_token, binpath, observed_daemon, wait_until
 
 
 class Load:
@@ -41,20 +41,6 @@ class Load:
         self.stop_flag.set()
         self.thread.join(120)
         assert self.error is None, self.error
-
-
-def observed_daemon(rig):
-    """shop-ios on the sim, dead-ios on a port nobody listens on (its
-    breaker opens), a spool, and metrics on a free port."""
-    port = free_port()
-    dead = rig.apns_section(app="dead-ios").replace(rig.sim.origin, "https://127.0.0.1:%d" % free_port())
-    cfg = rig.config(apps=rig.apns_section() + dead, metrics="127.0.0.1:%d" % port,
-                     delivery="max_attempts = 3\nmax_retry_seconds = 4",
-                     server_extra="max_queued = 50000",
-                     extra='[spool]\npath = "%s/spool"\n' % rig.dir)
-    d = rig.daemon(cfg)
-    d.metrics_port = port
-    return d
 
 
 def test_stats_adds_max_queued_per_app_counters_and_breakers(rig):
