@@ -35,13 +35,15 @@ struct Args {
   bool version = false;
 };
 
-void usage() {
-  fprintf(stderr,
+// --help goes to stdout (exit 0), a usage error to stderr (exit 2).
+void usage(FILE* out) {
+  fprintf(out,
           "usage: pushgwd [--config FILE] [--socket PATH] [--check-config] [--version]\n"
           "  --config FILE    configuration (default /etc/pushgw/pushgw.toml)\n"
           "  --socket PATH    override server.socket\n"
           "  --check-config   validate the configuration and exit (0 = valid)\n"
-          "  --version        print the version and exit\n");
+          "  --version        print the version and exit\n"
+          "  --help           print this help and exit\n");
 }
 
 bool parse_args(int argc, char** argv, Args& a) {
@@ -65,7 +67,7 @@ bool parse_args(int argc, char** argv, Args& a) {
     } else if (s == "--version" || s == "-V") {
       a.version = true;
     } else if (s == "--help" || s == "-h") {
-      usage();
+      usage(stdout);
       exit(0);
     } else {
       fprintf(stderr, "pushgwd: unknown argument '%s'\n", s.c_str());
@@ -150,7 +152,7 @@ void on_stop_signal(uv_signal_t* h, int signum) {
 int main(int argc, char** argv) {
   Args args;
   if (!parse_args(argc, argv, args)) {
-    usage();
+    usage(stderr);
     return 2;
   }
   if (args.version) {

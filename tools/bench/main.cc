@@ -20,12 +20,12 @@ int main(int argc, char** argv) {
   Options o;
   std::string err = parse_options(argc, argv, o);
   if (err == "help") {
-    print_usage();
+    print_usage(stdout);
     return 0;
   }
   if (!err.empty()) {
     fprintf(stderr, "pushgw-bench: %s\n", err.c_str());
-    print_usage();
+    print_usage(stderr);
     return 2;
   }
   if (o.bin_dir.empty()) {

@@ -6,8 +6,8 @@
 
 namespace pushgw::bench {
 
-void print_usage() {
-  fprintf(stderr,
+void print_usage(FILE* out) {
+  fprintf(out,
           "usage: pushgw-bench [options]\n"
           "  --start                 start pushgw-sim (sink) and pushgwd with a generated config (default)\n"
           "  --socket PATH [--pid N] drive a running pushgwd instead (CPU/RSS need --pid)\n"
@@ -31,6 +31,7 @@ void print_usage() {
           "  --bin-dir DIR           where pushgwd and pushgw-sim are (default: beside pushgw-bench)\n"
           "  --sim-args \"ARGS\"      extra pushgw-sim arguments, e.g. \"--fault stall\" or \"--slow-ms 50\"\n"
           "  --keep                  keep the temporary directory\n"
+          "  -h, --help              this help\n"
           "Output: one JSON object on stdout.\n");
 }
 

@@ -1,6 +1,7 @@
 // pushgw-bench command line.
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct Options {
 
 // Returns an error message, or "" on success. "help" means print usage.
 std::string parse_options(int argc, char** argv, Options& o);
-void print_usage();
+// --help prints to stdout, a usage error to stderr.
+void print_usage(FILE* out);
 
 }  // namespace pushgw::bench

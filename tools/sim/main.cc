@@ -21,6 +21,7 @@ constexpr const char* kUsage = R"(usage:
   pushgw-sim gen-service-account --out sa.json --project ID [--token-uri URL] [--email ADDR]
   pushgw-sim gen-vapid-key --out vapid.pem
   pushgw-sim gen-subscriptions --count N --endpoint-base https://127.0.0.1:PORT/wp/ [--prefix P] --out subs.json
+  pushgw-sim --help
 )";
 
 }  // namespace
