@@ -36,7 +36,37 @@ install(FILES ${CMAKE_SOURCE_DIR}/systemd/pushgw.tmpfiles DESTINATION ${PUSHGW_T
 # Debian conffile, so local edits survive upgrades.
 install(FILES ${CMAKE_SOURCE_DIR}/conf/pushgw.toml DESTINATION ${PUSHGW_CONFIG_DIR}
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ COMPONENT pushgw)
-install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT pushgw)
+install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/packaging/copyright
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT pushgw)
+
+# Man pages (docs/man, hand-written roff) and the Debian changelog, gzipped
+# the way Debian wants them: -9, no name, no timestamp (reproducible).
+find_program(PUSHGW_GZIP gzip REQUIRED)
+set(_pushgw_gz_dir ${CMAKE_BINARY_DIR}/man)
+set(_pushgw_gz_files)
+function(_pushgw_gzip src out)
+  add_custom_command(OUTPUT ${out}
+                     COMMAND ${CMAKE_COMMAND} -E make_directory ${_pushgw_gz_dir}
+                     COMMAND sh -c "\"$0\" -9nc \"$1\" > \"$2\"" ${PUSHGW_GZIP} ${src} ${out}
+                     DEPENDS ${src} VERBATIM)
+endfunction()
+foreach(page pushgwd.8 pushgwctl.1 pushgw-sim.1 pushgw-bench.1 pushgw.toml.5)
+  string(REGEX REPLACE ".*[.]([0-9])$" "\\1" _section ${page})
+  _pushgw_gzip(${CMAKE_SOURCE_DIR}/docs/man/${page} ${_pushgw_gz_dir}/${page}.gz)
+  install(FILES ${_pushgw_gz_dir}/${page}.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man${_section} COMPONENT pushgw)
+  list(APPEND _pushgw_gz_files ${_pushgw_gz_dir}/${page}.gz)
+endforeach()
+_pushgw_gzip(${CMAKE_SOURCE_DIR}/packaging/changelog.Debian ${_pushgw_gz_dir}/changelog.Debian.gz)
+install(FILES ${_pushgw_gz_dir}/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT pushgw)
+add_custom_target(pushgw_docs ALL DEPENDS ${_pushgw_gz_files} ${_pushgw_gz_dir}/changelog.Debian.gz)
+
+# For operators: bash completion, Prometheus alerting rules, Grafana dashboard.
+install(FILES ${CMAKE_SOURCE_DIR}/tools/pushgwctl/pushgwctl.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME pushgwctl COMPONENT pushgw)
+install(FILES ${CMAKE_SOURCE_DIR}/conf/prometheus/pushgw-alerts.yml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/pushgw/prometheus COMPONENT pushgw)
+install(FILES ${CMAKE_SOURCE_DIR}/conf/grafana/pushgw-dashboard.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/pushgw/grafana COMPONENT pushgw)
 
 # Programs: whichever of them this tree defines (tools come and go).
 function(pushgw_install_programs)
@@ -105,7 +135,7 @@ set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "pushgw")
 set(CPACK_PACKAGE_VENDOR "pushgw")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
-set(CPACK_PACKAGE_CONTACT "pushgw maintainers <pushgw@localhost>")
+set(CPACK_PACKAGE_CONTACT "pushgw maintainers <pushgw@example.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "push notification gateway for APNs, FCM and Web Push")
 set(CPACK_PACKAGE_DESCRIPTION
     "pushgwd accepts notification batches as newline-delimited JSON on a Unix\n"

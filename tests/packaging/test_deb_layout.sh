@@ -54,6 +54,25 @@ done
 [ -x "$ROOT/usr/bin/pushgwd" ] || fail "/usr/bin/pushgwd is not executable"
 cmp -s "$ROOT/lib/systemd/system/pushgw.service" "$SRC/systemd/pushgw.service" || fail "unit differs from systemd/pushgw.service"
 cmp -s "$ROOT/etc/pushgw/pushgw.toml" "$SRC/conf/pushgw.toml" || fail "config differs from conf/pushgw.toml"
+# Operators' files: man pages (gzip -9n, identical to docs/man), bash
+# completion, alerting rules, dashboard, copyright and Debian changelog.
+for page in man8/pushgwd.8 man1/pushgwctl.1 man1/pushgw-sim.1 man1/pushgw-bench.1 man5/pushgw.toml.5; do
+  gz="$ROOT/usr/share/man/$page.gz"
+  [ -f "$gz" ] || fail "missing /usr/share/man/$page.gz"
+  zcat "$gz" | cmp -s - "$SRC/docs/man/$(basename "$page")" || fail "$page.gz differs from docs/man"
+  [ "$(stat -c %a "$gz")" = 644 ] || fail "$page.gz mode is not 0644"
+done
+cmp -s "$ROOT/usr/share/bash-completion/completions/pushgwctl" "$SRC/tools/pushgwctl/pushgwctl.bash" ||
+  fail "bash completion missing or differs"
+cmp -s "$ROOT/usr/share/pushgw/prometheus/pushgw-alerts.yml" "$SRC/conf/prometheus/pushgw-alerts.yml" ||
+  fail "alerting rules missing or differ"
+cmp -s "$ROOT/usr/share/pushgw/grafana/pushgw-dashboard.json" "$SRC/conf/grafana/pushgw-dashboard.json" ||
+  fail "dashboard missing or differs"
+cmp -s "$ROOT/usr/share/doc/pushgw/copyright" "$SRC/packaging/copyright" || fail "copyright missing or differs"
+changelog_version=$(zcat "$ROOT/usr/share/doc/pushgw/changelog.Debian.gz" | sed -n '1s/^pushgw (\([^)]*\)).*/\1/p')
+deb_version=$(dpkg-deb -f "$DEB" Version)
+[ "$changelog_version" = "$deb_version" ] ||
+  fail "packaging/changelog.Debian's latest entry is $changelog_version, the package is $deb_version"
 # Every program the build made is shipped.
 for t in pushgwd pushgwctl pushgw-sim pushgw-bench; do
   if [ -x "$BUILD/bin/$t" ]; then [ -x "$ROOT/usr/bin/$t" ] || fail "$t built but not packaged"; fi
@@ -121,4 +140,13 @@ if command -v apt-get >/dev/null 2>&1 && [ -n "$(ls /var/lib/apt/lists/ 2>/dev/n
 else
   echo "(no apt lists: skipped)"
 fi
+echo "== lintian (no errors allowed)"
+command -v lintian >/dev/null 2>&1 || fail "lintian is not installed (scripts/install-deps.sh installs it)"
+# --fail-on error: exit 0 with warnings only, non-zero on an error tag or
+# when lintian itself cannot check the package.
+if ! lintian --fail-on error --tag-display-limit 0 "$DEB" >"$WORK/lintian.log" 2>&1; then
+  cat "$WORK/lintian.log"
+  fail "lintian reports errors"
+fi
+grep -E '^[A-Z]: ' "$WORK/lintian.log" || echo "(no tags)"
 echo "ok: $(basename "$DEB") layout, control data and scripts"
