@@ -115,9 +115,9 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   // One-line live summary for systemd STATUS=.
   std::string status_line() const;
 
-  // The operator's view (gateway_observe.cc): stats fields and metrics
-  // beyond the contract's. [server] max_queued as started (a reload does not
-  // resize the rings).
+  // For the operator's view (gateway_observe.cc, daemon_metrics.cc): stats
+  // fields and metrics beyond the contract's. [server] max_queued as started
+  // (a reload does not resize the rings).
   uint64_t max_queued() const { return max_queued_; }
   struct OriginBreaker {
     Platform platform;
@@ -204,8 +204,6 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   // Ops "cancel", "scheduled" and (test hooks) "test_clock" (gateway_schedule_ops.cc).
   void handle_schedule_op(uint64_t conn_id, std::string_view op, const std::string& id_json);
   void respond_waiting(Waiting& w);
-  // stats: "max_queued", per-app "apps" (from the metric families) and "breakers".
-  void append_observability(std::string& out) const;
   void check_shutdown();
   void fail_backlog_for_shutdown();
   void post_to_loop(std::function<void()> fn);

@@ -1,6 +1,7 @@
-// What operators see beyond the contract's stats: the queue's bound, the
-// circuit breakers that opened, and per-app counters and latencies (read
-// from the metric families, so stats and /metrics never disagree).
+// What operators see beyond the contract's stats (gateway_observe.h), and
+// the gateway's side of it: breakers and app names.
+#include "daemon/gateway_observe.h"
+
 #include <algorithm>
 #include <map>
 #include <span>
@@ -90,78 +91,94 @@ std::vector<Gateway::OriginBreaker> Gateway::breakers() const {
   return out;
 }
 
-void Gateway::append_observability(std::string& out) const {
-  out += ",\"max_queued\":";
-  json_num(out, static_cast<int64_t>(max_queued_));
+namespace {
+
+// Per-app totals from the families' series (labels: notifications
+// {platform,app,outcome,reason}; retries {platform,app,reason}; accepted and
+// the histograms {platform,app}).
+std::map<AppKey, AppCounts> collect_apps(const Gateway& gw, const metrics::GatewayFamilies* f) {
   std::map<AppKey, AppCounts> apps;
-  for (const auto& [p, name] : app_names()) apps[{std::string(to_string(p)), name}];
-  if (const metrics::GatewayFamilies* f = d_.families) {
-    // Labels: notifications {platform,app,outcome,reason}; retries
-    // {platform,app,reason}; accepted and the histograms {platform,app}.
-    f->notifications.collect([&](const std::vector<std::string>& v, uint64_t n) {
-      if (v.size() >= 3) apps[{v[0], v[1]}].outcomes[v[2]] += n;
-    });
-    f->retries.collect([&](const std::vector<std::string>& v, uint64_t n) {
-      if (v.size() >= 2) apps[{v[0], v[1]}].retried += n;
-    });
-    f->accepted.collect([&](const std::vector<std::string>& v, uint64_t n) {
-      if (v.size() >= 2) apps[{v[0], v[1]}].accepted += n;
-    });
-    f->provider_latency.collect([&](const std::vector<std::string>& v, std::span<const uint64_t> b, double) {
-      if (v.size() >= 2) add_buckets(apps[{v[0], v[1]}].provider, b);
-    });
-    f->gateway_latency.collect([&](const std::vector<std::string>& v, std::span<const uint64_t> b, double) {
-      if (v.size() >= 2) add_buckets(apps[{v[0], v[1]}].gateway, b);
-    });
+  for (const auto& [p, name] : gw.app_names()) apps[{std::string(to_string(p)), name}];
+  if (f == nullptr) return apps;
+  f->notifications.collect([&](const std::vector<std::string>& v, uint64_t n) {
+    if (v.size() >= 3) apps[{v[0], v[1]}].outcomes[v[2]] += n;
+  });
+  f->retries.collect([&](const std::vector<std::string>& v, uint64_t n) {
+    if (v.size() >= 2) apps[{v[0], v[1]}].retried += n;
+  });
+  f->accepted.collect([&](const std::vector<std::string>& v, uint64_t n) {
+    if (v.size() >= 2) apps[{v[0], v[1]}].accepted += n;
+  });
+  f->provider_latency.collect([&](const std::vector<std::string>& v, std::span<const uint64_t> b, double) {
+    if (v.size() >= 2) add_buckets(apps[{v[0], v[1]}].provider, b);
+  });
+  f->gateway_latency.collect([&](const std::vector<std::string>& v, std::span<const uint64_t> b, double) {
+    if (v.size() >= 2) add_buckets(apps[{v[0], v[1]}].gateway, b);
+  });
+  return apps;
+}
+
+void append_app(std::string& out, const AppKey& key, const AppCounts& c, const metrics::GatewayFamilies* f) {
+  out += "{\"platform\":";
+  json_str(out, key.first);
+  out += ",\"app\":";
+  json_str(out, key.second);
+  out += ",\"accepted\":";
+  json_num(out, static_cast<int64_t>(c.accepted));
+  for (Status st : kStatuses) {
+    out.push_back(',');
+    json_key(out, to_string(st));
+    auto it = c.outcomes.find(to_string(st));
+    json_num(out, static_cast<int64_t>(it == c.outcomes.end() ? 0 : it->second));
   }
+  out += ",\"retried\":";
+  json_num(out, static_cast<int64_t>(c.retried));
+  if (f != nullptr) {
+    out += ",\"latency_ms\":{";
+    append_latency(out, "provider", f->provider_latency.bounds(), c.provider);
+    out.push_back(',');
+    append_latency(out, "gateway", f->gateway_latency.bounds(), c.gateway);
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
+void append_breaker(std::string& out, const Gateway::OriginBreaker& b) {
+  out += "{\"platform\":";
+  json_str(out, to_string(b.platform));
+  out += ",\"app\":";
+  json_str(out, b.app);
+  out += ",\"origin\":";
+  json_str(out, b.view.origin);
+  out += ",\"state\":";
+  json_str(out, state_name(b.view.state));
+  out += ",\"opens\":";
+  json_num(out, static_cast<int64_t>(b.view.opens));
+  out += ",\"retry_in_ms\":";
+  json_num(out, b.view.retry_in_ms);
+  out += ",\"held\":";
+  json_num(out, static_cast<int64_t>(b.view.held));
+  out.push_back('}');
+}
+
+}  // namespace
+
+void append_operator_stats(std::string& out, const Gateway& gateway, const metrics::GatewayFamilies* families) {
+  out += ",\"max_queued\":";
+  json_num(out, static_cast<int64_t>(gateway.max_queued()));
   out += ",\"apps\":[";
   bool first = true;
-  for (const auto& [key, c] : apps) {
+  for (const auto& [key, counts] : collect_apps(gateway, families)) {
     if (!first) out.push_back(',');
     first = false;
-    out += "{\"platform\":";
-    json_str(out, key.first);
-    out += ",\"app\":";
-    json_str(out, key.second);
-    out += ",\"accepted\":";
-    json_num(out, static_cast<int64_t>(c.accepted));
-    for (Status st : kStatuses) {
-      out.push_back(',');
-      json_key(out, to_string(st));
-      auto it = c.outcomes.find(to_string(st));
-      json_num(out, static_cast<int64_t>(it == c.outcomes.end() ? 0 : it->second));
-    }
-    out += ",\"retried\":";
-    json_num(out, static_cast<int64_t>(c.retried));
-    if (const metrics::GatewayFamilies* f = d_.families) {
-      out += ",\"latency_ms\":{";
-      append_latency(out, "provider", f->provider_latency.bounds(), c.provider);
-      out.push_back(',');
-      append_latency(out, "gateway", f->gateway_latency.bounds(), c.gateway);
-      out.push_back('}');
-    }
-    out.push_back('}');
+    append_app(out, key, counts, families);
   }
   out += "],\"breakers\":[";
   first = true;
-  for (const auto& b : breakers()) {
+  for (const auto& b : gateway.breakers()) {
     if (!first) out.push_back(',');
     first = false;
-    out += "{\"platform\":";
-    json_str(out, to_string(b.platform));
-    out += ",\"app\":";
-    json_str(out, b.app);
-    out += ",\"origin\":";
-    json_str(out, b.view.origin);
-    out += ",\"state\":";
-    json_str(out, state_name(b.view.state));
-    out += ",\"opens\":";
-    json_num(out, static_cast<int64_t>(b.view.opens));
-    out += ",\"retry_in_ms\":";
-    json_num(out, b.view.retry_in_ms);
-    out += ",\"held\":";
-    json_num(out, static_cast<int64_t>(b.view.held));
-    out.push_back('}');
+    append_breaker(out, b);
   }
   out.push_back(']');
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "daemon/gateway.h"
+#include "daemon/gateway_observe.h"
 #include "daemon/json_out.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -216,7 +217,7 @@ std::string Gateway::stats_json(std::string_view id_json) const {
     json_num(out, static_cast<int64_t>(ss.suppression_bytes));
     out.push_back('}');
   }
-  append_observability(out);
+  append_operator_stats(out, *this, d_.families);
   if (source_) {
     out.push_back(',');
     source_->append_stats(out);
