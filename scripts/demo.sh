@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Quickstart demo: installs dependencies, builds, generates a demo CA and
-# credentials, starts pushgw-sim (the provider simulator) and pushgwd on
-# loopback, sends a sample batch with pushgwctl and prints each recipient's
-# outcome and the feedback change-feed. Everything lives in ./demo-run/.
+# Quickstart demo: installs dependencies, builds the programs, generates a
+# demo CA and credentials, starts pushgw-sim (the provider simulator) and
+# pushgwd on loopback, sends a sample batch with pushgwctl and prints each
+# recipient's outcome and the feedback change-feed. Everything lives in
+# ./demo-run/ (PUSHGW_DEMO_DIR overrides it). Run it as root or as a user who
+# may use sudo: install-deps.sh calls sudo itself when it has to install.
+#   PUSHGW_SKIP_BUILD=1  use the programs already in $BUILD_DIR/bin (default build/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+START=$SECONDS
+timings=""
 if [ -z "${PUSHGW_SKIP_BUILD:-}" ]; then
+  t=$SECONDS
   ./scripts/install-deps.sh
-  ./scripts/build.sh
+  timings="packages $((SECONDS - t))s"
+  t=$SECONDS
+  ./scripts/build.sh programs
+  timings="$timings, build $((SECONDS - t))s, "
 fi
-BIN=$ROOT/build/bin
-RUN=$ROOT/demo-run
+BUILD_DIR=${BUILD_DIR:-build}
+case $BUILD_DIR in /*) BIN=$BUILD_DIR/bin ;; *) BIN=$ROOT/$BUILD_DIR/bin ;; esac
+RUN=${PUSHGW_DEMO_DIR:-$ROOT/demo-run}
+DEMO_START=$SECONDS
 rm -rf "$RUN" && mkdir -p "$RUN"
 
 echo "== generating a demo CA, server certificate and credentials in $RUN"
@@ -158,3 +169,7 @@ JSON
 sleep 4
 echo "== campaign report (pushgwctl campaign cart-reminder): the due one was delivered, the cancelled one never sent"
 "$BIN/pushgwctl" campaign cart-reminder
+echo
+total=$((SECONDS - START))
+printf '== demo finished in %dm%02ds (%sdemo %ds); files in %s\n' $((total / 60)) $((total % 60)) "$timings" \
+  $((SECONDS - DEMO_START)) "$RUN"

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Installs everything pushgw needs to build, test, demo and benchmark, from
-# Debian 12 packages. Safe to re-run: it skips apt-get when all are present.
+# Debian 12 packages. Run it as root or as a user who may use sudo (it calls
+# sudo itself); it does nothing when every package is present. apt-get's
+# output goes to logs/install-deps.log; the terminal gets one line per step.
 set -euo pipefail
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
 
 PKGS=(
-  build-essential cmake pkg-config g++ git
+  build-essential cmake pkg-config g++ git ccache
   libnghttp2-dev libuv1-dev libssl-dev openssl
   libsimdjson-dev libjemalloc-dev libtomlplusplus-dev libsqlite3-dev sqlite3
   libsystemd-dev systemd
   libgtest-dev libgmock-dev libbenchmark-dev
   nghttp2-client nghttp2-server
   clang-14 libclang-rt-14-dev
-  python3 python3-pytest procps curl
-  prometheus gnuplot-nox dpkg-dev
+  python3 python3-pytest python3-yaml procps curl tmux
+  prometheus gnuplot-nox dpkg-dev lintian man-db
   tzdata redis-server libhiredis-dev postgresql libpq-dev
 )
 
@@ -21,12 +25,27 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all packages present"
+  step "packages: all ${#PKGS[@]} present"
   exit 0
 fi
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install-deps: ${#missing[@]} packages are missing, and this user is neither root nor has sudo." >&2
+    echo "install-deps: run it as root, or install: ${missing[*]}" >&2
+    exit 1
+  fi
+  SUDO=(sudo)
+  sudo -v  # asks for the password here, not in the middle of apt's output
+fi
+
+LOG=$LOG_DIR/install-deps.log
+: >"$LOG"
+start=$SECONDS
+step "installing ${#missing[@]} packages… (apt-get output: ${LOG#"$PWD"/})"
+# sudo resets the environment: pass the frontend setting on the command line.
+apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0)
+run_logged "$LOG" "${apt[@]}" update
+run_logged "$LOG" "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
+step "installed ${#missing[@]} packages in $(elapsed $((SECONDS - start)))"
