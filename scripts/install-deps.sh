@@ -43,9 +43,11 @@ fi
 LOG=$LOG_DIR/install-deps.log
 : >"$LOG"
 start=$SECONDS
-step "installing ${#missing[@]} packages… (apt-get output: ${LOG#"$PWD"/})"
+what="${#missing[@]} packages"
+[ ${#missing[@]} -eq 1 ] && what="1 package"
+step "installing $what… (apt-get output: ${LOG#"$PWD"/})"
 # sudo resets the environment: pass the frontend setting on the command line.
 apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0)
 run_logged "$LOG" "${apt[@]}" update
 run_logged "$LOG" "${apt[@]}" install -y --no-install-recommends "${missing[@]}"
-step "installed ${#missing[@]} packages in $(elapsed $((SECONDS - start)))"
+step "installed $what in $(elapsed $((SECONDS - start)))"
