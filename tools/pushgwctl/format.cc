@@ -228,32 +228,34 @@ std::string percent_text(double ratio) {
   return buf;
 }
 
-Result<std::string> format_campaign(std::string_view response) {
+namespace {
+// "key: value" rows for every member but id and ok; cell(key, value) renders
+// the value. "ok" when there is no other member.
+template <class Cell>
+Result<std::string> key_value_rows(std::string_view response, Cell&& cell) {
   simdjson::dom::parser parser;
   auto obj = parse(parser, response);
   if (!obj.ok()) return obj.error();
   Table t({{""}, {""}});
   for (auto kv : *obj) {
     if (kv.key == "id" || kv.key == "ok") continue;
-    const bool rate = kv.key == "ctr" || (kv.key.size() > 5 && kv.key.substr(kv.key.size() - 5) == "_rate");
-    double v = 0;
-    const bool number = !kv.value.get_double().get(v);
-    t.add_row({std::string(kv.key) + ":", rate && number ? percent_text(v) : cell_text(kv.value)});
-  }
-  return t.render(false);
-}
-
-Result<std::string> format_fields(std::string_view response) {
-  simdjson::dom::parser parser;
-  auto obj = parse(parser, response);
-  if (!obj.ok()) return obj.error();
-  Table t({{""}, {""}});
-  for (auto kv : *obj) {
-    if (kv.key == "id" || kv.key == "ok") continue;
-    t.add_row({std::string(kv.key) + ":", cell_text(kv.value)});
+    t.add_row({std::string(kv.key) + ":", cell(kv.key, kv.value)});
   }
   if (t.rows() == 0) return std::string("ok\n");
   return t.render(false);
+}
+}  // namespace
+
+Result<std::string> format_campaign(std::string_view response) {
+  return key_value_rows(response, [](std::string_view key, element value) {
+    const bool rate = key == "ctr" || (key.size() > 5 && key.substr(key.size() - 5) == "_rate");
+    double v = 0;
+    return rate && !value.get_double().get(v) ? percent_text(v) : cell_text(value);
+  });
+}
+
+Result<std::string> format_fields(std::string_view response) {
+  return key_value_rows(response, [](std::string_view, element value) { return cell_text(value); });
 }
 
 }  // namespace pushgw::ctl
