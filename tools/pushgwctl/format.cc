@@ -135,6 +135,50 @@ void add_flat(Table& t, const std::string& prefix, element v) {
   }
   t.add_row({prefix, cell_text(v)});
 }
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  return s;
+}
+
+// One object of an array as (column, cell) pairs: nested objects flattened
+// ("latency_ms.provider.p99" -> PROVIDER_P99), sample counts left out.
+void flatten_row(const std::string& prefix, object o, std::vector<std::pair<std::string, std::string>>& out) {
+  for (auto kv : o) {
+    std::string name = prefix.empty() ? std::string(kv.key) : prefix + "_" + std::string(kv.key);
+    object inner;
+    if (!kv.value.get_object().get(inner)) {
+      flatten_row(kv.key == "latency_ms" && prefix.empty() ? "" : name, inner, out);
+    } else if (kv.key != "count") {
+      out.emplace_back(upper(name), cell_text(kv.value));
+    }
+  }
+}
+
+// "apps", "breakers", "suspect": an array of objects is a table of its own.
+std::string array_table(std::string_view name, const array& items) {
+  std::vector<std::vector<std::pair<std::string, std::string>>> rows;
+  std::vector<std::string> columns;  // union, in first-seen order
+  for (element e : items) {
+    object o;
+    if (e.get_object().get(o)) continue;
+    rows.emplace_back();
+    flatten_row("", o, rows.back());
+    for (const auto& [col, cell] : rows.back()) {
+      if (std::find(columns.begin(), columns.end(), col) == columns.end()) columns.push_back(col);
+    }
+  }
+  if (rows.empty()) return std::string(name) + ": none\n";
+  std::vector<Column> cols;
+  for (const auto& c : columns) cols.push_back({c, c == "PLATFORM" || c == "APP" || c == "ORIGIN" ? Align::Left : Align::Right});
+  Table t(std::move(cols));
+  for (const auto& r : rows) {
+    std::vector<std::string> cells(columns.size());
+    for (const auto& [col, cell] : r) cells[std::find(columns.begin(), columns.end(), col) - columns.begin()] = cell;
+    t.add_row(std::move(cells));
+  }
+  return std::string(name) + ":\n" + t.render();
+}
 }  // namespace
 
 Result<std::string> format_stats(std::string_view response) {
@@ -153,11 +197,7 @@ Result<std::string> format_stats(std::string_view response) {
     }
   }
   std::vector<Column> cols{{"PLATFORM"}};
-  for (const auto& c : counters) {
-    std::string h = c;
-    std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-    cols.push_back({h, Align::Right});
-  }
+  for (const auto& c : counters) cols.push_back({upper(c), Align::Right});
   Table t(std::move(cols));
   for (auto p : platforms) {
     object c;
@@ -167,13 +207,19 @@ Result<std::string> format_stats(std::string_view response) {
     t.add_row(std::move(row));
   }
   Table gauges({{""}, {"", Align::Right}});
+  std::string tables;
   for (auto kv : *obj) {
     if (kv.key == "id" || kv.key == "ok" || kv.key == "platforms") continue;
-    add_flat(gauges, std::string(kv.key), kv.value);
+    array items;
+    if (!kv.value.get_array().get(items)) {
+      tables += "\n" + array_table(kv.key, items);
+    } else {
+      add_flat(gauges, std::string(kv.key), kv.value);
+    }
   }
   std::string out = t.render();
   if (gauges.rows() > 0) out += "\n" + gauges.render(false);
-  return out;
+  return out + tables;
 }
 
 Result<FeedbackPage> format_feedback(std::string_view response, bool json, bool with_header) {

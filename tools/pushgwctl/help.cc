@@ -52,8 +52,10 @@ rejected recipients and, when the request waits, one row per result.
 constexpr std::string_view kStats = R"(usage: pushgwctl stats
 
 Prints per-platform counters (accepted, delivered, failed, invalid,
-unsubscribed, suppressed, retried) and the daemon's gauges (queue_depth,
-connections, streams_in_flight).
+unsubscribed, suppressed, retried, ...), the daemon's gauges (queue_depth,
+max_queued, connections, streams_in_flight, latency, store, spool), then one
+table per list the daemon reports: per-app counters and latency (apps), the
+circuit breakers that opened (breakers) and, when reported, suspect apps.
 )";
 
 constexpr std::string_view kFeedback = R"(usage: pushgwctl feedback [--since N] [--limit N] [--follow]

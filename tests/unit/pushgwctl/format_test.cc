@@ -67,6 +67,28 @@ TEST(FormatStats, PlatformRowsThenGauges) {
             "connections  2\n");
 }
 
+TEST(FormatStats, ArraysOfObjectsAreTablesOfTheirOwn) {
+  auto out = format_stats(
+      R"({"ok":true,"platforms":{"apns":{"accepted":3,"delivered":2}},"queue_depth":0,"apps":[)"
+      R"({"platform":"apns","app":"shop-ios","accepted":3,"delivered":2,"latency_ms":{"provider":{"count":2,"p50":1.5,"p99":3}}},)"
+      R"({"platform":"apns","app":"dead-ios","accepted":0,"delivered":0,"latency_ms":{"provider":{"count":0,"p50":0,"p99":0}}}],)"
+      R"("breakers":[],"max_queued":100})");
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(*out,
+            "PLATFORM  ACCEPTED  DELIVERED\n"
+            "apns             3          2\n"
+            "\n"
+            "queue_depth    0\n"
+            "max_queued   100\n"
+            "\n"
+            "apps:\n"
+            "PLATFORM  APP       ACCEPTED  DELIVERED  PROVIDER_P50  PROVIDER_P99\n"
+            "apns      shop-ios         3          2           1.5             3\n"
+            "apns      dead-ios         0          0             0             0\n"
+            "\n"
+            "breakers: none\n");
+}
+
 constexpr std::string_view kFeedback =
     R"({"id":"f","ok":true,"next":43,"events":[)"
     R"({"seq":42,"at":"2026-11-22T10:00:00Z","platform":"apns","app":"shop-ios","token":"0123456789abcdef0123","kind":"unsubscribed","reason":"Unregistered","campaign":"spring-sale"},)"
