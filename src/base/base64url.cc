@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdint>
 
+#include "base/ascii.h"
+
 namespace pushgw::base {
 namespace {
 
@@ -79,28 +81,18 @@ std::optional<std::string> base64url_decode(std::string_view text) { return deco
 std::optional<std::string> base64_decode(std::string_view text) { return decode(text, false); }
 
 std::string hex_encode(std::string_view bytes) {
-  static constexpr char k[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
   for (unsigned char c : bytes) {
-    out.push_back(k[c >> 4]);
-    out.push_back(k[c & 15]);
+    out.push_back(kHexLower[c >> 4]);
+    out.push_back(kHexLower[c & 15]);
   }
   return out;
 }
 
-namespace {
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
 bool is_hex(std::string_view text) {
   for (char c : text)
-    if (hexval(c) < 0) return false;
+    if (hex_digit_value(c) < 0) return false;
   return true;
 }
 
@@ -109,7 +101,7 @@ std::optional<std::string> hex_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size() / 2);
   for (size_t i = 0; i < text.size(); i += 2) {
-    int hi = hexval(text[i]), lo = hexval(text[i + 1]);
+    int hi = hex_digit_value(text[i]), lo = hex_digit_value(text[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out.push_back(static_cast<char>(hi << 4 | lo));
   }

@@ -2,37 +2,13 @@
 // resolves the host later, on the loop's thread pool.
 #include <charconv>
 
+#include "base/ascii.h"
 #include "config/config.h"
 
 namespace pushgw::config {
 namespace {
 
 Error bad(std::string_view why) { return make_error("bad_url", std::string(why)); }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX decoding for user and password (a password may contain '@' or ':').
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex_value(in[i + 1]);
-    const int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
 
 bool parse_number(std::string_view s, int64_t max, int64_t& out) {
   if (s.empty()) return false;
@@ -104,8 +80,8 @@ Result<RedisEndpoint> parse_tcp(std::string_view rest) {
     rest = rest.substr(at + 1);
     const auto colon = userinfo.find(':');
     if (colon == std::string_view::npos) return bad("credentials must be written user:password@ or :password@");
-    if (!percent_decode(userinfo.substr(0, colon), e.username) ||
-        !percent_decode(userinfo.substr(colon + 1), e.password))
+    if (!base::percent_decode(userinfo.substr(0, colon), e.username) ||
+        !base::percent_decode(userinfo.substr(colon + 1), e.password))
       return bad("bad %-escape in the credentials");
     if (e.password.empty()) return bad("empty password");
   }

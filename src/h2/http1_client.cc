@@ -1,8 +1,9 @@
 #include "h2/http1_client.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
+
+#include "base/ascii.h"
 
 namespace pushgw::h2 {
 namespace {
@@ -16,18 +17,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
 // True when the comma-separated list holds token (case-insensitive).
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     size_t c = list.find(',');
-    if (iequals(trim(list.substr(0, c)), token)) return true;
+    if (base::iequals(trim(list.substr(0, c)), token)) return true;
     if (c == std::string_view::npos) break;
     list.remove_prefix(c + 1);
   }
@@ -36,7 +30,7 @@ bool has_token(std::string_view list, std::string_view token) {
 
 bool last_token_is(std::string_view list, std::string_view token) {
   size_t c = list.rfind(',');
-  return iequals(trim(c == std::string_view::npos ? list : list.substr(c + 1)), token);
+  return base::iequals(trim(c == std::string_view::npos ? list : list.substr(c + 1)), token);
 }
 
 bool skip_request_header(std::string_view name) {
@@ -222,7 +216,7 @@ bool Http1Client::on_header_line(std::string_view line) {
   if (colon == std::string_view::npos || colon == 0) return protocol_error("bad header line");
   std::string_view name = line.substr(0, colon);
   std::string_view value = trim(line.substr(colon + 1));
-  if (iequals(name, "content-length")) {
+  if (base::iequals(name, "content-length")) {
     uint64_t v = 0;
     if (value.empty()) return protocol_error("bad content-length");
     for (char c : value) {
@@ -232,9 +226,9 @@ bool Http1Client::on_header_line(std::string_view line) {
     if (has_length_ && v != remaining_) return protocol_error("conflicting content-length");
     has_length_ = true;
     remaining_ = v;
-  } else if (iequals(name, "transfer-encoding")) {
+  } else if (base::iequals(name, "transfer-encoding")) {
     chunked_ = last_token_is(value, "chunked");
-  } else if (iequals(name, "connection")) {
+  } else if (base::iequals(name, "connection")) {
     if (has_token(value, "close")) keep_alive_ = false;
     else if (has_token(value, "keep-alive")) keep_alive_ = true;
   }
@@ -242,7 +236,7 @@ bool Http1Client::on_header_line(std::string_view line) {
   if (resp.status >= 200 && resp.nheaders < kMaxResponseHeaders) {
     resp.add_header(name, value);
     std::string& n = resp.headers[resp.nheaders - 1].name;
-    for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : n) c = static_cast<char>(base::to_lower(c));
   }
   return true;
 }

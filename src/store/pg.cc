@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "base/ascii.h"
+
 namespace pushgw::store::detail {
 
 namespace {
@@ -111,11 +113,10 @@ std::string pg_token_key(const std::string& text) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr) != 1) len = 0;
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string key = "sha256:";
   for (unsigned int i = 0; i < len; ++i) {
-    key += kHex[md[i] >> 4];
-    key += kHex[md[i] & 15];
+    key += base::kHexLower[md[i] >> 4];
+    key += base::kHexLower[md[i] & 15];
   }
   // No digest (out of memory): long tokens sharing their first kilobyte then
   // share a row, rather than every long token sharing "sha256:".

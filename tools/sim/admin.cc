@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "base/ascii.h"
 #include "json_out.h"
 #include <arpa/inet.h>
 
@@ -11,17 +12,6 @@ namespace {
 
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
 constexpr size_t kMaxBodyBytes = 1 << 20;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -89,11 +79,11 @@ AdminParse parse_admin_request(std::string_view buf, AdminRequest& out) {
     rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
     size_t colon = h.find(':');
     if (colon == std::string_view::npos) return AdminParse::kBad;
-    if (iequals(trim(h.substr(0, colon)), "content-length")) {
+    if (base::iequals(trim(h.substr(0, colon)), "content-length")) {
       std::string_view v = trim(h.substr(colon + 1));
       auto r = std::from_chars(v.data(), v.data() + v.size(), content_length);
       if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return AdminParse::kBad;
-    } else if (iequals(trim(h.substr(0, colon)), "transfer-encoding")) {
+    } else if (base::iequals(trim(h.substr(0, colon)), "transfer-encoding")) {
       return AdminParse::kBad;  // chunked bodies are not needed by any admin call
     }
   }

@@ -1,5 +1,6 @@
 #include "apns.h"
 
+#include "base/ascii.h"
 #include "base/base64url.h"
 #include "crypto/jwt.h"
 #include "json_out.h"
@@ -14,16 +15,6 @@ bool is_digits(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
     if (c < '0' || c > '9') return false;
-  return true;
-}
-
-bool iequals_prefix(std::string_view s, std::string_view lower_prefix) {
-  if (s.size() < lower_prefix.size()) return false;
-  for (size_t i = 0; i < lower_prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower_prefix[i]) return false;
-  }
   return true;
 }
 
@@ -110,7 +101,7 @@ ApnsVerdict ApnsService::verify_new_token(HandlerCtx& ctx, std::string_view jwt,
 
 ApnsVerdict ApnsService::check_provider_token(HandlerCtx& ctx, std::string_view authorization) {
   if (authorization.empty()) return {403, "MissingProviderToken"};
-  if (!iequals_prefix(authorization, "bearer ")) return {403, "InvalidProviderToken"};
+  if (!base::istarts_with(authorization, "bearer ")) return {403, "InvalidProviderToken"};
   std::string_view jwt = authorization.substr(7);
   int64_t iat = 0;
   bool cached = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/ascii.h"
 #include "base/base64url.h"
 #include "crypto/jwt.h"
 #include "json_out.h"
@@ -20,13 +21,6 @@ constexpr std::string_view kBadTimes =
 constexpr std::string_view kUnauthenticated =
     "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
     "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool has_scope(std::string_view scopes, std::string_view want) {
   while (!scopes.empty()) {
@@ -99,8 +93,8 @@ std::string form_value(std::string_view body, std::string_view name) {
     for (size_t i = 0; i < v.size(); ++i) {
       if (v[i] == '+') {
         out += ' ';
-      } else if (v[i] == '%' && i + 2 < v.size() && hex_value(v[i + 1]) >= 0 && hex_value(v[i + 2]) >= 0) {
-        out += static_cast<char>(hex_value(v[i + 1]) * 16 + hex_value(v[i + 2]));
+      } else if (v[i] == '%' && i + 2 < v.size() && base::hex_digit_value(v[i + 1]) >= 0 && base::hex_digit_value(v[i + 2]) >= 0) {
+        out += static_cast<char>(base::hex_digit_value(v[i + 1]) * 16 + base::hex_digit_value(v[i + 2]));
         i += 2;
       } else {
         out += v[i];

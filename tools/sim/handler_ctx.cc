@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "base/ascii.h"
+
 namespace pushgw::sim {
 
 uint64_t random_seed() {
@@ -14,14 +16,13 @@ uint64_t random_seed() {
 }
 
 void uuid_v4(FastRng& rng, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   uint64_t hi = rng.next(), lo = rng.next();
   hi = (hi & ~0xF000ULL) | 0x4000ULL;                   // version 4
   lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
   out.resize(36);
   int pos = 0;
   auto put = [&](uint64_t v, int nibbles) {
-    for (int i = nibbles - 1; i >= 0; --i) out[pos++] = kHex[(v >> (4 * i)) & 0xF];
+    for (int i = nibbles - 1; i >= 0; --i) out[pos++] = base::kHexLower[(v >> (4 * i)) & 0xF];
   };
   put(hi >> 32, 8);
   out[pos++] = '-';

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "base/ascii.h"
 #include "base/base64url.h"
 #include "crypto/ece.h"
 #include "crypto/jwt.h"
@@ -15,16 +16,6 @@ constexpr std::string_view kPathPrefix = "/wp/";
 
 bool url_safe_b64_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
-  }
-  return true;
 }
 
 const char* phrase(int status) {
@@ -60,7 +51,7 @@ bool valid_topic(std::string_view topic) {
 bool valid_urgency(std::string_view u) { return u == "very-low" || u == "low" || u == "normal" || u == "high"; }
 
 bool parse_vapid_header(std::string_view a, std::string_view& t, std::string_view& k) {
-  if (a.size() < 6 || !iequals(a.substr(0, 6), "vapid ")) return false;
+  if (a.size() < 6 || !base::iequals(a.substr(0, 6), "vapid ")) return false;
   a.remove_prefix(6);
   t = k = {};
   while (!a.empty()) {
@@ -109,7 +100,7 @@ Result<size_t> WebPushService::load_subscriptions(std::string_view json) {
 int WebPushService::check_vapid(HandlerCtx& ctx, std::string_view authorization) {
   std::string_view t, k;
   if (authorization.empty()) return 401;
-  if (!parse_vapid_header(authorization, t, k)) return iequals(authorization.substr(0, 6), "vapid ") ? 403 : 401;
+  if (!parse_vapid_header(authorization, t, k)) return base::iequals(authorization.substr(0, 6), "vapid ") ? 403 : 401;
   std::string cache_key;
   cache_key.reserve(t.size() + k.size() + 1);
   cache_key.append(t).append(" ").append(k);

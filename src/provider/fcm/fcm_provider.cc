@@ -1,25 +1,9 @@
 #include "provider/fcm/fcm_provider.h"
 
+#include "base/ascii.h"
+
 namespace pushgw::provider {
 namespace {
-
-// Google project ids are [a-z0-9-]; anything else is escaped rather than
-// trusted into the request path.
-void append_path_segment(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : s) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '.' || c == '_' || c == '~';
-    if (plain) {
-      out.push_back(c);
-    } else {
-      auto u = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-}
 
 std::string_view target_key(FcmOptions::Target t) {
   switch (t) {
@@ -34,7 +18,9 @@ std::string_view target_key(FcmOptions::Target t) {
 
 FcmProvider::FcmProvider(FcmSettings s) : settings_(std::move(s)) {
   path_.assign("/v1/projects/");
-  append_path_segment(path_, settings_.project_id);
+  // Google project ids are [a-z0-9-]; anything else is escaped rather than
+  // trusted into the request path.
+  base::percent_encode_append(path_, settings_.project_id);
   path_.append("/messages:send");
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/ascii.h"
 #include "provider/fcm/reason_text.h"
 
 namespace pushgw::provider {
@@ -48,11 +49,6 @@ bool FcmTokenSource::invalidate(const std::string& rejected) {
 
 namespace {
 
-bool form_unreserved(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
 // A token goes into an HTTP header: printable ASCII without spaces only.
 bool header_safe(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
@@ -61,19 +57,9 @@ bool header_safe(std::string_view s) {
 }  // namespace
 
 std::string FcmTokenSource::token_request_body(std::string_view assertion) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
   out.reserve(out.size() + assertion.size());
-  for (char c : assertion) {
-    if (form_unreserved(c)) {
-      out.push_back(c);
-    } else {
-      auto u = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
+  base::percent_encode_append(out, assertion);
   return out;
 }
 
