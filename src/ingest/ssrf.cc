@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "base/ascii.h"
+
 namespace pushgw::ingest {
 
 std::string_view to_string(IpClass c) {
@@ -50,17 +52,6 @@ bool looks_numeric_v4(std::string_view s) {
     if (!ok) return false;
   }
   return s[0] >= '0' && s[0] <= '9';
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -123,9 +114,9 @@ IpClass classify_ip(std::string_view lit) {
 IpClass classify_host(std::string_view host) {
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   constexpr std::string_view kLocal = "localhost";
-  if (iequals(host, kLocal)) return IpClass::Loopback;
+  if (base::iequals(host, kLocal)) return IpClass::Loopback;
   if (host.size() > kLocal.size() + 1 && host[host.size() - kLocal.size() - 1] == '.' &&
-      iequals(host.substr(host.size() - kLocal.size()), kLocal))
+      base::iequals(host.substr(host.size() - kLocal.size()), kLocal))
     return IpClass::Loopback;
   return classify_ip(host);
 }
