@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/ascii.h"
 #include "pushgw/template.h"
 
 namespace pushgw::daemon {
@@ -70,10 +71,9 @@ std::string rfc3339(int64_t epoch_ms);
 
 // A scheduled send's id as clients see it: 16 lowercase hex digits.
 inline std::string schedule_id_text(int64_t id) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string s(16, '0');
   auto v = static_cast<uint64_t>(id);
-  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kHex[v & 15];
+  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = base::kHexLower[v & 15];
   return s;
 }
 
