@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json_escape.h"
 #include "pushgw/template.h"
 
 namespace {
@@ -56,7 +57,7 @@ void BM_JsonEscape(benchmark::State& state) {
   std::string out;
   for (auto _ : state) {
     out.clear();
-    json_escape_append(in, out);
+    base::json_escape_append(in, out);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 1000);

@@ -1,16 +1,12 @@
-// The little JSON the JWT code needs, without pulling a JSON library into the
-// crypto module: escaping for the claims we build, and reading one top-level
-// string member (the "alg" of a JOSE header) from untrusted input.
+// The little JSON the JWT code reads without pulling a JSON library into the
+// crypto module: one top-level string member (the "alg" of a JOSE header)
+// from untrusted input. Claims are written with base/json_escape.h.
 #pragma once
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace pushgw::crypto {
-
-// Appends `s` as a JSON string literal (with quotes). Escapes '"', '\\' and
-// all control characters; other bytes (UTF-8) pass through.
-void json_append_string(std::string& out, std::string_view s);
 
 // Value of the top-level member `name` if `json` is an object whose member
 // `name` is a string. Nested values are skipped, not interpreted. nullopt

@@ -3,6 +3,7 @@
 #include <openssl/ec.h>
 
 #include "base/base64url.h"
+#include "base/json_escape.h"
 #include "crypto/json_text.h"
 #include "crypto/keys.h"
 #include "crypto/ossl.h"
@@ -166,14 +167,14 @@ bool jwt_verify(std::string_view jwt, EVP_PKEY* pub) {
 
 std::string apns_jwt_header(std::string_view key_id) {
   std::string s = R"({"alg":"ES256","kid":)";
-  json_append_string(s, key_id);
+  base::json_append_quoted(s, key_id);
   s.push_back('}');
   return s;
 }
 
 std::string apns_jwt_claims(std::string_view team_id, int64_t iat_s) {
   std::string s = R"({"iss":)";
-  json_append_string(s, team_id);
+  base::json_append_quoted(s, team_id);
   s += R"(,"iat":)";
   s += std::to_string(iat_s);
   s.push_back('}');
@@ -185,11 +186,11 @@ Result<std::string> google_assertion(EVP_PKEY* rsa, std::string_view client_emai
                                      int64_t iat_s) {
   if (!is_rsa(rsa)) return make_error("bad_key", "service-account key must be RSA");
   std::string claims = R"({"iss":)";
-  json_append_string(claims, client_email);
+  base::json_append_quoted(claims, client_email);
   claims += R"(,"scope":)";
-  json_append_string(claims, scope);
+  base::json_append_quoted(claims, scope);
   claims += R"(,"aud":)";
-  json_append_string(claims, token_uri);
+  base::json_append_quoted(claims, token_uri);
   claims += R"(,"iat":)" + std::to_string(iat_s);
   claims += R"(,"exp":)" + std::to_string(iat_s + 3600) + "}";
   return jwt_sign(rsa, "RS256", R"({"alg":"RS256","typ":"JWT"})", claims);

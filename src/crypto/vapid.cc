@@ -1,7 +1,7 @@
 #include "crypto/vapid.h"
 
 #include "base/base64url.h"
-#include "crypto/json_text.h"
+#include "base/json_escape.h"
 #include "crypto/jwt.h"
 
 namespace pushgw::crypto {
@@ -23,9 +23,9 @@ Result<VapidSigner> VapidSigner::create(std::string_view private_key_pem, std::s
 bool VapidSigner::sign(std::string_view origin, int64_t now_s, Entry& e) {
   const int64_t exp = now_s + kLifetimeS;
   std::string claims = R"({"aud":)";
-  json_append_string(claims, origin);
+  base::json_append_quoted(claims, origin);
   claims += R"(,"exp":)" + std::to_string(exp) + R"(,"sub":)";
-  json_append_string(claims, subject_);
+  base::json_append_quoted(claims, subject_);
   claims.push_back('}');
   auto jwt = jwt_sign(key_.get(), "ES256", R"({"typ":"JWT","alg":"ES256"})", claims);
   if (!jwt) return false;

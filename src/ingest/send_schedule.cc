@@ -5,6 +5,7 @@
 // notification's expired batch.
 #include <simdjson.h>
 
+#include "base/json_escape.h"
 #include "ingest/send_detail.h"
 #include "pushgw/template.h"
 #include "tz/quiet_window.h"
@@ -28,14 +29,14 @@ const tz::Zone* resolve(const Ctx& c, std::string_view name) {
 
 std::string unknown_zone(std::string_view name) {
   std::string m = "unknown time zone \"";
-  json_escape_append(name.substr(0, 64), m);
+  base::json_escape_append(name.substr(0, 64), m);
   m += "\" (tz must be an IANA name such as \"Europe/Berlin\")";
   return m;
 }
 
 void append_quoted(std::string& out, std::string_view s) {
   out.push_back('"');
-  json_escape_append(s, out);
+  base::json_escape_append(s, out);
   out.push_back('"');
 }
 

@@ -6,6 +6,7 @@
 // append of text_.
 #include <cstring>
 
+#include "base/json_escape.h"
 #include "pushgw/template.h"
 
 namespace pushgw {
@@ -153,7 +154,7 @@ size_t Template::rendered_size(const VarView& v) const {
     if (val == nullptr) {
       if (s.slot < 0 || s.has_fallback) n += s.len;
     } else if (val->kind == VarValue::String && mode_ == Mode::Json) {
-      n += json_escaped_size(std::string_view(v.arena + val->off, val->len));
+      n += base::json_escaped_size(std::string_view(v.arena + val->off, val->len));
     } else {
       n += val->len;
     }
@@ -174,7 +175,7 @@ void Template::render(const VarView& v, std::string& out) const {
     if (val == nullptr) {
       if (s.slot < 0 || s.has_fallback) out.append(base + s.off, s.len);
     } else if (val->kind == VarValue::String && mode_ == Mode::Json) {
-      json_escape_append(std::string_view(v.arena + val->off, val->len), out);
+      base::json_escape_append(std::string_view(v.arena + val->off, val->len), out);
     } else {
       out.append(v.arena + val->off, val->len);
     }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json_escape.h"
 #include "pushgw/template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -44,8 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (out.size() != t->rendered_size(VarView{})) std::abort();
   // Escaping is exact.
   std::string esc;
-  json_escape_append(text, esc);
-  if (esc.size() != json_escaped_size(text)) std::abort();
+  base::json_escape_append(text, esc);
+  if (esc.size() != base::json_escaped_size(text)) std::abort();
   for (char c : esc)
     if (static_cast<unsigned char>(c) < 0x20) std::abort();
   return 0;

@@ -4,35 +4,12 @@
 
 #include <charconv>
 
+#include "base/json_escape.h"
+
 namespace pushgw::sim {
 
-namespace {
-constexpr char kHex[] = "0123456789abcdef";
-
-void append_u00(std::string& out, unsigned char c) {
-  out += "\\u00";
-  out += kHex[c >> 4];
-  out += kHex[c & 0xf];
-}
-}  // namespace
-
 void json_append_string(std::string& out, std::string_view s) {
-  const bool utf8 = simdjson::validate_utf8(s.data(), s.size());
-  out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || (c >= 0x80 && !utf8)) append_u00(out, c);
-        else out += ch;
-    }
-  }
-  out += '"';
+  base::json_append_quoted(out, s, /*escape_high_bytes=*/!simdjson::validate_utf8(s.data(), s.size()));
 }
 
 void json_append_uint(std::string& out, uint64_t v) {

@@ -1,6 +1,7 @@
 #include "provider/fcm/fcm_provider.h"
 
 #include "base/ascii.h"
+#include "base/json_escape.h"
 
 namespace pushgw::provider {
 namespace {
@@ -54,7 +55,7 @@ Result<void> FcmProvider::build(const Batch& b, uint32_t idx, int64_t, HttpReque
   body.assign(R"({"message":{")");
   body.append(target_key(b.fcm.target));
   body.append(R"(":")");
-  json_escape_append(b.token(idx), body);
+  base::json_escape_append(b.token(idx), body);
   body.push_back('"');
   const size_t at = body.size();
   b.tmpl.render(b.var_view(idx), body);

@@ -39,17 +39,6 @@ Template compile(std::string_view text, Template::Mode mode, VarTable& vt) {
   return std::move(r).value();
 }
 
-TEST(JsonEscape, QuotesBackslashControlAndUnicode) {
-  std::string out;
-  std::string in = std::string("a\"b\\c\n\r\t\b\f") + '\x01' + '\x1f' + "\x7f" + "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
-  json_escape_append(in, out);
-  EXPECT_EQ(out, "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
-  EXPECT_EQ(json_escaped_size(in), out.size());
-  std::string nul;
-  json_escape_append(std::string_view("\0x", 2), nul);
-  EXPECT_EQ(nul, "\\u0000x");
-}
-
 TEST(Template, NoPlaceholderIsVerbatim) {
   VarTable vt;
   auto t = compile(R"({"aps":{"alert":"hello {name} {{ x }}"}})", Template::Mode::Json, vt);
