@@ -7,14 +7,13 @@
 #include <string_view>
 
 #include "base/ascii.h"
+#include "base/json_escape.h"
 #include "pushgw/template.h"
 
 namespace pushgw::daemon {
 
 inline void json_str(std::string& out, std::string_view s) {
-  out.push_back('"');
-  json_escape_append(s, out);
-  out.push_back('"');
+  base::json_append_quoted(out, s);
 }
 
 inline void json_num(std::string& out, int64_t v) {
