@@ -78,9 +78,4 @@ class Template {
   bool has_vars_ = false;
 };
 
-// JSON string-content escaping (no surrounding quotes), used by render and
-// by anyone writing user strings into JSON.
-void json_escape_append(std::string_view in, std::string& out);
-size_t json_escaped_size(std::string_view in);
-
 }  // namespace pushgw

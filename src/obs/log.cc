@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/json_escape.h"
 #include "base/utf8.h"
-#include "pushgw/template.h"
 
 namespace pushgw::obs {
 
@@ -59,11 +59,11 @@ void append_json_string(std::string& out, std::string_view s) {
       i += len;
       continue;
     }
-    json_escape_append(s.substr(run, i - run), out);
+    base::json_escape_append(s.substr(run, i - run), out);
     out += "\\ufffd";
     run = ++i;
   }
-  json_escape_append(s.substr(run), out);
+  base::json_escape_append(s.substr(run), out);
   out += '"';
 }
 
