@@ -1,6 +1,6 @@
 #include "ingest/timefmt.h"
 
-#include "tz/civil.h"
+#include "base/civil.h"
 
 namespace pushgw::ingest {
 namespace {
@@ -17,16 +17,12 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) {
   return true;
 }
 
-bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
 int days_in_month(int y, int m) {
   static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+  return m == 2 && base::is_leap_year(y) ? 29 : kDays[m - 1];
 }
 
 }  // namespace
-
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) { return tz::days_from_civil(y, m, d); }
 
 std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
   int y, mo, d, h, mi, sec;
@@ -63,7 +59,7 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
     return std::nullopt;
   }
   if (i != s.size()) return std::nullopt;
-  int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  int64_t days = base::days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_min * 60;
   return secs * 1000 + ms;
 }

@@ -10,7 +10,4 @@ namespace pushgw::ingest {
 // Returns epoch milliseconds (fraction truncated to ms), or nullopt.
 std::optional<int64_t> parse_rfc3339_ms(std::string_view s);
 
-// Days since 1970-01-01 of a proleptic Gregorian date (negative before).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
-
 }  // namespace pushgw::ingest

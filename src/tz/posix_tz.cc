@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "tz/civil.h"
+#include "base/civil.h"
 
 namespace pushgw::tz {
 
@@ -114,20 +114,20 @@ PosixTz PosixTz::fixed(int32_t offset_s) {
 }
 
 int64_t PosixTz::Change::instant(int64_t year, int32_t offset_s) const {
-  const int64_t jan1 = days_from_civil(year, 1, 1);
+  const int64_t jan1 = base::days_from_civil(year, 1, 1);
   int64_t day = 0;
   switch (kind) {
     case Kind::JulianNoLeap:  // 1..365, February 29 is never counted
-      day = jan1 + this->day - 1 + (is_leap_year(year) && this->day >= 60 ? 1 : 0);
+      day = jan1 + this->day - 1 + (base::is_leap_year(year) && this->day >= 60 ? 1 : 0);
       break;
     case Kind::JulianZero:
       day = jan1 + this->day;
       break;
     case Kind::MonthWeekDay: {
       const auto m = static_cast<unsigned>(month);
-      const int64_t first = days_from_civil(year, m, 1);
-      const int64_t next_month = m == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, m + 1, 1);
-      day = first + (this->day - static_cast<int>(weekday_from_days(first)) + 7) % 7 + 7 * (week - 1);
+      const int64_t first = base::days_from_civil(year, m, 1);
+      const int64_t next_month = m == 12 ? base::days_from_civil(year + 1, 1, 1) : base::days_from_civil(year, m + 1, 1);
+      day = first + (this->day - static_cast<int>(base::weekday_from_days(first)) + 7) % 7 + 7 * (week - 1);
       while (day >= next_month) day -= 7;  // week 5 = the last such day of the month
       break;
     }
@@ -145,7 +145,7 @@ OffsetSpan PosixTz::span_at(int64_t t) const {
     bool to_dst;
   };
   std::array<Edge, 6> edges{};
-  const int64_t year = civil_from_days(floor_div(t, 86400)).year;
+  const int64_t year = base::civil_from_days(base::floor_div(t, 86400)).year;
   size_t n = 0;
   for (int64_t y = year - 1; y <= year + 1; ++y) {
     edges[n++] = Edge{start_.instant(y, std_offset_), dst_offset_, true};

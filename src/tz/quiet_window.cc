@@ -1,6 +1,6 @@
 #include "tz/quiet_window.h"
 
-#include "tz/civil.h"
+#include "base/civil.h"
 
 namespace pushgw::tz {
 namespace {
@@ -23,10 +23,10 @@ std::optional<QuietWindow> QuietWindow::parse(std::string_view s) {
 }
 
 int64_t QuietWindow::release_at(const Zone& z, int64_t now_ms) const {
-  const int64_t now = floor_div(now_ms, 1000);
+  const int64_t now = base::floor_div(now_ms, 1000);
   const int32_t off = z.offset_at(now);
   const int64_t local = now + off;
-  const int64_t second_of_day = floor_mod(local, 86400);
+  const int64_t second_of_day = base::floor_mod(local, 86400);
   if (!contains(static_cast<int>(second_of_day / 60))) return 0;
   int64_t end_local = local - second_of_day + int64_t{end_} * 60;
   if (end_local <= local) end_local += 86400;

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/civil.h"
+
 namespace pushgw::provider {
 namespace {
 
@@ -17,16 +19,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-// Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm.
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 }  // namespace
@@ -46,7 +38,7 @@ int64_t parse_http_date(std::string_view v) {
   for (unsigned i = 0; i < 12; ++i)
     if (v.substr(8, 3) == kMonths[i]) month = i + 1;
   if (month == 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) return -1;
-  int64_t days = days_from_civil(year, month, static_cast<unsigned>(day));
+  int64_t days = base::days_from_civil(year, month, static_cast<unsigned>(day));
   return ((days * 24 + hh) * 60 + mm) * 60000 + ss * 1000;
 }
 

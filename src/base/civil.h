@@ -1,10 +1,10 @@
 // Proleptic Gregorian calendar arithmetic on days since 1970-01-01 (H. Hinnant's
-// algorithms): what local-time rules and timestamp parsers need, without libc
-// time zones (TZ environment, global state).
+// algorithms): what local-time rules and timestamp parsers (RFC 3339, HTTP
+// dates) need, without libc time zones (TZ environment, global state).
 #pragma once
 #include <cstdint>
 
-namespace pushgw::tz {
+namespace pushgw::base {
 
 struct CivilDate {
   int64_t year = 1970;
@@ -43,4 +43,4 @@ constexpr int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) *
 // 0 = Sunday .. 6 = Saturday.
 constexpr unsigned weekday_from_days(int64_t z) { return static_cast<unsigned>(floor_mod(z + 4, 7)); }
 
-}  // namespace pushgw::tz
+}  // namespace pushgw::base
