@@ -4,19 +4,14 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/openssl_errors.h"
 #include "net/tls_transport.h"
 
 namespace pushgw::net {
 namespace {
 
 std::string openssl_errors() {
-  std::string out;
-  char buf[256];
-  while (unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
+  std::string out = crypto::drain_openssl_errors();
   return out.empty() ? "unknown OpenSSL error" : out;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "crypto/openssl_errors.h"
 #include "net/address.h"
 
 namespace pushgw::net {
@@ -62,13 +63,7 @@ int bio_create(BIO* b) {
 int bio_destroy(BIO*) { return 1; }
 
 std::string ssl_error_detail(SSL* ssl) {
-  std::string out;
-  char buf[256];
-  while (unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
+  std::string out = crypto::drain_openssl_errors();
   long vr = ssl != nullptr ? SSL_get_verify_result(ssl) : X509_V_OK;
   if (vr != X509_V_OK) {
     if (!out.empty()) out += "; ";

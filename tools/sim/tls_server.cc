@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "crypto/openssl_errors.h"
+
 namespace pushgw::sim {
 
 namespace {
@@ -19,11 +21,8 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
 }
 
 Error tls_error(std::string what) {
-  unsigned long e = ERR_get_error();
-  char buf[256] = {0};
-  if (e) ERR_error_string_n(e, buf, sizeof buf);
-  ERR_clear_error();
-  return make_error("tls_config", what + (e ? std::string(": ") + buf : std::string()));
+  std::string detail = crypto::drain_openssl_errors();
+  return make_error("tls_config", detail.empty() ? what : what + ": " + detail);
 }
 
 Result<SslCtxPtr> base_ctx() {
