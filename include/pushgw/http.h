@@ -15,13 +15,31 @@ struct HttpHeader {
   std::string value;
 };
 
-struct HttpRequest {
+// A reusable header list: only the first nheaders entries are live, so
+// clearing keeps every string's capacity for the next message.
+struct HeaderList {
+  std::vector<HttpHeader> headers;
+  size_t nheaders = 0;
+
+  void add_header(std::string_view name, std::string_view value) {
+    if (nheaders == headers.size()) headers.emplace_back();
+    headers[nheaders].name.assign(name);
+    headers[nheaders].value.assign(value);
+    ++nheaders;
+  }
+  // First value of the header, or an empty view when absent.
+  std::string_view header(std::string_view name) const {
+    for (size_t i = 0; i < nheaders; ++i)
+      if (headers[i].name == name) return headers[i].value;
+    return {};
+  }
+};
+
+struct HttpRequest : HeaderList {
   std::string method = "POST";
   std::string scheme = "https";
   std::string authority;  // host[:port] as sent in :authority / Host
   std::string path;
-  std::vector<HttpHeader> headers;  // only the first nheaders are live
-  size_t nheaders = 0;
   std::string body;
 
   void clear() {
@@ -31,40 +49,16 @@ struct HttpRequest {
     nheaders = 0;
     body.clear();
   }
-  void add_header(std::string_view name, std::string_view value) {
-    if (nheaders == headers.size()) headers.emplace_back();
-    headers[nheaders].name.assign(name);
-    headers[nheaders].value.assign(value);
-    ++nheaders;
-  }
-  std::string_view header(std::string_view name) const {
-    for (size_t i = 0; i < nheaders; ++i)
-      if (headers[i].name == name) return headers[i].value;
-    return {};
-  }
 };
 
-struct HttpResponse {
+struct HttpResponse : HeaderList {  // header names lowercase
   int status = 0;
-  std::vector<HttpHeader> headers;  // lowercase names; only the first nheaders are live
-  size_t nheaders = 0;
-  std::string body;                 // capped by the client (64 KiB)
+  std::string body;  // capped by the client (64 KiB)
 
   void clear() {
     status = 0;
     nheaders = 0;
     body.clear();
-  }
-  void add_header(std::string_view name, std::string_view value) {
-    if (nheaders == headers.size()) headers.emplace_back();
-    headers[nheaders].name.assign(name);
-    headers[nheaders].value.assign(value);
-    ++nheaders;
-  }
-  std::string_view header(std::string_view name) const {
-    for (size_t i = 0; i < nheaders; ++i)
-      if (headers[i].name == name) return headers[i].value;
-    return {};
   }
 };
 
