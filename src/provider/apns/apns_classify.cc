@@ -5,39 +5,32 @@
 
 #include "provider/apns/apns_provider.h"
 #include "provider/common/json_fields.h"
+#include "provider/common/make_verdict.h"
 #include "provider/common/retry_after.h"
 
 namespace pushgw::provider {
 namespace {
 
-Verdict make(VerdictKind k, int status, std::string_view reason) {
-  Verdict v;
-  v.kind = k;
-  v.http_status = status;
-  v.reason.assign(reason);
-  return v;
-}
-
 Verdict classify_400(std::string_view reason) {
   if (reason == "BadDeviceToken" || reason == "DeviceTokenNotForTopic")
-    return make(VerdictKind::Invalid, 400, reason);
+    return make_verdict(VerdictKind::Invalid, 400, reason);
   if (reason == "IdleTimeout") {  // the connection idled out: reconnect and resend
-    Verdict v = make(VerdictKind::Retry, 400, reason);
+    Verdict v = make_verdict(VerdictKind::Retry, 400, reason);
     v.close_connection = true;
     return v;
   }
-  return make(VerdictKind::Failed, 400, reason.empty() ? "BadRequest" : reason);
+  return make_verdict(VerdictKind::Failed, 400, reason.empty() ? "BadRequest" : reason);
 }
 
 Verdict classify_403(std::string_view reason) {
   if (reason == "ExpiredProviderToken" || reason == "InvalidProviderToken") {
     // The connection is wedged for this token: drain it, sign anew, resend.
-    Verdict v = make(VerdictKind::Retry, 403, reason);
+    Verdict v = make_verdict(VerdictKind::Retry, 403, reason);
     v.refresh_credential = true;
     v.close_connection = true;
     return v;
   }
-  return make(VerdictKind::Failed, 403, reason.empty() ? "Forbidden" : reason);
+  return make_verdict(VerdictKind::Failed, 403, reason.empty() ? "Forbidden" : reason);
 }
 
 }  // namespace
@@ -48,7 +41,7 @@ Verdict classify_apns(int status, std::string_view body, std::string_view apns_i
   Verdict v;
   switch (status) {
     case 200:
-      v = make(VerdictKind::Delivered, 200, "");
+      v = make_verdict(VerdictKind::Delivered, 200, "");
       v.id.assign(apns_id);
       return v;
     case 400:
@@ -59,14 +52,14 @@ Verdict classify_apns(int status, std::string_view body, std::string_view apns_i
       break;
     case 410:
       // Unregistered / ExpiredToken: final. The timestamp is epoch ms.
-      v = make(VerdictKind::Unsubscribed, 410, reason.empty() ? "Unregistered" : reason);
+      v = make_verdict(VerdictKind::Unsubscribed, 410, reason.empty() ? "Unregistered" : reason);
       v.since_ms = json_int_field(body, "timestamp");
       break;
     case 413:
-      v = make(VerdictKind::Failed, 413, reason.empty() ? "PayloadTooLarge" : reason);
+      v = make_verdict(VerdictKind::Failed, 413, reason.empty() ? "PayloadTooLarge" : reason);
       break;
     case 429:
-      v = make(VerdictKind::Retry, 429, reason.empty() ? "TooManyRequests" : reason);
+      v = make_verdict(VerdictKind::Retry, 429, reason.empty() ? "TooManyRequests" : reason);
       // Too many token updates leave that connection unusable for a while.
       if (reason == "TooManyProviderTokenUpdates") v.close_connection = true;
       break;
@@ -74,11 +67,11 @@ Verdict classify_apns(int status, std::string_view body, std::string_view apns_i
     case 502:
     case 503:
     case 504:
-      v = make(VerdictKind::Retry, status, reason.empty() ? "ServiceUnavailable" : reason);
+      v = make_verdict(VerdictKind::Retry, status, reason.empty() ? "ServiceUnavailable" : reason);
       if (reason == "Shutdown") v.close_connection = true;
       break;
     default:
-      v = make(status >= 500 ? VerdictKind::Retry : VerdictKind::Failed, status,
+      v = make_verdict(status >= 500 ? VerdictKind::Retry : VerdictKind::Failed, status,
                reason.empty() ? "http_" + std::to_string(status) : reason);
   }
   v.id.assign(apns_id);

@@ -45,11 +45,13 @@ int64_t parse_http_date(std::string_view v) {
 int64_t parse_retry_after(std::string_view value, int64_t now_ms) {
   value = trim(value);
   if (value.empty()) return -1;
-  int64_t secs;
-  if (parse_int(value, secs)) {
-    // Anything beyond a year is nonsense from the peer; cap before scaling.
+  if (value.find_first_not_of("0123456789") == std::string_view::npos) {
+    // delay-seconds. Anything beyond a year is nonsense from the peer: cap
+    // before scaling, also when there are more digits than int64_t holds.
     constexpr int64_t kMaxSecs = 366LL * 24 * 3600;
-    return secs < 0 ? -1 : std::min(secs, kMaxSecs) * 1000;
+    int64_t secs = kMaxSecs;
+    if (!parse_int(value, secs)) secs = kMaxSecs;
+    return std::min(secs, kMaxSecs) * 1000;
   }
   int64_t at = parse_http_date(value);
   if (at < 0) return -1;

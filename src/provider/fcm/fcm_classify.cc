@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "provider/common/make_verdict.h"
 #include "provider/common/retry_after.h"
 #include "provider/fcm/fcm_provider.h"
 #include "provider/fcm/reason_text.h"
@@ -75,29 +76,6 @@ GoogleError read_error(dom::element root) {
   return e;
 }
 
-// parse_retry_after multiplies delta-seconds by 1000 without a bound, so a
-// hostile "Retry-After: 99999999999999999" overflows (found by fuzz_classify;
-// reported for provider/common). Cap such values here: any delay past ~31
-// years means "give up", which the retry window does anyway.
-int64_t retry_after_ms(std::string_view value, int64_t now_ms) {
-  constexpr int64_t kCapMs = 999'999'999'000;
-  size_t digits = 0;
-  for (char c : value) {
-    if (c >= '0' && c <= '9') digits += (digits > 0 || c != '0') ? 1 : 0;  // significant digits
-    else if (c != ' ' && c != '\t') return parse_retry_after(value, now_ms);
-  }
-  if (digits > 9) return kCapMs;
-  return parse_retry_after(value, now_ms);
-}
-
-Verdict make(VerdictKind k, int status, std::string_view reason) {
-  Verdict v;
-  v.kind = k;
-  v.http_status = status;
-  v.reason.assign(reason);
-  return v;
-}
-
 // errorCode, else the RPC status, else the fallback (default "http_<status>").
 std::string reason_of(const GoogleError& e, int status, std::string_view fallback = {}) {
   std::string out;
@@ -110,12 +88,12 @@ std::string reason_of(const GoogleError& e, int status, std::string_view fallbac
 
 Verdict classify_400(const GoogleError& e) {
   if (!e.error_code.empty() && e.error_code != "INVALID_ARGUMENT")
-    return make(VerdictKind::Failed, 400, reason_of(e, 400));
+    return make_verdict(VerdictKind::Failed, 400, reason_of(e, 400));
   // INVALID_ARGUMENT covers a bad token and a bad payload alike; only the
   // former may prune the token.
   if (e.token_violation || icontains(e.message, "registration token"))
-    return make(VerdictKind::Invalid, 400, "INVALID_ARGUMENT");
-  Verdict v = make(VerdictKind::Failed, 400, "INVALID_ARGUMENT");
+    return make_verdict(VerdictKind::Invalid, 400, "INVALID_ARGUMENT");
+  Verdict v = make_verdict(VerdictKind::Failed, 400, "INVALID_ARGUMENT");
   if (!e.message.empty()) append_reason_text(v.reason.append(": "), e.message, kMaxMessageInReason);
   return v;
 }
@@ -124,8 +102,8 @@ Verdict classify_error(int status, const GoogleError& e) {
   // The two dead-token codes are Google's explicit verdicts (the Admin SDKs
   // map them by errorCode); honour them on any 4xx, not only the documented one.
   if (status >= 400 && status < 500 && status != 429 && status != 401) {
-    if (e.error_code == "UNREGISTERED") return make(VerdictKind::Unsubscribed, status, "UNREGISTERED");
-    if (e.error_code == "SENDER_ID_MISMATCH") return make(VerdictKind::Invalid, status, "SENDER_ID_MISMATCH");
+    if (e.error_code == "UNREGISTERED") return make_verdict(VerdictKind::Unsubscribed, status, "UNREGISTERED");
+    if (e.error_code == "SENDER_ID_MISMATCH") return make_verdict(VerdictKind::Invalid, status, "SENDER_ID_MISMATCH");
   }
   switch (status) {
     case 400:
@@ -133,18 +111,18 @@ Verdict classify_error(int status, const GoogleError& e) {
     case 401: {
       // THIRD_PARTY_AUTH_ERROR: the APNs/Web Push credential in the Firebase
       // project is bad. A config problem: keep the token, do not retry.
-      if (e.error_code == "THIRD_PARTY_AUTH_ERROR") return make(VerdictKind::Failed, 401, e.error_code);
-      Verdict v = make(VerdictKind::Retry, 401, reason_of(e, 401, "UNAUTHENTICATED"));
+      if (e.error_code == "THIRD_PARTY_AUTH_ERROR") return make_verdict(VerdictKind::Failed, 401, e.error_code);
+      Verdict v = make_verdict(VerdictKind::Retry, 401, reason_of(e, 401, "UNAUTHENTICATED"));
       v.refresh_credential = true;  // our access token expired or was revoked
       return v;
     }
     case 429:
-      return make(VerdictKind::Retry, 429, reason_of(e, 429, "QUOTA_EXCEEDED"));
+      return make_verdict(VerdictKind::Retry, 429, reason_of(e, 429, "QUOTA_EXCEEDED"));
     default:
       break;
   }
-  if (status >= 500) return make(VerdictKind::Retry, status, reason_of(e, status));
-  return make(VerdictKind::Failed, status, reason_of(e, status));
+  if (status >= 500) return make_verdict(VerdictKind::Retry, status, reason_of(e, status));
+  return make_verdict(VerdictKind::Failed, status, reason_of(e, status));
 }
 
 }  // namespace
@@ -164,14 +142,14 @@ Verdict FcmResponseReader::classify(int status, std::string_view body, std::stri
   const bool parsed = !body.empty() && body.size() <= kMaxBody &&
                       !impl_->parser.parse(body.data(), body.size(), true).get(root);
   if (status >= 200 && status < 300) {
-    Verdict v = make(VerdictKind::Delivered, status, "");
+    Verdict v = make_verdict(VerdictKind::Delivered, status, "");
     std::string_view name;
     if (parsed && !root["name"].get(name)) v.id.assign(name.substr(0, 512));
     return v;
   }
   Verdict v = classify_error(status, parsed ? read_error(root) : GoogleError{});
   if (v.kind == VerdictKind::Retry) {
-    v.retry_after_ms = retry_after_ms(retry_after, now_ms);
+    v.retry_after_ms = parse_retry_after(retry_after, now_ms);
     if (status == 429 && v.retry_after_ms < 0) v.min_retry_ms = kQuotaMinRetryMs;
   }
   return v;

@@ -4,6 +4,7 @@
 // kept as the reason for humans.
 #include <string>
 
+#include "provider/common/make_verdict.h"
 #include "provider/common/retry_after.h"
 #include "provider/webpush/webpush_provider.h"
 
@@ -35,29 +36,6 @@ std::string reason_text(std::string_view text, size_t max_bytes) {
   return out;
 }
 
-// parse_retry_after multiplies delta-seconds by 1000 without a bound, so a
-// hostile "Retry-After: 99999999999999999" overflows (found by fuzz_classify;
-// reported for provider/common). Cap such values here: any delay past ~31
-// years means "give up", which the retry window does anyway.
-int64_t retry_after_ms(std::string_view value, int64_t now_ms) {
-  constexpr int64_t kCapMs = 999'999'999'000;
-  size_t digits = 0;
-  for (char c : value) {
-    if (c >= '0' && c <= '9') digits += (digits > 0 || c != '0') ? 1 : 0;  // significant digits
-    else if (c != ' ' && c != '\t') return parse_retry_after(value, now_ms);
-  }
-  if (digits > 9) return kCapMs;
-  return parse_retry_after(value, now_ms);
-}
-
-Verdict make(VerdictKind k, int status, std::string reason) {
-  Verdict v;
-  v.kind = k;
-  v.http_status = status;
-  v.reason = std::move(reason);
-  return v;
-}
-
 }  // namespace
 
 Verdict classify_webpush(int status, std::string_view body, std::string_view location,
@@ -67,30 +45,30 @@ Verdict classify_webpush(int status, std::string_view body, std::string_view loc
     case 200:
     case 201:  // RFC 8030: 201 Created + Location = accepted (not yet delivered)
     case 202:
-      v = make(VerdictKind::Delivered, status, "");
+      v = make_verdict(VerdictKind::Delivered, status, "");
       v.id.assign(location.substr(0, 1024));
       return v;
     case 404:  // expired subscription
-      return make(VerdictKind::Unsubscribed, status, "not_found");
+      return make_verdict(VerdictKind::Unsubscribed, status, "not_found");
     case 410:  // unsubscribed / expired (autopush, FCM web push)
-      return make(VerdictKind::Unsubscribed, status, "gone");
+      return make_verdict(VerdictKind::Unsubscribed, status, "gone");
     case 413:
-      return make(VerdictKind::Failed, status, "payload_too_large");
+      return make_verdict(VerdictKind::Failed, status, "payload_too_large");
     case 429:
-      v = make(VerdictKind::Retry, status, "too_many_requests");
+      v = make_verdict(VerdictKind::Retry, status, "too_many_requests");
       break;
     case 400: {
       std::string text = reason_text(body, kMaxBodyInReason);
-      return make(VerdictKind::Failed, status, text.empty() ? "bad_request" : std::move(text));
+      return make_verdict(VerdictKind::Failed, status, text.empty() ? "bad_request" : std::move(text));
     }
     case 401:
     case 403:  // RFC 8292: missing (401) or invalid (403) VAPID token
-      return make(VerdictKind::Failed, status, "vapid_rejected");
+      return make_verdict(VerdictKind::Failed, status, "vapid_rejected");
     default:
-      if (status < 500 || status > 599) return make(VerdictKind::Failed, status, "http_" + std::to_string(status));
-      v = make(VerdictKind::Retry, status, "http_" + std::to_string(status));
+      if (status < 500 || status > 599) return make_verdict(VerdictKind::Failed, status, "http_" + std::to_string(status));
+      v = make_verdict(VerdictKind::Retry, status, "http_" + std::to_string(status));
   }
-  v.retry_after_ms = retry_after_ms(retry_after, now_ms);
+  v.retry_after_ms = parse_retry_after(retry_after, now_ms);
   return v;
 }
 

@@ -45,7 +45,7 @@ TEST(WebPushClassify, TooManyRequestsRetriesWithRetryAfter) {
   EXPECT_EQ(v.kind, VerdictKind::Retry);
   EXPECT_EQ(v.retry_after_ms, 30'000);
   EXPECT_EQ(c(429).retry_after_ms, -1);
-  EXPECT_EQ(c(429, "", "88888444488884444").retry_after_ms, 999'999'999'000);  // capped, no overflow
+  EXPECT_EQ(c(429, "", "88888444488884444").retry_after_ms, 366LL * 24 * 3600 * 1000);  // capped at a year, no overflow
 }
 
 TEST(WebPushClassify, BadRequestKeepsTheBodyText) {
