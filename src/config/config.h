@@ -180,8 +180,8 @@ struct Origin {
   std::string host;
   uint16_t port = 443;
 };
-// Accepts only https, a non-empty host, an optional port 1..65535 and at most
-// a trailing "/"; anything else (a path, query, userinfo) is "bad_url".
+// Accepts an https URL as base/authority.h reads it, with at most a trailing
+// "/"; anything else (a path, query, fragment, userinfo) is "bad_url".
 Result<Origin> parse_https_origin(std::string_view url);
 
 // Redis urls: "redis://[[user]:password@]host[:port][/db]" (host may be an

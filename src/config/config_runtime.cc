@@ -6,30 +6,17 @@
 
 #include <libpq-fe.h>
 
+#include "base/authority.h"
 #include "config/sections.h"
 
 namespace pushgw::config::detail {
 namespace {
 
-bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 // "host:port" or "[v6]:port"; the daemon resolves the host when it binds.
+// Port 0: any free port (tests, demo).
 bool valid_listen_address(std::string_view s) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  const std::string_view host = s.substr(0, colon);
-  const std::string_view port = s.substr(colon + 1);
-  if (!all_digits(port) || port.size() > 5) return false;
-  const int p = std::stoi(std::string(port));
-  if (p < 0 || p > 65535) return false;  // 0: any free port (tests, demo)
-  if (host.front() == '[') return host.size() > 2 && host.back() == ']';
-  return host.find(':') == std::string_view::npos;
+  base::Authority a;
+  return base::parse_authority(s, base::kListenAddress, a) == base::UrlError::None;
 }
 
 // "" when libpq accepts the connection string. Only libpq's message naming

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "base/ascii.h"
+#include "base/authority.h"
 #include "config/config.h"
 
 namespace pushgw::config {
@@ -40,31 +41,10 @@ Result<RedisEndpoint> parse_unix(std::string_view rest) {
 
 // host[:port], host possibly "[v6]".
 bool split_host_port(std::string_view hp, RedisEndpoint& e) {
-  std::string_view port;
-  if (!hp.empty() && hp.front() == '[') {
-    const auto close = hp.find(']');
-    if (close == std::string_view::npos || close < 2) return false;
-    e.host.assign(hp.substr(1, close - 1));
-    std::string_view after = hp.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return false;
-      port = after.substr(1);
-      if (port.empty()) return false;
-    }
-  } else {
-    const auto colon = hp.find(':');
-    e.host.assign(hp.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port = hp.substr(colon + 1);
-      if (port.empty()) return false;
-    }
-    if (e.host.empty()) return false;
-  }
-  if (!port.empty()) {
-    int64_t p = 0;
-    if (!parse_number(port, 65535, p) || p == 0) return false;
-    e.port = static_cast<uint16_t>(p);
-  }
+  base::Authority a;
+  if (base::parse_authority(hp, base::AuthorityRules{.default_port = e.port}, a) != base::UrlError::None) return false;
+  e.host.assign(a.host);
+  e.port = a.port;
   return true;
 }
 

@@ -2,7 +2,7 @@
 // a string (raw bytes) or JSON, and the RFC 8030 header options.
 #include <string>
 
-#include "ingest/endpoint.h"
+#include "base/authority.h"
 #include "ingest/p256.h"
 #include "ingest/send_detail.h"
 #include "ingest/ssrf.h"
@@ -121,13 +121,18 @@ const char* read_keys(dom::object sub, const P256Checker& curve, Keys& k) {
 }
 
 // Checks the endpoint URL and the SSRF guard; returns false after rejecting.
+// The provider re-reads the URL with the same parser (base/authority.h), so
+// the host checked here is the host it connects to.
 bool check_endpoint(Ctx& c, std::string_view endpoint) {
-  auto url = parse_https_url(endpoint);
-  if (!url.ok()) {
-    reject(c.out, c.n, endpoint, true, url.error().code, url.error().message);
+  base::HttpsUrl url;
+  if (base::UrlError e = base::parse_https_url(endpoint, url); e != base::UrlError::None) {
+    const bool refused = e == base::UrlError::NotHttps;
+    std::string msg = "endpoint ";
+    msg.append(base::describe(e));
+    reject(c.out, c.n, endpoint, true, refused ? "endpoint_refused" : "bad_subscription", msg);
     return false;
   }
-  IpClass cls = classify_host(url->host);
+  IpClass cls = classify_host(url.authority.host);
   if (cls != IpClass::NotIp && cls != IpClass::Public && !c.app->allow_private_endpoints) {
     std::string msg = "endpoint host is a ";
     msg.append(to_string(cls)).append(" address (allow_private_endpoints is off)");

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/authority.h"
 #include "metrics/exposition.h"
 
 namespace pushgw::metrics {
@@ -239,25 +240,6 @@ void MetricsServer::State::maybe_finish() {
 
 // ---- MetricsServer -------------------------------------------------------
 
-bool split_host_port(std::string_view address, std::string& host, uint16_t& port) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size()) return false;
-  std::string_view h = address.substr(0, colon);
-  const std::string_view p = address.substr(colon + 1);
-  if (h.front() == '[') {
-    if (h.size() < 3 || h.back() != ']') return false;
-    h = h.substr(1, h.size() - 2);
-  } else if (h.find(':') != std::string_view::npos) {
-    return false;
-  }
-  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string_view::npos) return false;
-  const unsigned long v = std::stoul(std::string(p));
-  if (v > 65535) return false;
-  host.assign(h);
-  port = static_cast<uint16_t>(v);
-  return true;
-}
-
 MetricsServer::MetricsServer(uv_loop_t* loop, Handlers handlers, Options options)
     : state_(new State{loop, std::move(handlers), std::move(options)}) {}
 
@@ -278,11 +260,12 @@ Result<void> MetricsServer::listen(std::string_view address) {
     return make_error("metrics_listen", "metrics server already listening or closing");
   }
   const std::string what(address);
-  std::string host;
-  uint16_t port = 0;
-  if (!split_host_port(address, host, port)) {
+  base::Authority a;
+  if (base::parse_authority(address, base::kListenAddress, a) != base::UrlError::None) {
     return make_error("metrics_address", what + ": expected \"host:port\" or \"[addr]:port\"");
   }
+  const std::string host(a.host);
+  const uint16_t port = a.port;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

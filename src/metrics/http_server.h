@@ -66,7 +66,4 @@ class MetricsServer {
   State* state_;  // deletes itself once closed and every handle is gone
 };
 
-// Splits "host:port" / "[v6]:port"; false when malformed.
-bool split_host_port(std::string_view address, std::string& host, uint16_t& port);
-
 }  // namespace pushgw::metrics

@@ -9,10 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "base/authority.h"
 #include "provider/apns/apns_provider.h"
 #include "provider/fcm/fcm_provider.h"
 #include "provider/fcm/fcm_token_source.h"
-#include "provider/webpush/webpush_endpoint.h"
 #include "provider/webpush/webpush_provider.h"
 
 namespace {
@@ -98,14 +98,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
-    case 4: {
-      EndpointParts p;
-      if (split_endpoint(body, p)) {
-        check(!p.host.empty() && !p.path.empty() && p.port != 0);
+    case 4: {  // the Web Push provider's reading of an endpoint (fuzz_authority goes deeper)
+      base::HttpsUrl u;
+      if (base::parse_https_url(body, u) == base::UrlError::None) {
+        check(!u.authority.host.empty() && !u.path.empty() && u.authority.port != 0);
         std::string origin;
-        append_host_port(p, true, origin);
+        base::append_authority(origin, u.authority, true);
         check(origin.find(':') != std::string::npos);
-        for (char c : p.path) check(c > 0x20 && c < 0x7f);
+        for (char c : u.path) check(c > 0x20 && c < 0x7f);
       }
       break;
     }

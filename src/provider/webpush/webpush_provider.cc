@@ -2,8 +2,8 @@
 
 #include <charconv>
 
+#include "base/authority.h"
 #include "crypto/keys.h"
-#include "provider/webpush/webpush_endpoint.h"
 
 namespace pushgw::provider {
 namespace {
@@ -24,16 +24,20 @@ Result<std::unique_ptr<WebPushProvider>> WebPushProvider::create(const WebPushSe
   return std::unique_ptr<WebPushProvider>(new WebPushProvider(std::move(*vapid), std::move(*ece)));
 }
 
+// The endpoint is re-read with the parser ingest checked it with
+// (base/authority.h), per message and without allocating once warm.
 std::string_view WebPushProvider::origin(const Batch& b, uint32_t idx) const {
   origin_.clear();
-  EndpointParts p;
-  if (split_endpoint(b.token(idx), p)) append_host_port(p, /*with_default_port=*/true, origin_);
+  base::HttpsUrl u;
+  if (base::parse_https_url(b.token(idx), u) == base::UrlError::None)
+    base::append_authority(origin_, u.authority, /*always_port=*/true);
   return origin_;
 }
 
 Result<void> WebPushProvider::build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) {
-  EndpointParts ep;
-  if (!split_endpoint(b.token(idx), ep)) return make_error("bad_subscription", "unusable endpoint URL");
+  base::HttpsUrl ep;
+  if (base::parse_https_url(b.token(idx), ep) != base::UrlError::None)
+    return make_error("bad_subscription", "unusable endpoint URL");
   const uint32_t keys_off = b.recipients[idx].keys_off;
   if (static_cast<size_t>(keys_off) + kP256dh + kAuth > b.arena.size())
     return make_error("bad_subscription", "subscription keys missing");
@@ -41,7 +45,7 @@ Result<void> WebPushProvider::build(const Batch& b, uint32_t idx, int64_t now_ms
   const std::string_view auth = std::string_view(b.arena).substr(keys_off + kP256dh, kAuth);
 
   req.authority.clear();
-  append_host_port(ep, /*with_default_port=*/false, req.authority);
+  base::append_authority(req.authority, ep.authority, /*always_port=*/false);
   aud_.assign("https://");
   aud_.append(req.authority);
   req.path.clear();

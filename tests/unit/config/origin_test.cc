@@ -18,12 +18,17 @@ TEST(HttpsOrigin, SplitsHostAndPort) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->host, "::1");
   EXPECT_EQ(c->port, 9443);
+  auto d = parse_https_origin("HTTPS://Push.Example.:8443");  // scheme case-insensitive, FQDN dot dropped
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->host, "Push.Example");
+  EXPECT_EQ(d->port, 8443);
 }
 
 TEST(HttpsOrigin, RejectsAnythingButABareHttpsOrigin) {
   for (const char* bad : {"", "http://h:1", "https://", "https://h:", "https://h:0", "https://h:65536", "https://h:80a",
                           "https://h/path", "https://u@h", "https://h?x=1", "https://[::1", "https://[::1]x",
-                          "https://h h", "HTTPS://h", "https://[]:1", "https://h:1:2"}) {
+                          "https://h h", "https://[]:1", "https://h:1:2", "https://h#f", "https://h/#f",
+                          "https://h%41", "https://a..b"}) {
     auto r = parse_https_origin(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

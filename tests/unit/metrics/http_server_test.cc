@@ -183,20 +183,6 @@ TEST(MetricsServer, ListenErrorsAndDisabled) {
   EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
-TEST(MetricsServer, SplitsHostPort) {
-  std::string host;
-  uint16_t port = 0;
-  EXPECT_TRUE(split_host_port("127.0.0.1:9464", host, port));
-  EXPECT_EQ(host, "127.0.0.1");
-  EXPECT_EQ(port, 9464);
-  EXPECT_TRUE(split_host_port("[::1]:80", host, port));
-  EXPECT_EQ(host, "::1");
-  EXPECT_FALSE(split_host_port("::1:80", host, port));
-  EXPECT_FALSE(split_host_port("host:", host, port));
-  EXPECT_FALSE(split_host_port("host:99999", host, port));
-  EXPECT_FALSE(split_host_port(":80", host, port));
-}
-
 TEST(MetricsServer, CloseRunsDoneAfterHandlesAreGone) {
   uv_loop_t loop;
   uv_loop_init(&loop);
