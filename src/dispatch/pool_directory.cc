@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/authority.h"
 #include "dispatch/outcome_sink.h"
 #include "dispatch/retry_queue.h"
 
@@ -58,10 +59,10 @@ pool::Pool* PoolDirectory::create(const AppRuntime& app, std::string_view origin
   if (it != pools_.end()) return it->second.get();
 
   pool::PoolOptions o;
-  size_t colon = origin.rfind(':');
-  o.host.assign(origin.substr(0, colon));
-  if (!o.host.empty() && o.host.front() == '[') o.host = o.host.substr(1, o.host.size() - 2);
-  o.port = colon == std::string_view::npos ? 443 : static_cast<uint16_t>(std::stoi(std::string(origin.substr(colon + 1))));
+  base::Authority a;  // canonical "host:port" (base/authority.h); unparsable: no host, connect fails
+  base::parse_authority(origin, base::AuthorityRules{}, a);
+  o.host.assign(a.host);
+  o.port = a.port;
   o.max_connections = std::max(1, app.connections_for(d_.index, d_.threads));
   o.connect_timeout_ms = d_.delivery.connect_timeout_ms;
   o.request_timeout_ms = d_.delivery.request_timeout_ms;
