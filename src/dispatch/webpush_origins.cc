@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include "base/authority.h"
 #include "ingest/ssrf.h"
 #include "net/address.h"
 
@@ -23,16 +24,10 @@ WebPushOrigins::~WebPushOrigins() { *alive_ = false; }
 
 namespace {
 void split_origin(std::string_view origin, std::string& host, uint16_t& port) {
-  size_t colon = origin.rfind(':');
-  size_t bracket = origin.rfind(']');
-  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) {
-    host.assign(origin);
-    port = 443;
-  } else {
-    host.assign(origin.substr(0, colon));
-    port = static_cast<uint16_t>(std::stoi(std::string(origin.substr(colon + 1))));
-  }
-  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  base::Authority a;  // canonical "host:port" (base/authority.h); unparsable: empty host, never resolves
+  base::parse_authority(origin, base::AuthorityRules{}, a);
+  host.assign(a.host);
+  port = a.port;
 }
 }  // namespace
 
