@@ -1,5 +1,6 @@
 #include "daemon/apps.h"
 
+#include "base/authority.h"
 #include "crypto/apns_token.h"
 #include "crypto/keys.h"
 #include "provider/apns/apns_provider.h"
@@ -17,17 +18,11 @@ const ingest::AppInfo* AppDirectoryImpl::find(Platform p, std::string_view app) 
 void AppDirectoryImpl::add(ingest::AppInfo info) { infos_.push_back(std::move(info)); }
 
 Result<std::string> authority_from_url(std::string_view url) {
-  constexpr std::string_view kHttps = "https://";
-  if (url.substr(0, kHttps.size()) != kHttps) return make_error("bad_config", "endpoint must start with https://");
-  std::string_view rest = url.substr(kHttps.size());
-  size_t slash = rest.find('/');
-  if (slash != std::string_view::npos) rest = rest.substr(0, slash);
-  if (rest.empty()) return make_error("bad_config", "endpoint has no host");
-  std::string out(rest);
-  bool has_port = false;
-  if (out.front() == '[') has_port = out.find("]:") != std::string::npos;
-  else has_port = out.find(':') != std::string::npos;
-  if (!has_port) out += ":443";
+  base::HttpsUrl u;
+  if (base::UrlError e = base::parse_https_url(url, u); e != base::UrlError::None)
+    return make_error("bad_config", "endpoint " + std::string(base::describe(e)));
+  std::string out;
+  base::append_authority(out, u.authority, /*always_port=*/true);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/authority.h"
 #include "crypto/jwt.h"
 #include "daemon/apps.h"
 #include "provider/fcm/fcm_token_source.h"
@@ -41,17 +42,14 @@ OAuthRefresher::~OAuthRefresher() = default;
 
 Result<void> OAuthRefresher::add(const FcmCredential& account) {
   auto e = std::make_unique<Entry>();
-  auto au = authority_from_url(account.token_uri);
-  if (!au.ok()) return make_error("bad_config", "fcm app '" + account.app + "': token_uri: " + au.error().message);
-  e->authority = au.value();
-  std::string_view rest = std::string_view(account.token_uri).substr(8);
-  size_t slash = rest.find('/');
-  e->path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  base::HttpsUrl url;
+  if (base::UrlError err = base::parse_https_url(account.token_uri, url); err != base::UrlError::None)
+    return make_error("bad_config", "fcm app '" + account.app + "': token_uri " + std::string(base::describe(err)));
+  base::append_authority(e->authority, url.authority, /*always_port=*/true);
+  e->path.assign(url.path);
   pool::PoolOptions o;
-  size_t colon = e->authority.rfind(':');
-  o.host = e->authority.substr(0, colon);
-  if (!o.host.empty() && o.host.front() == '[') o.host = o.host.substr(1, o.host.size() - 2);
-  o.port = static_cast<uint16_t>(std::stoi(e->authority.substr(colon + 1)));
+  o.host.assign(url.authority.host);
+  o.port = url.authority.port;
   o.max_connections = 1;
   o.allow_http1 = true;  // Google's token endpoint may answer over either
   o.connect_timeout_ms = connect_timeout_ms_;
