@@ -101,7 +101,7 @@ bool Http1Client::protocol_error(const char* what) {
 bool Http1Client::take_line(const char*& p, const char* end, std::string_view& line, bool& have) {
   const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
   size_t n = nl != nullptr ? static_cast<size_t>(nl - p) : static_cast<size_t>(end - p);
-  header_bytes_ += n + 1;
+  header_bytes_ += n + (nl != nullptr ? 1 : 0);  // the same total however the line was split
   if (header_bytes_ > kMaxHeaderBytes) return protocol_error("header section too long");
   if (nl == nullptr) {
     line_.append(p, n);

@@ -90,6 +90,28 @@ void ReplayIndex::add_done(const DoneRange& d) {
   }
 }
 
+SegmentScan replay_segment(std::string_view data, ReplayIndex& index) {
+  SegmentScan scan;
+  uint64_t header_seq = 0;
+  if (!decode_segment_header(data, header_seq)) return scan;
+  scan.header_ok = true;
+  index.note_seq(header_seq > 0 ? header_seq - 1 : 0);
+  scan.pos = kSegmentHeaderBytes;
+  RecordView rec;
+  std::vector<DoneRange> ranges;
+  while ((scan.end = next_record(data, scan.pos, rec)) == ReadStatus::Ok) {
+    if (rec.type == RecordType::Accepted) {
+      AcceptedRecord a;
+      if (decode_accepted(rec.payload, a)) index.add_accepted(std::move(a));
+    } else {
+      ranges.clear();
+      if (decode_done(rec.payload, ranges))
+        for (const DoneRange& r : ranges) index.add_done(r);
+    }
+  }
+  return scan;
+}
+
 std::vector<Unfinished> ReplayIndex::take_unfinished() {
   std::vector<Unfinished> out;
   for (auto& [seq, u] : reqs_) {

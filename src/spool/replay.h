@@ -48,6 +48,18 @@ class ReplayIndex {
   uint64_t max_seq_ = 0;
 };
 
+// How reading one segment file ended.
+struct SegmentScan {
+  bool header_ok = false;            // false: no valid header, nothing was read
+  ReadStatus end = ReadStatus::End;  // End, or the Torn/Corrupt record that stopped it
+  size_t pos = 0;                    // offset where reading stopped
+};
+
+// Feeds every valid record of one segment file's bytes, in order, into
+// index (records whose payload does not decode are skipped); stops at the
+// first torn or corrupt record. What Spool::open does per file.
+SegmentScan replay_segment(std::string_view data, ReplayIndex& index);
+
 // Sorts and merges ranges, clipping them to [0, count).
 void normalize_ranges(std::vector<std::pair<uint32_t, uint32_t>>& r, uint32_t count);
 

@@ -98,33 +98,17 @@ Result<void> Spool::load() {
   std::sort(found.begin(), found.end());
   ReplayIndex index;
   std::string data;
-  std::vector<DoneRange> ranges;
   for (uint32_t n : found) {
     const std::string path = opts_.dir + "/" + segment_name(n);
     if (!read_file(path, data)) return io_error("cannot read", path);
     segments_[n] = Segment{path, 0};
-    uint64_t header_seq = 0;
-    if (!decode_segment_header(data, header_seq)) {
+    const SegmentScan scan = replay_segment(data, index);
+    if (!scan.header_ok) {
       PGW_LOG(log_, Warn, "%s: no valid header (%zu bytes); ignored", path.c_str(), data.size());
-      continue;
-    }
-    index.note_seq(header_seq > 0 ? header_seq - 1 : 0);
-    size_t pos = kSegmentHeaderBytes;
-    RecordView rec;
-    ReadStatus st;
-    while ((st = next_record(data, pos, rec)) == ReadStatus::Ok) {
-      if (rec.type == RecordType::Accepted) {
-        AcceptedRecord a;
-        if (decode_accepted(rec.payload, a)) index.add_accepted(std::move(a));
-      } else {
-        ranges.clear();
-        if (decode_done(rec.payload, ranges))
-          for (const DoneRange& r : ranges) index.add_done(r);
-      }
-    }
-    if (st != ReadStatus::End)
+    } else if (scan.end != ReadStatus::End) {
       PGW_LOG(log_, Warn, "%s: %s record at offset %zu of %zu; the rest of this segment is ignored", path.c_str(),
-              st == ReadStatus::Torn ? "incomplete" : "corrupt", pos, data.size());
+              scan.end == ReadStatus::Torn ? "incomplete" : "corrupt", scan.pos, data.size());
+    }
   }
   next_seq_ = index.max_seq() + 1;
   unfinished_ = index.take_unfinished();
