@@ -25,17 +25,19 @@ struct Box {
 
 // Starts closing *box (if any) and forgets it. on_closed runs from the close
 // callback, after the Box is freed, so it may destroy whatever owned the Box.
-template <class H>
-void close_box(Box<H>*& box, std::function<void()> on_closed = {}) {
+// B is Box<H> or any box with the same members (handle whose data points to
+// the box, on_closed, as_handle()), such as the stream and poll boxes.
+template <class B>
+void close_box(B*& box, std::function<void()> on_closed = {}) {
   if (box == nullptr) {
     if (on_closed) on_closed();  // nothing open: closed already
     return;
   }
-  Box<H>* b = box;
+  B* b = box;
   box = nullptr;
   b->on_closed = std::move(on_closed);
   uv_close(b->as_handle(), [](uv_handle_t* h) {
-    auto* self = static_cast<Box<H>*>(h->data);
+    auto* self = static_cast<B*>(h->data);
     auto done = std::move(self->on_closed);
     delete self;
     if (done) done();
