@@ -16,9 +16,9 @@
 // line (on_line or on_too_long) got its response — the contract promises
 // exactly one response per request, so the server counts them.
 //
-// Lifetime: call close(done) and let the loop run until done is called
-// before destroying the Server; handles stay registered with the loop until
-// then. Connection objects are freed only in their libuv close callbacks.
+// Lifetime: every handle lives in a loop/ box, so the Server may be
+// destroyed at any time; no Handler callback runs after close() or
+// destruction. close(done) still lets a caller sequence its own shutdown.
 #pragma once
 #include <uv.h>
 
@@ -30,7 +30,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ingest/line_framer.h"
+#include "ingest/client_conn.h"
+#include "loop/deferred_delete.h"
+#include "loop/stream.h"
+#include "loop/timer.h"
 #include "obs/log.h"
 #include "pushgw/result.h"
 
@@ -40,11 +43,12 @@ class Server {
  public:
   // Callbacks run on the loop thread from within libuv callbacks; they may
   // call respond(), pause_reading() and resume_reading().
-  struct Handler {
-    virtual ~Handler() = default;
-    virtual void on_line(uint64_t conn_id, std::string_view line) = 0;  // view valid during the call
-    virtual void on_too_long(uint64_t conn_id) = 0;
-    virtual void on_close(uint64_t /*conn_id*/) {}  // the connection is gone; later respond() is dropped
+  struct Handler : ClientConn::Lines {
+    // on_line(conn_id, line): the view is valid during the call.
+    // on_too_long(conn_id): a line over max_line_bytes (it was skipped).
+    // The connection is gone; a later respond() is dropped. Called from the
+    // loop, or from inside close() for the connections it closes.
+    virtual void on_close(uint64_t /*conn_id*/) {}
   };
 
   static constexpr size_t kMaxPendingOutput = 8u << 20;
@@ -60,9 +64,7 @@ class Server {
   Result<void> listen(const std::string& path, uint32_t mode);
   // Listens on an inherited socket (systemd socket activation). "listen_failed".
   Result<void> adopt(int fd);
-  // SO_PEERCRED check on accept: a peer is admitted when its uid is listed,
-  // its primary or a supplementary gid is listed, or it runs as our own uid.
-  // Both empty: everyone who can open the socket. Refusals are logged.
+  // SO_PEERCRED check on accept (ingest/peer_cred.h).
   void set_allowed(std::vector<uint32_t> uids, std::vector<uint32_t> gids);
 
   // Queues line + '\n'. Silently dropped when the connection is gone.
@@ -71,52 +73,39 @@ class Server {
   void resume_reading();
   bool paused() const { return paused_; }
   size_t connections() const { return conns_.size(); }
-  // Stops listening, closes every connection (unsent responses are dropped),
-  // unlinks the socket path bound by listen(). done runs from a libuv close
-  // callback once every handle is closed.
+  // Stops listening, closes every connection (unsent responses are dropped;
+  // on_close runs for each before this returns), unlinks the socket path
+  // bound by listen(). done runs from a libuv close callback on a later
+  // turn, after which nothing of the Server is left for the loop to run.
   void close(std::function<void()> done);
 
  private:
-  struct Conn;
-  struct WriteReq;
-
-  static void on_connection(uv_stream_t* server, int status);
-  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* req, int status);
-  static void on_conn_closed(uv_handle_t* h);
-  static void on_handle_closed(uv_handle_t* h);
-  static void on_pump(uv_timer_t* t);
-
   Result<void> start_listening(const char* what);
   void accept_one();
-  bool peer_allowed(int fd);
-  size_t deliver(Conn& c, const char* data, size_t len);
-  bool may_read(const Conn& c) const;
-  void update_reading(Conn& c);
-  void pump(Conn& c);
-  void finish_eof(Conn& c);
-  void close_if_done(Conn& c);
-  void close_conn(Conn& c);
+  void retire(ClientConn& c);
   void schedule_pump();
-  void handle_closed();
+  void pump_all();
 
   uv_loop_t* loop_;
   Handler& handler_;
   size_t max_line_;
   obs::Logger log_;
-  uv_pipe_t* listener_ = nullptr;
-  uv_timer_t* pump_timer_ = nullptr;
-  std::unordered_map<uint64_t, Conn*> conns_;
-  std::vector<uint64_t> scratch_ids_;
-  uint64_t next_id_ = 1;
-  size_t open_handles_ = 0;  // initialised handles whose close callback has not run
+  std::unique_ptr<char[]> readbuf_;
   bool paused_ = false;
   bool closing_ = false;
+  ClientConn::Env env_;
+  std::unique_ptr<loop::PipeStream> listener_;
+  loop::Timer pump_timer_;
+  // Retired connections, deleted on the next turn (their code may still be on
+  // the stack when they retire). Shared so close() can hand it to the pump
+  // timer's close callback, which empties it from a clean stack even when
+  // the Server is gone by then.
+  std::shared_ptr<loop::DeferredDelete> graveyard_;
+  std::unordered_map<uint64_t, std::unique_ptr<ClientConn>> conns_;
+  std::vector<uint64_t> scratch_ids_;
+  uint64_t next_id_ = 1;
   std::string path_;  // unlinked on close when we bound it
   std::vector<uint32_t> uids_, gids_;
-  std::function<void()> done_;
-  std::unique_ptr<char[]> readbuf_;  // shared: each read is consumed within its callback
 };
 
 }  // namespace pushgw::ingest

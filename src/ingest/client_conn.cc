@@ -1,0 +1,125 @@
+#include "ingest/client_conn.h"
+
+namespace pushgw::ingest {
+
+ClientConn::ClientConn(Env& env, uv_loop_t* loop, uint64_t id, size_t max_line)
+    : env_(env), stream_(loop), id_(id), framer_(max_line) {}
+
+bool ClientConn::may_read() const { return !env_.paused && !closing_ && !out_blocked_; }
+
+void ClientConn::update_reading() {
+  const bool want = may_read() && stash_.empty() && !eof_;
+  if (want && !stream_.reading()) {
+    const int rc = stream_.read_start(
+        env_.readbuf, env_.readbuf_len, [this](const char* p, size_t n) { on_data(p, n); },
+        [this](int status) { on_end(status); });
+    if (rc != 0) {
+      PGW_LOG(env_.log, Warn, "conn %llu: read_start: %s", static_cast<unsigned long long>(id_), uv_strerror(rc));
+      close();
+    }
+  } else if (!want && stream_.reading()) {
+    stream_.read_stop();
+  }
+}
+
+size_t ClientConn::deliver(const char* data, size_t len) {
+  return framer_.feed(
+      data, len,
+      [&](std::string_view line) {
+        ++outstanding_;
+        env_.lines.on_line(id_, line);
+        return may_read();
+      },
+      [&] {
+        ++outstanding_;
+        env_.lines.on_too_long(id_);
+      });
+}
+
+void ClientConn::on_data(const char* data, size_t len) {
+  if (closing_) return;
+  const size_t used = deliver(data, len);
+  if (used < len && !closing_) stash_.append(data + used, len - used);
+  if (!closing_) update_reading();
+}
+
+void ClientConn::on_end(int status) {
+  if (closing_) return;
+  if (status != UV_EOF) {
+    PGW_LOG(env_.log, Debug, "conn %llu: read: %s", static_cast<unsigned long long>(id_), uv_strerror(status));
+    close();
+    return;
+  }
+  eof_ = true;
+  update_reading();
+  pump();
+}
+
+void ClientConn::pump() {
+  if (failed_) close();
+  while (!closing_ && !stash_.empty() && may_read()) {
+    const size_t used = deliver(stash_.data(), stash_.size());
+    stash_.erase(0, used);
+  }
+  if (closing_) return;
+  if (eof_ && !eof_flushed_ && stash_.empty() && may_read()) finish_eof();
+  if (closing_) return;
+  update_reading();
+  close_if_done();
+}
+
+void ClientConn::finish_eof() {
+  eof_flushed_ = true;
+  framer_.flush([&](std::string_view line) {
+    ++outstanding_;
+    env_.lines.on_line(id_, line);
+  });
+}
+
+void ClientConn::close_if_done() {
+  if (!closing_ && eof_flushed_ && outstanding_ == 0 && out_bytes_ == 0) close();
+}
+
+void ClientConn::respond(std::string line) {
+  if (closing_ || failed_) return;
+  if (outstanding_ > 0) --outstanding_;
+  line.push_back('\n');
+  const size_t bytes = line.size();
+  // The stream never calls back after close, and closing comes before this
+  // object is deleted: capturing this is safe.
+  const int rc = stream_.write(line, [this, bytes](int status) { on_written(bytes, status); });
+  if (rc != 0) {
+    PGW_LOG(env_.log, Debug, "conn %llu: write: %s", static_cast<unsigned long long>(id_), uv_strerror(rc));
+    failed_ = true;
+    env_.schedule_pump();
+    return;
+  }
+  out_bytes_ += bytes;
+  if (out_bytes_ > env_.max_pending_output && !out_blocked_) {
+    out_blocked_ = true;
+    update_reading();
+  }
+}
+
+void ClientConn::on_written(size_t bytes, int status) {
+  out_bytes_ -= bytes;
+  if (status < 0) {
+    PGW_LOG(env_.log, Debug, "conn %llu: write: %s", static_cast<unsigned long long>(id_), uv_strerror(status));
+    close();
+    return;
+  }
+  if (out_blocked_ && out_bytes_ <= env_.max_pending_output / 2) {
+    out_blocked_ = false;
+    env_.schedule_pump();  // not from here: on_line must not run inside a write callback chain
+  }
+  close_if_done();
+}
+
+void ClientConn::close() {
+  if (closing_) return;
+  closing_ = true;
+  stream_.close();
+  env_.retire(*this);
+}
+
+}  // namespace pushgw::ingest
