@@ -2,10 +2,10 @@
 // the stash of read-but-blocked bytes, per-connection output accounting and
 // the half-close rule. See server.h for the behaviour clients see.
 //
-// Lifetime: the Server owns it. A connection that closes itself (read error,
-// write error, end of its requests) tells the Server through Env::retire,
-// which takes it out of the table and deletes it on a later loop turn, so
-// the connection's own code may still run after close() returns.
+// Lifetime: the Server owns it. A connection that closes (read error, write
+// error, end of its requests, server close) tells the Server through
+// Env::retire, which takes it out of the table and deletes it on a later
+// loop turn, so the connection's own code may still run after close().
 #pragma once
 #include <uv.h>
 

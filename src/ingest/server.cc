@@ -27,11 +27,18 @@ Server::Server(uv_loop_t* loop, Handler& handler, size_t max_line_bytes, obs::Lo
       readbuf_(new char[kReadBuf]),
       env_{handler, log_, readbuf_.get(), kReadBuf, kMaxPendingOutput, paused_,
            [this](ClientConn& c) { retire(c); }, [this] { schedule_pump(); }},
-      pump_timer_(loop, [this] { pump_all(); }),
-      graveyard_(std::make_shared<loop::DeferredDelete>(loop)) {}
+      pump_timer_(loop, [this] { pump_all(); }) {}
 
-// Members close their own handles; connections are dropped without on_close.
-Server::~Server() = default;
+// Members close their own handles. Connections close without on_close (they
+// are no longer in the table when they retire) and are deleted on the next
+// turn, since this may run inside one of their callbacks.
+Server::~Server() {
+  auto conns = std::move(conns_);
+  for (auto& [id, c] : conns) {
+    c->close();
+    loop::delete_later(loop_, std::move(c));
+  }
+}
 
 void Server::set_allowed(std::vector<uint32_t> uids, std::vector<uint32_t> gids) {
   uids_ = std::move(uids);
@@ -100,13 +107,14 @@ void Server::accept_one() {
   ref.update_reading();
 }
 
-// A connection closed itself: forget it now, delete it once its own code
-// has returned (next turn), and tell the handler.
+// A connection closed: forget it now, delete it once its own code has
+// returned (next turn; loop::delete_later needs no owner, so that holds even
+// when the Server is gone by then), and tell the handler.
 void Server::retire(ClientConn& c) {
   auto it = conns_.find(c.id());
   if (it == conns_.end()) return;
   const uint64_t id = c.id();
-  graveyard_->add(std::move(it->second));
+  loop::delete_later(loop_, std::move(it->second));
   conns_.erase(it);
   handler_.on_close(id);
 }
@@ -154,7 +162,7 @@ void Server::close(std::function<void()> done) {
     auto it = conns_.find(id);
     if (it != conns_.end()) it->second->close();
   }
-  pump_timer_.close([graveyard = graveyard_, done = std::move(done)] { graveyard->close(done); });
+  pump_timer_.close(std::move(done));
 }
 
 }  // namespace pushgw::ingest

@@ -96,11 +96,6 @@ class Server {
   ClientConn::Env env_;
   std::unique_ptr<loop::PipeStream> listener_;
   loop::Timer pump_timer_;
-  // Retired connections, deleted on the next turn (their code may still be on
-  // the stack when they retire). Shared so close() can hand it to the pump
-  // timer's close callback, which empties it from a clean stack even when
-  // the Server is gone by then.
-  std::shared_ptr<loop::DeferredDelete> graveyard_;
   std::unordered_map<uint64_t, std::unique_ptr<ClientConn>> conns_;
   std::vector<uint64_t> scratch_ids_;
   uint64_t next_id_ = 1;

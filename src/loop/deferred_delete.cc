@@ -16,6 +16,26 @@ void DeferredDelete::run() {
   batch.clear();
 }
 
+namespace {
+
+// Owns itself: the tick deletes the object, then closes; the memory goes in
+// the tick's close callback (handle_box.h protocol).
+struct LaterDelete {
+  std::unique_ptr<Deletable> obj;
+  std::unique_ptr<NextTick> tick;
+};
+
+}  // namespace
+
+void delete_later(uv_loop_t* loop, std::unique_ptr<Deletable> obj) {
+  auto* later = new LaterDelete{std::move(obj), nullptr};
+  later->tick = std::make_unique<NextTick>(loop, [later] {
+    later->obj.reset();
+    later->tick->close([later] { delete later; });
+  });
+  later->tick->schedule();
+}
+
 void DeferredDelete::close(std::function<void()> on_closed) {
   while (!pending_.empty()) run();
   tick_.close(std::move(on_closed));

@@ -19,6 +19,12 @@ class Deletable {
   virtual ~Deletable() = default;
 };
 
+// Deletes obj on the next loop turn, from a clean stack, without an owner
+// to keep alive meanwhile: for objects that retire from inside their own
+// callbacks and whose owner may be gone by the next turn (a connection of a
+// server that is being destroyed). Loop thread only.
+void delete_later(uv_loop_t* loop, std::unique_ptr<Deletable> obj);
+
 class DeferredDelete {
  public:
   explicit DeferredDelete(uv_loop_t* loop);

@@ -25,6 +25,11 @@ class Timer {
   // No-op once closed.
   void start(uint64_t timeout_ms, uint64_t repeat_ms = 0);
   void stop();
+  // Lets the loop exit while the timer is armed (uv_unref): a periodic check
+  // that must never be the reason the process keeps running.
+  void unref() {
+    if (box_ != nullptr) uv_unref(box_->as_handle());
+  }
   bool active() const;
   // Milliseconds until the next run; UINT64_MAX when not armed.
   uint64_t due_in() const;

@@ -12,16 +12,20 @@
 // Lifetimes: everything belongs to the loop thread. The listener and its
 // connections are unref'd, so the server never keeps the loop alive; a
 // daemon shuts it down with close() (or by destroying it) before the final
-// uv_run. Memory is released from libuv close callbacks, so the server may be
-// destroyed at any time, even from inside a handler.
+// uv_run. Handles live in loop/ boxes and connections are deleted on a later
+// turn, so the server may be destroyed at any time, even from inside a
+// handler.
 #pragma once
 #include <uv.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
+#include "loop/stream.h"
 #include "obs/log.h"
 #include "pushgw/result.h"
 
@@ -57,13 +61,22 @@ class MetricsServer {
   std::size_t connections() const;
 
   // Stops listening and closes every connection; done (optional) runs on the
-  // loop once all handles are closed. Idempotent.
+  // loop once the listener is closed (at once when nothing listens).
+  // Idempotent.
   void close(std::function<void()> done = {});
 
-  struct State;  // internal; public only so the .cc's C callbacks can name it
-
  private:
-  State* state_;  // deletes itself once closed and every handle is gone
+  class Conn;  // one scrape
+
+  void on_connection(int status);
+  void retire(Conn& c);
+
+  uv_loop_t* loop_;
+  Handlers handlers_;
+  Options opts_;
+  std::unique_ptr<loop::TcpStream> listener_;
+  std::unordered_map<const Conn*, std::unique_ptr<Conn>> conns_;
+  bool closing_ = false;
 };
 
 }  // namespace pushgw::metrics

@@ -113,6 +113,20 @@ TEST_F(LoopTest, DeferredDeleteWaitsForTheNextTurn) {
   EXPECT_EQ(deleted, 3);
 }
 
+TEST_F(LoopTest, DeleteLaterNeedsNoOwner) {
+  struct Obj : Deletable {
+    explicit Obj(int* d) : deleted(d) {}
+    ~Obj() override { ++*deleted; }
+    int* deleted;
+  };
+  int deleted = 0;
+  delete_later(&loop_, std::make_unique<Obj>(&deleted));
+  delete_later(&loop_, std::make_unique<Obj>(&deleted));
+  EXPECT_EQ(deleted, 0);  // not inside the call
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  EXPECT_EQ(deleted, 2);
+}
+
 TEST_F(LoopTest, SignalWatcherCloses) {
   Signal s(&loop_, SIGUSR2, [] {});
   s.unref();

@@ -183,6 +183,32 @@ TEST(MetricsServer, ListenErrorsAndDisabled) {
   EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
+TEST(MetricsServer, HandlerMayDestroyTheServer) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::unique_ptr<MetricsServer> s;
+  int calls = 0;
+  s = std::make_unique<MetricsServer>(&loop, MetricsServer::Handlers{[&] {
+    ++calls;
+    s.reset();  // from inside the scrape it serves
+    return std::string("gone_total 1\n");
+  }, {}}, MetricsServer::Options{});
+  ASSERT_TRUE(s->listen("127.0.0.1:0").ok());
+  const uint16_t port = s->port();
+  std::string answer;
+  std::thread th([&] { answer = t::get(port, "/metrics").body; });
+  uv_timer_t keepalive;  // the server's handles are unref'd: something must keep the loop polling
+  uv_timer_init(&loop, &keepalive);
+  uv_timer_start(&keepalive, [](uv_timer_t*) {}, 1, 1);
+  while (s) uv_run(&loop, UV_RUN_ONCE);
+  th.join();
+  uv_close(reinterpret_cast<uv_handle_t*>(&keepalive), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(answer.find("gone_total"), std::string::npos);  // the connection went with the server
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
 TEST(MetricsServer, CloseRunsDoneAfterHandlesAreGone) {
   uv_loop_t loop;
   uv_loop_init(&loop);
