@@ -86,68 +86,35 @@ BIO_METHOD* make_buffer_bio_method() {
   return m;
 }
 
-// Everything libuv may still touch after the TlsTransport is gone.
-struct TlsTransport::Io {
-  uv_tcp_t tcp{};
-  uv_connect_t connect_req{};
-  uv_write_t write_req{};
-  TlsTransport* owner = nullptr;
-  std::string inflight;  // bytes of the uv_write in flight
-  bool writing = false;
-  bool closing = false;
-  char rbuf[kReadBufSize];
-
-  uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&tcp); }
-  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp); }
-
-  void close() {
-    if (closing) return;
-    closing = true;
-    uv_close(handle(), [](uv_handle_t* h) {
-      auto* self = static_cast<Io*>(h->data);
-      TlsTransport* o = self->owner;
-      delete self;
-      if (o != nullptr) o->on_closed();
-    });
-  }
-};
-
 TlsTransport::TlsTransport(uv_loop_t* loop, std::shared_ptr<TlsContext> tls, TlsTransportOptions opts,
                            TransportHandler& handler, obs::Logger log)
-    : tls_(std::move(tls)), opts_(std::move(opts)), handler_(&handler), log_(std::move(log)), io_(new Io()) {
-  io_->owner = this;
-  io_->tcp.data = io_;
-  uv_tcp_init(loop, &io_->tcp);
+    : tls_(std::move(tls)),
+      opts_(std::move(opts)),
+      handler_(&handler),
+      log_(std::move(log)),
+      tcp_(loop),
+      rbuf_(new char[kReadBufSize]),
+      alive_(std::make_shared<bool>(true)) {
   bio_io_.out = &cipher_;
 }
 
+// The stream closes with its member destructor; no callback follows.
 TlsTransport::~TlsTransport() {
-  if (io_ != nullptr) {
-    io_->owner = nullptr;  // the close callback frees the block without calling back
-    io_->close();
-    io_ = nullptr;
-  }
+  *alive_ = false;
   if (ssl_) SSL_set_app_data(ssl_.get(), nullptr);
 }
 
-size_t TlsTransport::write_backlog() const {
-  size_t n = plain_.size() + cipher_.size();
-  if (io_ != nullptr) n += io_->inflight.size();
-  return n;
-}
+size_t TlsTransport::write_backlog() const { return plain_.size() + cipher_.size() + inflight_; }
 
 void TlsTransport::connect(const sockaddr* addr) {
-  int rc = uv_tcp_connect(&io_->connect_req, &io_->tcp, addr, [](uv_connect_t* req, int status) {
-    auto* io = static_cast<Io*>(req->handle->data);
-    if (io->owner != nullptr && status != UV_ECANCELED) io->owner->on_connect(status);
-  });
+  int rc = tcp_.connect(addr, [this](int status) { on_connect(status); });
   if (rc != 0) {
     // Never report from inside connect(): the error goes out from the close callback.
     PGW_LOG(log_, Warn, "conn %u: connect %s: %s", opts_.conn_id, net::to_string(addr).c_str(), uv_strerror(rc));
     failed_ = true;
     deferred_error_ = NetError::ConnectFailed;
     deferred_detail_ = uv_strerror(rc);
-    io_->close();
+    close_socket();
   }
 }
 
@@ -157,17 +124,10 @@ void TlsTransport::on_connect(int status) {
     fail(NetError::ConnectFailed, uv_strerror(status));
     return;
   }
-  uv_tcp_nodelay(&io_->tcp, 1);
-  int rc = uv_read_start(
-      io_->stream(),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* io = static_cast<Io*>(h->data);
-        *buf = uv_buf_init(io->rbuf, sizeof io->rbuf);
-      },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-        auto* io = static_cast<Io*>(s->data);
-        if (io->owner != nullptr) io->owner->on_read(nread, buf->base);
-      });
+  uv_tcp_nodelay(tcp_.handle(), 1);
+  int rc = tcp_.read_start(
+      rbuf_.get(), kReadBufSize, [this](const char* data, size_t len) { on_read(data, len); },
+      [this](int end) { on_read_end(end); });
   if (rc != 0) {
     fail(NetError::ConnectFailed, uv_strerror(rc));
     return;
@@ -248,16 +208,16 @@ bool TlsTransport::handshake_step() {
   return false;
 }
 
-void TlsTransport::on_read(ssize_t nread, const char* data) {
+void TlsTransport::on_read_end(int status) {
   if (failed_) return;
-  if (nread == 0) return;  // EAGAIN
-  if (nread < 0) {
-    if (!handshake_done_) fail(NetError::TlsHandshakeFailed, std::string("peer closed during handshake: ") + uv_strerror(static_cast<int>(nread)));
-    else fail(nread == UV_EOF ? NetError::Closed : NetError::IoError, uv_strerror(static_cast<int>(nread)));
-    return;
-  }
+  if (!handshake_done_) fail(NetError::TlsHandshakeFailed, std::string("peer closed during handshake: ") + uv_strerror(status));
+  else fail(status == UV_EOF ? NetError::Closed : NetError::IoError, uv_strerror(status));
+}
+
+void TlsTransport::on_read(const char* data, size_t len) {
+  if (failed_) return;
   bio_io_.in = reinterpret_cast<const uint8_t*>(data);
-  bio_io_.in_len = static_cast<size_t>(nread);
+  bio_io_.in_len = len;
   if (!handshake_done_) {
     if (!handshake_step() || !handshake_done_) return;
   }
@@ -312,18 +272,19 @@ void TlsTransport::start_write() {
 }
 
 int TlsTransport::write_cipher() {
-  if (io_ == nullptr || io_->writing || io_->closing || cipher_.empty()) return 0;
-  // Swap so both strings keep their capacity: no allocation once warm.
-  io_->inflight.swap(cipher_);
-  cipher_.clear();
-  uv_buf_t b = uv_buf_init(io_->inflight.data(), static_cast<unsigned>(io_->inflight.size()));
-  int rc = uv_write(&io_->write_req, io_->stream(), &b, 1, [](uv_write_t* req, int status) {
-    auto* io = static_cast<Io*>(req->handle->data);
-    io->writing = false;
-    io->inflight.clear();
-    if (io->owner != nullptr && status != UV_ECANCELED) io->owner->on_write_done(status);
+  if (writing_ || socket_closing_ || cipher_.empty()) return 0;
+  // The stream swaps buffers: cipher_ comes back empty with the capacity of
+  // an earlier write, so there is no allocation once warm.
+  const size_t n = cipher_.size();
+  int rc = tcp_.write(cipher_, [this](int status) {
+    writing_ = false;
+    inflight_ = 0;
+    on_write_done(status);
   });
-  if (rc == 0) io_->writing = true;
+  if (rc == 0) {
+    writing_ = true;
+    inflight_ = n;
+  }
   return rc;
 }
 
@@ -341,12 +302,12 @@ void TlsTransport::fail(NetError err, const std::string& detail) {
   failed_ = true;
   if (err == NetError::Closed) PGW_LOG(log_, Debug, "conn %u: %.*s: %s", opts_.conn_id, static_cast<int>(to_string(err).size()), to_string(err).data(), detail.c_str());
   else PGW_LOG(log_, Warn, "conn %u: %s:%u %.*s: %s", opts_.conn_id, opts_.host.c_str(), opts_.port, static_cast<int>(to_string(err).size()), to_string(err).data(), detail.c_str());
-  io_->close();
+  close_socket();
   handler_->on_transport_error(err, detail);
 }
 
 void TlsTransport::close() {
-  if (!failed_ && handshake_done_ && io_ != nullptr) {
+  if (!failed_ && handshake_done_ && !socket_closing_) {
     // Best effort, no error reporting: queued plaintext and close_notify go
     // out if the socket takes them now (uv_write tries synchronously).
     if (encrypt_pending()) {
@@ -356,11 +317,18 @@ void TlsTransport::close() {
     }
   }
   failed_ = true;
-  if (io_ != nullptr) io_->close();
+  close_socket();
+}
+
+void TlsTransport::close_socket() {
+  if (socket_closing_) return;
+  socket_closing_ = true;
+  tcp_.close([this, alive = alive_] {
+    if (*alive) on_closed();
+  });
 }
 
 void TlsTransport::on_closed() {
-  io_ = nullptr;
   if (deferred_error_ != NetError::None) handler_->on_transport_error(deferred_error_, deferred_detail_);
   handler_->on_transport_closed();
 }

@@ -12,15 +12,16 @@
 // (on_transport_ready gets what the server picked).
 //
 // Lifetime: the TCP handle, its requests and the buffer being written live in
-// a heap block released by libuv's close callback, so the TlsTransport may be
-// destroyed at any time (not inside its own handler callback); after that no
-// event reaches the handler. Loop thread only.
+// a loop::TcpStream box released by libuv's close callback, so the
+// TlsTransport may be destroyed at any time (not inside its own handler
+// callback); after that no event reaches the handler. Loop thread only.
 #pragma once
 #include <uv.h>
 
 #include <memory>
 #include <string>
 
+#include "loop/stream.h"
 #include "net/ssl_types.h"
 #include "net/tls_context.h"
 #include "net/transport.h"
@@ -66,10 +67,9 @@ class TlsTransport final : public Transport {
   };
 
  private:
-  struct Io;  // heap block owned by libuv once closing (tcp handle, requests, write buffer)
-
   void on_connect(int status);
-  void on_read(ssize_t nread, const char* data);
+  void on_read(const char* data, size_t len);
+  void on_read_end(int status);
   void on_write_done(int status);
   bool start_tls();
   bool handshake_step();      // false: transport failed
@@ -78,6 +78,7 @@ class TlsTransport final : public Transport {
   int write_cipher();        // one uv_write of cipher_ unless one is in flight; uv error code
   bool encrypt_pending();    // SSL_write all of plain_ into cipher_
   void fail(NetError err, const std::string& detail);
+  void close_socket();       // once; on_closed() follows from the close callback
   void on_closed();
   std::string session_key() const;
 
@@ -85,7 +86,12 @@ class TlsTransport final : public Transport {
   TlsTransportOptions opts_;
   TransportHandler* handler_;
   obs::Logger log_;
-  Io* io_;
+  loop::TcpStream tcp_;
+  std::unique_ptr<char[]> rbuf_;
+  std::shared_ptr<bool> alive_;  // false once destroyed: the close callback must not call back
+  size_t inflight_ = 0;          // bytes of the write in flight
+  bool writing_ = false;
+  bool socket_closing_ = false;
   ssl_ptr ssl_;
   BioIo bio_io_;
   std::string plain_;     // plaintext queued by the codec
