@@ -2,79 +2,58 @@
 
 #include <hiredis/async.h>
 
+#include <memory>
+
+#include "loop/poll.h"
+
 namespace pushgw::redis {
 namespace {
 
 struct Events {
   redisAsyncContext* ac = nullptr;  // nullptr once hiredis cleaned up
-  uv_poll_t poll{};
+  std::unique_ptr<loop::Poll> poll;
   int events = 0;                   // what hiredis currently wants
 };
 
-void on_poll(uv_poll_t* handle, int status, int events);
-
-void rearm(Events* e) {
-  if (e->events != 0)
-    uv_poll_start(&e->poll, e->events, on_poll);
-  else
-    uv_poll_stop(&e->poll);
-}
-
-void on_poll(uv_poll_t* handle, int status, int events) {
-  auto* e = static_cast<Events*>(handle->data);
+void on_poll(Events* e, int status, int events) {
   // On error libuv gives no event bits: let hiredis do what it waits for.
   if (status < 0) events = e->events;
   if (e->ac != nullptr && (events & UV_READABLE)) redisAsyncHandleRead(e->ac);
   if (e->ac != nullptr && (events & UV_WRITABLE)) redisAsyncHandleWrite(e->ac);
   // libuv stopped the watcher on error; if the context survived, watch again.
-  if (status < 0 && e->ac != nullptr) rearm(e);
+  if (status < 0 && e->ac != nullptr) e->poll->watch(e->events);
 }
 
-void add_read(void* p) {
+void set_events(void* p, int add, int remove) {
   auto* e = static_cast<Events*>(p);
-  e->events |= UV_READABLE;
-  rearm(e);
+  e->events = (e->events | add) & ~remove;
+  e->poll->watch(e->events);
 }
 
-void del_read(void* p) {
-  auto* e = static_cast<Events*>(p);
-  e->events &= ~UV_READABLE;
-  rearm(e);
-}
+void add_read(void* p) { set_events(p, UV_READABLE, 0); }
+void del_read(void* p) { set_events(p, 0, UV_READABLE); }
+void add_write(void* p) { set_events(p, UV_WRITABLE, 0); }
+void del_write(void* p) { set_events(p, 0, UV_WRITABLE); }
 
-void add_write(void* p) {
-  auto* e = static_cast<Events*>(p);
-  e->events |= UV_WRITABLE;
-  rearm(e);
-}
-
-void del_write(void* p) {
-  auto* e = static_cast<Events*>(p);
-  e->events &= ~UV_WRITABLE;
-  rearm(e);
-}
-
-// hiredis is freeing the context: the handle's memory lives until libuv's
-// close callback.
+// hiredis is freeing the context, possibly from inside on_poll: the Events
+// go once the poll handle's memory is released (loop/poll.h), when nothing
+// of them can still be on the stack.
 void cleanup(void* p) {
   auto* e = static_cast<Events*>(p);
   e->ac = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(&e->poll),
-           [](uv_handle_t* h) { delete static_cast<Events*>(h->data); });
+  e->poll->close([e] { delete e; });
 }
 
 }  // namespace
 
 bool attach_to_loop(redisAsyncContext* ac, uv_loop_t* loop) {
   if (ac->ev.data != nullptr || ac->c.fd < 0) return false;
-  auto* e = new Events;
-  if (uv_poll_init(loop, &e->poll, ac->c.fd) != 0) {
-    delete e;
-    return false;
-  }
+  auto e = std::make_unique<Events>();
+  Events* raw = e.get();
+  e->poll = std::make_unique<loop::Poll>(loop, ac->c.fd, [raw](int status, int events) { on_poll(raw, status, events); });
+  if (!e->poll->ok()) return false;
   e->ac = ac;
-  e->poll.data = e;
-  ac->ev.data = e;
+  ac->ev.data = e.release();
   ac->ev.addRead = add_read;
   ac->ev.delRead = del_read;
   ac->ev.addWrite = add_write;
