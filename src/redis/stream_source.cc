@@ -11,7 +11,6 @@
 namespace pushgw::redis {
 namespace {
 
-constexpr size_t kIdsPerCommand = 1000;        // XACK / XCLAIM ids per command
 constexpr uint64_t kRetryMs = 1000;            // after an error answer to a read or XGROUP
 constexpr uint64_t kCloseWaitMs = 3000;        // close(): longest wait for the last XACKs
 constexpr size_t kMaxQueuedAcks = 100'000;     // stop reading while this many wait for Redis
@@ -53,8 +52,16 @@ StreamSource::StreamSource(uv_loop_t* loop, const config::RedisIngestConfig& cfg
                 maybe_read();
               },
               nullptr),
+      ledger_(
+          loop, cfg_, consumer_, cmd_,
+          [this](const std::vector<std::string_view>& argv, Connection::Callback cb) {
+            return command(argv, std::move(cb));
+          },
+          [this] { maybe_read(); }, stats_, log_),
       claim_timer_(loop, [this] { autoclaim(); }),
-      heartbeat_timer_(loop, [this] { heartbeat(); }),
+      heartbeat_timer_(loop, [this] {
+        if (group_ready_) ledger_.heartbeat();  // keeps what this instance holds from looking abandoned
+      }),
       retry_timer_(loop, [this] {
         if (!group_ready_) create_group();
         maybe_read();
@@ -62,11 +69,9 @@ StreamSource::StreamSource(uv_loop_t* loop, const config::RedisIngestConfig& cfg
       close_timer_(loop, [this] { finish(); }),
       room_timer_(loop, [this] { on_room(); }),
       tidy_timer_(loop, [this] { tidy_consumers(); }),
-      flush_tick_(loop, [this] { flush(); }),
       batch_str_(std::to_string(cfg.batch)),
       block_str_(std::to_string(cfg.block_ms)),
-      idle_str_(std::to_string(cfg.claim_idle_ms)),
-      maxlen_str_(cfg.results_maxlen > 0 ? std::to_string(cfg.results_maxlen) : std::string()) {
+      idle_str_(std::to_string(cfg.claim_idle_ms)) {
   const std::string& fb = cfg.feedback_stream.empty() ? cfg.results_stream : cfg.feedback_stream;
   if (!fb.empty() && !feedback_identity.empty())
     feedback_ = std::make_unique<FeedbackPublisher>(loop, cmd_, sink, fb, std::move(feedback_identity),
@@ -101,7 +106,7 @@ bool StreamSource::command(const std::vector<std::string_view>& argv, Connection
 
 void StreamSource::on_cmd_ready() {
   if (!group_ready_) create_group();
-  flush();
+  ledger_.flush();
   maybe_read();
 }
 
@@ -144,7 +149,7 @@ void StreamSource::maybe_read() {
     if (!room_timer_.active()) room_timer_.start(kRoomPollMs);
     return;
   }
-  if (ack_q_.size() >= kMaxQueuedAcks) return;
+  if (ledger_.acks_queued() >= kMaxQueuedAcks) return;
   if (!pending_cursor_.empty())
     read_pending();
   else if (reader_.ready())
@@ -218,23 +223,6 @@ void StreamSource::autoclaim() {
   if (!sent) claiming_ = false;
 }
 
-// Keeps what this instance holds from looking abandoned to the others.
-void StreamSource::heartbeat() {
-  if (known_.empty() || !group_ready_ || !cmd_.ready()) return;
-  std::vector<std::string_view> argv = {"XCLAIM", cfg_.stream, cfg_.group, consumer_, "0"};
-  const size_t head = argv.size();
-  auto send = [&] {
-    argv.push_back("JUSTID");
-    command(argv, [](const redisReply*) {});
-    argv.resize(head);
-  };
-  for (const auto& [id, acked] : known_) {
-    argv.push_back(id);
-    if (argv.size() - head == kIdsPerCommand) send();
-  }
-  if (argv.size() > head) send();
-}
-
 void StreamSource::tidy_consumers() {
   if (stopping_ || !group_ready_ || !cmd_.ready()) return;
   const long long idle_limit = 10LL * std::max(cfg_.claim_idle_ms, cfg_.block_ms);
@@ -254,22 +242,21 @@ void StreamSource::take(const std::vector<StreamEntry>& entries, Origin origin) 
   if (stopping_) return;  // left pending: another instance (or our restart) takes them
   for (const StreamEntry& e : entries) {
     std::string id(e.id);
-    if (known_.count(id)) continue;  // already being handled here
+    if (!ledger_.hold(id)) continue;  // already being handled here
     switch (origin) {
       case Origin::New: ++stats_.read; break;
       case Origin::Pending: ++stats_.redelivered; break;
       case Origin::Claimed: ++stats_.claimed; break;
     }
-    known_.emplace(id, false);
     if (e.deleted) {  // trimmed away before we got to it: nothing to send
-      ack(id);
+      ledger_.ack(id);
       continue;
     }
     if (!e.has_request) {
       ++stats_.errors;
       PGW_LOG(log_, Warn, "entry %s has no \"request\" field; acknowledged", id.c_str());
-      if (wants_results()) add_result(id, std::string(kNoRequest));
-      ack(id);
+      if (wants_results()) ledger_.add_result(id, std::string(kNoRequest));
+      ledger_.ack(id);
       continue;
     }
     const uint64_t tag = next_tag_++;
@@ -286,103 +273,27 @@ void StreamSource::on_answer(uint64_t tag, ingest::Answer kind, std::string line
   switch (kind) {
     case ingest::Answer::Rejected:
       ++stats_.errors;
-      if (wants_results()) add_result(id, std::move(line));
-      ack(id);
+      if (wants_results()) ledger_.add_result(id, std::move(line));
+      ledger_.ack(id);
       break;
     case ingest::Answer::Accepted:
-      ack(id);
+      ledger_.ack(id);
       break;
     case ingest::Answer::Final:
-      ack(id);  // no-op when on_journaled did it
-      if (wants_results()) add_result(std::move(id), std::move(line));
+      ledger_.ack(id);  // no-op when on_journaled did it
+      if (wants_results()) ledger_.add_result(std::move(id), std::move(line));
       break;
     case ingest::Answer::Interrupted:
-    case ingest::Answer::Retry: {
+    case ingest::Answer::Retry:
       ++stats_.retried;
-      auto k = known_.find(id);
-      if (k != known_.end() && !k->second) known_.erase(k);  // stays pending in Redis
+      ledger_.release(id);  // stays pending in Redis
       break;
-    }
   }
 }
 
 void StreamSource::on_journaled(uint64_t tag, bool durable) {
   auto it = by_tag_.find(tag);
-  if (it != by_tag_.end() && durable) ack(it->second);
-}
-
-void StreamSource::ack(const std::string& id) {
-  auto k = known_.find(id);
-  if (k == known_.end() || k->second) return;
-  k->second = true;
-  ack_q_.push_back(id);
-  flush_tick_.schedule();
-}
-
-void StreamSource::add_result(std::string entry_id, std::string json) {
-  results_q_.push_back(Result{std::move(entry_id), std::move(json)});
-  flush_tick_.schedule();
-}
-
-// Once per loop turn: results first, then one XACK for everything done, so
-// an entry's result is never missing once it is acknowledged.
-void StreamSource::flush() {
-  if (!cmd_.ready()) return;  // on_cmd_ready() flushes
-  flush_results();
-  flush_acks();
-}
-
-void StreamSource::flush_results() {
-  std::vector<Result> batch;
-  batch.swap(results_q_);
-  for (Result& res : batch) {
-    auto kept = std::make_shared<Result>(std::move(res));
-    auto cb = [this, kept](const redisReply* r) {
-      if (r == nullptr) {  // lost with the connection: add it again
-        results_q_.push_back(std::move(*kept));
-        flush_tick_.schedule();
-      } else if (r->type == REDIS_REPLY_ERROR) {
-        PGW_LOG(log_, Warn, "XADD %s: %.*s", cfg_.results_stream.c_str(), static_cast<int>(r->len), r->str);
-      } else {
-        ++stats_.results;
-      }
-    };
-    const bool sent =
-        maxlen_str_.empty()
-            ? command({"XADD", cfg_.results_stream, "*", "id", kept->entry_id, "result", kept->json}, cb)
-            : command({"XADD", cfg_.results_stream, "MAXLEN", "~", maxlen_str_, "*", "id", kept->entry_id, "result",
-                       kept->json},
-                      cb);
-    if (!sent) results_q_.push_back(std::move(*kept));
-  }
-}
-
-void StreamSource::flush_acks() {
-  while (!ack_q_.empty()) {
-    const size_t n = std::min(ack_q_.size(), kIdsPerCommand);
-    auto ids = std::make_shared<std::vector<std::string>>(std::make_move_iterator(ack_q_.end() - static_cast<long>(n)),
-                                                          std::make_move_iterator(ack_q_.end()));
-    ack_q_.resize(ack_q_.size() - n);
-    std::vector<std::string_view> argv = {"XACK", cfg_.stream, cfg_.group};
-    argv.insert(argv.end(), ids->begin(), ids->end());
-    const bool sent = command(argv, [this, ids](const redisReply* r) {
-      if (r == nullptr) {  // unknown whether it ran: acknowledging again is harmless
-        ack_q_.insert(ack_q_.end(), ids->begin(), ids->end());
-        flush_tick_.schedule();
-        return;
-      }
-      if (r->type == REDIS_REPLY_ERROR)
-        PGW_LOG(log_, Warn, "XACK: %.*s", static_cast<int>(r->len), r->str);
-      else
-        stats_.acked += ids->size();
-      for (const std::string& id : *ids) known_.erase(id);
-      maybe_read();
-    });
-    if (!sent) {
-      ack_q_.insert(ack_q_.end(), ids->begin(), ids->end());
-      return;
-    }
-  }
+  if (it != by_tag_.end() && durable) ledger_.ack(it->second);
 }
 
 void StreamSource::stop_reading() {
@@ -399,22 +310,22 @@ void StreamSource::close(std::function<void()> done) {
   stop_reading();
   closing_ = true;
   done_ = std::move(done);
-  flush();
+  ledger_.flush();
   close_timer_.start(kCloseWaitMs);
   check_closed();
 }
 
 void StreamSource::check_closed() {
   if (!closing_ || !done_) return;
-  if (outstanding_ > 0 || !ack_q_.empty() || !results_q_.empty()) return;
+  if (outstanding_ > 0 || ledger_.owes_redis()) return;
   finish();
 }
 
 void StreamSource::finish() {
   if (!done_) return;
-  if (!ack_q_.empty())
+  if (ledger_.acks_queued() > 0)
     PGW_LOG(log_, Warn, "closing with %zu entries unacknowledged (Redis unreachable); they will be delivered again",
-            ack_q_.size());
+            ledger_.acks_queued());
   auto done = std::move(done_);
   done_ = nullptr;
   if (feedback_) feedback_->close();
@@ -425,7 +336,7 @@ void StreamSource::finish() {
   tidy_timer_.close();
   heartbeat_timer_.close();
   retry_timer_.close();
-  flush_tick_.close();
+  ledger_.close();
   close_timer_.close([done] { done(); });  // the last handle: done once all are released
 }
 
@@ -441,7 +352,7 @@ void StreamSource::append_stats(std::string& out) const {
                 static_cast<unsigned long long>(stats_.claimed), static_cast<unsigned long long>(stats_.acked),
                 static_cast<unsigned long long>(stats_.errors), static_cast<unsigned long long>(stats_.retried),
                 static_cast<unsigned long long>(stats_.results),
-                static_cast<unsigned long long>(feedback_published()), known_.size(),
+                static_cast<unsigned long long>(feedback_published()), ledger_.held(),
                 cmd_.ready() && (stopping_ || reader_.ready()) ? "true" : "false",
                 static_cast<unsigned long long>(cmd_.reconnects() + reader_.reconnects()));
   out += buf;

@@ -50,6 +50,7 @@
 #include "obs/log.h"
 #include "pushgw/clock.h"
 #include "redis/connection.h"
+#include "redis/entry_ledger.h"
 #include "redis/stream_reply.h"
 
 namespace pushgw::redis {
@@ -85,7 +86,7 @@ class StreamSource final : public ingest::Source {
 
   const SourceStats& stats() const { return stats_; }
   uint64_t feedback_published() const;  // feedback events added to the stream
-  size_t in_flight() const { return known_.size(); }
+  size_t in_flight() const { return ledger_.held(); }
   const std::string& consumer() const { return consumer_; }
 
   // ingest::Source
@@ -97,9 +98,6 @@ class StreamSource final : public ingest::Source {
 
  private:
   enum class Origin : uint8_t { New, Pending, Claimed };
-  struct Result {
-    std::string entry_id, json;
-  };
 
   void on_cmd_ready();
   void create_group();
@@ -108,14 +106,8 @@ class StreamSource final : public ingest::Source {
   void read_pending();
   void read_new();
   void autoclaim();
-  void heartbeat();
   void tidy_consumers();
   void take(const std::vector<StreamEntry>& entries, Origin origin);
-  void ack(const std::string& id);
-  void add_result(std::string entry_id, std::string json);
-  void flush();
-  void flush_results();
-  void flush_acks();
   bool command(const std::vector<std::string_view>& argv, Connection::Callback cb);
   void check_closed();
   void finish();
@@ -124,22 +116,20 @@ class StreamSource final : public ingest::Source {
   std::string consumer_;
   ingest::RequestSink& sink_;
   obs::Logger log_;
+  SourceStats stats_;
   Connection cmd_;     // everything but the blocking read
   Connection reader_;  // XREADGROUP ... BLOCK only (it holds its connection)
+  EntryLedger ledger_;
   std::unique_ptr<FeedbackPublisher> feedback_;
   loop::Timer claim_timer_, heartbeat_timer_, retry_timer_, close_timer_;
   loop::Timer room_timer_;  // polls for ring room while the gateway is full
   loop::Timer tidy_timer_;
-  loop::NextTick flush_tick_;
 
   std::unordered_map<uint64_t, std::string> by_tag_;  // submitted, answer not yet in: tag -> entry id
-  std::unordered_map<std::string, bool> known_;        // held here, not yet XACK-confirmed: id -> ack queued
-  std::vector<std::string> ack_q_;
-  std::vector<Result> results_q_;
   std::vector<StreamEntry> scratch_;
   std::string pending_cursor_;     // own pending list still to read from here ("" = none)
   std::string claim_cursor_ = "0-0";
-  std::string batch_str_, block_str_, idle_str_, maxlen_str_;
+  std::string batch_str_, block_str_, idle_str_;
   uint64_t next_tag_ = 1;
   uint64_t outstanding_ = 0;       // commands on cmd_ whose reply is not in
   bool group_ready_ = false;
@@ -148,7 +138,6 @@ class StreamSource final : public ingest::Source {
   bool stopping_ = false;
   bool closing_ = false;
   std::function<void()> done_;
-  SourceStats stats_;
 };
 
 // "<hostname>-<pid>": the default consumer name (a restarted process is a
