@@ -35,13 +35,15 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
     if (has_value) return bad(spec, "takes no value");
     (name == "stall" ? f.stall : f.bad_tls) = true;
   } else if (name == "goaway_after" || name == "goaway_error_after" || name == "reset_after" ||
-             name == "refuse_for") {
+             name == "refuse_for" || name == "refuse_every") {
     if (!parse_u32(value, n)) return bad(spec, "expects a non-negative integer");
+    if (name == "refuse_every" && n == 0) return bad(spec, "expects N >= 1");
     if (name == "goaway_after" || name == "goaway_error_after") {
       f.goaway_after = n;
       f.goaway_error = name == "goaway_error_after";
     }
     else if (name == "reset_after") f.reset_after = n;
+    else if (name == "refuse_every") f.refuse_every = n;
     else f.refuse_for_s = n;
   } else if (name == "max_streams_after") {
     auto colon = value.find(':');
@@ -52,7 +54,8 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
     f.max_streams_after = n;
     f.max_streams_to = m;
   } else {
-    return bad(spec, "unknown fault (goaway_after, goaway_error_after, reset_after, stall, max_streams_after, refuse_for, bad_tls)");
+    return bad(spec, "unknown fault (goaway_after, goaway_error_after, reset_after, stall, refuse_every, max_streams_after, "
+               "refuse_for, bad_tls)");
   }
   return ok();
 }
@@ -81,6 +84,7 @@ std::string FaultSet::to_text() const {
   line(goaway_error ? "goaway_error_after" : "goaway_after", goaway_after);
   line("reset_after", reset_after);
   if (stall) out += "stall\n";
+  line("refuse_every", refuse_every);
   if (max_streams_after)
     out += "max_streams_after=" + std::to_string(*max_streams_after) + ":" + std::to_string(max_streams_to) + "\n";
   line("refuse_for", refuse_for_s);

@@ -30,6 +30,9 @@ struct FaultSet {
   std::optional<uint32_t> reset_after;
   // Accept requests, never answer them (PINGs are not answered either).
   bool stall = false;
+  // Every Nth stream of a connection gets RST_STREAM(REFUSED_STREAM) before
+  // it is processed (the peer may retry it anywhere).
+  std::optional<uint32_t> refuse_every;
   // After N streams: SETTINGS_MAX_CONCURRENT_STREAMS = M; excess streams get
   // REFUSED_STREAM.
   std::optional<uint32_t> max_streams_after;
@@ -41,7 +44,8 @@ struct FaultSet {
   bool bad_tls = false;
 
   bool empty() const {
-    return !goaway_after && !reset_after && !stall && !max_streams_after && !refuse_for_s && !bad_tls;
+    return !goaway_after && !reset_after && !stall && !refuse_every && !max_streams_after && !refuse_for_s &&
+           !bad_tls;
   }
   // One fault per line, in the same syntax parse_faults accepts.
   std::string to_text() const;

@@ -55,6 +55,7 @@ bool H2Conn::init() {
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
   };
   if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, std::size(iv)) != 0) return false;
+  ++settings_unacked_;
   // A large connection window: many concurrent 4 KiB bodies must not wait
   // for WINDOW_UPDATE round trips.
   nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, 64 << 20);
@@ -90,6 +91,7 @@ void H2Conn::refresh_faults() {
 }
 
 void H2Conn::send_goaway(int32_t last_id) {
+  bump(stats_.goaways_sent);
   goaway_sent_ = true;
   goaway_last_id_ = last_id;
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, last_id,
@@ -114,17 +116,37 @@ void H2Conn::release(Stream* s) {
   free_.push_back(s);
 }
 
+void H2Conn::submit_settings(const nghttp2_settings_entry* iv, size_t n) {
+  if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, n) == 0) ++settings_unacked_;
+}
+
+void H2Conn::lower_max_streams(uint32_t n) {
+  streams_lowered_ = true;
+  lowered_to_ = n;
+  const nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, n}};
+  submit_settings(iv, 1);
+}
+
+// Past the GOAWAY, past the lowered limit, or the Nth stream of refuse_every:
+// RST_STREAM(REFUSED_STREAM), never processed, so the client may safely
+// retry it elsewhere.
+bool H2Conn::refuse_new_stream(int32_t id) {
+  const bool over_limit = streams_lowered_ && active_ >= lowered_to_;
+  if (over_limit && settings_unacked_ == 0) bump(stats_.settings_violations);
+  const auto& every = faults_.refuse_every;
+  const bool refuse = (goaway_sent_ && id > goaway_last_id_) || over_limit || (every && streams_seen_ % *every == 0);
+  if (!refuse) return false;
+  bump(stats_.refused_streams);
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+  return true;
+}
+
 int H2Conn::begin_stream(int32_t id) {
   refresh_faults();
+  ++streams_seen_;
   const auto& ga = faults_.goaway_after;
   if (ga && !goaway_sent_ && streams_begun_ >= *ga) send_goaway(last_accepted_id_);
-  const bool over_limit = streams_lowered_ && active_ >= faults_.max_streams_to;
-  if ((goaway_sent_ && id > goaway_last_id_) || over_limit) {
-    // Past the GOAWAY (or the lowered limit): never processed, so the
-    // client may safely retry it elsewhere.
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
-    return 0;
-  }
+  if (refuse_new_stream(id)) return 0;
   Stream* s = acquire();
   s->id = id;
   nghttp2_session_set_stream_user_data(session_, id, s);
@@ -133,11 +155,7 @@ int H2Conn::begin_stream(int32_t id) {
   stats_.note_concurrency(++active_);
   if (ga && !goaway_sent_ && streams_begun_ >= *ga) send_goaway(id);
   const auto& msa = faults_.max_streams_after;
-  if (msa && !streams_lowered_ && streams_begun_ >= *msa) {
-    streams_lowered_ = true;
-    const nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, faults_.max_streams_to}};
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, 1);
-  }
+  if (msa && !streams_lowered_ && streams_begun_ >= *msa) lower_max_streams(faults_.max_streams_to);
   return 0;
 }
 
@@ -173,6 +191,9 @@ int H2Conn::on_data_chunk(nghttp2_session* session, uint8_t, int32_t stream_id, 
 int H2Conn::on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
   auto* self = static_cast<H2Conn*>(user);
   switch (frame->hd.type) {
+    case NGHTTP2_SETTINGS:
+      if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && self->settings_unacked_ > 0) --self->settings_unacked_;
+      return 0;
     case NGHTTP2_PING:
       self->refresh_faults();
       if (!(frame->hd.flags & NGHTTP2_FLAG_ACK) && !self->faults_.stall)

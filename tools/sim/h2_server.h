@@ -5,8 +5,9 @@
 // timer: next_deadline_ns / fire_due), or never (stall).
 //
 // Connection-level faults (faults.h) are applied here: GOAWAY after N
-// streams, drop after N requests, lowering MAX_CONCURRENT_STREAMS, stall
-// (requests and PINGs unanswered).
+// streams, drop after N requests, refusing every Nth stream, lowering
+// MAX_CONCURRENT_STREAMS, stall (requests and PINGs unanswered). Tests may
+// also lower the limit or send GOAWAY directly.
 //
 // Not thread-safe: one H2Conn lives on one worker loop.
 #pragma once
@@ -64,6 +65,13 @@ class H2Conn {
 
   size_t active_streams() const { return active_; }
 
+  // Sends SETTINGS_MAX_CONCURRENT_STREAMS = n now; streams past it are
+  // refused from then on (counted as violations once the client has
+  // acknowledged the SETTINGS).
+  void lower_max_streams(uint32_t n);
+  // Sends GOAWAY(last_id) now; later streams are refused.
+  void goaway(int32_t last_id) { send_goaway(last_id); }
+
  private:
   struct Stream {
     int32_t id = 0;
@@ -81,6 +89,8 @@ class H2Conn {
   static ssize_t read_body(nghttp2_session*, int32_t, uint8_t*, size_t, uint32_t*, nghttp2_data_source*, void*);
 
   int begin_stream(int32_t id);
+  bool refuse_new_stream(int32_t id);
+  void submit_settings(const nghttp2_settings_entry* iv, size_t n);
   void refresh_faults();
   void send_goaway(int32_t last_id);
   int request_complete(Stream& s);
@@ -103,6 +113,9 @@ class H2Conn {
   bool goaway_sent_ = false;
   int32_t goaway_last_id_ = 0;
   bool streams_lowered_ = false;
+  uint32_t lowered_to_ = 0;         // the lowered limit (streams_lowered_)
+  uint32_t settings_unacked_ = 0;   // SETTINGS sent, ACK not yet seen
+  uint32_t streams_seen_ = 0;       // every stream opened, refused ones too
   bool drop_ = false;
   size_t active_ = 0;
 

@@ -22,7 +22,7 @@ void Stats::reset() {
   for (Counter* c : {&connections_accepted, &connections_refused, &tls_handshakes, &tls_failures, &requests,
                      &apns.requests, &apns.jwt_verifications, &fcm.token_requests, &fcm.tokens_issued,
                      &fcm.requests, &webpush.requests, &webpush.vapid_verifications, &webpush.decrypt_failures,
-                     &max_concurrent_streams_seen})
+                     &max_concurrent_streams_seen, &refused_streams, &goaways_sent, &settings_violations})
     c->store(0, std::memory_order_relaxed);
   for (auto& c : by_status) c.store(0, std::memory_order_relaxed);
 }
@@ -118,6 +118,9 @@ std::string render_stats_json(const Stats& s, const DeliveryRecords& r) {
   field(out, "decrypt_failures", load(s.webpush.decrypt_failures));
   out += '}';
   field(out, "max_concurrent_streams_seen", load(s.max_concurrent_streams_seen));
+  field(out, "refused_streams", load(s.refused_streams));
+  field(out, "goaways_sent", load(s.goaways_sent));
+  field(out, "settings_violations", load(s.settings_violations));
   out += '}';
   return out;
 }

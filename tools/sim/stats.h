@@ -40,6 +40,11 @@ struct Stats {
     Counter requests{0}, vapid_verifications{0}, decrypt_failures{0};
   } webpush;
   Counter max_concurrent_streams_seen{0};  // per connection, max over all
+  Counter refused_streams{0};              // RST_STREAM(REFUSED_STREAM) sent
+  Counter goaways_sent{0};
+  // Streams a client opened beyond a lowered MAX_CONCURRENT_STREAMS after it
+  // had acknowledged the SETTINGS (RFC 9113 5.1.2: a protocol violation).
+  Counter settings_violations{0};
 
   void count_status(int status) {
     if (status >= 0 && status < static_cast<int>(by_status.size())) bump(by_status[status]);

@@ -10,14 +10,30 @@ namespace pushgw::sim {
 
 namespace {
 
+// ALPN wire lists (length-prefixed names), server preference first.
+constexpr std::string_view kWireH2("\x02h2", 3);
+constexpr std::string_view kWireHttp1("\x08http/1.1", 9);
+constexpr std::string_view kWireH2OrHttp1("\x02h2\x08http/1.1", 12);
+
 int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-  static const unsigned char kH2[] = {2, 'h', '2'};
+                unsigned int inlen, void* arg) {
+  const auto* wire = static_cast<const std::string_view*>(arg);
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kH2, sizeof kH2, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+  if (SSL_select_next_proto(&selected, outlen, reinterpret_cast<const unsigned char*>(wire->data()),
+                            static_cast<unsigned>(wire->size()), in, inlen) != OPENSSL_NPN_NEGOTIATED)
     return SSL_TLSEXT_ERR_ALERT_FATAL;
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
+}
+
+const std::string_view* alpn_wire(Alpn a) {
+  switch (a) {
+    case Alpn::H2: return &kWireH2;
+    case Alpn::Http1: return &kWireHttp1;
+    case Alpn::H2OrHttp1: return &kWireH2OrHttp1;
+    case Alpn::None: break;
+  }
+  return nullptr;
 }
 
 Error tls_error(std::string what) {
@@ -25,14 +41,15 @@ Error tls_error(std::string what) {
   return make_error("tls_config", detail.empty() ? what : what + ": " + detail);
 }
 
-Result<SslCtxPtr> base_ctx() {
+Result<SslCtxPtr> base_ctx(Alpn alpn = Alpn::H2) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return tls_error("SSL_CTX_new");
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Idle connections keep no 34 KiB record buffers around.
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
-  SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
+  if (const std::string_view* wire = alpn_wire(alpn))
+    SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, const_cast<std::string_view*>(wire));
   return ctx;
 }
 
@@ -49,8 +66,8 @@ Result<SslCtxPtr> make_server_ctx_files(const std::string& cert_file, const std:
   return ctx;
 }
 
-Result<SslCtxPtr> make_server_ctx_pem(std::string_view cert_pem, std::string_view key_pem) {
-  auto ctx = base_ctx();
+Result<SslCtxPtr> make_server_ctx_pem(std::string_view cert_pem, std::string_view key_pem, Alpn alpn) {
+  auto ctx = base_ctx(alpn);
   if (!ctx) return ctx;
   BIO* cb = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
   X509* cert = cb ? PEM_read_bio_X509(cb, nullptr, nullptr, nullptr) : nullptr;
@@ -80,6 +97,13 @@ TlsConn::TlsConn(SSL_CTX* ctx) : ssl_(SSL_new(ctx)) {
   BIO_set_mem_eof_return(rbio_, -1);
   SSL_set_bio(ssl_.get(), rbio_, wbio_);
   SSL_set_accept_state(ssl_.get());
+}
+
+std::string_view TlsConn::alpn() const {
+  const unsigned char* p = nullptr;
+  unsigned len = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &p, &len);
+  return p != nullptr ? std::string_view(reinterpret_cast<const char*>(p), len) : std::string_view();
 }
 
 void TlsConn::put_ciphertext(const char* data, size_t n) { BIO_write(rbio_, data, static_cast<int>(n)); }

@@ -3,8 +3,9 @@
 // takes ciphertext out to write. No socket I/O here, so one TLS record
 // stream can be driven by libuv without OpenSSL touching the fd.
 //
-// ALPN: only "h2" is offered; a client that offers ALPN without h2 fails
-// the handshake (no_application_protocol).
+// ALPN: the simulator offers "h2" only; a client that offers ALPN without
+// h2 fails the handshake (no_application_protocol). Test peers may offer
+// HTTP/1.1 as well or instead (h1_server.h), or no ALPN at all.
 #pragma once
 #include <openssl/ssl.h>
 
@@ -25,9 +26,13 @@ struct SslFree {
 };
 using SslPtr = std::unique_ptr<SSL, SslFree>;
 
+// What the server selects from the client's ALPN list, in its preference
+// order. None: no ALPN extension in the answer at all.
+enum class Alpn : uint8_t { H2, Http1, H2OrHttp1, None };
+
 // Errors: "tls_config" (unreadable/mismatched certificate or key).
 Result<SslCtxPtr> make_server_ctx_files(const std::string& cert_file, const std::string& key_file);
-Result<SslCtxPtr> make_server_ctx_pem(std::string_view cert_pem, std::string_view key_pem);
+Result<SslCtxPtr> make_server_ctx_pem(std::string_view cert_pem, std::string_view key_pem, Alpn alpn = Alpn::H2);
 
 class TlsConn {
  public:
@@ -41,6 +46,8 @@ class TlsConn {
   // Advances the handshake with what was put so far.
   Step handshake();
   bool established() const { return established_; }
+  // The protocol ALPN selected ("" when none).
+  std::string_view alpn() const;
   // Decrypts into buf: >0 bytes, 0 when more ciphertext is needed, -1 when
   // the peer closed (close_notify) or the stream is broken.
   int read(char* buf, int cap);

@@ -7,11 +7,13 @@ namespace pushgw::sim {
 namespace {
 
 TEST(Faults, ParsesEverySpec) {
-  auto f = parse_faults("goaway_after=10\nreset_after=3\n  stall \nmax_streams_after=5:2\nrefuse_for=7\nbad_tls\n\n");
+  auto f = parse_faults(
+      "goaway_after=10\nreset_after=3\n  stall \nrefuse_every=4\nmax_streams_after=5:2\nrefuse_for=7\nbad_tls\n\n");
   ASSERT_TRUE(f.ok()) << f.error().message;
   EXPECT_EQ(f->goaway_after, 10u);
   EXPECT_EQ(f->reset_after, 3u);
   EXPECT_TRUE(f->stall);
+  EXPECT_EQ(f->refuse_every, 4u);
   EXPECT_EQ(f->max_streams_after, 5u);
   EXPECT_EQ(f->max_streams_to, 2u);
   EXPECT_EQ(f->refuse_for_s, 7u);

@@ -257,6 +257,38 @@ TEST_F(H2ServerTest, LowersMaxStreamsAfterN) {
   EXPECT_EQ(client_.streams[later].status, 200);
 }
 
+TEST_F(H2ServerTest, RefuseEveryNthStreamUnprocessed) {
+  start("refuse_every=3");
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(client_.post("/r"));
+  ASSERT_TRUE(client_.pump(*conn_));
+  for (int i = 0; i < 6; ++i) {
+    if (i % 3 == 2) EXPECT_EQ(client_.streams[ids[i]].error_code, NGHTTP2_REFUSED_STREAM) << i;
+    else EXPECT_EQ(client_.streams[ids[i]].status, 200) << i;
+  }
+  EXPECT_EQ(sink_.calls, 4);  // refused streams never reach the handler
+  EXPECT_EQ(load(stats_.refused_streams), 2u);
+}
+
+TEST_F(H2ServerTest, LoweringByHandKeepsAWellBehavedClientWithinTheLimit) {
+  start();
+  for (int i = 0; i < 3; ++i) client_.post("/never");
+  ASSERT_TRUE(client_.pump(*conn_));
+  conn_->lower_max_streams(1);
+  ASSERT_TRUE(client_.pump(*conn_));  // the client acknowledges SETTINGS
+  EXPECT_EQ(client_.server_max_streams, 1u);
+  int32_t late = client_.post("/r");  // nghttp2 holds it back: 3 open > 1 allowed
+  ASSERT_TRUE(client_.pump(*conn_));
+  EXPECT_EQ(client_.streams[late].status, 0);
+  EXPECT_EQ(client_.streams[late].error_code, 0u);
+  EXPECT_EQ(load(stats_.settings_violations), 0u);
+  EXPECT_EQ(load(stats_.refused_streams), 0u);
+  conn_->goaway(0);
+  ASSERT_TRUE(client_.pump(*conn_));
+  EXPECT_TRUE(client_.goaway);
+  EXPECT_EQ(load(stats_.goaways_sent), 1u);
+}
+
 TEST_F(H2ServerTest, StallAnswersNothingNotEvenPing) {
   start("stall");
   int32_t id = client_.post("/r");
