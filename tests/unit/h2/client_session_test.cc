@@ -1,4 +1,4 @@
-// ClientSession driven in memory against an nghttp2 server session (no
+// ClientSession driven in memory against pushgw-sim's HTTP/2 server (no
 // sockets): response shape, stream accounting against SETTINGS, GOAWAY vs
 // REFUSED_STREAM classification, cancel.
 #include <gtest/gtest.h>
@@ -6,15 +6,21 @@
 #include <deque>
 #include <map>
 
-#include "fake_servers.h"
 #include "h2/client_session.h"
+#include "sim_peer.h"
 
 namespace pushgw::h2 {
 namespace {
 
-using testing::H2Script;
-using testing::H2ServerSession;
-using testing::H2ServerStats;
+// What the simulated server answers, and its HTTP/2 settings and faults.
+struct H2Script {
+  int status = 200;
+  std::string body = "ok";
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool never_respond = false;
+  uint32_t max_concurrent = 100;
+  sim::FaultSet faults;
+};
 
 struct Ended {
   Stream* s;
@@ -24,8 +30,19 @@ struct Ended {
 class Harness final : public CodecListener {
  public:
   explicit Harness(const H2Script& script, CodecOptions o = {})
-      : server(script, stats, nullptr, nullptr), client(*this, o, obs::Logger()) {
+      : server(sink, stats, board, clock, options(script)), client(*this, o, obs::Logger()) {
+    sink.status = script.status;
+    sink.body = script.body;
+    sink.headers = script.headers;
+    sink.never_respond = script.never_respond;
+    board.set(script.faults);
+    EXPECT_TRUE(server.init());
     EXPECT_TRUE(client.init().ok());
+  }
+  static sim::H2Options options(const H2Script& script) {
+    sim::H2Options o;
+    o.max_streams = script.max_concurrent;
+    return o;
   }
 
   // Moves bytes both ways until neither side has anything to say.
@@ -34,9 +51,9 @@ class Harness final : public CodecListener {
       std::string c2s, s2c;
       EXPECT_TRUE(client.send(c2s));
       if (!c2s.empty()) {
-        EXPECT_TRUE(server.recv(reinterpret_cast<const uint8_t*>(c2s.data()), c2s.size()));
+        EXPECT_TRUE(server.feed(reinterpret_cast<const uint8_t*>(c2s.data()), c2s.size()));
       }
-      server.send(s2c);
+      EXPECT_TRUE(server.produce(s2c));
       if (!s2c.empty()) {
         EXPECT_TRUE(client.recv(reinterpret_cast<const uint8_t*>(s2c.data()), s2c.size()));
       }
@@ -68,8 +85,11 @@ class Harness final : public CodecListener {
     HttpResponse resp;
     Stream stream;
   };
-  H2ServerStats stats;
-  H2ServerSession server;
+  testing::ScriptedSink sink;  // answers, and what the server saw last
+  sim::Stats stats;
+  SystemClock clock;
+  sim::FaultBoard board{clock};
+  sim::H2Conn server;
   ClientSession client;
   std::deque<Entry> entries;
   std::vector<Ended> ended;
@@ -109,11 +129,11 @@ TEST(ClientSession, RoundTripFillsResponse) {
   EXPECT_EQ(s.resp->header("x-extra"), "1");
   EXPECT_EQ(h.client.active(), 0u);
   // What the server saw.
-  EXPECT_EQ(h.stats.last_method, "POST");
-  EXPECT_EQ(h.stats.last_path, "/3/device/abc");
-  EXPECT_EQ(h.stats.last_authority, "push.test");
-  EXPECT_EQ(h.stats.last_body, R"({"aps":{}})");
-  EXPECT_EQ(h.stats.last_headers["authorization"], "bearer secret");
+  EXPECT_EQ(h.sink.last_method, "POST");
+  EXPECT_EQ(h.sink.last_path, "/3/device/abc");
+  EXPECT_EQ(h.sink.last_authority, "push.test");
+  EXPECT_EQ(h.sink.last_body, R"({"aps":{}})");
+  EXPECT_EQ(h.sink.last_headers["authorization"], "bearer secret");
 }
 
 TEST(ClientSession, BodyIsTruncatedAtTheCap) {
@@ -142,7 +162,7 @@ TEST(ClientSession, CapacityFollowsPeerSettingsIncludingLowering) {
   EXPECT_EQ(h.client.capacity(), 0u);
   EXPECT_FALSE(h.client.submit(h.make("/s")));
   h.exchange();
-  h.server.set_max_concurrent(1);
+  h.server.lower_max_streams(1);
   h.exchange();
   EXPECT_EQ(h.client.remote_max_concurrent(), 1u);
   EXPECT_EQ(h.client.capacity(), 0u);  // 3 open > 1 allowed: nothing new
@@ -156,7 +176,7 @@ TEST(ClientSession, CapacityFollowsPeerSettingsIncludingLowering) {
 
 TEST(ClientSession, GoawayClassifiesStreamsAboveLastId) {
   H2Script script;
-  script.goaway_after = 2;
+  script.faults.goaway_after = 2;
   Harness h(script);
   h.exchange();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(h.client.submit(h.make("/g")));
@@ -183,7 +203,7 @@ TEST(ClientSession, GoawayClassifiesStreamsAboveLastId) {
 
 TEST(ClientSession, RefusedStreamIsNotGoaway) {
   H2Script script;
-  script.refuse_every = 2;
+  script.faults.refuse_every = 2;
   Harness h(script);
   h.exchange();
   ASSERT_TRUE(h.client.submit(h.make("/1")));

@@ -1,27 +1,19 @@
-// TlsTransport against an in-loop TLS server with a generated PKI: handshake,
-// ALPN, verification failures (name, CA, IP), connect errors, lifetime.
+// TlsTransport against a pushgw-sim peer echoing on the test loop, with a
+// generated PKI: handshake, ALPN, verification failures (name, CA, IP),
+// connect errors, lifetime.
 #include <gtest/gtest.h>
 
 #include "loop/loop.h"
 #include "net/tls_context.h"
 #include "net/tls_transport.h"
 #include "run_until.h"
+#include "sim_peer.h"
 #include "test_pki.h"
-#include "tls_server.h"
 
 namespace pushgw::net {
 namespace {
 
 using testing::run_until;
-
-class Echo final : public testing::ServerApp {
- public:
-  explicit Echo(testing::ServerConn& c) : c_(c) {}
-  void on_data(const uint8_t* d, size_t n) override { c_.write(std::string(reinterpret_cast<const char*>(d), n)); }
-
- private:
-  testing::ServerConn& c_;
-};
 
 struct Recorder final : TransportHandler {
   bool ready = false, closed = false;
@@ -61,13 +53,13 @@ class TlsTransportTest : public ::testing::Test {
     EXPECT_EQ(loop::run_and_close(&loop_), 0) << loop::describe_handles(&loop_);
   }
 
-  void start_server(const testing::KeyCert& kc, std::vector<std::string> alpn = {"h2"}) {
-    testing::TlsServerOptions o;
+  void start_server(const testing::KeyCert& kc, sim::Alpn alpn = sim::Alpn::H2) {
+    testing::PeerOptions o;
     o.cert_pem = kc.cert_pem;
     o.key_pem = kc.key_pem;
-    o.alpn = std::move(alpn);
-    o.make_app = [](testing::ServerConn& c) { return std::make_unique<Echo>(c); };
-    server_ = std::make_unique<testing::TlsServer>(&loop_, std::move(o));
+    o.alpn = alpn;
+    o.app = testing::PeerOptions::App::Echo;
+    server_ = std::make_unique<testing::SimPeer>(&loop_, std::move(o), sink_);
   }
 
   // Connects a transport for host to the test server; runs until ready or error.
@@ -89,7 +81,8 @@ class TlsTransportTest : public ::testing::Test {
   uv_loop_t loop_{};
   testing::TestPki pki_;
   std::shared_ptr<TlsContext> tls_;
-  std::unique_ptr<testing::TlsServer> server_;
+  testing::ScriptedSink sink_;  // unused by the echo
+  std::unique_ptr<testing::SimPeer> server_;
 };
 
 TEST_F(TlsTransportTest, HandshakeAlpnAndRoundTrip) {
@@ -115,7 +108,7 @@ TEST_F(TlsTransportTest, HandshakeAlpnAndRoundTrip) {
 }
 
 TEST_F(TlsTransportTest, OffersHttp1WhenAllowed) {
-  start_server(pki_.issue({"localhost"}, {}), {"http/1.1"});
+  start_server(pki_.issue({"localhost"}, {}), sim::Alpn::Http1);
   Recorder rec;
   auto t = dial(rec, "localhost", /*offer_http1=*/true);
   ASSERT_TRUE(rec.ready) << rec.detail;
@@ -123,7 +116,7 @@ TEST_F(TlsTransportTest, OffersHttp1WhenAllowed) {
 }
 
 TEST_F(TlsTransportTest, NoAlpnIsReportedEmpty) {
-  start_server(pki_.issue({"localhost"}, {}), {});
+  start_server(pki_.issue({"localhost"}, {}), sim::Alpn::None);
   Recorder rec;
   auto t = dial(rec, "localhost");
   ASSERT_TRUE(rec.ready) << rec.detail;

@@ -8,7 +8,7 @@ namespace {
 using testing::run_until;
 
 TEST_F(PoolTest, GoawayStreamsAboveLastIdAreUnprocessedAndNothingIsLost) {
-  script_.goaway_after = 10;  // every connection answers 10 requests, then GOAWAY
+  faults_.goaway_after = 10;  // every connection answers 10 requests, then GOAWAY
   serve_h2();
   auto o = options();
   o.max_connections = 2;
@@ -23,12 +23,12 @@ TEST_F(PoolTest, GoawayStreamsAboveLastIdAreUnprocessedAndNothingIsLost) {
   }
   EXPECT_GT(count(TransportError::GoawayUnprocessed), 0);
   EXPECT_EQ(count(TransportError::ConnectionLost), 0);
-  EXPECT_EQ(stats_.responses, 50);  // each request processed exactly once
+  EXPECT_EQ(script_.responses, 50);  // each request processed exactly once
   EXPECT_GE(pool_->stats().goaways, 5u);
 }
 
 TEST_F(PoolTest, RefusedStreamsComeBackAndSucceedOnRetry) {
-  script_.refuse_every = 3;
+  faults_.refuse_every = 3;
   serve_h2();
   make_pool(options());
   retry_unprocessed_ = true;
@@ -37,30 +37,31 @@ TEST_F(PoolTest, RefusedStreamsComeBackAndSucceedOnRetry) {
   ASSERT_TRUE(run_all());
   for (auto& c : calls_) EXPECT_EQ(c.err, TransportError::None);
   EXPECT_GT(count(TransportError::RefusedStream), 0);
-  EXPECT_EQ(count(TransportError::RefusedStream), stats_.refused);
-  EXPECT_EQ(stats_.responses, 60);
+  EXPECT_EQ(static_cast<uint64_t>(count(TransportError::RefusedStream)), peer_refused());
+  EXPECT_EQ(script_.responses, 60);
   EXPECT_EQ(pool_->stats().connects, 1u);  // REFUSED_STREAM does not cost the connection
 }
 
 TEST_F(PoolTest, LoweredMaxConcurrentStreamsIsHonoured) {
-  script_.max_concurrent = 20;
-  script_.lower_after = 30;
-  script_.lower_to = 5;
-  script_.respond_delay_ms = 5;
+  peer_.h2.max_streams = 20;
+  faults_.max_streams_after = 30;
+  faults_.max_streams_to = 5;
+  script_.delay = true;
+  peer_.h2.slow_ms = 5;
   serve_h2();
   make_pool(options());
-  // nghttp2 (as a server) refuses streams above the new limit as soon as it
-  // sends the SETTINGS, before the client can know: those come back
+  // The simulator refuses streams above the new limit as soon as it sends
+  // the SETTINGS, before the client can know: those come back
   // RefusedStream and are retried, as the dispatcher would.
   retry_unprocessed_ = true;
   for (int i = 0; i < 200; ++i) submit();
   pool_->flush();
   ASSERT_TRUE(run_all());
   for (auto& c : calls_) EXPECT_EQ(c.err, TransportError::None);
-  EXPECT_EQ(stats_.max_open, 20u);    // the first limit was used to the full
-  EXPECT_EQ(stats_.violations, 0);    // never above 5 once the client acknowledged it
+  EXPECT_EQ(peer_max_open(), 20u);    // the first limit was used to the full
+  EXPECT_EQ(peer_violations(), 0u);   // never above 5 once the client acknowledged it
   EXPECT_LE(count(TransportError::RefusedStream), 20);  // only streams sent before the client knew
-  EXPECT_EQ(stats_.responses, 200);
+  EXPECT_EQ(script_.responses, 200);
   EXPECT_EQ(pool_->stats().connects, 1u);
 }
 
@@ -120,7 +121,7 @@ TEST_F(PoolTest, WrongNameIsTlsVerifyFailed) {
   EXPECT_EQ(to_string(calls_[0].err), "tls_verify_failed");
   EXPECT_TRUE(never_processed(calls_[0].err));
   EXPECT_EQ(pool_->stats().connect_failures, 3u);
-  EXPECT_EQ(stats_.requests, 0);
+  EXPECT_EQ(peer_requests(), 0u);
 }
 
 TEST_F(PoolTest, UntrustedCaIsTlsVerifyFailed) {
@@ -133,11 +134,7 @@ TEST_F(PoolTest, UntrustedCaIsTlsVerifyFailed) {
 }
 
 TEST_F(PoolTest, NoAlpnIsTlsHandshakeFailed) {
-  auto kc = pki_.issue({"localhost"}, {});
-  testing::TlsServerOptions so;
-  so.cert_pem = kc.cert_pem;
-  so.key_pem = kc.key_pem;  // no ALPN at all
-  server_ = std::make_unique<testing::TlsServer>(&loop_, std::move(so));
+  serve(pki_.issue({"localhost"}, {}), sim::Alpn::None);  // no ALPN at all
   auto o = options();
   o.max_connect_failures = 2;
   make_pool(o);
@@ -150,7 +147,7 @@ TEST_F(PoolTest, NoAlpnIsTlsHandshakeFailed) {
 
 TEST_F(PoolTest, StalledStreamTimesOutAndFreesItsSlot) {
   script_.never_respond = true;
-  script_.max_concurrent = 1;
+  peer_.h2.max_streams = 1;
   serve_h2();
   auto o = options();
   o.request_timeout_ms = 100;
@@ -240,7 +237,7 @@ TEST_F(PoolTest, HandshakeThatNeverCompletesIsAConnectTimeout) {
 }
 
 TEST_F(PoolTest, Http1TimeoutClosesTheConnection) {
-  h1_script_.never_respond = true;
+  script_.never_respond = true;
   serve_h1();
   auto o = options();
   o.allow_http1 = true;
@@ -250,7 +247,7 @@ TEST_F(PoolTest, Http1TimeoutClosesTheConnection) {
   pool_->flush();
   ASSERT_TRUE(run_all());
   EXPECT_EQ(calls_[0].err, TransportError::Timeout);
-  h1_script_.never_respond = false;
+  script_.never_respond = false;
   submit();
   pool_->flush();
   ASSERT_TRUE(run_all());

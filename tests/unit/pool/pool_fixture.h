@@ -1,7 +1,7 @@
-// Shared fixture for pool tests: a loop, a generated PKI, an in-loop TLS
-// server with a scripted HTTP/2 or HTTP/1.1 fake, and a listener that
-// records every completion (and can re-submit never-processed ones, the way
-// the dispatcher would).
+// Shared fixture for pool tests: a loop, a generated PKI, a pushgw-sim peer
+// on the same loop (HTTP/2 with the simulator's faults, or HTTP/1.1) that
+// answers what script_ says, and a listener that records every completion
+// (and can re-submit never-processed ones, the way the dispatcher would).
 #pragma once
 #include <gtest/gtest.h>
 
@@ -9,13 +9,12 @@
 #include <memory>
 #include <set>
 
-#include "fake_servers.h"
 #include "loop/loop.h"
 #include "net/tls_context.h"
 #include "pool/pool.h"
 #include "run_until.h"
+#include "sim_peer.h"
 #include "test_pki.h"
-#include "tls_server.h"
 
 namespace pushgw::pool {
 
@@ -52,25 +51,24 @@ class PoolTest : public ::testing::Test, public PoolListener {
     for (auto& c : calls_) EXPECT_EQ(c.completions, c.submits) << "every submit completes exactly once";
   }
 
-  void serve_h2(const testing::KeyCert& kc) {
-    testing::TlsServerOptions o;
-    o.cert_pem = kc.cert_pem;
-    o.key_pem = kc.key_pem;
-    o.alpn = {"h2"};
-    o.make_app = [this](testing::ServerConn& c) { return testing::make_h2_app(c, script_, stats_); };
-    server_ = std::make_unique<testing::TlsServer>(&loop_, std::move(o));
-  }
+  // An HTTP/2 peer (ALPN h2) with faults_ and peer_.h2 as set so far.
+  void serve_h2(const testing::KeyCert& kc) { serve(kc, sim::Alpn::H2); }
   void serve_h2() { serve_h2(pki_.issue({"localhost"}, {"127.0.0.1"})); }
-
-  void serve_h1(std::vector<std::string> alpn = {"http/1.1"}) {
-    auto kc = pki_.issue({"localhost"}, {"127.0.0.1"});
-    testing::TlsServerOptions o;
+  // An HTTP/1.1 peer (peer_.h1 framing).
+  void serve_h1(sim::Alpn alpn = sim::Alpn::Http1) { serve(pki_.issue({"localhost"}, {"127.0.0.1"}), alpn); }
+  void serve(const testing::KeyCert& kc, sim::Alpn alpn) {
+    testing::PeerOptions o = peer_;
     o.cert_pem = kc.cert_pem;
     o.key_pem = kc.key_pem;
-    o.alpn = std::move(alpn);
-    o.make_app = [this](testing::ServerConn& c) { return testing::make_h1_app(c, h1_script_, h1_stats_); };
-    server_ = std::make_unique<testing::TlsServer>(&loop_, std::move(o));
+    o.alpn = alpn;
+    server_ = std::make_unique<testing::SimPeer>(&loop_, std::move(o), script_);
+    server_->set_faults(faults_);
   }
+  // What the peer counted.
+  uint64_t peer_requests() const { return sim::load(server_->stats.requests); }
+  uint64_t peer_max_open() const { return sim::load(server_->stats.max_concurrent_streams_seen); }
+  uint64_t peer_refused() const { return sim::load(server_->stats.refused_streams); }
+  uint64_t peer_violations() const { return sim::load(server_->stats.settings_violations); }
 
   PoolOptions options() const {
     PoolOptions o;
@@ -130,11 +128,10 @@ class PoolTest : public ::testing::Test, public PoolListener {
   std::shared_ptr<net::TlsContext> tls_;
   SystemClock clock_;
   obs::Logger log_;
-  testing::H2Script script_;
-  testing::H2ServerStats stats_;
-  testing::H1Script h1_script_;
-  testing::H1ServerStats h1_stats_;
-  std::unique_ptr<testing::TlsServer> server_;
+  testing::ScriptedSink script_;  // answers and what the peer saw last
+  testing::PeerOptions peer_;      // HTTP/2 limits and delay, HTTP/1.1 framing
+  sim::FaultSet faults_;           // HTTP/2 faults
+  std::unique_ptr<testing::SimPeer> server_;
   std::unique_ptr<Pool> pool_;
   std::deque<Call> calls_;
   int completed_ = 0;

@@ -25,10 +25,10 @@ TEST_F(PoolTest, Http2RoundTrip) {
     EXPECT_EQ(c.resp.header("apns-id"), "11111111-2222-3333-4444-555555555555");
     EXPECT_EQ(c.conn_id, 1u);
   }
-  EXPECT_EQ(stats_.requests, 100);
-  EXPECT_EQ(stats_.last_authority, "localhost:" + std::to_string(server_->port()));
-  EXPECT_EQ(stats_.last_headers["authorization"], "bearer not-a-secret");
-  EXPECT_EQ(stats_.last_body, R"({"aps":{}})");
+  EXPECT_EQ(peer_requests(), 100u);
+  EXPECT_EQ(script_.last_authority, "localhost:" + std::to_string(server_->port()));
+  EXPECT_EQ(script_.last_headers["authorization"], "bearer not-a-secret");
+  EXPECT_EQ(script_.last_body, R"({"aps":{}})");
   PoolStats s = pool_->stats();
   EXPECT_EQ(s.connections, 1u);
   EXPECT_EQ(s.connects, 1u);
@@ -48,12 +48,13 @@ TEST_F(PoolTest, RequestAuthorityOverridesTheDefault) {
   pool_->submit(&c.req, &c.resp, &c);
   pool_->flush();
   ASSERT_TRUE(run_all());
-  EXPECT_EQ(stats_.last_authority, "api.push.apple.com");
+  EXPECT_EQ(script_.last_authority, "api.push.apple.com");
 }
 
 TEST_F(PoolTest, ThousandRequestsOverFourConnections) {
-  script_.max_concurrent = 50;
-  script_.respond_delay_ms = 30;  // keeps streams open long enough for all four handshakes
+  peer_.h2.max_streams = 50;
+  script_.delay = true;
+  peer_.h2.slow_ms = 30;  // keeps streams open long enough for all four handshakes
   serve_h2();
   auto o = options();
   o.max_connections = 4;
@@ -70,8 +71,8 @@ TEST_F(PoolTest, ThousandRequestsOverFourConnections) {
     conns.insert(c.conn_id);
   }
   EXPECT_EQ(conns.size(), 4u);
-  EXPECT_EQ(stats_.requests, 1000);
-  EXPECT_LE(stats_.max_open, 50u);
+  EXPECT_EQ(peer_requests(), 1000u);
+  EXPECT_LE(peer_max_open(), 50u);
   EXPECT_EQ(pool_->stats().connections, 4u);
   EXPECT_EQ(server_->accepted(), 4u);
 }
@@ -113,7 +114,8 @@ TEST_F(PoolTest, IdleConnectionClosesAndReopensOnDemand) {
 }
 
 TEST_F(PoolTest, GracefulShutdownLetsInFlightFinish) {
-  script_.respond_delay_ms = 30;
+  script_.delay = true;
+  peer_.h2.slow_ms = 30;
   serve_h2();
   make_pool(options());
   submit();
@@ -134,7 +136,7 @@ TEST_F(PoolTest, GracefulShutdownLetsInFlightFinish) {
 
 TEST_F(PoolTest, ForcedShutdownCutsInFlightAndFailsQueued) {
   script_.never_respond = true;
-  script_.max_concurrent = 2;
+  peer_.h2.max_streams = 2;
   serve_h2();
   make_pool(options());
   for (int i = 0; i < 5; ++i) submit();
@@ -183,12 +185,13 @@ TEST_F(PoolTest, IpLiteralHostUsesIpVerification) {
   pool_->flush();
   ASSERT_TRUE(run_all());
   EXPECT_EQ(calls_[0].err, TransportError::None);
-  EXPECT_EQ(stats_.last_authority, "127.0.0.1:" + std::to_string(server_->port()));
+  EXPECT_EQ(script_.last_authority, "127.0.0.1:" + std::to_string(server_->port()));
 }
 
 TEST_F(PoolTest, Http1FallbackWhenAllowed) {
-  h1_script_.status = 201;
-  h1_script_.body = "created";
+  script_.status = 201;
+  script_.body = "created";
+  script_.headers = {{"X-Mixed-Case", "Yes"}};  // names come back lowercased
   serve_h1();
   auto o = options();
   o.allow_http1 = true;
@@ -206,16 +209,16 @@ TEST_F(PoolTest, Http1FallbackWhenAllowed) {
     conns.insert(c.conn_id);
   }
   EXPECT_EQ(conns.size(), 2u);  // one request at a time per connection: the pool grew
-  EXPECT_EQ(h1_stats_.requests, 20);
-  EXPECT_EQ(h1_stats_.last_host, "localhost:" + std::to_string(server_->port()));
-  EXPECT_EQ(h1_stats_.last_body, "aes128gcm-bytes");
-  EXPECT_EQ(h1_stats_.last_headers["content-length"], "15");
+  EXPECT_EQ(peer_requests(), 20u);
+  EXPECT_EQ(script_.last_authority, "localhost:" + std::to_string(server_->port()));
+  EXPECT_EQ(script_.last_body, "aes128gcm-bytes");
+  EXPECT_EQ(script_.last_headers["content-length"], "15");
 }
 
 TEST_F(PoolTest, Http1ChunkedAndConnectionClose) {
-  h1_script_.chunked = true;
-  h1_script_.connection_close = true;
-  h1_script_.body = "a chunked body of some length";
+  peer_.h1.framing = sim::H1Options::Framing::Chunked;
+  script_.headers = {{"Connection", "close"}};
+  script_.body = "a chunked body of some length";
   serve_h1();
   auto o = options();
   o.allow_http1 = true;
@@ -225,7 +228,7 @@ TEST_F(PoolTest, Http1ChunkedAndConnectionClose) {
   ASSERT_TRUE(run_all());
   for (auto& c : calls_) {
     EXPECT_EQ(c.err, TransportError::None);
-    EXPECT_EQ(c.resp.body, h1_script_.body);
+    EXPECT_EQ(c.resp.body, script_.body);
   }
   EXPECT_EQ(pool_->stats().connects, 3u);  // "connection: close": one connection per request
 }
@@ -239,7 +242,7 @@ TEST_F(PoolTest, Http1OnlyServerIsRefusedWithoutAllowHttp1) {
   pool_->flush();
   ASSERT_TRUE(run_all());
   EXPECT_EQ(calls_[0].err, TransportError::TlsHandshakeFailed);
-  EXPECT_EQ(h1_stats_.requests, 0);
+  EXPECT_EQ(peer_requests(), 0u);
 }
 
 
