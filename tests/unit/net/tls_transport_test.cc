@@ -9,6 +9,7 @@
 #include "run_until.h"
 #include "sim_peer.h"
 #include "test_pki.h"
+#include "unused_port.h"
 
 namespace pushgw::net {
 namespace {
@@ -155,17 +156,7 @@ TEST_F(TlsTransportTest, IpLiteralIsVerifiedAgainstIpSan) {
 }
 
 TEST_F(TlsTransportTest, RefusedConnectionIsConnectFailed) {
-  // A port nobody listens on: bind, read the port, close.
-  uv_tcp_t probe;
-  uv_tcp_init(&loop_, &probe);
-  sockaddr_in a{};
-  uv_ip4_addr("127.0.0.1", 0, &a);
-  uv_tcp_bind(&probe, reinterpret_cast<const sockaddr*>(&a), 0);
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  uv_tcp_getsockname(&probe, reinterpret_cast<sockaddr*>(&ss), &len);
-  uint16_t port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  uv_close(reinterpret_cast<uv_handle_t*>(&probe), nullptr);
+  const uint16_t port = testing::unused_local_port(&loop_);
   Recorder rec;
   auto t = dial(rec, "localhost", false, port);
   EXPECT_EQ(rec.error, NetError::ConnectFailed) << rec.detail;

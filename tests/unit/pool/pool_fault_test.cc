@@ -15,8 +15,7 @@ TEST_F(PoolTest, GoawayStreamsAboveLastIdAreUnprocessedAndNothingIsLost) {
   make_pool(o);
   retry_unprocessed_ = true;
   for (int i = 0; i < 50; ++i) submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   for (auto& c : calls_) {
     EXPECT_EQ(c.err, TransportError::None);
     EXPECT_EQ(c.resp.status, 200);
@@ -33,8 +32,7 @@ TEST_F(PoolTest, RefusedStreamsComeBackAndSucceedOnRetry) {
   make_pool(options());
   retry_unprocessed_ = true;
   for (int i = 0; i < 60; ++i) submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   for (auto& c : calls_) EXPECT_EQ(c.err, TransportError::None);
   EXPECT_GT(count(TransportError::RefusedStream), 0);
   EXPECT_EQ(static_cast<uint64_t>(count(TransportError::RefusedStream)), peer_refused());
@@ -55,8 +53,7 @@ TEST_F(PoolTest, LoweredMaxConcurrentStreamsIsHonoured) {
   // RefusedStream and are retried, as the dispatcher would.
   retry_unprocessed_ = true;
   for (int i = 0; i < 200; ++i) submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   for (auto& c : calls_) EXPECT_EQ(c.err, TransportError::None);
   EXPECT_EQ(peer_max_open(), 20u);    // the first limit was used to the full
   EXPECT_EQ(peer_violations(), 0u);   // never above 5 once the client acknowledged it
@@ -66,24 +63,13 @@ TEST_F(PoolTest, LoweredMaxConcurrentStreamsIsHonoured) {
 }
 
 TEST_F(PoolTest, RefusedConnectionFailsQueuedAfterConsecutiveFailures) {
-  // A port nobody listens on.
-  uv_tcp_t probe;
-  uv_tcp_init(&loop_, &probe);
-  sockaddr_in a{};
-  uv_ip4_addr("127.0.0.1", 0, &a);
-  uv_tcp_bind(&probe, reinterpret_cast<const sockaddr*>(&a), 0);
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  uv_tcp_getsockname(&probe, reinterpret_cast<sockaddr*>(&ss), &len);
-  uint16_t port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  uv_close(reinterpret_cast<uv_handle_t*>(&probe), nullptr);
+  const uint16_t port = testing::unused_local_port(&loop_);
   auto o = options();
   o.port = port;
   o.max_connect_failures = 3;
   make_pool(o);
   for (int i = 0; i < 5; ++i) submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   for (auto& c : calls_) {
     EXPECT_EQ(c.err, TransportError::ConnectFailed);
     EXPECT_EQ(c.conn_id, 0u);
@@ -94,8 +80,7 @@ TEST_F(PoolTest, RefusedConnectionFailsQueuedAfterConsecutiveFailures) {
   EXPECT_EQ(s.queued, 0u);
   // A later request gets one more attempt (after the backoff), not a hang.
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_.back().err, TransportError::ConnectFailed);
 }
 
@@ -106,8 +91,7 @@ TEST_F(PoolTest, BadConnectIpIsAConnectFailure) {
   o.max_connect_failures = 1;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::ConnectFailed);
 }
 
@@ -115,8 +99,7 @@ TEST_F(PoolTest, WrongNameIsTlsVerifyFailed) {
   serve_h2(pki_.issue({"other.example"}, {}));
   make_pool(options());
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::TlsVerifyFailed);
   EXPECT_EQ(to_string(calls_[0].err), "tls_verify_failed");
   EXPECT_TRUE(never_processed(calls_[0].err));
@@ -128,8 +111,7 @@ TEST_F(PoolTest, UntrustedCaIsTlsVerifyFailed) {
   serve_h2(pki_.issue({"localhost"}, {"127.0.0.1"}, /*untrusted=*/true));
   make_pool(options());
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::TlsVerifyFailed);
 }
 
@@ -139,8 +121,7 @@ TEST_F(PoolTest, NoAlpnIsTlsHandshakeFailed) {
   o.max_connect_failures = 2;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::TlsHandshakeFailed);
   EXPECT_EQ(pool_->stats().connect_failures, 2u);
 }
@@ -154,16 +135,14 @@ TEST_F(PoolTest, StalledStreamTimesOutAndFreesItsSlot) {
   make_pool(o);
   submit();
   submit();  // waits for the single slot
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::Timeout);
   EXPECT_EQ(calls_[1].err, TransportError::Timeout);
   EXPECT_FALSE(never_processed(TransportError::Timeout));
   // The peer answers again: the same connection carries on (RST freed the slot).
   script_.never_respond = false;
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[2].err, TransportError::None);
   EXPECT_EQ(calls_[2].conn_id, calls_[0].conn_id);
   EXPECT_EQ(pool_->stats().connects, 1u);
@@ -176,13 +155,11 @@ TEST_F(PoolTest, MissingPingAckClosesTheConnection) {
   o.ping_timeout_ms = 50;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   ASSERT_EQ(calls_[0].err, TransportError::None);
   server_->stall();  // the peer stops reading: no response, no PING ACK
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[1].err, TransportError::ConnectionLost);
   EXPECT_FALSE(never_processed(TransportError::ConnectionLost));
   ASSERT_TRUE(run_until(&loop_, [&] { return pool_->stats().connections == 0; }));
@@ -195,8 +172,7 @@ TEST_F(PoolTest, PingKeepsAQuietConnectionAlive) {
   o.ping_timeout_ms = 200;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   // Several ping intervals pass with PINGs answered; the connection stays.
   bool waited = false;
   loop::Timer t(&loop_, [&] { waited = true; });
@@ -204,8 +180,7 @@ TEST_F(PoolTest, PingKeepsAQuietConnectionAlive) {
   ASSERT_TRUE(run_until(&loop_, [&] { return waited; }));
   EXPECT_EQ(pool_->stats().connections, 1u);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[1].conn_id, calls_[0].conn_id);
 }
 
@@ -229,8 +204,7 @@ TEST_F(PoolTest, HandshakeThatNeverCompletesIsAConnectTimeout) {
   o.max_connect_failures = 2;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::ConnectFailed);
   EXPECT_EQ(pool_->stats().connect_failures, 2u);
   EXPECT_EQ(pool_->stats().handshakes, 0u);
@@ -244,13 +218,11 @@ TEST_F(PoolTest, Http1TimeoutClosesTheConnection) {
   o.request_timeout_ms = 50;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::Timeout);
   script_.never_respond = false;
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[1].err, TransportError::None);
   EXPECT_NE(calls_[1].conn_id, calls_[0].conn_id);  // no way to abandon an HTTP/1.1 request but to close
 }

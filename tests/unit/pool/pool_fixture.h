@@ -15,6 +15,7 @@
 #include "run_until.h"
 #include "sim_peer.h"
 #include "test_pki.h"
+#include "unused_port.h"
 
 namespace pushgw::pool {
 
@@ -105,6 +106,12 @@ class PoolTest : public ::testing::Test, public PoolListener {
       pool_->submit(&c->req, &c->resp, c);
       pool_->flush();
     }
+  }
+
+  // Sends what was submitted, then runs until every call has its final completion.
+  bool flush_and_run_all() {
+    pool_->flush();
+    return run_all();
   }
 
   // Runs until every call has its final completion.

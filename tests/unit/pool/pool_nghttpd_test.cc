@@ -151,8 +151,7 @@ TEST_F(NghttpdTest, PostsOverRealHttp2Server) {
   o.port = port_;
   make_pool(o);
   for (int i = 0; i < 200; ++i) submit("/index.html", "{\"n\":" + std::to_string(i) + "}");
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   for (auto& c : calls_) {
     EXPECT_EQ(c.err, TransportError::None) << to_string(c.err);
     EXPECT_EQ(c.resp.status, 200);
@@ -164,8 +163,7 @@ TEST_F(NghttpdTest, PostsOverRealHttp2Server) {
   EXPECT_EQ(count(TransportError::RefusedStream), 0);
   EXPECT_EQ(pool_->stats().connects, 1u);
   Call& missing = submit("/nope");
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(missing.resp.status, 404);
 }
 

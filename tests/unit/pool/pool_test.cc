@@ -17,8 +17,7 @@ TEST_F(PoolTest, Http2RoundTrip) {
   make_pool(options());
   for (int i = 0; i < 100; ++i) submit("/3/device/" + std::to_string(i));
   EXPECT_EQ(completed_, 0);  // never inside submit()
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   for (auto& c : calls_) {
     EXPECT_EQ(c.err, TransportError::None);
     EXPECT_EQ(c.resp.status, 200);
@@ -46,8 +45,7 @@ TEST_F(PoolTest, RequestAuthorityOverridesTheDefault) {
   c.req.body = "{}";
   ++c.submits;
   pool_->submit(&c.req, &c.resp, &c);
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(script_.last_authority, "api.push.apple.com");
 }
 
@@ -60,8 +58,7 @@ TEST_F(PoolTest, ThousandRequestsOverFourConnections) {
   o.max_connections = 4;
   make_pool(o);
   for (int i = 0; i < 1000; ++i) submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   std::set<uint32_t> conns;
   for (auto& c : calls_) {
     EXPECT_EQ(c.completions, 1);
@@ -81,13 +78,11 @@ TEST_F(PoolTest, RetiredConnectionDrainsAndANewOneTakesOver) {
   serve_h2();
   make_pool(options());
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   uint32_t first = calls_[0].conn_id;
   pool_->retire(first);
   for (int i = 0; i < 5; ++i) submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   for (size_t i = 1; i < calls_.size(); ++i) {
     EXPECT_EQ(calls_[i].err, TransportError::None);
     EXPECT_NE(calls_[i].conn_id, first);
@@ -102,13 +97,11 @@ TEST_F(PoolTest, IdleConnectionClosesAndReopensOnDemand) {
   o.idle_timeout_ms = 50;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   ASSERT_TRUE(run_until(&loop_, [&] { return pool_->stats().connections == 0; }));
   ASSERT_TRUE(run_until(&loop_, [&] { return server_->open_connections() == 0; }));
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_.back().err, TransportError::None);
   EXPECT_EQ(pool_->stats().connects, 2u);
 }
@@ -119,8 +112,7 @@ TEST_F(PoolTest, GracefulShutdownLetsInFlightFinish) {
   serve_h2();
   make_pool(options());
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());  // connection is up
+  ASSERT_TRUE(flush_and_run_all());  // connection is up
   for (int i = 0; i < 20; ++i) submit();
   pool_->flush();
   ASSERT_EQ(pool_->stats().streams_in_flight, 20u);
@@ -170,8 +162,7 @@ TEST_F(PoolTest, ResolvesHostWhenNoConnectIp) {
   o.max_connect_failures = 5;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::None);
 }
 
@@ -182,8 +173,7 @@ TEST_F(PoolTest, IpLiteralHostUsesIpVerification) {
   o.connect_ip.clear();
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::None);
   EXPECT_EQ(script_.last_authority, "127.0.0.1:" + std::to_string(server_->port()));
 }
@@ -198,8 +188,7 @@ TEST_F(PoolTest, Http1FallbackWhenAllowed) {
   o.max_connections = 2;
   make_pool(o);
   for (int i = 0; i < 20; ++i) submit("/wp/" + std::to_string(i), "aes128gcm-bytes");
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   std::set<uint32_t> conns;
   for (auto& c : calls_) {
     EXPECT_EQ(c.err, TransportError::None);
@@ -224,8 +213,7 @@ TEST_F(PoolTest, Http1ChunkedAndConnectionClose) {
   o.allow_http1 = true;
   make_pool(o);
   for (int i = 0; i < 3; ++i) submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   for (auto& c : calls_) {
     EXPECT_EQ(c.err, TransportError::None);
     EXPECT_EQ(c.resp.body, script_.body);
@@ -239,8 +227,7 @@ TEST_F(PoolTest, Http1OnlyServerIsRefusedWithoutAllowHttp1) {
   o.max_connect_failures = 1;
   make_pool(o);
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::TlsHandshakeFailed);
   EXPECT_EQ(peer_requests(), 0u);
 }
