@@ -89,17 +89,13 @@ TEST_F(PoolTest, BadConnectIpIsAConnectFailure) {
   auto o = options();
   o.connect_ip = "not-an-ip";
   o.max_connect_failures = 1;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   EXPECT_EQ(calls_[0].err, TransportError::ConnectFailed);
 }
 
 TEST_F(PoolTest, WrongNameIsTlsVerifyFailed) {
   serve_h2(pki_.issue({"other.example"}, {}));
-  make_pool(options());
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(options()));
   EXPECT_EQ(calls_[0].err, TransportError::TlsVerifyFailed);
   EXPECT_EQ(to_string(calls_[0].err), "tls_verify_failed");
   EXPECT_TRUE(never_processed(calls_[0].err));
@@ -109,9 +105,7 @@ TEST_F(PoolTest, WrongNameIsTlsVerifyFailed) {
 
 TEST_F(PoolTest, UntrustedCaIsTlsVerifyFailed) {
   serve_h2(pki_.issue({"localhost"}, {"127.0.0.1"}, /*untrusted=*/true));
-  make_pool(options());
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(options()));
   EXPECT_EQ(calls_[0].err, TransportError::TlsVerifyFailed);
 }
 
@@ -119,9 +113,7 @@ TEST_F(PoolTest, NoAlpnIsTlsHandshakeFailed) {
   serve(pki_.issue({"localhost"}, {}), sim::Alpn::None);  // no ALPN at all
   auto o = options();
   o.max_connect_failures = 2;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   EXPECT_EQ(calls_[0].err, TransportError::TlsHandshakeFailed);
   EXPECT_EQ(pool_->stats().connect_failures, 2u);
 }
@@ -153,9 +145,7 @@ TEST_F(PoolTest, MissingPingAckClosesTheConnection) {
   auto o = options();
   o.ping_interval_ms = 50;
   o.ping_timeout_ms = 50;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   ASSERT_EQ(calls_[0].err, TransportError::None);
   server_->stall();  // the peer stops reading: no response, no PING ACK
   submit();
@@ -170,9 +160,7 @@ TEST_F(PoolTest, PingKeepsAQuietConnectionAlive) {
   auto o = options();
   o.ping_interval_ms = 20;
   o.ping_timeout_ms = 200;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   // Several ping intervals pass with PINGs answered; the connection stays.
   bool waited = false;
   loop::Timer t(&loop_, [&] { waited = true; });
@@ -202,9 +190,7 @@ TEST_F(PoolTest, HandshakeThatNeverCompletesIsAConnectTimeout) {
   auto o = options();
   o.connect_timeout_ms = 50;
   o.max_connect_failures = 2;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   EXPECT_EQ(calls_[0].err, TransportError::ConnectFailed);
   EXPECT_EQ(pool_->stats().connect_failures, 2u);
   EXPECT_EQ(pool_->stats().handshakes, 0u);
@@ -216,9 +202,7 @@ TEST_F(PoolTest, Http1TimeoutClosesTheConnection) {
   auto o = options();
   o.allow_http1 = true;
   o.request_timeout_ms = 50;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   EXPECT_EQ(calls_[0].err, TransportError::Timeout);
   script_.never_respond = false;
   submit();

@@ -108,6 +108,13 @@ class PoolTest : public ::testing::Test, public PoolListener {
     }
   }
 
+  // A pool with o, one request, run until it completed.
+  bool run_one(PoolOptions o) {
+    make_pool(std::move(o));
+    submit();
+    return flush_and_run_all();
+  }
+
   // Sends what was submitted, then runs until every call has its final completion.
   bool flush_and_run_all() {
     pool_->flush();

@@ -76,9 +76,7 @@ TEST_F(PoolTest, ThousandRequestsOverFourConnections) {
 
 TEST_F(PoolTest, RetiredConnectionDrainsAndANewOneTakesOver) {
   serve_h2();
-  make_pool(options());
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(options()));
   uint32_t first = calls_[0].conn_id;
   pool_->retire(first);
   for (int i = 0; i < 5; ++i) submit();
@@ -95,9 +93,7 @@ TEST_F(PoolTest, IdleConnectionClosesAndReopensOnDemand) {
   serve_h2();
   auto o = options();
   o.idle_timeout_ms = 50;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   ASSERT_TRUE(run_until(&loop_, [&] { return pool_->stats().connections == 0; }));
   ASSERT_TRUE(run_until(&loop_, [&] { return server_->open_connections() == 0; }));
   submit();
@@ -110,9 +106,7 @@ TEST_F(PoolTest, GracefulShutdownLetsInFlightFinish) {
   script_.delay = true;
   peer_.h2.slow_ms = 30;
   serve_h2();
-  make_pool(options());
-  submit();
-  ASSERT_TRUE(flush_and_run_all());  // connection is up
+  ASSERT_TRUE(run_one(options()));  // connection is up
   for (int i = 0; i < 20; ++i) submit();
   pool_->flush();
   ASSERT_EQ(pool_->stats().streams_in_flight, 20u);
@@ -160,9 +154,7 @@ TEST_F(PoolTest, ResolvesHostWhenNoConnectIp) {
   auto o = options();
   o.connect_ip.clear();  // "localhost" goes through uv_getaddrinfo (may yield ::1 first: then the next address)
   o.max_connect_failures = 5;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   EXPECT_EQ(calls_[0].err, TransportError::None);
 }
 
@@ -171,9 +163,7 @@ TEST_F(PoolTest, IpLiteralHostUsesIpVerification) {
   auto o = options();
   o.host = "127.0.0.1";
   o.connect_ip.clear();
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   EXPECT_EQ(calls_[0].err, TransportError::None);
   EXPECT_EQ(script_.last_authority, "127.0.0.1:" + std::to_string(server_->port()));
 }
@@ -225,9 +215,7 @@ TEST_F(PoolTest, Http1OnlyServerIsRefusedWithoutAllowHttp1) {
   serve_h1();
   auto o = options();
   o.max_connect_failures = 1;
-  make_pool(o);
-  submit();
-  ASSERT_TRUE(flush_and_run_all());
+  ASSERT_TRUE(run_one(o));
   EXPECT_EQ(calls_[0].err, TransportError::TlsHandshakeFailed);
   EXPECT_EQ(peer_requests(), 0u);
 }
