@@ -6,9 +6,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tools/bench"))
+from child import Child, free_port  # noqa: E402,F401
 
 BIN = os.environ.get("PUSHGW_BIN", os.path.join(os.path.dirname(__file__), "../../build/bin"))
 
@@ -35,8 +39,8 @@ class Sim:
         if subscriptions:
             args += ["--webpush-subscriptions", subscriptions]
         args += list(extra_args)
-        self.log = open(os.path.join(workdir, "sim.log"), "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.child = Child(args, os.path.join(workdir, "sim.log"))
+        self.proc = self.child.proc
         deadline = time.time() + 20
         while time.time() < deadline:
             if os.path.exists(self.port_file):
@@ -68,14 +72,7 @@ class Sim:
         return self.admin("/tokens?platform=" + platform)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.child.stop()
 
 
 class Daemon:
@@ -93,11 +90,11 @@ class Daemon:
     def start(self):
         if os.path.exists(self.socket):
             os.unlink(self.socket)
-        self.log = open(self.log_path, "ab")
         env = dict(os.environ)
         env.update(self.env or {})
-        self.proc = subprocess.Popen([binpath("pushgwd"), "--config", self.config, "--socket", self.socket],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.child = Child([binpath("pushgwd"), "--config", self.config, "--socket", self.socket], self.log_path,
+                           env=env)
+        self.proc = self.child.proc
         deadline = time.time() + 20
         while time.time() < deadline:
             if os.path.exists(self.socket):
@@ -138,13 +135,7 @@ class Daemon:
         return 0
 
     def terminate(self, timeout=60):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            rc = self.proc.wait(timeout)
-        else:
-            rc = self.proc.returncode
-        self.log.close()
-        return rc
+        return self.child.stop(signal.SIGTERM, timeout)
 
     def reload(self, config_text):
         with open(self.config, "w") as f:
@@ -152,9 +143,7 @@ class Daemon:
         self.proc.send_signal(signal.SIGHUP)
 
     def kill9(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.log.close()
+        self.child.stop(signal.SIGKILL)
 
     def logs(self):
         return open(self.log_path, errors="replace").read()
@@ -284,9 +273,8 @@ level = "info"
 
     def close(self):
         for d in self.daemons:
-            if d.proc and d.proc.poll() is None:
-                d.proc.kill()
-                d.proc.wait()
+            if d.proc:
+                d.child.stop(signal.SIGKILL)
         self.sim.stop()
         reports = sanitizer_reports(self.dir)
         if os.environ.get("PUSHGW_KEEP_TMP") is None:
@@ -349,14 +337,6 @@ def apns_token(i, prefix=""):
     body = "%060x" % (i * 2654435761 % (1 << 240))
     tok = (prefix + "a1" + body)[:64]
     return tok.ljust(64, "0")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_until(fn, timeout=30, interval=0.05):

@@ -15,22 +15,16 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tools/bench"))
+from child import Child, free_port  # noqa: E402
+
 PG_BIN = os.environ.get("PUSHGW_PG_BIN", "/usr/lib/postgresql/15/bin")
 SUPERUSER = "pushgw"
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def available():
@@ -53,14 +47,13 @@ class PgServer:
         self.log_path = os.path.join(self.dir, "postgres.log")
         self._run([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", SUPERUSER, "-A", "trust",
                    "-E", "UTF8", "--locale=C", "--no-sync"])
-        self.port = _free_port()
+        self.port = free_port()
         args = [os.path.join(PG_BIN, "postgres"), "-D", self.data, "-k", self.sockdir, "-h", "127.0.0.1",
                 "-p", str(self.port), "-c", "max_connections=50", "-c", "shared_buffers=64MB"]
         if not fsync:
             args += ["-c", "fsync=off", "-c", "full_page_writes=off"]
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     **self._as_postgres())
+        self.child = Child(args, self.log_path, stdin=subprocess.DEVNULL, **self._as_postgres())
+        self.proc = self.child.proc
         # A caller that dies on an exception before stop() leaves no server behind.
         atexit.register(self.stop)
         deadline = time.time() + 30
@@ -110,12 +103,11 @@ class PgServer:
     def restart(self):
         """Stops the server (fast shutdown) and starts it again on the same port."""
         port = self.port
-        self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(30)
+        self.child.stop(signal.SIGINT, 30)
         args = [os.path.join(PG_BIN, "postgres"), "-D", self.data, "-k", self.sockdir, "-h", "127.0.0.1",
                 "-p", str(port)]
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     **self._as_postgres())
+        self.child = Child(args, self.log_path, stdin=subprocess.DEVNULL, **self._as_postgres())
+        self.proc = self.child.proc
         deadline = time.time() + 30
         while time.time() < deadline:
             r = subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
@@ -126,16 +118,9 @@ class PgServer:
         raise RuntimeError("postgres did not restart: " + self.logs())
 
     def stop(self):
-        if self.log.closed:  # stopped already
+        if self.child.log.closed:  # stopped already
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # fast shutdown
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.child.stop(signal.SIGINT, 30)  # fast shutdown
         if os.environ.get("PUSHGW_KEEP_TMP") is None:
             shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -3,13 +3,13 @@ redis-server) on a free loopback port in a temp dir; the RESP client is
 tools/bench/resp.py (redis-py is not installed)."""
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 from harness import free_port
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tools/bench"))
+from child import Child  # noqa: E402
 from resp import Resp, RespError  # noqa: E402,F401
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -22,11 +22,11 @@ class RedisServer:
         self.dir = os.path.join(workdir, "redis")
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
-        self.log = open(os.path.join(self.dir, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
+        self.child = Child(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", self.dir, "--protected-mode", "no"] + list(extra_args),
-            stdout=self.log, stderr=subprocess.STDOUT)
+            os.path.join(self.dir, "redis.log"))
+        self.proc = self.child.proc
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -49,14 +49,7 @@ class RedisServer:
         return Resp(self.port)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.child.stop()
 
 
 def redis_section(url, stream="pushgw:requests", group="pushgw", consumer=None, batch=None, block_ms=None,

@@ -29,18 +29,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from child import Child, free_port  # noqa: E402
 from resp import Resp  # noqa: E402
 
 TEAM, KEY_ID = "BENCHTEAM1", "BENCHKEY01"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def cpu_seconds(pid):
@@ -74,9 +67,8 @@ class Daemon:
         path = os.path.join(workdir, name + ".toml")
         with open(path, "w") as f:
             f.write(config.replace("@SOCKET@", self.socket))
-        self.log = open(os.path.join(workdir, name + ".log"), "ab")
-        self.proc = subprocess.Popen([os.path.join(bin_dir, "pushgwd"), "--config", path],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.child = Child([os.path.join(bin_dir, "pushgwd"), "--config", path], os.path.join(workdir, name + ".log"))
+        self.proc = self.child.proc
         deadline = time.time() + 20
         while not os.path.exists(self.socket):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -103,13 +95,7 @@ class Daemon:
 
     def stop(self):
         self.conn.close()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+        self.child.stop(signal.SIGTERM, 60)
 
 
 class Bench:
@@ -129,9 +115,9 @@ class Bench:
         return os.path.join(self.dir, *p)
 
     def spawn(self, argv, log):
-        p = subprocess.Popen(argv, stdout=open(self.path(log), "ab"), stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        return p
+        c = Child(argv, self.path(log))
+        self.procs.append(c)
+        return c.proc
 
     def start_sink(self):
         a = self.a
@@ -302,13 +288,8 @@ connections = %d
         return {"mode": "h2load", "error": out.stdout[-300:]}
 
     def close(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        for c in reversed(self.procs):
+            c.stop()
         if not self.a.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
 
