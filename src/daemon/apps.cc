@@ -30,6 +30,26 @@ namespace {
 
 void add_directory_entry(Apps& apps, uint16_t id, Platform p, const std::string& name, bool allow_private);
 
+template <class App>
+dispatch::AppRuntime make_runtime(uint16_t id, Platform p, const App& a, std::string fingerprint) {
+  dispatch::AppRuntime rt;
+  rt.app_id = id;
+  rt.platform = p;
+  rt.name = a.app;
+  rt.connections = a.connections;
+  rt.fingerprint = std::move(fingerprint);
+  return rt;
+}
+
+// The app's endpoint override as "host:port", or fallback when it has none.
+Result<std::string> endpoint_authority(std::string_view kind, const std::string& app, const std::string& endpoint,
+                                       std::string fallback) {
+  if (endpoint.empty()) return fallback;
+  auto au = authority_from_url(endpoint);
+  if (!au.ok()) return make_error("bad_config", std::string(kind) + " app '" + app + "': endpoint: " + au.error().message);
+  return au;
+}
+
 Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps) {
   auto key = crypto::load_private_key_pem(a.key_pem);
   if (!key.ok())
@@ -38,21 +58,12 @@ Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps) {
   if (!crypto::is_p256(key.value().get()))
     return make_error("bad_config", "apns app '" + a.app + "': key_file " + a.key_file +
                                         ": not an EC P-256 key (use Apple's .p8 signing key)");
-  std::string authority;
-  if (a.endpoint.empty()) {
-    authority = provider::apns_default_authority(a.environment);
-  } else {
-    auto au = authority_from_url(a.endpoint);
-    if (!au.ok()) return make_error("bad_config", "apns app '" + a.app + "': endpoint: " + au.error().message);
-    authority = au.value();
-  }
+  auto au = endpoint_authority("apns", a.app, a.endpoint, std::string(provider::apns_default_authority(a.environment)));
+  if (!au.ok()) return au.error();
+  const std::string& authority = au.value();
   auto tokens = std::make_shared<crypto::ApnsTokenSource>(std::move(key.value()), a.team_id, a.key_id);
-  dispatch::AppRuntime rt;
-  rt.app_id = id;
-  rt.platform = Platform::Apns;
-  rt.name = a.app;
-  rt.connections = a.connections;
-  rt.fingerprint = a.team_id + "|" + a.key_id + "|" + a.key_pem + "|" + a.topic + "|" + authority;
+  dispatch::AppRuntime rt = make_runtime(id, Platform::Apns, a,
+                                         a.team_id + "|" + a.key_id + "|" + a.key_pem + "|" + a.topic + "|" + authority);
   provider::ApnsSettings settings{authority, a.topic, tokens};
   rt.make_provider = [settings] { return std::make_unique<provider::ApnsProvider>(settings); };
   apps.table->push_back(std::move(rt));
@@ -73,22 +84,15 @@ Result<void> add_fcm(const config::FcmApp& a, uint16_t id, Apps& apps) {
   auto key = crypto::load_private_key_pem(a.private_key_pem);
   if (!key.ok() || !crypto::is_rsa(key.value().get()))
     return make_error("bad_config", "fcm app '" + a.app + "': service_account: private_key is not an RSA key");
-  std::string authority(provider::kFcmDefaultAuthority);
-  if (!a.endpoint.empty()) {
-    auto au = authority_from_url(a.endpoint);
-    if (!au.ok()) return make_error("bad_config", "fcm app '" + a.app + "': endpoint: " + au.error().message);
-    authority = au.value();
-  }
+  auto au = endpoint_authority("fcm", a.app, a.endpoint, std::string(provider::kFcmDefaultAuthority));
+  if (!au.ok()) return au.error();
+  const std::string& authority = au.value();
   auto tokens = std::make_shared<provider::FcmTokenSource>();
   FcmCredential cred{a.app, a.client_email, a.token_uri,
                      std::make_shared<crypto::EvpPkeyPtr>(std::move(key.value())), tokens};
   apps.fcm_credentials.push_back(std::move(cred));
-  dispatch::AppRuntime rt;
-  rt.app_id = id;
-  rt.platform = Platform::Fcm;
-  rt.name = a.app;
-  rt.connections = a.connections;
-  rt.fingerprint = a.project_id + "|" + a.client_email + "|" + a.private_key_pem + "|" + a.token_uri + "|" + authority;
+  dispatch::AppRuntime rt = make_runtime(
+      id, Platform::Fcm, a, a.project_id + "|" + a.client_email + "|" + a.private_key_pem + "|" + a.token_uri + "|" + authority);
   provider::FcmSettings settings{authority, a.project_id, tokens};
   rt.make_provider = [settings] { return std::make_unique<provider::FcmProvider>(settings); };
   apps.table->push_back(std::move(rt));
@@ -102,12 +106,9 @@ Result<void> add_webpush(const config::WebPushApp& a, uint16_t id, Apps& apps) {
   auto probe = provider::WebPushProvider::create(settings);
   if (!probe.ok())
     return make_error("bad_config", "webpush app '" + a.app + "': " + probe.error().message);
-  dispatch::AppRuntime rt;
-  rt.app_id = id;
-  rt.platform = Platform::WebPush;
-  rt.name = a.app;
-  rt.connections = a.connections;
-  rt.fingerprint = a.vapid_key_pem + "|" + a.vapid_subject + "|" + (a.allow_private_endpoints ? "1" : "0");
+  dispatch::AppRuntime rt = make_runtime(id, Platform::WebPush, a,
+                                         a.vapid_key_pem + "|" + a.vapid_subject + "|" +
+                                             (a.allow_private_endpoints ? "1" : "0"));
   rt.allow_http1 = true;  // some push services speak only HTTP/1.1
   rt.allow_private_endpoints = a.allow_private_endpoints;
   rt.make_provider = [settings]() -> std::unique_ptr<Provider> {
