@@ -5,11 +5,14 @@
 // ingest; per-recipient data (tokens, vars) live in its arena so expanding a
 // batch into SendJobs allocates nothing per recipient.
 //
-// Ownership: ingest creates the Batch with refs = number of SendJobs + 1
-// (ingest's own ref). Each sender drops its job's ref when the recipient
-// reaches a final outcome (after writing results[idx] if wait is set) and
-// decrements `pending`; the thread that brings `pending` to 0 hands the batch
-// to the completion queue (see dispatch/completion.h). Nothing else frees it.
+// Ownership: ingest allocates the Batch, sets `pending` to its number of
+// recipients and hands one SendJob per recipient to the senders; the Batch
+// pointer in a SendJob is borrowed. A sender decrements `pending` when its
+// recipient reaches a final outcome (after writing results[idx] when the
+// request waits). The thread that brings `pending` to 0 owns the Batch from
+// then on: without `wait` it deletes it; with `wait` it hands it back to the
+// ingest thread through its completion ring (dispatch::Sender::completions()),
+// where the request is answered and the Batch deleted.
 #pragma once
 #include <atomic>
 #include <cstdint>
