@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "base/ascii.h"
+#include "base/authority.h"
 
 namespace pushgw::sim {
 
@@ -24,23 +26,11 @@ Result<void> parse_int(std::string_view flag, const std::string& v, T lo, T hi, 
 }  // namespace
 
 bool parse_host_port(std::string_view s, std::string& host, uint16_t& port) {
-  size_t colon;
-  if (s.starts_with('[')) {
-    size_t close = s.find(']');
-    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
-    host.assign(s.substr(1, close - 1));
-    colon = close + 1;
-  } else {
-    colon = s.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    host.assign(s.substr(0, colon));
-  }
-  if (host == "localhost") host = "127.0.0.1";
-  std::string_view p = s.substr(colon + 1);
-  unsigned v = 0;
-  auto r = std::from_chars(p.data(), p.data() + p.size(), v);
-  if (r.ec != std::errc() || r.ptr != p.data() + p.size() || v > 65535) return false;
-  port = static_cast<uint16_t>(v);
+  base::Authority a;
+  if (base::parse_authority(s, base::kListenAddress, a) != base::UrlError::None) return false;
+  host.assign(a.host);
+  if (base::iequals(host, "localhost")) host = "127.0.0.1";
+  port = a.port;
   return true;
 }
 

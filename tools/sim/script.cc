@@ -1,30 +1,19 @@
 #include "script.h"
 
-#include <cctype>
+#include "base/ascii.h"
 
 namespace pushgw::sim {
 
-namespace {
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  return true;
-}
-
-}  // namespace
-
 ApnsScriptMatch apns_script_for(std::string_view t) {
-  if (starts_with_ci(t, "410")) return {ApnsScript::kUnregistered};
-  if (starts_with_ci(t, "4000")) return {ApnsScript::kBadDeviceToken};
-  if (starts_with_ci(t, "4001")) return {ApnsScript::kNotForTopic};
-  if (starts_with_ci(t, "4291")) return {ApnsScript::kTooManyFirst};
-  if (starts_with_ci(t, "5000")) return {ApnsScript::kInternalError};
-  if (starts_with_ci(t, "503") && t.size() > 3 && t[3] >= '1' && t[3] <= '9')
+  if (base::istarts_with(t, "410")) return {ApnsScript::kUnregistered};
+  if (base::istarts_with(t, "4000")) return {ApnsScript::kBadDeviceToken};
+  if (base::istarts_with(t, "4001")) return {ApnsScript::kNotForTopic};
+  if (base::istarts_with(t, "4291")) return {ApnsScript::kTooManyFirst};
+  if (base::istarts_with(t, "5000")) return {ApnsScript::kInternalError};
+  if (base::istarts_with(t, "503") && t.size() > 3 && t[3] >= '1' && t[3] <= '9')
     return {ApnsScript::kUnavailableFirstN, static_cast<uint32_t>(t[3] - '0')};
-  if (starts_with_ci(t, "de1a")) return {ApnsScript::kSlow};
-  if (starts_with_ci(t, "e0e0")) return {ApnsScript::kExpiredProviderFirst};
+  if (base::istarts_with(t, "de1a")) return {ApnsScript::kSlow};
+  if (base::istarts_with(t, "e0e0")) return {ApnsScript::kExpiredProviderFirst};
   return {};
 }
 
