@@ -7,12 +7,16 @@
 #include <string>
 
 #include "store/store.h"
+#include "store_file_test.h"
 #include "store_test_util.h"
 
 namespace pushgw::store {
 namespace {
 
 using namespace testing;
+
+class StoreForget : public StoreFileTest {};
+class StoreRing : public StoreFileTest {};
 
 class StoreApiTest : public ::testing::Test {
  protected:
@@ -236,8 +240,7 @@ TEST_F(StoreApiTest, OversizedOutcomeIsDroppedNotRetried) {
   EXPECT_EQ(store_->stats().tokens, 0u);
 }
 
-TEST(StoreOpen, MissingDirectoryIsAClearError) {
-  TestClock clock;
+TEST_F(StoreOpen, MissingDirectoryIsAClearError) {
   config::StoreConfig cfg;
   cfg.path = "/nonexistent-pushgw-dir/sub/pushgw.db";
   auto r = Store::open(cfg, 1, clock, quiet_logger());
@@ -246,9 +249,7 @@ TEST(StoreOpen, MissingDirectoryIsAClearError) {
   EXPECT_NE(r.error().message.find("/nonexistent-pushgw-dir/sub"), std::string::npos);
 }
 
-TEST(StoreOpen, RejectsZeroProducers) {
-  TempDir dir;
-  TestClock clock;
+TEST_F(StoreOpen, RejectsZeroProducers) {
   config::StoreConfig cfg;
   cfg.path = dir.file("x.db");
   auto r = Store::open(cfg, 0, clock, quiet_logger());
@@ -258,9 +259,7 @@ TEST(StoreOpen, RejectsZeroProducers) {
 
 // forget() applies between the outcomes recorded before and after it, even
 // when the store thread finds all of them queued at once.
-TEST(StoreForget, RunsExactlyBetweenEarlierAndLaterOutcomes) {
-  TempDir dir;
-  TestClock clock;
+TEST_F(StoreForget, RunsExactlyBetweenEarlierAndLaterOutcomes) {
   auto store = open_store(dir.file("pushgw.db"), clock);
   ASSERT_TRUE(store);
   const std::string t = hex_token(42);
@@ -285,9 +284,7 @@ TEST(StoreForget, RunsExactlyBetweenEarlierAndLaterOutcomes) {
   EXPECT_EQ(store->stats().invalid, 1u);
 }
 
-TEST(StoreRing, FullRingReturnsFalseUntilTheWriterDrainsIt) {
-  TempDir dir;
-  TestClock clock;
+TEST_F(StoreRing, FullRingReturnsFalseUntilTheWriterDrainsIt) {
   StoreOptions opt;
   opt.ring_slots = 4;
   auto store = open_store(dir.file("pushgw.db"), clock, 1, opt);

@@ -8,12 +8,15 @@
 
 #include "store/key_hash.h"
 #include "store/store.h"
+#include "store_file_test.h"
 #include "store_test_util.h"
 
 namespace pushgw::store {
 namespace {
 
 using namespace testing;
+
+class StoreCampaign : public StoreFileTest {};
 
 CampaignReport get_campaign(Store& s, const std::string& name) {
   auto r = await<Result<CampaignReport>>([&](auto cb) { s.campaign(name, cb); });
@@ -24,14 +27,10 @@ CampaignReport get_campaign(Store& s, const std::string& name) {
   return r->value();
 }
 
-TEST(StoreCampaign, OutcomesAndEngagementCountPerCampaignAndPersist) {
-  TempDir dir;
-  TestClock clock;
-  const std::string path = dir.file("pushgw.db");
+TEST_F(StoreCampaign, OutcomesAndEngagementCountPerCampaignAndPersist) {
   {
-    auto s = open_store(path, clock);
+    auto s = start_store(path, clock);
     ASSERT_TRUE(s);
-    s->start();
     record_spin(*s, 0, outcome(Kind::Delivered, hex_token(1), "spring"));
     record_spin(*s, 0, outcome(Kind::Delivered, hex_token(2), "spring"));
     record_spin(*s, 0, outcome(Kind::Failed, hex_token(3), "spring", "InternalServerError"));
@@ -67,22 +66,17 @@ TEST(StoreCampaign, OutcomesAndEngagementCountPerCampaignAndPersist) {
     EXPECT_EQ(get_campaign(*s, "autumn").delivered, 1u);
     EXPECT_FALSE(get_campaign(*s, "nope").found);
   }
-  auto s = open_store(path, clock);
+  auto s = start_store(path, clock);
   ASSERT_TRUE(s);
-  s->start();
   CampaignReport c = get_campaign(*s, "spring");
   EXPECT_EQ(c.sent, 4u);
   EXPECT_EQ(c.opened, 1u);
 }
 
-TEST(StoreCampaign, MarketingSendsReloadWithinTheWindowOnly) {
-  TempDir dir;
-  TestClock clock;
-  const std::string path = dir.file("pushgw.db");
+TEST_F(StoreCampaign, MarketingSendsReloadWithinTheWindowOnly) {
   {
-    auto s = open_store(path, clock);
+    auto s = start_store(path, clock);
     ASSERT_TRUE(s);
-    s->start();
     const std::string t1 = hex_token(1), t2 = hex_token(2);  // Outcome holds views
     Outcome old = outcome(Kind::MarketingSent, t1);
     old.at_ms = clock.now_ms() - 2 * 86'400'000;

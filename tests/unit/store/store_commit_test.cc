@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "store_file_test.h"
 #include "store_test_util.h"
 
 namespace pushgw::store {
@@ -18,9 +19,12 @@ namespace {
 
 using namespace testing;
 
-TEST(StoreGroupCommit, QueuedOutcomesCommitInBatchesOfAtMostBatchMax) {
-  TempDir dir;
-  TestClock clock;
+class StoreAfterCommit : public StoreFileTest {};
+class StoreGroupCommit : public StoreFileTest {};
+class StoreRetention : public StoreFileTest {};
+class StoreSuppression : public StoreFileTest {};
+
+TEST_F(StoreGroupCommit, QueuedOutcomesCommitInBatchesOfAtMostBatchMax) {
   StoreOptions opt;
   opt.ring_slots = 16384;
   auto s = open_store(dir.file("pushgw.db"), clock, 1, opt);
@@ -35,12 +39,9 @@ TEST(StoreGroupCommit, QueuedOutcomesCommitInBatchesOfAtMostBatchMax) {
   EXPECT_EQ(query_int(dir.file("pushgw.db"), "SELECT sum(sent) FROM tokens"), 10000);
 }
 
-TEST(StoreGroupCommit, StreamingOutcomesShareTransactions) {
-  TempDir dir;
-  TestClock clock;
-  auto s = open_store(dir.file("pushgw.db"), clock);
+TEST_F(StoreGroupCommit, StreamingOutcomesShareTransactions) {
+  auto s = start_store(dir.file("pushgw.db"), clock);
   ASSERT_TRUE(s);
-  s->start();
   const uint64_t n = 50000;
   for (uint64_t i = 0; i < n; ++i) record_spin(*s, 0, outcome(Kind::Delivered, hex_token(i % 5000)));
   ASSERT_TRUE(wait_commit(*s));  // commit interval is 50 ms; we only assert it finishes
@@ -51,12 +52,9 @@ TEST(StoreGroupCommit, StreamingOutcomesShareTransactions) {
   EXPECT_GE(st.transactions, n / 4096);
 }
 
-TEST(StoreGroupCommit, SingleOutcomeIsCommittedWithoutAfterCommit) {
-  TempDir dir;
-  TestClock clock;
-  auto s = open_store(dir.file("pushgw.db"), clock);
+TEST_F(StoreGroupCommit, SingleOutcomeIsCommittedWithoutAfterCommit) {
+  auto s = start_store(dir.file("pushgw.db"), clock);
   ASSERT_TRUE(s);
-  s->start();
   record_spin(*s, 0, outcome(Kind::Delivered, hex_token(1)));
   // The interval commit (<= 50 ms) makes it visible; poll with a generous deadline.
   const auto deadline = std::chrono::steady_clock::now() + kWait;
@@ -66,13 +64,9 @@ TEST(StoreGroupCommit, SingleOutcomeIsCommittedWithoutAfterCommit) {
   EXPECT_EQ(s->stats().barriers, 0u);
 }
 
-TEST(StoreAfterCommit, RecordsOfFourProducersAreVisibleToAFreshConnectionWhenDoneFires) {
-  TempDir dir;
-  TestClock clock;
-  const std::string path = dir.file("pushgw.db");
-  auto s = open_store(path, clock, 4);
+TEST_F(StoreAfterCommit, RecordsOfFourProducersAreVisibleToAFreshConnectionWhenDoneFires) {
+  auto s = start_store(path, clock, 4);
   ASSERT_TRUE(s);
-  s->start();
   constexpr int kPer = 5000;
   std::vector<std::thread> senders;
   for (int p = 0; p < 4; ++p) {
@@ -88,7 +82,7 @@ TEST(StoreAfterCommit, RecordsOfFourProducersAreVisibleToAFreshConnectionWhenDon
 
   auto seen = std::make_shared<std::promise<std::pair<int64_t, int64_t>>>();
   auto f = seen->get_future();
-  s->after_commit([seen, path] {
+  s->after_commit([seen, path = path] {
     // On the store thread, right when done fires: another connection must
     // already see every outcome recorded before after_commit().
     seen->set_value({query_int(path, "SELECT sum(sent) FROM tokens"), query_int(path, "SELECT count(*) FROM events")});
@@ -100,10 +94,7 @@ TEST(StoreAfterCommit, RecordsOfFourProducersAreVisibleToAFreshConnectionWhenDon
   EXPECT_GE(s->stats().transactions, 1u);
 }
 
-TEST(StoreAfterCommit, CallbacksFireInOrderAndOnlyAfterTheirRecords) {
-  TempDir dir;
-  TestClock clock;
-  const std::string path = dir.file("pushgw.db");
+TEST_F(StoreAfterCommit, CallbacksFireInOrderAndOnlyAfterTheirRecords) {
   auto s = open_store(path, clock, 2);
   ASSERT_TRUE(s);
   std::vector<int> order;  // touched only on the store thread, read after the last fires
@@ -112,7 +103,7 @@ TEST(StoreAfterCommit, CallbacksFireInOrderAndOnlyAfterTheirRecords) {
   for (int round = 0; round < 5; ++round) {
     for (int i = 0; i < 100; ++i)
       record_spin(*s, round % 2, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(round * 100 + i))));
-    s->after_commit([&order, &visible, round, path, last] {
+    s->after_commit([&order, &visible, round, path = path, last] {
       order.push_back(round);
       visible.push_back(query_int(path, "SELECT count(*) FROM tokens"));
       if (round == 4) last->set_value();
@@ -127,12 +118,9 @@ TEST(StoreAfterCommit, CallbacksFireInOrderAndOnlyAfterTheirRecords) {
 // Senders record verdicts (enough to make the store thread grow the
 // suppression table twice) while other threads check suppression: a verdict
 // is visible as soon as record() returned true, on every thread.
-TEST(StoreSuppression, ChecksFromManyThreadsWhileSendersRecordVerdicts) {
-  TempDir dir;
-  TestClock clock;
-  auto s = open_store(dir.file("pushgw.db"), clock, 3);
+TEST_F(StoreSuppression, ChecksFromManyThreadsWhileSendersRecordVerdicts) {
+  auto s = start_store(dir.file("pushgw.db"), clock, 3);
   ASSERT_TRUE(s);
-  s->start();
   constexpr uint64_t kPer = 30000;
   auto token = [](uint64_t p, uint64_t i) { return hex_token((p + 1) * 10'000'000 + i); };
   std::atomic<uint64_t> progress[3] = {0, 0, 0};
@@ -179,14 +167,11 @@ TEST(StoreSuppression, ChecksFromManyThreadsWhileSendersRecordVerdicts) {
     for (uint64_t i = 0; i < kPer; i += 97) ASSERT_TRUE(s->suppressed(Platform::Apns, "shop-ios", token(p, i)));
 }
 
-TEST(StoreRetention, OldEventsArePrunedInTheBackgroundStatesStay) {
-  TempDir dir;
-  TestClock clock;
+TEST_F(StoreRetention, OldEventsArePrunedInTheBackgroundStatesStay) {
   StoreOptions opt;
   opt.prune_chunk = 2;  // several chunks
-  auto s = open_store(dir.file("pushgw.db"), clock, 1, opt, /*keep_days=*/30);
+  auto s = start_store(dir.file("pushgw.db"), clock, 1, opt, /*keep_days=*/30);
   ASSERT_TRUE(s);
-  s->start();
   for (int i = 0; i < 5; ++i) record_spin(*s, 0, outcome(Kind::Unsubscribed, hex_token(static_cast<uint64_t>(i)), "old"));
   ASSERT_TRUE(wait_commit(*s));
   clock.advance_ms(10LL * 86'400'000);
@@ -211,17 +196,14 @@ TEST(StoreRetention, OldEventsArePrunedInTheBackgroundStatesStay) {
   EXPECT_EQ(st.tokens, 8u);
 }
 
-TEST(StoreRetention, ExplicitPruneRemovesEverythingDueAndSeqIsNeverReused) {
-  TempDir dir;
-  TestClock clock;
+TEST_F(StoreRetention, ExplicitPruneRemovesEverythingDueAndSeqIsNeverReused) {
   StoreOptions opt;
   opt.prune_chunk = 3;
   opt.prune_interval_ms = int64_t{1} << 50;  // keep the background pass out of the way
   const std::string path = dir.file("pushgw.db");
   {
-    auto s = open_store(path, clock, 1, opt, 1);
+    auto s = start_store(path, clock, 1, opt, 1);
     ASSERT_TRUE(s);
-    s->start();
     for (int i = 0; i < 7; ++i) record_spin(*s, 0, outcome(Kind::Invalid, hex_token(static_cast<uint64_t>(i))));
     ASSERT_TRUE(wait_commit(*s));
     // A read round trip: the store thread has finished the pass that followed
@@ -233,9 +215,8 @@ TEST(StoreRetention, ExplicitPruneRemovesEverythingDueAndSeqIsNeverReused) {
     EXPECT_EQ(pruned->value(), 7u);
     EXPECT_EQ(s->stats().events, 0u);
   }
-  auto s = open_store(path, clock, 1, opt, 1);
+  auto s = start_store(path, clock, 1, opt, 1);
   ASSERT_TRUE(s);
-  s->start();
   record_spin(*s, 0, outcome(Kind::Unsubscribed, hex_token(100)));
   ASSERT_TRUE(wait_commit(*s));
   FeedbackPage p = get_feedback(*s, 0, 10);
@@ -243,12 +224,9 @@ TEST(StoreRetention, ExplicitPruneRemovesEverythingDueAndSeqIsNeverReused) {
   EXPECT_EQ(p.events[0].seq, 8u);
 }
 
-TEST(StoreRetention, ZeroDaysKeepsEverything) {
-  TempDir dir;
-  TestClock clock;
-  auto s = open_store(dir.file("pushgw.db"), clock, 1, {}, 0);
+TEST_F(StoreRetention, ZeroDaysKeepsEverything) {
+  auto s = start_store(dir.file("pushgw.db"), clock, 1, {}, 0);
   ASSERT_TRUE(s);
-  s->start();
   record_spin(*s, 0, outcome(Kind::Invalid, hex_token(1)));
   ASSERT_TRUE(wait_commit(*s));
   clock.advance_ms(3650LL * 86'400'000);

@@ -6,6 +6,7 @@
 
 #include "store/schema.h"
 #include "store/store.h"
+#include "store_file_test.h"
 #include "store_test_util.h"
 
 #ifndef PUSHGW_STORE_FIXTURES
@@ -17,13 +18,12 @@ namespace {
 
 using namespace testing;
 
+class StorePersist : public StoreFileTest {};
+
 const std::string kB(64, 'b');
 const std::string kA(64, 'a');
 
-TEST(StorePersist, ReopenKeepsStatesEventsAndSuppression) {
-  TempDir dir;
-  TestClock clock;
-  const std::string path = dir.file("pushgw.db");
+TEST_F(StorePersist, ReopenKeepsStatesEventsAndSuppression) {
   {
     auto s = open_store(path, clock);
     ASSERT_TRUE(s);
@@ -61,10 +61,7 @@ TEST(StorePersist, ReopenKeepsStatesEventsAndSuppression) {
   EXPECT_EQ(get_feedback(*s, p.next, 10).events.at(0).seq, 3u);
 }
 
-TEST(StorePersist, DestructorCommitsEvenIfNeverStarted) {
-  TempDir dir;
-  TestClock clock;
-  const std::string path = dir.file("pushgw.db");
+TEST_F(StorePersist, DestructorCommitsEvenIfNeverStarted) {
   {
     auto s = open_store(path, clock);
     ASSERT_TRUE(s);
@@ -165,9 +162,7 @@ TEST_F(StoreMigration, NewerSchemaIsRefused) {
   EXPECT_EQ(r.error().code, "store_schema_newer");
 }
 
-TEST(StoreOpen, ForeignDatabaseIsRefused) {
-  TempDir dir;
-  TestClock clock;
+TEST_F(StoreOpen, ForeignDatabaseIsRefused) {
   const std::string path = dir.file("other.db");
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);

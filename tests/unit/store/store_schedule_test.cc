@@ -11,12 +11,15 @@
 
 #include "store/schema.h"
 #include "store/store.h"
+#include "store_file_test.h"
 #include "store_test_util.h"
 
 namespace pushgw::store {
 namespace {
 
 using namespace testing;
+
+class StoreSchedule : public StoreFileTest {};
 
 constexpr int64_t kT = 1'780'000'000'000;
 
@@ -75,12 +78,9 @@ void finish(Store& s, std::vector<int64_t> which, bool release = false) {
   EXPECT_TRUE(r && r->ok());
 }
 
-TEST(StoreSchedule, ClaimTakesDueRowsOnceUnderALease) {
-  TempDir dir;
-  TestClock clock;
-  auto s = open_store(dir.file("pushgw.db"), clock);
+TEST_F(StoreSchedule, ClaimTakesDueRowsOnceUnderALease) {
+  auto s = start_store(dir.file("pushgw.db"), clock);
   ASSERT_TRUE(s);
-  s->start();
   EXPECT_EQ(insert(*s, {row(1, kT + 1000, "cart"), row(2, kT + 2000, "cart", 3), row(3, kT + 5000, "")}), 3u);
   EXPECT_EQ(insert(*s, {row(1, kT + 9000, "other")}), 0u);  // the same id again: a no-op
 
@@ -119,12 +119,9 @@ TEST(StoreSchedule, ClaimTakesDueRowsOnceUnderALease) {
   EXPECT_EQ(ids(claim(*s, kT + 2000 + 30'000 * 2).rows), (std::vector<int64_t>{2, 3}));
 }
 
-TEST(StoreSchedule, CancelAndListByKeySkipLeasedRows) {
-  TempDir dir;
-  TestClock clock;
-  auto s = open_store(dir.file("pushgw.db"), clock);
+TEST_F(StoreSchedule, CancelAndListByKeySkipLeasedRows) {
+  auto s = start_store(dir.file("pushgw.db"), clock);
   ASSERT_TRUE(s);
-  s->start();
   insert(*s, {row(10, kT + 1000, "cart-9", 2), row(11, kT + 500'000, "cart-9", 5), row(12, kT + 1000, "cart-8"),
               row(13, kT + 2000, "")});
   auto l = list(*s, "cart-9", kT);
@@ -143,20 +140,15 @@ TEST(StoreSchedule, CancelAndListByKeySkipLeasedRows) {
   EXPECT_EQ(ids(claim(*s, kT + 600'000).rows), (std::vector<int64_t>{10, 12, 13}));  // leases over; 11 is gone
 }
 
-TEST(StoreSchedule, RowsSurviveReopen) {
-  TempDir dir;
-  TestClock clock;
-  const std::string path = dir.file("pushgw.db");
+TEST_F(StoreSchedule, RowsSurviveReopen) {
   {
-    auto s = open_store(path, clock);
+    auto s = start_store(path, clock);
     ASSERT_TRUE(s);
-    s->start();
     insert(*s, {row(7, kT + 1000, "k", 4)});
   }
   EXPECT_EQ(query_int(path, "SELECT count(*) FROM scheduled"), 1);
-  auto s = open_store(path, clock);
+  auto s = start_store(path, clock);
   ASSERT_TRUE(s);
-  s->start();
   ClaimedSends c = claim(*s, kT + 1000);
   ASSERT_EQ(c.rows.size(), 1u);
   EXPECT_EQ(c.rows[0].recipients, 4u);
@@ -166,14 +158,10 @@ TEST(StoreSchedule, RowsSurviveReopen) {
 }
 
 // A v3 file (the campaign-policy schema) gains the scheduled table at open.
-TEST(StoreSchedule, MigratesAVersion3File) {
-  TempDir dir;
-  TestClock clock;
-  const std::string path = dir.file("pushgw.db");
+TEST_F(StoreSchedule, MigratesAVersion3File) {
   {
-    auto s = open_store(path, clock);
+    auto s = start_store(path, clock);
     ASSERT_TRUE(s);
-    s->start();
     record_spin(*s, 0, outcome(Kind::Delivered, hex_token(1), "spring"));
     ASSERT_TRUE(wait_commit(*s));
   }
