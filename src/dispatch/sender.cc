@@ -278,6 +278,16 @@ void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t n
     counters_.retried(apps_[job.batch->app_id], pool::to_string(err));
     return;
   }
+  // Its connection went silent and was found dead by PING: like a GOAWAY
+  // without a last-stream-id, nobody can tell whether the peer processed it.
+  // Connection loss is retryable (the contract), and the stall says nothing
+  // about the notification, so it goes again at once on another connection
+  // without using up an attempt (at most a few times; then as a failure).
+  const bool stalled = err == pool::TransportError::Stalled;
+  if (stalled && retries_.resend_free(job, now_ms)) {
+    counters_.retried(apps_[job.batch->app_id], pool::to_string(err));
+    return;
+  }
   retry(job, unprocessed ? 0 : -1, 0, pool::to_string(err), 0, now_ms);
 }
 

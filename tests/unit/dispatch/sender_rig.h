@@ -153,7 +153,12 @@ class FakePool final : public pool::Pool {
       r.resp->clear();
       r.resp->status = rep.status;
       for (auto& [k, v] : rep.headers) r.resp->add_header(k, v);
-      listener_.on_complete(r.user, *r.req, *r.resp, rep.err, rep.err == pool::TransportError::None ? 7 : 0);
+      // Connection 7 answered, or carried the stream that failed; no
+      // connection for the failures of connection setup.
+      const bool no_conn = rep.err == pool::TransportError::ConnectFailed ||
+                           rep.err == pool::TransportError::TlsHandshakeFailed ||
+                           rep.err == pool::TransportError::TlsVerifyFailed;
+      listener_.on_complete(r.user, *r.req, *r.resp, rep.err, no_conn ? 0 : 7);
     }
     if (closing_ && done_) {
       std::vector<Req> hung;
