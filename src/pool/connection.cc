@@ -187,7 +187,11 @@ void Connection::on_stream_end(h2::Stream& st, h2::StreamEnd how) {
   auto& s = static_cast<Slot&>(st);
   inflight_.remove(&s);
   last_active_ = last_recv_;
-  if (s.timed_out) {
+  // A stream we cancelled for its timeout ends Reset, and that is a Timeout.
+  // What the peer said before our RST_STREAM went out wins over it: a
+  // complete answer is the answer (resending it would duplicate a delivered
+  // notification), a refusal proves it was never processed.
+  if (s.timed_out && how == h2::StreamEnd::Reset) {
     owner_.on_slot_done(s, TransportError::Timeout);
     return;
   }
