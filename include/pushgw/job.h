@@ -108,7 +108,11 @@ struct SendJob {
   // Resends of requests the peer provably never processed (REFUSED_STREAM,
   // above a GOAWAY's last-stream-id): they do not use up attempts, which a
   // busy peer cycling connections could otherwise exhaust, but are capped.
-  uint16_t unprocessed = 0;
+  uint8_t unprocessed = 0;
+  // Resends after a failure that says nothing about the notification (its
+  // connection was found dead by PING, its credential was just replaced):
+  // they do not use up attempts either, and are capped lower.
+  uint8_t resent = 0;
 };
 
 }  // namespace pushgw

@@ -14,6 +14,14 @@
 
 namespace pushgw {
 
+// What dispatch does with a request whose credential the provider rejected.
+enum class CredentialRetry : uint8_t {
+  Backoff,    // retry as a transient failure (uses up an attempt)
+  Resend,     // a new credential is in place: send again at once without using up an attempt
+  Fail,       // a credential renewed moments ago was rejected too: fail the request (no loop)
+  FailFirst,  // Fail, and the first such report for this credential: log the likely cause once
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -34,9 +42,13 @@ class Provider {
   // (one atomic/mutex touch per batch, not per recipient).
   virtual void begin_drain(int64_t /*now_ms*/) {}
 
-  // A response said the credential was rejected (APNs ExpiredProviderToken,
-  // FCM 401): get a new one, within the provider's refresh rules.
-  virtual void credential_rejected(int64_t /*now_ms*/) {}
+  // A response to req said its credential was rejected (APNs
+  // ExpiredProviderToken, FCM 401): get a new one, within the provider's
+  // refresh rules, and say what to do with the request. req is the request
+  // as sent (the credential it carried is in its headers).
+  virtual CredentialRetry credential_rejected(const HttpRequest& /*req*/, int64_t /*now_ms*/) {
+    return CredentialRetry::Backoff;
+  }
 };
 
 }  // namespace pushgw

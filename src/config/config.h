@@ -55,7 +55,9 @@ struct DeliveryConfig {
   int max_retry_seconds = 300;
   int request_timeout_ms = 10000;
   int connect_timeout_ms = 5000;
-  int ping_interval_ms = 60000;
+  int ping_interval_ms = 60000;    // PING an idle provider connection silent this long
+  int stall_ping_ms = 1000;        // PING a connection with requests in flight silent this long
+  int ping_timeout_ms = 3000;      // no PING ACK within this: the connection is dead
   int idle_timeout_ms = 300000;
 };
 

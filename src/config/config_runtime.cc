@@ -111,6 +111,8 @@ void parse_delivery(const toml::node& node, std::string_view name, LoadContext& 
     r.get_int("request_timeout_ms", d.request_timeout_ms, 1, kDayMs);
     r.get_int("connect_timeout_ms", d.connect_timeout_ms, 1, kDayMs);
     r.get_int("ping_interval_ms", d.ping_interval_ms, 1, kDayMs);
+    r.get_int("stall_ping_ms", d.stall_ping_ms, 100, 600'000);
+    r.get_int("ping_timeout_ms", d.ping_timeout_ms, 100, 600'000);
     r.get_int("idle_timeout_ms", d.idle_timeout_ms, 1, kDayMs);
   });
 }

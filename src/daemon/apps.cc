@@ -1,5 +1,7 @@
 #include "daemon/apps.h"
 
+#include <unordered_map>
+
 #include "base/authority.h"
 #include "crypto/apns_token.h"
 #include "crypto/keys.h"
@@ -50,7 +52,12 @@ Result<std::string> endpoint_authority(std::string_view kind, const std::string&
   return au;
 }
 
-Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps) {
+// Apps signing with the same (team, key) share one token source: Apple counts
+// a key's refreshes together, so two sources would sign twice as often, and a
+// rejection must lead to one re-sign for all of them.
+using ApnsSigners = std::unordered_map<std::string, std::shared_ptr<crypto::ApnsTokenSource>>;
+
+Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps, ApnsSigners& signers) {
   auto key = crypto::load_private_key_pem(a.key_pem);
   if (!key.ok())
     return make_error("bad_config", "apns app '" + a.app + "': key_file " + a.key_file + ": " + key.error().message);
@@ -61,7 +68,8 @@ Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps) {
   auto au = endpoint_authority("apns", a.app, a.endpoint, std::string(provider::apns_default_authority(a.environment)));
   if (!au.ok()) return au.error();
   const std::string& authority = au.value();
-  auto tokens = std::make_shared<crypto::ApnsTokenSource>(std::move(key.value()), a.team_id, a.key_id);
+  auto& tokens = signers[a.team_id + "|" + a.key_id + "|" + a.key_pem];
+  if (!tokens) tokens = std::make_shared<crypto::ApnsTokenSource>(std::move(key.value()), a.team_id, a.key_id);
   dispatch::AppRuntime rt = make_runtime(id, Platform::Apns, a,
                                          a.team_id + "|" + a.key_id + "|" + a.key_pem + "|" + a.topic + "|" + authority);
   provider::ApnsSettings settings{authority, a.topic, tokens};
@@ -166,8 +174,9 @@ std::unique_ptr<Apps> merge_apps(const Apps& current, Apps&& fresh, std::vector<
 Result<std::unique_ptr<Apps>> build_apps(const config::Config& cfg) {
   auto apps = std::make_unique<Apps>();
   uint16_t id = 0;
+  ApnsSigners signers;
   for (const auto& a : cfg.apns) {
-    auto r = add_apns(a, id++, *apps);
+    auto r = add_apns(a, id++, *apps, signers);
     if (!r.ok()) return r.error();
   }
   for (const auto& a : cfg.fcm) {

@@ -121,7 +121,8 @@ void OriginGuard::on_transport_error(pool::TransportError err, uint32_t conn_id,
       return;
     }
     case E::Timeout:
-    case E::ConnectionLost: {
+    case E::ConnectionLost:
+    case E::Stalled: {
       last_reason_.assign(pool::to_string(err));
       const int64_t now = clock_.mono_ns() / 1'000'000;
       const bool same_event = conn_id != 0 && conn_id == last_lost_conn_ && now - last_lost_ms_ < 1000;

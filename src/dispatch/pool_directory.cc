@@ -67,6 +67,8 @@ pool::Pool* PoolDirectory::create(const AppRuntime& app, std::string_view origin
   o.connect_timeout_ms = d_.delivery.connect_timeout_ms;
   o.request_timeout_ms = d_.delivery.request_timeout_ms;
   o.ping_interval_ms = d_.delivery.ping_interval_ms;
+  o.stall_ping_ms = d_.delivery.stall_ping_ms;
+  o.ping_timeout_ms = d_.delivery.ping_timeout_ms;
   o.idle_timeout_ms = d_.delivery.idle_timeout_ms;
   o.allow_http1 = app.allow_http1;
   o.connect_ip = connect_ip;

@@ -37,6 +37,14 @@ bool RetryQueue::resend_unprocessed(const SendJob& job, int64_t now_ms) {
   return true;
 }
 
+bool RetryQueue::resend_free(const SendJob& job, int64_t now_ms) {
+  if (job.resent >= kMaxFreeResends || !within_window(*job.batch, now_ms)) return false;
+  SendJob next = job;
+  ++next.resent;
+  push(now_ms, next);
+  return true;
+}
+
 bool RetryQueue::park(const SendJob& job, int64_t now_ms) {
   if (!within_window(*job.batch, now_ms)) return false;
   push(now_ms + kParkMs, job);

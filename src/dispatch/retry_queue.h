@@ -9,6 +9,11 @@
 //    (REFUSED_STREAM, above a GOAWAY's last-stream-id): resend at once
 //    without using up an attempt, within the window and expiry, at most
 //    kMaxUnprocessedResends times (a peer that refuses forever cannot loop us);
+//  - resend_free(): the failure says nothing about the notification (its
+//    connection stopped answering and was found dead by PING, the credential
+//    it carried was replaced): resend at once without using up an attempt,
+//    within the window and expiry, at most kMaxFreeResends times (a peer
+//    that stalls every connection ends in the attempts path);
 //  - park(): no credential yet (FCM access token being fetched): look again
 //    in 100 ms without using up an attempt, within the window and expiry;
 //  - release(): due now (jobs held by a breaker that closed).
@@ -32,7 +37,8 @@ namespace pushgw::dispatch {
 
 class RetryQueue {
  public:
-  static constexpr uint16_t kMaxUnprocessedResends = 64;
+  static constexpr uint8_t kMaxUnprocessedResends = 64;
+  static constexpr uint8_t kMaxFreeResends = 3;
   static constexpr int64_t kParkMs = 100;
   static constexpr int64_t kBlockedMs = 10;  // due but the sender could not send: look again this soon
 
@@ -43,6 +49,7 @@ class RetryQueue {
   // Each returns false when the job may not wait (the caller ends it).
   bool backoff(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, int64_t now_ms);
   bool resend_unprocessed(const SendJob& job, int64_t now_ms);
+  bool resend_free(const SendJob& job, int64_t now_ms);
   bool park(const SendJob& job, int64_t now_ms);
   void release(const SendJob& job, int64_t now_ms) { push(now_ms, job); }
 

@@ -242,9 +242,24 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
 void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms) {
   const SendJob job = f->job;
   pool::Pool* pool = f->pool;
+  const AppRuntime& app = apps_[job.batch->app_id];
+  // The credential the request carried decides what its rejection means, so
+  // the provider reads it before the request is recycled.
+  const CredentialRetry cred = v.refresh_credential
+                                   ? apps_.provider(job.batch->app_id).credential_rejected(f->req, now_ms)
+                                   : CredentialRetry::Backoff;
   in_flight_.release(f);
+  if (cred == CredentialRetry::Fail || cred == CredentialRetry::FailFirst) {
+    if (cred == CredentialRetry::FailFirst)
+      PGW_LOG(d_.log, Error,
+              "app %s: %s: the provider token was rejected right after it was renewed: its notifications fail "
+              "(credential_rejected) until the next signature, in 20 minutes. Likely causes: this host's clock is "
+              "off, the key was revoked, or team_id/key_id do not match key_file",
+              app.name.c_str(), v.reason.c_str());
+    return sink_.finish(job, Status::Failed, "credential_rejected", v.http_status);
+  }
   if (v.close_connection && conn_id != 0) pool->retire(conn_id);
-  if (v.refresh_credential) apps_.provider(job.batch->app_id).credential_rejected(now_ms);
+  if (cred == CredentialRetry::Resend && retries_.resend_free(job, now_ms)) return counters_.retried(app, v.reason);
   if (v.kind == VerdictKind::Retry)
     return retry(job, v.refresh_credential ? 0 : v.retry_after_ms, v.min_retry_ms, v.reason, v.http_status, now_ms);
   const Status st = final_status(v.kind);
@@ -260,6 +275,16 @@ void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t n
   const bool unprocessed =
       err == pool::TransportError::RefusedStream || err == pool::TransportError::GoawayUnprocessed;
   if (unprocessed && retries_.resend_unprocessed(job, now_ms)) {
+    counters_.retried(apps_[job.batch->app_id], pool::to_string(err));
+    return;
+  }
+  // Its connection went silent and was found dead by PING: like a GOAWAY
+  // without a last-stream-id, nobody can tell whether the peer processed it.
+  // Connection loss is retryable (the contract), and the stall says nothing
+  // about the notification, so it goes again at once on another connection
+  // without using up an attempt (at most a few times; then as a failure).
+  const bool stalled = err == pool::TransportError::Stalled;
+  if (stalled && retries_.resend_free(job, now_ms)) {
     counters_.retried(apps_[job.batch->app_id], pool::to_string(err));
     return;
   }

@@ -45,8 +45,12 @@ bool Connection::start(Slot& s, int64_t now) {
   s.timed_out = false;
   inflight_.push_back(&s);
   last_active_ = now;
-  // Deadlines grow in start order, so only a first stream can need an earlier wakeup.
-  if (was_empty && timer_.due_in() > static_cast<uint64_t>(opts_.request_timeout_ms)) arm(now);
+  // Deadlines grow in start order, so only a first stream can need an
+  // earlier wakeup (its timeout, or the PING of a silent busy connection).
+  if (was_empty) {
+    busy_since_ = now;
+    arm(now);
+  }
   return true;
 }
 
@@ -104,7 +108,7 @@ void Connection::fail_early(TransportError e, std::string_view why) {
   owner_.on_conn_failed(*this, e);
 }
 
-void Connection::lose(std::string_view why) {
+void Connection::lose(std::string_view why, TransportError sent) {
   if (state_ >= State::Closing) return;
   if (!inflight_.empty())
     PGW_LOG(log_, Warn, "conn %u: lost (%.*s) with %u streams open", id_, static_cast<int>(why.size()), why.data(),
@@ -116,7 +120,7 @@ void Connection::lose(std::string_view why) {
   transport_->close();
   while (Slot* s = inflight_.pop_front()) {
     if (s->timed_out) owner_.on_slot_done(*s, TransportError::Timeout);
-    else if (s->headers_sent) owner_.on_slot_done(*s, TransportError::ConnectionLost);
+    else if (s->headers_sent) owner_.on_slot_done(*s, sent);
     else owner_.requeue(*s);
   }
   owner_.on_conn_lost(*this);
@@ -183,7 +187,11 @@ void Connection::on_stream_end(h2::Stream& st, h2::StreamEnd how) {
   auto& s = static_cast<Slot&>(st);
   inflight_.remove(&s);
   last_active_ = last_recv_;
-  if (s.timed_out) {
+  // A stream we cancelled for its timeout ends Reset, and that is a Timeout.
+  // What the peer said before our RST_STREAM went out wins over it: a
+  // complete answer is the answer (resending it would duplicate a delivered
+  // notification), a refusal proves it was never processed.
+  if (s.timed_out && how == h2::StreamEnd::Reset) {
     owner_.on_slot_done(s, TransportError::Timeout);
     return;
   }
@@ -209,7 +217,12 @@ void Connection::on_settings() {
   owner_.on_conn_ready(*this);
 }
 
-void Connection::on_ping_ack() { ping_deadline_ = 0; }
+// The connection takes streams again; the owner assigns waiting ones after
+// this read (on_conn_event).
+void Connection::on_ping_ack() {
+  ping_deadline_ = 0;
+  ping_grace_ = false;
+}
 
 void Connection::on_timer() {
   if (state_ >= State::Closing) return;
@@ -236,13 +249,32 @@ void Connection::police(int64_t now) {
     }
     s = next;
   }
-  if (ping_deadline_ != 0 && now >= ping_deadline_) {
-    lose("PING timeout");
+  check_liveness(now);
+  if (state_ >= State::Closing) return;
+  if (state_ == State::Ready && inflight_.empty() && now - last_active_ >= opts_.idle_timeout_ms) drain("idle");
+}
+
+// PING a silent connection; a PING unanswered past its deadline (and one more
+// pass of the loop's I/O: if this loop was blocked, a waiting ACK is read
+// before the verdict) means the peer is gone. Its open streams may or may not
+// have been processed (Stalled): the caller decides what to resend.
+void Connection::check_liveness(int64_t now) {
+  if (!codec_ || state_ >= State::Closing) return;
+  if (ping_deadline_ != 0) {
+    if (now < ping_deadline_) return;
+    if (!ping_grace_) {
+      ping_grace_ = true;  // arm() wakes again in 1 ms, after the poll phase
+      return;
+    }
+    PGW_LOG(log_, Warn, "conn %u: no PING ACK within %d ms: connection stalled, %u streams to send again elsewhere",
+            id_, opts_.ping_timeout_ms, inflight_.size());
+    lose("PING timeout", TransportError::Stalled);
     return;
   }
-  if (ping_deadline_ == 0 && now - last_recv_ >= opts_.ping_interval_ms && codec_->ping())
+  if (now - quiet_since() >= ping_after_ms() && codec_->ping()) {
     ping_deadline_ = now + opts_.ping_timeout_ms;
-  if (state_ == State::Ready && inflight_.empty() && now - last_active_ >= opts_.idle_timeout_ms) drain("idle");
+    ping_grace_ = false;
+  }
 }
 
 void Connection::arm(int64_t now) {
@@ -253,8 +285,8 @@ void Connection::arm(int64_t now) {
       break;
     }
   }
-  if (ping_deadline_ != 0) next = std::min(next, ping_deadline_);
-  else if (codec_ && codec_->protocol() == "h2") next = std::min(next, last_recv_ + opts_.ping_interval_ms);
+  if (ping_deadline_ != 0) next = std::min(next, ping_deadline_);  // in the past during the grace: 1 ms
+  else if (codec_ && codec_->protocol() == "h2") next = std::min(next, quiet_since() + ping_after_ms());
   if (inflight_.empty()) next = std::min(next, last_active_ + opts_.idle_timeout_ms);
   if (next == kNever) {
     timer_.stop();

@@ -18,6 +18,7 @@
 #pragma once
 #include <uv.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -64,7 +65,8 @@ class Connection final : public net::TransportHandler, public h2::CodecListener,
   uint32_t id() const { return id_; }
   State state() const { return state_; }
   bool live() const { return state_ <= State::Ready; }         // counts toward max_connections
-  bool usable() const { return state_ == State::Ready && codec_ && codec_->accepting(); }
+  // Takes new streams: ready, accepting, and not waiting for a PING ACK.
+  bool usable() const { return state_ == State::Ready && codec_ && codec_->accepting() && ping_deadline_ == 0; }
   uint32_t capacity() const { return usable() ? codec_->capacity() : 0; }
   uint32_t in_flight() const { return inflight_.size(); }
 
@@ -93,10 +95,18 @@ class Connection final : public net::TransportHandler, public h2::CodecListener,
  private:
   int64_t now_ms() const { return clock_.mono_ns() / 1'000'000; }
   void fail_early(TransportError e, std::string_view why);
-  void lose(std::string_view why);
+  // Closes now; sent streams end `sent` (unsent ones are requeued).
+  void lose(std::string_view why, TransportError sent = TransportError::ConnectionLost);
   void close_when_flushed();
   void on_timer();
   void police(int64_t now);
+  void check_liveness(int64_t now);
+  // When the peer was last heard from, for the PING schedule: its last bytes,
+  // or (busy) the start of the current busy period if that is later.
+  int64_t quiet_since() const { return inflight_.empty() ? last_recv_ : std::max(last_recv_, busy_since_); }
+  int ping_after_ms() const {
+    return inflight_.empty() ? opts_.ping_interval_ms : std::min(opts_.stall_ping_ms, opts_.ping_interval_ms);
+  }
   void arm(int64_t now);
 
   uint32_t id_;
@@ -112,7 +122,9 @@ class Connection final : public net::TransportHandler, public h2::CodecListener,
   int64_t connect_deadline_ = 0;
   int64_t last_recv_ = 0;     // last time bytes arrived (PING when quiet)
   int64_t last_active_ = 0;   // last time a stream started or ended (idle close)
+  int64_t busy_since_ = 0;    // when the first of the in-flight streams started
   int64_t ping_deadline_ = 0; // 0: no PING outstanding
+  bool ping_grace_ = false;   // the deadline passed once: one more I/O pass for a waiting ACK
   bool in_read_ = false;
 };
 

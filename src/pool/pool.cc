@@ -25,6 +25,7 @@ std::string_view to_string(TransportError e) {
     case TransportError::RefusedStream: return "refused_stream";
     case TransportError::GoawayUnprocessed: return "goaway_unprocessed";
     case TransportError::ConnectionLost: return "connection_lost";
+    case TransportError::Stalled: return "connection_stalled";
     case TransportError::StreamReset: return "stream_reset";
     case TransportError::Timeout: return "timeout";
     case TransportError::Shutdown: return "shutdown";

@@ -25,8 +25,13 @@
 // connection (queued requests wait without a deadline; a pool with no
 // working connection fails them after max_connect_failures attempts).
 // connect_timeout_ms covers TCP connect + TLS handshake + the peer's first
-// SETTINGS. A connection that received nothing for ping_interval_ms sends a
-// PING (HTTP/2 only); no ACK within ping_timeout_ms closes it. A connection
+// SETTINGS. Liveness (HTTP/2 only): a connection with streams in flight that
+// received nothing for stall_ping_ms (measured from its last bytes or its
+// first stream, whichever is later), or an idle one that received nothing for
+// ping_interval_ms, sends a PING. While the PING is unanswered it takes no new
+// streams; no ACK within ping_timeout_ms (plus one pass of the loop's I/O, so
+// a loop that was blocked cannot misread a waiting ACK) and it is dead: its
+// sent streams end Stalled, its unsent ones go back to the queue. A connection
 // with no streams for idle_timeout_ms closes.
 //
 // Failures (TransportError): a request that never reached the peer is never
@@ -63,6 +68,7 @@ enum class TransportError : uint8_t {
   RefusedStream,       // RST_STREAM REFUSED_STREAM: peer did not process it
   GoawayUnprocessed,   // stream id above GOAWAY last-stream-id, or never started before GOAWAY: not processed
   ConnectionLost,      // connection died while the stream was open: may have been processed
+  Stalled,             // the connection stopped answering (no PING ACK) with the stream open: may have been processed
   StreamReset,         // other RST_STREAM
   Timeout,             // per-request timeout (stream is reset; HTTP/1.1: connection closed)
   Shutdown,            // pool shut down before the request was sent
@@ -93,7 +99,8 @@ struct PoolOptions {
   std::string connect_ip;         // non-empty: connect to this IP literal and do NOT resolve host (SSRF guard pins the checked address)
   int max_connections = 1;        // upper bound; grows when all stream slots are saturated
   int connect_timeout_ms = 5000, request_timeout_ms = 10000;  // connect: TCP + TLS + peer SETTINGS
-  int ping_interval_ms = 60000, ping_timeout_ms = 10000, idle_timeout_ms = 300000;
+  int ping_interval_ms = 60000, ping_timeout_ms = 3000, idle_timeout_ms = 300000;
+  int stall_ping_ms = 1000;       // PING a connection with streams in flight that is silent this long
   bool allow_http1 = false;       // offer "http/1.1" in ALPN too (Web Push, OAuth token endpoint); then one request at a time per connection, keep-alive, no pipelining
   size_t max_response_body = 65536;
   // Additions (defaults match the design):

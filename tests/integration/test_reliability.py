@@ -119,8 +119,8 @@ def test_stalled_peer_times_out_then_delivers_once_the_stall_clears():
         assert wait_until(lambda: apns_stats(d)["retried"] >= 40, timeout=60)
         assert apns_stats(d)["delivered"] == 0
         # The unanswered PING (sent after ping_interval_ms of silence) closes
-        # the stalled connection within the pool's PING timeout (10 s): the
-        # daemon reconnects.
+        # the stalled connection within ping_timeout_ms (3 s): the daemon
+        # reconnects.
         assert wait_until(lambda: rig.sim.stats()["connections_accepted"] >= 2, timeout=40)
         assert apns_stats(d)["delivered"] == 0
         fault(rig, "")

@@ -99,6 +99,27 @@ ApnsVerdict ApnsService::verify_new_token(HandlerCtx& ctx, std::string_view jwt,
   return {};
 }
 
+void ApnsService::refresh_faults_locked() {
+  const uint64_t gen = faults_.generation();
+  if (gen == faults_gen_) return;
+  faults_gen_ = gen;
+  jwt_faults_ = faults_.get();
+  reject_target_ = newest_jwt_;  // "current": the newest accepted token when the fault was set
+}
+
+ApnsVerdict ApnsService::jwt_fault_locked(std::string_view jwt, int64_t iat) {
+  const FaultSet& f = jwt_faults_;
+  if (!f.rejects_jwts()) return {};
+  bool reject = f.reject_jwt == FaultSet::RejectJwt::All || (f.reject_jwt_before_s && iat < *f.reject_jwt_before_s);
+  if (f.reject_jwt == FaultSet::RejectJwt::Current) {
+    if (reject_target_.empty()) reject_target_.assign(jwt);  // none seen when it was set: the first one after
+    reject = reject || jwt == reject_target_;
+  }
+  if (!reject) return {};
+  bump(stats_.apns.jwt_rejections);
+  return {403, f.reject_jwt_invalid ? "InvalidProviderToken" : "ExpiredProviderToken"};
+}
+
 ApnsVerdict ApnsService::check_provider_token(HandlerCtx& ctx, std::string_view authorization) {
   if (authorization.empty()) return {403, "MissingProviderToken"};
   if (!base::istarts_with(authorization, "bearer ")) return {403, "InvalidProviderToken"};
@@ -107,6 +128,7 @@ ApnsVerdict ApnsService::check_provider_token(HandlerCtx& ctx, std::string_view 
   bool cached = false;
   {
     std::lock_guard<std::mutex> g(mu_);
+    refresh_faults_locked();
     if (auto it = verified_.find(std::string(jwt)); it != verified_.end()) {
       iat = it->second;
       cached = true;
@@ -117,12 +139,16 @@ ApnsVerdict ApnsService::check_provider_token(HandlerCtx& ctx, std::string_view 
     if (!v.passed()) return v;
     std::lock_guard<std::mutex> g(mu_);
     if (verified_.size() >= 4096) verified_.clear();  // bound memory against token churn
-    verified_.emplace(jwt, iat);
+    if (verified_.emplace(jwt, iat).second) {
+      bump(stats_.apns.jwts_accepted);
+      newest_jwt_.assign(jwt);
+    }
   }
   const int64_t now = ctx.clock.now_s();
   if (now - iat > kApnsTokenMaxAgeS) return {403, "ExpiredProviderToken"};
   if (iat - now > kApnsTokenMaxSkewS) return {403, "InvalidProviderToken"};
-  return {};
+  std::lock_guard<std::mutex> g(mu_);
+  return jwt_fault_locked(jwt, iat);
 }
 
 void ApnsService::answer(HandlerCtx& ctx, const SimRequest& req, SimResponse& resp, int status,
@@ -212,6 +238,8 @@ void ApnsService::reset() {
   {
     std::lock_guard<std::mutex> g(mu_);
     verified_.clear();
+    newest_jwt_.clear();
+    faults_gen_ = ~uint64_t{0};  // reject_jwt=current picks its target afresh
   }
   first_n_.clear();
 }

@@ -7,7 +7,8 @@
 //
 // Provider tokens: verified once per distinct JWT string and cached (a real
 // client reuses one token for ~50 min); Stats::apns.jwt_verifications counts
-// signature checks. The iat age is checked on every request.
+// signature checks, jwts_accepted the distinct tokens that verified. The iat
+// age is checked on every request, then the reject_jwt faults (faults.h).
 //
 // Thread safety: handle() may run on several worker threads at once; keys
 // are fixed before the first request.
@@ -20,6 +21,7 @@
 #include <unordered_map>
 
 #include "crypto/keys.h"
+#include "faults.h"
 #include "handler_ctx.h"
 #include "http_types.h"
 #include "pushgw/result.h"
@@ -50,7 +52,8 @@ ApnsVerdict apns_check_payload(const SimRequest& r, simdjson::dom::parser& parse
 
 class ApnsService {
  public:
-  ApnsService(Stats& stats, DeliveryRecords& records) : stats_(stats), records_(records) {}
+  ApnsService(Stats& stats, DeliveryRecords& records, const FaultBoard& faults)
+      : stats_(stats), records_(records), faults_(faults) {}
 
   // pem: the .p8 private key or a public key PEM. Errors: "bad_key".
   Result<void> add_key(std::string team_id, std::string key_id, std::string_view pem);
@@ -71,14 +74,23 @@ class ApnsService {
     crypto::EvpPkeyPtr key;
   };
   ApnsVerdict verify_new_token(HandlerCtx& ctx, std::string_view jwt, int64_t& iat);
+  // Under mu_: picks up a changed fault set (and with it the reject_jwt=current target).
+  void refresh_faults_locked();
+  // Under mu_: the reject_jwt faults' answer for an accepted token.
+  ApnsVerdict jwt_fault_locked(std::string_view jwt, int64_t iat);
   void answer(HandlerCtx& ctx, const SimRequest& req, SimResponse& resp, int status,
               std::string_view reason);
 
   Stats& stats_;
   DeliveryRecords& records_;
+  const FaultBoard& faults_;
   std::unordered_map<std::string, Key> keys_;  // by key id; fixed after start
-  std::mutex mu_;                              // guards verified_
+  std::mutex mu_;                              // guards verified_ and the JWT fault state below
   std::unordered_map<std::string, int64_t> verified_;  // JWT → iat
+  uint64_t faults_gen_ = ~uint64_t{0};
+  FaultSet jwt_faults_;       // the board's set as of faults_gen_
+  std::string newest_jwt_;    // the last JWT that verified for the first time
+  std::string reject_target_; // reject_jwt=current: the JWT rejected ("" until one is seen)
   FirstN first_n_;
 };
 

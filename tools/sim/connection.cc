@@ -7,6 +7,7 @@ namespace pushgw::sim {
 namespace {
 constexpr size_t kMaxQueuedOutput = 8 << 20;  // stop reading while the peer does not read
 constexpr uint64_t kLingerMs = 2000;
+constexpr uint64_t kSilentMs = 60000;  // a silent connection is closed after this (no leak in long runs)
 }  // namespace
 
 Connection::Connection(Worker& w, SSL_CTX* ctx) : w_(w), tls_(ctx) {
@@ -84,7 +85,8 @@ void Connection::handle_ciphertext(const char* data, size_t n) {
     }
   }
   if (!pump_plaintext()) {
-    linger(!h2_->drop_requested());
+    if (h2_->stall_requested()) go_silent();
+    else linger(!h2_->drop_requested());
     return;
   }
   flush();
@@ -182,7 +184,7 @@ void Connection::arm_timer() {
 
 void Connection::on_timer(uv_timer_t* t) {
   auto* self = static_cast<Connection*>(t->data);
-  if (self->state_ == State::kLinger) {  // the peer never closed its side
+  if (self->state_ == State::kLinger || self->state_ == State::kSilent) {  // the peer never closed its side
     self->close_now();
     return;
   }
@@ -207,6 +209,21 @@ void Connection::linger(bool close_notify) {
   uv_timer_stop(&timer_);
   start_write();
   maybe_half_close();
+}
+
+void Connection::go_silent() {
+  if (state_ != State::kOpen) return;
+  if (h2_) {  // the answers produced before the stall still go out, nothing after
+    plain_out_.clear();
+    if (h2_->produce(plain_out_) && !plain_out_.empty()) tls_.write(plain_out_);
+  }
+  tls_.take_ciphertext(out_);
+  state_ = State::kSilent;
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  reading_ = false;
+  uv_timer_stop(&timer_);
+  uv_timer_start(&timer_, on_timer, kSilentMs, 0);
+  start_write();
 }
 
 void Connection::maybe_half_close() {

@@ -7,7 +7,9 @@
 // Teardown paths: close_now() (errors, refuse, shutdown) closes at once;
 // linger() stops processing input, flushes what was produced, half-closes
 // and waits briefly for the peer's EOF so the last responses are not lost to
-// a TCP reset.
+// a TCP reset; go_silent() (the stall_after fault) flushes what was produced,
+// then stops reading and writing with the socket left open, and closes it
+// only after kSilentMs.
 #pragma once
 #include <uv.h>
 
@@ -33,7 +35,7 @@ class Connection final : public RequestSink {
   Disposition on_request(const SimRequest& req, SimResponse& resp) override;
 
  private:
-  enum class State { kOpen, kLinger, kClosing };
+  enum class State { kOpen, kLinger, kSilent, kClosing };
 
   static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
@@ -48,6 +50,7 @@ class Connection final : public RequestSink {
   void start_write();
   void arm_timer();
   void linger(bool close_notify);
+  void go_silent();
   void maybe_half_close();
 
   Worker& w_;

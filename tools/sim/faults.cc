@@ -18,8 +18,42 @@ bool parse_u32(std::string_view s, uint32_t& out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+bool parse_i64(std::string_view s, int64_t& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && out >= 0;
+}
+
 Error bad(std::string_view spec, const char* why) {
   return make_error("bad_fault", std::string(spec) + ": " + why);
+}
+
+// "N" or "N:C" (C > 0).
+bool parse_stall_after(std::string_view v, FaultSet& f) {
+  uint32_t n = 0, c = 0;
+  const auto colon = v.find(':');
+  if (!parse_u32(v.substr(0, colon), n)) return false;
+  if (colon != std::string_view::npos && (!parse_u32(v.substr(colon + 1), c) || c == 0)) return false;
+  f.stall_after = n;
+  f.stall_connections = c;
+  return true;
+}
+
+Result<void> apply_jwt_fault(std::string_view spec, std::string_view name, std::string_view value, FaultSet& f) {
+  if (name == "reject_jwt") {
+    if (value == "current") f.reject_jwt = FaultSet::RejectJwt::Current;
+    else if (value == "all") f.reject_jwt = FaultSet::RejectJwt::All;
+    else return bad(spec, "expects current or all");
+  } else if (name == "reject_jwt_before") {
+    int64_t s = 0;
+    if (!parse_i64(value, s)) return bad(spec, "expects epoch seconds");
+    f.reject_jwt_before_s = s;
+  } else {
+    if (value != "InvalidProviderToken" && value != "ExpiredProviderToken")
+      return bad(spec, "expects InvalidProviderToken or ExpiredProviderToken");
+    f.reject_jwt_invalid = value == "InvalidProviderToken";
+  }
+  return ok();
 }
 
 }  // namespace
@@ -45,6 +79,10 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
     else if (name == "reset_after") f.reset_after = n;
     else if (name == "refuse_every") f.refuse_every = n;
     else f.refuse_for_s = n;
+  } else if (name == "stall_after") {
+    if (!parse_stall_after(value, f)) return bad(spec, "expects N or N:C (C > 0)");
+  } else if (name == "reject_jwt" || name == "reject_jwt_before" || name == "reject_jwt_reason") {
+    return apply_jwt_fault(spec, name, value, f);
   } else if (name == "max_streams_after") {
     auto colon = value.find(':');
     uint32_t m = 0;
@@ -54,8 +92,9 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
     f.max_streams_after = n;
     f.max_streams_to = m;
   } else {
-    return bad(spec, "unknown fault (goaway_after, goaway_error_after, reset_after, stall, refuse_every, max_streams_after, "
-               "refuse_for, bad_tls)");
+    return bad(spec,
+               "unknown fault (goaway_after, goaway_error_after, reset_after, stall, stall_after, refuse_every, "
+               "max_streams_after, refuse_for, bad_tls, reject_jwt, reject_jwt_before, reject_jwt_reason)");
   }
   return ok();
 }
@@ -85,10 +124,18 @@ std::string FaultSet::to_text() const {
   line("reset_after", reset_after);
   if (stall) out += "stall\n";
   line("refuse_every", refuse_every);
+  if (stall_after) {
+    out += "stall_after=" + std::to_string(*stall_after);
+    if (stall_connections > 0) out += ":" + std::to_string(stall_connections);
+    out += '\n';
+  }
   if (max_streams_after)
     out += "max_streams_after=" + std::to_string(*max_streams_after) + ":" + std::to_string(max_streams_to) + "\n";
   line("refuse_for", refuse_for_s);
   if (bad_tls) out += "bad_tls\n";
+  if (reject_jwt != RejectJwt::None) out += reject_jwt == RejectJwt::All ? "reject_jwt=all\n" : "reject_jwt=current\n";
+  if (reject_jwt_before_s) out += "reject_jwt_before=" + std::to_string(*reject_jwt_before_s) + "\n";
+  if (reject_jwt_invalid) out += "reject_jwt_reason=InvalidProviderToken\n";
   return out;
 }
 
@@ -96,7 +143,16 @@ void FaultBoard::set(FaultSet f) {
   std::lock_guard<std::mutex> g(mu_);
   refuse_until_ns_ = f.refuse_for_s ? clock_.mono_ns() + int64_t(*f.refuse_for_s) * 1'000'000'000 : 0;
   set_ = std::move(f);
+  stalls_claimed_ = 0;
   gen_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+bool FaultBoard::claim_stall() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (set_.stall_connections == 0) return true;
+  if (stalls_claimed_ >= set_.stall_connections) return false;
+  ++stalls_claimed_;
+  return true;
 }
 
 FaultSet FaultBoard::get() const {

@@ -33,6 +33,13 @@ struct FaultSet {
   // Every Nth stream of a connection gets RST_STREAM(REFUSED_STREAM) before
   // it is processed (the peer may retry it anywhere).
   std::optional<uint32_t> refuse_every;
+  // After answering N requests on a connection ("stall_after=N"): at request
+  // N+1 the connection goes silent both ways, as behind a dead middlebox:
+  // nothing more is read (request N+1 and later are never processed),
+  // nothing more is written (no answer, no PING ACK), the socket stays open.
+  // "stall_after=N:C": only the first C connections that reach N do so.
+  std::optional<uint32_t> stall_after;
+  uint32_t stall_connections = 0;  // 0: every connection
   // After N streams: SETTINGS_MAX_CONCURRENT_STREAMS = M; excess streams get
   // REFUSED_STREAM.
   std::optional<uint32_t> max_streams_after;
@@ -43,10 +50,24 @@ struct FaultSet {
   // New TLS connections get a self-signed certificate that fails verification.
   bool bad_tls = false;
 
+  // APNs provider-token (JWT) rejections, applied after the token verified:
+  //  - "reject_jwt=current": the newest JWT the sim has accepted when the
+  //    fault is set (or, if none yet, the first one it sees afterwards) is
+  //    rejected on every request from then on; newer JWTs are accepted;
+  //  - "reject_jwt=all": every JWT is rejected;
+  //  - "reject_jwt_before=S": every JWT whose iat is before S (epoch s).
+  // The answer is 403 ExpiredProviderToken, or InvalidProviderToken with
+  // "reject_jwt_reason=InvalidProviderToken".
+  enum class RejectJwt : uint8_t { None, Current, All };
+  RejectJwt reject_jwt = RejectJwt::None;
+  std::optional<int64_t> reject_jwt_before_s;
+  bool reject_jwt_invalid = false;
+
   bool empty() const {
-    return !goaway_after && !reset_after && !stall && !refuse_every && !max_streams_after && !refuse_for_s &&
-           !bad_tls;
+    return !goaway_after && !reset_after && !stall && !stall_after && !refuse_every && !max_streams_after &&
+           !refuse_for_s && !bad_tls && reject_jwt == RejectJwt::None && !reject_jwt_before_s;
   }
+  bool rejects_jwts() const { return reject_jwt != RejectJwt::None || reject_jwt_before_s.has_value(); }
   // One fault per line, in the same syntax parse_faults accepts.
   std::string to_text() const;
 };
@@ -65,12 +86,16 @@ class FaultBoard {
   uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
   // True while a refuse_for window is open.
   bool refusing() const;
+  // A connection reached stall_after: may it stall? True for every
+  // connection, or for the first C since the set was installed.
+  bool claim_stall();
 
  private:
   const Clock& clock_;
   mutable std::mutex mu_;
   FaultSet set_;
   int64_t refuse_until_ns_ = 0;
+  uint32_t stalls_claimed_ = 0;
   std::atomic<uint64_t> gen_{0};
 };
 

@@ -26,7 +26,7 @@ nghttp2_nv make_nv(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-H2Conn::H2Conn(RequestSink& sink, Stats& stats, const FaultBoard& faults, const Clock& clock, H2Options opts)
+H2Conn::H2Conn(RequestSink& sink, Stats& stats, FaultBoard& faults, const Clock& clock, H2Options opts)
     : sink_(sink), stats_(stats), board_(faults), clock_(clock), opts_(opts) {}
 
 H2Conn::~H2Conn() {
@@ -66,7 +66,7 @@ bool H2Conn::init() {
 
 bool H2Conn::feed(const uint8_t* data, size_t n) {
   ssize_t r = nghttp2_session_mem_recv(session_, data, n);
-  return r >= 0 && !drop_;
+  return r >= 0 && !drop_ && !stalled_;
 }
 
 bool H2Conn::produce(std::string& out) {
@@ -88,6 +88,7 @@ void H2Conn::refresh_faults() {
   if (gen == faults_gen_) return;
   faults_gen_ = gen;
   faults_ = board_.get();
+  stall_declined_ = false;
 }
 
 void H2Conn::send_goaway(int32_t last_id) {
@@ -227,6 +228,14 @@ int H2Conn::request_complete(Stream& s) {
   if (faults_.reset_after && requests_done_ >= *faults_.reset_after) {
     drop_ = true;
     return NGHTTP2_ERR_CALLBACK_FAILURE;  // stops mem_recv; the owner drops the connection
+  }
+  if (faults_.stall_after && !stall_declined_ && requests_done_ >= *faults_.stall_after) {
+    if (board_.claim_stall()) {
+      stalled_ = true;
+      bump(stats_.connections_stalled);
+      return NGHTTP2_ERR_CALLBACK_FAILURE;  // this request and the rest of the input are never processed
+    }
+    stall_declined_ = true;
   }
   ++requests_done_;
   bump(stats_.requests);

@@ -6,8 +6,8 @@
 //
 // Connection-level faults (faults.h) are applied here: GOAWAY after N
 // streams, drop after N requests, refusing every Nth stream, lowering
-// MAX_CONCURRENT_STREAMS, stall (requests and PINGs unanswered). Tests may
-// also lower the limit or send GOAWAY directly.
+// MAX_CONCURRENT_STREAMS, stall (requests and PINGs unanswered), going silent
+// after N requests. Tests may also lower the limit or send GOAWAY directly.
 //
 // Not thread-safe: one H2Conn lives on one worker loop.
 #pragma once
@@ -41,7 +41,7 @@ struct H2Options {
 
 class H2Conn {
  public:
-  H2Conn(RequestSink& sink, Stats& stats, const FaultBoard& faults, const Clock& clock, H2Options opts);
+  H2Conn(RequestSink& sink, Stats& stats, FaultBoard& faults, const Clock& clock, H2Options opts);
   ~H2Conn();
   H2Conn(const H2Conn&) = delete;
   H2Conn& operator=(const H2Conn&) = delete;
@@ -57,6 +57,9 @@ class H2Conn {
   bool finished() const;
   // reset_after fired: drop the connection without GOAWAY.
   bool drop_requested() const { return drop_; }
+  // stall_after fired: send what was produced before, then neither read nor
+  // write again.
+  bool stall_requested() const { return stalled_; }
 
   // Earliest delayed response, or -1.
   int64_t next_deadline_ns() const { return delayed_.empty() ? -1 : delayed_.front().first; }
@@ -100,7 +103,7 @@ class H2Conn {
 
   RequestSink& sink_;
   Stats& stats_;
-  const FaultBoard& board_;
+  FaultBoard& board_;
   const Clock& clock_;
   H2Options opts_;
   nghttp2_session* session_ = nullptr;
@@ -117,6 +120,8 @@ class H2Conn {
   uint32_t settings_unacked_ = 0;   // SETTINGS sent, ACK not yet seen
   uint32_t streams_seen_ = 0;       // every stream opened, refused ones too
   bool drop_ = false;
+  bool stalled_ = false;
+  bool stall_declined_ = false;  // stall_after=N:C and C connections stalled already
   size_t active_ = 0;
 
   std::vector<std::unique_ptr<Stream>> all_;  // owns every slot ever made

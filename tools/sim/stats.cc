@@ -19,8 +19,9 @@ void Stats::note_concurrency(uint64_t n) {
 }
 
 void Stats::reset() {
-  for (Counter* c : {&connections_accepted, &connections_refused, &tls_handshakes, &tls_failures, &requests,
-                     &apns.requests, &apns.jwt_verifications, &fcm.token_requests, &fcm.tokens_issued,
+  for (Counter* c : {&connections_accepted, &connections_refused, &connections_stalled, &tls_handshakes,
+                     &tls_failures, &requests, &apns.requests, &apns.jwt_verifications, &apns.jwts_accepted,
+                     &apns.jwt_rejections, &fcm.token_requests, &fcm.tokens_issued,
                      &fcm.requests, &webpush.requests, &webpush.vapid_verifications, &webpush.decrypt_failures,
                      &max_concurrent_streams_seen, &refused_streams, &goaways_sent, &settings_violations})
     c->store(0, std::memory_order_relaxed);
@@ -87,6 +88,7 @@ std::string render_stats_json(const Stats& s, const DeliveryRecords& r) {
   std::string out = "{";
   field(out, "connections_accepted", load(s.connections_accepted), false);
   field(out, "connections_refused", load(s.connections_refused));
+  field(out, "connections_stalled", load(s.connections_stalled));
   field(out, "tls_handshakes", load(s.tls_handshakes));
   field(out, "tls_failures", load(s.tls_failures));
   field(out, "requests", load(s.requests));
@@ -106,6 +108,8 @@ std::string render_stats_json(const Stats& s, const DeliveryRecords& r) {
   field(out, "requests", load(s.apns.requests), false);
   delivery_fields(out, r.summary(Platform::kApns));
   field(out, "jwt_verifications", load(s.apns.jwt_verifications));
+  field(out, "jwts_accepted", load(s.apns.jwts_accepted));
+  field(out, "jwt_rejections", load(s.apns.jwt_rejections));
   out += "},\"fcm\":{";
   field(out, "token_requests", load(s.fcm.token_requests), false);
   field(out, "tokens_issued", load(s.fcm.tokens_issued));

@@ -26,12 +26,15 @@ inline uint64_t load(const Counter& c) { return c.load(std::memory_order_relaxed
 struct Stats {
   Counter connections_accepted{0};
   Counter connections_refused{0};  // closed at once by refuse_for
+  Counter connections_stalled{0};  // went silent by stall_after
   Counter tls_handshakes{0};
   Counter tls_failures{0};
   Counter requests{0};
   std::array<Counter, 600> by_status{};
   struct {
-    Counter requests{0}, jwt_verifications{0};
+    // jwts_accepted: distinct provider tokens that verified (a client's
+    // signatures); jwt_rejections: requests refused by a reject_jwt fault.
+    Counter requests{0}, jwt_verifications{0}, jwts_accepted{0}, jwt_rejections{0};
   } apns;
   struct {
     Counter token_requests{0}, tokens_issued{0}, requests{0};

@@ -21,9 +21,19 @@ void ApnsProvider::begin_drain(int64_t now_ms) {
   }
 }
 
-void ApnsProvider::credential_rejected(int64_t now_ms) {
-  if (token_) settings_.tokens->rejected(*token_, now_ms);
+CredentialRetry ApnsProvider::credential_rejected(const HttpRequest& req, int64_t now_ms) {
+  std::string_view sent = req.header("authorization");
+  if (sent.size() > 7) sent.remove_prefix(7);  // "bearer "
+  using R = crypto::ApnsTokenSource::Rejection;
+  const R r = settings_.tokens->rejected(sent, now_ms);
   begin_drain(now_ms);
+  switch (r) {
+    case R::Replaced: return CredentialRetry::Resend;
+    case R::Refused: return CredentialRetry::Fail;
+    case R::RefusedFirst: return CredentialRetry::FailFirst;
+    case R::Unavailable: break;
+  }
+  return CredentialRetry::Backoff;
 }
 
 namespace {

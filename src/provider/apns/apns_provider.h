@@ -26,7 +26,10 @@ class ApnsProvider final : public Provider {
   void begin_drain(int64_t now_ms) override;
   Result<void> build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) override;
   Verdict classify(const HttpResponse& resp, int64_t now_ms) const override;
-  void credential_rejected(int64_t now_ms) override;
+  // The request's token is replaced at once (once per team and key, however
+  // many streams report it) and the request sent again; a token renewed
+  // moments ago and refused too fails it (ApnsTokenSource).
+  CredentialRetry credential_rejected(const HttpRequest& req, int64_t now_ms) override;
 
  private:
   ApnsSettings settings_;

@@ -33,11 +33,12 @@ void FcmProvider::begin_drain(int64_t) {
   if (token_) auth_header_.append(*token_);
 }
 
-void FcmProvider::credential_rejected(int64_t now_ms) {
-  // Best effort: the rejected request may have carried an older token than
-  // token_; invalidate() ignores tokens that are no longer current.
-  if (token_ && settings_.tokens) settings_.tokens->invalidate(*token_);
+CredentialRetry FcmProvider::credential_rejected(const HttpRequest& req, int64_t now_ms) {
+  // invalidate() ignores a token that is no longer current (an older one).
+  std::string_view sent = req.header("authorization");
+  if (sent.size() > 7 && settings_.tokens) settings_.tokens->invalidate(std::string(sent.substr(7)));  // "Bearer "
   begin_drain(now_ms);
+  return CredentialRetry::Backoff;
 }
 
 // Body: {"message":{"token":"<target>",<members of the rendered message>}}.

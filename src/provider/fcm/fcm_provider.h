@@ -51,8 +51,10 @@ class FcmProvider final : public Provider {
   // (the stored message is not a JSON object; ingest never produces that).
   Result<void> build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) override;
   Verdict classify(const HttpResponse& resp, int64_t now_ms) const override;
-  // A 401 on our access token: invalidate it (once across all threads).
-  void credential_rejected(int64_t now_ms) override;
+  // A 401 on our access token: invalidate the one the request carried (once
+  // across all threads, and only if still current; the refresher fetches a
+  // new one), and retry the request as a transient failure.
+  CredentialRetry credential_rejected(const HttpRequest& req, int64_t now_ms) override;
 
  private:
   FcmSettings settings_;

@@ -77,6 +77,10 @@ TEST(ConfigErrors, BadSocketMode) {
 TEST(ConfigErrors, OutOfRangeAndEnumValues) {
   EXPECT_EQ(error_of("[delivery]\nmax_attempts = 0\n"),
             at(2, "delivery.max_attempts: must be between 1 and 100, got 0"));
+  EXPECT_EQ(error_of("[delivery]\nstall_ping_ms = 50\n"),
+            at(2, "delivery.stall_ping_ms: must be between 100 and 600000, got 50"));
+  EXPECT_EQ(error_of("[delivery]\nping_timeout_ms = 0\n"),
+            at(2, "delivery.ping_timeout_ms: must be between 100 and 600000, got 0"));
   EXPECT_EQ(error_of(std::string(kApns) + "connections = 0\n"),
             at(6, "apns[0].connections: must be between 1 and 256, got 0"));
   EXPECT_EQ(error_of("[log]\nlevel = \"verbose\"\n"),

@@ -47,6 +47,8 @@ max_retry_seconds = 120
 request_timeout_ms = 2500
 connect_timeout_ms = 1500
 ping_interval_ms = 30000
+stall_ping_ms = 1500
+ping_timeout_ms = 4000
 idle_timeout_ms = 90000
 
 [spool]
@@ -127,6 +129,8 @@ TEST_F(FullConfig, ScalarSectionsLoadEveryField) {
   EXPECT_EQ(c.delivery.request_timeout_ms, 2500);
   EXPECT_EQ(c.delivery.connect_timeout_ms, 1500);
   EXPECT_EQ(c.delivery.ping_interval_ms, 30000);
+  EXPECT_EQ(c.delivery.stall_ping_ms, 1500);
+  EXPECT_EQ(c.delivery.ping_timeout_ms, 4000);
   EXPECT_EQ(c.delivery.idle_timeout_ms, 90000);
   EXPECT_EQ(c.spool.path, in_dir("spool"));
   EXPECT_EQ(c.spool.fsync, "always");
@@ -214,6 +218,8 @@ TEST(ConfigDefaults, EmptyFileGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.delivery.request_timeout_ms, 10000);
   EXPECT_EQ(c.delivery.connect_timeout_ms, 5000);
   EXPECT_EQ(c.delivery.ping_interval_ms, 60000);
+  EXPECT_EQ(c.delivery.stall_ping_ms, 1000);
+  EXPECT_EQ(c.delivery.ping_timeout_ms, 3000);
   EXPECT_EQ(c.delivery.idle_timeout_ms, 300000);
   EXPECT_EQ(c.spool.fsync, "batch");
   EXPECT_EQ(c.policy.default_tz, "UTC");
@@ -296,6 +302,8 @@ TEST(ShippedConfig, LoadsAndMatchesDefaults) {
   EXPECT_EQ(c.delivery.request_timeout_ms, d.delivery.request_timeout_ms);
   EXPECT_EQ(c.delivery.connect_timeout_ms, d.delivery.connect_timeout_ms);
   EXPECT_EQ(c.delivery.ping_interval_ms, d.delivery.ping_interval_ms);
+  EXPECT_EQ(c.delivery.stall_ping_ms, d.delivery.stall_ping_ms);
+  EXPECT_EQ(c.delivery.ping_timeout_ms, d.delivery.ping_timeout_ms);
   EXPECT_EQ(c.delivery.idle_timeout_ms, d.delivery.idle_timeout_ms);
   EXPECT_EQ(c.spool.path, d.spool.path);
   EXPECT_EQ(c.spool.fsync, d.spool.fsync);

@@ -58,24 +58,62 @@ TEST(ApnsToken, ReSignsAtFiftyMinutes) {
   EXPECT_TRUE(jwt_verify(*first, f.pub.get()));
 }
 
-TEST(ApnsToken, RejectedHonoursTwentyMinuteFloor) {
+using Rejection = ApnsTokenSource::Rejection;
+constexpr int64_t kSec = 1000;
+
+TEST(ApnsToken, RejectedCurrentTokenIsReplacedAtOnce) {
   Fixture f;
   auto t = f.src.token(kT0);
-  EXPECT_FALSE(f.src.rejected(*t, kT0 + 10 * kMin));
-  EXPECT_FALSE(f.src.rejected(*t, kT0 + 20 * kMin - 1));
-  EXPECT_EQ(f.src.signatures(), 1u);
-  EXPECT_EQ(f.src.token(kT0 + 10 * kMin), t);
-  EXPECT_TRUE(f.src.rejected(*t, kT0 + 25 * kMin));
+  // Signed seconds ago, yet refused (the case): waiting for the
+  // 20-minute floor would stop the app, so a new one is signed now.
+  EXPECT_EQ(f.src.rejected(*t, kT0 + 5 * kSec), Rejection::Replaced);
   EXPECT_EQ(f.src.signatures(), 2u);
-  auto fresh = f.src.token(kT0 + 25 * kMin);
+  auto fresh = f.src.token(kT0 + 5 * kSec);
   EXPECT_NE(*fresh, *t);
-  // Reports of the old token after the refresh change nothing.
-  EXPECT_FALSE(f.src.rejected(*t, kT0 + 26 * kMin));
-  // The new token is again protected for 20 minutes.
-  EXPECT_FALSE(f.src.rejected(*fresh, kT0 + 40 * kMin));
-  EXPECT_TRUE(f.src.rejected(*fresh, kT0 + 45 * kMin));
+  EXPECT_TRUE(jwt_verify(*fresh, f.pub.get()));
+  test::Json c(jwt_decode(*fresh).value().claims_json);
+  EXPECT_EQ(c.num("iat"), (kT0 + 5 * kSec) / 1000);
+  // Late reports of the old token (other streams) change nothing.
+  EXPECT_EQ(f.src.rejected(*t, kT0 + 6 * kSec), Rejection::Replaced);
+  EXPECT_EQ(f.src.token(kT0 + 6 * kSec), fresh);
+  EXPECT_EQ(f.src.signatures(), 2u);
+}
+
+TEST(ApnsToken, FreshTokenRejectedTooIsNotReplacedUntilTheFloor) {
+  Fixture f;
+  auto t = f.src.token(kT0);
+  ASSERT_EQ(f.src.rejected(*t, kT0 + kSec), Rejection::Replaced);
+  auto fresh = f.src.token(kT0 + kSec);
+  // No loop: the renewed token is refused as well, so it is not replaced.
+  EXPECT_EQ(f.src.rejected(*fresh, kT0 + 2 * kSec), Rejection::RefusedFirst);
+  EXPECT_EQ(f.src.rejected(*fresh, kT0 + 3 * kSec), Rejection::Refused);
+  EXPECT_EQ(f.src.rejected(*t, kT0 + 3 * kSec), Rejection::Replaced);  // a stale report: resend with the current one
+  EXPECT_EQ(f.src.token(kT0 + 19 * kMin), fresh);
+  EXPECT_EQ(f.src.rejected(*fresh, kT0 + 19 * kMin), Rejection::Refused);
+  EXPECT_EQ(f.src.signatures(), 2u);
+  // Twenty minutes after the last signature, the earliest Apple allows, one
+  // more try; it is again on probation.
+  auto retry = f.src.token(kT0 + kSec + 20 * kMin);
+  EXPECT_NE(*retry, *fresh);
   EXPECT_EQ(f.src.signatures(), 3u);
-  EXPECT_FALSE(f.src.rejected("not a token", kT0 + 100 * kMin));
+  EXPECT_EQ(f.src.rejected(*retry, kT0 + 21 * kMin), Rejection::RefusedFirst);
+  EXPECT_EQ(f.src.signatures(), 3u);
+  EXPECT_EQ(f.src.token(kT0 + 22 * kMin), retry);
+}
+
+TEST(ApnsToken, RenewedTokenThatWorkedIsReplacedAgainAfterTheFloor) {
+  Fixture f;
+  auto t = f.src.token(kT0);
+  ASSERT_EQ(f.src.rejected(*t, kT0), Rejection::Replaced);
+  auto fresh = f.src.token(kT0);
+  // Used for 25 minutes, then rejected: no longer a fresh token's failure.
+  EXPECT_EQ(f.src.rejected(*fresh, kT0 + 25 * kMin), Rejection::Replaced);
+  EXPECT_EQ(f.src.signatures(), 3u);
+  // A scheduled token is replaced at once whatever its age.
+  auto scheduled = f.src.token(kT0 + 25 * kMin + 50 * kMin);
+  EXPECT_EQ(f.src.signatures(), 4u);
+  EXPECT_EQ(f.src.rejected(*scheduled, kT0 + 25 * kMin + 50 * kMin + kSec), Rejection::Replaced);
+  EXPECT_EQ(f.src.signatures(), 5u);
 }
 
 TEST(ApnsToken, ConcurrentRejectionsCauseOneReSign) {
@@ -83,16 +121,38 @@ TEST(ApnsToken, ConcurrentRejectionsCauseOneReSign) {
   auto t = f.src.token(kT0);
   constexpr int kThreads = 8;
   std::latch start(kThreads);
-  std::atomic<int> resigned{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
     threads.emplace_back([&] {
       start.arrive_and_wait();
-      if (f.src.rejected(*t, kT0 + 25 * kMin)) resigned.fetch_add(1);
-      EXPECT_NE(*f.src.token(kT0 + 25 * kMin), *t);
+      for (int n = 0; n < 50; ++n) EXPECT_EQ(f.src.rejected(*t, kT0 + 10 * kSec), Rejection::Replaced);
+      EXPECT_NE(*f.src.token(kT0 + 10 * kSec), *t);
     });
   for (auto& th : threads) th.join();
-  EXPECT_EQ(resigned.load(), 1);
+  EXPECT_EQ(f.src.signatures(), 2u);
+}
+
+TEST(ApnsToken, ConcurrentRejectionsOfTheFreshTokenReportOnceAndSignNothing) {
+  Fixture f;
+  auto t = f.src.token(kT0);
+  ASSERT_EQ(f.src.rejected(*t, kT0), Rejection::Replaced);
+  auto fresh = f.src.token(kT0);
+  constexpr int kThreads = 8;
+  std::latch start(kThreads);
+  std::atomic<int> first{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      for (int n = 0; n < 50; ++n) {
+        const Rejection r = f.src.rejected(*fresh, kT0 + kSec);
+        if (r == Rejection::RefusedFirst) first.fetch_add(1);
+        else if (r == Rejection::Refused) refused.fetch_add(1);
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(first.load(), 1);
+  EXPECT_EQ(refused.load(), kThreads * 50 - 1);
   EXPECT_EQ(f.src.signatures(), 2u);
 }
 

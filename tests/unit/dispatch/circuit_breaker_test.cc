@@ -151,6 +151,15 @@ TEST_F(GuardFixture, OneLostConnectionIsOneFailure) {
   EXPECT_EQ(g.last_reason(), "timeout");
 }
 
+TEST_F(GuardFixture, OneStalledConnectionIsOneFailure) {
+  for (int i = 0; i < 100; ++i) g.on_transport_error(E::Stalled, 7, 0, false);  // its streams, reported together
+  EXPECT_EQ(g.breaker().state(), State::Closed);
+  g.on_transport_error(E::Stalled, 8, 0, false);
+  g.on_transport_error(E::Stalled, 9, 0, false);
+  EXPECT_EQ(g.breaker().state(), State::Open);  // three dead connections in a row
+  EXPECT_EQ(g.last_reason(), "connection_stalled");
+}
+
 TEST_F(GuardFixture, RefusedStreamsAreNeutral) {
   for (int i = 0; i < 100; ++i) {
     g.on_transport_error(E::RefusedStream, 1, 0, false);

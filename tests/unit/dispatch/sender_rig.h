@@ -153,7 +153,12 @@ class FakePool final : public pool::Pool {
       r.resp->clear();
       r.resp->status = rep.status;
       for (auto& [k, v] : rep.headers) r.resp->add_header(k, v);
-      listener_.on_complete(r.user, *r.req, *r.resp, rep.err, rep.err == pool::TransportError::None ? 7 : 0);
+      // Connection 7 answered, or carried the stream that failed; no
+      // connection for the failures of connection setup.
+      const bool no_conn = rep.err == pool::TransportError::ConnectFailed ||
+                           rep.err == pool::TransportError::TlsHandshakeFailed ||
+                           rep.err == pool::TransportError::TlsVerifyFailed;
+      listener_.on_complete(r.user, *r.req, *r.resp, rep.err, no_conn ? 0 : 7);
     }
     if (closing_ && done_) {
       std::vector<Req> hung;
@@ -178,7 +183,8 @@ class FakePool final : public pool::Pool {
 };
 
 // Verdicts by status: 200 delivered, 400 invalid, 410 unsubscribed (since from
-// "x-since"), 403 "x-refresh" a rejected credential (retry at once), 429/500/503
+// "x-since"), 403 "x-refresh" a rejected credential (answered by
+// Shared::on_rejected), 429/500/503
 // retry (Retry-After in seconds from "retry-after"), "x-close" asks to retire
 // the connection, anything else failed.
 class FakeProvider final : public Provider {
@@ -186,6 +192,8 @@ class FakeProvider final : public Provider {
   struct Shared {
     std::atomic<bool> credential_missing{false};
     std::atomic<int> begin_drains{0}, credentials_rejected{0};
+    // What credential_rejected() answers.
+    std::atomic<CredentialRetry> on_rejected{CredentialRetry::Backoff};
   };
   FakeProvider(Platform p, std::string origin, std::shared_ptr<Shared> s)
       : platform_(p), origin_(std::move(origin)), s_(std::move(s)) {}
@@ -200,7 +208,10 @@ class FakeProvider final : public Provider {
   }
   Verdict classify(const HttpResponse& resp, int64_t) const override;
   void begin_drain(int64_t) override { ++s_->begin_drains; }
-  void credential_rejected(int64_t) override { ++s_->credentials_rejected; }
+  CredentialRetry credential_rejected(const HttpRequest&, int64_t) override {
+    ++s_->credentials_rejected;
+    return s_->on_rejected.load();
+  }
 
  private:
   Platform platform_;

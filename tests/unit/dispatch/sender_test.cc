@@ -97,6 +97,96 @@ TEST(Sender, CloseConnectionRetiresItAndARejectedCredentialIsRefreshed) {
   EXPECT_EQ(rig.wire.retired(), std::vector<uint32_t>{7});
 }
 
+TEST(Sender, ACredentialReplacedAtOnceIsResentWithoutUsingUpAnAttempt) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.deps.delivery.max_attempts = 1;  // no attempt left: only a free resend can deliver
+  rig.provider(app).on_rejected = CredentialRetry::Resend;
+  rig.wire.script = [](const Sent& s) {
+    if (s.n == 0) return Reply::http(403, H{{"x-refresh", "1"}, {"x-close", "1"}});
+    return Reply::http(200);
+  };
+  rig.start();
+  Batch* b = rig.send(app, {"a", "b", "c"});
+  ASSERT_TRUE(rig.done(b));  // no clock movement needed: resent at once
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(result(b, i).status, Status::Delivered);
+  EXPECT_EQ(rig.wire.submits("a"), 2);
+  EXPECT_EQ(rig.provider(app).credentials_rejected.load(), 3);
+  EXPECT_EQ(rig.wire.retired().size(), 3u);  // the connection that answered 403 is drained
+}
+
+TEST(Sender, ACredentialRejectedForeverIsResentAFewTimesThenRetriedAsATransientFailure) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.deps.delivery.max_attempts = 2;
+  rig.provider(app).on_rejected = CredentialRetry::Resend;  // a provider that keeps saying "replaced"
+  rig.wire.script = [](const Sent& s) {
+    return s.token == "tok" ? Reply::http(403, H{{"x-refresh", "1"}}) : Reply::http(200);
+  };
+  rig.start();
+  Batch* b = rig.send(app, {"tok"});
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.submits("tok") == 1 + RetryQueue::kMaxFreeResends; }));
+  rig.barrier();
+  EXPECT_FALSE(rig.is_done(b));  // then an ordinary backoff
+  rig.advance(250);
+  ASSERT_TRUE(rig.done(b));
+  EXPECT_EQ(result(b).status, Status::Failed);
+  EXPECT_EQ(result(b).reason, "ExpiredProviderToken");
+  // The cap is per job: the second attempt gets no free resend.
+  EXPECT_EQ(rig.wire.submits("tok"), 2 + RetryQueue::kMaxFreeResends);
+}
+
+TEST(Sender, AFreshCredentialRejectedTooFailsTheRequestAtOnce) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.provider(app).on_rejected = CredentialRetry::FailFirst;
+  rig.wire.script = [](const Sent&) { return Reply::http(403, H{{"x-refresh", "1"}, {"x-close", "1"}}); };
+  rig.start();
+  Batch* b = rig.send(app, {"a", "b"});
+  ASSERT_TRUE(rig.done(b));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(result(b, i).status, Status::Failed);
+    EXPECT_EQ(result(b, i).reason, "credential_rejected");
+    EXPECT_EQ(result(b, i).http_status, 403);
+  }
+  EXPECT_EQ(rig.wire.submits("a"), 1);  // no loop
+  EXPECT_TRUE(rig.wire.retired().empty());  // nothing to gain from a new connection
+}
+
+TEST(Sender, RequestsOfAStalledConnectionGoAgainAtOnceWithoutUsingUpAttempts) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.deps.delivery.max_attempts = 1;  // only a free resend can deliver
+  rig.wire.script = [](const Sent& s) {
+    return s.n == 0 ? Reply::error(pool::TransportError::Stalled) : Reply::http(200);
+  };
+  rig.start();
+  Batch* b = rig.send(app, {"a", "b", "c"});
+  ASSERT_TRUE(rig.done(b));  // at once: no clock movement
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(result(b, i).status, Status::Delivered);
+  EXPECT_EQ(rig.wire.submits("a"), 2);
+  EXPECT_EQ(rig.sender->stats().platform[static_cast<int>(Platform::Apns)].retried.load(), 3u);
+}
+
+TEST(Sender, APeerThatStallsEveryConnectionEndsInTheAttemptsPath) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.deps.delivery.max_attempts = 2;
+  rig.wire.script = [](const Sent& s) {
+    return s.token == "tok" ? Reply::error(pool::TransportError::Stalled) : Reply::http(200);
+  };
+  rig.start();
+  Batch* b = rig.send(app, {"tok"});
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.submits("tok") == 1 + RetryQueue::kMaxFreeResends; }));
+  rig.barrier();
+  EXPECT_FALSE(rig.is_done(b));  // now an ordinary backoff
+  rig.advance(250);
+  ASSERT_TRUE(rig.done(b));
+  EXPECT_EQ(result(b).status, Status::Failed);
+  EXPECT_EQ(result(b).reason, "connection_stalled");
+  EXPECT_EQ(rig.wire.submits("tok"), 2 + RetryQueue::kMaxFreeResends);
+}
+
 // ---- retry and backoff ------------------------------------------------------
 
 TEST(Sender, BackoffDoublesPerAttemptAndGivesUpAfterMaxAttempts) {
@@ -197,6 +287,10 @@ INSTANTIATE_TEST_SUITE_P(
         TransportCase{"refused_forever", E::RefusedStream, 1000, Status::Failed, "refused_stream",
                       RetryQueue::kMaxUnprocessedResends + 1},
         TransportCase{"connection_lost", E::ConnectionLost, 1, Status::Failed, "connection_lost", 1},
+        // Found dead by PING: resent at once without an attempt, a few times.
+        TransportCase{"stalled", E::Stalled, 1, Status::Delivered, "", 2},
+        TransportCase{"stalled_forever", E::Stalled, 1000, Status::Failed, "connection_stalled",
+                      RetryQueue::kMaxFreeResends + 1},
         TransportCase{"timeout", E::Timeout, 1, Status::Failed, "timeout", 1}),
     [](const auto& tc) { return std::string(tc.param.name); });
 

@@ -217,10 +217,12 @@ TEST(FcmBuild, CredentialRejectedInvalidatesTheCurrentTokenOnce) {
   Fixture f;
   const uint64_t g = f.tokens->generation();
   EXPECT_FALSE(f.tokens->needs_refresh(kNow));
-  f.p.credential_rejected(kNow);
+  HttpRequest sent;
+  sent.add_header("authorization", "Bearer ya29.access-token-1");
+  EXPECT_EQ(f.p.credential_rejected(sent, kNow), CredentialRetry::Backoff);
   EXPECT_TRUE(f.tokens->needs_refresh(kNow));
   EXPECT_EQ(f.tokens->generation(), g + 1);
-  f.p.credential_rejected(kNow);  // a second 401 for the same token
+  f.p.credential_rejected(sent, kNow);  // a second 401 for the same token
   EXPECT_EQ(f.tokens->generation(), g + 1);
   // Until a new token arrives the old one is still sent (those requests are
   // retried) rather than failing recipients.

@@ -49,11 +49,19 @@ class ApnsTest : public ::testing::Test {
     return std::string(j.str("/reason"));
   }
 
+  // A request with this provider token, answered now.
+  int with_jwt(const std::string& j) {
+    return run(make_request("POST", "/3/device/" + kToken, {{"authorization", "bearer " + j}, {"apns-topic", "t"}},
+                            "{}"));
+  }
+  void set_faults(const std::string& text) { board_.set(parse_faults(text).value()); }
+
   ManualClock clock_{1'800'000'000'000};
   HandlerCtx ctx_{clock_};
   Stats stats_;
   DeliveryRecords records_;
-  ApnsService apns_{stats_, records_};
+  FaultBoard board_{clock_};
+  ApnsService apns_{stats_, records_, board_};
   crypto::EvpPkeyPtr key_;
   SimResponse resp_;
 };
@@ -223,6 +231,46 @@ TEST_F(ApnsTest, ExpiredProviderScriptIgnoresTheJwt) {
   EXPECT_EQ(run(valid(token)), 403);
 }
 
+TEST_F(ApnsTest, RejectCurrentJwtRejectsTheNewestAcceptedTokenOnly) {
+  const std::string older = jwt(clock_.now_s() - 10);
+  const std::string current = jwt(clock_.now_s());
+  EXPECT_EQ(with_jwt(older), 200);
+  EXPECT_EQ(with_jwt(current), 200);
+  set_faults("reject_jwt=current");
+  EXPECT_EQ(with_jwt(current), 403);
+  EXPECT_EQ(reason(), "ExpiredProviderToken");
+  EXPECT_EQ(with_jwt(current), 403);  // from now on, every time
+  EXPECT_EQ(with_jwt(older), 200);    // only the one that was current
+  const std::string fresh = jwt(clock_.now_s());
+  EXPECT_EQ(with_jwt(fresh), 200);    // a newer token is accepted
+  EXPECT_EQ(with_jwt(current), 403);
+  EXPECT_EQ(load(stats_.apns.jwt_rejections), 3u);
+  EXPECT_EQ(load(stats_.apns.jwts_accepted), 3u);
+}
+
+TEST_F(ApnsTest, RejectCurrentJwtBeforeAnyTokenTakesTheFirstOne) {
+  set_faults("reject_jwt=current\nreject_jwt_reason=InvalidProviderToken");
+  const std::string first = jwt(clock_.now_s());
+  EXPECT_EQ(with_jwt(first), 403);
+  EXPECT_EQ(reason(), "InvalidProviderToken");
+  EXPECT_EQ(with_jwt(jwt(clock_.now_s())), 200);
+  EXPECT_EQ(with_jwt(first), 403);
+}
+
+TEST_F(ApnsTest, RejectAllAndRejectBefore) {
+  set_faults("reject_jwt=all");
+  EXPECT_EQ(with_jwt(jwt(clock_.now_s())), 403);
+  EXPECT_EQ(with_jwt(jwt(clock_.now_s())), 403);
+  EXPECT_EQ(load(stats_.apns.jwts_accepted), 2u);  // each verified: they are good tokens, refused
+  set_faults("reject_jwt_before=" + std::to_string(clock_.now_s()));
+  EXPECT_EQ(with_jwt(jwt(clock_.now_s() - 1)), 403);
+  EXPECT_EQ(reason(), "ExpiredProviderToken");
+  EXPECT_EQ(with_jwt(jwt(clock_.now_s())), 200);
+  set_faults("");
+  EXPECT_EQ(with_jwt(jwt(clock_.now_s() - 1)), 200);
+  EXPECT_EQ(load(stats_.apns.jwt_rejections), 3u);
+}
+
 TEST_F(ApnsTest, SinkAnswersEverything) {
   auto r = make_request("GET", "/3/device/xyz", {}, "");
   resp_.clear();
@@ -235,7 +283,9 @@ TEST_F(ApnsTest, SinkAnswersEverything) {
 TEST(ApnsKeys, AcceptsPrivateAndPublicPemRejectsRsa) {
   Stats stats;
   DeliveryRecords records;
-  ApnsService apns(stats, records);
+  ManualClock clock;
+  FaultBoard board(clock);
+  ApnsService apns(stats, records, board);
   auto ec = crypto::generate_p256();
   ASSERT_TRUE(ec.ok());
   EXPECT_TRUE(apns.add_key("T", "K1", crypto::private_key_to_pem(ec->get())).ok());

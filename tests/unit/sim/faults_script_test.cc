@@ -24,6 +24,46 @@ TEST(Faults, ParsesEverySpec) {
   EXPECT_EQ(again->to_text(), f->to_text());
 }
 
+TEST(Faults, ParsesStallAfterAndJwtRejections) {
+  auto f = parse_faults("stall_after=100:1\nreject_jwt=current\nreject_jwt_before=1700000000\n"
+                        "reject_jwt_reason=InvalidProviderToken");
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->stall_after, 100u);
+  EXPECT_EQ(f->stall_connections, 1u);
+  EXPECT_EQ(f->reject_jwt, FaultSet::RejectJwt::Current);
+  EXPECT_EQ(f->reject_jwt_before_s, 1700000000);
+  EXPECT_TRUE(f->reject_jwt_invalid);
+  EXPECT_FALSE(f->empty());
+  auto again = parse_faults(f->to_text());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->to_text(), f->to_text());
+  auto every = parse_faults("stall_after=0\nreject_jwt=all");
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(every->stall_connections, 0u);
+  EXPECT_EQ(every->reject_jwt, FaultSet::RejectJwt::All);
+  EXPECT_FALSE(every->reject_jwt_invalid);
+  for (const char* bad : {"stall_after", "stall_after=1:0", "stall_after=1:", "stall_after=x", "reject_jwt=some",
+                          "reject_jwt", "reject_jwt_before=-5", "reject_jwt_reason=Forbidden"}) {
+    auto r = parse_faults(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "bad_fault") << bad;
+  }
+}
+
+TEST(FaultBoard, StallAfterLimitsHowManyConnectionsStall) {
+  ManualClock clock;
+  FaultBoard board(clock);
+  board.set(parse_faults("stall_after=5:2").value());
+  EXPECT_TRUE(board.claim_stall());
+  EXPECT_TRUE(board.claim_stall());
+  EXPECT_FALSE(board.claim_stall());
+  board.set(parse_faults("stall_after=5:1").value());  // a new set starts counting again
+  EXPECT_TRUE(board.claim_stall());
+  EXPECT_FALSE(board.claim_stall());
+  board.set(parse_faults("stall_after=5").value());
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(board.claim_stall());
+}
+
 TEST(Faults, EmptyTextClears) {
   auto f = parse_faults("");
   ASSERT_TRUE(f.ok());

@@ -317,6 +317,39 @@ TEST_F(H2ServerTest, ResetAfterNDropsAtTheNextRequest) {
   EXPECT_EQ(sink_.calls, 2);
 }
 
+// What follows the stall (no reading, no writing: no PING ACK either) is the
+// socket owner's part (Connection::go_silent), checked end to end.
+TEST_F(H2ServerTest, StallAfterNAnswersNThenProcessesNothing) {
+  start("stall_after=2");
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(client_.post("/r"));
+  EXPECT_FALSE(client_.pump(*conn_));  // the connection asks its owner to go silent
+  EXPECT_TRUE(conn_->stall_requested());
+  EXPECT_FALSE(conn_->drop_requested());
+  EXPECT_EQ(client_.streams[ids[0]].status, 200);
+  EXPECT_EQ(client_.streams[ids[1]].status, 200);
+  EXPECT_EQ(client_.streams[ids[2]].status, 0);
+  EXPECT_EQ(client_.streams[ids[3]].status, 0);
+  EXPECT_EQ(sink_.calls, 2);  // the third and fourth were never processed
+  EXPECT_EQ(load(stats_.connections_stalled), 1u);
+}
+
+TEST_F(H2ServerTest, StallAfterNOnlyForTheFirstCConnections) {
+  board_.set(parse_faults("stall_after=1:1").value());
+  H2Conn other(sink_, stats_, board_, clock_, H2Options{100, 300});
+  ASSERT_TRUE(other.init());
+  start();
+  client_.post("/r");
+  client_.post("/r");
+  EXPECT_FALSE(client_.pump(*conn_));
+  TestClient second;
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(second.post("/r"));
+  ASSERT_TRUE(second.pump(other));  // the one stall was used up: this connection answers all
+  for (int32_t id : ids) EXPECT_EQ(second.streams[id].status, 200);
+  EXPECT_EQ(load(stats_.connections_stalled), 1u);
+}
+
 TEST_F(H2ServerTest, FaultsSetLaterApplyToOpenConnections) {
   start();
   client_.post("/r");

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -82,6 +83,13 @@ class Client {
     return "";
   }
   const std::string& alpn() const { return alpn_; }
+  void set_read_timeout_ms(int ms) {
+    timeval tv{ms / 1000, (ms % 1000) * 1000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  // The last failed request read nothing because of the read timeout (the
+  // server kept the connection open), not because the connection ended.
+  bool timed_out() const { return timed_out_; }
 
   // One request; returns the :status (0 on failure) and fills body/headers.
   int request(const std::string& path, const std::string& body,
@@ -115,7 +123,13 @@ class Client {
         if (SSL_write(ssl_, out, static_cast<int>(n)) <= 0) return 0;
       char buf[16384];
       int r = SSL_read(ssl_, buf, sizeof buf);
-      if (r <= 0) return 0;
+      if (r <= 0) {
+        const int saved = errno;
+        const int e = SSL_get_error(ssl_, r);
+        timed_out_ = e == SSL_ERROR_WANT_READ || (e == SSL_ERROR_SYSCALL && (saved == EAGAIN || saved == EWOULDBLOCK));
+        ERR_clear_error();
+        return 0;
+      }
       nghttp2_session_mem_recv(h2_, reinterpret_cast<uint8_t*>(buf), static_cast<size_t>(r));
     }
     (void)id;
@@ -163,6 +177,7 @@ class Client {
   std::string alpn_, body_;
   size_t body_off_ = 0;
   bool done_ = false;
+  bool timed_out_ = false;
   int status_ = 0;
 };
 
@@ -244,6 +259,22 @@ TEST_F(TlsE2E, ResetAfterDropsTheConnection) {
   EXPECT_EQ(c.request("/3/device/" + token, "{}"), 200);
   EXPECT_EQ(c.request("/3/device/" + token, "{}"), 0);  // connection gone, no answer
   EXPECT_EQ(core_.records.summary(Platform::kApns).delivered, 1u);
+}
+
+TEST_F(TlsE2E, StallAfterAnswersThenGoesSilentWithTheConnectionOpen) {
+  core_.faults.set(parse_faults("stall_after=1").value());
+  Client c;
+  ASSERT_EQ(c.connect(port_, pki_.ca_pem), "");
+  const std::string token(64, 'f');
+  EXPECT_EQ(c.request("/3/device/" + token, "{}"), 200);
+  c.set_read_timeout_ms(300);
+  EXPECT_EQ(c.request("/3/device/" + token, "{}"), 0);  // no answer...
+  EXPECT_TRUE(c.timed_out());                           // ...and no close either
+  EXPECT_EQ(core_.records.summary(Platform::kApns).delivered, 1u);
+  EXPECT_EQ(load(core_.stats.connections_stalled), 1u);
+  Client other;  // a new connection stalls after its first request too
+  ASSERT_EQ(other.connect(port_, pki_.ca_pem), "");
+  EXPECT_EQ(other.request("/3/device/" + token, "{}"), 200);
 }
 
 }  // namespace
