@@ -4,6 +4,7 @@
 // once a connection's request slots are warm.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,9 @@ struct HttpRequest {
   std::vector<HttpHeader> headers;  // only the first nheaders are live
   size_t nheaders = 0;
   std::string body;
+  // Monotonic ms after which the request must not start any more (0: none);
+  // a pool fails it with QueueTimeout if it still waits for a stream then.
+  int64_t not_after_mono_ms = 0;
 
   void clear() {
     method.assign("POST");
@@ -30,6 +34,7 @@ struct HttpRequest {
     path.clear();
     nheaders = 0;
     body.clear();
+    not_after_mono_ms = 0;
   }
   void add_header(std::string_view name, std::string_view value) {
     if (nheaders == headers.size()) headers.emplace_back();
