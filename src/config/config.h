@@ -57,6 +57,9 @@ struct DeliveryConfig {
   int connect_timeout_ms = 5000;
   int ping_interval_ms = 60000;
   int idle_timeout_ms = 300000;
+  // Requests one Web Push origin may have in flight per sender thread (at
+  // most a quarter of the sender's in-flight window).
+  int webpush_origin_max_in_flight = 1024;
 };
 
 // [spool] — reserved for the durable ingest spool (a later issue); parsed and

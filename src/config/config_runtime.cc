@@ -125,6 +125,7 @@ void parse_delivery(const toml::node& node, std::string_view name, LoadContext& 
     r.get_int("connect_timeout_ms", d.connect_timeout_ms, 1, kDayMs);
     r.get_int("ping_interval_ms", d.ping_interval_ms, 1, kDayMs);
     r.get_int("idle_timeout_ms", d.idle_timeout_ms, 1, kDayMs);
+    r.get_int("webpush_origin_max_in_flight", d.webpush_origin_max_in_flight, 1, 1'000'000);
   });
 }
 
