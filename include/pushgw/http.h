@@ -4,6 +4,7 @@
 // once a connection's request slots are warm.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,9 @@ struct HttpRequest : HeaderList {
   std::string authority;  // host[:port] as sent in :authority / Host
   std::string path;
   std::string body;
+  // Monotonic ms after which the request must not start any more (0: none);
+  // a pool fails it with QueueTimeout if it still waits for a stream then.
+  int64_t not_after_mono_ms = 0;
 
   void clear() {
     method.assign("POST");
@@ -48,6 +52,7 @@ struct HttpRequest : HeaderList {
     path.clear();
     nheaders = 0;
     body.clear();
+    not_after_mono_ms = 0;
   }
 };
 

@@ -70,6 +70,7 @@ struct Batch {
   int64_t expires_at_ms = 0;          // 0: none; never sent after this
   bool marketing = false;             // "class":"marketing": subject to frequency caps
   bool cap_override = false;          // request said "cap":false (honoured only if [policy] allows)
+  bool once = false;                  // one attempt, no retry, no waiting on a failing origin (Web Push ttl 0)
   // False for the recipients ingest already knows are expired (held by
   // scheduling or quiet hours past their expires_at): final at once, so
   // neither journaled in the spool nor marked done there.

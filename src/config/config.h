@@ -59,6 +59,9 @@ struct DeliveryConfig {
   int stall_ping_ms = 1000;        // PING a connection with requests in flight silent this long
   int ping_timeout_ms = 3000;      // no PING ACK within this: the connection is dead
   int idle_timeout_ms = 300000;
+  // Requests one Web Push origin may have in flight per sender thread (at
+  // most a quarter of the sender's in-flight window).
+  int webpush_origin_max_in_flight = 1024;
 };
 
 // [spool] — reserved for the durable ingest spool (a later issue); parsed and

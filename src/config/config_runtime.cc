@@ -114,6 +114,7 @@ void parse_delivery(const toml::node& node, std::string_view name, LoadContext& 
     r.get_int("stall_ping_ms", d.stall_ping_ms, 100, 600'000);
     r.get_int("ping_timeout_ms", d.ping_timeout_ms, 100, 600'000);
     r.get_int("idle_timeout_ms", d.idle_timeout_ms, 1, kDayMs);
+    r.get_int("webpush_origin_max_in_flight", d.webpush_origin_max_in_flight, 1, 1'000'000);
   });
 }
 

@@ -54,8 +54,8 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
     sd.clock = d_.clock;
     sd.log = obs::Logger(d_.log_sink, "sender" + std::to_string(i));
     sd.ring_capacity = per_ring;
-    // The in-flight window holds accepted recipients too: keep it within the
-    // ring's share of max_queued so memory stays bounded by max_queued (x2).
+    // Each sender's share of max_queued bounds its ring plus every job it
+    // holds (in flight, retrying, held, parked): Sender::push refuses past it.
     sd.max_in_flight = std::min(sd.max_in_flight, per_ring);
     sd.notify_ingest = [this] { uv_async_send(&notify_); };
     sd.registry = d_.registry;

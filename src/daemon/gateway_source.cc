@@ -13,16 +13,16 @@ void Gateway::reply(uint64_t conn_id, std::string line, ingest::Answer kind) {
     server_->respond(conn_id, std::move(line));
 }
 
-// A source reads while nothing waits in the backlog and the rings are at
-// most half full: it keeps them fed without pushing the socket into
+// A source reads while nothing waits in the backlog and the senders are at
+// most half full (rings plus the jobs they hold, see Sender::push): it keeps them fed without pushing the socket into
 // back-pressure by itself, so socket clients still get in. (A large entry
 // can still overflow into the backlog; then both wait for it to drain.)
 bool Gateway::may_submit() const {
   if (!backlog_.empty() || shutting_down_) return false;
   size_t used = 0, cap = 0;
   for (const auto& s : senders_) {
-    used += s->ring_size();
-    cap += s->ring_capacity();
+    used += s->load();  // the ring and what the sender holds (retries, held, parked)
+    cap += s->share();
   }
   return used * 2 <= cap;
 }

@@ -97,7 +97,8 @@ OriginGuard::Settle OriginGuard::settle(pool::TransportError err, uint32_t conn_
   using E = pool::TransportError;
   if (err == E::None) return on_response(probe) ? Settle::ReleaseHeld : Settle::Continue;
   on_transport_error(err, conn_id, pool.stats().connect_failures, probe);
-  const bool no_connection = err == E::ConnectFailed || err == E::TlsHandshakeFailed || err == E::TlsVerifyFailed;
+  const bool no_connection = err == E::ConnectFailed || err == E::TlsHandshakeFailed ||
+                             err == E::TlsVerifyFailed || err == E::NoStreams || err == E::QueueTimeout;
   if (probe && no_connection && breaker_.state() != CircuitBreaker::State::Closed) return Settle::HoldBack;
   return Settle::Continue;
 }
@@ -106,10 +107,18 @@ void OriginGuard::on_transport_error(pool::TransportError err, uint32_t conn_id,
                                      bool probe) {
   using E = pool::TransportError;
   switch (err) {
+    // A queue timeout is a failure only through the attempts behind it (a
+    // peer that allowed no stream is a failed attempt); on a working but
+    // busy origin it opens nothing.
     case E::ConnectFailed:
     case E::TlsHandshakeFailed:
-    case E::TlsVerifyFailed: {
-      last_reason_.assign(pool::to_string(err));
+    case E::TlsVerifyFailed:
+    case E::NoStreams:
+    case E::QueueTimeout: {
+      if (err != E::QueueTimeout || last_error_ == E::None) {  // the failure behind a queue timeout names it
+        last_reason_.assign(pool::to_string(err));
+        last_error_ = err;
+      }
       uint64_t attempts = pool_connect_failures > seen_connect_failures_
                               ? pool_connect_failures - seen_connect_failures_
                               : 0;
@@ -124,6 +133,7 @@ void OriginGuard::on_transport_error(pool::TransportError err, uint32_t conn_id,
     case E::ConnectionLost:
     case E::Stalled: {
       last_reason_.assign(pool::to_string(err));
+      last_error_ = err;
       const int64_t now = clock_.mono_ns() / 1'000'000;
       const bool same_event = conn_id != 0 && conn_id == last_lost_conn_ && now - last_lost_ms_ < 1000;
       if (!same_event) {

@@ -13,6 +13,7 @@
 // stream it carried).
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -76,15 +77,52 @@ class CircuitBreaker {
   uint64_t opens_total_ = 0;
 };
 
+// What the sender allows one origin (its pool).
+struct OriginLimits {
+  // Requests in flight at once (0: no cap). Web Push origins are chosen by
+  // whoever subscribes: none may take more than this share of the sender's
+  // in-flight window, so a peer that never answers cannot starve the others.
+  size_t max_in_flight = 0;
+  // Web Push: a certificate that fails verification ends the origin's jobs
+  // at once instead of after the whole retry window.
+  bool attacker_chosen = false;
+};
+
 // The sender's use of a breaker for one pool: which transport errors count,
-// and the jobs held (without using up an attempt) while the breaker is open.
+// the jobs held (without using up an attempt) while the breaker is open, and
+// the origin's share of the in-flight window (jobs over it wait here).
 class OriginGuard {
  public:
-  OriginGuard(BreakerOptions opts, const Clock& clock, std::function<double()> rand01)
-      : breaker_(opts, clock, std::move(rand01)), clock_(clock) {}
+  OriginGuard(BreakerOptions opts, const Clock& clock, std::function<double()> rand01, OriginLimits limits = {})
+      : breaker_(opts, clock, std::move(rand01)), clock_(clock), limits_(limits) {}
 
   CircuitBreaker::Admit admit() { return breaker_.admit(); }
   void hold(const SendJob& job) { held_.push_back(job); }
+  // The origin has its whole share in flight: the job waits (wait()) until
+  // a request of this origin completes (completed() hands one back).
+  bool full() const { return limits_.max_in_flight > 0 && in_flight_ >= limits_.max_in_flight; }
+  void wait(const SendJob& job) { waiting_.push_back(job); }
+  void submitted() { ++in_flight_; }
+  // A request of this origin completed: true with *next when a waiting job
+  // may go now.
+  bool completed(SendJob* next) {
+    if (in_flight_ > 0) --in_flight_;
+    if (waiting_.empty() || full()) return false;
+    *next = waiting_.front();
+    waiting_.pop_front();
+    return true;
+  }
+  size_t in_flight() const { return in_flight_; }
+  std::deque<SendJob>& waiting() { return waiting_; }
+  // Nothing in flight, held or waiting: the pool may be closed.
+  bool idle() const { return in_flight_ == 0 && held_.empty() && waiting_.empty(); }
+  // Held jobs end now rather than wait: an attacker-chosen origin whose
+  // certificate failed verification.
+  bool fail_fast() const {
+    return limits_.attacker_chosen && last_error_ == pool::TransportError::TlsVerifyFailed &&
+           breaker_.state() != CircuitBreaker::State::Closed;
+  }
+  const OriginLimits& limits() const { return limits_; }
   // An HTTP response arrived. True when held jobs should now be released.
   bool on_response(bool probe);
   // A transport error. Counted as one failure per failed connection attempt
@@ -118,7 +156,11 @@ class OriginGuard {
  private:
   CircuitBreaker breaker_;
   const Clock& clock_;
+  OriginLimits limits_;
   std::vector<SendJob> held_;
+  std::deque<SendJob> waiting_;  // over the in-flight share, in arrival order
+  size_t in_flight_ = 0;
+  pool::TransportError last_error_ = pool::TransportError::None;
   uint64_t seen_connect_failures_ = 0;
   uint32_t last_lost_conn_ = 0;
   int64_t last_lost_ms_ = 0;

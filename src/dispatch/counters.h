@@ -41,6 +41,8 @@ class SenderCounters {
 
   // Jobs taken from the ingest ring: queued until their outcome.
   void popped(size_t n) { SenderStats::add(stats_.queued, n); }
+  // Counted by popped() but not taken after all.
+  void unpopped(size_t n) { SenderStats::add(stats_.queued, static_cast<uint64_t>(0) - n); }
   // A recipient's final outcome (exactly once per recipient).
   void outcome(const AppRuntime& app, Status st, std::string_view reason);
   // A send that will be tried again.

@@ -75,6 +75,12 @@ pool::Pool* PoolDirectory::create(const AppRuntime& app, std::string_view origin
   auto p = d_.factory(loop_, std::move(o), listener_, obs::Logger(d_.log.sink(), "pool/" + app.name));
   pool::Pool* raw = p.get();
   pools_.emplace(key_, std::move(p));
+  OriginLimits limits;
+  if (app.platform == Platform::WebPush) {
+    limits.max_in_flight = d_.webpush_origin_max_in_flight;
+    limits.attacker_chosen = true;
+  }
+  guards_[raw] = std::make_unique<OriginGuard>(BreakerOptions{}, *d_.clock, d_.rand01, limits);
   return raw;
 }
 
@@ -105,23 +111,12 @@ void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSin
   for (auto& [p, gp] : guards_) {
     OriginGuard& g = *gp;
     std::vector<SendJob>& held = g.held();
-    if (held.empty()) continue;
-    if (g.breaker().state() == CircuitBreaker::State::Closed) {  // closed by a late answer
+    if (held.empty() && g.waiting().empty()) continue;
+    if (!held.empty() && g.breaker().state() == CircuitBreaker::State::Closed) {  // closed by a late answer
       release_held(g, retries, now_ms);
-      continue;
+      if (g.waiting().empty()) continue;
     }
-    if (g.scan_due(mono_ms, kHeldScanMs)) {
-      // Held jobs still honour expiry and max_retry_seconds; the reason is
-      // the failure that opened (or kept open) the breaker.
-      size_t w = 0;
-      for (size_t i = 0; i < held.size(); ++i) {
-        const Batch& b = *held[i].batch;
-        if (b.expires_at_ms > 0 && now_ms >= b.expires_at_ms) sink.finish(held[i], Status::Expired, "expired");
-        else if (now_ms > b.accepted_ms + max_retry_ms) sink.finish(held[i], Status::Failed, g.last_reason());
-        else held[w++] = held[i];
-      }
-      held.resize(w);
-    }
+    if (g.scan_due(mono_ms, kHeldScanMs)) scan(g, now_ms, max_retry_ms, sink);
     if (!held.empty() && g.breaker().state() == CircuitBreaker::State::Open && g.breaker().remaining_ms() == 0) {
       // Probe time: one held job goes; the sender's admit() makes it the probe.
       probes.push_back(held.back());
@@ -130,10 +125,37 @@ void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSin
   }
 }
 
+// Held jobs still honour expiry and max_retry_seconds; the reason is the
+// failure that opened (or kept open) the breaker. Jobs that may not wait on
+// a failing origin (ttl 0, or a certificate an attacker-chosen origin failed)
+// end at once. Jobs waiting for the origin's share honour expiry and the
+// window too.
+void PoolDirectory::scan(OriginGuard& g, int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink) {
+  auto expired = [now_ms](const Batch& b) { return b.expires_at_ms > 0 && now_ms >= b.expires_at_ms; };
+  std::vector<SendJob>& held = g.held();
+  const bool fast = g.fail_fast();
+  size_t w = 0;
+  for (size_t i = 0; i < held.size(); ++i) {
+    const Batch& b = *held[i].batch;
+    if (expired(b)) sink.finish(held[i], Status::Expired, "expired");
+    else if (fast || b.once || now_ms > b.accepted_ms + max_retry_ms) sink.finish(held[i], Status::Failed, g.last_reason());
+    else held[w++] = held[i];
+  }
+  held.resize(w);
+  std::deque<SendJob>& waiting = g.waiting();
+  for (size_t i = 0, n = waiting.size(); i < n; ++i) {
+    const SendJob job = waiting.front();
+    waiting.pop_front();
+    if (expired(*job.batch)) sink.finish(job, Status::Expired, "expired");
+    else if (now_ms > job.batch->accepted_ms + max_retry_ms) sink.finish(job, Status::Failed, "origin_busy");
+    else waiting.push_back(job);
+  }
+}
+
 bool PoolDirectory::idle() const {
   if (origins_.resolving() > 0) return false;
   for (const auto& [p, g] : guards_)
-    if (!g->held().empty()) return false;
+    if (!g->held().empty() || !g->waiting().empty()) return false;
   return true;
 }
 
@@ -142,6 +164,8 @@ std::vector<SendJob> PoolDirectory::take_waiting() {
   for (auto& [p, g] : guards_) {
     out.insert(out.end(), g->held().begin(), g->held().end());
     g->held().clear();
+    out.insert(out.end(), g->waiting().begin(), g->waiting().end());
+    g->waiting().clear();
   }
   return out;
 }

@@ -41,6 +41,7 @@ struct PoolDirectoryDeps {
   int index = 0;    // this sender thread, of `threads`: its share of each app's connections
   int threads = 1;
   config::DeliveryConfig delivery;
+  size_t webpush_origin_max_in_flight = 0;  // each Web Push origin's share of the in-flight window (0: none)
   pool::PoolFactory factory;
   const Clock* clock = nullptr;
   obs::Logger log;
@@ -85,13 +86,14 @@ class PoolDirectory {
   // The breaker closed: its held jobs go back through the retry queue (due
   // now), which respects the in-flight window.
   void release_held(OriginGuard& g, RetryQueue& retries, int64_t now_ms);
-  // Housekeeping: held jobs past their expiry or retry window end in `sink`;
-  // breakers ready to probe give one held job each to `probes` (to send).
+  // Housekeeping: held and waiting jobs past their expiry or retry window
+  // end in `sink` (held ones at once on an origin that fails fast); breakers
+  // ready to probe give one held job each to `probes` (to send).
   void tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink, RetryQueue& retries,
                    std::vector<SendJob>& probes);
-  // No job parked for a name or held by a breaker.
+  // No job parked for a name, held by a breaker or waiting for its origin's share.
   bool idle() const;
-  // Shutdown: every parked and held job.
+  // Shutdown: every parked, held and waiting job.
   std::vector<SendJob> take_waiting();
   struct Totals {
     uint64_t connections = 0, streams_in_flight = 0;
@@ -110,6 +112,7 @@ class PoolDirectory {
 
  private:
   pool::Pool* create(const AppRuntime& app, std::string_view origin, const std::string& connect_ip);
+  void scan(OriginGuard& g, int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink);
 
   uv_loop_t* loop_;
   PoolDirectoryDeps d_;

@@ -14,6 +14,7 @@ RetryQueue::RetryQueue(uv_loop_t* loop, const Clock& clock, RetryPolicy policy, 
 
 bool RetryQueue::backoff(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, int64_t now_ms) {
   const Batch& b = *job.batch;
+  if (b.once) return false;  // now or never: its one attempt was made
   RetryInput in;
   in.attempts_done = job.attempt + 1;
   in.now_ms = now_ms;

@@ -4,7 +4,8 @@
 //
 //  - backoff(): a retry after a transient failure uses up an attempt; the
 //    delay is RetryPolicy's (jittered exponential, raised by Retry-After or
-//    a provider floor), refused past max_attempts, the retry window or expiry;
+//    a provider floor), refused past max_attempts, the retry window or expiry,
+//    and always for a job that has one attempt only (Batch::once);
 //  - resend_unprocessed(): the peer provably never processed the request
 //    (REFUSED_STREAM, above a GOAWAY's last-stream-id): resend at once
 //    without using up an attempt, within the window and expiry, at most

@@ -11,6 +11,11 @@ namespace {
 
 constexpr size_t kDrainChunk = 1024;
 constexpr uint64_t kHousekeepingMs = 250;
+// A certificate an attacker-chosen (Web Push) origin failed verification
+// with is not retried for the whole window: this many attempts, within this
+// long after accept.
+constexpr uint16_t kVerifyFailAttempts = 2;
+constexpr int64_t kVerifyFailWindowMs = 5000;
 
 Status final_status(VerdictKind k) {
   switch (k) {
@@ -19,6 +24,13 @@ Status final_status(VerdictKind k) {
     case VerdictKind::Unsubscribed: return Status::Unsubscribed;
     default: return Status::Failed;
   }
+}
+
+// One Web Push origin's share of the in-flight window: the configured cap,
+// and never more than a quarter of the window.
+size_t webpush_origin_share(const config::DeliveryConfig& d, size_t max_in_flight) {
+  const size_t quarter = std::max<size_t>(1, max_in_flight / 4);
+  return std::min(static_cast<size_t>(std::max(1, d.webpush_origin_max_in_flight)), quarter);
 }
 
 RetryPolicy retry_policy(const config::DeliveryConfig& d) {
@@ -47,7 +59,7 @@ Sender::Sender(SenderDeps deps)
             }),
       retries_(loop_.get(), *d_.clock, retry_policy(d_.delivery), rand01_, [this] { drain(); }),
       pools_(loop_.get(),
-             PoolDirectoryDeps{d_.index, d_.threads, d_.delivery,
+             PoolDirectoryDeps{d_.index, d_.threads, d_.delivery, webpush_origin_share(d_.delivery, d_.max_in_flight),
                                d_.pools ? d_.pools : pool::h2_pools(d_.tls, *d_.clock), d_.clock, d_.log, rand01_},
              apps_, *this,
              [this](WebPushOrigins::Entry& e) {  // a name resolved (or failed): its parked jobs go now
@@ -74,9 +86,33 @@ Sender::Sender(SenderDeps deps)
           drain();
         }
         sink_.flush();  // one spool append per loop turn, whatever finished in it
+        notify_room();
       }) {}
 
 Sender::~Sender() { join(); }
+
+size_t Sender::push(const SendJob* jobs, size_t n) {
+  // The ring first (acquire): a job the sender popped is then already in
+  // its held count (drain() counts before it pops), so nothing is missed.
+  const size_t used = load();
+  const size_t room = used < d_.ring_capacity ? d_.ring_capacity - used : 0;
+  const size_t k = ring_.push_many(jobs, std::min(n, room));
+  if (k < n) refused_.store(true, std::memory_order_release);
+  return k;
+}
+
+size_t Sender::load() const {
+  const size_t ring = ring_.size_approx();
+  return ring + counters_.stats().queued.load(std::memory_order_relaxed);
+}
+
+// Once per loop turn: ingest was refused and there is room again (outcomes
+// freed some): one doorbell, not one per outcome.
+void Sender::notify_room() {
+  if (!refused_.load(std::memory_order_acquire) || load() >= d_.ring_capacity) return;
+  refused_.store(false, std::memory_order_relaxed);
+  if (d_.notify_ingest) d_.notify_ingest();
+}
 
 void Sender::start() {
   thread_ = std::thread([this] { run(); });
@@ -140,10 +176,14 @@ void Sender::drain() {
       retries_.rearm(now, !room());
     }
     while (room()) {
-      const size_t n = ring_.pop_many(drain_buf_.data(), std::min(kDrainChunk, d_.max_in_flight - in_flight_.size()));
+      // Counted as held before they leave the ring, so ingest never sees
+      // them in neither (push() reads the ring first).
+      const size_t want = std::min(kDrainChunk, d_.max_in_flight - in_flight_.size());
+      counters_.popped(want);
+      const size_t n = ring_.pop_many(drain_buf_.data(), want);
+      if (n < want) counters_.unpopped(want - n);
       if (n == 0) break;
       popped += n;
-      counters_.popped(n);
       for (size_t i = 0; i < n; ++i) {
         const SendJob& job = drain_buf_[i];
         // A job of an app a reload added was pushed after the new table was
@@ -191,7 +231,14 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   // half-open exactly one request goes, as the probe.
   OriginGuard& guard = pools_.guard_for(pool);
   const CircuitBreaker::Admit admit = guard.admit();
-  if (admit == CircuitBreaker::Admit::Hold) return guard.hold(job);
+  if (admit == CircuitBreaker::Admit::Hold) {
+    // Now or never (ttl 0), or an attacker-chosen origin whose certificate
+    // failed: no waiting for it.
+    if (b.once || guard.fail_fast()) return sink_.finish(job, Status::Failed, guard.last_reason());
+    return guard.hold(job);
+  }
+  // The origin has its share of the in-flight window: wait for one of its own.
+  if (admit == CircuitBreaker::Admit::Send && guard.full()) return guard.wait(job);
   InFlight* f = in_flight_.acquire();
   f->job = job;
   f->req.clear();
@@ -210,6 +257,9 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   f->guard = &guard;
   f->probe = admit == CircuitBreaker::Admit::Probe;
   f->submit_ns = d_.clock->mono_ns();
+  // An expiring job does not wait in the pool past its expiry.
+  if (b.expires_at_ms > 0) f->req.not_after_mono_ms = f->submit_ns / 1'000'000 + (b.expires_at_ms - now);
+  guard.submitted();
   pools_.mark_dirty(pool);
   pool->submit(&f->req, &f->resp, f);
 }
@@ -220,6 +270,8 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
   // Completions free stream slots and in-flight room: refill after this I/O
   // pass (check handle), not from inside the pool's callback.
   need_drain_ = true;
+  SendJob next;  // one of the origin's jobs that waited for its share
+  if (f->guard->completed(&next)) retries_.release(next, now);
   switch (f->guard->settle(err, conn_id, *f->pool, f->probe)) {
     case OriginGuard::Settle::Continue: break;
     case OriginGuard::Settle::ReleaseHeld: pools_.release_held(*f->guard, retries_, now); break;
@@ -269,8 +321,12 @@ void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t
 
 void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t now_ms) {
   const SendJob job = f->job;
+  const bool attacker_chosen = f->guard->limits().attacker_chosen;
   in_flight_.release(f);
   if (err == pool::TransportError::Shutdown || closing_) return sink_.finish(job, Status::Failed, "shutdown");
+  if (err == pool::TransportError::TlsVerifyFailed && attacker_chosen &&
+      (job.attempt + 1 >= kVerifyFailAttempts || now_ms - job.batch->accepted_ms >= kVerifyFailWindowMs))
+    return sink_.finish(job, Status::Failed, pool::to_string(err));
   // The peer never saw it: resend at once without using up an attempt.
   const bool unprocessed =
       err == pool::TransportError::RefusedStream || err == pool::TransportError::GoawayUnprocessed;

@@ -97,7 +97,13 @@ class Sender final : public pool::PoolListener {
 
   void start();
   // Ingest thread: enqueue jobs (returns how many fit) and ring the doorbell.
-  size_t push(const SendJob* jobs, size_t n) { return ring_.push_many(jobs, n); }
+  // What fits is bounded by the sender's share (ring_capacity): jobs in the
+  // ring plus every job the sender holds (in flight, waiting to retry, held
+  // by a breaker, parked for a name or a credential, waiting for its
+  // origin's share). So parked work counts against back-pressure: during a
+  // provider outage ingest stops reading instead of growing without bound.
+  // When a push did not fit, the sender rings notify_ingest once room frees.
+  size_t push(const SendJob* jobs, size_t n);
   void wake() { wake_.ring(); }
   // Ingest thread: finish what is queued and in flight, then stop; whatever
   // is left at deadline (monotonic ns) fails with reason "shutdown".
@@ -108,6 +114,10 @@ class Sender final : public pool::PoolListener {
   const SenderStats& stats() const { return counters_.stats(); }
   size_t ring_size() const { return ring_.size_approx(); }
   size_t ring_capacity() const { return ring_.capacity(); }
+  // Any thread: jobs counted against the share (the ring and what the
+  // sender holds), and the share.
+  size_t load() const;
+  size_t share() const { return d_.ring_capacity; }
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
   // Ingest thread (reload): a new app table; existing app_ids keep their
   // meaning, new apps are appended. Applied before any job that uses a new id.
@@ -132,6 +142,7 @@ class Sender final : public pool::PoolListener {
   void on_transport_error(InFlight* f, pool::TransportError err, int64_t now_ms);
   void retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, std::string_view reason,
              int http_status, int64_t now_ms);
+  void notify_room();
   void maybe_finish_stop();
   void fail_everything_left();
   void close_loop();
@@ -156,6 +167,7 @@ class Sender final : public pool::PoolListener {
   std::thread thread_;
 
   bool need_drain_ = false;   // completions freed room: refill after this I/O pass
+  std::atomic<bool> refused_{false};  // a push did not fit: ring notify_ingest when room frees
   bool closing_ = false;      // pools shutting down: no new sends
   bool pools_closed_ = false;
   std::atomic<bool> stop_requested_{false};

@@ -1,5 +1,6 @@
 // Web Push notifications: subscriptions (endpoint + keys), a payload given as
 // a string (raw bytes) or JSON, and the RFC 8030 header options.
+#include <algorithm>
 #include <string>
 
 #include "base/authority.h"
@@ -49,6 +50,19 @@ const char* read_options(dom::object o, WebPushOptions& opt) {
     case Got::Absent: break;
   }
   return nullptr;
+}
+
+// The message's TTL is its expiry, as APNs "expiration" is: never sent, nor
+// retried, after accept + ttl (the earlier of that and "expires_at"). A ttl
+// of 0 means now or never: one attempt, no retry.
+void apply_ttl(int64_t now_ms, int64_t ttl_s, Batch& b) {
+  constexpr int64_t kMaxTtlS = int64_t{100} * 365 * 86400;  // keeps ttl * 1000 far from overflow
+  if (ttl_s == 0) {
+    b.once = true;
+    return;
+  }
+  const int64_t end = now_ms + std::min(ttl_s, kMaxTtlS) * 1000;
+  if (b.expires_at_ms == 0 || end < b.expires_at_ms) b.expires_at_ms = end;
 }
 
 // "payload": a string is sent as its raw bytes, an object/array as its JSON;
@@ -189,6 +203,7 @@ void parse_webpush(Ctx& c) {
   }
   auto b = new_batch(c);
   if (!b) return;
+  apply_ttl(c.now_ms, opt.ttl, *b);
   b->webpush = std::move(opt);
   if (!compile_payload(c.obj, *b)) {
     reject_all(c, "bad_request", "Web Push payload must be a string, an object or an array");

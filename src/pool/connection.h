@@ -69,6 +69,15 @@ class Connection final : public net::TransportHandler, public h2::CodecListener,
   bool usable() const { return state_ == State::Ready && codec_ && codec_->accepting() && ping_deadline_ == 0; }
   uint32_t capacity() const { return usable() ? codec_->capacity() : 0; }
   uint32_t in_flight() const { return inflight_.size(); }
+  // Since when (monotonic ms) this connection, ready, has allowed no stream
+  // at all: the peer's MAX_CONCURRENT_STREAMS leaves no room and none is in
+  // flight. 0 when it allows some (or is not ready). The pool asks.
+  int64_t no_streams_since(int64_t now) {
+    const bool none = state_ == State::Ready && usable() && inflight_.empty() && codec_->capacity() == 0;
+    if (!none) no_streams_since_ = 0;
+    else if (no_streams_since_ == 0) no_streams_since_ = now;
+    return no_streams_since_;
+  }
 
   // Hands a slot to the codec; false when it cannot take it (slot untouched).
   bool start(Slot& s, int64_t now_ms);
@@ -125,6 +134,7 @@ class Connection final : public net::TransportHandler, public h2::CodecListener,
   int64_t busy_since_ = 0;    // when the first of the in-flight streams started
   int64_t ping_deadline_ = 0; // 0: no PING outstanding
   bool ping_grace_ = false;   // the deadline passed once: one more I/O pass for a waiting ACK
+  int64_t no_streams_since_ = 0;
   bool in_read_ = false;
 };
 

@@ -29,6 +29,8 @@ std::string_view to_string(TransportError e) {
     case TransportError::StreamReset: return "stream_reset";
     case TransportError::Timeout: return "timeout";
     case TransportError::Shutdown: return "shutdown";
+    case TransportError::QueueTimeout: return "queue_timeout";
+    case TransportError::NoStreams: return "no_streams";
   }
   return "?";
 }
@@ -41,6 +43,8 @@ bool never_processed(TransportError e) {
     case TransportError::RefusedStream:
     case TransportError::GoawayUnprocessed:
     case TransportError::Shutdown:
+    case TransportError::QueueTimeout:
+    case TransportError::NoStreams:
       return true;
     default:
       return false;
@@ -88,6 +92,11 @@ class H2Pool final : public Pool, public ConnectionOwner {
   void fail_queue(TransportError e);
   void deliver();
   void on_tick();
+  int64_t now_ms() const { return clock_.mono_ns() / 1'000'000; }
+  void arm_queue_timer(int64_t now, int64_t due);
+  void on_queue_timer();
+  int64_t expire_queue(int64_t now);
+  int64_t police_no_streams(int64_t now, bool close);
   void check_shutdown();
   void close_handles();
 
@@ -113,6 +122,7 @@ class H2Pool final : public Pool, public ConnectionOwner {
   Backoff backoff_;
   Resolver resolver_;
   loop::Timer reconnect_timer_;
+  loop::Timer queue_timer_;  // queued requests' deadlines, peers that allow no stream
   loop::NextTick tick_;
   loop::DeferredDelete closed_conns_;  // closed connections, deleted from a clean stack
   PoolStats stats_;
@@ -135,6 +145,7 @@ H2Pool::H2Pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOption
       backoff_(BackoffOptions{opts_.backoff_base_ms, opts_.backoff_cap_ms}, make_default_rng(), clock),
       resolver_(loop, opts_.host, opts_.port),
       reconnect_timer_(loop, [this] { pump(); }),
+      queue_timer_(loop, [this] { on_queue_timer(); }),
       tick_(loop, [this] { on_tick(); }),
       closed_conns_(loop) {
   if (!opts_.transport) opts_.transport = tls_transports(std::move(tls));
@@ -186,6 +197,8 @@ void H2Pool::submit(HttpRequest* req, HttpResponse* resp, void* user) {
   s->err = TransportError::None;
   s->timed_out = false;
   s->reset_codec_state();
+  s->queue_deadline_ms = now_ms() + opts_.request_timeout_ms;
+  if (req->not_after_mono_ms > 0) s->queue_deadline_ms = std::min(s->queue_deadline_ms, req->not_after_mono_ms);
   if (state_ != State::Running) {
     s->err = TransportError::Shutdown;
     done_.push_back(s);
@@ -220,7 +233,16 @@ void H2Pool::pump() {
     for (size_t i = 0; i < conns_.size(); ++i) conns_[i]->flush();
     if (queue_.empty() || done_.size() == done_before) break;
   }
-  if (state_ == State::Running) maybe_connect();
+  if (state_ == State::Running) {
+    maybe_connect();
+    // Waiting requests have deadlines, and a peer allowing no stream a
+    // time limit: look again by the first of them.
+    if (!queue_.empty()) {
+      const int64_t now = now_ms();
+      const int64_t due = std::min(queue_.front()->queue_deadline_ms, police_no_streams(now, false));
+      if (!queue_timer_.active() || static_cast<int64_t>(queue_timer_.due_in()) > due - now) arm_queue_timer(now, due);
+    }
+  }
   deliver();
   in_pump_ = false;
   if (!done_.empty()) tick_.schedule();
@@ -343,6 +365,62 @@ void H2Pool::deliver() {
   }
 }
 
+// The timer runs while requests wait, at least once a second: a deadline
+// earlier than the one it was armed for (a job's expiry) is late by at most
+// that much.
+constexpr int64_t kQueueCheckMs = 1000;
+
+void H2Pool::arm_queue_timer(int64_t now, int64_t due) {
+  const int64_t wait = std::clamp<int64_t>(due - now, 1, kQueueCheckMs);
+  queue_timer_.start(static_cast<uint64_t>(wait));
+}
+
+void H2Pool::on_queue_timer() {
+  if (state_ != State::Running || queue_.empty()) return;
+  const int64_t now = now_ms();
+  const int64_t next = std::min(expire_queue(now), police_no_streams(now, true));
+  if (!queue_.empty()) arm_queue_timer(now, next);
+  pump();
+}
+
+// Fails queued requests past their deadline; returns the earliest left.
+int64_t H2Pool::expire_queue(int64_t now) {
+  int64_t next = INT64_MAX;
+  for (Slot* s = queue_.front(); s != nullptr;) {
+    Slot* after = s->next;
+    if (s->queue_deadline_ms <= now) {
+      queue_.remove(s);
+      s->err = TransportError::QueueTimeout;
+      done_.push_back(s);
+    } else {
+      next = std::min(next, s->queue_deadline_ms);
+    }
+    s = after;
+  }
+  return next;
+}
+
+// A ready connection whose peer allows no stream (and has none in flight)
+// is useless while requests wait: past no_streams_timeout_ms it is closed as
+// a failed attempt (when close). Returns when to look again.
+int64_t H2Pool::police_no_streams(int64_t now, bool close) {
+  int64_t next = INT64_MAX;
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    Connection& c = *conns_[i];
+    const int64_t since = c.no_streams_since(now);
+    if (since == 0) continue;
+    if (!close || now - since < opts_.no_streams_timeout_ms) {
+      next = std::min(next, since + opts_.no_streams_timeout_ms);
+      continue;
+    }
+    PGW_LOG(log_, Warn, "conn %u: %s:%u allowed no stream for %d ms; closing it", c.id(), opts_.host.c_str(),
+            opts_.port, opts_.no_streams_timeout_ms);
+    c.abort("peer allows no streams");
+    connect_failed(TransportError::NoStreams);
+  }
+  return next;
+}
+
 void H2Pool::on_tick() {
   if (state_ == State::Closing || state_ == State::Closed) return;
   pump();
@@ -350,7 +428,9 @@ void H2Pool::on_tick() {
 
 void H2Pool::on_conn_ready(Connection& c) {
   ++stats_.handshakes;
-  backoff_.on_success();
+  // A peer that allows no stream has not given us a working connection yet:
+  // its failures keep adding up (police_no_streams).
+  if (c.capacity() > 0) backoff_.on_success();
   PGW_LOG(log_, Debug, "conn %u: ready", c.id());
 }
 
@@ -410,6 +490,7 @@ void H2Pool::shutdown(bool force, std::function<void()> done) {
           queue_.size());
   fail_queue(TransportError::Shutdown);
   reconnect_timer_.stop();
+  queue_timer_.stop();
   resolver_.cancel();
   for (size_t i = 0; i < conns_.size(); ++i) {
     if (force) conns_[i]->abort("shutdown");
@@ -428,7 +509,7 @@ void H2Pool::check_shutdown() {
 // last close callback, so the loop holds nothing of ours afterwards.
 void H2Pool::close_handles() {
   state_ = State::Closing;
-  handles_open_ = 3;
+  handles_open_ = 4;
   auto closed = [this] {
     if (--handles_open_ > 0) return;
     state_ = State::Closed;
@@ -436,6 +517,7 @@ void H2Pool::close_handles() {
     if (done) done();  // may destroy the pool: nothing after this line
   };
   reconnect_timer_.close(closed);
+  queue_timer_.close(closed);
   tick_.close(closed);
   closed_conns_.close(closed);  // deletes the connections still pending first
 }

@@ -22,8 +22,10 @@
 // (not the destructor).
 //
 // Timeouts: request_timeout_ms runs from the moment a request is handed to a
-// connection (queued requests wait without a deadline; a pool with no
-// working connection fails them after max_connect_failures attempts).
+// connection. A request also waits at most request_timeout_ms in the pool's
+// queue for a stream (or until its HttpRequest::not_after_mono_ms, if that
+// comes first); then it completes with QueueTimeout, never having been sent.
+// So a peer that never frees a stream cannot hold requests forever.
 // connect_timeout_ms covers TCP connect + TLS handshake + the peer's first
 // SETTINGS. Liveness (HTTP/2 only): a connection with streams in flight that
 // received nothing for stall_ping_ms (measured from its last bytes or its
@@ -31,7 +33,12 @@
 // ping_interval_ms, sends a PING. While the PING is unanswered it takes no new
 // streams; no ACK within ping_timeout_ms (plus one pass of the loop's I/O, so
 // a loop that was blocked cannot misread a waiting ACK) and it is dead: its
-// sent streams end Stalled, its unsent ones go back to the queue. A connection
+// sent streams end Stalled, its unsent ones go back to the queue. A ready
+// connection whose peer allows no stream at all
+// (SETTINGS_MAX_CONCURRENT_STREAMS = 0, nothing in flight) for
+// no_streams_timeout_ms while requests wait is closed and counts as a failed
+// connection attempt (NoStreams): backoff, connect_failures, and after
+// max_connect_failures the queue fails with it. A connection
 // with no streams for idle_timeout_ms closes.
 //
 // Failures (TransportError): a request that never reached the peer is never
@@ -72,10 +79,12 @@ enum class TransportError : uint8_t {
   StreamReset,         // other RST_STREAM
   Timeout,             // per-request timeout (stream is reset; HTTP/1.1: connection closed)
   Shutdown,            // pool shut down before the request was sent
+  QueueTimeout,        // waited in the pool's queue past its deadline without getting a stream; never sent
+  NoStreams,           // the connected peer allowed no stream for no_streams_timeout_ms; never sent
 };
 std::string_view to_string(TransportError);  // snake_case, e.g. "tls_verify_failed"
 // True when the peer certainly did not process the request: ConnectFailed,
-// Tls*, RefusedStream, GoawayUnprocessed, Shutdown (the pool reports Shutdown
+// Tls*, RefusedStream, GoawayUnprocessed, QueueTimeout, NoStreams, Shutdown (the pool reports Shutdown
 // only for requests it never sent; sent ones cut by a forced shutdown are
 // ConnectionLost).
 bool never_processed(TransportError);
@@ -106,6 +115,7 @@ struct PoolOptions {
   // Additions (defaults match the design):
   int backoff_base_ms = 100, backoff_cap_ms = 30000;
   int max_connect_failures = 3;   // consecutive failed attempts before queued requests fail
+  int no_streams_timeout_ms = 3000;  // a ready peer allowing no stream this long is a failed attempt
   uint32_t max_streams_per_connection = 1000;  // our cap, whatever the peer allows
   TransportFactory transport;     // empty: tls_transports() with the pool's TlsContext
 };

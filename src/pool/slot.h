@@ -15,6 +15,7 @@ struct Slot : h2::Stream {
   Slot* prev = nullptr;
   Slot* next = nullptr;
   int64_t deadline_ms = 0;  // request timeout (monotonic ms), set when the stream starts
+  int64_t queue_deadline_ms = 0;  // while queued: fails with QueueTimeout past this (monotonic ms)
   uint32_t conn_id = 0;
   TransportError err = TransportError::None;
   bool timed_out = false;

@@ -1,5 +1,6 @@
 #include "provider/webpush/webpush_provider.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/authority.h"
@@ -61,8 +62,11 @@ Result<void> WebPushProvider::build(const Batch& b, uint32_t idx, int64_t now_ms
   const std::string& vapid = vapid_.authorization(aud_, now_ms);
   if (vapid.empty()) return make_error("vapid_failed", "VAPID signing failed");
 
+  // What is left of the message's life: a retry does not extend it.
+  int64_t left_s = b.webpush.ttl < 0 ? int64_t{0} : b.webpush.ttl;
+  if (b.expires_at_ms > 0 && left_s > 0) left_s = std::clamp<int64_t>((b.expires_at_ms - now_ms + 999) / 1000, 0, left_s);
   char ttl[24];
-  auto r = std::to_chars(ttl, ttl + sizeof ttl, b.webpush.ttl < 0 ? int64_t{0} : b.webpush.ttl);
+  auto r = std::to_chars(ttl, ttl + sizeof ttl, left_s);
   req.add_header("ttl", std::string_view(ttl, static_cast<size_t>(r.ptr - ttl)));
   if (!b.webpush.urgency.empty()) req.add_header("urgency", b.webpush.urgency);
   if (!b.webpush.topic.empty()) req.add_header("topic", b.webpush.topic);

@@ -193,5 +193,56 @@ TEST_F(GuardFixture, FailedProbeCountsEvenWithoutANewPoolAttempt) {
   EXPECT_EQ(g.breaker().state(), State::Open);
 }
 
+// A peer that allowed no stream is a failed connection attempt (the pool
+// counts it); a queue timeout adds only the attempts behind it, so a busy
+// origin that answers opens nothing, and the reason stays the real failure.
+TEST_F(GuardFixture, NoStreamsIsAFailedAttemptAndQueueTimeoutsCountOnlyTheirAttempts) {
+  for (int i = 0; i < 100; ++i) g.on_transport_error(E::QueueTimeout, 0, 0, false);
+  EXPECT_EQ(g.breaker().state(), State::Closed) << "a busy origin opened its breaker";
+  g.on_transport_error(E::NoStreams, 0, 2, false);
+  EXPECT_EQ(g.breaker().state(), State::Closed);
+  EXPECT_EQ(g.last_reason(), "no_streams");
+  g.on_transport_error(E::QueueTimeout, 0, 3, false);
+  EXPECT_EQ(g.breaker().state(), State::Open);
+  EXPECT_EQ(g.last_reason(), "no_streams");
+}
+
+TEST(OriginShare, JobsOverTheCapWaitAndGoOneForEachCompletion) {
+  ManualClock clock{0};
+  OriginGuard g(BreakerOptions{}, clock, [] { return 0.5; }, OriginLimits{2, true});
+  EXPECT_FALSE(g.full());
+  g.submitted();
+  g.submitted();
+  EXPECT_TRUE(g.full());
+  g.wait(SendJob{nullptr, 1, 0});
+  g.wait(SendJob{nullptr, 2, 0});
+  EXPECT_FALSE(g.idle());
+  SendJob next;
+  ASSERT_TRUE(g.completed(&next));
+  EXPECT_EQ(next.idx, 1u);
+  EXPECT_EQ(g.waiting().size(), 1u);
+  g.submitted();  // the released job went
+  EXPECT_TRUE(g.full());
+  ASSERT_TRUE(g.completed(&next));
+  EXPECT_EQ(next.idx, 2u);
+  EXPECT_FALSE(g.completed(&next)) << "nothing left waiting";
+  EXPECT_EQ(g.in_flight(), 0u);
+  EXPECT_TRUE(g.idle());
+}
+
+TEST(OriginShare, OnlyAnAttackerChosenOriginFailsFastOnACertificate) {
+  ManualClock clock{0};
+  OriginGuard web(BreakerOptions{}, clock, [] { return 0.5; }, OriginLimits{0, true});
+  OriginGuard apns(BreakerOptions{}, clock, [] { return 0.5; }, OriginLimits{});
+  for (OriginGuard* g : {&web, &apns}) {
+    EXPECT_FALSE(g->fail_fast());
+    g->on_transport_error(E::TlsVerifyFailed, 0, 3, false);
+    ASSERT_EQ(g->breaker().state(), State::Open);
+  }
+  EXPECT_TRUE(web.fail_fast());
+  EXPECT_FALSE(apns.fail_fast());
+  EXPECT_FALSE(web.full()) << "no cap given: no cap";
+}
+
 }  // namespace
 }  // namespace pushgw::dispatch

@@ -65,6 +65,7 @@ SenderRig::SenderRig() {
   deps.ring_capacity = 4096;
   deps.max_in_flight = 1024;
   deps.random = [] { return kAlmostOne; };
+  deps.notify_ingest = [this] { ++notifies; };
   deps.pools = [this](uv_loop_t* loop, pool::PoolOptions o, pool::PoolListener& l, obs::Logger) {
     {
       std::lock_guard<std::mutex> g(pools_mu);
@@ -106,6 +107,20 @@ void SenderRig::start() {
 }
 
 Batch* SenderRig::send(uint16_t app_id, const std::vector<std::string>& tokens, const BatchOptions& o) {
+  Batch* b = make(app_id, tokens, o);
+  EXPECT_EQ(offer(b), tokens.size());
+  return b;
+}
+
+size_t SenderRig::offer(Batch* b, size_t from) {
+  std::vector<SendJob> jobs;
+  for (uint32_t i = static_cast<uint32_t>(from); i < b->recipients.size(); ++i) jobs.push_back(SendJob{b, i, 0, 0});
+  const size_t n = sender->push(jobs.data(), jobs.size());
+  sender->wake();
+  return n;
+}
+
+Batch* SenderRig::make(uint16_t app_id, const std::vector<std::string>& tokens, const BatchOptions& o) {
   auto* b = new Batch();
   b->platform = (*apps_)[app_id].platform;
   b->app_id = app_id;
@@ -128,10 +143,7 @@ Batch* SenderRig::send(uint16_t app_id, const std::vector<std::string>& tokens, 
   }
   b->results.resize(tokens.size());
   b->pending.store(static_cast<uint32_t>(tokens.size()));
-  std::vector<SendJob> jobs;
-  for (uint32_t i = 0; i < tokens.size(); ++i) jobs.push_back(SendJob{b, i, 0, 0});
-  EXPECT_EQ(sender->push(jobs.data(), jobs.size()), jobs.size());
-  sender->wake();
+  b->once = o.once;
   return b;
 }
 

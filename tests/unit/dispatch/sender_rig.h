@@ -18,6 +18,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -67,6 +68,7 @@ struct Sent {
   std::string connect_ip;  // the pool's pinned address (Web Push)
   std::string token;
   int n = 0;  // earlier submits of the same token
+  int64_t not_after_mono_ms = 0;  // the request's own deadline in the pool
 };
 
 // The requests every fake pool received, and the script that answers them.
@@ -86,6 +88,17 @@ class Wire {
   void on_retire(uint32_t conn_id) {
     std::lock_guard<std::mutex> g(mu_);
     retired_.push_back(conn_id);
+  }
+  // A pool's requests not yet completed (submitted, queued or hanging).
+  void outstanding(const std::string& host, size_t n) {
+    std::lock_guard<std::mutex> g(mu_);
+    size_t& m = max_outstanding_[host];
+    m = std::max(m, n);
+  }
+  size_t max_outstanding(const std::string& host) const {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = max_outstanding_.find(host);
+    return it == max_outstanding_.end() ? 0 : it->second;
   }
   // Test thread.
   int submits(const std::string& token) const {
@@ -107,6 +120,7 @@ class Wire {
   std::map<std::string, int> per_token_;
   std::vector<Sent> log_;
   std::vector<uint32_t> retired_;
+  std::map<std::string, size_t> max_outstanding_;
 };
 
 class FakePool final : public pool::Pool {
@@ -116,6 +130,7 @@ class FakePool final : public pool::Pool {
 
   void submit(HttpRequest* req, HttpResponse* resp, void* user) override {
     queued_.push_back(Req{req, resp, user});
+    wire_.outstanding(opts_.host, queued_.size() + hung_.size());
     io_.ring();
   }
   void flush() override { io_.ring(); }
@@ -144,12 +159,15 @@ class FakePool final : public pool::Pool {
         continue;
       }
       const std::string path = r.req->path;
-      Reply rep = wire_.on_submit(Sent{opts_.host, opts_.connect_ip, path.substr(1), 0});
+      Reply rep = wire_.on_submit(Sent{opts_.host, opts_.connect_ip, path.substr(1), 0, r.req->not_after_mono_ms});
       if (rep.hang) {
         hung_.push_back(r);
         continue;
       }
-      if (rep.err == pool::TransportError::ConnectFailed) ++stats_.connect_failures;
+      // Failed connection attempts, as the pool counts them.
+      if (rep.err == pool::TransportError::ConnectFailed || rep.err == pool::TransportError::TlsVerifyFailed ||
+          rep.err == pool::TransportError::TlsHandshakeFailed || rep.err == pool::TransportError::NoStreams)
+        ++stats_.connect_failures;
       r.resp->clear();
       r.resp->status = rep.status;
       for (auto& [k, v] : rep.headers) r.resp->add_header(k, v);
@@ -226,6 +244,7 @@ struct BatchOptions {
   bool cap_override = false;
   int64_t registered_at_ms = 0;
   bool journaled = true;
+  bool once = false;  // one attempt (Web Push ttl 0)
 };
 
 class SenderRig {
@@ -242,6 +261,10 @@ class SenderRig {
   void start();
 
   Batch* send(uint16_t app_id, const std::vector<std::string>& tokens, const BatchOptions& o = {});
+  // A batch whose jobs the test pushes itself (offer()).
+  Batch* make(uint16_t app_id, const std::vector<std::string>& tokens, const BatchOptions& o = {});
+  // Pushes the batch's jobs [from, end) and rings the sender; returns how many fit.
+  size_t offer(Batch* b, size_t from = 0);
   // Waits (up to 20 s) until the batch came back through completions().
   bool done(Batch* b);
   bool is_done(Batch* b);
@@ -262,6 +285,7 @@ class SenderRig {
 
   TestClock clock;
   Wire wire;
+  std::atomic<int> notifies{0};  // notify_ingest calls
   SenderDeps deps;
   std::unique_ptr<Sender> sender;
   std::vector<pool::PoolOptions> pools_made;  // guarded by pools_mu

@@ -404,6 +404,23 @@ TEST_F(SendTest, WebPushGoodSubscription) {
   EXPECT_EQ(render(*d.batches[0], 0), "");
 }
 
+// A Web Push ttl is the message's expiry, like APNs "expiration" (the
+// earlier of it and expires_at); ttl 0 is now or never: one attempt.
+TEST_F(SendTest, WebPushTtlIsTheExpiry) {
+  constexpr int64_t kAccept = 1'700'000'000'000;  // what parse() passes as now
+  auto r = ok(webpush("[" + sub("https://push.example.net/x") + "]", R"(,"ttl":60)"));
+  EXPECT_EQ(r.batches[0]->expires_at_ms, kAccept + 60'000);
+  EXPECT_FALSE(r.batches[0]->once);
+  auto earlier = ok(webpush("[" + sub("https://push.example.net/x") + "]", R"(,"ttl":60,"expires_at":1700000030)"));
+  ASSERT_EQ(earlier.batches.size(), 1u);
+  EXPECT_EQ(earlier.batches[0]->expires_at_ms, kAccept + 30'000);
+  auto now = ok(webpush("[" + sub("https://push.example.net/x") + "]", R"(,"ttl":0)"));
+  EXPECT_TRUE(now.batches[0]->once);
+  EXPECT_EQ(now.batches[0]->expires_at_ms, 0);
+  auto huge = ok(webpush("[" + sub("https://push.example.net/x") + "]", R"(,"ttl":9223372036854775807)"));
+  EXPECT_GT(huge.batches[0]->expires_at_ms, kAccept) << "overflowed";
+}
+
 TEST_F(SendTest, WebPushStringPayloadIsRaw) {
   auto r = ok(webpush("[" + sub("https://push.example.net/x", kP256, kAuth, R"(,"vars":{"n":"\"q\""})") + "]",
                       R"(,"payload":"line \"1\"\n{{n}}")"));

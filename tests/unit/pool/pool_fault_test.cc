@@ -126,10 +126,10 @@ TEST_F(PoolTest, StalledStreamTimesOutAndFreesItsSlot) {
   o.request_timeout_ms = 100;
   make_pool(o);
   submit();
-  submit();  // waits for the single slot
+  submit();  // waits for the single slot, past its queue deadline
   ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::Timeout);
-  EXPECT_EQ(calls_[1].err, TransportError::Timeout);
+  EXPECT_EQ(calls_[1].err, TransportError::QueueTimeout);
   EXPECT_FALSE(never_processed(TransportError::Timeout));
   // The peer answers again: the same connection carries on (RST freed the slot).
   script_.never_respond = false;

@@ -158,6 +158,26 @@ TEST(WebPushBuild, HeadersExactly) {
   EXPECT_EQ(req.header("topic"), "sale");
 }
 
+// A retry sends what is left of the message's life, not its whole ttl again.
+TEST(WebPushBuild, TtlHeaderIsWhatIsLeftBeforeTheExpiry) {
+  Fixture f;
+  Subscription s{"https://push.example.net/wp/abc"};
+  BatchBuilder bb("x", Template::Mode::Raw);
+  bb.add(s);
+  bb.b->webpush.ttl = 60;
+  bb.b->expires_at_ms = kNow + 60'000;
+  HttpRequest req;
+  ASSERT_TRUE(f.p->build(*bb.b, 0, kNow, req).ok());
+  EXPECT_EQ(req.header("ttl"), "60");
+  req.clear();
+  ASSERT_TRUE(f.p->build(*bb.b, 0, kNow + 45'500, req).ok());
+  EXPECT_EQ(req.header("ttl"), "15");
+  bb.b->expires_at_ms = kNow + 3'600'000;  // a later expires_at: the ttl still bounds it
+  req.clear();
+  ASSERT_TRUE(f.p->build(*bb.b, 0, kNow, req).ok());
+  EXPECT_EQ(req.header("ttl"), "60");
+}
+
 TEST(WebPushBuild, VapidVerifiesAndNamesThePushServiceOrigin) {
   Fixture f;
   struct Case {

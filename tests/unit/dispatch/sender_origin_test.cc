@@ -1,0 +1,252 @@
+// dispatch::Sender against hostile or failing origins (sender_rig.h): a Web
+// Push origin's share of the in-flight window, a peer that allows no stream,
+// a certificate an attacker-chosen origin fails, "now or never" (Web Push ttl
+// 0), expiry handed to the pool, and back-pressure that counts parked work.
+#include <gtest/gtest.h>
+
+#include "sender_rig.h"
+
+namespace pushgw::dispatch::testing {
+namespace {
+
+using E = pool::TransportError;
+using H = std::vector<std::pair<std::string, std::string>>;
+
+constexpr int kWebPush = static_cast<int>(Platform::WebPush);
+
+std::vector<std::string> names(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+int submits_to(const Wire& wire, const std::string& host) {
+  int n = 0;
+  for (const Sent& s : wire.log()) n += s.host == host;
+  return n;
+}
+
+// ---- a Web Push origin's share of the in-flight window -----------------------
+
+// Without the share the hostile origin's ten hanging requests would fill the
+// whole window (8) and the APNs batch behind them would never be sent.
+TEST(SenderOrigins, AnOriginThatNeverAnswersTakesOnlyItsShareOfTheWindow) {
+  SenderRig rig;
+  rig.deps.max_in_flight = 8;  // a Web Push origin may have a quarter: 2
+  const uint16_t wp = rig.add_app(Platform::WebPush, "site", "127.0.0.1:4443", /*allow_private=*/true);
+  const uint16_t shop = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.wire.script = [](const Sent& s) { return s.host == "127.0.0.1" ? Reply::hanging() : Reply::http(200); };
+  rig.start();
+  Batch* hostile = rig.send(wp, names("sub", 10));
+  Batch* apns = rig.send(shop, names("tok", 20));
+  ASSERT_TRUE(rig.done(apns)) << "the hostile origin took the whole in-flight window";
+  for (const ResultSlot& r : apns->results) EXPECT_EQ(r.status, Status::Delivered);
+  EXPECT_EQ(submits_to(rig.wire, "127.0.0.1"), 2);
+  EXPECT_EQ(rig.wire.max_outstanding("127.0.0.1"), 2u);
+  EXPECT_FALSE(rig.is_done(hostile));
+  rig.stop(0);
+  ASSERT_TRUE(rig.is_done(hostile));  // the waiting ones too
+  for (const ResultSlot& r : hostile->results) EXPECT_EQ(r.reason, "shutdown");
+}
+
+// Each completion of the origin lets one of its waiting jobs go; a queue
+// timeout on a busy (not failing) origin opens no breaker.
+TEST(SenderOrigins, JobsOverTheShareGoAsTheOriginCompletes) {
+  SenderRig rig;
+  rig.deps.max_in_flight = 8;
+  const uint16_t wp = rig.add_app(Platform::WebPush, "site", "127.0.0.1:4443", true);
+  rig.wire.script = [](const Sent& s) {
+    if (s.host != "127.0.0.1") return Reply::http(200);
+    return s.n == 0 ? Reply::error(E::QueueTimeout) : Reply::http(200);
+  };
+  rig.start();
+  Batch* b = rig.send(wp, names("sub", 10));
+  ASSERT_TRUE(SenderRig::eventually([&] { return submits_to(rig.wire, "127.0.0.1") == 10; }))
+      << "waiting jobs were not released as the origin completed";
+  rig.advance(250);  // every first try timed out in the pool: their one backoff
+  ASSERT_TRUE(rig.done(b));
+  for (const ResultSlot& r : b->results) EXPECT_EQ(r.status, Status::Delivered);
+  EXPECT_EQ(rig.wire.max_outstanding("127.0.0.1"), 2u);
+  EXPECT_EQ(rig.sender->stats().platform[kWebPush].retried.load(), 10u);
+  EXPECT_EQ(rig.wire.submits("sub3"), 2) << "held by a breaker a queue timeout should not open";
+}
+
+// The pool reports a connected peer that allowed no stream as a failed
+// attempt (NoStreams): like a refused connection, it opens the breaker, and
+// what comes next is held, not sent.
+TEST(SenderOrigins, AnOriginAllowingNoStreamOpensItsBreaker) {
+  SenderRig rig;
+  const uint16_t wp = rig.add_app(Platform::WebPush, "site", "127.0.0.1:4443", true);
+  rig.wire.script = [](const Sent& s) {
+    return s.host == "127.0.0.1" ? Reply::error(E::NoStreams) : Reply::http(200);
+  };
+  rig.start();
+  Batch* first = rig.send(wp, {"a", "b", "c"});
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->stats().platform[kWebPush].retried.load() == 3; }));
+  BatchOptions o;
+  o.expires_in_ms = 2000;
+  Batch* later = rig.send(wp, {"d"}, o);
+  rig.advance(250);  // the retries fall due: held
+  rig.barrier();
+  EXPECT_EQ(submits_to(rig.wire, "127.0.0.1"), 3);
+  EXPECT_EQ(rig.wire.submits("d"), 0);
+  rig.advance(3000);  // past d's expiry: the held scan ends it
+  ASSERT_TRUE(rig.done(later));
+  EXPECT_EQ(later->results[0].status, Status::Expired);
+  EXPECT_EQ(later->results[0].reason, "expired");
+  rig.stop(0);
+  EXPECT_TRUE(rig.is_done(first));
+}
+
+// ---- certificate failures on attacker-chosen origins ---------------------------
+
+TEST(SenderOrigins, AWebPushCertificateFailureIsTriedTwiceNotForTheWholeWindow) {
+  SenderRig rig;
+  rig.deps.delivery.max_attempts = 5;
+  rig.deps.delivery.max_retry_seconds = 300;
+  const uint16_t wp = rig.add_app(Platform::WebPush, "site", "127.0.0.1:4443", true);
+  rig.wire.script = [](const Sent& s) {
+    return s.host == "127.0.0.1" ? Reply::error(E::TlsVerifyFailed) : Reply::http(200);
+  };
+  rig.start();
+  Batch* b = rig.send(wp, {"sub"});  // one failure a time: the breaker stays closed
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.submits("sub") == 1; }));
+  rig.advance(250);
+  ASSERT_TRUE(rig.done(b));
+  EXPECT_EQ(b->results[0].status, Status::Failed);
+  EXPECT_EQ(b->results[0].reason, "tls_verify_failed");
+  EXPECT_EQ(rig.wire.submits("sub"), 2);
+}
+
+TEST(SenderOrigins, AnOpenBreakerOnACertificateFailureEndsHeldWebPushJobsAtOnce) {
+  SenderRig rig;
+  rig.deps.delivery.max_retry_seconds = 300;
+  const uint16_t wp = rig.add_app(Platform::WebPush, "site", "127.0.0.1:4443", true);
+  const uint16_t shop = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.wire.script = [](const Sent& s) {
+    return s.token == "canary" ? Reply::http(200) : Reply::error(E::TlsVerifyFailed);
+  };
+  rig.start();
+  Batch* b = rig.send(wp, {"a", "b", "c", "d"});
+  Batch* trusted = rig.send(shop, {"w", "x", "y", "z"});  // APNs: held for the window
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.log().size() == 8; }));
+  rig.advance(250);  // the retries: the breakers are open
+  ASSERT_TRUE(rig.done(b));
+  for (const ResultSlot& r : b->results) {
+    EXPECT_EQ(r.status, Status::Failed);
+    EXPECT_EQ(r.reason, "tls_verify_failed");
+  }
+  EXPECT_EQ(submits_to(rig.wire, "127.0.0.1"), 4);
+  rig.barrier();
+  EXPECT_FALSE(rig.is_done(trusted)) << "an APNs origin's jobs wait for its breaker";
+  rig.stop(0);
+}
+
+// ---- now or never (Web Push ttl 0) -----------------------------------------------
+
+TEST(SenderOrigins, OnceMeansOneAttempt) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::WebPush, "site", "127.0.0.1:4443", true);
+  rig.wire.script = [](const Sent& s) { return s.token == "busy" ? Reply::http(503) : Reply::http(200); };
+  rig.start();
+  BatchOptions o;
+  o.once = true;
+  Batch* b = rig.send(app, {"busy", "fine"}, o);
+  ASSERT_TRUE(rig.done(b));
+  EXPECT_EQ(b->results[0].status, Status::Failed);
+  EXPECT_EQ(b->results[0].reason, "ServiceUnavailable");
+  EXPECT_EQ(rig.wire.submits("busy"), 1);
+  EXPECT_EQ(b->results[1].status, Status::Delivered);
+}
+
+TEST(SenderOrigins, OnceDoesNotWaitForAnOpenBreaker) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::WebPush, "site", "127.0.0.1:4443", true);
+  rig.wire.script = [](const Sent& s) {
+    return s.host == "127.0.0.1" ? Reply::error(E::ConnectFailed) : Reply::http(200);
+  };
+  rig.start();
+  Batch* opener = rig.send(app, {"a", "b", "c"});
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->stats().platform[kWebPush].retried.load() == 3; }));
+  BatchOptions o;
+  o.once = true;
+  Batch* b = rig.send(app, {"now"}, o);
+  ASSERT_TRUE(rig.done(b));
+  EXPECT_EQ(b->results[0].status, Status::Failed);
+  EXPECT_EQ(b->results[0].reason, "connect_failed");
+  EXPECT_EQ(rig.wire.submits("now"), 0);
+  rig.stop(0);
+  EXPECT_TRUE(rig.is_done(opener));
+}
+
+// ---- expiry reaches the pool -----------------------------------------------------
+
+TEST(SenderOrigins, AnExpiringJobTellsThePoolItsDeadline) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.start();
+  BatchOptions o;
+  o.expires_in_ms = 5000;
+  const int64_t mono_ms = rig.clock.mono_ns() / 1'000'000;
+  Batch* b = rig.send(app, {"soon"}, o);
+  Batch* c = rig.send(app, {"whenever"});
+  ASSERT_TRUE(rig.done(b));
+  ASSERT_TRUE(rig.done(c));
+  for (const Sent& s : rig.wire.log()) {
+    if (s.token == "soon") {
+      EXPECT_EQ(s.not_after_mono_ms, mono_ms + 5000);
+    } else if (s.token == "whenever") {
+      EXPECT_EQ(s.not_after_mono_ms, 0);
+    }
+  }
+}
+
+// ---- parked work counts against back-pressure ------------------------------------
+
+struct ParkCase {
+  const char* name;
+  bool credential_missing;  // parked for a credential
+  bool retry_after;         // waiting for a retry (Retry-After 60 s)
+};
+
+class ParkedWorkTest : public ::testing::TestWithParam<ParkCase> {};
+
+// The sender's share (ring_capacity) bounds the ring plus what it holds: with
+// 16 jobs parked, ingest gets no room until they end.
+TEST_P(ParkedWorkTest, CountsAgainstTheSendersShare) {
+  const ParkCase& c = GetParam();
+  SenderRig rig;
+  rig.deps.ring_capacity = 16;
+  const uint16_t app = rig.add_app(Platform::Fcm, "shop", "fcm.test:443");
+  std::atomic<bool> outage{c.retry_after};
+  rig.wire.script = [&](const Sent& s) {
+    if (s.token != "canary" && outage.load()) return Reply::http(503, H{{"retry-after", "60"}});
+    return Reply::http(200);
+  };
+  rig.provider(app).credential_missing = c.credential_missing;
+  rig.start();
+  Batch* a = rig.make(app, names("a", 16));
+  ASSERT_EQ(rig.offer(a), 16u);
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->ring_size() == 0; }));
+  EXPECT_EQ(rig.sender->stats().queued.load(), 16u);
+  Batch* b = rig.make(app, names("b", 8));
+  EXPECT_EQ(rig.offer(b), 0u) << "took more work while its share was parked";
+  EXPECT_LE(rig.sender->load(), rig.sender->share());
+  // The outage ends: the parked jobs finish, and ingest gets room again.
+  rig.provider(app).credential_missing = false;
+  outage = false;
+  rig.advance(60'000);
+  ASSERT_TRUE(rig.done(a));
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->load() == 0; }));
+  EXPECT_EQ(rig.offer(b), 8u);
+  ASSERT_TRUE(rig.done(b));
+  for (Batch* x : {a, b})
+    for (const ResultSlot& r : x->results) EXPECT_EQ(r.status, Status::Delivered);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ParkedWorkTest,
+                         ::testing::Values(ParkCase{"credential", true, false}, ParkCase{"retry", false, true}),
+                         [](const auto& tc) { return std::string(tc.param.name); });
+
+}  // namespace
+}  // namespace pushgw::dispatch::testing
