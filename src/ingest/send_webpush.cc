@@ -5,7 +5,7 @@
 #include "ingest/endpoint.h"
 #include "ingest/p256.h"
 #include "ingest/send_detail.h"
-#include "ingest/ssrf.h"
+#include "net/ip_class.h"
 
 namespace pushgw::ingest::detail {
 namespace {
@@ -127,8 +127,8 @@ bool check_endpoint(Ctx& c, std::string_view endpoint) {
     reject(c.out, c.n, endpoint, true, url.error().code, url.error().message);
     return false;
   }
-  IpClass cls = classify_host(url->host);
-  if (cls != IpClass::NotIp && cls != IpClass::Public && !c.app->allow_private_endpoints) {
+  net::IpClass cls = net::classify_host(url->host);
+  if (cls != net::IpClass::NotIp && cls != net::IpClass::Public && !c.app->allow_private_endpoints) {
     std::string msg = "endpoint host is a ";
     msg.append(to_string(cls)).append(" address (allow_private_endpoints is off)");
     reject(c.out, c.n, endpoint, true, "endpoint_refused", msg);

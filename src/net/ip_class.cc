@@ -1,4 +1,4 @@
-#include "ingest/ssrf.h"
+#include "net/ip_class.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-namespace pushgw::ingest {
+namespace pushgw::net {
 
 std::string_view to_string(IpClass c) {
   switch (c) {
@@ -147,4 +147,4 @@ bool is_public_address(const sockaddr* sa) {
   return false;
 }
 
-}  // namespace pushgw::ingest
+}  // namespace pushgw::net

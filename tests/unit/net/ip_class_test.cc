@@ -1,4 +1,4 @@
-#include "ingest/ssrf.h"
+#include "net/ip_class.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -6,9 +6,7 @@
 
 #include <cstring>
 
-#include "ingest/endpoint.h"
-
-namespace pushgw::ingest {
+namespace pushgw::net {
 namespace {
 
 struct Case {
@@ -71,12 +69,12 @@ const Case kTable[] = {
     {"deadbeef", IpClass::NotIp},
 };
 
-TEST(Ssrf, ClassifyTable) {
+TEST(IpClass, ClassifyTable) {
   for (const Case& c : kTable)
     EXPECT_EQ(classify_ip(c.addr), c.want) << c.addr << " -> " << to_string(classify_ip(c.addr));
 }
 
-TEST(Ssrf, LocalhostNamesAreLoopback) {
+TEST(IpClass, LocalhostNamesAreLoopback) {
   EXPECT_EQ(classify_host("localhost"), IpClass::Loopback);
   EXPECT_EQ(classify_host("LocalHost."), IpClass::Loopback);
   EXPECT_EQ(classify_host("api.localhost"), IpClass::Loopback);
@@ -86,7 +84,7 @@ TEST(Ssrf, LocalhostNamesAreLoopback) {
   EXPECT_EQ(classify_host("8.8.8.8"), IpClass::Public);
 }
 
-TEST(Ssrf, SockaddrMatchesTable) {
+TEST(IpClass, SockaddrMatchesTable) {
   for (const Case& c : kTable) {
     std::string_view a = c.addr;
     if (a.size() >= 2 && a.front() == '[') a = a.substr(1, a.size() - 2);
@@ -107,34 +105,5 @@ TEST(Ssrf, SockaddrMatchesTable) {
   EXPECT_FALSE(is_public_address(nullptr));
 }
 
-TEST(HttpsUrl, ParsesHostPortPath) {
-  auto u = parse_https_url("https://push.example.net/wp/abc?x=1#frag");
-  ASSERT_TRUE(u.ok());
-  EXPECT_EQ(u->host, "push.example.net");
-  EXPECT_EQ(u->authority, "push.example.net");
-  EXPECT_EQ(u->port, 443);
-  EXPECT_EQ(u->path, "/wp/abc?x=1");
-  auto v = parse_https_url("HTTPS://[::1]:8443");
-  ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v->host, "::1");
-  EXPECT_TRUE(v->ipv6_literal);
-  EXPECT_EQ(v->authority, "[::1]:8443");
-  EXPECT_EQ(v->port, 8443);
-  EXPECT_EQ(v->path, "/");
-}
-
-TEST(HttpsUrl, Errors) {
-  EXPECT_EQ(parse_https_url("http://push.example.net/x").error().code, "endpoint_refused");
-  EXPECT_EQ(parse_https_url("ftp://push.example.net/x").error().code, "endpoint_refused");
-  for (const char* bad : {"", "push.example.net/x", "https://", "https:///x", "https://user@host/x",
-                          "https://host:0/", "https://host:65536/", "https://host:/", "https://host:12a/",
-                          "https://[::1/", "https://[zz::1]/", "https://ho st/", "https://host/a b",
-                          "https://h\xc3\xa9st/", "https://host\n/", "://host/", "https://ho%73t/"}) {
-    auto r = parse_https_url(bad);
-    ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.error().code, "bad_subscription") << bad;
-  }
-}
-
 }  // namespace
-}  // namespace pushgw::ingest
+}  // namespace pushgw::net

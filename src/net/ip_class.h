@@ -1,14 +1,15 @@
-// SSRF guard for Web Push endpoints: which IP addresses the gateway may
-// connect to on a subscriber's behalf. Pure functions, no I/O: ingest applies
-// them to IP-literal hosts; dispatch applies is_public_address() to every
-// address a DNS name resolves to, before connecting.
+// IP address classes for the SSRF guard of Web Push endpoints: which
+// addresses the gateway may connect to on a subscriber's behalf. Pure
+// functions, no I/O: ingest applies them to IP-literal hosts; dispatch applies
+// is_public_address() to every address a DNS name resolves to, before
+// connecting.
 #pragma once
 #include <sys/socket.h>
 
 #include <cstdint>
 #include <string_view>
 
-namespace pushgw::ingest {
+namespace pushgw::net {
 
 enum class IpClass : uint8_t {
   NotIp,        // not an IP literal (a DNS name, or garbage)
@@ -41,4 +42,4 @@ bool is_public_address(const sockaddr* sa);
 IpClass classify_ipv4(uint32_t host_order);
 IpClass classify_ipv6(const uint8_t (&addr)[16]);
 
-}  // namespace pushgw::ingest
+}  // namespace pushgw::net
