@@ -2,8 +2,8 @@
 // a string (raw bytes) or JSON, and the RFC 8030 header options.
 #include <string>
 
+#include "crypto/p256_checker.h"
 #include "ingest/endpoint.h"
-#include "ingest/p256.h"
 #include "ingest/send_detail.h"
 #include "net/ip_class.h"
 
@@ -108,7 +108,7 @@ struct Keys {
 };
 
 // Decodes and checks "keys"; returns the problem, or nullptr.
-const char* read_keys(dom::object sub, const P256Checker& curve, Keys& k) {
+const char* read_keys(dom::object sub, const crypto::P256Checker& curve, Keys& k) {
   dom::object keys;
   if (sub.at_key("keys").get(keys) != simdjson::SUCCESS) return "subscription needs a \"keys\" object";
   std::string_view p256dh, auth;
@@ -137,7 +137,7 @@ bool check_endpoint(Ctx& c, std::string_view endpoint) {
   return true;
 }
 
-void add_subscription(Ctx& c, Batch& b, RecipientWriter& w, const P256Checker& curve, dom::element e, Keys& keys) {
+void add_subscription(Ctx& c, Batch& b, RecipientWriter& w, const crypto::P256Checker& curve, dom::element e, Keys& keys) {
   dom::object sub;
   std::string_view endpoint;
   if (e.get(sub) != simdjson::SUCCESS) {
@@ -193,7 +193,7 @@ void parse_webpush(Ctx& c) {
     reject_all(c, "payload_too_large", too_large(b->tmpl.text().size()));
     return;
   }
-  P256Checker curve;
+  crypto::P256Checker curve;
   Keys keys;
   c.list_key = "subscriptions";
   RecipientWriter w(*b, subs.size(), subs.size() * (256 + 81));

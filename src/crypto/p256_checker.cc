@@ -1,11 +1,11 @@
-#include "ingest/p256.h"
+#include "crypto/p256_checker.h"
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 
-namespace pushgw::ingest {
+namespace pushgw::crypto {
 
 P256Checker::P256Checker() {
   group_ = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
@@ -32,4 +32,4 @@ bool P256Checker::valid_uncompressed(std::string_view pt) const {
   return EC_POINT_is_at_infinity(group_, point_) == 0 && EC_POINT_is_on_curve(group_, point_, bn_) == 1;
 }
 
-}  // namespace pushgw::ingest
+}  // namespace pushgw::crypto

@@ -8,7 +8,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 
-namespace pushgw::ingest {
+namespace pushgw::crypto {
 
 class P256Checker {
  public:
@@ -26,4 +26,4 @@ class P256Checker {
   BN_CTX* bn_ = nullptr;
 };
 
-}  // namespace pushgw::ingest
+}  // namespace pushgw::crypto
