@@ -5,15 +5,13 @@
 #pragma once
 #include <string_view>
 
-#include <openssl/bn.h>
-#include <openssl/ec.h>
+#include "crypto/ossl.h"
 
 namespace pushgw::crypto {
 
 class P256Checker {
  public:
   P256Checker();
-  ~P256Checker();
   P256Checker(const P256Checker&) = delete;
   P256Checker& operator=(const P256Checker&) = delete;
 
@@ -21,9 +19,9 @@ class P256Checker {
   bool valid_uncompressed(std::string_view pt) const;
 
  private:
-  EC_GROUP* group_ = nullptr;
-  EC_POINT* point_ = nullptr;
-  BN_CTX* bn_ = nullptr;
+  detail::EcGroupPtr group_;
+  detail::EcPointPtr point_;
+  detail::BnCtxPtr bn_;
 };
 
 }  // namespace pushgw::crypto
