@@ -21,7 +21,7 @@ Connection::Connection(uv_loop_t* loop, Options opts, const Clock& clock, obs::L
       log_(std::move(log)),
       on_ready_(std::move(on_ready)),
       on_down_(std::move(on_down)),
-      backoff_(pool::BackoffOptions{100, 5000}, pool::make_default_rng(), clock),
+      backoff_(base::BackoffOptions{100, 5000}, base::make_default_rng(), clock),
       retry_timer_(loop, [this] { attempt(); }),
       connect_timer_(loop, [this] { failed("no answer within " + std::to_string(opts_.connect_timeout_ms) + " ms"); }) {}
 

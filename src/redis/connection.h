@@ -20,10 +20,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/backoff.h"
 #include "config/config.h"
 #include "loop/timer.h"
 #include "obs/log.h"
-#include "pool/backoff.h"
 #include "pushgw/clock.h"
 
 struct redisAsyncContext;
@@ -85,7 +85,7 @@ class Connection {
   Options opts_;
   obs::Logger log_;
   std::function<void()> on_ready_, on_down_;
-  pool::Backoff backoff_;
+  base::Backoff backoff_;
   std::unique_ptr<pool::Resolver> resolver_;
   loop::Timer retry_timer_, connect_timer_;
   redisAsyncContext* ac_ = nullptr;

@@ -3,14 +3,14 @@
 // After the n-th consecutive failure the next attempt waits a uniformly random
 // delay in [0, min(cap, base * 2^(n-1))] ms ("full jitter": spreads the
 // reconnects of many pools instead of synchronising them). A success resets.
-// Not thread-safe; one per pool.
+// Not thread-safe; one per reconnecting thing (a pool, a Redis connection).
 #pragma once
 #include <cstdint>
 #include <functional>
 
 #include "pushgw/clock.h"
 
-namespace pushgw::pool {
+namespace pushgw::base {
 
 struct BackoffOptions {
   int64_t base_ms = 100;
@@ -47,4 +47,4 @@ class Backoff {
 // A per-instance PRNG (seeded from std::random_device) for production use.
 Backoff::Rng make_default_rng();
 
-}  // namespace pushgw::pool
+}  // namespace pushgw::base

@@ -1,10 +1,10 @@
-#include "pool/backoff.h"
+#include "base/backoff.h"
 
 #include <algorithm>
 #include <memory>
 #include <random>
 
-namespace pushgw::pool {
+namespace pushgw::base {
 
 Backoff::Backoff(BackoffOptions opts, Rng rng, const Clock& clock)
     : opts_(opts), rng_(std::move(rng)), clock_(clock) {
@@ -41,4 +41,4 @@ Backoff::Rng make_default_rng() {
   return [engine] { return (*engine)(); };
 }
 
-}  // namespace pushgw::pool
+}  // namespace pushgw::base

@@ -1,8 +1,8 @@
-#include "pool/backoff.h"
+#include "base/backoff.h"
 
 #include <gtest/gtest.h>
 
-namespace pushgw::pool {
+namespace pushgw::base {
 namespace {
 
 TEST(Backoff, FullJitterGrowsExponentiallyUpToTheCap) {
@@ -69,4 +69,4 @@ TEST(Backoff, DefaultRngVaries) {
 }
 
 }  // namespace
-}  // namespace pushgw::pool
+}  // namespace pushgw::base
