@@ -9,9 +9,9 @@
 #include "loop/next_tick.h"
 #include "loop/timer.h"
 #include "net/address.h"
+#include "net/resolver.h"
 #include "net/tls_transport.h"
 #include "pool/connection.h"
-#include "pool/resolver.h"
 #include "pool/slot.h"
 
 namespace pushgw::pool {
@@ -110,7 +110,7 @@ class H2Pool final : public Pool, public ConnectionOwner {
   uint32_t lost_ = 0;  // connections lost since the last connect (for the reconnect counter)
 
   base::Backoff backoff_;
-  Resolver resolver_;
+  net::Resolver resolver_;
   loop::Timer reconnect_timer_;
   loop::NextTick tick_;
   loop::DeferredDelete closed_conns_;  // closed connections, deleted from a clean stack

@@ -4,7 +4,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "pool/resolver.h"
+#include "net/resolver.h"
 #include "redis/uv_adapter.h"
 
 namespace pushgw::redis {
@@ -47,7 +47,7 @@ void Connection::attempt() {
   // A host name: hiredis would call getaddrinfo() on this thread; resolve on
   // libuv's pool first and hand hiredis a literal.
   state_ = State::Resolving;
-  if (!resolver_) resolver_ = std::make_unique<pool::Resolver>(loop_, ep.host, ep.port);
+  if (!resolver_) resolver_ = std::make_unique<net::Resolver>(loop_, ep.host, ep.port);
   const int rc = resolver_->start([this](int status) {
     if (state_ != State::Resolving) return;
     if (status != 0) {

@@ -29,7 +29,7 @@
 struct redisAsyncContext;
 struct redisReply;
 
-namespace pushgw::pool {
+namespace pushgw::net {
 class Resolver;
 }
 
@@ -86,7 +86,7 @@ class Connection {
   obs::Logger log_;
   std::function<void()> on_ready_, on_down_;
   base::Backoff backoff_;
-  std::unique_ptr<pool::Resolver> resolver_;
+  std::unique_ptr<net::Resolver> resolver_;
   loop::Timer retry_timer_, connect_timer_;
   redisAsyncContext* ac_ = nullptr;
   State state_ = State::Idle;

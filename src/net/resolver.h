@@ -1,5 +1,5 @@
 // Asynchronous host resolution (uv_getaddrinfo on libuv's thread pool) with
-// a small cache, one per pool. Never blocks the loop thread.
+// a small cache, one per pool or Redis connection. Never blocks the loop thread.
 #pragma once
 #include <sys/socket.h>
 #include <uv.h>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace pushgw::pool {
+namespace pushgw::net {
 
 class Resolver {
  public:
@@ -43,4 +43,4 @@ class Resolver {
   int64_t resolved_at_ms_ = 0;
 };
 
-}  // namespace pushgw::pool
+}  // namespace pushgw::net

@@ -1,10 +1,10 @@
-#include "pool/resolver.h"
+#include "net/resolver.h"
 
 #include <netdb.h>
 
 #include <cstring>
 
-namespace pushgw::pool {
+namespace pushgw::net {
 
 struct Resolver::Req {
   uv_getaddrinfo_t req{};
@@ -73,4 +73,4 @@ void Resolver::on_done(int status, const addrinfo* res) {
   if (d) d(status);
 }
 
-}  // namespace pushgw::pool
+}  // namespace pushgw::net
