@@ -39,6 +39,7 @@
 
 #include "obs/log.h"
 #include "pushgw/clock.h"
+#include "store/engines/open.h"
 #include "store/key_hash.h"
 #include "store/store.h"
 #include "store/suppression.h"
@@ -72,7 +73,7 @@ std::string hex_token(uint64_t i) {
 }
 
 std::unique_ptr<Store> open_store(const config::StoreConfig& cfg, const Clock& clock, benchmark::State& state) {
-  auto r = Store::open(cfg, 1, clock, obs::Logger(std::make_shared<obs::LogSink>(obs::Level::Error), "store"));
+  auto r = store::open_store(cfg, 1, clock, obs::Logger(std::make_shared<obs::LogSink>(obs::Level::Error), "store"));
   if (!r) {
     state.SkipWithError(r.error().message.c_str());
     return nullptr;

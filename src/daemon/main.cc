@@ -24,6 +24,7 @@
 #include "net/tls_context.h"
 #include "obs/log.h"
 #include "spool/spool.h"
+#include "store/engines/open.h"
 #include "store/store.h"
 
 namespace {
@@ -200,7 +201,7 @@ int main(int argc, char** argv) {
   // store thread feeds it (other instances' sends) until the store is gone.
   pushgw::dispatch::CapTable caps(
       pushgw::dispatch::CapLimits{cfg->policy.marketing_per_hour, cfg->policy.marketing_per_day});
-  auto store = pushgw::store::Store::open(cfg->store, workers, clock, pushgw::obs::Logger(sink, "store"));
+  auto store = pushgw::store::open_store(cfg->store, workers, clock, pushgw::obs::Logger(sink, "store"));
   if (!store.ok()) {
     PGW_LOG(log, Error, "store: %s", store.error().message.c_str());
     return 1;

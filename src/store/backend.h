@@ -1,9 +1,10 @@
 // The database behind the store: one interface, one implementation per
-// engine ([store] backend: "sqlite", the default, in sqlite_db.h; "postgres"
-// in pg_db.h). The Writer (store thread) and Store talk only to this.
+// engine ([store] backend: "sqlite", the default, in store/sqlite/; "postgres"
+// in store/pg/; store/engines/open.h picks one). The Writer (store thread) and
+// Store talk only to this.
 //
-// Threads: not thread-safe. After open_backend() only the store thread uses a
-// Backend (before Store::start(), the opener does).
+// Threads: not thread-safe. Once opened, only the store thread uses a Backend
+// (before Store::start(), the opener does).
 //
 // Transactions: begin() .. apply()* .. commit() is one group commit; a
 // failed apply() or commit() is followed by rollback(), and the Writer
@@ -19,7 +20,6 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
 #include "obs/log.h"
 #include "pushgw/platform.h"
 #include "pushgw/result.h"
@@ -179,9 +179,5 @@ class Backend {
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
 };
-
-// Opens the backend that cfg.backend names (migrating its schema). Errors are
-// the backend's own (store_open_failed, store_schema_newer, ...).
-Result<std::unique_ptr<Backend>> open_backend(const config::StoreConfig& cfg, const obs::Logger& log);
 
 }  // namespace pushgw::store::detail

@@ -413,7 +413,7 @@ class StoreRig {
     store.reset();
     config::StoreConfig cfg;
     cfg.path = dir_.file("pushgw.db");
-    auto s = store::Store::open(cfg, 2, clock_, store::testing::quiet_logger(), opt_);
+    auto s = store::open_store(cfg, 2, clock_, store::testing::quiet_logger(), opt_);
     ASSERT_TRUE(s.ok()) << s.error().message;
     store = std::move(s.value());
   }

@@ -4,7 +4,8 @@
 #include <filesystem>
 #include <string>
 
-#include "store/schema.h"
+#include "store/sqlite/schema.h"
+#include "store/engines/open.h"
 #include "store/store.h"
 #include "store_test_util.h"
 
@@ -160,7 +161,7 @@ TEST_F(StoreMigration, NewerSchemaIsRefused) {
   sqlite3_close(db);
   config::StoreConfig cfg;
   cfg.path = path_;
-  auto r = Store::open(cfg, 1, clock_, quiet_logger());
+  auto r = store::open_store(cfg, 1, clock_, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_schema_newer");
 }
@@ -175,7 +176,7 @@ TEST(StoreOpen, ForeignDatabaseIsRefused) {
   sqlite3_close(db);
   config::StoreConfig cfg;
   cfg.path = path;
-  auto r = Store::open(cfg, 1, clock, quiet_logger());
+  auto r = store::open_store(cfg, 1, clock, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_not_pushgw");
 }

@@ -18,6 +18,7 @@
 
 #include "obs/log.h"
 #include "pushgw/clock.h"
+#include "store/engines/open.h"
 #include "store/store.h"
 
 namespace pushgw::store::testing {
@@ -104,7 +105,7 @@ inline std::unique_ptr<Store> open_store(const std::string& path, const Clock& c
   config::StoreConfig cfg;
   cfg.path = path;
   cfg.keep_events_days = keep_days;
-  auto r = Store::open(cfg, producers, clock, quiet_logger(), opt);
+  auto r = store::open_store(cfg, producers, clock, quiet_logger(), opt);
   if (!r) {
     ADD_FAILURE() << r.error().code << ": " << r.error().message;
     return nullptr;

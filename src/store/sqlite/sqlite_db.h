@@ -16,8 +16,8 @@
 #include "store/backend.h"
 #include "store/campaign_delta.h"
 #include "store/outcome_ring.h"
-#include "store/schema.h"
-#include "store/sqlite.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/stmt.h"
 #include "store/types.h"
 
 namespace pushgw::store::detail {

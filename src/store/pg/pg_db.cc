@@ -1,11 +1,11 @@
 // PgDb: connection, prepared statements and the group commit (pg_db.h).
-#include "store/pg_db.h"
+#include "store/pg/pg_db.h"
 
 #include <algorithm>
 #include <random>
 
-#include "store/pg_schema.h"
-#include "store/pg_statements.h"
+#include "store/pg/schema.h"
+#include "store/pg/statements.h"
 
 namespace pushgw::store::detail {
 

@@ -2,8 +2,8 @@
 // following the other instances (pg_db.h).
 #include <algorithm>
 
-#include "store/pg_db.h"
-#include "store/pg_statements.h"
+#include "store/pg/pg_db.h"
+#include "store/pg/statements.h"
 
 namespace pushgw::store::detail {
 

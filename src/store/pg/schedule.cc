@@ -4,8 +4,8 @@
 // each row is handed to exactly one instance.
 #include <algorithm>
 
-#include "store/pg_db.h"
-#include "store/pg_statements.h"
+#include "store/pg/pg_db.h"
+#include "store/pg/statements.h"
 
 namespace pushgw::store::detail {
 namespace {

@@ -1,6 +1,6 @@
 // Campaign policy in the store: per-campaign counters (updated from the
 // outcome records on the store thread) and engagement events.
-#include "store/sqlite_db.h"
+#include "store/sqlite/sqlite_db.h"
 
 namespace pushgw::store::detail {
 

@@ -1,8 +1,8 @@
-#include "store/pg_schema.h"
+#include "store/pg/schema.h"
 
 #include <string>
 
-#include "store/pg.h"
+#include "store/pg/pg.h"
 
 namespace pushgw::store::detail {
 

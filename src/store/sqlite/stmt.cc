@@ -1,4 +1,4 @@
-#include "store/sqlite.h"
+#include "store/sqlite/stmt.h"
 
 namespace pushgw::store::detail {
 

@@ -1,4 +1,4 @@
-#include "store/pg.h"
+#include "store/pg/pg.h"
 
 #include <openssl/evp.h>
 

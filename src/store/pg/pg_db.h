@@ -29,7 +29,7 @@
 #include "pushgw/result.h"
 #include "store/backend.h"
 #include "store/campaign_delta.h"
-#include "store/pg.h"
+#include "store/pg/pg.h"
 
 namespace pushgw::store::detail {
 

@@ -1,8 +1,8 @@
-#include "store/schema.h"
+#include "store/sqlite/schema.h"
 
 #include <string>
 
-#include "store/sqlite.h"
+#include "store/sqlite/stmt.h"
 
 namespace pushgw::store::detail {
 

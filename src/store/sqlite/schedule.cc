@@ -1,7 +1,7 @@
 // Scheduled sends in SQLite (store/scheduled.h). One process owns the file,
 // so a claim needs no row locks: one UPDATE .. RETURNING marks and returns
 // the rows atomically.
-#include "store/sqlite_db.h"
+#include "store/sqlite/sqlite_db.h"
 
 namespace pushgw::store::detail {
 namespace {
