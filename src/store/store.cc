@@ -132,12 +132,14 @@ void Store::after_commit(std::function<void()> done) { writer_->after_commit(std
 
 void Store::engagement(std::vector<EngagementEvent> events, std::function<void(Result<size_t>)> cb) {
   writer_->submit([events = std::move(events), cb = std::move(cb)](detail::Backend& db) {
-    cb(db.record_engagement(events));
+    cb(db.campaigns().record_engagement(events));
   });
 }
 
 void Store::campaign(std::string name, std::function<void(Result<CampaignReport>)> cb) {
-  writer_->submit([name = std::move(name), cb = std::move(cb)](detail::Backend& db) { cb(db.campaign(name)); });
+  writer_->submit([name = std::move(name), cb = std::move(cb)](detail::Backend& db) {
+    cb(db.campaigns().campaign(name));
+  });
 }
 
 void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb) {

@@ -1,4 +1,4 @@
-// Internal to the store module: RAII aliases for libpq handles, a pipeline
+// Internal to the PostgreSQL engine: RAII aliases for libpq handles, a pipeline
 // helper (many statements, one round trip), text encoding of parameters and
 // array literals, and DSN redaction. A connection belongs to one thread at a
 // time (the opener, then the store thread).

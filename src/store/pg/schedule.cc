@@ -1,10 +1,9 @@
-// Scheduled sends in PostgreSQL (store/scheduled.h): the same rows and rules
-// as sqlite_schedule.cc, for several instances at once. A claim locks the due
-// rows it takes (FOR UPDATE SKIP LOCKED) and leases them in one statement, so
-// each row is handed to exactly one instance.
-#include <algorithm>
+// Scheduled sends in the PostgreSQL engine (schedule.h).
+#include "store/pg/schedule.h"
 
-#include "store/pg/pg_db.h"
+#include <algorithm>
+#include <string>
+
 #include "store/pg/statements.h"
 
 namespace pushgw::store::detail {
@@ -35,9 +34,9 @@ std::string id_array(const std::vector<int64_t>& ids) {
 
 }  // namespace
 
-Result<size_t> PgDb::schedule(const std::vector<ScheduledSend>& rows) {
+Result<size_t> PgSchedule::schedule(const std::vector<ScheduledSend>& rows) {
   if (rows.empty()) return size_t{0};
-  if (auto r = ensure(); !r) return r.error();
+  if (auto r = s_.ensure(); !r) return r.error();
   PgArray cols[11];
   for (const ScheduledSend& s : rows) {
     cols[0].add(s.id);
@@ -54,25 +53,25 @@ Result<size_t> PgDb::schedule(const std::vector<ScheduledSend>& rows) {
   }
   PgParams p;
   for (PgArray& a : cols) p.add_clean(a.literal());
-  PgPipeline pl(conn_.get());
+  PgPipeline pl(s_.get());
   pl.sql("BEGIN");
   // Fully synced: the send is acknowledged on this commit.
   pl.sql("SET LOCAL synchronous_commit = on");
   const size_t at = pl.prepared(kPgInsertScheduled, p);
   pl.sql("COMMIT");
-  auto res = run_txn(pl, "store_write_failed");
+  auto res = s_.run_txn(pl, "store_write_failed");
   if (!res) return res.error();
   return static_cast<size_t>(std::strtoull(PQcmdTuples((*res)[at].get()), nullptr, 10));
 }
 
-Result<ClaimedSends> PgDb::claim_due(int64_t due_by_ms, int64_t now_ms, int64_t lease_until_ms, uint32_t limit) {
-  if (auto r = ensure(); !r) return r.error();
+Result<ClaimedSends> PgSchedule::claim_due(int64_t due_by_ms, int64_t now_ms, int64_t lease_until_ms, uint32_t limit) {
+  if (auto r = s_.ensure(); !r) return r.error();
   PgParams claim, none;
   claim.add(due_by_ms).add(now_ms).add(lease_until_ms).add(int64_t{limit});
-  PgPipeline pl(conn_.get());
+  PgPipeline pl(s_.get());
   const size_t rows = pl.prepared(kPgClaimScheduled, claim);  // its own (implicit) transaction
   const size_t next = pl.prepared(kPgNextScheduled, none);
-  auto res = run_txn(pl, "store_write_failed");
+  auto res = s_.run_txn(pl, "store_write_failed");
   if (!res) return res.error();
   ClaimedSends out;
   const PGresult* r = (*res)[rows].get();
@@ -85,34 +84,34 @@ Result<ClaimedSends> PgDb::claim_due(int64_t due_by_ms, int64_t now_ms, int64_t 
   return out;
 }
 
-Result<void> PgDb::by_ids(const char* stmt, const std::vector<int64_t>& ids) {
+Result<void> PgSchedule::by_ids(const char* stmt, const std::vector<int64_t>& ids) {
   if (ids.empty()) return ok();
-  if (auto r = ensure(); !r) return r;
+  if (auto r = s_.ensure(); !r) return r;
   PgParams p;
   p.add_clean(id_array(ids));
-  auto res = query(stmt, p, "store_write_failed");
+  auto res = s_.query(stmt, p, "store_write_failed");
   if (!res) return res.error();
   return ok();
 }
 
-Result<void> PgDb::finish_claimed(const std::vector<int64_t>& ids) { return by_ids(kPgFinishScheduled, ids); }
+Result<void> PgSchedule::finish_claimed(const std::vector<int64_t>& ids) { return by_ids(kPgFinishScheduled, ids); }
 
-Result<void> PgDb::release_claimed(const std::vector<int64_t>& ids) { return by_ids(kPgReleaseScheduled, ids); }
+Result<void> PgSchedule::release_claimed(const std::vector<int64_t>& ids) { return by_ids(kPgReleaseScheduled, ids); }
 
-Result<uint64_t> PgDb::cancel_scheduled(std::string_view key, int64_t now_ms) {
-  if (auto r = ensure(); !r) return r.error();
+Result<uint64_t> PgSchedule::cancel_scheduled(std::string_view key, int64_t now_ms) {
+  if (auto r = s_.ensure(); !r) return r.error();
   PgParams p;
   p.add(key).add(now_ms);
-  auto res = query(kPgCancelScheduled, p, "store_write_failed");
+  auto res = s_.query(kPgCancelScheduled, p, "store_write_failed");
   if (!res) return res.error();
   return static_cast<uint64_t>(pg_i64(res->get(), 0, 0));
 }
 
-Result<std::vector<ScheduledSend>> PgDb::list_scheduled(std::string_view key, int64_t now_ms, uint32_t limit) {
-  if (auto r = ensure(); !r) return r.error();
+Result<std::vector<ScheduledSend>> PgSchedule::list_scheduled(std::string_view key, int64_t now_ms, uint32_t limit) {
+  if (auto r = s_.ensure(); !r) return r.error();
   PgParams p;
   p.add(key).add(now_ms).add(int64_t{limit});
-  auto res = query(kPgListScheduled, p, "store_read_failed");
+  auto res = s_.query(kPgListScheduled, p, "store_read_failed");
   if (!res) return res.error();
   std::vector<ScheduledSend> out;
   for (int i = 0; i < PQntuples(res->get()); ++i) out.push_back(read_row(res->get(), i));

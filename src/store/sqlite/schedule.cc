@@ -1,7 +1,5 @@
-// Scheduled sends in SQLite (store/scheduled.h). One process owns the file,
-// so a claim needs no row locks: one UPDATE .. RETURNING marks and returns
-// the rows atomically.
-#include "store/sqlite/sqlite_db.h"
+// Scheduled sends in the SQLite engine (schedule.h).
+#include "store/sqlite/schedule.h"
 
 namespace pushgw::store::detail {
 namespace {
@@ -51,62 +49,55 @@ ScheduledSend read_row(const Stmt::Use& u) {
 
 }  // namespace
 
-Result<void> SqliteDb::prepare_schedule() {
+Result<void> SqliteSchedule::prepare() {
   const std::string claim = claim_sql(), list = list_sql();
-  const std::pair<Stmt*, const char*> all[] = {
-      {&ins_sched_, kInsertScheduled}, {&claim_sched_, claim.c_str()},  {&next_due_, kNextDue},
-      {&next_lease_, kNextLease},      {&del_sched_, kDeleteScheduled}, {&release_sched_, kReleaseScheduled},
-      {&cancel_sched_, kCancelScheduled}, {&list_sched_, list.c_str()}};
-  for (const auto& [stmt, sql] : all) {
-    auto s = Stmt::prepare(db_.get(), sql);
-    if (!s) return s.error();
-    *stmt = std::move(*s);
-  }
-  return ok();
+  return conn_.prepare({{&insert_, kInsertScheduled},
+                        {&claim_, claim.c_str()},
+                        {&next_due_, kNextDue},
+                        {&next_lease_, kNextLease},
+                        {&delete_, kDeleteScheduled},
+                        {&release_, kReleaseScheduled},
+                        {&cancel_, kCancelScheduled},
+                        {&list_, list.c_str()}});
 }
 
-Result<size_t> SqliteDb::schedule(const std::vector<ScheduledSend>& rows) {
+Result<size_t> SqliteSchedule::schedule(const std::vector<ScheduledSend>& rows) {
   // Synced like the spool's records: the send is acknowledged on this commit.
-  if (auto r = begin(true); !r) return r.error();
+  auto txn = SqliteTxn::begin(conn_, true);
+  if (!txn) return txn.error();
   size_t added = 0;
   for (const ScheduledSend& s : rows) {
-    auto u = ins_sched_.use();
+    auto u = insert_.use();
     u.bind(1, s.id).bind(2, s.due_ms).bind(3, s.schedule_key).bind(4, s.expires_at_ms).bind(5, s.campaign);
     u.bind(6, static_cast<int64_t>(s.platform)).bind(7, s.app).bind(8, int64_t{s.recipients});
     u.bind(9, int64_t{s.quiet_hours ? 1 : 0}).bind(10, s.created_ms).bind(11, s.line);
-    if (auto r = done(u, "scheduled insert"); !r) {
-      rollback();
-      return r.error();
-    }
-    added += static_cast<size_t>(sqlite3_changes(db_.get()));
+    if (auto r = conn_.done(u, "scheduled insert"); !r) return r.error();
+    added += static_cast<size_t>(conn_.changes());
   }
-  if (auto r = end_txn(); !r) {
-    rollback();
-    return r.error();
-  }
+  if (auto r = txn->commit(); !r) return r.error();
   return added;
 }
 
-Result<int64_t> SqliteDb::next_claimable() {
+Result<int64_t> SqliteSchedule::next_claimable() {
   int64_t next = 0;
   for (const Stmt* st : {&next_due_, &next_lease_}) {
     auto u = st->use();
-    if (u.step() != SQLITE_ROW) return sql_error(db_.get(), "store_read_failed", "next scheduled");
+    if (u.step() != SQLITE_ROW) return conn_.error("store_read_failed", "next scheduled");
     const int64_t v = u.i64(0);  // NULL (no row) reads as 0
     if (v > 0 && (next == 0 || v < next)) next = v;
   }
   return next;
 }
 
-Result<ClaimedSends> SqliteDb::claim_due(int64_t due_by_ms, int64_t now_ms, int64_t lease_until_ms,
-                                         uint32_t limit) {
+Result<ClaimedSends> SqliteSchedule::claim_due(int64_t due_by_ms, int64_t now_ms, int64_t lease_until_ms,
+                                               uint32_t limit) {
   ClaimedSends out;
   {
-    auto u = claim_sched_.use();
+    auto u = claim_.use();
     u.bind(1, due_by_ms).bind(2, now_ms).bind(3, lease_until_ms).bind(4, int64_t{limit});
     int rc;
     while ((rc = u.step()) == SQLITE_ROW) out.rows.push_back(read_row(u));
-    if (rc != SQLITE_DONE) return sql_error(db_.get(), "store_write_failed", "scheduled claim");
+    if (rc != SQLITE_DONE) return conn_.error("store_write_failed", "scheduled claim");
   }
   auto next = next_claimable();
   if (!next) return next.error();
@@ -114,47 +105,42 @@ Result<ClaimedSends> SqliteDb::claim_due(int64_t due_by_ms, int64_t now_ms, int6
   return out;
 }
 
-Result<void> SqliteDb::each_id(const Stmt& st, const std::vector<int64_t>& ids, const char* what) {
-  if (auto r = begin(false); !r) return r;
+Result<void> SqliteSchedule::each_id(const Stmt& st, const std::vector<int64_t>& ids, const char* what) {
+  auto txn = SqliteTxn::begin(conn_, false);
+  if (!txn) return txn.error();
   for (int64_t id : ids) {
     auto u = st.use();
-    if (auto r = done(u.bind(1, id), what); !r) {
-      rollback();
-      return r;
-    }
+    if (auto r = conn_.done(u.bind(1, id), what); !r) return r;
   }
-  if (auto r = end_txn(); !r) {
-    rollback();
-    return r;
-  }
-  return ok();
+  return txn->commit();
 }
 
-Result<void> SqliteDb::finish_claimed(const std::vector<int64_t>& ids) {
-  return each_id(del_sched_, ids, "scheduled delete");
+Result<void> SqliteSchedule::finish_claimed(const std::vector<int64_t>& ids) {
+  return each_id(delete_, ids, "scheduled delete");
 }
 
-Result<void> SqliteDb::release_claimed(const std::vector<int64_t>& ids) {
-  return each_id(release_sched_, ids, "scheduled release");
+Result<void> SqliteSchedule::release_claimed(const std::vector<int64_t>& ids) {
+  return each_id(release_, ids, "scheduled release");
 }
 
-Result<uint64_t> SqliteDb::cancel_scheduled(std::string_view key, int64_t now_ms) {
-  auto u = cancel_sched_.use();
+Result<uint64_t> SqliteSchedule::cancel_scheduled(std::string_view key, int64_t now_ms) {
+  auto u = cancel_.use();
   u.bind(1, key).bind(2, now_ms);
   uint64_t recipients = 0;
   int rc;
   while ((rc = u.step()) == SQLITE_ROW) recipients += static_cast<uint64_t>(u.i64(0));
-  if (rc != SQLITE_DONE) return sql_error(db_.get(), "store_write_failed", "scheduled cancel");
+  if (rc != SQLITE_DONE) return conn_.error("store_write_failed", "scheduled cancel");
   return recipients;
 }
 
-Result<std::vector<ScheduledSend>> SqliteDb::list_scheduled(std::string_view key, int64_t now_ms, uint32_t limit) {
-  auto u = list_sched_.use();
+Result<std::vector<ScheduledSend>> SqliteSchedule::list_scheduled(std::string_view key, int64_t now_ms,
+                                                                   uint32_t limit) {
+  auto u = list_.use();
   u.bind(1, key).bind(2, now_ms).bind(3, int64_t{limit});
   std::vector<ScheduledSend> out;
   int rc;
   while ((rc = u.step()) == SQLITE_ROW) out.push_back(read_row(u));
-  if (rc != SQLITE_DONE) return sql_error(db_.get(), "store_read_failed", "scheduled list");
+  if (rc != SQLITE_DONE) return conn_.error("store_read_failed", "scheduled list");
   return out;
 }
 

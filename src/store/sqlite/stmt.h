@@ -1,4 +1,4 @@
-// Internal to the store module: RAII aliases for SQLite handles and a thin
+// Internal to the SQLite engine: RAII aliases for SQLite handles and a thin
 // statement helper. A connection and its statements belong to one thread at a
 // time (the opener, then the store thread), so SQLite's own mutexes are off.
 #pragma once
