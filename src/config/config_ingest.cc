@@ -1,5 +1,5 @@
-// [ingest.<source>]: ingest sources beside the socket. Only "redis" exists
-// (Redis Streams); the [ingest] table itself has no keys of its own.
+// [ingest.redis]: Redis Streams ingest beside the socket (the [ingest] table
+// itself has no keys of its own; schema.h reports anything else in it).
 #include "config/sections.h"
 
 namespace pushgw::config::detail {
@@ -14,56 +14,37 @@ bool plausible_key(std::string_view s) {
   return true;
 }
 
-void read_key(TableReader& r, std::string_view key, std::string& out, bool required) {
+void read_key(Section& r, std::string_view key, std::string& out, bool required) {
   const bool given = required ? r.require(key, out) : r.get(key, out);
   if (given && !out.empty() && !plausible_key(out))
     r.error(key, "must be a Redis key name: 1-512 bytes without spaces or control characters");
 }
 
-void parse_redis(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  with_table(node, name, ctx, [&](TableReader& r) {
-    RedisIngestConfig& c = cfg.ingest.redis;
-    c.enabled = true;
-    r.get("url", c.url);
-    auto ep = parse_redis_url(c.url);
-    if (ep.ok()) c.endpoint = std::move(ep.value());
-    else r.error("url", ep.error().message + " (redis://[user:password@]host[:port][/db] or unix:/path[?db=N])");
-    read_key(r, "stream", c.stream, true);
-    if (r.get("group", c.group) && !plausible_key(c.group)) r.error("group", "must be 1-512 bytes without spaces");
-    if (r.get("consumer", c.consumer) && !c.consumer.empty() && !plausible_key(c.consumer))
-      r.error("consumer", "must be 1-512 bytes without spaces (omit it for <hostname>-<pid>)");
-    r.get_int("batch", c.batch, 1, 10000);
-    r.get_int("block_ms", c.block_ms, 1, 60000);
-    r.get_int("claim_idle_ms", c.claim_idle_ms, 100, 86'400'000);
-    read_key(r, "results_stream", c.results_stream, false);
-    read_key(r, "feedback_stream", c.feedback_stream, false);
-    r.get_int("results_maxlen", c.results_maxlen, 0, int64_t{1} << 40);
-    // Writing results or feedback into the request stream would feed them
-    // back in as (invalid) requests.
-    if (!c.stream.empty() && c.results_stream == c.stream)
-      r.error("results_stream", "must differ from stream");
-    if (!c.stream.empty() && c.feedback_stream == c.stream)
-      r.error("feedback_stream", "must differ from stream");
-  });
-}
-
 }  // namespace
 
-void parse_ingest(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  const toml::table* t = node.as_table();
-  if (!t) {
-    ctx.diag.error(line_of(node, 0), name, "expected a table ([ingest.redis]), got " + std::string(type_name(node)));
-    return;
-  }
-  for (auto&& [key, sub] : *t) {
-    const std::string path = std::string(name) + "." + std::string(key.str());
-    if (key.str() == "redis") {
-      parse_redis(sub, path, ctx, cfg);
-    } else {
-      const int line = line_of(sub, static_cast<int>(key.source().begin.line));
-      ctx.diag.error(line, path, sub.is_table() ? "unknown section" : "unknown key");
-    }
-  }
+void parse_redis(Section& r, Config& cfg) {
+  RedisIngestConfig& c = cfg.ingest.redis;
+  c.enabled = true;
+  r.get("url", c.url);
+  auto ep = parse_redis_url(c.url);
+  if (ep.ok()) c.endpoint = std::move(ep.value());
+  else r.error("url", ep.error().message + " (redis://[user:password@]host[:port][/db] or unix:/path[?db=N])");
+  read_key(r, "stream", c.stream, true);
+  if (r.get("group", c.group) && !plausible_key(c.group)) r.error("group", "must be 1-512 bytes without spaces");
+  if (r.get("consumer", c.consumer) && !c.consumer.empty() && !plausible_key(c.consumer))
+    r.error("consumer", "must be 1-512 bytes without spaces (omit it for <hostname>-<pid>)");
+  r.get_int("batch", c.batch, 1, 10000);
+  r.get_int("block_ms", c.block_ms, 1, 60000);
+  r.get_int("claim_idle_ms", c.claim_idle_ms, 100, 86'400'000);
+  read_key(r, "results_stream", c.results_stream, false);
+  read_key(r, "feedback_stream", c.feedback_stream, false);
+  r.get_int("results_maxlen", c.results_maxlen, 0, int64_t{1} << 40);
+  // Writing results or feedback into the request stream would feed them
+  // back in as (invalid) requests.
+  if (!c.stream.empty() && c.results_stream == c.stream)
+    r.error("results_stream", "must differ from stream");
+  if (!c.stream.empty() && c.feedback_stream == c.stream)
+    r.error("feedback_stream", "must differ from stream");
 }
 
 }  // namespace pushgw::config::detail

@@ -38,33 +38,29 @@ bool plausible_tz(std::string_view s) {
 
 }  // namespace
 
-void parse_spool(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  with_table(node, name, ctx, [&](TableReader& r) {
-    if (get_path(r, "path", ctx, cfg.spool.path) && cfg.spool.path.empty()) r.error("path", "must not be empty");
-    std::string fsync;
-    if (r.get("fsync", fsync)) {
-      if (fsync == "batch" || fsync == "always" || fsync == "off") {
-        cfg.spool.fsync = fsync;
-      } else {
-        r.error("fsync", "must be one of \"batch\", \"always\", \"off\"");
-      }
+void parse_spool(Section& r, Config& cfg) {
+  if (r.get_path("path", cfg.spool.path) && cfg.spool.path.empty()) r.error("path", "must not be empty");
+  std::string fsync;
+  if (r.get("fsync", fsync)) {
+    if (fsync == "batch" || fsync == "always" || fsync == "off") {
+      cfg.spool.fsync = fsync;
+    } else {
+      r.error("fsync", "must be one of \"batch\", \"always\", \"off\"");
     }
-  });
+  }
 }
 
-void parse_policy(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  with_table(node, name, ctx, [&](TableReader& r) {
-    PolicyConfig& p = cfg.policy;
-    r.get_int("marketing_per_hour", p.marketing_per_hour, 0, 1'000'000);
-    r.get_int("marketing_per_day", p.marketing_per_day, 0, 1'000'000);
-    if (r.get("quiet_hours", p.quiet_hours) && !p.quiet_hours.empty() && !valid_quiet_hours(p.quiet_hours)) {
-      r.error("quiet_hours", "must be \"HH:MM-HH:MM\" (24-hour clock, e.g. \"22:00-08:00\") or \"\"");
-    }
-    if (r.get("default_tz", p.default_tz) && !plausible_tz(p.default_tz)) {
-      r.error("default_tz", "must be an IANA time zone name such as \"UTC\" or \"Europe/Berlin\"");
-    }
-    r.get("allow_cap_override", p.allow_cap_override);
-  });
+void parse_policy(Section& r, Config& cfg) {
+  PolicyConfig& p = cfg.policy;
+  r.get_int("marketing_per_hour", p.marketing_per_hour, 0, 1'000'000);
+  r.get_int("marketing_per_day", p.marketing_per_day, 0, 1'000'000);
+  if (r.get("quiet_hours", p.quiet_hours) && !p.quiet_hours.empty() && !valid_quiet_hours(p.quiet_hours)) {
+    r.error("quiet_hours", "must be \"HH:MM-HH:MM\" (24-hour clock, e.g. \"22:00-08:00\") or \"\"");
+  }
+  if (r.get("default_tz", p.default_tz) && !plausible_tz(p.default_tz)) {
+    r.error("default_tz", "must be an IANA time zone name such as \"UTC\" or \"Europe/Berlin\"");
+  }
+  r.get("allow_cap_override", p.allow_cap_override);
 }
 
 }  // namespace pushgw::config::detail

@@ -52,80 +52,70 @@ std::string dsn_problem(const std::string& dsn) {
 
 }  // namespace
 
-void parse_store(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  with_table(node, name, ctx, [&](TableReader& r) {
-    std::string backend;
-    if (r.get("backend", backend)) {
-      if (backend == "sqlite") cfg.store.backend = StoreBackend::Sqlite;
-      else if (backend == "postgres") cfg.store.backend = StoreBackend::Postgres;
-      else r.error("backend", "must be \"sqlite\" or \"postgres\"");
-    }
-    if (get_path(r, "path", ctx, cfg.store.path) && cfg.store.path.empty()) r.error("path", "must not be empty");
-    // The DSN is checked here (syntax, known keywords) but never echoed: it
-    // may carry a password.
-    const bool has_dsn = r.get("dsn", cfg.store.dsn);
-    if (cfg.store.backend == StoreBackend::Postgres) {
-      if (cfg.store.dsn.empty()) r.error(has_dsn ? "dsn" : "backend", "backend \"postgres\" needs a non-empty dsn");
-      else if (auto problem = dsn_problem(cfg.store.dsn); !problem.empty()) r.error("dsn", problem);
-    } else if (!cfg.store.dsn.empty()) {
-      r.error("dsn", "is only used with backend = \"postgres\"");
-    }
-    r.get_int("keep_events_days", cfg.store.keep_events_days, 1, 36500);
-    r.get("track_sends", cfg.store.track_sends);
-  });
+void parse_store(Section& r, Config& cfg) {
+  std::string backend;
+  if (r.get("backend", backend)) {
+    if (backend == "sqlite") cfg.store.backend = StoreBackend::Sqlite;
+    else if (backend == "postgres") cfg.store.backend = StoreBackend::Postgres;
+    else r.error("backend", "must be \"sqlite\" or \"postgres\"");
+  }
+  if (r.get_path("path", cfg.store.path) && cfg.store.path.empty()) r.error("path", "must not be empty");
+  // The DSN is checked here (syntax, known keywords) but never echoed: it
+  // may carry a password.
+  const bool has_dsn = r.get("dsn", cfg.store.dsn);
+  if (cfg.store.backend == StoreBackend::Postgres) {
+    if (cfg.store.dsn.empty()) r.error(has_dsn ? "dsn" : "backend", "backend \"postgres\" needs a non-empty dsn");
+    else if (auto problem = dsn_problem(cfg.store.dsn); !problem.empty()) r.error("dsn", problem);
+  } else if (!cfg.store.dsn.empty()) {
+    r.error("dsn", "is only used with backend = \"postgres\"");
+  }
+  r.get_int("keep_events_days", cfg.store.keep_events_days, 1, 36500);
+  r.get("track_sends", cfg.store.track_sends);
 }
 
-void parse_metrics(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  with_table(node, name, ctx, [&](TableReader& r) {
-    if (r.get("listen", cfg.metrics.listen) && !cfg.metrics.listen.empty() &&
-        !valid_listen_address(cfg.metrics.listen)) {
-      r.error("listen", "must be \"host:port\" (\"[addr]:port\" for IPv6) or \"\" to disable");
-    }
-  });
+void parse_metrics(Section& r, Config& cfg) {
+  if (r.get("listen", cfg.metrics.listen) && !cfg.metrics.listen.empty() &&
+      !valid_listen_address(cfg.metrics.listen)) {
+    r.error("listen", "must be \"host:port\" (\"[addr]:port\" for IPv6) or \"\" to disable");
+  }
 }
 
-void parse_tls(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  with_table(node, name, ctx, [&](TableReader& r) {
-    if (!get_path(r, "ca_file", ctx, cfg.tls.ca_file) || cfg.tls.ca_file.empty()) return;
-    // Trust anchors are public; only check they can be read so a typo fails at load.
-    if (ctx.read_credentials && access(cfg.tls.ca_file.c_str(), R_OK) != 0) {
-      r.error("ca_file", "cannot read " + cfg.tls.ca_file + ": " + std::strerror(errno));
-    }
-  });
+void parse_tls(Section& r, Config& cfg) {
+  if (!r.get_path("ca_file", cfg.tls.ca_file) || cfg.tls.ca_file.empty()) return;
+  // Trust anchors are public; only check they can be read so a typo fails at load.
+  if (r.read_files() && access(cfg.tls.ca_file.c_str(), R_OK) != 0) {
+    r.error("ca_file", "cannot read " + cfg.tls.ca_file + ": " + std::strerror(errno));
+  }
 }
 
-void parse_log(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  with_table(node, name, ctx, [&](TableReader& r) {
-    std::string level;
-    if (r.get("level", level)) {
-      if (level != "debug" && level != "info" && level != "warn" && level != "error") {
-        r.error("level", "must be one of \"debug\", \"info\", \"warn\", \"error\"");
-      } else {
-        cfg.log.level = level;
-      }
+void parse_log(Section& r, Config& cfg) {
+  std::string level;
+  if (r.get("level", level)) {
+    if (level != "debug" && level != "info" && level != "warn" && level != "error") {
+      r.error("level", "must be one of \"debug\", \"info\", \"warn\", \"error\"");
+    } else {
+      cfg.log.level = level;
     }
-    std::string format;
-    if (r.get("format", format)) {
-      if (format != "text" && format != "json") {
-        r.error("format", "must be \"text\" or \"json\"");
-      } else {
-        cfg.log.format = format;
-      }
+  }
+  std::string format;
+  if (r.get("format", format)) {
+    if (format != "text" && format != "json") {
+      r.error("format", "must be \"text\" or \"json\"");
+    } else {
+      cfg.log.format = format;
     }
-  });
+  }
 }
 
-void parse_delivery(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
+void parse_delivery(Section& r, Config& cfg) {
   constexpr int64_t kDayMs = 86'400'000;
-  with_table(node, name, ctx, [&](TableReader& r) {
-    DeliveryConfig& d = cfg.delivery;
-    r.get_int("max_attempts", d.max_attempts, 1, 100);
-    r.get_int("max_retry_seconds", d.max_retry_seconds, 1, 7 * 86400);
-    r.get_int("request_timeout_ms", d.request_timeout_ms, 1, kDayMs);
-    r.get_int("connect_timeout_ms", d.connect_timeout_ms, 1, kDayMs);
-    r.get_int("ping_interval_ms", d.ping_interval_ms, 1, kDayMs);
-    r.get_int("idle_timeout_ms", d.idle_timeout_ms, 1, kDayMs);
-  });
+  DeliveryConfig& d = cfg.delivery;
+  r.get_int("max_attempts", d.max_attempts, 1, 100);
+  r.get_int("max_retry_seconds", d.max_retry_seconds, 1, 7 * 86400);
+  r.get_int("request_timeout_ms", d.request_timeout_ms, 1, kDayMs);
+  r.get_int("connect_timeout_ms", d.connect_timeout_ms, 1, kDayMs);
+  r.get_int("ping_interval_ms", d.ping_interval_ms, 1, kDayMs);
+  r.get_int("idle_timeout_ms", d.idle_timeout_ms, 1, kDayMs);
 }
 
 }  // namespace pushgw::config::detail

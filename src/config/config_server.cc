@@ -19,8 +19,8 @@ bool parse_octal_mode(std::string_view s, uint32_t& out) {
   return true;
 }
 
-void read_socket_path(TableReader& r, const LoadContext& ctx, ServerConfig& s) {
-  if (!get_path(r, "socket", ctx, s.socket)) return;
+void read_socket_path(Section& r, ServerConfig& s) {
+  if (!r.get_path("socket", s.socket)) return;
   if (s.socket.empty()) {
     r.error("socket", "must not be empty");
   } else if (s.socket.size() >= sizeof(sockaddr_un::sun_path)) {
@@ -30,7 +30,7 @@ void read_socket_path(TableReader& r, const LoadContext& ctx, ServerConfig& s) {
   }
 }
 
-void read_socket_mode(TableReader& r, ServerConfig& s) {
+void read_socket_mode(Section& r, ServerConfig& s) {
   std::string mode;
   if (!r.get("socket_mode", mode)) return;
   if (!parse_octal_mode(mode, s.socket_mode)) {
@@ -40,18 +40,16 @@ void read_socket_mode(TableReader& r, ServerConfig& s) {
 
 }  // namespace
 
-void parse_server(const toml::node& node, std::string_view name, LoadContext& ctx, Config& cfg) {
-  with_table(node, name, ctx, [&](TableReader& r) {
-    ServerConfig& s = cfg.server;
-    read_socket_path(r, ctx, s);
-    read_socket_mode(r, s);
-    r.get_int("workers", s.workers, 0, 1024);
-    r.get_int("max_line_bytes", s.max_line_bytes, 1024, int64_t{1} << 30);
-    r.get_int("max_queued", s.max_queued, 1, int64_t{1} << 40);
-    r.get_int("drain_seconds", s.drain_seconds, 0, 86400);
-    r.get_id_list("allowed_uids", s.allowed_uids);
-    r.get_id_list("allowed_gids", s.allowed_gids);
-  });
+void parse_server(Section& r, Config& cfg) {
+  ServerConfig& s = cfg.server;
+  read_socket_path(r, s);
+  read_socket_mode(r, s);
+  r.get_int("workers", s.workers, 0, 1024);
+  r.get_int("max_line_bytes", s.max_line_bytes, 1024, int64_t{1} << 30);
+  r.get_int("max_queued", s.max_queued, 1, int64_t{1} << 40);
+  r.get_int("drain_seconds", s.drain_seconds, 0, 86400);
+  r.get_id_list("allowed_uids", s.allowed_uids);
+  r.get_id_list("allowed_gids", s.allowed_gids);
 }
 
 }  // namespace pushgw::config::detail
