@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace pushgw::config::detail {
+namespace pushgw::config {
 namespace {
 
 // Keys and service-account files are a few KiB; anything bigger is the wrong file.
@@ -144,4 +144,4 @@ std::optional<std::string> load_pem_credential(Section& r, std::string_view key,
   return text;
 }
 
-}  // namespace pushgw::config::detail
+}  // namespace pushgw::config

@@ -1,6 +1,7 @@
 // Reading credential files named by the config: bounded reads, permission
 // checks, a PEM sniff and the FCM service-account JSON. Never puts file
-// contents into an error or warning. Internal to the config module.
+// contents into an error or warning. Used by the parsers of sections that
+// name credential files.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -10,7 +11,7 @@
 #include "config/section.h"
 #include "pushgw/result.h"
 
-namespace pushgw::config::detail {
+namespace pushgw::config {
 
 struct SecretFile {
   std::string contents;
@@ -42,4 +43,4 @@ std::optional<std::string> load_pem_credential(Section& r, std::string_view key,
 // Overwrites a string holding key material before it is freed.
 void wipe(std::string& s);
 
-}  // namespace pushgw::config::detail
+}  // namespace pushgw::config

@@ -1,5 +1,5 @@
 // parse_https_origin: the endpoint overrides ("https://127.0.0.1:8443").
-#include "config/config.h"
+#include "config/origin.h"
 
 namespace pushgw::config {
 namespace {

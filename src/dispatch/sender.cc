@@ -21,7 +21,7 @@ Status final_status(VerdictKind k) {
   }
 }
 
-RetryPolicy retry_policy(const config::DeliveryConfig& d) {
+RetryPolicy retry_policy(const DeliveryConfig& d) {
   RetryPolicy p;
   p.max_attempts = d.max_attempts;
   p.max_retry_ms = int64_t{d.max_retry_seconds} * 1000;

@@ -34,7 +34,7 @@ void Connection::start() {
 void Connection::attempt() {
   if (state_ == State::Closed) return;
   connect_timer_.start(static_cast<uint64_t>(opts_.connect_timeout_ms));
-  const config::RedisEndpoint& ep = opts_.endpoint;
+  const RedisEndpoint& ep = opts_.endpoint;
   if (!ep.unix_path.empty()) {
     connect_to("");
     return;
@@ -66,7 +66,7 @@ void Connection::attempt() {
 }
 
 void Connection::connect_to(const std::string& ip) {
-  const config::RedisEndpoint& ep = opts_.endpoint;
+  const RedisEndpoint& ep = opts_.endpoint;
   redisAsyncContext* ac = ep.unix_path.empty() ? redisAsyncConnect(ip.c_str(), ep.port)
                                                : redisAsyncConnectUnix(ep.unix_path.c_str());
   if (ac == nullptr) {
@@ -93,7 +93,7 @@ void Connection::connect_to(const std::string& ip) {
 // Queued at once: hiredis only notices the connect when it has something to
 // write, and pipelining saves round trips. PING's answer means all is done.
 void Connection::handshake() {
-  const config::RedisEndpoint& ep = opts_.endpoint;
+  const RedisEndpoint& ep = opts_.endpoint;
   auto step_failed = [this](const char* what) {
     return [this, what](const redisReply* r) {
       if (r == nullptr || r->type != REDIS_REPLY_ERROR) return;

@@ -21,10 +21,10 @@
 #include <vector>
 
 #include "base/backoff.h"
-#include "config/config.h"
 #include "loop/timer.h"
 #include "obs/log.h"
 #include "pushgw/clock.h"
+#include "redis/config.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -39,7 +39,7 @@ class Connection {
  public:
   using Callback = std::function<void(const redisReply* reply)>;
   struct Options {
-    config::RedisEndpoint endpoint;
+    RedisEndpoint endpoint;
     std::string url_for_logs;     // already redacted
     int connect_timeout_ms = 5000;
   };

@@ -5,14 +5,14 @@
 
 namespace pushgw::store {
 
-Result<std::unique_ptr<detail::Backend>> open_backend(const config::StoreConfig& cfg, const obs::Logger& log) {
+Result<std::unique_ptr<detail::Backend>> open_backend(const StoreConfig& cfg, const obs::Logger& log) {
   switch (cfg.backend) {
-    case config::StoreBackend::Sqlite: {
+    case StoreBackend::Sqlite: {
       auto db = detail::SqliteDb::open(cfg.path, log);
       if (!db) return db.error();
       return std::unique_ptr<detail::Backend>(std::move(*db));
     }
-    case config::StoreBackend::Postgres: {
+    case StoreBackend::Postgres: {
       auto db = detail::PgDb::open(cfg.dsn, log);
       if (!db) return db.error();
       return std::unique_ptr<detail::Backend>(std::move(*db));
@@ -21,7 +21,7 @@ Result<std::unique_ptr<detail::Backend>> open_backend(const config::StoreConfig&
   return make_error("store_bad_argument", "unknown store backend");
 }
 
-Result<std::unique_ptr<Store>> open_store(const config::StoreConfig& cfg, int producers, const Clock& clock,
+Result<std::unique_ptr<Store>> open_store(const StoreConfig& cfg, int producers, const Clock& clock,
                                           obs::Logger log, StoreOptions opt) {
   // Checked before connecting, as Store::open would.
   if (producers < 1 || producers > 4096)

@@ -39,6 +39,21 @@ size_t utf8_len(std::string_view s, size_t i) {
 
 }  // namespace
 
+std::string dsn_problem(const std::string& dsn) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
+  std::string problem;
+  if (opts == nullptr) {
+    const std::string_view msg = err ? err : "";
+    problem = msg.starts_with("invalid connection option")
+                  ? std::string(msg.substr(0, msg.find('\n')))
+                  : "not a valid libpq connection string (key=value pairs or a postgresql:// URI)";
+  }
+  PQconninfoFree(opts);
+  PQfreemem(err);
+  return problem;
+}
+
 std::string redact_dsn(const std::string& dsn) {
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);

@@ -28,6 +28,11 @@ using PgResultPtr = std::unique_ptr<PGresult, PgResultClear>;
 // messages: "host=... port=... dbname=... user=...".
 std::string redact_dsn(const std::string& dsn);
 
+// "" when libpq accepts the connection string ([store] dsn at config load).
+// Only libpq's message naming an unknown keyword is passed on: its other
+// messages quote the string, which may hold a password.
+std::string dsn_problem(const std::string& dsn);
+
 // Error with code `code`, `what` and the server's (or libpq's) message. The
 // messages never contain the DSN.
 Error pg_error(PGconn* c, std::string code, std::string_view what);

@@ -239,7 +239,7 @@ TEST_F(StoreApiTest, OversizedOutcomeIsDroppedNotRetried) {
 
 TEST(StoreOpen, MissingDirectoryIsAClearError) {
   TestClock clock;
-  config::StoreConfig cfg;
+  store::StoreConfig cfg;
   cfg.path = "/nonexistent-pushgw-dir/sub/pushgw.db";
   auto r = store::open_store(cfg, 1, clock, quiet_logger());
   ASSERT_FALSE(r.ok());
@@ -250,7 +250,7 @@ TEST(StoreOpen, MissingDirectoryIsAClearError) {
 TEST(StoreOpen, RejectsZeroProducers) {
   TempDir dir;
   TestClock clock;
-  config::StoreConfig cfg;
+  store::StoreConfig cfg;
   cfg.path = dir.file("x.db");
   auto r = store::open_store(cfg, 0, clock, quiet_logger());
   ASSERT_FALSE(r.ok());

@@ -34,8 +34,8 @@ class PgStore : public ::testing::Test {
   }
 
   Result<std::unique_ptr<Store>> try_open(int producers = 1, StoreOptions opt = {}) {
-    config::StoreConfig cfg;
-    cfg.backend = config::StoreBackend::Postgres;
+    store::StoreConfig cfg;
+    cfg.backend = store::StoreBackend::Postgres;
     cfg.dsn = dsn_;
     return store::open_store(cfg, producers, clock_, quiet_logger(), opt);
   }

@@ -45,7 +45,7 @@ class TempDir {
 
 inline std::unique_ptr<Store> open_store(const std::string& path, const Clock& clock, int producers = 1,
                                          StoreOptions opt = {}, int keep_days = 30) {
-  config::StoreConfig cfg;
+  store::StoreConfig cfg;
   cfg.path = path;
   cfg.keep_events_days = keep_days;
   auto r = store::open_store(cfg, producers, clock, quiet_logger(), opt);

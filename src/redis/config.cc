@@ -1,8 +1,8 @@
 // [ingest.redis]: Redis Streams ingest beside the socket (the [ingest] table
 // itself has no keys of its own; schema.h reports anything else in it).
-#include "config/sections.h"
+#include "redis/config.h"
 
-namespace pushgw::config::detail {
+namespace pushgw::redis {
 namespace {
 
 // Redis key names are binary-safe, but a name with spaces or control
@@ -14,7 +14,7 @@ bool plausible_key(std::string_view s) {
   return true;
 }
 
-void read_key(Section& r, std::string_view key, std::string& out, bool required) {
+void read_key(config::Section& r, std::string_view key, std::string& out, bool required) {
   const bool given = required ? r.require(key, out) : r.get(key, out);
   if (given && !out.empty() && !plausible_key(out))
     r.error(key, "must be a Redis key name: 1-512 bytes without spaces or control characters");
@@ -22,8 +22,8 @@ void read_key(Section& r, std::string_view key, std::string& out, bool required)
 
 }  // namespace
 
-void parse_redis(Section& r, Config& cfg) {
-  RedisIngestConfig& c = cfg.ingest.redis;
+RedisIngestConfig parse_config(config::Section& r) {
+  RedisIngestConfig c;
   c.enabled = true;
   r.get("url", c.url);
   auto ep = parse_redis_url(c.url);
@@ -45,6 +45,7 @@ void parse_redis(Section& r, Config& cfg) {
     r.error("results_stream", "must differ from stream");
   if (!c.stream.empty() && c.feedback_stream == c.stream)
     r.error("feedback_stream", "must differ from stream");
+  return c;
 }
 
-}  // namespace pushgw::config::detail
+}  // namespace pushgw::redis

@@ -7,10 +7,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "config/config.h"
+#include "settings/settings.h"
 #include "temp_dir.h"
 
-namespace pushgw::config {
+namespace pushgw::settings {
 namespace {
 
 using testing::kFakePem;
@@ -105,9 +105,9 @@ class FullConfig : public ::testing::Test {
 };
 
 TEST_F(FullConfig, ScalarSectionsLoadEveryField) {
-  auto r = load_config(path_);
+  auto r = load(path_);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  const Config& c = **r;
+  const Settings& c = **r;
   EXPECT_EQ(c.file, path_);
   EXPECT_EQ(c.server.socket, in_dir("run/pushgw.sock"));
   EXPECT_EQ(c.server.socket_mode, 0600u);
@@ -128,6 +128,7 @@ TEST_F(FullConfig, ScalarSectionsLoadEveryField) {
   EXPECT_EQ(c.delivery.connect_timeout_ms, 1500);
   EXPECT_EQ(c.delivery.ping_interval_ms, 30000);
   EXPECT_EQ(c.delivery.idle_timeout_ms, 90000);
+  EXPECT_TRUE(c.spool.enabled);
   EXPECT_EQ(c.spool.path, in_dir("spool"));
   EXPECT_EQ(c.spool.fsync, "always");
   EXPECT_EQ(c.policy.marketing_per_hour, 2);
@@ -139,9 +140,9 @@ TEST_F(FullConfig, ScalarSectionsLoadEveryField) {
 }
 
 TEST_F(FullConfig, AppSectionsLoadEveryFieldAndCredentials) {
-  auto r = load_config(path_);
+  auto r = load(path_);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  const Config& c = **r;
+  const Settings& c = **r;
   ASSERT_EQ(c.apns.size(), 2u);
   const ApnsApp& a = c.apns[0];
   EXPECT_EQ(a.app, "shop-ios");
@@ -187,7 +188,7 @@ TEST_F(FullConfig, AppSectionsLoadEveryFieldAndCredentials) {
 }
 
 TEST_F(FullConfig, WithoutCredentialReadingPathsResolveButNothingIsRead) {
-  auto r = parse_config(kFullConfig, dir_.path() + "/other.toml", /*read_credentials=*/false);
+  auto r = parse(kFullConfig, dir_.path() + "/other.toml", /*read_credentials=*/false);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)->apns[0].key_file, in_dir("keys/AuthKey.p8"));
   EXPECT_EQ((*r)->apns[0].key_pem, "");
@@ -195,9 +196,9 @@ TEST_F(FullConfig, WithoutCredentialReadingPathsResolveButNothingIsRead) {
 }
 
 TEST(ConfigDefaults, EmptyFileGivesTheDocumentedDefaults) {
-  auto r = parse_config("", "/etc/pushgw/pushgw.toml");
+  auto r = parse("", "/etc/pushgw/pushgw.toml");
   ASSERT_TRUE(r.ok()) << r.error().message;
-  const Config& c = **r;
+  const Settings& c = **r;
   EXPECT_EQ(c.server.socket, "/run/pushgw/pushgw.sock");
   EXPECT_EQ(c.server.socket_mode, 0660u);
   EXPECT_EQ(c.server.workers, 0);
@@ -215,9 +216,31 @@ TEST(ConfigDefaults, EmptyFileGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.delivery.connect_timeout_ms, 5000);
   EXPECT_EQ(c.delivery.ping_interval_ms, 60000);
   EXPECT_EQ(c.delivery.idle_timeout_ms, 300000);
+  EXPECT_FALSE(c.spool.enabled);  // no [spool] table: no spool
   EXPECT_EQ(c.spool.fsync, "batch");
   EXPECT_EQ(c.policy.default_tz, "UTC");
   EXPECT_TRUE(c.apns.empty() && c.fcm.empty() && c.webpush.empty());
+}
+
+// The spool is on exactly when the snapshot saw a [spool] table: what the
+// daemon reads is the loaded config, never the file again (it may have
+// changed or gone since).
+TEST(SpoolSection, AnEmptyTableTurnsItOnWithItsDefaults) {
+  TempDir dir;
+  const std::string path = dir.path() + "/pushgw.toml";
+  dir.write("pushgw.toml", "[spool]\n");
+  auto r = load(path);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  const spool::SpoolConfig& s = (*r)->spool;
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.path, "/var/lib/pushgw/spool");
+  const spool::Options o = spool::options_from(s);
+  EXPECT_EQ(o.dir, "/var/lib/pushgw/spool");
+  EXPECT_EQ(o.fsync, spool::FsyncMode::Batch);
+  auto off = parse("[spool]\nfsync = \"off\"\n", path, false);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(spool::options_from((*off)->spool).fsync, spool::FsyncMode::Off);
 }
 
 TEST(ConfigPaths, RelativeConfigPathResolvesAgainstItsOwnDirectory) {
@@ -228,7 +251,7 @@ TEST(ConfigPaths, RelativeConfigPathResolvesAgainstItsOwnDirectory) {
             "[store]\npath=\"../db/x.db\"\n");
   const auto old_cwd = std::filesystem::current_path();
   std::filesystem::current_path(dir.path());
-  auto r = load_config("etc/pushgw.toml");
+  auto r = load("etc/pushgw.toml");
   std::filesystem::current_path(old_cwd);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)->apns[0].key_file, dir.path() + "/etc/k.p8");
@@ -246,7 +269,7 @@ TEST(ConfigWarnings, WorldReadableKeyWarnsWithLineAndMode) {
       "[[webpush]]\napp=\"w\"\nvapid_subject=\"https://example.com/contact\"\nvapid_key_file=\"v.pem\"\n"
       "[[fcm]]\napp=\"f\"\nservice_account=\"sa.json\"\n";
   const std::string path = dir.write("pushgw.toml", text);
-  auto r = load_config(path);
+  auto r = load(path);
   ASSERT_TRUE(r.ok()) << r.error().message;
   const auto& w = (*r)->warnings;
   ASSERT_EQ(w.size(), 2u);  // sa.json is 0600: no warning
@@ -274,10 +297,10 @@ std::string read_conf() {
 TEST(ShippedConfig, LoadsAndMatchesDefaults) {
   const std::string text = read_conf();
   ASSERT_FALSE(text.empty());
-  auto r = parse_config(text, "/etc/pushgw/pushgw.toml");
+  auto r = parse(text, "/etc/pushgw/pushgw.toml");
   ASSERT_TRUE(r.ok()) << r.error().message;
-  const Config& c = **r;
-  const Config d;
+  const Settings& c = **r;
+  const Settings d;
   EXPECT_EQ(c.server.socket, d.server.socket);
   EXPECT_EQ(c.server.socket_mode, d.server.socket_mode);
   EXPECT_EQ(c.server.workers, d.server.workers);
@@ -314,7 +337,7 @@ TEST(ShippedConfig, CommentedAppExamplesAreValid) {
     if (line.size() > 1 && line[0] == '#' && line[1] != ' ' && line[1] != '#') line.erase(0, 1);
     out += line + "\n";
   }
-  auto r = parse_config(out, "/etc/pushgw/pushgw.toml", /*read_credentials=*/false);
+  auto r = parse(out, "/etc/pushgw/pushgw.toml", /*read_credentials=*/false);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)->apns.size(), 1u);
   EXPECT_EQ((*r)->fcm.size(), 1u);
@@ -322,4 +345,4 @@ TEST(ShippedConfig, CommentedAppExamplesAreValid) {
 }
 
 }  // namespace
-}  // namespace pushgw::config
+}  // namespace pushgw::settings

@@ -1,9 +1,9 @@
-// [spool] and [policy]: parsed and validated here; the spool, the gateway
-// (quiet hours, default_tz: whether the zone exists is checked at start)
-// and the senders (caps) apply them.
-#include "config/sections.h"
+// [policy]: campaign policy, parsed and validated here; the gateway (quiet
+// hours, default_tz: whether the zone exists is checked at start) and the
+// senders (caps) apply it.
+#include "settings/sections.h"
 
-namespace pushgw::config::detail {
+namespace pushgw::settings::detail {
 namespace {
 
 bool two_digits(std::string_view s, int max, int& out) {
@@ -38,20 +38,7 @@ bool plausible_tz(std::string_view s) {
 
 }  // namespace
 
-void parse_spool(Section& r, Config& cfg) {
-  if (r.get_path("path", cfg.spool.path) && cfg.spool.path.empty()) r.error("path", "must not be empty");
-  std::string fsync;
-  if (r.get("fsync", fsync)) {
-    if (fsync == "batch" || fsync == "always" || fsync == "off") {
-      cfg.spool.fsync = fsync;
-    } else {
-      r.error("fsync", "must be one of \"batch\", \"always\", \"off\"");
-    }
-  }
-}
-
-void parse_policy(Section& r, Config& cfg) {
-  PolicyConfig& p = cfg.policy;
+void parse_policy(config::Section& r, PolicyConfig& p) {
   r.get_int("marketing_per_hour", p.marketing_per_hour, 0, 1'000'000);
   r.get_int("marketing_per_day", p.marketing_per_day, 0, 1'000'000);
   if (r.get("quiet_hours", p.quiet_hours) && !p.quiet_hours.empty() && !valid_quiet_hours(p.quiet_hours)) {
@@ -63,4 +50,4 @@ void parse_policy(Section& r, Config& cfg) {
   r.get("allow_cap_override", p.allow_cap_override);
 }
 
-}  // namespace pushgw::config::detail
+}  // namespace pushgw::settings::detail

@@ -2,9 +2,9 @@
 // resolves the host later, on the loop's thread pool.
 #include <charconv>
 
-#include "config/config.h"
+#include "redis/config.h"
 
-namespace pushgw::config {
+namespace pushgw::redis {
 namespace {
 
 Error bad(std::string_view why) { return make_error("bad_url", std::string(why)); }
@@ -143,4 +143,4 @@ std::string redact_redis_url(std::string_view url) {
   return out;
 }
 
-}  // namespace pushgw::config
+}  // namespace pushgw::redis

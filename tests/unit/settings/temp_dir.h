@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace pushgw::config::testing {
+namespace pushgw::settings::testing {
 
 class TempDir {
  public:
@@ -78,4 +78,4 @@ inline std::string service_account_json(std::string_view omit = "") {
   return j;
 }
 
-}  // namespace pushgw::config::testing
+}  // namespace pushgw::settings::testing

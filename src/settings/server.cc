@@ -1,9 +1,9 @@
 // [server]: the ingest socket and its limits.
 #include <sys/un.h>
 
-#include "config/sections.h"
+#include "settings/sections.h"
 
-namespace pushgw::config::detail {
+namespace pushgw::settings::detail {
 namespace {
 
 // "0660" / "660" → 0660. Only permission bits: setuid/sticky make no sense on a socket.
@@ -19,7 +19,7 @@ bool parse_octal_mode(std::string_view s, uint32_t& out) {
   return true;
 }
 
-void read_socket_path(Section& r, ServerConfig& s) {
+void read_socket_path(config::Section& r, ServerConfig& s) {
   if (!r.get_path("socket", s.socket)) return;
   if (s.socket.empty()) {
     r.error("socket", "must not be empty");
@@ -30,7 +30,7 @@ void read_socket_path(Section& r, ServerConfig& s) {
   }
 }
 
-void read_socket_mode(Section& r, ServerConfig& s) {
+void read_socket_mode(config::Section& r, ServerConfig& s) {
   std::string mode;
   if (!r.get("socket_mode", mode)) return;
   if (!parse_octal_mode(mode, s.socket_mode)) {
@@ -40,8 +40,7 @@ void read_socket_mode(Section& r, ServerConfig& s) {
 
 }  // namespace
 
-void parse_server(Section& r, Config& cfg) {
-  ServerConfig& s = cfg.server;
+void parse_server(config::Section& r, ServerConfig& s) {
   read_socket_path(r, s);
   read_socket_mode(r, s);
   r.get_int("workers", s.workers, 0, 1024);
@@ -52,4 +51,4 @@ void parse_server(Section& r, Config& cfg) {
   r.get_id_list("allowed_gids", s.allowed_gids);
 }
 
-}  // namespace pushgw::config::detail
+}  // namespace pushgw::settings::detail

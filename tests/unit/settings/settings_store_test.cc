@@ -2,15 +2,15 @@
 // password, so no message may echo it.
 #include <gtest/gtest.h>
 
-#include "config/config.h"
+#include "settings/settings.h"
 
-namespace pushgw::config {
+namespace pushgw::settings {
 namespace {
 
 constexpr char kName[] = "pushgw.toml";
 
 std::string error_of(std::string_view text) {
-  auto r = parse_config(text, kName, /*read_credentials=*/false);
+  auto r = parse(text, kName, /*read_credentials=*/false);
   return r.ok() ? std::string() : r.error().message;
 }
 
@@ -19,19 +19,19 @@ std::string at(int line, std::string_view rest) {
 }
 
 TEST(StoreBackendConfig, DefaultIsSqliteWithoutDsn) {
-  auto r = parse_config("", kName, false);
+  auto r = parse("", kName, false);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ((*r)->store.backend, StoreBackend::Sqlite);
+  EXPECT_EQ((*r)->store.backend, store::StoreBackend::Sqlite);
   EXPECT_EQ((*r)->store.dsn, "");
 }
 
 TEST(StoreBackendConfig, PostgresWithDsnLoads) {
-  auto r = parse_config("[store]\nbackend = \"postgres\"\ndsn = \"host=127.0.0.1 port=5432 dbname=pushgw\"\n",
+  auto r = parse("[store]\nbackend = \"postgres\"\ndsn = \"host=127.0.0.1 port=5432 dbname=pushgw\"\n",
                         kName, false);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ((*r)->store.backend, StoreBackend::Postgres);
+  EXPECT_EQ((*r)->store.backend, store::StoreBackend::Postgres);
   EXPECT_EQ((*r)->store.dsn, "host=127.0.0.1 port=5432 dbname=pushgw");
-  auto uri = parse_config("[store]\nbackend = \"postgres\"\ndsn = \"postgresql://pg@localhost:5433/pushgw\"\n",
+  auto uri = parse("[store]\nbackend = \"postgres\"\ndsn = \"postgresql://pg@localhost:5433/pushgw\"\n",
                           kName, false);
   EXPECT_TRUE(uri.ok()) << uri.error().message;
 }
@@ -69,4 +69,4 @@ TEST(StoreBackendConfig, MalformedDsnNeverEchoesThePassword) {
 }
 
 }  // namespace
-}  // namespace pushgw::config
+}  // namespace pushgw::settings

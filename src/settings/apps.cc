@@ -1,9 +1,10 @@
 // [[apns]], [[fcm]], [[webpush]]: one entry per app, each with its own
 // credentials. App names are unique within a platform.
 #include "config/credentials.h"
-#include "config/sections.h"
+#include "config/origin.h"
+#include "settings/sections.h"
 
-namespace pushgw::config::detail {
+namespace pushgw::settings::detail {
 namespace {
 
 // App names show up in requests, metrics labels and feedback events.
@@ -32,24 +33,24 @@ bool apple_id(std::string_view s) {
   return true;
 }
 
-void read_app_name(Section& r, std::string& app) {
+void read_app_name(config::Section& r, std::string& app) {
   if (r.require("app", app) && !valid_app_name(app)) {
     r.error("app", "must be 1-64 characters of A-Z a-z 0-9 . _ -");
   }
 }
 
-void read_connections(Section& r, int& connections) { r.get_int("connections", connections, 1, 256); }
+void read_connections(config::Section& r, int& connections) { r.get_int("connections", connections, 1, 256); }
 
-void read_endpoint(Section& r, std::string& endpoint) {
+void read_endpoint(config::Section& r, std::string& endpoint) {
   if (!r.get("endpoint", endpoint) || endpoint.empty()) return;
-  if (auto origin = parse_https_origin(endpoint); !origin.ok()) {
+  if (auto origin = config::parse_https_origin(endpoint); !origin.ok()) {
     r.error("endpoint", origin.error().message);
     return;
   }
   if (endpoint.back() == '/') endpoint.pop_back();
 }
 
-void read_apple_id(Section& r, std::string_view key, std::string& out) {
+void read_apple_id(config::Section& r, std::string_view key, std::string& out) {
   if (!r.require(key, out)) return;
   if (out.size() != 10) {
     r.error(key, "must be 10 characters");
@@ -58,14 +59,14 @@ void read_apple_id(Section& r, std::string_view key, std::string& out) {
   }
 }
 
-void read_service_account(Section& r, FcmApp& f) {
+void read_service_account(config::Section& r, FcmApp& f) {
   if (!r.require("service_account", f.service_account)) return;
   f.service_account = r.resolve(f.service_account);
   if (!r.read_files()) return;
-  auto json = load_credential(r, "service_account", f.service_account);
+  auto json = config::load_credential(r, "service_account", f.service_account);
   if (!json) return;
-  auto sa = parse_service_account(*json);
-  wipe(*json);
+  auto sa = config::parse_service_account(*json);
+  config::wipe(*json);
   if (!sa.ok()) {
     r.error("service_account", f.service_account + ": " + sa.error().message);
     return;
@@ -84,7 +85,7 @@ bool valid_vapid_subject(std::string_view s) {
 
 }  // namespace
 
-void parse_apns(Section& r, ApnsApp& a) {
+void parse_apns(config::Section& r, ApnsApp& a) {
   read_app_name(r, a.app);
   read_apple_id(r, "team_id", a.team_id);
   read_apple_id(r, "key_id", a.key_id);
@@ -99,17 +100,17 @@ void parse_apns(Section& r, ApnsApp& a) {
   if (!r.require("key_file", a.key_file)) return;
   a.key_file = r.resolve(a.key_file);
   if (!r.read_files()) return;
-  if (auto pem = load_pem_credential(r, "key_file", a.key_file)) a.key_pem = std::move(*pem);
+  if (auto pem = config::load_pem_credential(r, "key_file", a.key_file)) a.key_pem = std::move(*pem);
 }
 
-void parse_fcm(Section& r, FcmApp& f) {
+void parse_fcm(config::Section& r, FcmApp& f) {
   read_app_name(r, f.app);
   read_endpoint(r, f.endpoint);
   read_connections(r, f.connections);
   read_service_account(r, f);
 }
 
-void parse_webpush(Section& r, WebPushApp& w) {
+void parse_webpush(config::Section& r, WebPushApp& w) {
   read_app_name(r, w.app);
   if (r.require("vapid_subject", w.vapid_subject) && !valid_vapid_subject(w.vapid_subject)) {
     r.error("vapid_subject", "must be a \"mailto:\" address or an \"https:\" URL (RFC 8292)");
@@ -119,7 +120,7 @@ void parse_webpush(Section& r, WebPushApp& w) {
   if (!r.require("vapid_key_file", w.vapid_key_file)) return;
   w.vapid_key_file = r.resolve(w.vapid_key_file);
   if (!r.read_files()) return;
-  if (auto pem = load_pem_credential(r, "vapid_key_file", w.vapid_key_file)) w.vapid_key_pem = std::move(*pem);
+  if (auto pem = config::load_pem_credential(r, "vapid_key_file", w.vapid_key_file)) w.vapid_key_pem = std::move(*pem);
 }
 
-}  // namespace pushgw::config::detail
+}  // namespace pushgw::settings::detail

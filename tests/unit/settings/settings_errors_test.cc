@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "config/config.h"
+#include "settings/settings.h"
 #include "temp_dir.h"
 
-namespace pushgw::config {
+namespace pushgw::settings {
 namespace {
 
 using testing::kFakePem;
@@ -18,12 +18,12 @@ constexpr char kName[] = "pushgw.toml";
 
 // Parses without touching the disk and returns the error message ("" if it loaded).
 std::string error_of(std::string_view text) {
-  auto r = parse_config(text, kName, /*read_credentials=*/false);
+  auto r = parse(text, kName, /*read_credentials=*/false);
   return r.ok() ? std::string() : r.error().message;
 }
 
 std::string code_of(std::string_view text) {
-  auto r = parse_config(text, kName, false);
+  auto r = parse(text, kName, false);
   return r.ok() ? std::string() : r.error().code;
 }
 
@@ -69,7 +69,7 @@ TEST(ConfigErrors, BadSocketMode) {
   EXPECT_EQ(error_of("[server]\nsocket_mode = \"rw-rw----\"\n"), at(2, msg));
   EXPECT_EQ(error_of("[server]\nsocket_mode = \"4755\"\n"), at(2, msg));
   EXPECT_EQ(error_of("[server]\nsocket_mode = 0o660\n"), at(2, "server.socket_mode: expected string, got integer"));
-  auto r = parse_config("[server]\nsocket_mode = \"640\"\n", kName, false);
+  auto r = parse("[server]\nsocket_mode = \"640\"\n", kName, false);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)->server.socket_mode, 0640u);
 }
@@ -133,18 +133,18 @@ TEST(ConfigErrors, EveryProblemIsReportedInFileOrder) {
 
 TEST(ConfigErrors, TomlSyntaxErrorCarriesItsLine) {
   const std::string text = "[server]\nworkers = 2\nsocket = \"/x\n";
-  auto r = parse_config(text, kName, false);
+  auto r = parse(text, kName, false);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "config_syntax");
   EXPECT_EQ(r.error().message.rfind(at(3, "syntax error: "), 0), 0u) << r.error().message;
   // A key defined twice is a syntax error in TOML.
-  auto d = parse_config("[server]\nworkers = 2\n\nworkers = 3\n", kName, false);
+  auto d = parse("[server]\nworkers = 2\n\nworkers = 3\n", kName, false);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().message.rfind(at(4, "syntax error: "), 0), 0u) << d.error().message;
 }
 
 TEST(ConfigErrors, MissingConfigFile) {
-  auto r = load_config("/nonexistent/pushgw.toml");
+  auto r = load("/nonexistent/pushgw.toml");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "config_io");
   EXPECT_EQ(r.error().message, "/nonexistent/pushgw.toml: cannot read: No such file or directory");
@@ -155,7 +155,7 @@ class CredentialErrors : public ::testing::Test {
   void SetUp() override { path_ = dir_.path() + "/pushgw.toml"; }
   std::string load(const std::string& text) {
     dir_.write("pushgw.toml", text);
-    auto r = load_config(path_);
+    auto r = settings::load(path_);
     return r.ok() ? std::string() : r.error().message;
   }
   std::string at(int line, const std::string& rest) const { return path_ + ":" + std::to_string(line) + ": " + rest; }
@@ -216,4 +216,4 @@ TEST_F(CredentialErrors, ServiceAccountNotJsonOrWrongShape) {
 }
 
 }  // namespace
-}  // namespace pushgw::config
+}  // namespace pushgw::settings

@@ -1,16 +1,16 @@
-// [ingest.redis]: Redis Streams ingest keys, and Redis urls (which may hold
-// a password, so no message may echo one).
+// [ingest.redis]: Redis Streams ingest keys (the url may hold a password, so
+// no message may echo one).
 #include <gtest/gtest.h>
 
-#include "config/config.h"
+#include "settings/settings.h"
 
-namespace pushgw::config {
+namespace pushgw::settings {
 namespace {
 
 constexpr char kName[] = "pushgw.toml";
 
 std::string error_of(std::string_view text) {
-  auto r = parse_config(text, kName, /*read_credentials=*/false);
+  auto r = parse(text, kName, /*read_credentials=*/false);
   return r.ok() ? std::string() : r.error().message;
 }
 
@@ -19,15 +19,15 @@ std::string at(int line, std::string_view rest) {
 }
 
 TEST(IngestRedisConfig, AbsentSectionMeansNoRedis) {
-  auto r = parse_config("[server]\nworkers = 1\n", kName, false);
+  auto r = parse("[server]\nworkers = 1\n", kName, false);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_FALSE((*r)->ingest.redis.enabled);
 }
 
 TEST(IngestRedisConfig, DefaultsAndEveryKey) {
-  auto min = parse_config("[ingest.redis]\nstream = \"reqs\"\n", kName, false);
+  auto min = parse("[ingest.redis]\nstream = \"reqs\"\n", kName, false);
   ASSERT_TRUE(min.ok()) << min.error().message;
-  const RedisIngestConfig& d = (*min)->ingest.redis;
+  const redis::RedisIngestConfig& d = (*min)->ingest.redis;
   EXPECT_TRUE(d.enabled);
   EXPECT_EQ(d.endpoint.host, "127.0.0.1");
   EXPECT_EQ(d.endpoint.port, 6379);
@@ -37,13 +37,13 @@ TEST(IngestRedisConfig, DefaultsAndEveryKey) {
   EXPECT_EQ(d.claim_idle_ms, 30000);
   EXPECT_EQ(d.results_stream, "");
 
-  auto r = parse_config(
+  auto r = parse(
       "[ingest.redis]\nurl = \"redis://app:pw@redis.internal:6380/2\"\nstream = \"s\"\ngroup = \"g\"\n"
       "consumer = \"node-1\"\nbatch = 50\nblock_ms = 500\nclaim_idle_ms = 1000\nresults_stream = \"res\"\n"
       "feedback_stream = \"fb\"\nresults_maxlen = 0\n",
       kName, false);
   ASSERT_TRUE(r.ok()) << r.error().message;
-  const RedisIngestConfig& c = (*r)->ingest.redis;
+  const redis::RedisIngestConfig& c = (*r)->ingest.redis;
   EXPECT_EQ(c.endpoint.host, "redis.internal");
   EXPECT_EQ(c.endpoint.port, 6380);
   EXPECT_EQ(c.endpoint.db, 2);
@@ -84,53 +84,5 @@ TEST(IngestRedisConfig, BadUrlNeverEchoesThePassword) {
   EXPECT_NE(error_of("[ingest.redis]\nstream = \"s\"\nurl = \"http://h\"\n"), "");
 }
 
-TEST(RedisUrl, Forms) {
-  auto plain = parse_redis_url("redis://127.0.0.1");
-  ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->host, "127.0.0.1");
-  EXPECT_EQ(plain->port, 6379);
-  EXPECT_EQ(plain->db, 0);
-  EXPECT_EQ(plain->password, "");
-
-  auto v6 = parse_redis_url("redis://[::1]:7000/3");
-  ASSERT_TRUE(v6.ok());
-  EXPECT_EQ(v6->host, "::1");
-  EXPECT_EQ(v6->port, 7000);
-  EXPECT_EQ(v6->db, 3);
-
-  auto pw = parse_redis_url("redis://:p%40ss%3Aw@h:1/");
-  ASSERT_TRUE(pw.ok());
-  EXPECT_EQ(pw->username, "");
-  EXPECT_EQ(pw->password, "p@ss:w");
-  EXPECT_EQ(pw->port, 1);
-
-  auto unix_db = parse_redis_url("unix:///run/redis/redis.sock?db=4");
-  ASSERT_TRUE(unix_db.ok());
-  EXPECT_EQ(unix_db->unix_path, "/run/redis/redis.sock");
-  EXPECT_EQ(unix_db->db, 4);
-  auto unix_short = parse_redis_url("unix:/tmp/r.sock");
-  ASSERT_TRUE(unix_short.ok());
-  EXPECT_EQ(unix_short->unix_path, "/tmp/r.sock");
-}
-
-TEST(RedisUrl, Rejected) {
-  for (const char* bad : {"", "redis://", "redis://h:0", "redis://h:65536", "redis://h:x", "redis://h/db",
-                          "redis://user@h", "redis://:@h", "redis://:p%zz@h", "redis://[::1", "unix:relative.sock",
-                          "unix:/s?x=1", "rediss://h", "http://h"}) {
-    auto r = parse_redis_url(bad);
-    EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) {
-      EXPECT_EQ(r.error().code, "bad_url");
-    }
-  }
-}
-
-TEST(RedisUrl, RedactHidesOnlyThePassword) {
-  EXPECT_EQ(redact_redis_url("redis://app:secret@h:6379/1"), "redis://app:***@h:6379/1");
-  EXPECT_EQ(redact_redis_url("redis://:secret@h"), "redis://:***@h");
-  EXPECT_EQ(redact_redis_url("redis://h:6379"), "redis://h:6379");
-  EXPECT_EQ(redact_redis_url("unix:/tmp/r.sock"), "unix:/tmp/r.sock");
-}
-
 }  // namespace
-}  // namespace pushgw::config
+}  // namespace pushgw::settings
