@@ -39,6 +39,7 @@
 
 #include "obs/log.h"
 #include "pushgw/clock.h"
+#include "store/engines/open.h"
 #include "store/key_hash.h"
 #include "store/store.h"
 #include "store/suppression.h"
@@ -71,8 +72,8 @@ std::string hex_token(uint64_t i) {
   return t;
 }
 
-std::unique_ptr<Store> open_store(const config::StoreConfig& cfg, const Clock& clock, benchmark::State& state) {
-  auto r = Store::open(cfg, 1, clock, obs::Logger(std::make_shared<obs::LogSink>(obs::Level::Error), "store"));
+std::unique_ptr<Store> open_store(const store::StoreConfig& cfg, const Clock& clock, benchmark::State& state) {
+  auto r = store::open_store(cfg, 1, clock, obs::Logger(std::make_shared<obs::LogSink>(obs::Level::Error), "store"));
   if (!r) {
     state.SkipWithError(r.error().message.c_str());
     return nullptr;
@@ -81,7 +82,7 @@ std::unique_ptr<Store> open_store(const config::StoreConfig& cfg, const Clock& c
 }
 
 std::unique_ptr<Store> open_store(const std::string& path, const Clock& clock, benchmark::State& state) {
-  config::StoreConfig cfg;
+  store::StoreConfig cfg;
   cfg.path = path;
   return open_store(cfg, clock, state);
 }
@@ -364,8 +365,8 @@ void pg_case(benchmark::State& state, void (*body)(benchmark::State&, Store*)) {
     state.SkipWithError(("PUSHGW_BENCH_PG_DSN: " + db.error()).c_str());
     return;
   }
-  config::StoreConfig cfg;
-  cfg.backend = config::StoreBackend::Postgres;
+  store::StoreConfig cfg;
+  cfg.backend = store::StoreBackend::Postgres;
   cfg.dsn = db.dsn();
   SystemClock clock;
   auto store = open_store(cfg, clock, state);

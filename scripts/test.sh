@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The README's test command: installs dependencies, builds with -Werror,
-# runs every unit, integration and packaging test (ctest), runs every
-# benchmark binary with a tiny iteration count so none rots, and builds the
-# fuzzers with clang and smoke-runs each. Run it as root or as a user who may
-# use sudo (install-deps.sh calls sudo itself when it has to install).
+# The README's test command: installs dependencies, checks the module graph
+# against docs/architecture.md, builds with -Werror, runs every unit,
+# integration and packaging test (ctest), runs every benchmark binary with a
+# tiny iteration count so none rots, and builds the fuzzers with clang and
+# smoke-runs each. Run it as root or as a user who may use sudo
+# (install-deps.sh calls sudo itself when it has to install).
 #   PUSHGW_SANITIZERS=1  also builds and runs the suite under ASan+UBSan and TSan.
 #   FUZZ_SECONDS=N       seconds per fuzz target (default 30).
 set -euo pipefail
@@ -14,6 +15,8 @@ START=$SECONDS
 BUILD_DIR=${BUILD_DIR:-build}
 
 ./scripts/install-deps.sh
+step "checking the module graph against docs/architecture.md…"
+python3 scripts/check-module-graph.py
 BUILD_DIR=$BUILD_DIR ./scripts/build.sh
 
 step "testing (1/3): unit, integration and packaging tests (ctest)…"

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace pushgw::config::detail {
+namespace pushgw::config {
 namespace {
 
 // Keys and service-account files are a few KiB; anything bigger is the wrong file.
@@ -121,7 +121,7 @@ Result<ServiceAccount> parse_service_account(std::string_view json) {
   return sa;
 }
 
-std::optional<std::string> load_credential(TableReader& r, std::string_view key, const std::string& path) {
+std::optional<std::string> load_credential(Section& r, std::string_view key, const std::string& path) {
   auto file = read_secret_file(path);
   if (!file.ok()) {
     r.error(key, file.error().message);
@@ -134,7 +134,7 @@ std::optional<std::string> load_credential(TableReader& r, std::string_view key,
   return std::move(file->contents);
 }
 
-std::optional<std::string> load_pem_credential(TableReader& r, std::string_view key, const std::string& path) {
+std::optional<std::string> load_pem_credential(Section& r, std::string_view key, const std::string& path) {
   auto text = load_credential(r, key, path);
   if (text && !looks_like_pem(*text)) {
     r.error(key, path + " does not look like a PEM file (no \"-----BEGIN\" line)");
@@ -144,4 +144,4 @@ std::optional<std::string> load_pem_credential(TableReader& r, std::string_view 
   return text;
 }
 
-}  // namespace pushgw::config::detail
+}  // namespace pushgw::config

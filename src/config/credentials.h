@@ -1,16 +1,17 @@
 // Reading credential files named by the config: bounded reads, permission
 // checks, a PEM sniff and the FCM service-account JSON. Never puts file
-// contents into an error or warning. Internal to the config module.
+// contents into an error or warning. Used by the parsers of sections that
+// name credential files.
 #pragma once
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "config/sections.h"
+#include "config/section.h"
 #include "pushgw/result.h"
 
-namespace pushgw::config::detail {
+namespace pushgw::config {
 
 struct SecretFile {
   std::string contents;
@@ -34,12 +35,12 @@ Result<ServiceAccount> parse_service_account(std::string_view json);
 // Reads the credential file in the (already resolved) path of key: an
 // unreadable file is an error naming key and path; a group- or world-readable
 // one adds a warning. nullopt after an error.
-std::optional<std::string> load_credential(TableReader& r, std::string_view key, const std::string& path);
+std::optional<std::string> load_credential(Section& r, std::string_view key, const std::string& path);
 
 // Like load_credential, plus an error unless the contents look like PEM.
-std::optional<std::string> load_pem_credential(TableReader& r, std::string_view key, const std::string& path);
+std::optional<std::string> load_pem_credential(Section& r, std::string_view key, const std::string& path);
 
 // Overwrites a string holding key material before it is freed.
 void wipe(std::string& s);
 
-}  // namespace pushgw::config::detail
+}  // namespace pushgw::config

@@ -1,6 +1,7 @@
 // parse_https_origin: the endpoint overrides ("https://127.0.0.1:8443").
+#include "config/origin.h"
+
 #include "base/authority.h"
-#include "config/config.h"
 
 namespace pushgw::config {
 

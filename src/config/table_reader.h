@@ -42,6 +42,7 @@ class TableReader {
   // Like get(), but a missing or empty key is an error.
   bool require(std::string_view key, std::string& out);
 
+  const std::string& path() const { return path_; }
   int line() const { return line_; }
   int line_of(std::string_view key) const;
   std::string path_of(std::string_view key) const;

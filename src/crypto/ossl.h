@@ -1,8 +1,11 @@
 // Internal to the crypto module: RAII aliases for the OpenSSL handles we use
 // and one way to turn OpenSSL's thread-local error queue into an Error.
-// Not installed for other modules; they see only EVP_PKEY via keys.h.
+// Other modules do not include it; they see EVP_PKEY via keys.h (and these
+// aliases only as P256Checker's private members).
 #pragma once
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -28,6 +31,9 @@ using CipherPtr = std::unique_ptr<EVP_CIPHER, Deleter<EVP_CIPHER_free>>;
 using MacPtr = std::unique_ptr<EVP_MAC, Deleter<EVP_MAC_free>>;
 using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
+using EcGroupPtr = std::unique_ptr<EC_GROUP, Deleter<EC_GROUP_free>>;
+using EcPointPtr = std::unique_ptr<EC_POINT, Deleter<EC_POINT_free>>;
+using BnCtxPtr = std::unique_ptr<BN_CTX, Deleter<BN_CTX_free>>;
 
 // Builds an Error whose message names the failed step plus OpenSSL's reason,
 // and empties the thread's error queue: a stale entry left there would be

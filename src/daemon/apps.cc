@@ -57,7 +57,7 @@ Result<std::string> endpoint_authority(std::string_view kind, const std::string&
 // rejection must lead to one re-sign for all of them.
 using ApnsSigners = std::unordered_map<std::string, std::shared_ptr<crypto::ApnsTokenSource>>;
 
-Result<void> add_apns(const config::ApnsApp& a, uint16_t id, Apps& apps, ApnsSigners& signers) {
+Result<void> add_apns(const settings::ApnsApp& a, uint16_t id, Apps& apps, ApnsSigners& signers) {
   auto key = crypto::load_private_key_pem(a.key_pem);
   if (!key.ok())
     return make_error("bad_config", "apns app '" + a.app + "': key_file " + a.key_file + ": " + key.error().message);
@@ -88,7 +88,7 @@ void add_directory_entry(Apps& apps, uint16_t id, Platform p, const std::string&
   apps.directory.add(std::move(info));
 }
 
-Result<void> add_fcm(const config::FcmApp& a, uint16_t id, Apps& apps) {
+Result<void> add_fcm(const settings::FcmApp& a, uint16_t id, Apps& apps) {
   auto key = crypto::load_private_key_pem(a.private_key_pem);
   if (!key.ok() || !crypto::is_rsa(key.value().get()))
     return make_error("bad_config", "fcm app '" + a.app + "': service_account: private_key is not an RSA key");
@@ -108,7 +108,7 @@ Result<void> add_fcm(const config::FcmApp& a, uint16_t id, Apps& apps) {
   return ok();
 }
 
-Result<void> add_webpush(const config::WebPushApp& a, uint16_t id, Apps& apps) {
+Result<void> add_webpush(const settings::WebPushApp& a, uint16_t id, Apps& apps) {
   provider::WebPushSettings settings{a.vapid_key_pem, a.vapid_subject};
   // Validate once here so a bad key is a start-up error, not a per-thread one.
   auto probe = provider::WebPushProvider::create(settings);
@@ -171,7 +171,7 @@ std::unique_ptr<Apps> merge_apps(const Apps& current, Apps&& fresh, std::vector<
   return out;
 }
 
-Result<std::unique_ptr<Apps>> build_apps(const config::Config& cfg) {
+Result<std::unique_ptr<Apps>> build_apps(const settings::Settings& cfg) {
   auto apps = std::make_unique<Apps>();
   uint16_t id = 0;
   ApnsSigners signers;

@@ -6,11 +6,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/config.h"
 #include "crypto/keys.h"
 #include "dispatch/app_table.h"
 #include "ingest/send.h"
 #include "pushgw/result.h"
+#include "settings/settings.h"
 
 namespace pushgw::daemon {
 
@@ -45,7 +45,7 @@ struct Apps {
 };
 
 // Errors name the app and the problem (bad key, bad endpoint), never key bytes.
-Result<std::unique_ptr<Apps>> build_apps(const config::Config& cfg);
+Result<std::unique_ptr<Apps>> build_apps(const settings::Settings& cfg);
 
 // Reload: keeps every app of `current` whose (platform, name, fingerprint) is
 // unchanged under its old id, appends new or changed apps with new ids, and

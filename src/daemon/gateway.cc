@@ -378,7 +378,7 @@ void Gateway::run_posted() {
   for (auto& f : fns) f();
 }
 
-Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const config::Config> cfg) {
+Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const settings::Settings> cfg) {
   if (auto p = check_policy(*cfg); !p.ok()) return p.error();
   auto fresh = build_apps(*cfg);
   if (!fresh.ok()) return fresh.error();

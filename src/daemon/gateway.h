@@ -24,7 +24,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/config.h"
 #include "daemon/apps.h"
 #include "dispatch/sender.h"
 #include "ingest/request_parser.h"
@@ -33,6 +32,7 @@
 #include "ingest/source.h"
 #include "obs/log.h"
 #include "pushgw/clock.h"
+#include "settings/settings.h"
 #include "tz/quiet_window.h"
 #include "tz/zone_cache.h"
 
@@ -52,7 +52,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
  public:
   struct Deps {
     uv_loop_t* loop = nullptr;
-    std::shared_ptr<const config::Config> config;
+    std::shared_ptr<const settings::Settings> config;
     std::unique_ptr<Apps> apps;
     std::shared_ptr<net::TlsContext> tls;
     store::Store* store = nullptr;
@@ -72,7 +72,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   };
   // [policy] quiet_hours and default_tz as the gateway applies them (the
   // zone must exist under /usr/share/zoneinfo). Error "bad_policy".
-  static Result<void> check_policy(const config::Config& cfg);
+  static Result<void> check_policy(const settings::Settings& cfg);
   explicit Gateway(Deps deps);
   ~Gateway() override;
 
@@ -87,7 +87,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   // and open connections; new/changed apps get new ids; in-flight sends are
   // untouched. Returns the FCM credentials of new apps (for the refresher).
   // [server] settings other than the apps take effect at restart.
-  Result<std::vector<FcmCredential>> reload(std::shared_ptr<const config::Config> cfg);
+  Result<std::vector<FcmCredential>> reload(std::shared_ptr<const settings::Settings> cfg);
   // SIGTERM: stop reading, drain for up to drain_seconds, then call done.
   void shutdown(std::function<void()> done);
 
@@ -190,7 +190,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
 
   // Campaign policy: scheduled sends (gateway_schedule.cc).
   int64_t schedule_now() const { return (d_.schedule_clock ? d_.schedule_clock : d_.clock)->now_ms(); }
-  void apply_policy(const config::Config& cfg);
+  void apply_policy(const settings::Settings& cfg);
   // Stores deferred recipients as rows whose ids derive from parent (so a
   // retried insert is a no-op); done runs on the loop once they are durable.
   // Returns the row ids, in order.

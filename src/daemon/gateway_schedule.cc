@@ -48,8 +48,8 @@ int64_t row_id(uint64_t parent, uint32_t n, size_t group) {
 
 }  // namespace
 
-Result<void> Gateway::check_policy(const config::Config& cfg) {
-  const config::PolicyConfig& p = cfg.policy;
+Result<void> Gateway::check_policy(const settings::Settings& cfg) {
+  const settings::PolicyConfig& p = cfg.policy;
   if (!p.quiet_hours.empty() && !tz::QuietWindow::parse(p.quiet_hours))
     return make_error("bad_policy", "[policy] quiet_hours: must be \"HH:MM-HH:MM\"");
   tz::ZoneCache zones;
@@ -59,7 +59,7 @@ Result<void> Gateway::check_policy(const config::Config& cfg) {
   return ok();
 }
 
-void Gateway::apply_policy(const config::Config& cfg) {
+void Gateway::apply_policy(const settings::Settings& cfg) {
   quiet_ = cfg.policy.quiet_hours.empty() ? std::nullopt : tz::QuietWindow::parse(cfg.policy.quiet_hours);
   policy_.quiet = quiet_ ? &*quiet_ : nullptr;
   policy_.default_zone = zones_.find(cfg.policy.default_tz);

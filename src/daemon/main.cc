@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <thread>
 
-#include "config/config.h"
 #include "daemon/apps.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/gateway.h"
@@ -23,7 +22,10 @@
 #include "metrics/watchdog.h"
 #include "net/tls_context.h"
 #include "obs/log.h"
+#include "settings/settings.h"
+#include "spool/config.h"
 #include "spool/spool.h"
+#include "store/engines/open.h"
 #include "store/store.h"
 
 namespace {
@@ -77,7 +79,7 @@ bool parse_args(int argc, char** argv, Args& a) {
   return true;
 }
 
-int workers_for(const pushgw::config::Config& cfg) {
+int workers_for(const pushgw::settings::Settings& cfg) {
   if (cfg.server.workers > 0) return cfg.server.workers;
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
@@ -103,7 +105,7 @@ void on_reload_signal(uv_signal_t* h, int) {
   auto* d = static_cast<Daemon*>(h->data);
   if (d->stopping) return;
   pushgw::metrics::notify_reloading(pushgw::metrics::systemd_notifier());
-  auto loaded = pushgw::config::load_config(d->config_path);
+  auto loaded = pushgw::settings::load(d->config_path);
   if (!loaded.ok()) {
     PGW_LOG(d->log, Error, "reload rejected, keeping the running config: %s", loaded.error().message.c_str());
     sd_notify(0, "READY=1");
@@ -159,12 +161,12 @@ int main(int argc, char** argv) {
     printf("pushgwd %s\n", PUSHGW_VERSION);
     return 0;
   }
-  auto loaded = pushgw::config::load_config(args.config);
+  auto loaded = pushgw::settings::load(args.config);
   if (!loaded.ok()) {
     fprintf(stderr, "%s\n", loaded.error().message.c_str());
     return 1;
   }
-  std::shared_ptr<const pushgw::config::Config> cfg = loaded.value();
+  std::shared_ptr<const pushgw::settings::Settings> cfg = loaded.value();
   auto apps = pushgw::daemon::build_apps(*cfg);
   if (!apps.ok()) {
     fprintf(stderr, "%s: %s\n", args.config.c_str(), apps.error().message.c_str());
@@ -200,7 +202,7 @@ int main(int argc, char** argv) {
   // store thread feeds it (other instances' sends) until the store is gone.
   pushgw::dispatch::CapTable caps(
       pushgw::dispatch::CapLimits{cfg->policy.marketing_per_hour, cfg->policy.marketing_per_day});
-  auto store = pushgw::store::Store::open(cfg->store, workers, clock, pushgw::obs::Logger(sink, "store"));
+  auto store = pushgw::store::open_store(cfg->store, workers, clock, pushgw::obs::Logger(sink, "store"));
   if (!store.ok()) {
     PGW_LOG(log, Error, "store: %s", store.error().message.c_str());
     return 1;
@@ -223,8 +225,8 @@ int main(int argc, char** argv) {
   // now; what it holds unfinished is queued again below, before the socket
   // accepts anything.
   std::unique_ptr<pushgw::spool::Spool> spool;
-  if (pushgw::spool::enabled(*cfg)) {
-    auto opened = pushgw::spool::Spool::open(pushgw::spool::options_from(*cfg), pushgw::obs::Logger(sink, "spool"));
+  if (cfg->spool.enabled) {
+    auto opened = pushgw::spool::Spool::open(pushgw::spool::options_from(cfg->spool), pushgw::obs::Logger(sink, "spool"));
     if (!opened.ok()) {
       PGW_LOG(log, Error, "spool: %s", opened.error().message.c_str());
       return 1;

@@ -6,8 +6,8 @@
 
 namespace pushgw::daemon {
 
-std::string store_identity(const config::Config& cfg) {
-  if (cfg.store.backend == config::StoreBackend::Postgres) {
+std::string store_identity(const settings::Settings& cfg) {
+  if (cfg.store.backend == store::StoreBackend::Postgres) {
     // One shared database, whichever host: a digest (FNV-1a) of its
     // connection string, which may hold a password and is never written out.
     uint64_t h = 1469598103934665603ull;
@@ -21,7 +21,7 @@ std::string store_identity(const config::Config& cfg) {
   return std::string(host) + ":" + cfg.store.path;
 }
 
-std::unique_ptr<redis::StreamSource> start_redis_ingest(uv_loop_t* loop, const config::Config& cfg, Gateway& gateway,
+std::unique_ptr<redis::StreamSource> start_redis_ingest(uv_loop_t* loop, const settings::Settings& cfg, Gateway& gateway,
                                                         const Clock& clock, std::shared_ptr<obs::LogSink> sink,
                                                         metrics::Registry& registry) {
   if (!cfg.ingest.redis.enabled) return nullptr;

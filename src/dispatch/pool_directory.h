@@ -24,8 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/config.h"
 #include "dispatch/circuit_breaker.h"
+#include "dispatch/config.h"
 #include "dispatch/thread_apps.h"
 #include "dispatch/webpush_origins.h"
 #include "obs/log.h"
@@ -40,7 +40,7 @@ class RetryQueue;
 struct PoolDirectoryDeps {
   int index = 0;    // this sender thread, of `threads`: its share of each app's connections
   int threads = 1;
-  config::DeliveryConfig delivery;
+  DeliveryConfig delivery;
   size_t webpush_origin_max_in_flight = 0;  // each Web Push origin's share of the in-flight window (0: none)
   pool::PoolFactory factory;
   const Clock* clock = nullptr;

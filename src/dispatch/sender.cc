@@ -28,12 +28,12 @@ Status final_status(VerdictKind k) {
 
 // One Web Push origin's share of the in-flight window: the configured cap,
 // and never more than a quarter of the window.
-size_t webpush_origin_share(const config::DeliveryConfig& d, size_t max_in_flight) {
+size_t webpush_origin_share(const DeliveryConfig& d, size_t max_in_flight) {
   const size_t quarter = std::max<size_t>(1, max_in_flight / 4);
   return std::min(static_cast<size_t>(std::max(1, d.webpush_origin_max_in_flight)), quarter);
 }
 
-RetryPolicy retry_policy(const config::DeliveryConfig& d) {
+RetryPolicy retry_policy(const DeliveryConfig& d) {
   RetryPolicy p;
   p.max_attempts = d.max_attempts;
   p.max_retry_ms = int64_t{d.max_retry_seconds} * 1000;

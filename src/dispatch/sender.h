@@ -22,10 +22,10 @@
 #include <thread>
 #include <vector>
 
-#include "config/config.h"
 #include "dispatch/app_table.h"
 #include "dispatch/cap_gate.h"
 #include "dispatch/cap_table.h"
+#include "dispatch/config.h"
 #include "dispatch/counters.h"
 #include "dispatch/in_flight.h"
 #include "dispatch/outcome_sink.h"
@@ -63,7 +63,7 @@ struct SenderDeps {
   int threads = 1;
   std::shared_ptr<const AppTable> apps;
   std::shared_ptr<net::TlsContext> tls;
-  config::DeliveryConfig delivery;
+  DeliveryConfig delivery;
   store::Store* store = nullptr;       // optional: suppression + outcome records
   spool::Spool* spool = nullptr;       // optional: final outcomes are marked done in the durable spool
   bool delivery_tracking = true;       // [store] track_sends: record every outcome, not just verdicts

@@ -4,8 +4,8 @@
 #include <netdb.h>
 
 #include "base/authority.h"
-#include "ingest/ssrf.h"
 #include "net/address.h"
+#include "net/ip_class.h"
 
 namespace pushgw::dispatch {
 
@@ -42,14 +42,14 @@ WebPushOrigins::Entry& WebPushOrigins::lookup(uint16_t app_id, std::string_view 
   Entry& ref = *e;
   entries_.emplace(std::move(key), std::move(e));
 
-  ingest::IpClass c = ingest::classify_host(ref.host);
-  if (c != ingest::IpClass::NotIp) {
-    if (c == ingest::IpClass::Public || allow_private) {
+  net::IpClass c = net::classify_host(ref.host);
+  if (c != net::IpClass::NotIp) {
+    if (c == net::IpClass::Public || allow_private) {
       ref.state = State::Ready;
-      ref.ip = c == ingest::IpClass::Loopback && !net::is_ip_literal(ref.host) ? "127.0.0.1" : ref.host;
+      ref.ip = c == net::IpClass::Loopback && !net::is_ip_literal(ref.host) ? "127.0.0.1" : ref.host;
     } else {
       ref.state = State::Refused;
-      ref.reason = std::string(ingest::to_string(c)) + " address";
+      ref.reason = std::string(net::to_string(c)) + " address";
     }
     return ref;
   }
@@ -99,7 +99,7 @@ void WebPushOrigins::on_resolved(uv_getaddrinfo_t* req, int status, struct addri
     // and private answers is refused.
     bool all_public = true;
     for (addrinfo* a = res; a; a = a->ai_next)
-      if (!ingest::is_public_address(a->ai_addr)) all_public = false;
+      if (!net::is_public_address(a->ai_addr)) all_public = false;
     if (!all_public && !p->allow_private) {
       e.state = State::Refused;
       e.reason = "resolves to a non-public address";

@@ -4,9 +4,9 @@
 #include <string>
 
 #include "base/authority.h"
-#include "ingest/p256.h"
+#include "crypto/p256_checker.h"
 #include "ingest/send_detail.h"
-#include "ingest/ssrf.h"
+#include "net/ip_class.h"
 
 namespace pushgw::ingest::detail {
 namespace {
@@ -122,7 +122,7 @@ struct Keys {
 };
 
 // Decodes and checks "keys"; returns the problem, or nullptr.
-const char* read_keys(dom::object sub, const P256Checker& curve, Keys& k) {
+const char* read_keys(dom::object sub, const crypto::P256Checker& curve, Keys& k) {
   dom::object keys;
   if (sub.at_key("keys").get(keys) != simdjson::SUCCESS) return "subscription needs a \"keys\" object";
   std::string_view p256dh, auth;
@@ -146,8 +146,8 @@ bool check_endpoint(Ctx& c, std::string_view endpoint) {
     reject(c.out, c.n, endpoint, true, refused ? "endpoint_refused" : "bad_subscription", msg);
     return false;
   }
-  IpClass cls = classify_host(url.authority.host);
-  if (cls != IpClass::NotIp && cls != IpClass::Public && !c.app->allow_private_endpoints) {
+  net::IpClass cls = net::classify_host(url.authority.host);
+  if (cls != net::IpClass::NotIp && cls != net::IpClass::Public && !c.app->allow_private_endpoints) {
     std::string msg = "endpoint host is a ";
     msg.append(to_string(cls)).append(" address (allow_private_endpoints is off)");
     reject(c.out, c.n, endpoint, true, "endpoint_refused", msg);
@@ -156,7 +156,7 @@ bool check_endpoint(Ctx& c, std::string_view endpoint) {
   return true;
 }
 
-void add_subscription(Ctx& c, Batch& b, RecipientWriter& w, const P256Checker& curve, dom::element e, Keys& keys) {
+void add_subscription(Ctx& c, Batch& b, RecipientWriter& w, const crypto::P256Checker& curve, dom::element e, Keys& keys) {
   dom::object sub;
   std::string_view endpoint;
   if (e.get(sub) != simdjson::SUCCESS) {
@@ -213,7 +213,7 @@ void parse_webpush(Ctx& c) {
     reject_all(c, "payload_too_large", too_large(b->tmpl.text().size()));
     return;
   }
-  P256Checker curve;
+  crypto::P256Checker curve;
   Keys keys;
   c.list_key = "subscriptions";
   RecipientWriter w(*b, subs.size(), subs.size() * (256 + 81));

@@ -4,14 +4,14 @@
 #include <optional>
 #include <vector>
 
+#include "base/backoff.h"
 #include "loop/deferred_delete.h"
 #include "loop/next_tick.h"
 #include "loop/timer.h"
 #include "net/address.h"
+#include "net/resolver.h"
 #include "net/tls_transport.h"
-#include "pool/backoff.h"
 #include "pool/connection.h"
-#include "pool/resolver.h"
 #include "pool/slot.h"
 
 namespace pushgw::pool {
@@ -119,8 +119,8 @@ class H2Pool final : public Pool, public ConnectionOwner {
   size_t next_addr_ = 0;
   uint32_t lost_ = 0;  // connections lost since the last connect (for the reconnect counter)
 
-  Backoff backoff_;
-  Resolver resolver_;
+  base::Backoff backoff_;
+  net::Resolver resolver_;
   loop::Timer reconnect_timer_;
   loop::Timer queue_timer_;  // queued requests' deadlines, peers that allow no stream
   loop::NextTick tick_;
@@ -142,7 +142,7 @@ H2Pool::H2Pool(uv_loop_t* loop, std::shared_ptr<net::TlsContext> tls, PoolOption
       log_(std::move(log)),
       h2_log_(log_.sink(), "h2"),
       default_authority_(net::authority(opts_.host, opts_.port)),
-      backoff_(BackoffOptions{opts_.backoff_base_ms, opts_.backoff_cap_ms}, make_default_rng(), clock),
+      backoff_(base::BackoffOptions{opts_.backoff_base_ms, opts_.backoff_cap_ms}, base::make_default_rng(), clock),
       resolver_(loop, opts_.host, opts_.port),
       reconnect_timer_(loop, [this] { pump(); }),
       queue_timer_(loop, [this] { on_queue_timer(); }),

@@ -4,7 +4,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "pool/resolver.h"
+#include "net/resolver.h"
 #include "redis/uv_adapter.h"
 
 namespace pushgw::redis {
@@ -21,7 +21,7 @@ Connection::Connection(uv_loop_t* loop, Options opts, const Clock& clock, obs::L
       log_(std::move(log)),
       on_ready_(std::move(on_ready)),
       on_down_(std::move(on_down)),
-      backoff_(pool::BackoffOptions{100, 5000}, pool::make_default_rng(), clock),
+      backoff_(base::BackoffOptions{100, 5000}, base::make_default_rng(), clock),
       retry_timer_(loop, [this] { attempt(); }),
       connect_timer_(loop, [this] { failed("no answer within " + std::to_string(opts_.connect_timeout_ms) + " ms"); }) {}
 
@@ -34,7 +34,7 @@ void Connection::start() {
 void Connection::attempt() {
   if (state_ == State::Closed) return;
   connect_timer_.start(static_cast<uint64_t>(opts_.connect_timeout_ms));
-  const config::RedisEndpoint& ep = opts_.endpoint;
+  const RedisEndpoint& ep = opts_.endpoint;
   if (!ep.unix_path.empty()) {
     connect_to("");
     return;
@@ -47,7 +47,7 @@ void Connection::attempt() {
   // A host name: hiredis would call getaddrinfo() on this thread; resolve on
   // libuv's pool first and hand hiredis a literal.
   state_ = State::Resolving;
-  if (!resolver_) resolver_ = std::make_unique<pool::Resolver>(loop_, ep.host, ep.port);
+  if (!resolver_) resolver_ = std::make_unique<net::Resolver>(loop_, ep.host, ep.port);
   const int rc = resolver_->start([this](int status) {
     if (state_ != State::Resolving) return;
     if (status != 0) {
@@ -66,7 +66,7 @@ void Connection::attempt() {
 }
 
 void Connection::connect_to(const std::string& ip) {
-  const config::RedisEndpoint& ep = opts_.endpoint;
+  const RedisEndpoint& ep = opts_.endpoint;
   redisAsyncContext* ac = ep.unix_path.empty() ? redisAsyncConnect(ip.c_str(), ep.port)
                                                : redisAsyncConnectUnix(ep.unix_path.c_str());
   if (ac == nullptr) {
@@ -93,7 +93,7 @@ void Connection::connect_to(const std::string& ip) {
 // Queued at once: hiredis only notices the connect when it has something to
 // write, and pipelining saves round trips. PING's answer means all is done.
 void Connection::handshake() {
-  const config::RedisEndpoint& ep = opts_.endpoint;
+  const RedisEndpoint& ep = opts_.endpoint;
   auto step_failed = [this](const char* what) {
     return [this, what](const redisReply* r) {
       if (r == nullptr || r->type != REDIS_REPLY_ERROR) return;

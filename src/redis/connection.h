@@ -20,16 +20,16 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
+#include "base/backoff.h"
 #include "loop/timer.h"
 #include "obs/log.h"
-#include "pool/backoff.h"
 #include "pushgw/clock.h"
+#include "redis/config.h"
 
 struct redisAsyncContext;
 struct redisReply;
 
-namespace pushgw::pool {
+namespace pushgw::net {
 class Resolver;
 }
 
@@ -39,7 +39,7 @@ class Connection {
  public:
   using Callback = std::function<void(const redisReply* reply)>;
   struct Options {
-    config::RedisEndpoint endpoint;
+    RedisEndpoint endpoint;
     std::string url_for_logs;     // already redacted
     int connect_timeout_ms = 5000;
   };
@@ -85,8 +85,8 @@ class Connection {
   Options opts_;
   obs::Logger log_;
   std::function<void()> on_ready_, on_down_;
-  pool::Backoff backoff_;
-  std::unique_ptr<pool::Resolver> resolver_;
+  base::Backoff backoff_;
+  std::unique_ptr<net::Resolver> resolver_;
   loop::Timer retry_timer_, connect_timer_;
   redisAsyncContext* ac_ = nullptr;
   State state_ = State::Idle;

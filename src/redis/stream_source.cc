@@ -23,10 +23,10 @@ constexpr std::string_view kNoRequest =
 
 std::string_view error_text(const redisReply* r) { return std::string_view(r->str, r->len); }
 
-Connection::Options conn_options(const config::RedisIngestConfig& cfg) {
+Connection::Options conn_options(const RedisIngestConfig& cfg) {
   Connection::Options o;
   o.endpoint = cfg.endpoint;
-  o.url_for_logs = config::redact_redis_url(cfg.url);
+  o.url_for_logs = redact_redis_url(cfg.url);
   return o;
 }
 
@@ -38,7 +38,7 @@ std::string default_consumer_name() {
   return std::string(host) + "-" + std::to_string(getpid());
 }
 
-StreamSource::StreamSource(uv_loop_t* loop, const config::RedisIngestConfig& cfg, ingest::RequestSink& sink,
+StreamSource::StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest::RequestSink& sink,
                            const Clock& clock, obs::Logger log, std::string feedback_identity)
     : cfg_(cfg),
       consumer_(cfg.consumer.empty() ? default_consumer_name() : cfg.consumer),
@@ -82,7 +82,7 @@ StreamSource::~StreamSource() = default;
 
 void StreamSource::start() {
   PGW_LOG(log_, Info, "consuming stream %s as %s/%s from %s", cfg_.stream.c_str(), cfg_.group.c_str(),
-          consumer_.c_str(), config::redact_redis_url(cfg_.url).c_str());
+          consumer_.c_str(), redact_redis_url(cfg_.url).c_str());
   cmd_.start();
   reader_.start();
   const uint64_t claim_every = std::max<uint64_t>(50, static_cast<uint64_t>(cfg_.claim_idle_ms) / 2);

@@ -43,12 +43,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/config.h"
 #include "ingest/source.h"
 #include "loop/next_tick.h"
 #include "loop/timer.h"
 #include "obs/log.h"
 #include "pushgw/clock.h"
+#include "redis/config.h"
 #include "redis/connection.h"
 #include "redis/entry_ledger.h"
 #include "redis/stream_reply.h"
@@ -71,7 +71,7 @@ class StreamSource final : public ingest::Source {
  public:
   // feedback_identity: names this instance's store in the feedback stream
   // and its cursor ("" = no feedback publishing).
-  StreamSource(uv_loop_t* loop, const config::RedisIngestConfig& cfg, ingest::RequestSink& sink,
+  StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest::RequestSink& sink,
                const Clock& clock, obs::Logger log, std::string feedback_identity);
   ~StreamSource() override;
   StreamSource(const StreamSource&) = delete;
@@ -112,7 +112,7 @@ class StreamSource final : public ingest::Source {
   void check_closed();
   void finish();
 
-  const config::RedisIngestConfig cfg_;
+  const RedisIngestConfig cfg_;
   std::string consumer_;
   ingest::RequestSink& sink_;
   obs::Logger log_;

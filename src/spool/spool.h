@@ -45,10 +45,6 @@
 #include "spool/record.h"
 #include "spool/replay.h"
 
-namespace pushgw::config {
-struct Config;
-}
-
 namespace pushgw::spool {
 
 enum class FsyncMode : uint8_t { Batch, Always, Off };
@@ -70,12 +66,6 @@ struct SpoolStats {
   uint64_t replayed = 0;          // unfinished requests found at open
   bool failed = false;            // a write or sync failed: nothing is acknowledged any more
 };
-
-// The [spool] rule: the spool is on when the config file has a [spool] table
-// (its path defaults to /var/lib/pushgw/spool and must not be empty); a
-// config without the table runs without a spool.
-bool enabled(const config::Config& cfg);
-Options options_from(const config::Config& cfg);
 
 class Spool {
  public:

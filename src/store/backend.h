@@ -1,9 +1,10 @@
 // The database behind the store: one interface, one implementation per
-// engine ([store] backend: "sqlite", the default, in sqlite_db.h; "postgres"
-// in pg_db.h). The Writer (store thread) and Store talk only to this.
+// engine ([store] backend: "sqlite", the default, in store/sqlite/; "postgres"
+// in store/pg/; store/engines/open.h picks one). The Writer (store thread) and
+// Store talk only to this.
 //
-// Threads: not thread-safe. After open_backend() only the store thread uses a
-// Backend (before Store::start(), the opener does).
+// Threads: not thread-safe. Once opened, only the store thread uses a Backend
+// (before Store::start(), the opener does).
 //
 // Transactions: begin() .. apply()* .. commit() is one group commit; a
 // failed apply() or commit() is followed by rollback(), and the Writer
@@ -19,7 +20,6 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
 #include "obs/log.h"
 #include "pushgw/platform.h"
 #include "pushgw/result.h"
@@ -76,6 +76,38 @@ struct RemoteChange {
   int64_t ms = 0;
 };
 
+// Campaign policy: per-campaign counters and engagement events.
+class CampaignOps {
+ public:
+  virtual ~CampaignOps() = default;
+  // Engagement events in one transaction (also counted in their campaigns).
+  virtual Result<size_t> record_engagement(const std::vector<EngagementEvent>& events) = 0;
+  // One campaign's counters (found = false when it has none).
+  virtual Result<CampaignReport> campaign(std::string_view name) = 0;
+};
+
+// Scheduled sends (store/scheduled.h). Each runs as its own transaction.
+class ScheduleOps {
+ public:
+  virtual ~ScheduleOps() = default;
+  // Inserts rows with a fully synced commit (the send is acknowledged on
+  // it); a row whose id exists already is skipped. Returns how many were new.
+  virtual Result<size_t> schedule(const std::vector<ScheduledSend>& rows) = 0;
+  // Atomically claims up to `limit` rows due at or before due_by_ms and not
+  // under a lease at now_ms (earliest due first), leasing them until
+  // lease_until_ms; reports when the next row becomes claimable.
+  virtual Result<ClaimedSends> claim_due(int64_t due_by_ms, int64_t now_ms, int64_t lease_until_ms,
+                                         uint32_t limit) = 0;
+  // Deletes claimed rows (handed on), or gives them back (lease ended now).
+  virtual Result<void> finish_claimed(const std::vector<int64_t>& ids) = 0;
+  virtual Result<void> release_claimed(const std::vector<int64_t>& ids) = 0;
+  // Deletes the rows of a schedule key not under a lease at now_ms (leased
+  // ones are being sent); returns how many recipients they held.
+  virtual Result<uint64_t> cancel_scheduled(std::string_view key, int64_t now_ms) = 0;
+  // Up to `limit` rows of a key not under a lease at now_ms, earliest due first.
+  virtual Result<std::vector<ScheduledSend>> list_scheduled(std::string_view key, int64_t now_ms, uint32_t limit) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -114,52 +146,15 @@ class Backend {
 
   // "unknown" state (and zero counts) when there is no row.
   virtual Result<TokenState> token(Platform p, std::string_view app, std::string_view token) = 0;
-  // Campaign policy: engagement events in one transaction (also counted in
-  // their campaigns); one campaign's counters.
-  virtual Result<size_t> record_engagement(const std::vector<EngagementEvent>& events) = 0;
-  virtual Result<CampaignReport> campaign(std::string_view name) = 0;
   virtual Result<FeedbackPage> feedback(uint64_t since, uint32_t limit) = 0;
   // Deletes the token row. Returns its state if there was one.
   virtual Result<std::optional<int>> forget(Platform p, std::string_view app, std::string_view token) = 0;
   // Deletes up to `chunk` events older than before_ms. Returns how many.
   virtual Result<uint64_t> prune(int64_t before_ms, uint32_t chunk) = 0;
 
-  // Scheduled sends (store/scheduled.h). Each runs as its own transaction.
-  // The defaults refuse, for a backend that does not store them yet.
-  // Inserts rows with a fully synced commit (the send is acknowledged on
-  // it); a row whose id exists already is skipped. Returns how many were new.
-  virtual Result<size_t> schedule(const std::vector<ScheduledSend>& rows) {
-    (void)rows;
-    return scheduling_unsupported();
-  }
-  // Atomically claims up to `limit` rows due at or before due_by_ms and not
-  // under a lease at now_ms (earliest due first), leasing them until
-  // lease_until_ms; reports when the next row becomes claimable.
-  virtual Result<ClaimedSends> claim_due(int64_t due_by_ms, int64_t now_ms, int64_t lease_until_ms,
-                                         uint32_t limit) {
-    (void)due_by_ms, (void)now_ms, (void)lease_until_ms, (void)limit;
-    return scheduling_unsupported();
-  }
-  // Deletes claimed rows (handed on), or gives them back (lease ended now).
-  virtual Result<void> finish_claimed(const std::vector<int64_t>& ids) {
-    (void)ids;
-    return scheduling_unsupported();
-  }
-  virtual Result<void> release_claimed(const std::vector<int64_t>& ids) {
-    (void)ids;
-    return scheduling_unsupported();
-  }
-  // Deletes the rows of a schedule key not under a lease at now_ms (leased
-  // ones are being sent); returns how many recipients they held.
-  virtual Result<uint64_t> cancel_scheduled(std::string_view key, int64_t now_ms) {
-    (void)key, (void)now_ms;
-    return scheduling_unsupported();
-  }
-  // Up to `limit` rows of a key not under a lease at now_ms, earliest due first.
-  virtual Result<std::vector<ScheduledSend>> list_scheduled(std::string_view key, int64_t now_ms, uint32_t limit) {
-    (void)key, (void)now_ms, (void)limit;
-    return scheduling_unsupported();
-  }
+  // The engine's campaign and scheduled-send operations (same thread rules).
+  virtual CampaignOps& campaigns() = 0;
+  virtual ScheduleOps& schedules() = 0;
 
   // Several instances sharing one database: calls fn for every change the
   // others committed since the last call (since open, the first time), in
@@ -172,16 +167,9 @@ class Backend {
   }
 
  protected:
-  static Error scheduling_unsupported() {
-    return make_error("store_unsupported", "this store backend does not keep scheduled sends yet");
-  }
   Backend() = default;
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
 };
-
-// Opens the backend that cfg.backend names (migrating its schema). Errors are
-// the backend's own (store_open_failed, store_schema_newer, ...).
-Result<std::unique_ptr<Backend>> open_backend(const config::StoreConfig& cfg, const obs::Logger& log);
 
 }  // namespace pushgw::store::detail

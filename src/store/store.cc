@@ -15,26 +15,28 @@ constexpr uint32_t kDefaultPage = 1000;
 constexpr uint32_t kMaxPage = 10000;
 }  // namespace
 
-Store::Store(const config::StoreConfig& cfg, const Clock& clock, obs::Logger log, const StoreOptions& opt)
-    : cfg_(cfg), clock_(clock), log_(std::move(log)), opt_(opt), counters_(std::make_unique<detail::Counters>()) {}
+Store::Store(std::unique_ptr<detail::Backend> db, const Clock& clock, obs::Logger log, const StoreOptions& opt)
+    : clock_(clock),
+      log_(std::move(log)),
+      opt_(opt),
+      counters_(std::make_unique<detail::Counters>()),
+      db_(std::move(db)) {}
 
 Store::~Store() {
   if (writer_) writer_->stop();
 }
 
-Result<std::unique_ptr<Store>> Store::open(const config::StoreConfig& cfg, int producers, const Clock& clock,
+Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<detail::Backend> db, int producers, const Clock& clock,
                                            obs::Logger log, const StoreOptions& opt) {
   if (producers < 1 || producers > 4096)
     return make_error("store_bad_argument", "producers must be 1..4096, got " + std::to_string(producers));
-  std::unique_ptr<Store> s(new Store(cfg, clock, std::move(log), opt));
+  if (!db) return make_error("store_bad_argument", "no backend");
+  std::unique_ptr<Store> s(new Store(std::move(db), clock, std::move(log), opt));
   if (auto r = s->load(producers); !r) return r.error();
   return s;
 }
 
 Result<void> Store::load(int producers) {
-  auto db = detail::open_backend(cfg_, log_);
-  if (!db) return db.error();
-  db_ = std::move(*db);
   schema_found_ = db_->schema_found();
 
   auto counts = db_->counts();
@@ -57,7 +59,6 @@ Result<void> Store::load(int producers) {
   for (int i = 0; i < producers; ++i)
     rings_.push_back(std::make_unique<OutcomeRing>(opt_.ring_slots, opt_.ring_arena_bytes));
   writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, clock_, log_, opt_,
-                                             cfg_.keep_events_days,
                                              [this](const detail::RemoteChange& c) { apply_remote(c); });
   PGW_LOG(log_, Info, "store %s open: schema v%d (was v%d), %llu tokens, %zu suppressed, %llu events",
           db_->describe().c_str(), db_->schema_version(), schema_found_, static_cast<unsigned long long>(counts->tokens),
@@ -131,12 +132,14 @@ void Store::after_commit(std::function<void()> done) { writer_->after_commit(std
 
 void Store::engagement(std::vector<EngagementEvent> events, std::function<void(Result<size_t>)> cb) {
   writer_->submit([events = std::move(events), cb = std::move(cb)](detail::Backend& db) {
-    cb(db.record_engagement(events));
+    cb(db.campaigns().record_engagement(events));
   });
 }
 
 void Store::campaign(std::string name, std::function<void(Result<CampaignReport>)> cb) {
-  writer_->submit([name = std::move(name), cb = std::move(cb)](detail::Backend& db) { cb(db.campaign(name)); });
+  writer_->submit([name = std::move(name), cb = std::move(cb)](detail::Backend& db) {
+    cb(db.campaigns().campaign(name));
+  });
 }
 
 void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb) {
@@ -170,7 +173,7 @@ void Store::forget(Platform p, std::string app, std::string token, std::function
 }
 
 void Store::prune(std::function<void(Result<uint64_t>)> cb) {
-  const int days = cfg_.keep_events_days;
+  const int days = opt_.keep_events_days;
   const Clock* clock = &clock_;
   detail::Counters* c = counters_.get();
   const uint32_t chunk = std::max<uint32_t>(opt_.prune_chunk, 1);

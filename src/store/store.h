@@ -1,8 +1,8 @@
-// Token store and feedback change-feed, on the backend [store] backend names
-// (backend.h): embedded SQLite (WAL, the default) or a PostgreSQL database
-// that several instances may share; each then follows the others'
-// suppressions and marketing sends (on_remote_marketing_send) on its store
-// thread.
+// Token store and feedback change-feed, on a database Backend (backend.h):
+// embedded SQLite (WAL, the default) or a PostgreSQL database that several
+// instances may share; each then follows the others' suppressions and
+// marketing sends (on_remote_marketing_send) on its store thread. The engine
+// is chosen by store/engines/open.h (open_store); this core knows neither.
 //
 // Threads: sender threads call record() (each on its own producer index) and
 // suppressed(); any thread calls the async ops, after_commit() and stats().
@@ -25,7 +25,6 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
 #include "obs/log.h"
 #include "pushgw/clock.h"
 #include "pushgw/platform.h"
@@ -46,14 +45,10 @@ struct Counters;
 
 class Store {
  public:
-  // Opens the backend (SQLite: creates cfg.path, whose directory must exist:
-  // store_dir_missing, and switches to WAL with synchronous=NORMAL;
-  // Postgres: connects to cfg.dsn), migrates the schema, loads the
-  // suppression set. producers = number of sender threads (>= 1),
-  // one ring each. Errors: store_path_empty, store_dir_missing,
-  // store_open_failed, store_not_wal, store_not_pushgw, store_schema_newer,
-  // store_migrate_failed, store_bad_argument.
-  static Result<std::unique_ptr<Store>> open(const config::StoreConfig& cfg, int producers, const Clock& clock,
+  // Takes an opened (migrated) backend, loads the counts and the
+  // suppression set from it. producers = number of sender threads (>= 1),
+  // one ring each. Errors: store_bad_argument, and the backend's read errors.
+  static Result<std::unique_ptr<Store>> open(std::unique_ptr<detail::Backend> db, int producers, const Clock& clock,
                                              obs::Logger log, const StoreOptions& opt = {});
   ~Store();  // commits everything recorded, serves queued requests, stops the thread
   Store(const Store&) = delete;
@@ -137,11 +132,10 @@ class Store {
   int schema_found() const { return schema_found_; }
 
  private:
-  Store(const config::StoreConfig& cfg, const Clock& clock, obs::Logger log, const StoreOptions& opt);
+  Store(std::unique_ptr<detail::Backend> db, const Clock& clock, obs::Logger log, const StoreOptions& opt);
   Result<void> load(int producers);
   void apply_remote(const detail::RemoteChange& c);  // store thread
 
-  const config::StoreConfig cfg_;
   const Clock& clock_;
   obs::Logger log_;
   const StoreOptions opt_;

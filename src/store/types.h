@@ -103,6 +103,7 @@ struct StoreOptions {
   uint32_t prune_chunk = 1000;            // events deleted per retention step
   int64_t prune_interval_ms = 60'000;     // store clock time between retention passes
   int follow_interval_ms = 100;           // shared database: how often to read the other instances' changes
+  int keep_events_days = 30;              // event retention ([store] keep_events_days); <= 0 keeps them all
 };
 
 }  // namespace pushgw::store

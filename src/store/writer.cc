@@ -15,7 +15,7 @@ constexpr int kStopAttempts = 3;
 }  // namespace
 
 Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
-               obs::Logger log, const StoreOptions& opt, int keep_events_days, Backend::RemoteFn on_remote)
+               obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote)
     : db_(db),
       rings_(rings),
       set_(set),
@@ -23,7 +23,6 @@ Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counter
       clock_(clock),
       log_(std::move(log)),
       opt_(opt),
-      keep_events_days_(keep_events_days),
       on_remote_(std::move(on_remote)),
       // Polling the rings (senders never signal: no syscall on their path)
       // at a tenth of the commit interval keeps the interval bound.
@@ -230,10 +229,10 @@ void Writer::serve() {
 }
 
 void Writer::maybe_prune() {
-  if (keep_events_days_ <= 0) return;
+  if (opt_.keep_events_days <= 0) return;
   const int64_t now = clock_.now_ms();
   if (now < next_prune_ms_) return;
-  auto r = db_.prune(now - keep_events_days_ * kDayMs, opt_.prune_chunk);
+  auto r = db_.prune(now - opt_.keep_events_days * kDayMs, opt_.prune_chunk);
   if (!r) {
     PGW_LOG(log_, Warn, "event retention failed: %s", r.error().message.c_str());
     next_prune_ms_ = now + opt_.prune_interval_ms;

@@ -54,7 +54,7 @@ class Writer {
   // on_remote: what to do with another instance's change (Backend::follow),
   // called on the store thread between transactions.
   Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
-         obs::Logger log, const StoreOptions& opt, int keep_events_days, Backend::RemoteFn on_remote);
+         obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -98,7 +98,6 @@ class Writer {
   const Clock& clock_;
   obs::Logger log_;
   const StoreOptions opt_;
-  const int keep_events_days_;
   const Backend::RemoteFn on_remote_;
   const std::chrono::milliseconds poll_;
 

@@ -6,7 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "config/config.h"
+#include "config/origin.h"
+#include "settings/settings.h"
 
 namespace {
 
@@ -14,7 +15,7 @@ void check(bool cond) {
   if (!cond) __builtin_trap();
 }
 
-void check_loaded(const pushgw::config::Config& c) {
+void check_loaded(const pushgw::settings::Settings& c) {
   check(c.server.socket_mode <= 0777);
   check(c.server.max_line_bytes >= 1024);
   check(c.delivery.max_attempts >= 1);
@@ -33,7 +34,7 @@ void check_loaded(const pushgw::config::Config& c) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto r = pushgw::config::parse_config(text, "fuzz.toml", /*read_credentials=*/false);
+  auto r = pushgw::settings::parse(text, "fuzz.toml", /*read_credentials=*/false);
   if (r.ok()) {
     check_loaded(**r);
   } else {

@@ -12,7 +12,7 @@
 #include "ingest/line_framer.h"
 #include "ingest/request_parser.h"
 #include "ingest/send.h"
-#include "ingest/ssrf.h"
+#include "net/ip_class.h"
 #include "tz/quiet_window.h"
 #include "tz/zone_cache.h"
 
@@ -113,6 +113,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     framer.feed(p + off, std::min(chunk, n - off), on_line, [] {});
   framer.flush(on_line);
   // The SSRF classifier must never crash on any text either.
-  (void)classify_host(std::string_view(p, std::min<size_t>(n, 80)));
+  (void)net::classify_host(std::string_view(p, std::min<size_t>(n, 80)));
   return 0;
 }

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "config/config.h"
+#include "config/origin.h"
 
 namespace pushgw::config {
 namespace {

@@ -505,9 +505,9 @@ class StoreRig {
   explicit StoreRig(const Clock& clock, store::StoreOptions opt = {}) : clock_(clock), opt_(opt) { reopen(); }
   void reopen() {
     store.reset();
-    config::StoreConfig cfg;
+    store::StoreConfig cfg;
     cfg.path = dir_.file("pushgw.db");
-    auto s = store::Store::open(cfg, 2, clock_, store::testing::quiet_logger(), opt_);
+    auto s = store::open_store(cfg, 2, clock_, store::testing::quiet_logger(), opt_);
     ASSERT_TRUE(s.ok()) << s.error().message;
     store = std::move(s.value());
   }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "store/engines/open.h"
 #include "store/store.h"
 #include "store_file_test.h"
 #include "store_test_util.h"
@@ -241,18 +242,18 @@ TEST_F(StoreApiTest, OversizedOutcomeIsDroppedNotRetried) {
 }
 
 TEST_F(StoreOpen, MissingDirectoryIsAClearError) {
-  config::StoreConfig cfg;
+  store::StoreConfig cfg;
   cfg.path = "/nonexistent-pushgw-dir/sub/pushgw.db";
-  auto r = Store::open(cfg, 1, clock, quiet_logger());
+  auto r = store::open_store(cfg, 1, clock, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_dir_missing");
   EXPECT_NE(r.error().message.find("/nonexistent-pushgw-dir/sub"), std::string::npos);
 }
 
 TEST_F(StoreOpen, RejectsZeroProducers) {
-  config::StoreConfig cfg;
+  store::StoreConfig cfg;
   cfg.path = dir.file("x.db");
-  auto r = Store::open(cfg, 0, clock, quiet_logger());
+  auto r = store::open_store(cfg, 0, clock, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_bad_argument");
 }

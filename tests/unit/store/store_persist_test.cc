@@ -4,7 +4,8 @@
 #include <filesystem>
 #include <string>
 
-#include "store/schema.h"
+#include "store/engines/open.h"
+#include "store/sqlite/schema.h"
 #include "store/store.h"
 #include "store_file_test.h"
 #include "store_test_util.h"
@@ -155,9 +156,9 @@ TEST_F(StoreMigration, NewerSchemaIsRefused) {
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-  config::StoreConfig cfg;
+  store::StoreConfig cfg;
   cfg.path = path_;
-  auto r = Store::open(cfg, 1, clock_, quiet_logger());
+  auto r = store::open_store(cfg, 1, clock_, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_schema_newer");
 }
@@ -168,9 +169,9 @@ TEST_F(StoreOpen, ForeignDatabaseIsRefused) {
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-  config::StoreConfig cfg;
+  store::StoreConfig cfg;
   cfg.path = path;
-  auto r = Store::open(cfg, 1, clock, quiet_logger());
+  auto r = store::open_store(cfg, 1, clock, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_not_pushgw");
 }

@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "store/key_hash.h"
-#include "store/pg.h"
-#include "store/pg_schema.h"
+#include "store/pg/pg.h"
+#include "store/pg/schema.h"
 #include "store_test_util.h"
 #include "pg_rig.h"
 
@@ -34,10 +34,10 @@ class PgStore : public ::testing::Test {
   }
 
   Result<std::unique_ptr<Store>> try_open(int producers = 1, StoreOptions opt = {}) {
-    config::StoreConfig cfg;
-    cfg.backend = config::StoreBackend::Postgres;
+    store::StoreConfig cfg;
+    cfg.backend = store::StoreBackend::Postgres;
     cfg.dsn = dsn_;
-    return Store::open(cfg, producers, clock_, quiet_logger(), opt);
+    return store::open_store(cfg, producers, clock_, quiet_logger(), opt);
   }
   std::unique_ptr<Store> open(int producers = 1, StoreOptions opt = {}) {
     auto r = try_open(producers, opt);

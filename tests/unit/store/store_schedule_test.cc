@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "store/schema.h"
+#include "store/sqlite/schema.h"
 #include "store/store.h"
 #include "store_file_test.h"
 #include "store_test_util.h"

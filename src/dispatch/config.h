@@ -1,0 +1,25 @@
+// [delivery]: retries and connection timing of the sender threads. Parsed by
+// dispatch; the daemon hands it to each Sender (SenderDeps::delivery).
+#pragma once
+#include "config/section.h"
+
+namespace pushgw::dispatch {
+
+struct DeliveryConfig {
+  int max_attempts = 5;
+  int max_retry_seconds = 300;
+  int request_timeout_ms = 10000;
+  int connect_timeout_ms = 5000;
+  int ping_interval_ms = 60000;    // PING an idle provider connection silent this long
+  int stall_ping_ms = 1000;        // PING a connection with requests in flight silent this long
+  int ping_timeout_ms = 3000;      // no PING ACK within this: the connection is dead
+  int idle_timeout_ms = 300000;
+  // Requests one Web Push origin may have in flight per sender thread (at
+  // most a quarter of the sender's in-flight window).
+  int webpush_origin_max_in_flight = 1024;
+};
+
+// Parses [delivery]; problems go to s.
+DeliveryConfig parse_config(config::Section& s);
+
+}  // namespace pushgw::dispatch

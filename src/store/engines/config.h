@@ -1,0 +1,29 @@
+// [store]: which engine holds the store and its settings. Parsed by the store
+// (the engine checks its own part: the PostgreSQL DSN's syntax is libpq's).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "config/section.h"
+
+namespace pushgw::store {
+
+enum class StoreBackend : uint8_t { Sqlite, Postgres };
+
+struct StoreConfig {
+  StoreBackend backend = StoreBackend::Sqlite;  // [store] backend = "sqlite" | "postgres"
+  std::string path = "/var/lib/pushgw/pushgw.db";  // sqlite only
+  // postgres only: a libpq connection string (keywords or URI). It may hold a
+  // password: never log it (store::detail::redact_dsn).
+  std::string dsn;
+  int keep_events_days = 30;
+  // Per-token sent/delivered/failed counts, last_sent_at and last campaign
+  // (one store write per recipient). false: only verdicts (invalid,
+  // unsubscribed) and failures are written, which is cheaper at scale.
+  bool track_sends = true;
+};
+
+// Parses [store]; problems go to s.
+StoreConfig parse_config(config::Section& s);
+
+}  // namespace pushgw::store

@@ -1,0 +1,35 @@
+#include "store/engines/open.h"
+
+#include "store/pg/pg_db.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace pushgw::store {
+
+Result<std::unique_ptr<detail::Backend>> open_backend(const StoreConfig& cfg, const obs::Logger& log) {
+  switch (cfg.backend) {
+    case StoreBackend::Sqlite: {
+      auto db = detail::SqliteDb::open(cfg.path, log);
+      if (!db) return db.error();
+      return std::unique_ptr<detail::Backend>(std::move(*db));
+    }
+    case StoreBackend::Postgres: {
+      auto db = detail::PgDb::open(cfg.dsn, log);
+      if (!db) return db.error();
+      return std::unique_ptr<detail::Backend>(std::move(*db));
+    }
+  }
+  return make_error("store_bad_argument", "unknown store backend");
+}
+
+Result<std::unique_ptr<Store>> open_store(const StoreConfig& cfg, int producers, const Clock& clock,
+                                          obs::Logger log, StoreOptions opt) {
+  // Checked before connecting, as Store::open would.
+  if (producers < 1 || producers > 4096)
+    return make_error("store_bad_argument", "producers must be 1..4096, got " + std::to_string(producers));
+  auto db = open_backend(cfg, log);
+  if (!db) return db.error();
+  opt.keep_events_days = cfg.keep_events_days;
+  return Store::open(std::move(*db), producers, clock, std::move(log), opt);
+}
+
+}  // namespace pushgw::store
