@@ -12,7 +12,7 @@ namespace {
 constexpr size_t kIdsPerCommand = 1000;  // XACK / XCLAIM ids per command
 }  // namespace
 
-EntryLedger::EntryLedger(uv_loop_t* loop, const config::RedisIngestConfig& cfg, const std::string& consumer,
+EntryLedger::EntryLedger(uv_loop_t* loop, const RedisIngestConfig& cfg, const std::string& consumer,
                          const Connection& cmd, Send send, std::function<void()> on_acked, SourceStats& stats,
                          obs::Logger log)
     : cfg_(cfg),

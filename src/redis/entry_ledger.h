@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/config.h"
+#include "redis/config.h"
 #include "loop/next_tick.h"
 #include "obs/log.h"
 #include "redis/connection.h"
@@ -32,7 +32,7 @@ class EntryLedger {
   // when it could not be queued). on_acked: an XACK was answered.
   using Send = std::function<bool(const std::vector<std::string_view>& argv, Connection::Callback cb)>;
 
-  EntryLedger(uv_loop_t* loop, const config::RedisIngestConfig& cfg, const std::string& consumer,
+  EntryLedger(uv_loop_t* loop, const RedisIngestConfig& cfg, const std::string& consumer,
               const Connection& cmd, Send send, std::function<void()> on_acked, SourceStats& stats,
               obs::Logger log);
   EntryLedger(const EntryLedger&) = delete;
@@ -63,7 +63,7 @@ class EntryLedger {
   void flush_results();
   void flush_acks();
 
-  const config::RedisIngestConfig& cfg_;
+  const RedisIngestConfig& cfg_;
   const std::string& consumer_;
   const Connection& cmd_;
   Send send_;

@@ -18,7 +18,7 @@ int64_t mono_ms() {
 // nothing. Each such connection is a failed attempt; after
 // max_connect_failures of them the queue fails, well before its deadline.
 TEST_F(PoolTest, PeerAllowingNoStreamIsAFailedConnection) {
-  script_.max_concurrent = 0;
+  peer_.h2.max_streams = 0;
   serve_h2();
   auto o = options();
   o.no_streams_timeout_ms = 100;
@@ -27,14 +27,13 @@ TEST_F(PoolTest, PeerAllowingNoStreamIsAFailedConnection) {
   make_pool(o);
   submit();
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::NoStreams);
   EXPECT_EQ(calls_[1].err, TransportError::NoStreams);
   EXPECT_TRUE(never_processed(TransportError::NoStreams));
   EXPECT_EQ(to_string(TransportError::NoStreams), "no_streams");
   EXPECT_EQ(pool_->stats().connect_failures, 2u);
-  EXPECT_EQ(stats_.requests, 0);
+  EXPECT_EQ(peer_requests(), 0u);
 }
 
 // A queued request waits for a stream at most request_timeout_ms: the peer
@@ -42,7 +41,7 @@ TEST_F(PoolTest, PeerAllowingNoStreamIsAFailedConnection) {
 // gets one.
 TEST_F(PoolTest, QueuedRequestFailsAtItsDeadline) {
   script_.never_respond = true;
-  script_.max_concurrent = 1;
+  peer_.h2.max_streams = 1;
   serve_h2();
   auto o = options();
   o.request_timeout_ms = 300;
@@ -50,18 +49,17 @@ TEST_F(PoolTest, QueuedRequestFailsAtItsDeadline) {
   const int64_t t0 = mono_ms();
   submit();
   submit();
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(calls_[0].err, TransportError::Timeout);
   EXPECT_EQ(calls_[1].err, TransportError::QueueTimeout);
   EXPECT_TRUE(never_processed(TransportError::QueueTimeout));
   EXPECT_GE(mono_ms() - t0, 300);
-  EXPECT_EQ(stats_.requests, 1) << "the queued one was sent after all";
+  EXPECT_EQ(peer_requests(), 1u) << "the queued one was sent after all";
 }
 
 // A request's own deadline (its expiry) comes before the request timeout.
 TEST_F(PoolTest, QueuedRequestFailsAtItsOwnEarlierDeadline) {
-  script_.max_concurrent = 0;
+  peer_.h2.max_streams = 0;
   serve_h2();
   auto o = options();
   o.request_timeout_ms = 60000;
@@ -73,8 +71,7 @@ TEST_F(PoolTest, QueuedRequestFailsAtItsOwnEarlierDeadline) {
   c.req.not_after_mono_ms = t0 + 200;
   ++c.submits;
   pool_->submit(&c.req, &c.resp, &c);
-  pool_->flush();
-  ASSERT_TRUE(run_all());
+  ASSERT_TRUE(flush_and_run_all());
   EXPECT_EQ(c.err, TransportError::QueueTimeout);
   const int64_t took = mono_ms() - t0;
   EXPECT_GE(took, 200);
