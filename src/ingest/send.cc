@@ -1,5 +1,6 @@
 // The send op: request-level checks, notification dispatch by platform, and
 // the helpers every platform parser shares.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -172,13 +173,14 @@ size_t token_bytes(dom::array tokens) {
 
 // ---- RecipientWriter ----
 
-RecipientWriter::RecipientWriter(Batch& b, size_t count, size_t arena_bytes) : b_(b), count_(count) {
+RecipientWriter::RecipientWriter(Batch& b, size_t count, size_t arena_bytes) : b_(b) {
   b_.recipients.reserve(b_.recipients.size() + count);
   b_.arena.reserve(b_.arena.size() + arena_bytes);
 }
 
 Recipient& RecipientWriter::begin(std::string_view token) {
   mark_ = b_.arena.size();
+  vars_mark_ = b_.vars.size();
   Recipient& r = b_.recipients.emplace_back();
   r.token_off = static_cast<uint32_t>(mark_);
   r.token_len = static_cast<uint32_t>(token.size());
@@ -192,24 +194,49 @@ void RecipientWriter::add_keys(std::string_view p256dh65, std::string_view auth1
   b_.arena.append(auth16);
 }
 
+namespace {
+
+// Sorts a recipient's values by slot; of a slot given twice (a JSON object
+// may repeat a key) the last one wins, as it did when values were stored
+// by slot. Small runs by insertion (stable, no allocation).
+void sort_unique(std::vector<VarValue>& vars, size_t first) {
+  auto b = vars.begin() + static_cast<std::ptrdiff_t>(first);
+  auto by_slot = [](const VarValue& x, const VarValue& y) { return x.slot < y.slot; };
+  if (vars.end() - b <= 16) {
+    for (auto i = b + 1; i < vars.end(); ++i)
+      std::rotate(std::upper_bound(b, i, *i, by_slot), i, i + 1);
+  } else {
+    std::stable_sort(b, vars.end(), by_slot);
+  }
+  auto out = b;
+  for (auto i = b; i < vars.end(); ++i)
+    if (i + 1 == vars.end() || (i + 1)->slot != i->slot) *out++ = *i;
+  vars.erase(out, vars.end());
+}
+
+}  // namespace
+
 bool RecipientWriter::set_vars(dom::element vars) {
   if (vars.is_null()) return true;  // same as no vars
   dom::object o;
   if (vars.get(o) != simdjson::SUCCESS) return false;
-  const uint32_t slots = b_.vars_table.size();
-  if (slots == 0) return true;
-  const size_t idx = b_.recipients.size() - 1;
-  Recipient& r = b_.recipients.back();
+  if (b_.vars_table.size() == 0) return true;
+  const size_t head = b_.vars.size();
+  int32_t last = -1;
+  bool sorted = true;
   for (dom::key_value_pair kv : o) {
     int32_t s = b_.vars_table.find(kv.key);
     if (s < 0) continue;  // only referenced vars are kept
-    if (r.vars_off == UINT32_MAX) {
-      if (b_.vars.capacity() == 0) b_.vars.reserve(count_ * slots);
-      if (b_.vars.size() < (idx + 1) * slots) b_.vars.resize((idx + 1) * slots);
-      r.vars_off = static_cast<uint32_t>(idx * slots);
-    }
-    store(kv.value, b_.vars[r.vars_off + static_cast<uint32_t>(s)]);
+    if (b_.vars.size() == head) b_.vars.emplace_back();  // the run's header
+    sorted &= s > last;
+    last = s;
+    b_.vars.emplace_back().slot = static_cast<uint16_t>(s);
+    store(kv.value, b_.vars.back());
   }
+  if (b_.vars.size() == head) return true;
+  if (!sorted) sort_unique(b_.vars, head + 1);
+  b_.vars[head].len = static_cast<uint32_t>(b_.vars.size() - head - 1);
+  b_.recipients.back().vars_off = static_cast<uint32_t>(head);
   return true;
 }
 
@@ -254,24 +281,15 @@ void RecipientWriter::store(dom::element v, VarValue& out) {
   out.len = static_cast<uint32_t>(b_.arena.size() - out.off);
 }
 
-size_t RecipientWriter::rendered_size() {
+size_t RecipientWriter::rendered_size(size_t limit) {
   if (!b_.tmpl.has_vars()) return b_.tmpl.text().size();
-  const uint32_t idx = static_cast<uint32_t>(b_.recipients.size() - 1);
-  if (b_.recipients.back().vars_off != UINT32_MAX) return b_.tmpl.rendered_size(b_.var_view(idx));
-  if (missing_size_ == SIZE_MAX) missing_size_ = b_.tmpl.rendered_size(VarView{});
-  return missing_size_;
+  return b_.tmpl.rendered_size(b_.var_view(static_cast<uint32_t>(b_.recipients.size() - 1)), limit);
 }
 
 void RecipientWriter::rollback() {
-  const size_t idx = b_.recipients.size() - 1;
   b_.recipients.pop_back();
   b_.arena.resize(mark_);
-  const size_t slots = b_.vars_table.size();
-  if (b_.vars.size() > idx * slots) b_.vars.resize(idx * slots);
-}
-
-void RecipientWriter::finish() {
-  if (!b_.vars.empty()) b_.vars.resize(b_.recipients.size() * b_.vars_table.size());
+  b_.vars.resize(vars_mark_);
 }
 
 }  // namespace detail

@@ -84,24 +84,26 @@ size_t token_bytes(dom::array tokens);
 // is begun, optionally given vars/keys, measured, then kept or rolled back.
 class RecipientWriter {
  public:
+  // `count` and `arena_bytes` are reserve hints: give them from entries
+  // that can be accepted (never from the raw length of a list that may be
+  // mostly junk).
   RecipientWriter(Batch& b, size_t count, size_t arena_bytes);
   Recipient& begin(std::string_view token);
   void add_keys(std::string_view p256dh65, std::string_view auth16);
-  // Stores the values of the vars the template references. False when vars
-  // is not an object (nothing is stored then).
+  // Stores the values of the vars the template references (a sparse run,
+  // see Batch::vars). False when vars is not an object (nothing is stored
+  // then).
   bool set_vars(dom::element vars);
-  // Rendered payload size for the current recipient.
-  size_t rendered_size();
+  // Rendered payload size for the current recipient; past `limit` only
+  // known to be larger (Template::rendered_size).
+  size_t rendered_size(size_t limit);
   void rollback();
-  // Sizes Batch::vars to recipients * slots if any recipient has vars.
-  void finish();
 
  private:
   void store(dom::element v, VarValue& out);
   Batch& b_;
-  size_t count_;
-  size_t mark_ = 0;
-  size_t missing_size_ = SIZE_MAX;  // rendered size with every var missing
+  size_t mark_ = 0;       // arena size before the current recipient
+  size_t vars_mark_ = 0;  // Batch::vars size before it
 };
 
 // Scheduling fields of the notification ("send_at", "schedule_key", "tz")

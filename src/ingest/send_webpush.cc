@@ -52,25 +52,23 @@ const char* read_options(dom::object o, WebPushOptions& opt) {
 }
 
 // "payload": a string is sent as its raw bytes, an object/array as its JSON;
-// absent or null means no payload. False for other types.
-bool compile_payload(dom::object o, Batch& b) {
+// absent or null means no payload. Fails with bad_request for other types,
+// or with the template's own error.
+Result<Template> compile_payload(dom::object o, Batch& b) {
   dom::element p;
-  if (o.at_key("payload").get(p) != simdjson::SUCCESS || p.is_null()) {
-    b.tmpl = std::move(Template::compile({}, Template::Mode::Raw, b.vars_table).value());
-    return true;
-  }
+  if (o.at_key("payload").get(p) != simdjson::SUCCESS || p.is_null())
+    return Template::compile({}, Template::Mode::Raw, b.vars_table);
   std::string_view s;
-  if (p.get_string().get(s) == simdjson::SUCCESS) {
-    b.tmpl = std::move(Template::compile(s, Template::Mode::Raw, b.vars_table).value());
-    return true;
-  }
-  if (!p.is_object() && !p.is_array()) return false;
-  b.tmpl = std::move(Template::compile(simdjson::minify(p), Template::Mode::Json, b.vars_table).value());
-  return true;
+  if (p.get_string().get(s) == simdjson::SUCCESS) return Template::compile(s, Template::Mode::Raw, b.vars_table);
+  if (!p.is_object() && !p.is_array())
+    return make_error("bad_request", "Web Push payload must be a string, an object or an array");
+  return Template::compile(simdjson::minify(p), Template::Mode::Json, b.vars_table);
 }
 
-std::string too_large(size_t size) {
-  return "Web Push payload is " + std::to_string(size) + " bytes, limit " + std::to_string(kWebPushMaxPlaintext);
+// Rendered sizes stop being counted past the limit: say "at least".
+std::string too_large(size_t size, bool exact = false) {
+  return std::string("Web Push payload is ") + (exact ? "" : "at least ") + std::to_string(size) + " bytes, limit " +
+         std::to_string(kWebPushMaxPlaintext);
 }
 
 // Decodes base64url (or standard base64, which some subscription serializers
@@ -161,7 +159,7 @@ void add_subscription(Ctx& c, Batch& b, RecipientWriter& w, const P256Checker& c
     reject(c.out, c.n, endpoint, true, "bad_request", "vars must be an object");
     return;
   }
-  if (size_t size = w.rendered_size(); size > kWebPushMaxPlaintext) {
+  if (size_t size = w.rendered_size(kWebPushMaxPlaintext); size > kWebPushMaxPlaintext) {
     w.rollback();
     reject(c.out, c.n, endpoint, true, "payload_too_large", too_large(size));
     return;
@@ -185,12 +183,15 @@ void parse_webpush(Ctx& c) {
   auto b = new_batch(c);
   if (!b) return;
   b->webpush = std::move(opt);
-  if (!compile_payload(c.obj, *b)) {
-    reject_all(c, "bad_request", "Web Push payload must be a string, an object or an array");
+  auto tmpl = compile_payload(c.obj, *b);
+  if (!tmpl.ok()) {
+    const bool bad_type = tmpl.error().code == "bad_request";
+    reject_all(c, tmpl.error().code, bad_type ? tmpl.error().message : "Web Push payload has " + tmpl.error().message);
     return;
   }
+  b->tmpl = std::move(tmpl).value();
   if (!b->tmpl.has_vars() && b->tmpl.text().size() > kWebPushMaxPlaintext) {
-    reject_all(c, "payload_too_large", too_large(b->tmpl.text().size()));
+    reject_all(c, "payload_too_large", too_large(b->tmpl.text().size(), true));
     return;
   }
   P256Checker curve;
@@ -198,7 +199,6 @@ void parse_webpush(Ctx& c) {
   c.list_key = "subscriptions";
   RecipientWriter w(*b, subs.size(), subs.size() * (256 + 81));
   for (dom::element e : subs) add_subscription(c, *b, w, curve, e, keys);
-  w.finish();
   finish(c, std::move(b));
 }
 

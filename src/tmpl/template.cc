@@ -1,26 +1,40 @@
 // Template compilation and rendering (see include/pushgw/template.h).
 //
-// compile() is total: anything that does not form a well-made placeholder is
-// literal text, so user input can never make a notification fail here.
+// compile() is total up to the placeholder bounds: anything that does not
+// form a well-made placeholder is literal text, so user input can never
+// make a notification fail here except by being absurdly large.
 // When a template has no placeholder, segs_ stays empty and rendering is one
 // append of text_.
+#include <algorithm>
 #include <cstring>
 
 #include "pushgw/template.h"
 
 namespace pushgw {
 
-uint32_t VarTable::slot(std::string_view name) {
+int32_t VarTable::slot(std::string_view name) {
   int32_t s = find(name);
-  if (s >= 0) return static_cast<uint32_t>(s);
+  if (s >= 0) return s;
+  if (names_.size() >= kMaxVarNames) return -1;
+  const auto slot = static_cast<uint32_t>(names_.size());
   names_.emplace_back(name);
-  return static_cast<uint32_t>(names_.size() - 1);
+  if (!index_.empty()) {
+    index_.emplace(names_.back(), slot);
+  } else if (names_.size() > kScanNames) {
+    index_.reserve(2 * names_.size());
+    for (uint32_t i = 0; i < names_.size(); ++i) index_.emplace(names_[i], i);
+  }
+  return static_cast<int32_t>(slot);
 }
 
 int32_t VarTable::find(std::string_view name) const {
-  for (size_t i = 0; i < names_.size(); ++i)
-    if (names_[i] == name) return static_cast<int32_t>(i);
-  return -1;
+  if (index_.empty()) {
+    for (size_t i = 0; i < names_.size(); ++i)
+      if (names_[i] == name) return static_cast<int32_t>(i);
+    return -1;
+  }
+  auto it = index_.find(name);
+  return it == index_.end() ? -1 : static_cast<int32_t>(it->second);
 }
 
 namespace {
@@ -43,7 +57,9 @@ struct Builder {
   std::string_view text;
   std::vector<Template::Segment>& segs;
   VarTable& vars;
-  size_t lit_start = 0;  // first byte not yet covered by a segment
+  size_t lit_start = 0;       // first byte not yet covered by a segment
+  uint32_t placeholders = 0;
+  bool full = false;          // a bound was passed: stop scanning
 
   void literal_until(size_t end) {
     if (end <= lit_start) return;
@@ -73,7 +89,11 @@ struct Builder {
     } else {
       return 0;
     }
-    s.slot = static_cast<int32_t>(vars.slot(text.substr(name_b, i - name_b)));
+    s.slot = ++placeholders > kMaxPlaceholders ? -1 : vars.slot(text.substr(name_b, i - name_b));
+    if (s.slot < 0) {
+      full = true;
+      return 0;
+    }
     literal_until(p);
     segs.push_back(s);
     lit_start = after;
@@ -83,7 +103,7 @@ struct Builder {
   // Recognises placeholders in [b, end).
   void scan(size_t b, size_t end) {
     size_t p = b;
-    while (p + 1 < end) {
+    while (p + 1 < end && !full) {
       const void* hit = std::memchr(text.data() + p, '{', end - p - 1);
       if (hit == nullptr) return;
       p = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
@@ -101,7 +121,7 @@ struct Builder {
   // JSON: only string values, never keys (a string followed by ':').
   void scan_json() {
     size_t n = text.size(), i = 0;
-    while (i < n) {
+    while (i < n && !full) {
       if (text[i] != '"') {
         ++i;
         continue;
@@ -129,41 +149,85 @@ Result<Template> Template::compile(std::string_view text, Mode mode, VarTable& v
     b.scan(0, t.text_.size());
   else
     b.scan_json();
+  if (b.full)
+    return make_error("too_many_placeholders", "more than " + std::to_string(kMaxPlaceholders) +
+                                                   " placeholders or distinct variable names");
   if (b.segs.empty()) return t;  // no placeholder: render is one append of text_
   b.literal_until(t.text_.size());
   t.has_vars_ = true;
+  for (const Segment& s : t.segs_) {
+    if (s.slot < 0) {
+      t.literal_bytes_ += s.len;
+      t.missing_.append(t.text_, s.off, s.len);
+      continue;
+    }
+    const auto slot = static_cast<size_t>(s.slot);
+    if (slot >= t.slot_uses_.size()) t.slot_uses_.resize(slot + 1);
+    SlotUse& u = t.slot_uses_[slot];
+    ++u.uses;
+    if (s.has_fallback) {
+      u.fallback_bytes += s.len;
+      t.missing_.append(t.text_, s.off, s.len);
+    }
+  }
   return t;
 }
 
 namespace {
 
+// The value of slot, or nullptr when missing. Values are sorted by slot and
+// unique, so values[i].slot >= i: a recipient that gives every slot is
+// found at once, others by binary search below index slot.
 const VarValue* lookup(const VarView& v, int32_t slot) {
-  if (v.values == nullptr || static_cast<uint32_t>(slot) >= v.count) return nullptr;
-  const VarValue* val = &v.values[slot];
+  if (v.values == nullptr) return nullptr;
+  const auto s = static_cast<uint32_t>(slot);
+  const VarValue* val = nullptr;
+  if (s < v.count && v.values[s].slot == s) {
+    val = &v.values[s];
+  } else {
+    const VarValue* end = v.values + std::min(s, v.count);
+    const VarValue* it =
+        std::lower_bound(v.values, end, s, [](const VarValue& x, uint32_t want) { return x.slot < want; });
+    if (it == end || it->slot != s) return nullptr;
+    val = it;
+  }
   return val->kind == VarValue::Missing ? nullptr : val;
 }
 
 }  // namespace
 
-size_t Template::rendered_size(const VarView& v) const {
+size_t Template::rendered_size(const VarView& v, size_t limit) const {
   if (segs_.empty()) return text_.size();
-  size_t n = 0;
-  for (const Segment& s : segs_) {
-    const VarValue* val = s.slot < 0 ? nullptr : lookup(v, s.slot);
-    if (val == nullptr) {
-      if (s.slot < 0 || s.has_fallback) n += s.len;
-    } else if (val->kind == VarValue::String && mode_ == Mode::Json) {
-      n += json_escaped_size(std::string_view(v.arena + val->off, val->len));
-    } else {
-      n += val->len;
+  if (v.values == nullptr || v.count == 0) return missing_.size();
+  // Lower bound that only grows: literals plus the given values' sizes. The
+  // fallbacks of the slots given are taken out of missing_ at the end.
+  size_t given = literal_bytes_, fallbacks_given = 0;
+  for (uint32_t i = 0; i < v.count; ++i) {
+    const VarValue& x = v.values[i];
+    if (x.kind == VarValue::Missing || x.slot >= slot_uses_.size()) continue;
+    const SlotUse& u = slot_uses_[x.slot];
+    if (u.uses == 0) continue;
+    fallbacks_given += u.fallback_bytes;
+    // Escaping never shrinks a value: when the raw bytes already pass the
+    // limit, the value is not scanned at all.
+    given += size_t{u.uses} * x.len;
+    if (given > limit) return given;
+    if (x.kind == VarValue::String && mode_ == Mode::Json) {
+      const size_t extra = json_escaped_size(std::string_view(v.arena + x.off, x.len)) - x.len;
+      given += size_t{u.uses} * extra;
+      if (given > limit) return given;
     }
   }
-  return n;
+  return given + (missing_.size() - literal_bytes_ - fallbacks_given);
 }
 
 void Template::render(const VarView& v, std::string& out) const {
   if (segs_.empty()) {
     out.append(text_);
+    return;
+  }
+  if (v.values == nullptr || v.count == 0) {
+    out.append(missing_);
     return;
   }
   size_t need = out.size() + rendered_size(v);
