@@ -225,10 +225,10 @@ void Gateway::run_due(const store::ScheduledSend& row) {
     // An app removed or a zone gone since it was accepted: nothing more can
     // be done for these recipients.
     const ingest::Rejection& r = req.rejected.front();
-    PGW_LOG(log_, Warn, "scheduled send %s: %zu recipients rejected when due (%s: %s)", id_text.c_str(),
-            req.rejected.size(), r.error.c_str(), r.message.c_str());
+    PGW_LOG(log_, Warn, "scheduled send %s: %llu recipients rejected when due (%s: %s)", id_text.c_str(),
+            static_cast<unsigned long long>(req.rejected_total), r.error.c_str(), r.message.c_str());
     if (shard_)
-      for (const auto& x : req.rejected) shard_->counter(d_.families->rejected, {"", x.error})->inc();
+      for (const auto& x : req.rejected_by_code) shard_->counter(d_.families->rejected, {"", x.error})->inc(x.count);
   }
   uint64_t request_id = 0;
   std::vector<spool::BatchCount> counts = journal_counts(req);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <new>
 
 #include "ingest/send.h"
 #include "ingest/send_detail.h"
@@ -46,6 +47,12 @@ Got get_time_ms(dom::object o, std::string_view key, int64_t& out_ms) {
 
 void reject(SendRequest& out, uint32_t n, std::string_view token, bool is_endpoint, std::string_view code,
             std::string_view message) {
+  ++out.rejected_total;
+  auto it = std::find_if(out.rejected_by_code.begin(), out.rejected_by_code.end(),
+                         [code](const RejectionCount& c) { return c.error == code; });
+  if (it == out.rejected_by_code.end()) it = out.rejected_by_code.insert(it, RejectionCount{std::string(code), 0});
+  ++it->count;
+  if (out.rejected.size() >= kMaxListedRejections) return;
   Rejection& r = out.rejected.emplace_back();
   r.n = n;
   r.token.assign(token);
@@ -162,13 +169,15 @@ TokenEntry read_token_entry(dom::element e) {
   return t;
 }
 
-size_t token_bytes(dom::array tokens) {
-  size_t n = 0;
+ReserveHint token_hint(dom::array tokens, size_t min_len, size_t max_len) {
+  ReserveHint h;
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
-    n += t.token.size() + (t.is_object ? 32 : 0);
+    if (t.error != nullptr || t.token.size() < min_len || t.token.size() > max_len) continue;
+    ++h.count;
+    h.bytes += t.token.size() + (t.is_object ? 32 : 0);
   }
-  return n;
+  return h;
 }
 
 // ---- RecipientWriter ----
@@ -336,10 +345,8 @@ void parse_notification(uint32_t n, simdjson::dom::element el, const AppDirector
   }
 }
 
-}  // namespace
-
-Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms,
-                               const SchedulePolicy& policy) {
+Result<SendRequest> parse_send_unguarded(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms,
+                                         const SchedulePolicy& policy) {
   simdjson::dom::object obj;
   if (root.get(obj) != simdjson::SUCCESS) return make_error("bad_request", "request must be a JSON object");
   SendRequest req;
@@ -362,6 +369,20 @@ Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& 
   uint32_t n = 0;
   for (simdjson::dom::element el : notifications) parse_notification(n++, el, apps, now_ms, policy, req);
   return req;
+}
+
+}  // namespace
+
+Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms,
+                               const SchedulePolicy& policy) {
+  // Memory is bounded by the request's size, but a large request can still
+  // meet a full machine: it fails alone (everything it built is freed
+  // here), the daemon and every other request go on.
+  try {
+    return parse_send_unguarded(root, apps, now_ms, policy);
+  } catch (const std::bad_alloc&) {
+    return make_error("out_of_memory", "not enough memory for this request; nothing of it was accepted");
+  }
 }
 
 }  // namespace pushgw::ingest

@@ -46,6 +46,15 @@ struct Rejection {
   std::string message;
 };
 
+// Rejections past this many are counted, not listed: a request of junk
+// entries must not turn into gigabytes of records and a giant answer line.
+inline constexpr size_t kMaxListedRejections = 1000;
+
+struct RejectionCount {
+  std::string error;  // contract code
+  uint64_t count = 0;
+};
+
 // Campaign policy inputs of parse_send(). "send_at" needs none of them.
 struct SchedulePolicy {
   const tz::QuietWindow* quiet = nullptr;  // [policy] quiet_hours; nullptr = none
@@ -85,7 +94,9 @@ struct SendRequest {
   // Left for the caller: pending, request_id, accepted_mono_ns.
   std::vector<std::unique_ptr<Batch>> batches;
   std::vector<Deferred> deferred;
-  std::vector<Rejection> rejected;
+  std::vector<Rejection> rejected;               // the first kMaxListedRejections, in order
+  uint64_t rejected_total = 0;                   // every rejection (>= rejected.size())
+  std::vector<RejectionCount> rejected_by_code;  // every rejection, per code (few codes)
   uint32_t accepted = 0;  // recipients in batches and in deferred
 };
 
@@ -98,7 +109,8 @@ inline constexpr size_t kFcmMaxToken = 4096;
 
 // Request-level problems ("notifications" missing or not an array, "wait" not
 // a boolean, "campaign" not a string, root not an object) -> Error
-// "bad_request". Everything about one notification or recipient becomes a
+// "bad_request"; a memory allocation that fails -> Error "out_of_memory"
+// (nothing of the request is kept). Everything about one notification or recipient becomes a
 // Rejection and the rest is accepted. now_ms is the request's arrival time:
 // what "send_at" and quiet hours are decided against.
 //

@@ -127,7 +127,8 @@ void parse_apns(Ctx& c) {
   }
 
   c.list_key = "tokens";
-  RecipientWriter w(*b, tokens.size(), token_bytes(tokens));
+  const ReserveHint hint = token_hint(tokens, 64, 64);
+  RecipientWriter w(*b, hint.count, hint.bytes);
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
     if (t.error != nullptr) {

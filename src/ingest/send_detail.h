@@ -76,8 +76,15 @@ struct TokenEntry {
   const char* error = nullptr;  // bad_request message when the entry is unusable
 };
 TokenEntry read_token_entry(dom::element e);
-// Bytes the arena will need for the tokens (a reserve hint).
-size_t token_bytes(dom::array tokens);
+// Reserve hints for a recipient list, counted over the entries that can be
+// accepted (a token of a plausible length, a subscription with an
+// endpoint), never from the list's raw length: a list of junk reserves
+// nothing.
+struct ReserveHint {
+  size_t count = 0;  // recipients
+  size_t bytes = 0;  // arena bytes
+};
+ReserveHint token_hint(dom::array tokens, size_t min_len, size_t max_len);
 
 // Appends recipients to a batch without allocating per recipient: tokens,
 // vars and keys go into the arena, which is reserved up front. A recipient

@@ -49,7 +49,8 @@ const char* check_message(dom::object msg) {
 
 void add_tokens(Ctx& c, Batch& b, dom::array tokens) {
   c.list_key = "tokens";
-  RecipientWriter w(b, tokens.size(), token_bytes(tokens));
+  const ReserveHint hint = token_hint(tokens, 1, kFcmMaxToken);
+  RecipientWriter w(b, hint.count, hint.bytes);
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
     if (t.error != nullptr) {
