@@ -282,16 +282,24 @@ void Server::respond(uint64_t conn_id, std::string line) {
   auto* w = new WriteReq;
   w->conn = &c;
   w->data = std::move(line);
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  // uv_buf_t lengths are 32-bit: a line past 1 GiB goes as several buffers
+  // (one write, so on_write still accounts for the whole line).
+  constexpr size_t kMaxBuf = size_t{1} << 30;
+  const size_t size = w->data.size();
+  uv_buf_t one = uv_buf_init(w->data.data(), static_cast<unsigned>(std::min(kMaxBuf, size)));
+  std::vector<uv_buf_t> bufs;  // only for lines past kMaxBuf
+  for (size_t off = 0; size > kMaxBuf && off < size; off += kMaxBuf)
+    bufs.push_back(uv_buf_init(w->data.data() + off, static_cast<unsigned>(std::min(kMaxBuf, size - off))));
   w->req.data = w;
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c.pipe), &buf, 1, on_write);
+  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c.pipe), bufs.empty() ? &one : bufs.data(),
+                    bufs.empty() ? 1u : static_cast<unsigned>(bufs.size()), on_write);
   if (rc != 0) {
     delete w;
     PGW_LOG(log_, Debug, "conn %llu: write: %s", static_cast<unsigned long long>(c.id), uv_strerror(rc));
     close_conn(c);
     return;
   }
-  c.out_bytes += buf.len;
+  c.out_bytes += w->data.size();
   if (c.out_bytes > kMaxPendingOutput && !c.out_blocked) {
     c.out_blocked = true;
     update_reading(c);
