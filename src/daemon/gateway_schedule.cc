@@ -95,7 +95,9 @@ std::vector<int64_t> Gateway::store_deferred(std::vector<ingest::Deferred>& defe
     r.recipients = d.recipients;
     r.quiet_hours = d.quiet_hours;
     r.created_ms = now;
-    r.line = std::move(d.line);
+    r.line = d.line();
+    d.entries = std::string();  // the row holds them now (the answer needs only the targets)
+    d.text.reset();
     ids.push_back(r.id);
     if (earliest == 0 || d.due_ms < earliest) earliest = d.due_ms;
   }

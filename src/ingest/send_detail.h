@@ -44,6 +44,7 @@ struct Ctx {
   bool schedules = false;            // send_at in the future, or marketing under quiet hours
   std::vector<DeferGroup> groups;
   std::unique_ptr<Batch> expired;    // recipients that expire before they could be sent
+  std::shared_ptr<const DeferredText> deferred_text;  // built once, for the first group
 };
 
 // Result of reading an optional field: absent, present with the right type

@@ -75,8 +75,9 @@ void check_batch(const Batch& b) {
 // A deferred group's line, parsed when due, accepts exactly its recipients.
 void check_deferred(const Deferred& d, const SchedulePolicy& policy) {
   static RequestParser again;
-  if (d.recipients == 0 || d.line.empty()) std::abort();
-  if (!again.parse(d.line).ok() || again.op() != "send") std::abort();
+  const std::string line = d.line();
+  if (d.recipients == 0 || line.empty() || line.size() != d.line_size()) std::abort();
+  if (!again.parse(line).ok() || again.op() != "send") std::abort();
   static Apps apps;
   auto s = parse_send(again.root(), apps, d.due_ms, policy);
   if (!s.ok() || s->accepted != d.recipients || !s->rejected.empty()) std::abort();
