@@ -155,7 +155,8 @@ class Backend {
     (void)key, (void)now_ms;
     return scheduling_unsupported();
   }
-  // Up to `limit` rows of a key not under a lease at now_ms, earliest due first.
+  // Up to `limit` rows of a key not under a lease at now_ms, earliest due
+  // first, cut short by bytes (kMaxListedLineBytes).
   virtual Result<std::vector<ScheduledSend>> list_scheduled(std::string_view key, int64_t now_ms, uint32_t limit) {
     (void)key, (void)now_ms, (void)limit;
     return scheduling_unsupported();
