@@ -37,12 +37,19 @@ class VarTable {
   // Returns the slot for name, adding it if new; -1 when the table already
   // holds kMaxVarNames names.
   int32_t slot(std::string_view name);
-  // Returns the slot or -1 when the template never references name.
-  int32_t find(std::string_view name) const;
+  // Returns the slot or -1 when the template never references name. Inline:
+  // ingest calls it for every var of every recipient.
+  int32_t find(std::string_view name) const {
+    if (names_.size() > kScanNames) return find_indexed(name);
+    for (size_t i = 0; i < names_.size(); ++i)
+      if (names_[i] == name) return static_cast<int32_t>(i);
+    return -1;
+  }
   uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
   const std::string& name(uint32_t slot) const { return names_[slot]; }
 
  private:
+  int32_t find_indexed(std::string_view name) const;
   // Up to this many names a scan beats hashing (the common case: a few
   // names, looked up once per var of every recipient).
   static constexpr size_t kScanNames = 8;
@@ -92,7 +99,7 @@ class Template {
   static Result<Template> compile(std::string_view text, Mode mode, VarTable& vars);
 
   bool has_vars() const { return has_vars_; }
-  const std::string& text() const { return text_; }
+  std::string_view text() const { return std::string_view(text_).substr(0, text_size_); }
 
   // Size render() would append for these values: the literal bytes plus,
   // per slot, uses x the value's size (or its fallbacks when missing). Work
@@ -100,6 +107,8 @@ class Template {
   // once the size is known to pass `limit`: the result is then some size
   // above limit (a lower bound), else it is exact.
   size_t rendered_size(const VarView& v, size_t limit = SIZE_MAX) const;
+  // rendered_size() of a recipient without values (inline: most recipients).
+  size_t rendered_size_without_vars() const { return segs_.empty() ? text_.size() : text_.size() - text_size_; }
   // Appends the rendered text to out.
   void render(const VarView& v, std::string& out) const;
 
@@ -108,10 +117,13 @@ class Template {
     uint32_t uses = 0;            // placeholders naming this slot
     uint32_t fallback_bytes = 0;  // their fallbacks' bytes (rendered when the value is missing)
   };
-  std::string text_;                 // original text (literals and fallbacks point into it)
+  // The rendering with every value missing, kept after the text.
+  std::string_view missing() const { return std::string_view(text_).substr(text_size_); }
+
+  std::string text_;                 // original text (literals and fallbacks point into it), then missing()
+  size_t text_size_ = 0;             // of the original text
   std::vector<Segment> segs_;
   std::vector<SlotUse> slot_uses_;   // by slot (up to the largest slot this template names)
-  std::string missing_;              // the rendering with every value missing
   size_t literal_bytes_ = 0;
   Mode mode_ = Mode::Json;
   bool has_vars_ = false;

@@ -173,23 +173,23 @@ ReserveHint token_hint(dom::array tokens, size_t min_len, size_t max_len) {
   ReserveHint h;
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
-    if (t.error != nullptr || t.token.size() < min_len || t.token.size() > max_len) continue;
-    ++h.count;
-    h.bytes += t.token.size() + (t.is_object ? 32 : 0);
+    // An unusable entry has no token: min_len >= 1 leaves it out too.
+    const bool plausible = t.token.size() - min_len <= max_len - min_len;
+    h.count += plausible;
+    h.bytes += plausible ? t.token.size() + (t.is_object ? 32 : 0) : 0;
   }
   return h;
 }
 
 // ---- RecipientWriter ----
 
-RecipientWriter::RecipientWriter(Batch& b, size_t count, size_t arena_bytes) : b_(b) {
+RecipientWriter::RecipientWriter(Batch& b, size_t count, size_t arena_bytes) : b_(b), count_(count) {
   b_.recipients.reserve(b_.recipients.size() + count);
   b_.arena.reserve(b_.arena.size() + arena_bytes);
 }
 
 Recipient& RecipientWriter::begin(std::string_view token) {
   mark_ = b_.arena.size();
-  vars_mark_ = b_.vars.size();
   Recipient& r = b_.recipients.emplace_back();
   r.token_off = static_cast<uint32_t>(mark_);
   r.token_len = static_cast<uint32_t>(token.size());
@@ -231,19 +231,30 @@ bool RecipientWriter::set_vars(dom::element vars) {
   if (vars.get(o) != simdjson::SUCCESS) return false;
   if (b_.vars_table.size() == 0) return true;
   const size_t head = b_.vars.size();
+  b_.vars.emplace_back();  // the run's header
   int32_t last = -1;
   bool sorted = true;
   for (dom::key_value_pair kv : o) {
     int32_t s = b_.vars_table.find(kv.key);
     if (s < 0) continue;  // only referenced vars are kept
-    if (b_.vars.size() == head) b_.vars.emplace_back();  // the run's header
     sorted &= s > last;
     last = s;
-    b_.vars.emplace_back().slot = static_cast<uint16_t>(s);
-    store(kv.value, b_.vars.back());
+    VarValue v;
+    v.slot = static_cast<uint16_t>(s);
+    store(kv.value, v);
+    b_.vars.push_back(v);
   }
-  if (b_.vars.size() == head) return true;
+  if (b_.vars.size() == head + 1) {  // none referenced: no run
+    b_.vars.pop_back();
+    return true;
+  }
   if (!sorted) sort_unique(b_.vars, head + 1);
+  if (head == 0) {
+    // First run: guess the others are alike, within a bound that keeps a
+    // wrong guess (one rich recipient among junk) cheap.
+    constexpr size_t kMaxGuess = 65536;  // VarValues: 768 KiB
+    b_.vars.reserve(std::min(kMaxGuess, count_ * b_.vars.size()));
+  }
   b_.vars[head].len = static_cast<uint32_t>(b_.vars.size() - head - 1);
   b_.recipients.back().vars_off = static_cast<uint32_t>(head);
   return true;
@@ -291,14 +302,15 @@ void RecipientWriter::store(dom::element v, VarValue& out) {
 }
 
 size_t RecipientWriter::rendered_size(size_t limit) {
-  if (!b_.tmpl.has_vars()) return b_.tmpl.text().size();
+  if (b_.recipients.back().vars_off == UINT32_MAX) return b_.tmpl.rendered_size_without_vars();
   return b_.tmpl.rendered_size(b_.var_view(static_cast<uint32_t>(b_.recipients.size() - 1)), limit);
 }
 
 void RecipientWriter::rollback() {
+  // Its run, if any, is the last one (set_vars leaves nothing otherwise).
+  if (const uint32_t run = b_.recipients.back().vars_off; run != UINT32_MAX) b_.vars.resize(run);
   b_.recipients.pop_back();
   b_.arena.resize(mark_);
-  b_.vars.resize(vars_mark_);
 }
 
 }  // namespace detail

@@ -85,7 +85,7 @@ struct ReserveHint {
   size_t count = 0;  // recipients
   size_t bytes = 0;  // arena bytes
 };
-ReserveHint token_hint(dom::array tokens, size_t min_len, size_t max_len);
+ReserveHint token_hint(dom::array tokens, size_t min_len, size_t max_len);  // 1 <= min_len <= max_len
 
 // Appends recipients to a batch without allocating per recipient: tokens,
 // vars and keys go into the arena, which is reserved up front. A recipient
@@ -110,8 +110,8 @@ class RecipientWriter {
  private:
   void store(dom::element v, VarValue& out);
   Batch& b_;
+  size_t count_ = 0;      // the recipients hint
   size_t mark_ = 0;       // arena size before the current recipient
-  size_t vars_mark_ = 0;  // Batch::vars size before it
 };
 
 // Scheduling fields of the notification ("send_at", "schedule_key", "tz")

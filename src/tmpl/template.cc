@@ -27,12 +27,7 @@ int32_t VarTable::slot(std::string_view name) {
   return static_cast<int32_t>(slot);
 }
 
-int32_t VarTable::find(std::string_view name) const {
-  if (index_.empty()) {
-    for (size_t i = 0; i < names_.size(); ++i)
-      if (names_[i] == name) return static_cast<int32_t>(i);
-    return -1;
-  }
+int32_t VarTable::find_indexed(std::string_view name) const {
   auto it = index_.find(name);
   return it == index_.end() ? -1 : static_cast<int32_t>(it->second);
 }
@@ -142,7 +137,11 @@ struct Builder {
 
 Result<Template> Template::compile(std::string_view text, Mode mode, VarTable& vars) {
   Template t;
+  // With placeholders, the missing rendering is appended to the text later:
+  // room for it now saves a reallocation.
+  if (text.find("{{") != std::string_view::npos) t.text_.reserve(2 * text.size());
   t.text_.assign(text.data(), text.size());
+  t.text_size_ = text.size();
   t.mode_ = mode;
   Builder b{t.text_, t.segs_, vars};
   if (mode == Mode::Raw)
@@ -155,21 +154,25 @@ Result<Template> Template::compile(std::string_view text, Mode mode, VarTable& v
   if (b.segs.empty()) return t;  // no placeholder: render is one append of text_
   b.literal_until(t.text_.size());
   t.has_vars_ = true;
+  // The rendering with every value missing goes after the text in the same
+  // buffer (one allocation): at most as long as the text.
+  const size_t n = t.text_.size();
+  t.text_.reserve(2 * n);  // done above; appending from itself must not reallocate
+  t.slot_uses_.resize(vars.size());  // every slot of this template is below
   for (const Segment& s : t.segs_) {
     if (s.slot < 0) {
       t.literal_bytes_ += s.len;
-      t.missing_.append(t.text_, s.off, s.len);
+      t.text_.append(t.text_.data() + s.off, s.len);
       continue;
     }
-    const auto slot = static_cast<size_t>(s.slot);
-    if (slot >= t.slot_uses_.size()) t.slot_uses_.resize(slot + 1);
-    SlotUse& u = t.slot_uses_[slot];
+    SlotUse& u = t.slot_uses_[static_cast<size_t>(s.slot)];
     ++u.uses;
     if (s.has_fallback) {
       u.fallback_bytes += s.len;
-      t.missing_.append(t.text_, s.off, s.len);
+      t.text_.append(t.text_.data() + s.off, s.len);
     }
   }
+  t.text_size_ = n;
   return t;
 }
 
@@ -198,27 +201,28 @@ const VarValue* lookup(const VarView& v, int32_t slot) {
 
 size_t Template::rendered_size(const VarView& v, size_t limit) const {
   if (segs_.empty()) return text_.size();
-  if (v.values == nullptr || v.count == 0) return missing_.size();
+  if (v.values == nullptr || v.count == 0) return missing().size();
   // Lower bound that only grows: literals plus the given values' sizes. The
-  // fallbacks of the slots given are taken out of missing_ at the end.
+  // fallbacks of the slots given are taken out of missing() at the end.
   size_t given = literal_bytes_, fallbacks_given = 0;
+  if (given > limit) return given;  // from here on given <= limit
   for (uint32_t i = 0; i < v.count; ++i) {
     const VarValue& x = v.values[i];
     if (x.kind == VarValue::Missing || x.slot >= slot_uses_.size()) continue;
     const SlotUse& u = slot_uses_[x.slot];
     if (u.uses == 0) continue;
     fallbacks_given += u.fallback_bytes;
-    // Escaping never shrinks a value: when the raw bytes already pass the
-    // limit, the value is not scanned at all.
-    given += size_t{u.uses} * x.len;
+    // Escaping never shrinks a value and uses >= 1: a value whose raw bytes
+    // alone pass the limit is not scanned at all, so a scan reads at most
+    // `limit` bytes.
+    if (x.len > limit - given) return given + x.len;
+    size_t size = x.len;
+    if (x.kind == VarValue::String && mode_ == Mode::Json)
+      size = json_escaped_size(std::string_view(v.arena + x.off, x.len));
+    given += size_t{u.uses} * size;
     if (given > limit) return given;
-    if (x.kind == VarValue::String && mode_ == Mode::Json) {
-      const size_t extra = json_escaped_size(std::string_view(v.arena + x.off, x.len)) - x.len;
-      given += size_t{u.uses} * extra;
-      if (given > limit) return given;
-    }
   }
-  return given + (missing_.size() - literal_bytes_ - fallbacks_given);
+  return given + (missing().size() - literal_bytes_ - fallbacks_given);
 }
 
 void Template::render(const VarView& v, std::string& out) const {
@@ -227,10 +231,17 @@ void Template::render(const VarView& v, std::string& out) const {
     return;
   }
   if (v.values == nullptr || v.count == 0) {
-    out.append(missing_);
+    out.append(missing());
     return;
   }
-  size_t need = out.size() + rendered_size(v);
+  // Room for the unescaped size (rendered_size without scanning values for
+  // escapes): the appends below grow it only when escaping adds bytes.
+  size_t need = out.size() + missing().size();
+  for (uint32_t i = 0; i < v.count; ++i) {
+    const VarValue& x = v.values[i];
+    if (x.kind != VarValue::Missing && x.slot < slot_uses_.size())
+      need += size_t{slot_uses_[x.slot].uses} * x.len;
+  }
   if (need > out.capacity()) out.reserve(need);
   const char* base = text_.data();
   for (const Segment& s : segs_) {

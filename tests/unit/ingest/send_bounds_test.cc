@@ -128,7 +128,9 @@ TEST(SendBounds, OneRecipientWithVarsAmongManyCostsOneRun) {
   ASSERT_EQ(r->accepted, 20000u);
   const Batch& b = *r->batches[0];
   EXPECT_EQ(b.vars.size(), 3u);  // header + 2 values
-  EXPECT_LE(b.vars.capacity(), 8u);
+  // The first run's reserve guesses the others alike, within 64 Ki values
+  // (768 KiB); dense, this was 80 M values.
+  EXPECT_LE(b.vars.capacity(), 65536u);
   EXPECT_EQ(b.recipients[19998].vars_off, UINT32_MAX);
   std::string out;
   b.tmpl.render(b.var_view(19999), out);
