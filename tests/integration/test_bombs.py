@@ -9,6 +9,7 @@ stderr; run with -s to see them."""
 import calendar
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -263,6 +264,16 @@ def test_bombs_are_answered_promptly_while_ping_answers_and_memory_stays_bounded
         hwm1, peak1 = status_kb(pid, "VmHWM"), status_kb(pid, "VmPeak")
         sys.stderr.write("VmHWM %d -> %d MiB, VmPeak %d -> %d MiB\n" % (hwm0 >> 10, hwm1 >> 10, peak0 >> 10,
                                                                         peak1 >> 10))
+        # pushgwctl prints a cut list sensibly: the total, then the rows listed.
+        junk = os.path.join(rig.dir, "junk.json")
+        with open(junk, "wb") as f:
+            f.write(bomb_junk_tokens()[1])
+        out = subprocess.run([binpath("pushgwctl"), "--socket", d.socket, "send", junk], capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.splitlines()
+        assert lines[0] == "accepted: 0  rejected: %d (first 1000 listed)" % junk_array(MAX_LINE - 4096)[1], lines[0]
+        assert len(lines) == 1 + 1 + 1 + 1000 and lines[2].split()[:3] == ["N", "TOKEN", "ERROR"], lines[:4]
         # Never restarted: same process, still serving, still delivering.
         assert d.proc.poll() is None and d.proc.pid == pid
         assert d.request({"op": "ping"})["ok"] is True
