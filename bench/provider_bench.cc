@@ -43,12 +43,13 @@ struct AllocCounter {
   }
 };
 
+// Gives recipient idx a run holding one var (Batch::vars).
 void set_var(Batch& b, uint32_t idx, std::string_view name, std::string_view value) {
-  const uint32_t slots = b.vars_table.size();
-  if (b.vars.size() < (idx + 1) * slots) b.vars.resize((idx + 1) * slots);
   Recipient& r = b.recipients[idx];
-  r.vars_off = idx * slots;
-  VarValue& v = b.vars[r.vars_off + static_cast<uint32_t>(b.vars_table.find(name))];
+  r.vars_off = static_cast<uint32_t>(b.vars.size());
+  b.vars.emplace_back().len = 1;  // the run's header
+  VarValue& v = b.vars.emplace_back();
+  v.slot = static_cast<uint16_t>(b.vars_table.find(name));
   v.kind = VarValue::String;
   v.off = static_cast<uint32_t>(b.arena.size());
   v.len = static_cast<uint32_t>(value.size());

@@ -23,8 +23,9 @@ void BM_Render(benchmark::State& state) {
   std::vector<VarValue> values(vt.size());
   for (uint32_t s = 0; s < vt.size(); ++s) {
     std::string v = (s % 2) ? "12345" : "Aiko \"the\" customer";
-    values[s] = VarValue{static_cast<uint8_t>((s % 2) ? VarValue::Literal : VarValue::String),
-                         static_cast<uint32_t>(arena.size()), static_cast<uint32_t>(v.size())};
+    values[s] = VarValue{.kind = static_cast<uint8_t>((s % 2) ? VarValue::Literal : VarValue::String),
+                         .slot = static_cast<uint16_t>(s), .off = static_cast<uint32_t>(arena.size()),
+                         .len = static_cast<uint32_t>(v.size())};
     arena += v;
   }
   VarView view{values.data(), static_cast<uint32_t>(values.size()), arena.data()};

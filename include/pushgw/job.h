@@ -27,7 +27,7 @@ namespace pushgw {
 
 struct Recipient {
   uint32_t token_off = 0, token_len = 0;  // APNs/FCM token, FCM topic/condition, or Web Push endpoint
-  uint32_t vars_off = UINT32_MAX;         // index into Batch::vars of slot 0; UINT32_MAX = none
+  uint32_t vars_off = UINT32_MAX;         // index into Batch::vars of its run's header; UINT32_MAX = none
   uint32_t keys_off = 0;                  // Web Push: 65-byte p256dh then 16-byte auth, in arena
   int64_t registered_at_ms = 0;           // APNs 410 nuance (0 = not given)
 };
@@ -82,7 +82,10 @@ struct Batch {
 
   std::string arena;                  // tokens, var bytes, raw keys
   std::vector<Recipient> recipients;
-  std::vector<VarValue> vars;         // recipients.size() * vars_table.size() when any has vars
+  // Per recipient with vars, a run: a header whose `len` is the number of
+  // values that follow, then those values sorted by slot (only the vars the
+  // template names and the recipient gives: sparse).
+  std::vector<VarValue> vars;
   std::vector<ResultSlot> results;    // sized to recipients when wait
 
   ApnsOptions apns;
@@ -96,7 +99,7 @@ struct Batch {
   VarView var_view(uint32_t i) const {
     const Recipient& r = recipients[i];
     if (r.vars_off == UINT32_MAX) return VarView{nullptr, 0, arena.data()};
-    return VarView{vars.data() + r.vars_off, vars_table.size(), arena.data()};
+    return VarView{vars.data() + r.vars_off + 1, vars[r.vars_off].len, arena.data()};
   }
 };
 

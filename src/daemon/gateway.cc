@@ -121,7 +121,7 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::str
   // the results.
   if (from_source(conn_id)) req.wait = d_.spool == nullptr || source_->wants_results();
   if (shard_)
-    for (const auto& r : req.rejected) shard_->counter(d_.families->rejected, {"", r.error})->inc();
+    for (const auto& r : req.rejected_by_code) shard_->counter(d_.families->rejected, {"", r.error})->inc(r.count);
   uint64_t request_id = req.wait ? next_request_id_++ : 0;
   std::vector<spool::BatchCount> counts = journal_counts(req);
   // A wait:false answer waits for what makes the request durable: its spool
@@ -171,6 +171,7 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::str
     w.id_json = id_json;
     w.accepted = req.accepted;
     w.rejected = std::move(req.rejected);
+    w.rejected_total = req.rejected_total;
     w.remaining = req.batches.size() + (req.deferred.empty() ? 0 : 1);
   }
   // Campaign policy: deferred recipients are stored (durably) before the
@@ -204,7 +205,7 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::str
     }
   } else {
     std::string out;
-    send_response_head(out, id_json, req.accepted, req.rejected);
+    send_response_head(out, id_json, req.accepted, req.rejected, req.rejected_total);
     if (!req.deferred.empty()) {
       uint32_t scheduled = 0;
       for (const auto& d : req.deferred) scheduled += d.recipients;

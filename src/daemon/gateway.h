@@ -134,7 +134,8 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
     uint64_t conn_id = 0;
     std::string id_json;
     uint32_t accepted = 0;
-    std::vector<ingest::Rejection> rejected;
+    std::vector<ingest::Rejection> rejected;  // the first ones listed
+    uint64_t rejected_total = 0;
     std::vector<Batch*> batches;
     size_t remaining = 0;  // batches not final, plus 1 while deferred recipients are being stored
     std::vector<ingest::Deferred> deferred;  // answered at once as "scheduled"

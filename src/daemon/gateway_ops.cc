@@ -71,7 +71,7 @@ void append_scheduled(std::string& out, const ingest::Deferred& d, std::string_v
 
 void Gateway::respond_waiting(Waiting& w) {
   std::string out;
-  send_response_head(out, w.id_json, w.accepted, w.rejected);
+  send_response_head(out, w.id_json, w.accepted, w.rejected, w.rejected_total);
   if (from_source(w.conn_id) && !source_->wants_results()) {
     // The source only needs to know the request is done.
     out += "}";

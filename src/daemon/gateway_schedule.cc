@@ -95,7 +95,9 @@ std::vector<int64_t> Gateway::store_deferred(std::vector<ingest::Deferred>& defe
     r.recipients = d.recipients;
     r.quiet_hours = d.quiet_hours;
     r.created_ms = now;
-    r.line = std::move(d.line);
+    r.line = d.line();
+    d.entries = std::string();  // the row holds them now (the answer needs only the targets)
+    d.text.reset();
     ids.push_back(r.id);
     if (earliest == 0 || d.due_ms < earliest) earliest = d.due_ms;
   }
@@ -225,10 +227,10 @@ void Gateway::run_due(const store::ScheduledSend& row) {
     // An app removed or a zone gone since it was accepted: nothing more can
     // be done for these recipients.
     const ingest::Rejection& r = req.rejected.front();
-    PGW_LOG(log_, Warn, "scheduled send %s: %zu recipients rejected when due (%s: %s)", id_text.c_str(),
-            req.rejected.size(), r.error.c_str(), r.message.c_str());
+    PGW_LOG(log_, Warn, "scheduled send %s: %llu recipients rejected when due (%s: %s)", id_text.c_str(),
+            static_cast<unsigned long long>(req.rejected_total), r.error.c_str(), r.message.c_str());
     if (shard_)
-      for (const auto& x : req.rejected) shard_->counter(d_.families->rejected, {"", x.error})->inc();
+      for (const auto& x : req.rejected_by_code) shard_->counter(d_.families->rejected, {"", x.error})->inc(x.count);
   }
   uint64_t request_id = 0;
   std::vector<spool::BatchCount> counts = journal_counts(req);

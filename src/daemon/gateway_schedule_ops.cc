@@ -128,7 +128,13 @@ void Gateway::handle_schedule_op(uint64_t conn_id, std::string_view op, const st
           simdjson::dom::parser parser;
           uint64_t room = limit;
           bool first = true, truncated = false;
-          for (const store::ScheduledSend& row : rows->value()) append_row(out, row, parser, room, first, truncated);
+          size_t bytes = 0;
+          for (const store::ScheduledSend& row : rows->value()) {
+            append_row(out, row, parser, room, first, truncated);
+            bytes += row.line.size();
+          }
+          // The store stops loading rows past kMaxListedLineBytes: more may follow.
+          truncated |= bytes >= store::kMaxListedLineBytes;
           out += "],\"truncated\":";
           out += truncated ? "true" : "false";
           out.push_back('}');

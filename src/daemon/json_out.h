@@ -40,9 +40,12 @@ inline std::string error_response(std::string_view id_json, std::string_view cod
 }
 
 // {"id":<id>,"ok":true,"accepted":N,"rejected":[...]  (no closing brace):
-// the head both send responses share.
+// the head both send responses share. When the list is cut short (more
+// than ingest::kMaxListedRejections), ,"rejected_total":T,
+// "rejected_truncated":true follows it.
 template <class Rejections>
-void send_response_head(std::string& out, std::string_view id_json, uint32_t accepted, const Rejections& rejected) {
+void send_response_head(std::string& out, std::string_view id_json, uint32_t accepted, const Rejections& rejected,
+                        uint64_t rejected_total) {
   out += "{\"id\":";
   out += id_json;
   out += ",\"ok\":true,\"accepted\":";
@@ -63,6 +66,11 @@ void send_response_head(std::string& out, std::string_view id_json, uint32_t acc
     out.push_back('}');
   }
   out.push_back(']');
+  if (rejected_total > rejected.size()) {
+    out += ",\"rejected_total\":";
+    json_num(out, static_cast<int64_t>(rejected_total));
+    out += ",\"rejected_truncated\":true";
+  }
 }
 
 // RFC 3339 UTC ("2026-11-22T10:00:00Z") from epoch ms.

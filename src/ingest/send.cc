@@ -1,8 +1,10 @@
 // The send op: request-level checks, notification dispatch by platform, and
 // the helpers every platform parser shares.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <new>
 
 #include "ingest/send.h"
 #include "ingest/send_detail.h"
@@ -45,6 +47,12 @@ Got get_time_ms(dom::object o, std::string_view key, int64_t& out_ms) {
 
 void reject(SendRequest& out, uint32_t n, std::string_view token, bool is_endpoint, std::string_view code,
             std::string_view message) {
+  ++out.rejected_total;
+  auto it = std::find_if(out.rejected_by_code.begin(), out.rejected_by_code.end(),
+                         [code](const RejectionCount& c) { return c.error == code; });
+  if (it == out.rejected_by_code.end()) it = out.rejected_by_code.insert(it, RejectionCount{std::string(code), 0});
+  ++it->count;
+  if (out.rejected.size() >= kMaxListedRejections) return;
   Rejection& r = out.rejected.emplace_back();
   r.n = n;
   r.token.assign(token);
@@ -161,13 +169,16 @@ TokenEntry read_token_entry(dom::element e) {
   return t;
 }
 
-size_t token_bytes(dom::array tokens) {
-  size_t n = 0;
+ReserveHint token_hint(dom::array tokens, size_t min_len, size_t max_len) {
+  ReserveHint h;
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
-    n += t.token.size() + (t.is_object ? 32 : 0);
+    // An unusable entry has no token: min_len >= 1 leaves it out too.
+    const bool plausible = t.token.size() - min_len <= max_len - min_len;
+    h.count += plausible;
+    h.bytes += plausible ? t.token.size() + (t.is_object ? 32 : 0) : 0;
   }
-  return n;
+  return h;
 }
 
 // ---- RecipientWriter ----
@@ -192,24 +203,60 @@ void RecipientWriter::add_keys(std::string_view p256dh65, std::string_view auth1
   b_.arena.append(auth16);
 }
 
+namespace {
+
+// Sorts a recipient's values by slot; of a slot given twice (a JSON object
+// may repeat a key) the last one wins, as it did when values were stored
+// by slot. Small runs by insertion (stable, no allocation).
+void sort_unique(std::vector<VarValue>& vars, size_t first) {
+  auto b = vars.begin() + static_cast<std::ptrdiff_t>(first);
+  auto by_slot = [](const VarValue& x, const VarValue& y) { return x.slot < y.slot; };
+  if (vars.end() - b <= 16) {
+    for (auto i = b + 1; i < vars.end(); ++i)
+      std::rotate(std::upper_bound(b, i, *i, by_slot), i, i + 1);
+  } else {
+    std::stable_sort(b, vars.end(), by_slot);
+  }
+  auto out = b;
+  for (auto i = b; i < vars.end(); ++i)
+    if (i + 1 == vars.end() || (i + 1)->slot != i->slot) *out++ = *i;
+  vars.erase(out, vars.end());
+}
+
+}  // namespace
+
 bool RecipientWriter::set_vars(dom::element vars) {
   if (vars.is_null()) return true;  // same as no vars
   dom::object o;
   if (vars.get(o) != simdjson::SUCCESS) return false;
-  const uint32_t slots = b_.vars_table.size();
-  if (slots == 0) return true;
-  const size_t idx = b_.recipients.size() - 1;
-  Recipient& r = b_.recipients.back();
+  if (b_.vars_table.size() == 0) return true;
+  const size_t head = b_.vars.size();
+  b_.vars.emplace_back();  // the run's header
+  int32_t last = -1;
+  bool sorted = true;
   for (dom::key_value_pair kv : o) {
     int32_t s = b_.vars_table.find(kv.key);
     if (s < 0) continue;  // only referenced vars are kept
-    if (r.vars_off == UINT32_MAX) {
-      if (b_.vars.capacity() == 0) b_.vars.reserve(count_ * slots);
-      if (b_.vars.size() < (idx + 1) * slots) b_.vars.resize((idx + 1) * slots);
-      r.vars_off = static_cast<uint32_t>(idx * slots);
-    }
-    store(kv.value, b_.vars[r.vars_off + static_cast<uint32_t>(s)]);
+    sorted &= s > last;
+    last = s;
+    VarValue v;
+    v.slot = static_cast<uint16_t>(s);
+    store(kv.value, v);
+    b_.vars.push_back(v);
   }
+  if (b_.vars.size() == head + 1) {  // none referenced: no run
+    b_.vars.pop_back();
+    return true;
+  }
+  if (!sorted) sort_unique(b_.vars, head + 1);
+  if (head == 0) {
+    // First run: guess the others are alike, within a bound that keeps a
+    // wrong guess (one rich recipient among junk) cheap.
+    constexpr size_t kMaxGuess = 65536;  // VarValues: 768 KiB
+    b_.vars.reserve(std::min(kMaxGuess, count_ * b_.vars.size()));
+  }
+  b_.vars[head].len = static_cast<uint32_t>(b_.vars.size() - head - 1);
+  b_.recipients.back().vars_off = static_cast<uint32_t>(head);
   return true;
 }
 
@@ -254,24 +301,16 @@ void RecipientWriter::store(dom::element v, VarValue& out) {
   out.len = static_cast<uint32_t>(b_.arena.size() - out.off);
 }
 
-size_t RecipientWriter::rendered_size() {
-  if (!b_.tmpl.has_vars()) return b_.tmpl.text().size();
-  const uint32_t idx = static_cast<uint32_t>(b_.recipients.size() - 1);
-  if (b_.recipients.back().vars_off != UINT32_MAX) return b_.tmpl.rendered_size(b_.var_view(idx));
-  if (missing_size_ == SIZE_MAX) missing_size_ = b_.tmpl.rendered_size(VarView{});
-  return missing_size_;
+size_t RecipientWriter::rendered_size(size_t limit) {
+  if (b_.recipients.back().vars_off == UINT32_MAX) return b_.tmpl.rendered_size_without_vars();
+  return b_.tmpl.rendered_size(b_.var_view(static_cast<uint32_t>(b_.recipients.size() - 1)), limit);
 }
 
 void RecipientWriter::rollback() {
-  const size_t idx = b_.recipients.size() - 1;
+  // Its run, if any, is the last one (set_vars leaves nothing otherwise).
+  if (const uint32_t run = b_.recipients.back().vars_off; run != UINT32_MAX) b_.vars.resize(run);
   b_.recipients.pop_back();
   b_.arena.resize(mark_);
-  const size_t slots = b_.vars_table.size();
-  if (b_.vars.size() > idx * slots) b_.vars.resize(idx * slots);
-}
-
-void RecipientWriter::finish() {
-  if (!b_.vars.empty()) b_.vars.resize(b_.recipients.size() * b_.vars_table.size());
 }
 
 }  // namespace detail
@@ -318,10 +357,8 @@ void parse_notification(uint32_t n, simdjson::dom::element el, const AppDirector
   }
 }
 
-}  // namespace
-
-Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms,
-                               const SchedulePolicy& policy) {
+Result<SendRequest> parse_send_unguarded(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms,
+                                         const SchedulePolicy& policy) {
   simdjson::dom::object obj;
   if (root.get(obj) != simdjson::SUCCESS) return make_error("bad_request", "request must be a JSON object");
   SendRequest req;
@@ -344,6 +381,20 @@ Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& 
   uint32_t n = 0;
   for (simdjson::dom::element el : notifications) parse_notification(n++, el, apps, now_ms, policy, req);
   return req;
+}
+
+}  // namespace
+
+Result<SendRequest> parse_send(simdjson::dom::element root, const AppDirectory& apps, int64_t now_ms,
+                               const SchedulePolicy& policy) {
+  // Memory is bounded by the request's size, but a large request can still
+  // meet a full machine: it fails alone (everything it built is freed
+  // here), the daemon and every other request go on.
+  try {
+    return parse_send_unguarded(root, apps, now_ms, policy);
+  } catch (const std::bad_alloc&) {
+    return make_error("out_of_memory", "not enough memory for this request; nothing of it was accepted");
+  }
 }
 
 }  // namespace pushgw::ingest

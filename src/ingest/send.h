@@ -46,6 +46,15 @@ struct Rejection {
   std::string message;
 };
 
+// Rejections past this many are counted, not listed: a request of junk
+// entries must not turn into gigabytes of records and a giant answer line.
+inline constexpr size_t kMaxListedRejections = 1000;
+
+struct RejectionCount {
+  std::string error;  // contract code
+  uint64_t count = 0;
+};
+
 // Campaign policy inputs of parse_send(). "send_at" needs none of them.
 struct SchedulePolicy {
   const tz::QuietWindow* quiet = nullptr;  // [policy] quiet_hours; nullptr = none
@@ -53,10 +62,18 @@ struct SchedulePolicy {
   tz::ZoneCache* zones = nullptr;          // resolves "tz"; nullptr: every "tz" is unknown
 };
 
+// A notification's request line with its recipient list cut out: what
+// every deferred group of the notification has in common, built once and
+// shared by them (the groups differ only in their recipients).
+struct DeferredText {
+  std::string head;  // up to and including the recipient list's '[' (all of it when there is no list)
+  std::string tail;  // from the list's ']' on
+};
+
 // Recipients of one notification that are not sent now: its "send_at" is
 // in the future, or it is marketing and they are inside their quiet hours
 // (held until the window ends). One per notification and due time; the
-// caller stores it and feeds `line` back to parse_send() when due.
+// caller stores line() and feeds it back to parse_send() when due.
 struct Deferred {
   uint32_t n = 0;              // index in "notifications"
   int64_t due_ms = 0;          // epoch ms
@@ -68,12 +85,21 @@ struct Deferred {
   uint32_t recipients = 0;
   bool is_endpoint = false;    // Web Push: targets are endpoints
   std::vector<std::string> targets;  // tokens/endpoints/topic, for a waited request's results
+  std::shared_ptr<const DeferredText> text;  // shared by the notification's groups
+  std::string entries;                       // these recipients' JSON entries, comma-separated
   // A self-contained "send" request line of this notification for exactly
   // these recipients: the request's campaign and "cap", the notification
   // without "send_at" (so it is due when parsed again; quiet hours are
   // checked again then).
-  std::string line;
+  std::string line() const;
+  size_t line_size() const;
 };
+
+// The stored lines of one request's deferred groups repeat their
+// notification each (a row is sent and deleted on its own): past this many
+// bytes in all, the groups that do not fit are rejected (payload_too_large)
+// instead of multiplying one request in memory and in the store.
+inline constexpr size_t kMaxDeferredBytes = size_t{64} << 20;
 
 struct SendRequest {
   bool wait = false;
@@ -85,7 +111,10 @@ struct SendRequest {
   // Left for the caller: pending, request_id, accepted_mono_ns.
   std::vector<std::unique_ptr<Batch>> batches;
   std::vector<Deferred> deferred;
-  std::vector<Rejection> rejected;
+  size_t deferred_bytes = 0;                     // sum of their line_size()
+  std::vector<Rejection> rejected;               // the first kMaxListedRejections, in order
+  uint64_t rejected_total = 0;                   // every rejection (>= rejected.size())
+  std::vector<RejectionCount> rejected_by_code;  // every rejection, per code (few codes)
   uint32_t accepted = 0;  // recipients in batches and in deferred
 };
 
@@ -98,7 +127,8 @@ inline constexpr size_t kFcmMaxToken = 4096;
 
 // Request-level problems ("notifications" missing or not an array, "wait" not
 // a boolean, "campaign" not a string, root not an object) -> Error
-// "bad_request". Everything about one notification or recipient becomes a
+// "bad_request"; a memory allocation that fails -> Error "out_of_memory"
+// (nothing of the request is kept). Everything about one notification or recipient becomes a
 // Rejection and the rest is accepted. now_ms is the request's arrival time:
 // what "send_at" and quiet hours are decided against.
 //

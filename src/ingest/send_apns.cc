@@ -113,7 +113,12 @@ void parse_apns(Ctx& c) {
     b->expires_at_ms = opt.expiration * 1000;
   const size_t limit = opt.push_type == "voip" ? kApnsMaxVoipPayload : kApnsMaxPayload;
   b->apns = std::move(opt);
-  b->tmpl = std::move(Template::compile(simdjson::minify(payload), Template::Mode::Json, b->vars_table).value());
+  auto tmpl = Template::compile(simdjson::minify(payload), Template::Mode::Json, b->vars_table);
+  if (!tmpl.ok()) {
+    reject_all(c, tmpl.error().code, "APNs payload has " + tmpl.error().message);
+    return;
+  }
+  b->tmpl = std::move(tmpl).value();
   if (!b->tmpl.has_vars() && b->tmpl.text().size() > limit) {
     reject_all(c, "payload_too_large",
                "APNs payload is " + std::to_string(b->tmpl.text().size()) + " bytes, limit " +
@@ -122,7 +127,8 @@ void parse_apns(Ctx& c) {
   }
 
   c.list_key = "tokens";
-  RecipientWriter w(*b, tokens.size(), token_bytes(tokens));
+  const ReserveHint hint = token_hint(tokens, 64, 64);
+  RecipientWriter w(*b, hint.count, hint.bytes);
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
     if (t.error != nullptr) {
@@ -146,15 +152,14 @@ void parse_apns(Ctx& c) {
       reject(c.out, c.n, t.token, false, "bad_request", "vars must be an object");
       continue;
     }
-    if (size_t size = w.rendered_size(); size > limit) {
+    if (size_t size = w.rendered_size(limit); size > limit) {
       w.rollback();
       reject(c.out, c.n, t.token, false, "payload_too_large",
-             "APNs payload is " + std::to_string(size) + " bytes, limit " + std::to_string(limit));
+             "APNs payload is at least " + std::to_string(size) + " bytes, limit " + std::to_string(limit));
       continue;
     }
     place(c, *b, w, &e, t.token, false);
   }
-  w.finish();
   finish(c, std::move(b));
 }
 

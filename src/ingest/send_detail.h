@@ -44,6 +44,7 @@ struct Ctx {
   bool schedules = false;            // send_at in the future, or marketing under quiet hours
   std::vector<DeferGroup> groups;
   std::unique_ptr<Batch> expired;    // recipients that expire before they could be sent
+  std::shared_ptr<const DeferredText> deferred_text;  // built once, for the first group
 };
 
 // Result of reading an optional field: absent, present with the right type
@@ -76,32 +77,41 @@ struct TokenEntry {
   const char* error = nullptr;  // bad_request message when the entry is unusable
 };
 TokenEntry read_token_entry(dom::element e);
-// Bytes the arena will need for the tokens (a reserve hint).
-size_t token_bytes(dom::array tokens);
+// Reserve hints for a recipient list, counted over the entries that can be
+// accepted (a token of a plausible length, a subscription with an
+// endpoint), never from the list's raw length: a list of junk reserves
+// nothing.
+struct ReserveHint {
+  size_t count = 0;  // recipients
+  size_t bytes = 0;  // arena bytes
+};
+ReserveHint token_hint(dom::array tokens, size_t min_len, size_t max_len);  // 1 <= min_len <= max_len
 
 // Appends recipients to a batch without allocating per recipient: tokens,
 // vars and keys go into the arena, which is reserved up front. A recipient
 // is begun, optionally given vars/keys, measured, then kept or rolled back.
 class RecipientWriter {
  public:
+  // `count` and `arena_bytes` are reserve hints: give them from entries
+  // that can be accepted (never from the raw length of a list that may be
+  // mostly junk).
   RecipientWriter(Batch& b, size_t count, size_t arena_bytes);
   Recipient& begin(std::string_view token);
   void add_keys(std::string_view p256dh65, std::string_view auth16);
-  // Stores the values of the vars the template references. False when vars
-  // is not an object (nothing is stored then).
+  // Stores the values of the vars the template references (a sparse run,
+  // see Batch::vars). False when vars is not an object (nothing is stored
+  // then).
   bool set_vars(dom::element vars);
-  // Rendered payload size for the current recipient.
-  size_t rendered_size();
+  // Rendered payload size for the current recipient; past `limit` only
+  // known to be larger (Template::rendered_size).
+  size_t rendered_size(size_t limit);
   void rollback();
-  // Sizes Batch::vars to recipients * slots if any recipient has vars.
-  void finish();
 
  private:
   void store(dom::element v, VarValue& out);
   Batch& b_;
-  size_t count_;
-  size_t mark_ = 0;
-  size_t missing_size_ = SIZE_MAX;  // rendered size with every var missing
+  size_t count_ = 0;      // the recipients hint
+  size_t mark_ = 0;       // arena size before the current recipient
 };
 
 // Scheduling fields of the notification ("send_at", "schedule_key", "tz")

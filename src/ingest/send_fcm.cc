@@ -31,8 +31,10 @@ bool is_condition(std::string_view t) {
   return true;
 }
 
-std::string too_large(size_t size) {
-  return "FCM message is " + std::to_string(size) + " bytes, limit " + std::to_string(kFcmMaxMessage);
+// Rendered sizes stop being counted past the limit: say "at least".
+std::string too_large(size_t size, bool exact = false) {
+  return std::string("FCM message is ") + (exact ? "" : "at least ") + std::to_string(size) + " bytes, limit " +
+         std::to_string(kFcmMaxMessage);
 }
 
 // "message" must leave the target to the gateway.
@@ -47,7 +49,8 @@ const char* check_message(dom::object msg) {
 
 void add_tokens(Ctx& c, Batch& b, dom::array tokens) {
   c.list_key = "tokens";
-  RecipientWriter w(b, tokens.size(), token_bytes(tokens));
+  const ReserveHint hint = token_hint(tokens, 1, kFcmMaxToken);
+  RecipientWriter w(b, hint.count, hint.bytes);
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
     if (t.error != nullptr) {
@@ -66,14 +69,13 @@ void add_tokens(Ctx& c, Batch& b, dom::array tokens) {
       reject(c.out, c.n, t.token, false, "bad_request", "vars must be an object");
       continue;
     }
-    if (size_t size = w.rendered_size(); size > kFcmMaxMessage) {
+    if (size_t size = w.rendered_size(kFcmMaxMessage); size > kFcmMaxMessage) {
       w.rollback();
       reject(c.out, c.n, t.token, false, "payload_too_large", too_large(size));
       continue;
     }
     place(c, b, w, &e, t.token, false);
   }
-  w.finish();
 }
 
 }  // namespace
@@ -108,9 +110,14 @@ void parse_fcm(Ctx& c) {
   }
   auto b = new_batch(c);
   if (!b) return;
-  b->tmpl = std::move(Template::compile(simdjson::minify(msg), Template::Mode::Json, b->vars_table).value());
+  auto tmpl = Template::compile(simdjson::minify(msg), Template::Mode::Json, b->vars_table);
+  if (!tmpl.ok()) {
+    reject_all(c, tmpl.error().code, "FCM message has " + tmpl.error().message);
+    return;
+  }
+  b->tmpl = std::move(tmpl).value();
   if (!b->tmpl.has_vars() && b->tmpl.text().size() > kFcmMaxMessage) {
-    reject_all(c, "payload_too_large", too_large(b->tmpl.text().size()));
+    reject_all(c, "payload_too_large", too_large(b->tmpl.text().size(), true));
     return;
   }
   if (has_tokens) {
@@ -126,13 +133,12 @@ void parse_fcm(Ctx& c) {
     b->fcm.target = is_topic ? FcmOptions::Target::Topic : FcmOptions::Target::Condition;
     RecipientWriter w(*b, 1, target.size());
     w.begin(target);
-    if (size_t size = w.rendered_size(); size > kFcmMaxMessage) {
+    if (size_t size = w.rendered_size(kFcmMaxMessage); size > kFcmMaxMessage) {
       w.rollback();
       reject(c.out, c.n, target, false, "payload_too_large", too_large(size));
     } else {
       place(c, *b, w, nullptr, target, false);
     }
-    w.finish();
   }
   finish(c, std::move(b));
 }

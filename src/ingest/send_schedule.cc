@@ -40,34 +40,39 @@ void append_quoted(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-// The send request for one group: the request's campaign and cap, and the
-// notification as received minus "send_at", its recipient list replaced by
-// the group's entries (an FCM topic/condition is its own recipient).
-std::string request_line(const Ctx& c, const DeferGroup& g) {
-  std::string line = "{\"op\":\"send\"";
+// The send request of the notification's groups: the request's campaign
+// and cap, and the notification as received minus "send_at", its recipient
+// list cut out (each group puts its entries there; an FCM topic/condition
+// is its own recipient, so there is no list).
+std::shared_ptr<const DeferredText> request_text(const Ctx& c) {
+  auto text = std::make_shared<DeferredText>();
+  std::string* out = &text->head;  // the tail once past the list
+  *out = "{\"op\":\"send\"";
   if (!c.out.campaign.empty()) {
-    line += ",\"campaign\":";
-    append_quoted(line, c.out.campaign);
+    *out += ",\"campaign\":";
+    append_quoted(*out, c.out.campaign);
   }
-  if (c.out.cap_override) line += ",\"cap\":false";
-  line += ",\"notifications\":[{";
+  if (c.out.cap_override) *out += ",\"cap\":false";
+  *out += ",\"notifications\":[{";
   bool first = true;
   for (dom::key_value_pair kv : c.obj) {
-    if (kv.key == "send_at") continue;
-    if (!first) line.push_back(',');
+    const bool is_list = !c.list_key.empty() && kv.key == c.list_key;
+    // A repeated list key is dropped: parsing reads the first one.
+    if (kv.key == "send_at" || (is_list && out != &text->head)) continue;
+    if (!first) out->push_back(',');
     first = false;
-    append_quoted(line, kv.key);
-    line.push_back(':');
-    if (!c.list_key.empty() && kv.key == c.list_key) {
-      line.push_back('[');
-      line += g.entries;
-      line.push_back(']');
+    append_quoted(*out, kv.key);
+    out->push_back(':');
+    if (is_list) {
+      out->push_back('[');
+      out = &text->tail;
+      out->push_back(']');
     } else {
-      line += simdjson::minify(kv.value);
+      *out += simdjson::minify(kv.value);
     }
   }
-  line += "}]}";
-  return line;
+  *out += "}]}";
+  return text;
 }
 
 void add_expired(Ctx& c, const Batch& b, std::string_view target) {
@@ -171,6 +176,18 @@ void place_scheduled(Ctx& c, Batch& b, RecipientWriter& w, const dom::element* e
 
 std::unique_ptr<Batch> finish_scheduled(Ctx& c, const Batch& b) {
   for (DeferGroup& g : c.groups) {
+    if (!c.deferred_text) c.deferred_text = request_text(c);
+    const DeferredText& text = *c.deferred_text;
+    const size_t bytes = text.head.size() + g.entries.size() + text.tail.size();
+    const bool is_endpoint = b.platform == Platform::WebPush;
+    if (c.out.deferred_bytes + bytes > kMaxDeferredBytes) {
+      const std::string msg = "held for later, this notification is stored once per send time (" +
+                              std::to_string(bytes) + " bytes here); a request's held sends are limited to " +
+                              std::to_string(kMaxDeferredBytes) + " bytes";
+      for (const std::string& target : g.targets) reject(c.out, c.n, target, is_endpoint, "payload_too_large", msg);
+      continue;
+    }
+    c.out.deferred_bytes += bytes;
     Deferred& d = c.out.deferred.emplace_back();
     d.n = c.n;
     d.due_ms = g.due_ms;
@@ -180,9 +197,10 @@ std::unique_ptr<Batch> finish_scheduled(Ctx& c, const Batch& b) {
     d.schedule_key.assign(c.schedule_key);
     d.expires_at_ms = b.expires_at_ms;
     d.recipients = g.count;
-    d.is_endpoint = b.platform == Platform::WebPush;
+    d.is_endpoint = is_endpoint;
     d.targets = std::move(g.targets);
-    d.line = request_line(c, g);
+    d.text = c.deferred_text;
+    d.entries = std::move(g.entries);
     c.out.accepted += g.count;
   }
   c.groups.clear();
@@ -192,6 +210,19 @@ std::unique_ptr<Batch> finish_scheduled(Ctx& c, const Batch& b) {
 }  // namespace pushgw::ingest::detail
 
 namespace pushgw::ingest {
+
+std::string Deferred::line() const {
+  std::string line;
+  line.reserve(line_size());
+  if (text) line += text->head;
+  line += entries;
+  if (text) line += text->tail;
+  return line;
+}
+
+size_t Deferred::line_size() const {
+  return (text ? text->head.size() + text->tail.size() : 0) + entries.size();
+}
 
 void for_each_target(simdjson::dom::element request, const TargetFn& fn) {
   simdjson::dom::array notifications;

@@ -66,25 +66,23 @@ void apply_ttl(int64_t now_ms, int64_t ttl_s, Batch& b) {
 }
 
 // "payload": a string is sent as its raw bytes, an object/array as its JSON;
-// absent or null means no payload. False for other types.
-bool compile_payload(dom::object o, Batch& b) {
+// absent or null means no payload. Fails with bad_request for other types,
+// or with the template's own error.
+Result<Template> compile_payload(dom::object o, Batch& b) {
   dom::element p;
-  if (o.at_key("payload").get(p) != simdjson::SUCCESS || p.is_null()) {
-    b.tmpl = std::move(Template::compile({}, Template::Mode::Raw, b.vars_table).value());
-    return true;
-  }
+  if (o.at_key("payload").get(p) != simdjson::SUCCESS || p.is_null())
+    return Template::compile({}, Template::Mode::Raw, b.vars_table);
   std::string_view s;
-  if (p.get_string().get(s) == simdjson::SUCCESS) {
-    b.tmpl = std::move(Template::compile(s, Template::Mode::Raw, b.vars_table).value());
-    return true;
-  }
-  if (!p.is_object() && !p.is_array()) return false;
-  b.tmpl = std::move(Template::compile(simdjson::minify(p), Template::Mode::Json, b.vars_table).value());
-  return true;
+  if (p.get_string().get(s) == simdjson::SUCCESS) return Template::compile(s, Template::Mode::Raw, b.vars_table);
+  if (!p.is_object() && !p.is_array())
+    return make_error("bad_request", "Web Push payload must be a string, an object or an array");
+  return Template::compile(simdjson::minify(p), Template::Mode::Json, b.vars_table);
 }
 
-std::string too_large(size_t size) {
-  return "Web Push payload is " + std::to_string(size) + " bytes, limit " + std::to_string(kWebPushMaxPlaintext);
+// Rendered sizes stop being counted past the limit: say "at least".
+std::string too_large(size_t size, bool exact = false) {
+  return std::string("Web Push payload is ") + (exact ? "" : "at least ") + std::to_string(size) + " bytes, limit " +
+         std::to_string(kWebPushMaxPlaintext);
 }
 
 // Decodes base64url (or standard base64, which some subscription serializers
@@ -156,6 +154,20 @@ bool check_endpoint(Ctx& c, std::string_view endpoint) {
   return true;
 }
 
+// Subscriptions that name an endpoint: arena bytes for it, its keys (81)
+// and some vars.
+ReserveHint subscription_hint(dom::array subs) {
+  ReserveHint h;
+  for (dom::element e : subs) {
+    dom::object sub;
+    std::string_view endpoint;
+    if (e.get(sub) != simdjson::SUCCESS || sub.at_key("endpoint").get(endpoint) != simdjson::SUCCESS) continue;
+    ++h.count;
+    h.bytes += endpoint.size() + 81 + 32;
+  }
+  return h;
+}
+
 void add_subscription(Ctx& c, Batch& b, RecipientWriter& w, const crypto::P256Checker& curve, dom::element e, Keys& keys) {
   dom::object sub;
   std::string_view endpoint;
@@ -180,7 +192,7 @@ void add_subscription(Ctx& c, Batch& b, RecipientWriter& w, const crypto::P256Ch
     reject(c.out, c.n, endpoint, true, "bad_request", "vars must be an object");
     return;
   }
-  if (size_t size = w.rendered_size(); size > kWebPushMaxPlaintext) {
+  if (size_t size = w.rendered_size(kWebPushMaxPlaintext); size > kWebPushMaxPlaintext) {
     w.rollback();
     reject(c.out, c.n, endpoint, true, "payload_too_large", too_large(size));
     return;
@@ -205,20 +217,23 @@ void parse_webpush(Ctx& c) {
   if (!b) return;
   apply_ttl(c.now_ms, opt.ttl, *b);
   b->webpush = std::move(opt);
-  if (!compile_payload(c.obj, *b)) {
-    reject_all(c, "bad_request", "Web Push payload must be a string, an object or an array");
+  auto tmpl = compile_payload(c.obj, *b);
+  if (!tmpl.ok()) {
+    const bool bad_type = tmpl.error().code == "bad_request";
+    reject_all(c, tmpl.error().code, bad_type ? tmpl.error().message : "Web Push payload has " + tmpl.error().message);
     return;
   }
+  b->tmpl = std::move(tmpl).value();
   if (!b->tmpl.has_vars() && b->tmpl.text().size() > kWebPushMaxPlaintext) {
-    reject_all(c, "payload_too_large", too_large(b->tmpl.text().size()));
+    reject_all(c, "payload_too_large", too_large(b->tmpl.text().size(), true));
     return;
   }
   crypto::P256Checker curve;
   Keys keys;
   c.list_key = "subscriptions";
-  RecipientWriter w(*b, subs.size(), subs.size() * (256 + 81));
+  const ReserveHint hint = subscription_hint(subs);
+  RecipientWriter w(*b, hint.count, hint.bytes);
   for (dom::element e : subs) add_subscription(c, *b, w, curve, e, keys);
-  w.finish();
   finish(c, std::move(b));
 }
 

@@ -1,5 +1,6 @@
 #include "loop/stream.h"
 
+#include <algorithm>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -184,8 +185,16 @@ int Stream<H>::write(std::string& data, Done done) {
   if (box_ == nullptr) return UV_EBADF;
   auto* w = box_->take_req();
   w->buf.swap(data);
-  uv_buf_t b = uv_buf_init(w->buf.data(), static_cast<unsigned>(w->buf.size()));
-  const int rc = uv_write(&w->req, box_->as_stream(), &b, 1, detail::StreamBox<H>::on_write);
+  // uv_buf_t lengths are 32-bit: bytes past 1 GiB go as several buffers of
+  // one write (uv_write copies the array), so `done` still covers them all.
+  constexpr size_t kMaxBuf = size_t{1} << 30;
+  const size_t size = w->buf.size();
+  uv_buf_t one = uv_buf_init(w->buf.data(), static_cast<unsigned>(std::min(kMaxBuf, size)));
+  std::vector<uv_buf_t> many;  // only for writes past kMaxBuf
+  for (size_t off = 0; size > kMaxBuf && off < size; off += kMaxBuf)
+    many.push_back(uv_buf_init(w->buf.data() + off, static_cast<unsigned>(std::min(kMaxBuf, size - off))));
+  const int rc = uv_write(&w->req, box_->as_stream(), many.empty() ? &one : many.data(),
+                          many.empty() ? 1u : static_cast<unsigned>(many.size()), detail::StreamBox<H>::on_write);
   if (rc != 0) {
     w->buf.swap(data);  // the caller keeps its bytes
     box_->give_back(w);

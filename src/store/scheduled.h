@@ -10,6 +10,7 @@
 // when the lease ends. finish_claimed() deletes a row once its send was
 // handed on (journaled in the spool when there is one).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,11 @@ struct ScheduledSend {
   int64_t created_ms = 0;
   std::string line;           // the send request to run when due
 };
+
+// list_scheduled() stops at rows, and also at bytes: a row is listed only
+// while the lines before it total less than this, so one listing loads at
+// most this plus one row (a row's line can be as long as a request).
+inline constexpr size_t kMaxListedLineBytes = size_t{16} << 20;
 
 struct ClaimedSends {
   std::vector<ScheduledSend> rows;

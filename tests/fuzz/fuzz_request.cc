@@ -46,10 +46,15 @@ void check_batch(const Batch& b) {
     const Recipient& r = b.recipients[i];
     if (size_t(r.token_off) + r.token_len > b.arena.size()) std::abort();
     if (b.platform == Platform::WebPush && size_t(r.keys_off) + 81 > b.arena.size()) std::abort();
-    if (r.vars_off != UINT32_MAX && size_t(r.vars_off) + b.vars_table.size() > b.vars.size()) std::abort();
+    if (r.vars_off != UINT32_MAX &&
+        (size_t(r.vars_off) >= b.vars.size() || size_t(r.vars_off) + 1 + b.vars[r.vars_off].len > b.vars.size()))
+      std::abort();
     VarView v = b.var_view(i);
-    for (uint32_t s = 0; v.values && s < v.count; ++s)
+    if (v.values != nullptr && (v.count == 0 || v.count > b.vars_table.size())) std::abort();
+    for (uint32_t s = 0; v.values && s < v.count; ++s) {
       if (size_t(v.values[s].off) + v.values[s].len > b.arena.size()) std::abort();
+      if (v.values[s].slot >= b.vars_table.size() || (s > 0 && v.values[s].slot <= v.values[s - 1].slot)) std::abort();
+    }
     out.clear();
     size_t want = b.tmpl.rendered_size(v);
     b.tmpl.render(v, out);
@@ -70,8 +75,9 @@ void check_batch(const Batch& b) {
 // A deferred group's line, parsed when due, accepts exactly its recipients.
 void check_deferred(const Deferred& d, const SchedulePolicy& policy) {
   static RequestParser again;
-  if (d.recipients == 0 || d.line.empty()) std::abort();
-  if (!again.parse(d.line).ok() || again.op() != "send") std::abort();
+  const std::string line = d.line();
+  if (d.recipients == 0 || line.empty() || line.size() != d.line_size()) std::abort();
+  if (!again.parse(line).ok() || again.op() != "send") std::abort();
   static Apps apps;
   auto s = parse_send(again.root(), apps, d.due_ms, policy);
   if (!s.ok() || s->accepted != d.recipients || !s->rejected.empty()) std::abort();

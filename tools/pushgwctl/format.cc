@@ -114,8 +114,13 @@ Result<std::string> format_send(std::string_view response, const std::vector<std
   auto obj = parse(parser, response);
   if (!obj.ok()) return obj.error();
   const array rejected = array_field(*obj, "rejected");
-  std::string out =
-      "accepted: " + sanitize(field(*obj, "accepted")) + "  rejected: " + std::to_string(rejected.size()) + "\n";
+  std::string out = "accepted: " + sanitize(field(*obj, "accepted")) + "  rejected: ";
+  // A long list is cut short by the daemon: the total says how many.
+  if (has_field(*obj, "rejected_total"))
+    out += sanitize(field(*obj, "rejected_total")) + " (first " + std::to_string(rejected.size()) + " listed)";
+  else
+    out += std::to_string(rejected.size());
+  out += "\n";
   if (rejected.size() > 0) out += "\n" + rejected_table(rejected);
   if (has_field(*obj, "results")) {
     const array results = array_field(*obj, "results");

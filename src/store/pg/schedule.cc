@@ -110,7 +110,7 @@ Result<uint64_t> PgSchedule::cancel_scheduled(std::string_view key, int64_t now_
 Result<std::vector<ScheduledSend>> PgSchedule::list_scheduled(std::string_view key, int64_t now_ms, uint32_t limit) {
   if (auto r = s_.ensure(); !r) return r.error();
   PgParams p;
-  p.add(key).add(now_ms).add(int64_t{limit});
+  p.add(key).add(now_ms).add(int64_t{limit}).add(static_cast<int64_t>(kMaxListedLineBytes));
   auto res = s_.query(kPgListScheduled, p, "store_read_failed");
   if (!res) return res.error();
   std::vector<ScheduledSend> out;

@@ -135,9 +135,13 @@ inline constexpr PgStatement kPgStatements[] = {
     {kPgCancelScheduled,
      "WITH d AS (DELETE FROM scheduled WHERE schedule_key = $1 AND $1 <> '' AND claimed_until_ms <= $2"
      " RETURNING recipients) SELECT coalesce(sum(recipients), 0) FROM d"},
+    // Cut by bytes too ($4): a row only while the lines before it total less
+    // (octet_length does not detoast; libpq would hold the whole result).
     {kPgListScheduled,
-     "SELECT " PUSHGW_PG_SCHEDULED_COLUMNS " FROM scheduled WHERE schedule_key = $1 AND $1 <> ''"
-     " AND claimed_until_ms <= $2 ORDER BY due_ms, id LIMIT $3"},
+     "SELECT " PUSHGW_PG_SCHEDULED_COLUMNS " FROM (SELECT " PUSHGW_PG_SCHEDULED_COLUMNS
+     ", sum(octet_length(line)) OVER (ORDER BY due_ms, id) - octet_length(line) AS before FROM scheduled"
+     " WHERE schedule_key = $1 AND $1 <> '' AND claimed_until_ms <= $2) s WHERE before < $4"
+     " ORDER BY due_ms, id LIMIT $3"},
 };
 
 #undef PUSHGW_PG_SCHEDULED_COLUMNS

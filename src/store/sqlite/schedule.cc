@@ -138,9 +138,15 @@ Result<std::vector<ScheduledSend>> SqliteSchedule::list_scheduled(std::string_vi
   auto u = list_.use();
   u.bind(1, key).bind(2, now_ms).bind(3, int64_t{limit});
   std::vector<ScheduledSend> out;
-  int rc;
-  while ((rc = u.step()) == SQLITE_ROW) out.push_back(read_row(u));
-  if (rc != SQLITE_DONE) return conn_.error("store_read_failed", "scheduled list");
+  size_t bytes = 0;
+  int rc = SQLITE_DONE;
+  // The key's index streams the rows in order: stopping here loads no more.
+  while (bytes < kMaxListedLineBytes && (rc = u.step()) == SQLITE_ROW) {
+    out.push_back(read_row(u));
+    bytes += out.back().line.size();
+  }
+  if (bytes < kMaxListedLineBytes && rc != SQLITE_DONE)
+    return conn_.error("store_read_failed", "scheduled list");
   return out;
 }
 

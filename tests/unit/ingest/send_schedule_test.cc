@@ -83,18 +83,18 @@ TEST_F(ScheduleTest, SendAtInTheFutureDefersTheNotification) {
   EXPECT_EQ(d.recipients, 2u);
   EXPECT_EQ(d.app, "shop-ios");
   EXPECT_EQ(d.targets, (std::vector<std::string>{kA, kB}));
-  EXPECT_EQ(d.line.find("send_at"), std::string::npos);
+  EXPECT_EQ(d.line().find("send_at"), std::string::npos);
   // The line is a complete request: parsed when due, it sends exactly those
   // recipients with the campaign, cap override, vars and schedule key.
-  auto again = parse(d.line, d.due_ms);
+  auto again = parse(d.line(), d.due_ms);
   EXPECT_TRUE(again.deferred.empty());
   EXPECT_TRUE(again.rejected.empty());
   EXPECT_EQ(again.campaign, "spring");
   EXPECT_TRUE(again.cap_override);
   ASSERT_EQ(again.batches.size(), 1u);
   EXPECT_EQ(tokens(*again.batches[0]), (std::vector<std::string>{kA, kB}));
-  EXPECT_NE(d.line.find("{\"token\":\"" + kB + "\",\"vars\":{\"n\":1}}"), std::string::npos);
-  EXPECT_NE(d.line.find("\"schedule_key\":\"cart-1\""), std::string::npos);
+  EXPECT_NE(d.line().find("{\"token\":\"" + kB + "\",\"vars\":{\"n\":1}}"), std::string::npos);
+  EXPECT_NE(d.line().find("\"schedule_key\":\"cart-1\""), std::string::npos);
 }
 
 TEST_F(ScheduleTest, SendAtInThePastOrNowSendsNow) {
@@ -169,12 +169,12 @@ TEST_F(ScheduleTest, RecipientTimeZonesDecideEachRecipient) {
   EXPECT_EQ(r.deferred[1].due_ms, k23h + 9 * kHourMs);
   EXPECT_EQ(r.deferred[1].targets, (std::vector<std::string>{kD}));
   // Parsed again when due, the Kolkata recipient is outside its quiet hours.
-  auto again = parse(r.deferred[0].line, r.deferred[0].due_ms);
+  auto again = parse(r.deferred[0].line(), r.deferred[0].due_ms);
   EXPECT_TRUE(again.deferred.empty());
   ASSERT_EQ(again.batches.size(), 1u);
   EXPECT_EQ(tokens(*again.batches[0]), (std::vector<std::string>{kB}));
   // Parsed too early, it is held again (to the same end).
-  auto early = parse(r.deferred[0].line, r.deferred[0].due_ms - 1000);
+  auto early = parse(r.deferred[0].line(), r.deferred[0].due_ms - 1000);
   ASSERT_EQ(early.deferred.size(), 1u);
   EXPECT_EQ(early.deferred[0].due_ms, r.deferred[0].due_ms);
 }
@@ -216,7 +216,7 @@ TEST_F(ScheduleTest, WebPushAndFcmTopicsAreDeferredWhole) {
   ASSERT_EQ(w.deferred.size(), 1u);
   EXPECT_TRUE(w.deferred[0].is_endpoint);
   EXPECT_EQ(w.deferred[0].targets, (std::vector<std::string>{"https://push.example.net/wp/1"}));
-  auto w2 = parse(w.deferred[0].line, w.deferred[0].due_ms);
+  auto w2 = parse(w.deferred[0].line(), w.deferred[0].due_ms);
   ASSERT_EQ(w2.batches.size(), 1u);
   EXPECT_EQ(w2.batches[0]->token(0), "https://push.example.net/wp/1");
   EXPECT_NE(w2.batches[0]->recipients[0].vars_off, UINT32_MAX);
@@ -226,7 +226,7 @@ TEST_F(ScheduleTest, WebPushAndFcmTopicsAreDeferredWhole) {
                  now);
   ASSERT_EQ(f.deferred.size(), 1u);
   EXPECT_EQ(f.deferred[0].targets, (std::vector<std::string>{"news"}));
-  auto f2 = parse(f.deferred[0].line, f.deferred[0].due_ms);
+  auto f2 = parse(f.deferred[0].line(), f.deferred[0].due_ms);
   ASSERT_EQ(f2.batches.size(), 1u);
   EXPECT_EQ(f2.batches[0]->token(0), "news");
   EXPECT_EQ(f2.batches[0]->fcm.target, FcmOptions::Target::Topic);
@@ -239,6 +239,60 @@ TEST_F(ScheduleTest, TimeZonesNeedAZoneCache) {
   EXPECT_EQ(r.rejected[0].token, kA);
   ASSERT_EQ(r.batches.size(), 1u);
   EXPECT_EQ(tokens(*r.batches[0]), (std::vector<std::string>{kB}));
+}
+
+
+// Issue 15 item 9: ten quiet-hours groups of one notification share its
+// text (a 1 MiB extra field here) instead of copying it per group.
+const char* const kTenOffsets[] = {"Atlantic/Cape_Verde", "UTC",          "Europe/London", "Europe/Berlin",
+                                   "Europe/Moscow",       "Asia/Dubai",   "Asia/Karachi",  "Asia/Kolkata",
+                                   "Asia/Kathmandu",      "Asia/Bangkok"};
+
+std::string ten_zones_request(size_t extra_bytes) {
+  std::string toks = "[";
+  for (int i = 0; i < 10; ++i)
+    toks += std::string(i ? "," : "") + R"({"token":")" + std::string(63, 'a') + std::to_string(i) + R"(","tz":")" +
+            kTenOffsets[i] + "\"}";
+  toks += "]";
+  return R"({"op":"send","notifications":[{"platform":"apns","app":"shop-ios","class":"marketing","tokens":)" + toks +
+         R"(,"payload":{"aps":{"alert":"hi"}},"extra":")" + std::string(extra_bytes, 'x') + "\"}]}";
+}
+
+TEST_F(ScheduleTest, GroupsShareTheNotificationText) {
+  const std::string line = ten_zones_request(1 << 20);
+  auto r = parse(line, k23h);
+  ASSERT_EQ(r.deferred.size(), 10u);  // ten release instants
+  EXPECT_EQ(r.accepted, 10u);
+  size_t held = r.deferred[0].text->head.size() + r.deferred[0].text->tail.size();
+  for (const Deferred& d : r.deferred) {
+    EXPECT_EQ(d.text, r.deferred[0].text);  // one copy for all groups
+    held += d.entries.size();
+  }
+  EXPECT_LE(held, 2 * line.size());  // was 10 x the request
+  size_t stored = 0;
+  for (const Deferred& d : r.deferred) stored += d.line_size();
+  EXPECT_EQ(r.deferred_bytes, stored);
+  // Each group's line, when due, sends exactly its recipient.
+  for (const Deferred& d : r.deferred) {
+    const std::string l = d.line();
+    EXPECT_EQ(l.size(), d.line_size());
+    auto again = parse(l, d.due_ms);
+    ASSERT_EQ(again.batches.size(), 1u);
+    EXPECT_EQ(tokens(*again.batches[0]), d.targets);
+    EXPECT_TRUE(again.deferred.empty());
+  }
+}
+
+TEST_F(ScheduleTest, HeldCopiesOfOneRequestAreBounded) {
+  // 10 MiB of notification held at ten instants would store 100 MiB: the
+  // groups past kMaxDeferredBytes are rejected, the others kept.
+  auto r = parse(ten_zones_request(10 << 20), k23h);
+  const size_t fit = kMaxDeferredBytes / (10 << 20);
+  ASSERT_EQ(r.deferred.size(), fit);
+  EXPECT_LE(r.deferred_bytes, kMaxDeferredBytes);
+  EXPECT_EQ(r.accepted, fit);
+  ASSERT_EQ(r.rejected.size(), 10 - fit);
+  for (const Rejection& x : r.rejected) EXPECT_EQ(x.error, "payload_too_large");
 }
 
 }  // namespace

@@ -256,18 +256,25 @@ TEST_F(SendTest, VarsStoredAndRenderedPerRecipient) {
   const Batch& b = *r.batches[0];
   ASSERT_EQ(b.vars_table.size(), 5u);
   EXPECT_EQ(b.vars_table.find("unused"), -1);
-  ASSERT_EQ(b.vars.size(), 3u * 5u);
+  // Sparse: one run (a header, then the referenced vars it gives, by slot)
+  // per recipient with vars; nothing for the others.
+  ASSERT_EQ(b.vars.size(), (1u + 5u) + (1u + 2u));
   EXPECT_EQ(b.recipients[0].vars_off, UINT32_MAX);
-  EXPECT_EQ(b.recipients[1].vars_off, 5u);
-  EXPECT_EQ(b.recipients[2].vars_off, 10u);
+  EXPECT_EQ(b.recipients[1].vars_off, 0u);
+  EXPECT_EQ(b.recipients[2].vars_off, 6u);
   EXPECT_EQ(b.arena.find("zzz"), std::string::npos);  // unreferenced vars are not stored
   EXPECT_EQ(render(b, 0), R"({"aps":{"alert":"friend:   [none] "}})");
   EXPECT_EQ(render(b, 1), R"({"aps":{"alert":"A\"iko: 3 true [none] {\"a\":[1,\"b\"]}"}})");
   EXPECT_EQ(render(b, 2), R"({"aps":{"alert":"Bo: -2.5  [none] "}})");
-  const VarValue& name = b.vars[5 + b.vars_table.find("name")];
+  const VarView v1 = b.var_view(1);
+  ASSERT_EQ(v1.count, 5u);
+  for (uint32_t i = 0; i < v1.count; ++i) EXPECT_EQ(v1.values[i].slot, i);
+  const VarValue& name = v1.values[b.vars_table.find("name")];
   EXPECT_EQ(name.kind, VarValue::String);
   EXPECT_EQ(std::string_view(b.arena).substr(name.off, name.len), "A\"iko");  // raw, unescaped
-  EXPECT_EQ(b.vars[5 + b.vars_table.find("n")].kind, VarValue::Literal);
+  EXPECT_EQ(v1.values[b.vars_table.find("n")].kind, VarValue::Literal);
+  EXPECT_EQ(v1.values[b.vars_table.find("x")].kind, VarValue::Missing);  // null: as if absent
+  EXPECT_EQ(b.var_view(2).count, 2u);
 }
 
 TEST_F(SendTest, BadVarsRejectOnlyThatRecipient) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "provider/fcm/fcm_provider.h"
 
 namespace pushgw::provider {
@@ -29,19 +31,22 @@ struct BatchBuilder {
     r.token_len = static_cast<uint32_t>(target.size());
     b->arena.append(target);
     if (!vars.empty()) {
-      const uint32_t slots = b->vars_table.size();
-      const size_t idx = b->recipients.size();
-      b->vars.resize((idx + 1) * slots);
-      r.vars_off = static_cast<uint32_t>(idx * slots);
+      // A run: a header with the count, then the values sorted by slot.
+      r.vars_off = static_cast<uint32_t>(b->vars.size());
+      b->vars.emplace_back().len = static_cast<uint32_t>(vars.size());
+      const size_t first = b->vars.size();
       for (auto& [name, value] : vars) {
         int32_t s = b->vars_table.find(name);
         ASSERT_GE(s, 0) << name;
-        VarValue& v = b->vars[r.vars_off + static_cast<uint32_t>(s)];
+        VarValue& v = b->vars.emplace_back();
+        v.slot = static_cast<uint16_t>(s);
         v.kind = VarValue::String;
         v.off = static_cast<uint32_t>(b->arena.size());
         v.len = static_cast<uint32_t>(value.size());
         b->arena.append(value);
       }
+      std::sort(b->vars.begin() + static_cast<std::ptrdiff_t>(first), b->vars.end(),
+                [](const VarValue& x, const VarValue& y) { return x.slot < y.slot; });
     }
     b->recipients.push_back(r);
   }

@@ -48,11 +48,11 @@ struct BatchBuilder {
     b->arena.append(s.p256dh);
     b->arena.append(s.auth);
     if (!name.empty()) {
-      const uint32_t slots = b->vars_table.size();
-      const size_t idx = b->recipients.size();
-      b->vars.resize((idx + 1) * slots);
-      r.vars_off = static_cast<uint32_t>(idx * slots);
-      VarValue& v = b->vars[r.vars_off + static_cast<uint32_t>(b->vars_table.find("name"))];
+      // A run: a header with the count, then the value.
+      r.vars_off = static_cast<uint32_t>(b->vars.size());
+      b->vars.emplace_back().len = 1;
+      VarValue& v = b->vars.emplace_back();
+      v.slot = static_cast<uint16_t>(b->vars_table.find("name"));
       v.kind = VarValue::String;
       v.off = static_cast<uint32_t>(b->arena.size());
       v.len = static_cast<uint32_t>(name.size());

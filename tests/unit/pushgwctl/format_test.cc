@@ -32,6 +32,19 @@ TEST(FormatSend, AcceptedAndRejected) {
   EXPECT_EQ(*none, "accepted: 2  rejected: 0\n");
 }
 
+TEST(FormatSend, TruncatedRejectionsShowTheirTotal) {
+  auto out = format_send(
+      R"({"id":"b","ok":true,"accepted":0,"rejected":[{"n":0,"token":"","error":"bad_request","message":"m"}],)"
+      R"("rejected_total":8388000,"rejected_truncated":true})",
+      {"apns"});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out,
+            "accepted: 0  rejected: 8388000 (first 1 listed)\n"
+            "\n"
+            "N  TOKEN  ERROR        MESSAGE\n"
+            "0         bad_request  m\n");
+}
+
 TEST(FormatSend, ResultRowsWithPlatformFromRequestAndTruncatedTokens) {
   const std::string token(64, 'a');
   auto out = format_send(

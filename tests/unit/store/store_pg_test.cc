@@ -434,6 +434,27 @@ TEST_F(PgStore, ScheduledSendsCancelAndListByKey) {
   EXPECT_EQ(c.rows[0].id, 12);
 }
 
+TEST_F(PgStore, ScheduledListStopsAtBytesAsWellAsRows) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  s->start();
+  constexpr int64_t kDue = 1'780'000'000'000;
+  std::vector<ScheduledSend> rows;
+  for (int64_t i = 0; i < 4; ++i) {
+    rows.push_back(scheduled_row(20 + i, kDue + i, "bulk"));
+    rows.back().line.append(kMaxListedLineBytes / 2 + 1, ' ');
+  }
+  auto added = await<Result<size_t>>([&](auto cb) { s->schedule(std::move(rows), cb); });
+  ASSERT_TRUE(added && added->ok());
+  // Rows 20 and 21 start below the bound; 22 would start past it.
+  auto listed = await<Result<std::vector<ScheduledSend>>>([&](auto cb) { s->list_scheduled("bulk", kDue, 100, cb); });
+  ASSERT_TRUE(listed && listed->ok()) << (listed && !listed->ok() ? listed->error().message : "");
+  ASSERT_EQ((*listed)->size(), 2u);
+  EXPECT_EQ((**listed)[0].id, 20);
+  EXPECT_EQ((**listed)[1].id, 21);
+  EXPECT_EQ((**listed)[1].line.size(), scheduled_row(21, 0).line.size() + kMaxListedLineBytes / 2 + 1);
+}
+
 TEST_F(PgStore, MigratesAVersion1Database) {
   {
     auto s = open();

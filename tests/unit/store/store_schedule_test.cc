@@ -140,6 +140,29 @@ TEST_F(StoreSchedule, CancelAndListByKeySkipLeasedRows) {
   EXPECT_EQ(ids(claim(*s, kT + 600'000).rows), (std::vector<int64_t>{10, 12, 13}));  // leases over; 11 is gone
 }
 
+TEST_F(StoreSchedule, ListStopsAtBytesAsWellAsRows) {
+  // Rows hold request lines of up to a request's size: a listing of
+  // thousands of them must not load them all (issue 15 item 9).
+  auto s = start_store(path, clock);
+  ASSERT_TRUE(s);
+  const size_t big = kMaxListedLineBytes / 2 + 1;
+  std::vector<ScheduledSend> rows;
+  for (int64_t i = 0; i < 4; ++i) {
+    rows.push_back(row(20 + i, kT + 1000 * (i + 1), "bulk"));
+    rows.back().line.append(big, ' ');
+  }
+  rows.push_back(row(30, kT + 9000, "small"));
+  insert(*s, std::move(rows));
+  // Row 20 starts at 0 bytes, 21 at big (< the bound): both listed; 22
+  // would start past the bound.
+  auto l = list(*s, "bulk", kT, 100);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].id, 20);
+  EXPECT_EQ(l[1].id, 21);
+  EXPECT_EQ(list(*s, "bulk", kT, 1).size(), 1u);  // rows still bound it
+  EXPECT_EQ(list(*s, "small", kT).size(), 1u);
+}
+
 TEST_F(StoreSchedule, RowsSurviveReopen) {
   {
     auto s = start_store(path, clock);
