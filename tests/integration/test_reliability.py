@@ -142,7 +142,12 @@ def test_stalled_peer_fails_with_timeout_when_attempts_run_out():
         fault(rig, "stall")
         t0 = time.time()
         resp = send(d, [apns_token(i) for i in range(10)], timeout=60)
-        assert statuses(resp) == {"failed:timeout": 10}
+        # The last attempt ends "timeout" when it got a stream, or
+        # "queue_timeout" when it waited for one past its deadline (the
+        # silent connection's PING is unanswered, so it takes no new streams).
+        st = statuses(resp)
+        assert sum(st.values()) == 10
+        assert set(st) <= {"failed:timeout", "failed:queue_timeout"}, st
         assert time.time() - t0 < 30
     finally:
         rig.close()
