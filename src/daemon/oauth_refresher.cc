@@ -33,10 +33,8 @@ OAuthRefresher::OAuthRefresher(uv_loop_t* loop, std::shared_ptr<net::TlsContext>
       clock_(clock),
       log_(std::move(log)),
       connect_timeout_ms_(connect_timeout_ms),
-      request_timeout_ms_(request_timeout_ms) {
-  uv_timer_init(loop_, &timer_);
-  timer_.data = this;
-}
+      request_timeout_ms_(request_timeout_ms),
+      timer_(loop, [this] { tick(); }) {}
 
 OAuthRefresher::~OAuthRefresher() = default;
 
@@ -63,8 +61,7 @@ Result<void> OAuthRefresher::add(const FcmCredential& account) {
 
 void OAuthRefresher::start() {
   tick();
-  uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<OAuthRefresher*>(t->data)->tick(); }, kTickMs, kTickMs);
+  timer_.start(kTickMs, kTickMs);
 }
 
 void OAuthRefresher::tick() {
@@ -121,15 +118,12 @@ void OAuthRefresher::on_complete(void* user, HttpRequest&, HttpResponse& resp, p
 }
 
 void OAuthRefresher::close(std::function<void()> done) {
-  uv_timer_stop(&timer_);
+  timer_.close();
   auto remaining = std::make_shared<size_t>(entries_.size() + 1);
   auto step = [remaining, done] {
     if (--*remaining == 0) done();
   };
   for (auto& e : entries_) e->pool->shutdown(true, step);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
-    (void)h;
-  });
   step();
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "daemon/apps.h"
+#include "loop/timer.h"
 #include "obs/log.h"
 #include "pool/pool.h"
 #include "pushgw/clock.h"
@@ -53,7 +54,7 @@ class OAuthRefresher final : public pool::PoolListener {
   obs::Logger log_;
   int connect_timeout_ms_, request_timeout_ms_;
   std::vector<std::unique_ptr<Entry>> entries_;
-  uv_timer_t timer_{};
+  loop::Timer timer_;  // the refresh tick
   std::mt19937_64 rng_{std::random_device{}()};
   std::atomic<uint64_t> fetches_{0}, failures_{0};
 };
