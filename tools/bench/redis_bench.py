@@ -70,12 +70,18 @@ class Daemon:
         self.child = Child([os.path.join(bin_dir, "pushgwd"), "--config", path], os.path.join(workdir, name + ".log"))
         self.proc = self.child.proc
         deadline = time.time() + 20
-        while not os.path.exists(self.socket):
+        # The socket file appears at bind(), a moment before listen(): retry
+        # a refused connect until the daemon listens.
+        while True:
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("pushgwd %s did not start (see %s.log)" % (name, name))
-            time.sleep(0.05)
-        self.conn = socket.socket(socket.AF_UNIX)
-        self.conn.connect(self.socket)
+            self.conn = socket.socket(socket.AF_UNIX)
+            try:
+                self.conn.connect(self.socket)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                self.conn.close()
+                time.sleep(0.05)
         self.buf = b""
 
     def stats(self):
