@@ -62,6 +62,19 @@ struct Counts {
   uint64_t tokens = 0, invalid = 0, unsubscribed = 0, events = 0;
 };
 
+// One token's sends (Sent, Delivered, Failed outcomes) summed by the store
+// core (send_tally.h) since its last flush. Backend::apply_sends adds it to
+// the token row; a token without a row gets one (state active, since
+// first_at_ms). last_sent_at_ms only moves forward, and last_campaign follows
+// it (a verdict written meanwhile may carry a later send time).
+struct SendDelta {
+  Platform platform = Platform::Apns;
+  std::string_view app, token;
+  std::string_view campaign;  // of the latest send ("" = none)
+  int64_t first_at_ms = 0, last_at_ms = 0;
+  uint64_t sent = 0, delivered = 0, failed = 0;
+};
+
 // A change another instance sharing the database committed, which this
 // instance must mirror in memory (see Backend::follow).
 struct RemoteChange {
@@ -136,6 +149,15 @@ class Backend {
   // round trip to a server); the record's strings are only valid during
   // apply(), so it copies what it keeps.
   virtual Result<void> apply(const RecordView& r, TxnDelta& d) = 0;
+  // The token counters of sends do not go through apply(): the store core
+  // sums them (send_tally.h) and writes them with apply_sends(), coalesced and
+  // ordered by (platform, app, token), every few seconds. For a send
+  // (Sent/Delivered/Failed) the Writer calls count_campaign() instead of
+  // apply(): only its campaign's counters (nothing when r.campaign is empty).
+  virtual Result<void> count_campaign(const RecordView& r) = 0;
+  // Adds each delta to its token row inside the open transaction (rows are in
+  // key order, one per token); new rows count in d.tokens.
+  virtual Result<void> apply_sends(const std::vector<SendDelta>& rows, TxnDelta& d) = 0;
   // d: the transaction's delta (the same object apply() got), for what only
   // the commit learns.
   virtual Result<void> commit(TxnDelta& d) = 0;

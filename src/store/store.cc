@@ -147,16 +147,26 @@ void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<F
   writer_->submit([since, limit, cb = std::move(cb)](detail::Backend& db) { cb(db.feedback(since, limit)); });
 }
 
+// The row as stored plus the sends not yet flushed to it (send_tally.h).
 void Store::token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb) {
-  writer_->submit([p, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
-    cb(db.token(p, app, token));
+  detail::SendTally* tally = &writer_->tally();
+  writer_->submit([p, tally, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
+    auto r = db.token(p, app, token);
+    if (r) {
+      if (auto pending = tally->find(p, app, token)) detail::merge_pending(*r, *pending);
+    }
+    cb(std::move(r));
   });
 }
 
 void Store::forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb) {
   set_->erase(key_hash(p, app, token));
   detail::Counters* c = counters_.get();
-  writer_->submit([p, c, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
+  detail::SendTally* tally = &writer_->tally();
+  writer_->submit([p, c, tally, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
+    // Sends recorded before the forget must not bring the row back at the
+    // next flush; a token known only from them had a (pending) row too.
+    const bool pending = tally->erase(p, app, token);
     auto r = db.forget(p, app, token);
     if (!r) {
       cb(r.error());
@@ -168,8 +178,13 @@ void Store::forget(Platform p, std::string app, std::string token, std::function
       d.add_state(**r, -1);
       c->apply(d);
     }
-    cb(r->has_value());
+    cb(r->has_value() || pending);
   });
+}
+
+void Store::flush_sends(std::function<void(Result<void>)> cb) {
+  detail::Writer* w = writer_.get();
+  writer_->submit([w, cb = std::move(cb)](detail::Backend&) { cb(w->flush_sends()); });
 }
 
 void Store::prune(std::function<void(Result<uint64_t>)> cb) {
@@ -210,6 +225,8 @@ StoreStats Store::stats() const {
   s.dropped = get(counters_->dropped);
   s.write_errors = get(counters_->write_errors);
   s.pruned_events = get(counters_->pruned);
+  s.send_flushes = get(counters_->send_flushes);
+  s.pending_send_tokens = get(counters_->pending_send_tokens);
   for (const auto& r : rings_) {
     const uint64_t released = r->released();  // first: it never passes produced()
     s.backlog += r->produced() - released;

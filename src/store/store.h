@@ -106,6 +106,11 @@ class Store {
   void engagement(std::vector<EngagementEvent> events, std::function<void(Result<size_t>)> cb);
   // One campaign's counters, after every outcome recorded before the call is committed.
   void campaign(std::string name, std::function<void(Result<CampaignReport>)> cb);
+  // Writes the per-token send counters summed in memory (they otherwise
+  // reach the database every StoreOptions::send_flush_ms) once every outcome
+  // recorded before the call is committed; cb(error) if that write failed
+  // (the counters stay pending and are retried).
+  void flush_sends(std::function<void(Result<void>)> cb);
   // Runs event retention to completion now; cb(number of events removed).
   // (It also runs by itself, a chunk at a time, between batches.)
   void prune(std::function<void(Result<uint64_t>)> cb);

@@ -74,6 +74,8 @@ struct StoreStats {
   uint64_t dropped = 0;              // outcomes refused as oversized (token > 8 KiB, app > 255 B)
   uint64_t write_errors = 0;         // failed commits (retried; nothing lost unless the store closes)
   uint64_t pruned_events = 0;        // removed by retention since open
+  uint64_t send_flushes = 0;         // transactions that wrote the summed per-token send counters
+  uint64_t pending_send_tokens = 0;  // tokens whose send counters wait for the next such flush
   size_t suppressed_entries = 0, suppression_bytes = 0;
 };
 
@@ -104,6 +106,12 @@ struct StoreOptions {
   int64_t prune_interval_ms = 60'000;     // store clock time between retention passes
   int follow_interval_ms = 100;           // shared database: how often to read the other instances' changes
   int keep_events_days = 30;              // event retention ([store] keep_events_days); <= 0 keeps them all
+  // Per-token send counters (sent, delivered, failed, last_sent_at, last
+  // campaign) are summed in memory and written as one transaction of
+  // key-ordered rows at most this often (send_tally.h); the `token` op merges
+  // what is pending, so only the database file lags by this much.
+  int send_flush_ms = 2000;
+  size_t send_tally_tokens = 131072;      // ... or as soon as this many tokens are pending
 };
 
 }  // namespace pushgw::store

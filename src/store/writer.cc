@@ -31,7 +31,9 @@ Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counter
       committed_(rings.size(), 0),
       limit_(rings.size(), 0),
       durable_(rings.size(), 0),
-      arena_end_(rings.size(), 0) {}
+      arena_end_(rings.size(), 0),
+      tallied_(rings.size(), 0),
+      tally_(opt.send_tally_tokens) {}
 
 Writer::~Writer() { stop(); }
 
@@ -100,8 +102,9 @@ void Writer::run() {
     stopping_ = stopping;
     set_.maintain();
     size_t n = steady_clock::now() >= blocked_until_ ? drain() : 0;
-    if (txn_open_ && should_commit(stopping)) commit();
+    if (txn_count_ > 0 && should_commit(stopping)) commit();
     serve();
+    if (!txn_open_) maybe_flush_sends();
     if (!txn_open_) maybe_prune();
     if (!txn_open_ && !stopping) maybe_follow();
     if (stopping && (finished() || stop_failures_ >= kStopAttempts)) break;
@@ -111,6 +114,8 @@ void Writer::run() {
   uint64_t lost = 0;
   for (size_t i = 0; i < rings_.size(); ++i) lost += rings_[i]->produced() - committed_[i];
   if (lost > 0) PGW_LOG(log_, Error, "store closed with %llu outcomes not committed", static_cast<unsigned long long>(lost));
+  if (!tally_.empty())
+    PGW_LOG(log_, Error, "store closed with the send counters of %zu tokens not written", tally_.tokens());
   // Requests that could not be served are dropped without a call.
   waiters_.clear();
   ops_.clear();
@@ -137,27 +142,48 @@ size_t Writer::drain() {
   return total;
 }
 
+bool Writer::open_txn() {
+  if (txn_open_) return true;
+  // Sync fully when someone waits for durability: saves a separate barrier.
+  txn_full_ = !waiters_.empty() || stopping_;
+  if (auto r = db_.begin(txn_full_); !r) {
+    abort_txn(r.error());
+    return false;
+  }
+  txn_open_ = true;
+  return true;
+}
+
 bool Writer::apply_one(size_t ring, const RecordView& v) {
-  if (!txn_open_) {
-    // Sync fully when someone waits for durability: saves a separate barrier.
-    txn_full_ = !waiters_.empty() || stopping_;
-    if (auto r = db_.begin(txn_full_); !r) {
+  if (txn_count_ == 0) txn_started_ = steady_clock::now();
+  if (SendTally::counts(v.kind)) {
+    // A replay after a failed commit finds this send in the tally already.
+    if (applied_[ring] >= tallied_[ring]) {
+      if (tally_.empty()) flush_due_ = steady_clock::now() + milliseconds(opt_.send_flush_ms);
+      tally_.add(v);
+      tallied_[ring] = applied_[ring] + 1;
+    }
+    if (!v.campaign.empty()) {
+      if (!open_txn()) return false;
+      if (auto r = db_.count_campaign(v); !r) {
+        abort_txn(r.error());
+        return false;
+      }
+    }
+  } else {
+    if (!open_txn()) return false;
+    if (auto r = db_.apply(v, delta_); !r) {
       abort_txn(r.error());
       return false;
     }
-    txn_open_ = true;
-    txn_started_ = steady_clock::now();
-  }
-  if (auto r = db_.apply(v, delta_); !r) {
-    abort_txn(r.error());
-    return false;
   }
   if (v.arena_end != 0) arena_end_[ring] = v.arena_end;
   return true;
 }
 
 bool Writer::should_commit(bool stopping) const {
-  if (stopping || txn_count_ >= opt_.batch_max) return true;
+  // Only sends without campaigns: nothing to write, free their ring slots now.
+  if (!txn_open_ || stopping || txn_count_ >= opt_.batch_max) return true;
   if (steady_clock::now() - txn_started_ >= milliseconds(opt_.commit_interval_ms) - poll_) return true;
   // Someone waits for exactly what this transaction holds: commit now.
   if (!waiters_.empty() && covered(waiters_.front().at, applied_)) return true;
@@ -166,19 +192,24 @@ bool Writer::should_commit(bool stopping) const {
 }
 
 void Writer::commit() {
-  if (auto r = db_.commit(delta_); !r) {
-    abort_txn(r.error());
-    return;
+  const bool wrote = txn_open_;
+  if (wrote) {
+    if (auto r = db_.commit(delta_); !r) {
+      abort_txn(r.error());
+      return;
+    }
   }
+  // A batch that wrote nothing is as durable as everything before it.
+  const bool was_durable = !wrote && durable_ == committed_;
   for (size_t i = 0; i < rings_.size(); ++i) {
     rings_[i]->release(applied_[i], arena_end_[i]);
     committed_[i] = applied_[i];
     arena_end_[i] = 0;
   }
-  if (txn_full_) durable_ = committed_;
+  if ((wrote && txn_full_) || was_durable) durable_ = committed_;
   counters_.apply(delta_);
   counters_.committed.fetch_add(txn_count_, std::memory_order_relaxed);
-  counters_.transactions.fetch_add(1, std::memory_order_relaxed);
+  if (wrote) counters_.transactions.fetch_add(1, std::memory_order_relaxed);
   delta_ = TxnDelta{};
   txn_open_ = false;
   txn_count_ = 0;
@@ -228,6 +259,40 @@ void Writer::serve() {
   }
 }
 
+// Between data transactions: the summed send counters as one transaction of
+// key-ordered rows (fully synced when stopping, like the last data commit).
+void Writer::maybe_flush_sends() {
+  counters_.pending_send_tokens.store(tally_.tokens(), std::memory_order_relaxed);
+  if (tally_.empty() || txn_count_ > 0) return;
+  const auto now = steady_clock::now();
+  if (now < blocked_until_ || (!stopping_ && !tally_.full() && now < flush_due_)) return;
+  (void)flush_sends();
+}
+
+Result<void> Writer::flush_sends() {
+  if (tally_.empty()) return ok();
+  if (txn_open_) return make_error("store_write_failed", "send flush inside a transaction");
+  TxnDelta d;
+  txn_full_ = stopping_;
+  Result<void> r = db_.begin(txn_full_);
+  if (r) {
+    txn_open_ = true;
+    r = db_.apply_sends(tally_.ordered(), d);
+  }
+  if (r) r = db_.commit(d);
+  if (!r) {
+    abort_txn(r.error());
+    return r;
+  }
+  txn_open_ = false;
+  counters_.apply(d);
+  counters_.send_flushes.fetch_add(1, std::memory_order_relaxed);
+  counters_.pending_send_tokens.store(0, std::memory_order_relaxed);
+  tally_.clear();
+  backoff_ = milliseconds(0);
+  return ok();
+}
+
 void Writer::maybe_prune() {
   if (opt_.keep_events_days <= 0) return;
   const int64_t now = clock_.now_ms();
@@ -265,7 +330,7 @@ void Writer::idle_wait() {
 }
 
 bool Writer::finished() const {
-  if (txn_open_ || !waiters_.empty() || !ops_.empty()) return false;
+  if (txn_open_ || txn_count_ > 0 || !waiters_.empty() || !ops_.empty() || !tally_.empty()) return false;
   for (size_t i = 0; i < rings_.size(); ++i)
     if (rings_[i]->produced() != committed_[i]) return false;
   return true;

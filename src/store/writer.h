@@ -11,6 +11,13 @@
 // barrier). Ring slots are freed only after their commit succeeded: a failed
 // commit is rolled back and replayed later, and a full ring pushes back on the
 // senders instead of losing verdicts.
+//
+// Sends (Sent/Delivered/Failed) only add to the in-memory SendTally (and to
+// their campaign inside the transaction); the tally is written in its own
+// transaction every send_flush_ms, when full, and at stop (send_tally.h). A
+// batch of sends without campaigns opens no database transaction at all. A
+// replay after a failed commit skips what the tally already holds
+// (tallied_), so nothing counts twice.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -26,6 +33,7 @@
 #include "obs/log.h"
 #include "pushgw/clock.h"
 #include "store/outcome_ring.h"
+#include "store/send_tally.h"
 #include "store/suppression.h"
 #include "store/backend.h"
 #include "store/types.h"
@@ -35,6 +43,7 @@ namespace pushgw::store::detail {
 struct Counters {
   std::atomic<uint64_t> tokens{0}, invalid{0}, unsubscribed{0}, events{0};
   std::atomic<uint64_t> committed{0}, transactions{0}, barriers{0}, dropped{0}, write_errors{0}, pruned{0};
+  std::atomic<uint64_t> send_flushes{0}, pending_send_tokens{0};
   void add(std::atomic<uint64_t>& c, int64_t d) {
     c.fetch_add(static_cast<uint64_t>(d), std::memory_order_relaxed);  // wraps correctly for d < 0
   }
@@ -68,6 +77,11 @@ class Writer {
   void after_commit(std::function<void()> done);
   void submit(Op op);
 
+  // Store thread only (the ops submitted here): pending send counters.
+  SendTally& tally() { return tally_; }
+  // Store thread, outside a data transaction: writes the tally now.
+  Result<void> flush_sends();
+
  private:
   struct Pending {
     std::vector<uint64_t> at;  // producer positions when the request was made
@@ -80,10 +94,12 @@ class Writer {
   bool take_incoming();
   size_t drain();
   bool apply_one(size_t ring, const RecordView& v);
+  bool open_txn();
   bool should_commit(bool stopping) const;
   void commit();
   void abort_txn(const Error& e);
   void serve();
+  void maybe_flush_sends();
   void maybe_prune();
   void maybe_follow();
   void idle_wait();
@@ -112,6 +128,9 @@ class Writer {
   // Store-thread state.
   std::deque<Pending> waiters_, ops_;
   std::vector<uint64_t> applied_, committed_, limit_, durable_, arena_end_;
+  std::vector<uint64_t> tallied_;  // per ring: outcomes before this are in tally_
+  SendTally tally_;
+  SteadyTime flush_due_{};
   bool txn_open_ = false, txn_full_ = false;
   uint32_t txn_count_ = 0;
   SteadyTime txn_started_{};

@@ -25,6 +25,7 @@ StoreConfig parse_config(config::Section& r) {
   }
   r.get_int("keep_events_days", c.keep_events_days, 1, 36500);
   r.get("track_sends", c.track_sends);
+  r.get_int("send_flush_ms", c.send_flush_ms, 10, 600'000);
   return c;
 }
 

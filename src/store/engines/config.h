@@ -21,6 +21,10 @@ struct StoreConfig {
   // (one store write per recipient). false: only verdicts (invalid,
   // unsubscribed) and failures are written, which is cheaper at scale.
   bool track_sends = true;
+  // How often the per-token send counters summed in memory are written
+  // (StoreOptions::send_flush_ms): the file lags the `token` op by this much;
+  // a crash loses at most this window of counters, a clean stop nothing.
+  int send_flush_ms = 2000;
 };
 
 // Parses [store]; problems go to s.

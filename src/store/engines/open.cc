@@ -29,6 +29,7 @@ Result<std::unique_ptr<Store>> open_store(const StoreConfig& cfg, int producers,
   auto db = open_backend(cfg, log);
   if (!db) return db.error();
   opt.keep_events_days = cfg.keep_events_days;
+  opt.send_flush_ms = cfg.send_flush_ms;
   return Store::open(std::move(*db), producers, clock, std::move(log), opt);
 }
 

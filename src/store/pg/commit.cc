@@ -33,15 +33,31 @@ Result<void> PgCommit::begin(bool full_sync) {
   return ok();
 }
 
-void PgCommit::add_send(const RecordView& r) {
-  const int64_t delivered = r.kind == Kind::Delivered ? 1 : 0;
-  const int64_t failed = r.kind == Kind::Failed ? 1 : 0;
+void PgCommit::add_send(const SendDelta& d) {
   // Merged on the key as stored: two byte strings that sanitize alike are
   // one row (an upsert may not touch a row twice).
-  std::string token = pg_text(r.token), key = pg_token_key(token);
+  std::string token = pg_text(d.token), key = pg_token_key(token);
   if (key == token) token.clear();
-  sends_.push_back(SendRow{static_cast<int16_t>(r.platform), pg_text(r.app), std::move(key), std::move(token),
-                           pg_text(r.campaign), r.at_ms, r.at_ms, 1, delivered, failed});
+  sends_.push_back(SendRow{static_cast<int16_t>(d.platform), pg_text(d.app), std::move(key), std::move(token),
+                           pg_text(d.campaign), d.first_at_ms, d.last_at_ms, static_cast<int64_t>(d.sent),
+                           static_cast<int64_t>(d.delivered), static_cast<int64_t>(d.failed)});
+}
+
+void PgCommit::count(const RecordView& r) {
+  if (CampaignDelta c; !r.campaign.empty() && outcome_delta(r.kind, c)) campaigns_[pg_text(r.campaign)].add(c);
+}
+
+Result<void> PgCommit::count_campaign(const RecordView& r) {
+  if (!txn_) return make_error("store_write_failed", "apply outside a transaction");
+  count(r);
+  return ok();
+}
+
+Result<void> PgCommit::apply_sends(const std::vector<SendDelta>& rows) {
+  if (!txn_) return make_error("store_write_failed", "apply outside a transaction");
+  sends_.reserve(sends_.size() + rows.size());
+  for (const SendDelta& d : rows) add_send(d);
+  return ok();
 }
 
 void PgCommit::add_verdict(const RecordView& r) {
@@ -59,7 +75,7 @@ void PgCommit::add_verdict(const RecordView& r) {
 
 Result<void> PgCommit::apply(const RecordView& r) {
   if (!txn_) return make_error("store_write_failed", "apply outside a transaction");
-  if (CampaignDelta c; !r.campaign.empty() && outcome_delta(r.kind, c)) campaigns_[pg_text(r.campaign)].add(c);
+  count(r);
   switch (r.kind) {
     case Kind::Suppressed:
     case Kind::Capped:
@@ -72,7 +88,19 @@ Result<void> PgCommit::apply(const RecordView& r) {
       return ok();
     case Kind::Sent:
     case Kind::Delivered:
-    case Kind::Failed: add_send(r); return ok();
+    case Kind::Failed: {
+      SendDelta d;
+      d.platform = r.platform;
+      d.app = r.app;
+      d.token = r.token;
+      d.campaign = r.campaign;
+      d.first_at_ms = d.last_at_ms = r.at_ms;
+      d.sent = 1;
+      d.delivered = r.kind == Kind::Delivered ? 1 : 0;
+      d.failed = r.kind == Kind::Failed ? 1 : 0;
+      add_send(d);
+      return ok();
+    }
     case Kind::Invalid:
     case Kind::Unsubscribed:
     case Kind::Reactivated: add_verdict(r); return ok();
@@ -98,8 +126,11 @@ std::optional<size_t> PgCommit::queue_sends(PgPipeline& pl) {
       s.sent += n.sent;
       s.delivered += n.delivered;
       s.failed += n.failed;
-      s.last_at = n.last_at;
-      s.campaign = n.campaign;
+      s.first_at = std::min(s.first_at, n.first_at);
+      if (n.last_at >= s.last_at) {
+        s.last_at = n.last_at;
+        s.campaign = n.campaign;
+      }
     }
     cols[0].add(int64_t{s.platform});
     cols[1].add(s.app);

@@ -29,6 +29,9 @@ class PgCommit {
   // The Backend's data transactions (backend.h).
   Result<void> begin(bool full_sync);
   Result<void> apply(const RecordView& r);
+  // Backend::count_campaign, Backend::apply_sends (buffered like apply()).
+  Result<void> count_campaign(const RecordView& r);
+  Result<void> apply_sends(const std::vector<SendDelta>& rows);
   Result<void> commit(TxnDelta& d);
   void rollback();
   Result<void> barrier();
@@ -54,7 +57,8 @@ class PgCommit {
   };
 
   void clear();
-  void add_send(const RecordView& r);
+  void add_send(const SendDelta& d);
+  void count(const RecordView& r);
   void add_verdict(const RecordView& r);
   // Each queues its statement (if it has rows) and returns its result index.
   std::optional<size_t> queue_sends(PgPipeline& pl);

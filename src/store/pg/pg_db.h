@@ -38,6 +38,10 @@ class PgDb final : public Backend {
 
   Result<void> begin(bool full_sync) override { return commit_.begin(full_sync); }
   Result<void> apply(const RecordView& r, TxnDelta&) override { return commit_.apply(r); }
+  Result<void> count_campaign(const RecordView& r) override { return commit_.count_campaign(r); }
+  Result<void> apply_sends(const std::vector<SendDelta>& rows, TxnDelta&) override {
+    return commit_.apply_sends(rows);
+  }
   Result<void> commit(TxnDelta& d) override { return commit_.commit(d); }
   void rollback() override { commit_.rollback(); }
   Result<void> barrier(int64_t) override { return commit_.barrier(); }

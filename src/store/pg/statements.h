@@ -57,7 +57,9 @@ inline constexpr PgStatement kPgStatements[] = {
      " $8::bigint[], $9::bigint[], $10::text[]) AS u(p, a, k, f, s, n, d, x, l, c)"
      " ON CONFLICT (platform, app, token) DO UPDATE SET sent = t.sent + excluded.sent,"
      " delivered = t.delivered + excluded.delivered, failed = t.failed + excluded.failed,"
-     " last_sent_at_ms = excluded.last_sent_at_ms, last_campaign = excluded.last_campaign"
+     " last_sent_at_ms = greatest(t.last_sent_at_ms, excluded.last_sent_at_ms),"
+     " last_campaign = CASE WHEN excluded.last_sent_at_ms >= t.last_sent_at_ms THEN excluded.last_campaign"
+     " ELSE t.last_campaign END"
      " RETURNING (xmax = 0) AS inserted)"
      " SELECT count(*) FILTER (WHERE inserted) FROM up"},
     {kPgApplyVerdicts,

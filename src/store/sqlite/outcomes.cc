@@ -13,9 +13,13 @@ constexpr const char* kInsert =
     "INSERT INTO tokens(platform, app, token, state, reason, since_ms, sent, delivered, failed,"
     " last_sent_at_ms, last_campaign) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT(platform, app, token) DO NOTHING";
+// last_sent_at only moves forward and last_campaign goes with it: the send
+// counters summed in memory (send_tally.h) reach the row after verdicts
+// recorded later, which may carry a later send time.
 constexpr const char* kUpdateSent =
-    "UPDATE tokens SET sent=sent+?4, delivered=delivered+?5, failed=failed+?6, last_sent_at_ms=?7,"
-    " last_campaign=?8 WHERE platform=?1 AND app=?2 AND token=?3";
+    "UPDATE tokens SET sent=sent+?4, delivered=delivered+?5, failed=failed+?6,"
+    " last_campaign=CASE WHEN ?7 >= last_sent_at_ms THEN ?8 ELSE last_campaign END,"
+    " last_sent_at_ms=max(last_sent_at_ms, ?7) WHERE platform=?1 AND app=?2 AND token=?3";
 constexpr const char* kUpdateState =
     "UPDATE tokens SET state=?4, reason=?5, since_ms=?6 WHERE platform=?1 AND app=?2 AND token=?3";
 constexpr const char* kInsertEvent =
@@ -26,6 +30,18 @@ constexpr const char* kInsertMarketing =
 int64_t plat(const RecordView& r) { return static_cast<int64_t>(r.platform); }
 int64_t delivered(const RecordView& r) { return r.kind == Kind::Delivered ? 1 : 0; }
 int64_t failed(const RecordView& r) { return r.kind == Kind::Failed ? 1 : 0; }
+SendDelta send_delta(const RecordView& r) {
+  SendDelta s;
+  s.platform = r.platform;
+  s.app = r.app;
+  s.token = r.token;
+  s.campaign = r.campaign;
+  s.first_at_ms = s.last_at_ms = r.at_ms;
+  s.sent = 1;
+  s.delivered = static_cast<uint64_t>(delivered(r));
+  s.failed = static_cast<uint64_t>(failed(r));
+  return s;
+}
 // A verdict's reason is stored with it; an active token has none.
 std::string_view reason_for(const RecordView& r, int state) { return state != 0 ? r.reason : std::string_view(); }
 
@@ -55,13 +71,43 @@ Result<void> SqliteOutcomes::apply(const RecordView& r, TxnDelta& d) {
     }
     case Kind::Sent:
     case Kind::Delivered:
-    case Kind::Failed: return apply_send(r, d);
+    case Kind::Failed: return apply_sends({send_delta(r)}, d);  // the Writer sums sends; kept for apply()'s contract
     default: break;
   }
   auto p = prior(r);
   if (!p) return p.error();
   if (r.kind == Kind::Reactivated) return reactivate(r, *p, d);
   return apply_verdict(r, *p, d);
+}
+
+Result<void> SqliteOutcomes::count_campaign(const RecordView& r) {
+  if (r.campaign.empty()) return ok();
+  return campaigns_.count_outcome(r);
+}
+
+// Key-ordered deltas, one per token: consecutive rows share B-tree pages, so
+// a flush dirties far fewer pages than one write per send in arrival order.
+// UPDATE first, INSERT when no row (the same adaptive order as below).
+Result<void> SqliteOutcomes::apply_sends(const std::vector<SendDelta>& rows, TxnDelta& d) {
+  for (const SendDelta& s : rows) {
+    const auto p = static_cast<int64_t>(s.platform);
+    const auto sent = static_cast<int64_t>(s.sent), dlv = static_cast<int64_t>(s.delivered),
+               fail = static_cast<int64_t>(s.failed);
+    auto insert = [&]() -> Result<void> {
+      auto u = insert_.use();
+      u.bind(1, p).bind(2, s.app).bind(3, s.token).bind(4, int64_t{0}).bind(5, std::string_view());
+      u.bind(6, s.first_at_ms).bind(7, sent).bind(8, dlv).bind(9, fail).bind(10, s.last_at_ms).bind(11, s.campaign);
+      return conn_.done(u, "token insert");
+    };
+    auto update = [&]() -> Result<void> {
+      auto u = update_sent_.use();
+      u.bind(1, p).bind(2, s.app).bind(3, s.token).bind(4, sent).bind(5, dlv).bind(6, fail);
+      u.bind(7, s.last_at_ms).bind(8, s.campaign);
+      return conn_.done(u, "token update");
+    };
+    if (auto e = send_rows(insert, update, d); !e) return e;
+  }
+  return ok();
 }
 
 Result<void> SqliteOutcomes::update_sent(const RecordView& r) {
@@ -86,25 +132,26 @@ Result<void> SqliteOutcomes::insert_token(const RecordView& r, int state, int64_
 // first, a miss costs a second B-tree descent; the order follows the recent
 // mix (a first campaign to new tokens inserts, a known audience updates).
 // Both orders give the same rows and counts.
-Result<void> SqliteOutcomes::apply_send(const RecordView& r, TxnDelta& d) {
+template <class Insert, class Update>
+Result<void> SqliteOutcomes::send_rows(const Insert& insert, const Update& update, TxnDelta& d) {
   constexpr int kBiasLimit = 16;
   if (insert_bias_ > 0) {
-    if (auto e = insert_token(r, 0, r.at_ms); !e) return e;
+    if (auto e = insert(); !e) return e;
     if (conn_.changes() > 0) {
       insert_bias_ = std::min(insert_bias_ + 1, kBiasLimit);
       d.tokens += 1;
       return ok();
     }
     --insert_bias_;
-    return update_sent(r);
+    return update();
   }
-  if (auto e = update_sent(r); !e) return e;
+  if (auto e = update(); !e) return e;
   if (conn_.changes() > 0) {
     insert_bias_ = std::max(insert_bias_ - 1, -kBiasLimit);
     return ok();
   }
   ++insert_bias_;
-  if (auto e = insert_token(r, 0, r.at_ms); !e) return e;
+  if (auto e = insert(); !e) return e;
   d.tokens += 1;
   return ok();
 }

@@ -3,6 +3,7 @@
 // campaign counters).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "pushgw/result.h"
 #include "store/backend.h"
@@ -18,6 +19,9 @@ class SqliteOutcomes {
 
   // Backend::apply: inside the open transaction, adding what changed to d.
   Result<void> apply(const RecordView& r, TxnDelta& d);
+  // Backend::count_campaign and Backend::apply_sends.
+  Result<void> count_campaign(const RecordView& r);
+  Result<void> apply_sends(const std::vector<SendDelta>& rows, TxnDelta& d);
 
  private:
   // The token row as stored before this outcome.
@@ -26,7 +30,10 @@ class SqliteOutcomes {
     int state = 0;
     int64_t since_ms = 0;
   };
-  Result<void> apply_send(const RecordView& r, TxnDelta& d);
+  // One token's sends: insert() and update() write them; runs the two in
+  // the order insert_bias_ suggests, the second only when the first missed.
+  template <class Insert, class Update>
+  Result<void> send_rows(const Insert& insert, const Update& update, TxnDelta& d);
   Result<void> update_sent(const RecordView& r);
   Result<void> insert_token(const RecordView& r, int state, int64_t since_ms);
   Result<Prior> prior(const RecordView& r);

@@ -59,6 +59,12 @@ inline bool wait_commit(Store& s) {
   return f.wait_for(kWait) == std::future_status::ready;
 }
 
+// Writes the summed send counters now (Store::flush_sends).
+inline bool flush_sends(Store& s) {
+  auto r = await<Result<void>>([&](auto cb) { s.flush_sends(cb); });
+  return r && r->ok();
+}
+
 inline TokenState get_token(Store& s, Platform p, const std::string& app, const std::string& token) {
   auto r = await<Result<TokenState>>([&](auto cb) { s.token(p, app, token, cb); });
   if (!r || !r->ok()) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,7 +25,9 @@ using detail::Backend;
 // What the fake was asked to do; shared with the test, which outlives it.
 struct Ledger {
   std::mutex mu;
-  std::vector<std::string> committed;  // "<kind>:<token>", in commit order
+  std::vector<std::string> committed;  // "<kind>:<token>", in commit order; "sends:<token>=<sent>,<delivered>,<failed>"
+                                       // for a flushed row, "campaign:<name>:<token>" for a send's campaign count
+  std::vector<size_t> flushes;         // rows of each committed apply_sends() transaction
   size_t durable = 0;                  // committed[0, durable) reached "stable storage"
   int fail_commits = 0;                // the next N commits fail
   int rollbacks = 0;
@@ -42,6 +45,7 @@ std::string kind_name(Kind k) {
   switch (k) {
     case Kind::Delivered: return "delivered";
     case Kind::Invalid: return "invalid";
+    case Kind::Unsubscribed: return "unsubscribed";
     default: return "other";
   }
 }
@@ -97,6 +101,17 @@ class FakeBackend final : public Backend {
     }
     return ok();
   }
+  Result<void> count_campaign(const RecordView& r) override {
+    if (!r.campaign.empty()) pending_.push_back("campaign:" + std::string(r.campaign) + ":" + std::string(r.token));
+    return ok();
+  }
+  Result<void> apply_sends(const std::vector<detail::SendDelta>& rows, detail::TxnDelta&) override {
+    for (const detail::SendDelta& d : rows)
+      pending_.push_back("sends:" + std::string(d.token) + "=" + std::to_string(d.sent) + "," +
+                         std::to_string(d.delivered) + "," + std::to_string(d.failed));
+    pending_flush_ = rows.size();
+    return ok();
+  }
   Result<void> commit(detail::TxnDelta&) override {
     std::lock_guard<std::mutex> g(l_->mu);
     if (l_->fail_commits > 0) {
@@ -105,12 +120,15 @@ class FakeBackend final : public Backend {
     }
     l_->committed.insert(l_->committed.end(), pending_.begin(), pending_.end());
     if (full_sync_) l_->durable = l_->committed.size();
+    if (pending_flush_ > 0) l_->flushes.push_back(pending_flush_);
     pending_.clear();
+    pending_flush_ = 0;
     return ok();
   }
   void rollback() override {
     std::lock_guard<std::mutex> g(l_->mu);
     pending_.clear();
+    pending_flush_ = 0;
     ++l_->rollbacks;
   }
   Result<void> barrier(int64_t) override {
@@ -124,7 +142,18 @@ class FakeBackend final : public Backend {
     TokenState t;
     t.state = "unknown";
     for (const std::string& c : l_->committed) {
-      if (c.substr(c.find(':') + 1) != token) continue;
+      if (c.rfind("sends:", 0) == 0) {  // "sends:<token>=<sent>,<delivered>,<failed>"
+        const size_t eq = c.find('=');
+        if (c.substr(6, eq - 6) != token) continue;
+        if (t.state == "unknown") t.state = "active";
+        unsigned long long n = 0, d = 0, f = 0;
+        std::sscanf(c.c_str() + eq + 1, "%llu,%llu,%llu", &n, &d, &f);
+        t.sent += n;
+        t.delivered += d;
+        t.failed += f;
+        continue;
+      }
+      if (c.rfind("campaign:", 0) == 0 || c.substr(c.find(':') + 1) != token) continue;
       t.state = c.rfind("invalid:", 0) == 0 ? "invalid" : "active";
       ++t.sent;
     }
@@ -175,6 +204,7 @@ class FakeBackend final : public Backend {
  private:
   std::shared_ptr<Ledger> l_;
   std::vector<std::string> pending_;  // store thread only
+  size_t pending_flush_ = 0;
   bool full_sync_ = false;
   NoCampaigns campaigns_;
   NoSchedules schedules_;
@@ -220,7 +250,7 @@ TEST_F(StoreCore, OpenWithoutABackendIsAnError) {
 TEST_F(StoreCore, AfterCommitRunsOnceTheOutcomeIsCommittedDurably) {
   auto s = open();
   ASSERT_TRUE(s);
-  record_spin(*s, 0, outcome(Kind::Delivered, "t1"));
+  record_spin(*s, 0, outcome(Kind::Invalid, "t1"));
   auto seen = std::make_shared<std::promise<std::pair<std::vector<std::string>, size_t>>>();
   auto f = seen->get_future();
   s->after_commit([this, seen] {
@@ -229,7 +259,7 @@ TEST_F(StoreCore, AfterCommitRunsOnceTheOutcomeIsCommittedDurably) {
   });
   ASSERT_EQ(f.wait_for(kWait), std::future_status::ready);
   auto [committed, durable] = f.get();
-  ASSERT_EQ(committed, std::vector<std::string>{"delivered:t1"});
+  ASSERT_EQ(committed, std::vector<std::string>{"invalid:t1"});
   EXPECT_EQ(durable, 1u);  // a full-sync commit or a barrier covered it
   EXPECT_EQ(s->stats().committed_outcomes, 1u);
 }
@@ -238,9 +268,10 @@ TEST_F(StoreCore, AFailedCommitIsRolledBackAndReplayedWithoutLossOrDuplicates) {
   ledger_->fail_commits = 1;
   auto s = open();
   ASSERT_TRUE(s);
-  for (const char* t : {"a", "b", "c"}) record_spin(*s, 0, outcome(Kind::Delivered, t));
+  for (const char* t : {"a", "b", "c"}) record_spin(*s, 0, outcome(Kind::Unsubscribed, t));
   ASSERT_TRUE(wait_commit(*s));
-  EXPECT_EQ(ledger_->committed_copy(), (std::vector<std::string>{"delivered:a", "delivered:b", "delivered:c"}));
+  EXPECT_EQ(ledger_->committed_copy(),
+            (std::vector<std::string>{"unsubscribed:a", "unsubscribed:b", "unsubscribed:c"}));
   EXPECT_GE(ledger_->rollbacks, 1);
   const StoreStats st = s->stats();
   EXPECT_EQ(st.write_errors, 1u);
@@ -295,14 +326,130 @@ TEST_F(StoreCore, AnotherInstancesSuppressionIsMirrored) {
 }
 
 TEST_F(StoreCore, DestroyingTheStoreCommitsWhatWasRecorded) {
-  auto s = open();
+  StoreOptions opt;
+  opt.send_flush_ms = 3'600'000;  // only the stop flushes the send counters
+  auto s = open(opt);
   ASSERT_TRUE(s);
-  for (int i = 0; i < 100; ++i) record_spin(*s, 0, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(i))));
+  for (int i = 99; i >= 0; --i) record_spin(*s, 0, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(i))));
+  record_spin(*s, 0, outcome(Kind::Invalid, "dead"));
   s.reset();
   const auto committed = ledger_->committed_copy();
-  ASSERT_EQ(committed.size(), 100u);
-  EXPECT_EQ(committed.front(), "delivered:" + hex_token(0));
-  EXPECT_EQ(committed.back(), "delivered:" + hex_token(99));
+  ASSERT_EQ(committed.size(), 101u);
+  EXPECT_EQ(committed.front(), "invalid:dead");
+  // One transaction of key-ordered rows.
+  EXPECT_EQ(committed[1], "sends:" + hex_token(0) + "=1,1,0");
+  EXPECT_EQ(committed.back(), "sends:" + hex_token(99) + "=1,1,0");
+  EXPECT_EQ(ledger_->flushes, std::vector<size_t>{100});
+  EXPECT_EQ(ledger_->durable, committed.size());  // the stop's writes are synced
+}
+
+// Sends reach the backend only as summed rows; a read merges what is pending.
+TEST_F(StoreCore, SendsAreSummedInMemoryAndReadsMergeThem) {
+  StoreOptions opt;
+  opt.send_flush_ms = 3'600'000;
+  auto s = open(opt);
+  ASSERT_TRUE(s);
+  record_spin(*s, 0, outcome(Kind::Delivered, "t3"));
+  record_spin(*s, 0, outcome(Kind::Sent, "t1"));
+  record_spin(*s, 0, outcome(Kind::Delivered, "t3", "spring"));
+  record_spin(*s, 0, outcome(Kind::Failed, "t2"));
+  ASSERT_TRUE(wait_commit(*s));
+  // Only the campaign count went through a data transaction.
+  EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"campaign:spring:t3"});
+  const TokenState t3 = get_token(*s, Platform::Apns, "shop-ios", "t3");
+  EXPECT_EQ(t3.state, "active");
+  EXPECT_EQ(t3.sent, 2u);
+  EXPECT_EQ(t3.delivered, 2u);
+  EXPECT_EQ(t3.last_campaign, "spring");
+  EXPECT_EQ(t3.last_sent_at_ms, clock_.now_ms());
+  EXPECT_EQ(s->stats().pending_send_tokens, 3u);
+  EXPECT_EQ(s->stats().committed_outcomes, 4u);
+  EXPECT_EQ(s->stats().backlog, 0u);  // ring slots are free although nothing is written yet
+  s.reset();
+  EXPECT_EQ(ledger_->committed_copy(), (std::vector<std::string>{"campaign:spring:t3", "sends:t1=1,0,0",
+                                                                 "sends:t2=1,0,1", "sends:t3=2,2,0"}));
+}
+
+TEST_F(StoreCore, SendCountersAreFlushedEverySendFlushMs) {
+  StoreOptions opt;
+  opt.send_flush_ms = 20;
+  auto s = open(opt);
+  ASSERT_TRUE(s);
+  record_spin(*s, 0, outcome(Kind::Delivered, "a"));
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (s->stats().send_flushes == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(s->stats().send_flushes, 1u);
+  EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"sends:a=1,1,0"});
+  EXPECT_EQ(s->stats().pending_send_tokens, 0u);
+  // Flushed and pending sends of one token add up.
+  record_spin(*s, 0, outcome(Kind::Delivered, "a"));
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", "a").sent, 2u);
+}
+
+TEST_F(StoreCore, AFullTallyIsFlushedEarly) {
+  StoreOptions opt;
+  opt.send_flush_ms = 3'600'000;
+  opt.send_tally_tokens = 4;
+  auto s = open(opt);
+  ASSERT_TRUE(s);
+  for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (s->stats().send_flushes == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GE(s->stats().send_flushes, 1u);
+  s.reset();
+  size_t rows = 0;
+  for (size_t n : ledger_->flushes) rows += n;
+  EXPECT_EQ(rows, 10u);  // each token once, nothing lost or doubled across flushes
+}
+
+TEST_F(StoreCore, ForgetDropsPendingSendsRecordedBeforeItButNotAfter) {
+  StoreOptions opt;
+  opt.send_flush_ms = 3'600'000;
+  auto s = open(opt);
+  ASSERT_TRUE(s);
+  record_spin(*s, 0, outcome(Kind::Delivered, "x"));
+  record_spin(*s, 0, outcome(Kind::Delivered, "y"));
+  auto r = await<Result<bool>>([&](auto cb) { s->forget(Platform::Apns, "shop-ios", "x", cb); });
+  ASSERT_TRUE(r && r->ok());
+  EXPECT_TRUE(r->value());  // known from its pending sends
+  record_spin(*s, 0, outcome(Kind::Failed, "x"));
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", "x").sent, 1u);
+  s.reset();
+  EXPECT_EQ(ledger_->committed_copy(), (std::vector<std::string>{"sends:x=1,0,1", "sends:y=1,1,0"}));
+}
+
+// A failed data transaction is replayed from the ring: the campaign counts
+// in it are written again, the sends already summed are not counted twice.
+TEST_F(StoreCore, AReplayedTransactionDoesNotCountItsSendsTwice) {
+  ledger_->fail_commits = 1;
+  StoreOptions opt;
+  opt.send_flush_ms = 3'600'000;
+  auto s = open(opt);
+  ASSERT_TRUE(s);
+  record_spin(*s, 0, outcome(Kind::Delivered, "a", "spring"));
+  record_spin(*s, 0, outcome(Kind::Delivered, "b", "spring"));
+  ASSERT_TRUE(wait_commit(*s));
+  EXPECT_GE(ledger_->rollbacks, 1);
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", "a").sent, 1u);
+  s.reset();
+  EXPECT_EQ(ledger_->committed_copy(), (std::vector<std::string>{"campaign:spring:a", "campaign:spring:b",
+                                                                 "sends:a=1,1,0", "sends:b=1,1,0"}));
+}
+
+TEST_F(StoreCore, AFailedFlushKeepsTheCountersAndIsRetried) {
+  ledger_->fail_commits = 1;
+  StoreOptions opt;
+  opt.send_flush_ms = 1;
+  auto s = open(opt);
+  ASSERT_TRUE(s);
+  record_spin(*s, 0, outcome(Kind::Sent, "a"));
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (s->stats().send_flushes == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(s->stats().write_errors, 1u);
+  EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"sends:a=1,0,0"});
 }
 
 }  // namespace

@@ -1,0 +1,159 @@
+#include "store/send_tally.h"
+
+#include <algorithm>
+
+#include "store/key_hash.h"
+
+namespace pushgw::store::detail {
+
+namespace {
+constexpr size_t kMinIndex = 1024;
+constexpr size_t kBytesPerToken = 256;  // app + token + campaign, on average at most
+}  // namespace
+
+SendTally::SendTally(size_t max_tokens)
+    : max_tokens_(std::max<size_t>(max_tokens, 1)), max_bytes_(max_tokens_ * kBytesPerToken), index_(kMinIndex, 0) {}
+
+size_t SendTally::probe(uint64_t hash, Platform p, std::string_view a, std::string_view t) const {
+  const size_t mask = index_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const uint32_t slot = index_[i];
+    if (slot == 0) return i;
+    const Entry& e = entries_[slot - 1];
+    if (e.hash == hash && e.platform == static_cast<uint8_t>(p) && app(e) == a && token(e) == t) return i;
+  }
+}
+
+// Load factor at most 1/2: entries_ only grows until clear(), so erased
+// tokens keep their slot (a later send to them revives it).
+void SendTally::grow() {
+  std::vector<uint32_t> next(index_.size() * 2, 0);
+  const size_t mask = next.size() - 1;
+  for (uint32_t slot : index_) {
+    if (slot == 0) continue;
+    size_t i = entries_[slot - 1].hash & mask;
+    while (next[i] != 0) i = (i + 1) & mask;
+    next[i] = slot;
+  }
+  index_.swap(next);
+}
+
+uint32_t SendTally::append(std::string_view s) {
+  const auto off = static_cast<uint32_t>(bytes_.size());
+  bytes_.append(s);
+  return off;
+}
+
+void SendTally::add(const RecordView& r) {
+  const uint64_t hash = key_hash(r.platform, r.app, r.token);
+  size_t i = probe(hash, r.platform, r.app, r.token);
+  if (index_[i] == 0) {
+    if ((entries_.size() + 1) * 2 > index_.size()) {
+      grow();
+      i = probe(hash, r.platform, r.app, r.token);
+    }
+    Entry e{};
+    e.hash = hash;
+    e.key_off = append(r.app);
+    append(r.token);
+    e.app_len = static_cast<uint8_t>(r.app.size());  // the ring caps app at 255 and token at 8 KiB
+    e.token_len = static_cast<uint16_t>(r.token.size());
+    e.platform = static_cast<uint8_t>(r.platform);
+    entries_.push_back(e);
+    index_[i] = static_cast<uint32_t>(entries_.size());
+  }
+  Entry& e = entries_[index_[i] - 1];
+  if (!e.live) {  // new, or erased by forget since the last flush
+    e.live = true;
+    e.first_at = e.last_at = r.at_ms;
+    e.sent = e.delivered = e.failed = 0;
+    e.camp_off = e.camp_len = 0;
+    ++live_;
+  }
+  ++e.sent;
+  if (r.kind == Kind::Delivered) ++e.delivered;
+  if (r.kind == Kind::Failed) ++e.failed;
+  e.first_at = std::min(e.first_at, r.at_ms);
+  if (r.at_ms >= e.last_at) {
+    e.last_at = r.at_ms;
+    if (std::string_view(bytes_.data() + e.camp_off, e.camp_len) != r.campaign) {
+      e.camp_off = append(r.campaign);  // the ring cuts campaigns to 1 KiB
+      e.camp_len = static_cast<uint16_t>(r.campaign.size());
+    }
+  }
+}
+
+SendDelta SendTally::view(const Entry& e) const {
+  SendDelta d;
+  d.platform = static_cast<Platform>(e.platform);
+  d.app = app(e);
+  d.token = token(e);
+  d.campaign = std::string_view(bytes_.data() + e.camp_off, e.camp_len);
+  d.first_at_ms = e.first_at;
+  d.last_at_ms = e.last_at;
+  d.sent = e.sent;
+  d.delivered = e.delivered;
+  d.failed = e.failed;
+  return d;
+}
+
+std::optional<SendDelta> SendTally::find(Platform p, std::string_view a, std::string_view t) const {
+  const uint32_t slot = index_[probe(key_hash(p, a, t), p, a, t)];
+  if (slot == 0 || !entries_[slot - 1].live) return std::nullopt;
+  return view(entries_[slot - 1]);
+}
+
+bool SendTally::erase(Platform p, std::string_view a, std::string_view t) {
+  const uint32_t slot = index_[probe(key_hash(p, a, t), p, a, t)];
+  if (slot == 0 || !entries_[slot - 1].live) return false;
+  entries_[slot - 1].live = false;
+  --live_;
+  return true;
+}
+
+const std::vector<SendDelta>& SendTally::ordered() {
+  order_.clear();
+  for (uint32_t k = 0; k < entries_.size(); ++k)
+    if (entries_[k].live) order_.push_back(k);
+  std::sort(order_.begin(), order_.end(), [this](uint32_t x, uint32_t y) {
+    const Entry& a = entries_[x];
+    const Entry& b = entries_[y];
+    if (a.platform != b.platform) return a.platform < b.platform;
+    if (const int c = app(a).compare(app(b)); c != 0) return c < 0;
+    return token(a) < token(b);
+  });
+  out_.clear();
+  for (uint32_t k : order_) out_.push_back(view(entries_[k]));
+  return out_;
+}
+
+void SendTally::clear() {
+  entries_.clear();
+  std::fill(index_.begin(), index_.end(), 0);
+  bytes_.clear();
+  live_ = 0;
+  order_.clear();
+  out_.clear();
+}
+
+size_t SendTally::memory_bytes() const {
+  return entries_.capacity() * sizeof(Entry) + index_.capacity() * sizeof(uint32_t) + bytes_.capacity() +
+         order_.capacity() * sizeof(uint32_t) + out_.capacity() * sizeof(SendDelta);
+}
+
+void merge_pending(TokenState& t, const SendDelta& d) {
+  if (t.state == "unknown") {  // no row yet: the flush will insert an active one
+    t.state = "active";
+    t.reason.clear();
+    t.since_ms = d.first_at_ms;
+  }
+  t.sent += d.sent;
+  t.delivered += d.delivered;
+  t.failed += d.failed;
+  if (d.last_at_ms >= t.last_sent_at_ms) {
+    t.last_sent_at_ms = d.last_at_ms;
+    t.last_campaign = std::string(d.campaign);
+  }
+}
+
+}  // namespace pushgw::store::detail

@@ -1,0 +1,89 @@
+// Per-token send counters kept in memory on the store thread between flushes
+// (issue 17: per-token tracking without a B-tree write per send).
+//
+// The Writer folds every Sent/Delivered/Failed outcome into the tally instead
+// of writing the token row, and every send_flush_ms (or when the tally holds
+// send_tally_tokens tokens, or at stop) writes all of it as one transaction of
+// coalesced deltas in key order (Backend::apply_sends): one row write per
+// token per flush instead of one per send, in B-tree order. Reads of a token
+// merge its pending delta (merge_pending), forget drops it, so the `token` op
+// stays exact; only the database file lags, by at most the flush interval
+// (plus the time a failed flush backs off). A crash loses the pending counts;
+// a clean stop writes them. Verdicts never go through the tally.
+//
+// Memory: no allocation per send once the tables have grown to the working
+// set (clear() keeps capacity). About 56 bytes per token plus its app and
+// token bytes and 8 bytes of index.
+//
+// Threads: store thread only.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pushgw/platform.h"
+#include "store/backend.h"
+#include "store/outcome_ring.h"
+#include "store/types.h"
+
+namespace pushgw::store::detail {
+
+class SendTally {
+ public:
+  // max_tokens: full() from this many tokens (or about 256 bytes of strings
+  // each) on; the Writer then flushes early.
+  explicit SendTally(size_t max_tokens);
+
+  static bool counts(Kind k) { return k == Kind::Sent || k == Kind::Delivered || k == Kind::Failed; }
+  // Adds one send outcome (counts(r.kind) must hold).
+  void add(const RecordView& r);
+  // The token's pending delta, if it has one (views valid until the next add/erase/clear).
+  std::optional<SendDelta> find(Platform p, std::string_view app, std::string_view token) const;
+  // Drops the token's pending delta (forget). Returns whether it had one.
+  bool erase(Platform p, std::string_view app, std::string_view token);
+
+  size_t tokens() const { return live_; }
+  bool empty() const { return live_ == 0; }
+  bool full() const { return live_ >= max_tokens_ || bytes_.size() >= max_bytes_; }
+  // Every pending delta, ordered by (platform, app, token) as the engines'
+  // primary keys are. Valid until the next add/erase/clear.
+  const std::vector<SendDelta>& ordered();
+  // After a flush committed: forgets everything, keeps the memory.
+  void clear();
+  size_t memory_bytes() const;
+
+ private:
+  struct Entry {
+    uint64_t hash;
+    uint32_t key_off, camp_off;  // in bytes_: app then token; campaign
+    uint16_t token_len, camp_len;
+    uint8_t app_len, platform;
+    bool live;
+    int64_t first_at, last_at;
+    uint64_t sent, delivered, failed;
+  };
+  std::string_view app(const Entry& e) const { return {bytes_.data() + e.key_off, e.app_len}; }
+  std::string_view token(const Entry& e) const { return {bytes_.data() + e.key_off + e.app_len, e.token_len}; }
+  SendDelta view(const Entry& e) const;
+  // Slot of the key in index_ (holding it, or the empty one where it goes).
+  size_t probe(uint64_t hash, Platform p, std::string_view app, std::string_view token) const;
+  void grow();
+  uint32_t append(std::string_view s);
+
+  const size_t max_tokens_, max_bytes_;
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> index_;  // open addressing: entry + 1, 0 = empty
+  std::string bytes_;
+  size_t live_ = 0;
+  std::vector<uint32_t> order_;
+  std::vector<SendDelta> out_;
+};
+
+// A token's state as read from the database, with its pending delta added:
+// what the row will hold after the next flush.
+void merge_pending(TokenState& t, const SendDelta& d);
+
+}  // namespace pushgw::store::detail

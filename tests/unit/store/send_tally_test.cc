@@ -1,0 +1,152 @@
+// SendTally (store/send_tally.h): the in-memory per-token send counters the
+// Writer flushes as key-ordered deltas, and merge_pending(), which the `token`
+// op uses to answer with what is not flushed yet.
+#include "store/send_tally.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace pushgw::store::detail {
+namespace {
+
+RecordView send(Kind k, std::string_view token, int64_t at, std::string_view campaign = "",
+                Platform p = Platform::Apns, std::string_view app = "shop") {
+  RecordView r;
+  r.platform = p;
+  r.kind = k;
+  r.at_ms = at;
+  r.app = app;
+  r.token = token;
+  r.campaign = campaign;
+  return r;
+}
+
+std::vector<std::string> keys(SendTally& t) {
+  std::vector<std::string> out;
+  for (const SendDelta& d : t.ordered())
+    out.push_back(std::to_string(static_cast<int>(d.platform)) + "/" + std::string(d.app) + "/" + std::string(d.token));
+  return out;
+}
+
+TEST(SendTally, SumsSendsPerTokenAndKeepsTheLatestSendsCampaign) {
+  SendTally t(100);
+  t.add(send(Kind::Delivered, "a", 100, "spring"));
+  t.add(send(Kind::Failed, "a", 300, "summer"));
+  t.add(send(Kind::Sent, "a", 200, "late-arrival"));  // an older send recorded later (another sender)
+  t.add(send(Kind::Delivered, "b", 150));
+  EXPECT_EQ(t.tokens(), 2u);
+  auto a = t.find(Platform::Apns, "shop", "a");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->sent, 3u);
+  EXPECT_EQ(a->delivered, 1u);
+  EXPECT_EQ(a->failed, 1u);
+  EXPECT_EQ(a->first_at_ms, 100);
+  EXPECT_EQ(a->last_at_ms, 300);
+  EXPECT_EQ(a->campaign, "summer");
+  EXPECT_FALSE(t.find(Platform::Fcm, "shop", "a").has_value());  // the platform is part of the key
+  EXPECT_FALSE(t.find(Platform::Apns, "other", "a").has_value());
+}
+
+TEST(SendTally, OrderedIsByPlatformAppToken) {
+  SendTally t(100);
+  t.add(send(Kind::Sent, "zz", 1, "", Platform::Apns, "b"));
+  t.add(send(Kind::Sent, "c", 1, "", Platform::Fcm, "a"));
+  t.add(send(Kind::Sent, "b", 1, "", Platform::Apns, "b"));
+  t.add(send(Kind::Sent, "a", 1, "", Platform::Apns, "a"));
+  t.add(send(Kind::Sent, "b", 2, "", Platform::Apns, "b"));
+  EXPECT_EQ(keys(t), (std::vector<std::string>{"0/a/a", "0/b/b", "0/b/zz", "1/a/c"}));
+  EXPECT_EQ(t.ordered()[1].sent, 2u);
+}
+
+TEST(SendTally, EraseDropsPendingSendsAndALaterSendStartsAfresh) {
+  SendTally t(100);
+  t.add(send(Kind::Delivered, "a", 100, "old"));
+  t.add(send(Kind::Delivered, "b", 100));
+  EXPECT_TRUE(t.erase(Platform::Apns, "shop", "a"));
+  EXPECT_FALSE(t.erase(Platform::Apns, "shop", "a"));
+  EXPECT_FALSE(t.find(Platform::Apns, "shop", "a").has_value());
+  EXPECT_EQ(keys(t), (std::vector<std::string>{"0/shop/b"}));
+  t.add(send(Kind::Failed, "a", 500));
+  auto a = t.find(Platform::Apns, "shop", "a");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->sent, 1u);
+  EXPECT_EQ(a->delivered, 0u);
+  EXPECT_EQ(a->failed, 1u);
+  EXPECT_EQ(a->first_at_ms, 500);
+  EXPECT_EQ(a->campaign, "");
+  EXPECT_EQ(t.tokens(), 2u);
+}
+
+TEST(SendTally, ManyTokensGrowTheIndexAndClearEmptiesIt) {
+  SendTally t(1u << 20);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 5000; ++i) t.add(send(Kind::Sent, "tok-" + std::to_string(i), i));
+    for (int i = 0; i < 5000; i += 7) t.add(send(Kind::Delivered, "tok-" + std::to_string(i), 9000));
+    EXPECT_EQ(t.tokens(), 5000u);
+    auto d = t.find(Platform::Apns, "shop", "tok-4998");
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->sent, 2u);  // 4998 = 7 * 714
+    EXPECT_EQ(t.ordered().size(), 5000u);
+    const size_t mem = t.memory_bytes();
+    t.clear();
+    EXPECT_TRUE(t.empty());
+    EXPECT_FALSE(t.find(Platform::Apns, "shop", "tok-1").has_value());
+    EXPECT_TRUE(t.ordered().empty());
+    EXPECT_EQ(t.memory_bytes(), mem);  // the second round reuses the memory
+  }
+}
+
+TEST(SendTally, FullAtTheTokenLimit) {
+  SendTally t(3);
+  t.add(send(Kind::Sent, "a", 1));
+  t.add(send(Kind::Sent, "a", 2));
+  t.add(send(Kind::Sent, "b", 1));
+  EXPECT_FALSE(t.full());
+  t.add(send(Kind::Sent, "c", 1));
+  EXPECT_TRUE(t.full());
+}
+
+TEST(MergePending, ATokenWithoutARowReadsAsActiveFromItsFirstPendingSend) {
+  SendTally t(10);
+  t.add(send(Kind::Delivered, "a", 100, "spring"));
+  t.add(send(Kind::Delivered, "a", 200, "spring"));
+  TokenState s;
+  s.state = "unknown";
+  merge_pending(s, *t.find(Platform::Apns, "shop", "a"));
+  EXPECT_EQ(s.state, "active");
+  EXPECT_EQ(s.since_ms, 100);
+  EXPECT_EQ(s.sent, 2u);
+  EXPECT_EQ(s.delivered, 2u);
+  EXPECT_EQ(s.last_sent_at_ms, 200);
+  EXPECT_EQ(s.last_campaign, "spring");
+}
+
+TEST(MergePending, AStoredRowKeepsItsStateAndTheLaterSendWins) {
+  SendTally t(10);
+  t.add(send(Kind::Failed, "a", 100, "older"));
+  TokenState s;
+  s.state = "unsubscribed";
+  s.reason = "Unregistered";
+  s.since_ms = 150;
+  s.sent = 5;
+  s.delivered = 4;
+  s.last_sent_at_ms = 150;  // the verdict's send, later than the pending one
+  s.last_campaign = "verdict";
+  merge_pending(s, *t.find(Platform::Apns, "shop", "a"));
+  EXPECT_EQ(s.state, "unsubscribed");
+  EXPECT_EQ(s.reason, "Unregistered");
+  EXPECT_EQ(s.sent, 6u);
+  EXPECT_EQ(s.delivered, 4u);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.last_sent_at_ms, 150);
+  EXPECT_EQ(s.last_campaign, "verdict");
+  t.add(send(Kind::Sent, "a", 400, "newer"));
+  merge_pending(s, *t.find(Platform::Apns, "shop", "a"));
+  EXPECT_EQ(s.last_sent_at_ms, 400);
+  EXPECT_EQ(s.last_campaign, "newer");
+}
+
+}  // namespace
+}  // namespace pushgw::store::detail
