@@ -127,6 +127,15 @@ const std::vector<SendDelta>& SendTally::ordered() {
   return out_;
 }
 
+void SendTally::drop_rows(size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
+    Entry& e = entries_[order_[i]];
+    if (!e.live) continue;
+    e.live = false;
+    --live_;
+  }
+}
+
 void SendTally::clear() {
   entries_.clear();
   std::fill(index_.begin(), index_.end(), 0);

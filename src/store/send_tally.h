@@ -51,6 +51,10 @@ class SendTally {
   // Every pending delta, ordered by (platform, app, token) as the engines'
   // primary keys are. Valid until the next add/erase/clear.
   const std::vector<SendDelta>& ordered();
+  // Row i of the last ordered(): still pending (not erased or dropped)?
+  bool row_live(size_t i) const { return entries_[order_[i]].live; }
+  // Rows [from, to) of the last ordered() are written: no longer pending.
+  void drop_rows(size_t from, size_t to);
   // After a flush committed: forgets everything, keeps the memory.
   void clear();
   size_t memory_bytes() const;

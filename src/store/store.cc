@@ -149,12 +149,10 @@ void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<F
 
 // The row as stored plus the sends not yet flushed to it (send_tally.h).
 void Store::token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb) {
-  detail::SendTally* tally = &writer_->tally();
-  writer_->submit([p, tally, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
+  detail::PendingSends* sends = &writer_->sends();
+  writer_->submit([p, sends, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
     auto r = db.token(p, app, token);
-    if (r) {
-      if (auto pending = tally->find(p, app, token)) detail::merge_pending(*r, *pending);
-    }
+    if (r) sends->merge_into(*r, p, app, token);
     cb(std::move(r));
   });
 }
@@ -162,11 +160,11 @@ void Store::token(Platform p, std::string app, std::string token, std::function<
 void Store::forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb) {
   set_->erase(key_hash(p, app, token));
   detail::Counters* c = counters_.get();
-  detail::SendTally* tally = &writer_->tally();
-  writer_->submit([p, c, tally, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
+  detail::PendingSends* sends = &writer_->sends();
+  writer_->submit([p, c, sends, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
     // Sends recorded before the forget must not bring the row back at the
     // next flush; a token known only from them had a (pending) row too.
-    const bool pending = tally->erase(p, app, token);
+    const bool pending = sends->erase(p, app, token);
     auto r = db.forget(p, app, token);
     if (!r) {
       cb(r.error());

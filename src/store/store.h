@@ -8,7 +8,9 @@
 // suppressed(); any thread calls the async ops, after_commit() and stats().
 // One store thread (start()) owns the database: it drains the per-sender rings
 // into batched transactions (group commit at most every commit_interval_ms or
-// batch_max outcomes) and runs the async ops. Senders never wait on disk and
+// batch_max outcomes) and runs the async ops. Sends (Sent/Delivered/Failed)
+// add to in-memory per-token counters instead, written as key-ordered rows
+// every send_flush_ms (send_tally.h, pending_sends.h). Senders never wait on disk and
 // never take a lock: a full ring makes record() return false.
 //
 // Callbacks of the async ops and of after_commit run on the store thread; they
@@ -90,7 +92,10 @@ class Store {
   Check check(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms = 0) const;
 
   // done() runs on the store thread once every outcome recorded (by any
-  // producer) before this call is committed and synced to stable storage.
+  // producer) before this call is committed and synced to stable storage:
+  // verdicts, events, campaign counts. The per-token counters of sends are
+  // summed in memory and written every StoreOptions::send_flush_ms (and at
+  // stop); token() includes them at once (send_tally.h).
   void after_commit(std::function<void()> done);
 
   // Async reads, run on the store thread after every outcome recorded before

@@ -33,7 +33,7 @@ Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counter
       durable_(rings.size(), 0),
       arena_end_(rings.size(), 0),
       tallied_(rings.size(), 0),
-      tally_(opt.send_tally_tokens) {}
+      sends_(opt.send_tally_tokens) {}
 
 Writer::~Writer() { stop(); }
 
@@ -114,8 +114,8 @@ void Writer::run() {
   uint64_t lost = 0;
   for (size_t i = 0; i < rings_.size(); ++i) lost += rings_[i]->produced() - committed_[i];
   if (lost > 0) PGW_LOG(log_, Error, "store closed with %llu outcomes not committed", static_cast<unsigned long long>(lost));
-  if (!tally_.empty())
-    PGW_LOG(log_, Error, "store closed with the send counters of %zu tokens not written", tally_.tokens());
+  if (!sends_.empty())
+    PGW_LOG(log_, Error, "store closed with the send counters of %zu tokens not written", sends_.tokens());
   // Requests that could not be served are dropped without a call.
   waiters_.clear();
   ops_.clear();
@@ -159,8 +159,8 @@ bool Writer::apply_one(size_t ring, const RecordView& v) {
   if (SendTally::counts(v.kind)) {
     // A replay after a failed commit finds this send in the tally already.
     if (applied_[ring] >= tallied_[ring]) {
-      if (tally_.empty()) flush_due_ = steady_clock::now() + milliseconds(opt_.send_flush_ms);
-      tally_.add(v);
+      if (sends_.active_empty()) flush_due_ = steady_clock::now() + milliseconds(opt_.send_flush_ms);
+      sends_.add(v);
       tallied_[ring] = applied_[ring] + 1;
     }
     if (!v.campaign.empty()) {
@@ -261,35 +261,56 @@ void Writer::serve() {
 
 // Between data transactions: the summed send counters as one transaction of
 // key-ordered rows (fully synced when stopping, like the last data commit).
+// One chunk per pass of the loop, so the rings are drained in between.
 void Writer::maybe_flush_sends() {
-  counters_.pending_send_tokens.store(tally_.tokens(), std::memory_order_relaxed);
-  if (tally_.empty() || txn_count_ > 0) return;
+  counters_.pending_send_tokens.store(sends_.tokens(), std::memory_order_relaxed);
+  if (sends_.empty() || txn_count_ > 0) return;
   const auto now = steady_clock::now();
-  if (now < blocked_until_ || (!stopping_ && !tally_.full() && now < flush_due_)) return;
-  (void)flush_sends();
+  if (now < blocked_until_) return;
+  if (!sends_.flushing()) {
+    if (sends_.active_empty() || (!stopping_ && !sends_.active_full() && now < flush_due_)) return;
+    sends_.begin_flush();
+  }
+  (void)write_chunk();
+}
+
+// Up to batch_max key-ordered rows of the flush in progress, one transaction.
+Result<void> Writer::write_chunk() {
+  const std::vector<SendDelta>& rows = sends_.next_chunk(opt_.batch_max);
+  TxnDelta d;
+  if (!rows.empty()) {
+    txn_full_ = stopping_;
+    Result<void> r = db_.begin(txn_full_);
+    if (r) {
+      txn_open_ = true;
+      r = db_.apply_sends(rows, d);
+    }
+    if (r) r = db_.commit(d);
+    if (!r) {
+      abort_txn(r.error());
+      return r;
+    }
+    txn_open_ = false;
+  }
+  sends_.chunk_written();
+  counters_.apply(d);
+  if (!sends_.flushing()) counters_.send_flushes.fetch_add(1, std::memory_order_relaxed);
+  counters_.pending_send_tokens.store(sends_.tokens(), std::memory_order_relaxed);
+  backoff_ = milliseconds(0);
+  return ok();
 }
 
 Result<void> Writer::flush_sends() {
-  if (tally_.empty()) return ok();
   if (txn_open_) return make_error("store_write_failed", "send flush inside a transaction");
-  TxnDelta d;
-  txn_full_ = stopping_;
-  Result<void> r = db_.begin(txn_full_);
-  if (r) {
-    txn_open_ = true;
-    r = db_.apply_sends(tally_.ordered(), d);
+  // The snapshot being written (if any), then what was added since.
+  for (int round = 0; round < 2; ++round) {
+    if (!sends_.flushing()) {
+      if (sends_.active_empty()) break;
+      sends_.begin_flush();
+    }
+    while (sends_.flushing())
+      if (auto r = write_chunk(); !r) return r;
   }
-  if (r) r = db_.commit(d);
-  if (!r) {
-    abort_txn(r.error());
-    return r;
-  }
-  txn_open_ = false;
-  counters_.apply(d);
-  counters_.send_flushes.fetch_add(1, std::memory_order_relaxed);
-  counters_.pending_send_tokens.store(0, std::memory_order_relaxed);
-  tally_.clear();
-  backoff_ = milliseconds(0);
   return ok();
 }
 
@@ -330,7 +351,7 @@ void Writer::idle_wait() {
 }
 
 bool Writer::finished() const {
-  if (txn_open_ || txn_count_ > 0 || !waiters_.empty() || !ops_.empty() || !tally_.empty()) return false;
+  if (txn_open_ || txn_count_ > 0 || !waiters_.empty() || !ops_.empty() || !sends_.empty()) return false;
   for (size_t i = 0; i < rings_.size(); ++i)
     if (rings_[i]->produced() != committed_[i]) return false;
   return true;

@@ -12,9 +12,10 @@
 // commit is rolled back and replayed later, and a full ring pushes back on the
 // senders instead of losing verdicts.
 //
-// Sends (Sent/Delivered/Failed) only add to the in-memory SendTally (and to
-// their campaign inside the transaction); the tally is written in its own
-// transaction every send_flush_ms, when full, and at stop (send_tally.h). A
+// Sends (Sent/Delivered/Failed) only add to the in-memory tally (and to
+// their campaign inside the transaction); the tally is written in chunks of
+// key-ordered rows, a transaction each, every send_flush_ms, when full, and
+// at stop (send_tally.h, pending_sends.h). A
 // batch of sends without campaigns opens no database transaction at all. A
 // replay after a failed commit skips what the tally already holds
 // (tallied_), so nothing counts twice.
@@ -33,7 +34,7 @@
 #include "obs/log.h"
 #include "pushgw/clock.h"
 #include "store/outcome_ring.h"
-#include "store/send_tally.h"
+#include "store/pending_sends.h"
 #include "store/suppression.h"
 #include "store/backend.h"
 #include "store/types.h"
@@ -78,8 +79,8 @@ class Writer {
   void submit(Op op);
 
   // Store thread only (the ops submitted here): pending send counters.
-  SendTally& tally() { return tally_; }
-  // Store thread, outside a data transaction: writes the tally now.
+  PendingSends& sends() { return sends_; }
+  // Store thread, outside a data transaction: writes every pending send now.
   Result<void> flush_sends();
 
  private:
@@ -100,6 +101,7 @@ class Writer {
   void abort_txn(const Error& e);
   void serve();
   void maybe_flush_sends();
+  Result<void> write_chunk();
   void maybe_prune();
   void maybe_follow();
   void idle_wait();
@@ -129,7 +131,7 @@ class Writer {
   std::deque<Pending> waiters_, ops_;
   std::vector<uint64_t> applied_, committed_, limit_, durable_, arena_end_;
   std::vector<uint64_t> tallied_;  // per ring: outcomes before this are in tally_
-  SendTally tally_;
+  PendingSends sends_;
   SteadyTime flush_due_{};
   bool txn_open_ = false, txn_full_ = false;
   uint32_t txn_count_ = 0;

@@ -2,6 +2,7 @@
 // Writer flushes as key-ordered deltas, and merge_pending(), which the `token`
 // op uses to answer with what is not flushed yet.
 #include "store/send_tally.h"
+#include "store/pending_sends.h"
 
 #include <gtest/gtest.h>
 
@@ -146,6 +147,46 @@ TEST(MergePending, AStoredRowKeepsItsStateAndTheLaterSendWins) {
   merge_pending(s, *t.find(Platform::Apns, "shop", "a"));
   EXPECT_EQ(s.last_sent_at_ms, 400);
   EXPECT_EQ(s.last_campaign, "newer");
+}
+
+// A flush writes a snapshot in chunks; between chunks reads and forgets see
+// exactly what is not written yet, and new sends start a fresh tally.
+TEST(PendingSends, AFlushInChunksNeverCountsARowTwiceOrLosesOne) {
+  PendingSends p(100);
+  for (const char* t : {"d", "a", "c", "b", "e"}) p.add(send(Kind::Delivered, t, 100));
+  p.begin_flush();
+  ASSERT_TRUE(p.flushing());
+  auto tokens = [](const std::vector<SendDelta>& rows) {
+    std::string s;
+    for (const SendDelta& d : rows) s += std::string(d.token);
+    return s;
+  };
+  EXPECT_EQ(tokens(p.next_chunk(2)), "ab");
+  p.chunk_written();  // "a" and "b" are in the database now
+  p.add(send(Kind::Failed, "a", 200));  // a new send to a written token
+  p.add(send(Kind::Sent, "c", 200));    // and to one still being written
+  EXPECT_TRUE(p.erase(Platform::Apns, "shop", "d"));  // forget before its row is written
+  TokenState a;
+  a.state = "active";
+  a.sent = 1;  // as read from the database after the first chunk
+  p.merge_into(a, Platform::Apns, "shop", "a");
+  EXPECT_EQ(a.sent, 2u);
+  EXPECT_EQ(a.failed, 1u);
+  TokenState c;
+  c.state = "unknown";
+  p.merge_into(c, Platform::Apns, "shop", "c");
+  EXPECT_EQ(c.sent, 2u);  // one being written, one new
+  EXPECT_EQ(c.delivered, 1u);
+  EXPECT_EQ(tokens(p.next_chunk(2)), "ce");  // "d" was forgotten
+  p.chunk_written();
+  EXPECT_FALSE(p.flushing());
+  EXPECT_EQ(p.tokens(), 2u);  // the new sends to "a" and "c"
+  p.begin_flush();
+  const auto& last = p.next_chunk(10);
+  ASSERT_EQ(tokens(last), "ac");
+  EXPECT_EQ(last[0].failed, 1u);
+  p.chunk_written();
+  EXPECT_TRUE(p.empty());
 }
 
 }  // namespace

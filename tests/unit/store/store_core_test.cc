@@ -404,6 +404,22 @@ TEST_F(StoreCore, AFullTallyIsFlushedEarly) {
   EXPECT_EQ(rows, 10u);  // each token once, nothing lost or doubled across flushes
 }
 
+TEST_F(StoreCore, AFlushIsWrittenInChunksOfBatchMaxRows) {
+  StoreOptions opt;
+  opt.send_flush_ms = 3'600'000;
+  opt.batch_max = 4;
+  auto s = open(opt);
+  ASSERT_TRUE(s);
+  for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
+  ASSERT_TRUE(flush_sends(*s));
+  EXPECT_EQ(ledger_->flushes, (std::vector<size_t>{4, 4, 2}));
+  const auto committed = ledger_->committed_copy();
+  ASSERT_EQ(committed.size(), 10u);
+  EXPECT_TRUE(std::is_sorted(committed.begin(), committed.end()));  // key order across chunks
+  EXPECT_EQ(s->stats().send_flushes, 1u);
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(9)).sent, 1u);
+}
+
 TEST_F(StoreCore, ForgetDropsPendingSendsRecordedBeforeItButNotAfter) {
   StoreOptions opt;
   opt.send_flush_ms = 3'600'000;

@@ -1,0 +1,53 @@
+// The store thread's per-token send counters between flushes: the tally
+// sends are added to, and the one being written (send_tally.h).
+//
+// A flush takes the whole tally as a snapshot (begin_flush) and writes it in
+// key order in chunks of at most batch_max rows, one transaction each, so the
+// store thread drains the outcome rings between chunks instead of stalling
+// them for the whole write. Sends arriving meanwhile go to a fresh tally.
+// Reads merge both (rows already written are no longer pending), forget
+// drops a token from both.
+//
+// Threads: store thread only.
+#pragma once
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "store/send_tally.h"
+
+namespace pushgw::store::detail {
+
+class PendingSends {
+ public:
+  explicit PendingSends(size_t max_tokens) : a_(max_tokens), b_(max_tokens) {}
+
+  void add(const RecordView& r) { active_->add(r); }
+  // The token's state as read from the database plus everything pending.
+  void merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) const;
+  // forget(): true when the token had pending sends.
+  bool erase(Platform p, std::string_view app, std::string_view token);
+
+  size_t tokens() const { return active_->tokens() + writing_->tokens(); }
+  bool empty() const { return tokens() == 0; }
+  bool active_empty() const { return active_->empty(); }
+  bool active_full() const { return active_->full(); }
+  bool flushing() const { return next_ < rows_->size(); }
+
+  // Makes the active tally the one being written (nothing must be flushing).
+  void begin_flush();
+  // The next rows to write (at most n, in key order; empty when done).
+  const std::vector<SendDelta>& next_chunk(size_t n);
+  // The rows next_chunk() returned are committed: no longer pending.
+  void chunk_written();
+
+ private:
+  SendTally a_, b_;
+  SendTally* active_ = &a_;
+  SendTally* writing_ = &b_;
+  const std::vector<SendDelta>* rows_ = &none_;
+  std::vector<SendDelta> none_, chunk_;
+  size_t next_ = 0, chunk_end_ = 0;
+};
+
+}  // namespace pushgw::store::detail
