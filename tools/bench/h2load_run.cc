@@ -11,6 +11,8 @@
 #include <sstream>
 #include <vector>
 
+#include "proc_stats.h"
+
 namespace pushgw::bench {
 
 H2loadResult run_h2load(const Options& o, const Rig& rig, uint64_t requests) {
@@ -33,6 +35,7 @@ H2loadResult run_h2load(const Options& o, const Rig& rig, uint64_t requests) {
       "-H", "content-type: application/json",
       rig.sink_url + "/3/device/a1" + std::string(62, '0')};  // the first benchmark token
   auto t0 = std::chrono::steady_clock::now();
+  const double sink0 = rig.sink_pid ? process_cpu_seconds(rig.sink_pid) : -1;
   pid_t pid = fork();
   if (pid == 0) {
     FILE* f = freopen(out_path.c_str(), "w", stdout);
@@ -47,6 +50,7 @@ H2loadResult run_h2load(const Options& o, const Rig& rig, uint64_t requests) {
   struct rusage ru {};
   wait4(pid, &status, 0, &ru);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (sink0 >= 0) r.sink_cpu_seconds = process_cpu_seconds(rig.sink_pid) - sink0;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     r.error = "h2load failed (is nghttp2-client installed?)";
     return r;

@@ -13,6 +13,7 @@ struct H2loadResult {
   bool ran = false;
   uint64_t requests = 0, succeeded = 0;
   double seconds = 0, req_per_s = 0, cpu_seconds = 0;
+  double sink_cpu_seconds = -1;  // the sink's CPU during the h2load run (-1: pid unknown)
   std::string error;
 };
 

@@ -14,6 +14,8 @@ void print_usage(FILE* out) {
           "  --target sim|URL        with --start: the sink (default sim --sink); URL = https://host:port of any\n"
           "                          200-OK HTTP/2 sink, e.g. nghttpd serving files at /3/device/<token>\n"
           "  --ca FILE               CA certificate of a non-sim target\n"
+          "  --sink-pid N            pid of that target (or of the sink with --socket): report its CPU per request\n"
+          "                          (with the sim it is measured by itself), so a sink-bound run shows as one\n"
           "  --platform P            apns | fcm | webpush | mix: apns:70,fcm:20,webpush:10 (default apns)\n"
           "  --recipients N          total recipients (default 100000)\n"
           "  --batch N               recipients per request (default 1000)\n"
@@ -71,6 +73,7 @@ std::string parse_options(int argc, char** argv, Options& o) {
     else if (!(v = next())) return std::string("missing value for ") + std::string(a);
     else if (a == "--socket") o.socket = v, socket_given = true;
     else if (a == "--pid") o.pid = atoi(v);
+    else if (a == "--sink-pid") o.sink_pid = atoi(v);
     else if (a == "--target") o.target = v;
     else if (a == "--ca") o.ca_file = v;
     else if (a == "--platform") {

@@ -15,6 +15,7 @@ struct PlatformShare {
 struct Options {
   std::string socket;           // drive a running pushgwd
   int pid = 0;                  // its pid, for CPU and RSS (optional with --socket)
+  int sink_pid = 0;             // pid of a --target sink (e.g. nghttpd), for its CPU per request
   bool start = false;           // start pushgw-sim + pushgwd ourselves
   std::string target = "sim";   // "sim" or https://host:port of any 200-OK HTTP/2 sink
   std::string ca_file;          // CA of a non-sim target

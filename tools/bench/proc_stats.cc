@@ -1,5 +1,6 @@
 #include "proc_stats.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -37,5 +38,20 @@ static int64_t status_kb(int pid, const char* key) {
 
 int64_t process_peak_rss_kb(int pid) { return status_kb(pid, "VmHWM"); }
 int64_t process_rss_kb(int pid) { return status_kb(pid, "VmRSS"); }
+
+double process_run_delay_seconds(int pid) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(tasks.c_str());
+  if (d == nullptr) return -1;
+  unsigned long long total_ns = 0;
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(tasks + "/" + e->d_name + "/schedstat");
+    unsigned long long run_ns = 0, wait_ns = 0;
+    if (f >> run_ns >> wait_ns) total_ns += wait_ns;
+  }
+  closedir(d);
+  return static_cast<double>(total_ns) / 1e9;
+}
 
 }  // namespace pushgw::bench

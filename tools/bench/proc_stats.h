@@ -7,5 +7,9 @@ namespace pushgw::bench {
 double process_cpu_seconds(int pid);   // utime + stime; -1 if unreadable
 int64_t process_peak_rss_kb(int pid);  // VmHWM; -1 if unreadable
 int64_t process_rss_kb(int pid);       // VmRSS
+// Sum over the process's threads of the time spent runnable but not running
+// (second field of /proc/<pid>/task/<tid>/schedstat): scheduler delay, as
+// opposed to the process's own queueing. -1 if unreadable.
+double process_run_delay_seconds(int pid);
 
 }  // namespace pushgw::bench

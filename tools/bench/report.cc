@@ -37,6 +37,16 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
            ",\"pushgwd_cpu_us_per_notification\":" + num(r.cpu_seconds / finished * 1e6);
   }
   if (r.peak_rss_kb >= 0) out += ",\"peak_rss_kb\":" + std::to_string(r.peak_rss_kb);
+  // The sink's CPU per request and how many of its cores it kept busy: a
+  // sink near a full core (nghttpd -n 1, or the sim) bounds the throughput.
+  if (r.sink_cpu_seconds >= 0 && finished > 0)
+    out += ",\"sink_cpu_us_per_request\":" + num(r.sink_cpu_seconds / finished * 1e6) +
+           ",\"sink_cores_busy\":" + num(r.seconds > 0 ? r.sink_cpu_seconds / r.seconds : 0, 2);
+  // Scheduler delay of pushgwd's threads (runnable, not running) per
+  // notification: on a shared machine the part of latency that is not ours.
+  if (r.run_delay_seconds >= 0 && finished > 0)
+    out += ",\"pushgwd_run_delay_us_per_notification\":" + num(r.run_delay_seconds / finished * 1e6) +
+           ",\"pushgwd_run_delay_s\":" + num(r.run_delay_seconds);
   out += ",\"latency_ms\":{\"p50\":" + num(r.lat_p50) + ",\"p90\":" + num(r.lat_p90) + ",\"p99\":" + num(r.lat_p99) +
          ",\"p99.9\":" + num(r.lat_p999) + "},\"gateway_latency_ms\":{\"p50\":" + num(r.gw_p50) +
          ",\"p99\":" + num(r.gw_p99) + "}";
@@ -44,7 +54,11 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
     const double h_cpu_us = h.requests ? h.cpu_seconds / static_cast<double>(h.requests) * 1e6 : 0;
     out += ",\"h2load\":{\"requests\":" + std::to_string(h.requests) + ",\"succeeded\":" + std::to_string(h.succeeded) +
            ",\"req_per_s\":" + num(h.req_per_s, 0) + ",\"cpu_seconds\":" + num(h.cpu_seconds) +
-           ",\"cpu_s_per_100k\":" + num(h_cpu_us / 10.0) + ",\"cpu_us_per_request\":" + num(h_cpu_us) + "}";
+           ",\"cpu_s_per_100k\":" + num(h_cpu_us / 10.0) + ",\"cpu_us_per_request\":" + num(h_cpu_us);
+    if (h.sink_cpu_seconds >= 0 && h.requests > 0)
+      out += ",\"sink_cpu_us_per_request\":" + num(h.sink_cpu_seconds / static_cast<double>(h.requests) * 1e6) +
+             ",\"sink_cores_busy\":" + num(h.seconds > 0 ? h.sink_cpu_seconds / h.seconds : 0, 2);
+    out += "}";
     if (r.cpu_seconds >= 0 && finished > 0 && h_cpu_us > 0) {
       const double g_us = r.cpu_seconds / finished * 1e6;
       out += ",\"ratio\":{\"cpu_per_message\":" + num(g_us / h_cpu_us) +

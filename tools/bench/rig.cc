@@ -51,6 +51,7 @@ std::string start_rig(const Options& o, Rig& rig) {
   if (!o.start) {
     rig.socket = o.socket;
     rig.daemon_pid = o.pid;
+    rig.sink_pid = o.sink_pid;
     return "";
   }
   char tmpl[] = "/tmp/pushgw-bench-XXXXXX";
@@ -77,6 +78,7 @@ std::string start_rig(const Options& o, Rig& rig) {
   const std::string sim_url = "https://127.0.0.1:" + std::to_string(port);
   rig.sink_url = o.target == "sim" ? sim_url : o.target;
   rig.sink_ca = o.target == "sim" ? d + "/pki/ca.pem" : o.ca_file;
+  rig.sink_pid = o.target == "sim" ? rig.sim_pid : o.sink_pid;
 
   if (has(o, "fcm")) {
     if (run_command(sim + " gen-service-account --out " + d + "/sa.json --project bench-project --token-uri " + sim_url +

@@ -14,6 +14,7 @@ struct Rig {
   std::string socket;
   pid_t daemon_pid = 0;
   pid_t sim_pid = 0;
+  pid_t sink_pid = 0;         // whose CPU per request is reported (sim, or --sink-pid)
   std::string sink_url;       // https://127.0.0.1:PORT
   std::string sink_ca;        // CA file that verifies the sink
   std::string subscriptions;  // Web Push subscriptions file (sim-minted)

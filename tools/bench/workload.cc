@@ -201,6 +201,8 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   Totals base;
   read_stats(stats_fd, sbuf, base);
   const double cpu0 = rig.daemon_pid ? process_cpu_seconds(rig.daemon_pid) : -1;
+  const double sink0 = rig.sink_pid ? process_cpu_seconds(rig.sink_pid) : -1;
+  const double delay0 = rig.daemon_pid ? process_run_delay_seconds(rig.daemon_pid) : -1;
 
   std::atomic<uint64_t> acked{0};
   std::atomic<bool> reader_done{false};
@@ -254,7 +256,9 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   if (rig.daemon_pid) {
     r.cpu_seconds = process_cpu_seconds(rig.daemon_pid) - cpu0;
     r.peak_rss_kb = process_peak_rss_kb(rig.daemon_pid);
+    if (delay0 >= 0) r.run_delay_seconds = process_run_delay_seconds(rig.daemon_pid) - delay0;
   }
+  if (sink0 >= 0) r.sink_cpu_seconds = process_cpu_seconds(rig.sink_pid) - sink0;
   close(stats_fd);
   r.accepted = cur.accepted - base.accepted;
   r.delivered = cur.delivered - base.delivered;

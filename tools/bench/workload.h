@@ -19,6 +19,8 @@ struct RunResult {
   double seconds = 0;
   double cpu_seconds = -1;      // pushgwd utime+stime during the run
   int64_t peak_rss_kb = -1;
+  double sink_cpu_seconds = -1;  // the sink's utime+stime during the run (-1: pid unknown)
+  double run_delay_seconds = -1;  // pushgwd threads runnable but not running (scheduler delay)
   double lat_p50 = 0, lat_p90 = 0, lat_p99 = 0, lat_p999 = 0;        // e2e ms
   double gw_p50 = 0, gw_p99 = 0;                                      // gateway-added ms
   std::vector<Sample> timeline;
