@@ -2,6 +2,14 @@
 //
 //   BM_StoreRecordCommit   verdicts/s the store thread sustains: one producer
 //                          records N outcomes, then waits for after_commit.
+//                          Sends (deliveries) are summed in memory and
+//                          written every send_flush_ms (send_tally.h); the
+//                          CPU counters include a last flush after the loop,
+//                          so they hold the whole cost of per-token tracking.
+//   BM_StoreFreshTokens    the same for deliveries to tokens never seen.
+//   BM_SendTally/N         the store thread's part per send before the flush:
+//                          fold N sends to distinct tokens into the tally,
+//                          then order them for the flush (ns per send).
 //   BM_SuppressionCheck    ns per suppressed() check (hash + lookup) with 1M
 //                          suppressed tokens, hit and miss; counter
 //                          bytes_per_entry = suppression memory / entries.
@@ -42,6 +50,7 @@
 #include "store/engines/open.h"
 #include "store/key_hash.h"
 #include "store/store.h"
+#include "store/send_tally.h"
 #include "store/suppression.h"
 
 namespace {
@@ -127,6 +136,15 @@ void wait_commit(Store& s) {
   f.wait();
 }
 
+// Writes the summed per-token send counters now (they otherwise go every
+// send_flush_ms): the benchmarks' CPU counters then include that write.
+void flush_sends(Store& s) {
+  auto p = std::make_shared<std::promise<void>>();
+  auto f = p->get_future();
+  s.flush_sends([p](Result<void>) { p->set_value(); });
+  f.wait();
+}
+
 double process_cpu_s() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
@@ -171,6 +189,7 @@ void record_commit(benchmark::State& state, Store* store) {
     }
     wait_commit(*store);
   }
+  flush_sends(*store);
   const double cpu = process_cpu_s() - cpu0;
   const double store_cpu = cpu - (thread_cpu_s() - self0);  // all but this (producer) thread
   StoreStats st = store->stats();
@@ -185,6 +204,7 @@ void record_commit(benchmark::State& state, Store* store) {
   state.counters["outcomes_per_txn"] =
       st.transactions ? static_cast<double>(st.committed_outcomes) / static_cast<double>(st.transactions) : 0;
   state.counters["barriers"] = static_cast<double>(st.barriers);
+  state.counters["send_flushes"] = static_cast<double>(st.send_flushes);
 }
 
 void BM_StoreRecordCommit(benchmark::State& state) {
@@ -213,6 +233,7 @@ void fresh_tokens(benchmark::State& state, Store* store) {
     }
     wait_commit(*store);
   }
+  flush_sends(*store);
   const double cpu = process_cpu_s() - cpu0;
   const double store_cpu = cpu - (thread_cpu_s() - self0);
   const double outcomes = static_cast<double>(state.iterations() * n);
@@ -227,6 +248,30 @@ void BM_StoreFreshTokens(benchmark::State& state) {
   fresh_tokens(state, store.get());
 }
 BENCHMARK(BM_StoreFreshTokens)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_SendTally(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  std::vector<std::string> tokens;
+  for (size_t i = 0; i < n; ++i) tokens.push_back(hex_token((i + 1) * 0x9E3779B97F4A7C15ULL));
+  detail::SendTally tally(n);
+  RecordView r;
+  r.app = "shop-ios";
+  r.kind = Kind::Delivered;
+  r.at_ms = 1'700'000'000'000;
+  size_t rows = 0;
+  for (auto _ : state) {
+    for (const std::string& t : tokens) {
+      r.token = t;
+      tally.add(r);
+    }
+    rows += tally.ordered().size();
+    tally.clear();
+  }
+  if (rows != n * state.iterations()) state.SkipWithError("tally lost sends");
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+  state.counters["bytes_per_token"] = static_cast<double>(tally.memory_bytes()) / static_cast<double>(n);
+}
+BENCHMARK(BM_SendTally)->Arg(10000)->Arg(131072)->Unit(benchmark::kMillisecond);
 
 // Built once: 1M suppressed APNs tokens, as Store::open() loads them.
 struct SuppressionFixture {

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Instructions per notification of the whole pushgwd process (every thread),
+# from valgrind --tool=callgrind: two pushgw-bench runs with pushgwd started
+# under callgrind, SMALL and LARGE recipients; start-up and shutdown cancel
+# out in (Ir(LARGE) - Ir(SMALL)) / (LARGE - SMALL). Repeatable to about 1% on
+# a loaded machine, unlike CPU time (docs/performance.md).
+#
+#   bench/callgrind_per_notification.sh BINDIR [apns|fcm] [track_sends 0|1] [SMALL] [LARGE]
+#
+# BINDIR holds pushgwd, pushgw-sim and pushgw-bench (e.g. build/bin).
+set -eu
+BIN=$(cd "$1" && pwd)
+PLATFORM=${2:-apns}
+TRACK=${3:-1}
+SMALL=${4:-5000}
+LARGE=${5:-25000}
+WORK=$(mktemp -d /tmp/pushgw-callgrind-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+ln -s "$BIN/pushgw-sim" "$WORK/pushgw-sim"
+cat > "$WORK/pushgwd" <<WRAP
+#!/bin/sh
+exec valgrind --tool=callgrind --callgrind-out-file=$WORK/callgrind.out.%p "$BIN/pushgwd" "\$@"
+WRAP
+chmod +x "$WORK/pushgwd"
+
+instructions() {
+  rm -f "$WORK"/callgrind.out.*
+  "$BIN/pushgw-bench" --bin-dir "$WORK" --platform "$PLATFORM" --recipients "$1" --connections 4 --streams 100 \
+    --track-sends "$TRACK" > "$WORK/bench.json"
+  grep -h '^totals:' "$WORK"/callgrind.out.* | awk '{ s += $2 } END { printf "%d\n", s }'
+}
+
+small=$(instructions "$SMALL")
+large=$(instructions "$LARGE")
+echo "$PLATFORM track_sends=$TRACK: Ir $SMALL=$small $LARGE=$large per notification: $(( (large - small) / (LARGE - SMALL) ))"
