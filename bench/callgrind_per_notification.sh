@@ -5,15 +5,17 @@
 # out in (Ir(LARGE) - Ir(SMALL)) / (LARGE - SMALL). Repeatable to about 1% on
 # a loaded machine, unlike CPU time (docs/performance.md).
 #
-#   bench/callgrind_per_notification.sh BINDIR [apns|fcm] [track_sends 0|1] [SMALL] [LARGE]
+#   bench/callgrind_per_notification.sh BINDIR [apns|fcm] [track_sends 0|1] [SMALL] [LARGE] ["more pushgw-bench args"]
 #
-# BINDIR holds pushgwd, pushgw-sim and pushgw-bench (e.g. build/bin).
+# BINDIR holds pushgwd, pushgw-sim and pushgw-bench (e.g. build/bin). The
+# sixth argument is passed on, e.g. "--distinct-tokens 1000" (repeat tokens).
 set -eu
 BIN=$(cd "$1" && pwd)
 PLATFORM=${2:-apns}
 TRACK=${3:-1}
 SMALL=${4:-5000}
 LARGE=${5:-25000}
+EXTRA=${6:-}
 WORK=$(mktemp -d /tmp/pushgw-callgrind-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 ln -s "$BIN/pushgw-sim" "$WORK/pushgw-sim"
@@ -26,10 +28,10 @@ chmod +x "$WORK/pushgwd"
 instructions() {
   rm -f "$WORK"/callgrind.out.*
   "$BIN/pushgw-bench" --bin-dir "$WORK" --platform "$PLATFORM" --recipients "$1" --connections 4 --streams 100 \
-    --track-sends "$TRACK" > "$WORK/bench.json"
+    --track-sends "$TRACK" $EXTRA > "$WORK/bench.json"
   grep -h '^totals:' "$WORK"/callgrind.out.* | awk '{ s += $2 } END { printf "%d\n", s }'
 }
 
 small=$(instructions "$SMALL")
 large=$(instructions "$LARGE")
-echo "$PLATFORM track_sends=$TRACK: Ir $SMALL=$small $LARGE=$large per notification: $(( (large - small) / (LARGE - SMALL) ))"
+echo "$PLATFORM track_sends=$TRACK $EXTRA: Ir $SMALL=$small $LARGE=$large per notification: $(( (large - small) / (LARGE - SMALL) ))"

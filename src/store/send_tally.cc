@@ -1,6 +1,7 @@
 #include "store/send_tally.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "store/key_hash.h"
 
@@ -8,19 +9,46 @@ namespace pushgw::store::detail {
 
 namespace {
 constexpr size_t kMinIndex = 1024;
-constexpr size_t kBytesPerToken = 256;  // app + token + campaign, on average at most
+constexpr size_t kBytesPerToken = 256;  // token + campaign, on average at most
+
+// The first 8 bytes, big-endian, zero-padded: orders like memcmp.
+uint64_t prefix8(std::string_view s) {
+  unsigned char b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::memcpy(b, s.data(), std::min<size_t>(8, s.size()));
+  uint64_t v = 0;
+  for (unsigned char c : b) v = (v << 8) | c;
+  return v;
+}
 }  // namespace
 
 SendTally::SendTally(size_t max_tokens)
     : max_tokens_(std::max<size_t>(max_tokens, 1)), max_bytes_(max_tokens_ * kBytesPerToken), index_(kMinIndex, 0) {}
 
-size_t SendTally::probe(uint64_t hash, Platform p, std::string_view a, std::string_view t) const {
+uint32_t SendTally::find_group(Platform p, std::string_view app) const {
+  if (last_group_ != kNoGroup && groups_[last_group_].platform == p && groups_[last_group_].app == app)
+    return last_group_;
+  for (uint32_t g = 0; g < groups_.size(); ++g)
+    if (groups_[g].platform == p && groups_[g].app == app) return g;
+  return kNoGroup;
+}
+
+uint32_t SendTally::group(Platform p, std::string_view app, bool add) {
+  uint32_t g = find_group(p, app);
+  if (g == kNoGroup && add) {
+    groups_.push_back(Group{p, std::string(app)});
+    g = static_cast<uint32_t>(groups_.size() - 1);
+  }
+  if (g != kNoGroup) last_group_ = g;
+  return g;
+}
+
+size_t SendTally::probe(uint64_t hash, uint32_t grp, std::string_view t) const {
   const size_t mask = index_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const uint32_t slot = index_[i];
     if (slot == 0) return i;
     const Entry& e = entries_[slot - 1];
-    if (e.hash == hash && e.platform == static_cast<uint8_t>(p) && app(e) == a && token(e) == t) return i;
+    if (e.hash == hash && e.group == grp && token(e) == t) return i;
   }
 }
 
@@ -45,20 +73,19 @@ uint32_t SendTally::append(std::string_view s) {
 }
 
 void SendTally::add(const RecordView& r) {
+  const uint32_t grp = group(r.platform, r.app, true);
   const uint64_t hash = key_hash(r.platform, r.app, r.token);
-  size_t i = probe(hash, r.platform, r.app, r.token);
+  size_t i = probe(hash, grp, r.token);
   if (index_[i] == 0) {
     if ((entries_.size() + 1) * 2 > index_.size()) {
       grow();
-      i = probe(hash, r.platform, r.app, r.token);
+      i = probe(hash, grp, r.token);
     }
     Entry e{};
     e.hash = hash;
-    e.key_off = append(r.app);
-    append(r.token);
-    e.app_len = static_cast<uint8_t>(r.app.size());  // the ring caps app at 255 and token at 8 KiB
-    e.token_len = static_cast<uint16_t>(r.token.size());
-    e.platform = static_cast<uint8_t>(r.platform);
+    e.group = grp;
+    e.token_off = append(r.token);
+    e.token_len = static_cast<uint16_t>(r.token.size());  // the ring caps tokens at 8 KiB
     entries_.push_back(e);
     index_[i] = static_cast<uint32_t>(entries_.size());
   }
@@ -85,8 +112,8 @@ void SendTally::add(const RecordView& r) {
 
 SendDelta SendTally::view(const Entry& e) const {
   SendDelta d;
-  d.platform = static_cast<Platform>(e.platform);
-  d.app = app(e);
+  d.platform = groups_[e.group].platform;
+  d.app = groups_[e.group].app;
   d.token = token(e);
   d.campaign = std::string_view(bytes_.data() + e.camp_off, e.camp_len);
   d.first_at_ms = e.first_at;
@@ -98,13 +125,17 @@ SendDelta SendTally::view(const Entry& e) const {
 }
 
 std::optional<SendDelta> SendTally::find(Platform p, std::string_view a, std::string_view t) const {
-  const uint32_t slot = index_[probe(key_hash(p, a, t), p, a, t)];
+  const uint32_t grp = find_group(p, a);
+  if (grp == kNoGroup) return std::nullopt;
+  const uint32_t slot = index_[probe(key_hash(p, a, t), grp, t)];
   if (slot == 0 || !entries_[slot - 1].live) return std::nullopt;
   return view(entries_[slot - 1]);
 }
 
 bool SendTally::erase(Platform p, std::string_view a, std::string_view t) {
-  const uint32_t slot = index_[probe(key_hash(p, a, t), p, a, t)];
+  const uint32_t grp = find_group(p, a);
+  if (grp == kNoGroup) return false;
+  const uint32_t slot = index_[probe(key_hash(p, a, t), grp, t)];
   if (slot == 0 || !entries_[slot - 1].live) return false;
   entries_[slot - 1].live = false;
   --live_;
@@ -112,18 +143,28 @@ bool SendTally::erase(Platform p, std::string_view a, std::string_view t) {
 }
 
 const std::vector<SendDelta>& SendTally::ordered() {
-  order_.clear();
-  for (uint32_t k = 0; k < entries_.size(); ++k)
-    if (entries_[k].live) order_.push_back(k);
-  std::sort(order_.begin(), order_.end(), [this](uint32_t x, uint32_t y) {
-    const Entry& a = entries_[x];
-    const Entry& b = entries_[y];
-    if (a.platform != b.platform) return a.platform < b.platform;
-    if (const int c = app(a).compare(app(b)); c != 0) return c < 0;
-    return token(a) < token(b);
+  // Rank the (platform, app) groups in key order once.
+  std::vector<uint32_t> by_key(groups_.size()), rank(groups_.size());
+  for (uint32_t g = 0; g < groups_.size(); ++g) by_key[g] = g;
+  std::sort(by_key.begin(), by_key.end(), [this](uint32_t x, uint32_t y) {
+    if (groups_[x].platform != groups_[y].platform) return groups_[x].platform < groups_[y].platform;
+    return groups_[x].app < groups_[y].app;
   });
+  for (uint32_t k = 0; k < by_key.size(); ++k) rank[by_key[k]] = k;
+  keys_.clear();
+  for (uint32_t k = 0; k < entries_.size(); ++k)
+    if (entries_[k].live) keys_.push_back(SortKey{prefix8(token(entries_[k])), rank[entries_[k].group], k});
+  std::sort(keys_.begin(), keys_.end(), [this](const SortKey& a, const SortKey& b) {
+    if (a.rank != b.rank) return a.rank < b.rank;
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return token(entries_[a.entry]) < token(entries_[b.entry]);
+  });
+  order_.clear();
   out_.clear();
-  for (uint32_t k : order_) out_.push_back(view(entries_[k]));
+  for (const SortKey& k : keys_) {
+    order_.push_back(k.entry);
+    out_.push_back(view(entries_[k.entry]));
+  }
   return out_;
 }
 
@@ -141,13 +182,15 @@ void SendTally::clear() {
   std::fill(index_.begin(), index_.end(), 0);
   bytes_.clear();
   live_ = 0;
+  keys_.clear();
   order_.clear();
   out_.clear();
 }
 
 size_t SendTally::memory_bytes() const {
   return entries_.capacity() * sizeof(Entry) + index_.capacity() * sizeof(uint32_t) + bytes_.capacity() +
-         order_.capacity() * sizeof(uint32_t) + out_.capacity() * sizeof(SendDelta);
+         keys_.capacity() * sizeof(SortKey) + order_.capacity() * sizeof(uint32_t) +
+         out_.capacity() * sizeof(SendDelta);
 }
 
 void merge_pending(TokenState& t, const SendDelta& d) {

@@ -12,12 +12,13 @@
 // a clean stop writes them. Verdicts never go through the tally.
 //
 // Memory: no allocation per send once the tables have grown to the working
-// set (clear() keeps capacity). About 56 bytes per token plus its app and
-// token bytes and 8 bytes of index.
+// set (clear() keeps capacity). About 56 bytes per token plus its token bytes,
+// 8 bytes of index and 16 of sort keys; an app name is kept once.
 //
 // Threads: store thread only.
 #pragma once
 #include <cstddef>
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -62,18 +63,31 @@ class SendTally {
  private:
   struct Entry {
     uint64_t hash;
-    uint32_t key_off, camp_off;  // in bytes_: app then token; campaign
+    uint32_t token_off, camp_off;  // in bytes_
+    uint32_t group;                // (platform, app): groups_
     uint16_t token_len, camp_len;
-    uint8_t app_len, platform;
     bool live;
     int64_t first_at, last_at;
-    uint64_t sent, delivered, failed;
+    uint32_t sent, delivered, failed;
   };
-  std::string_view app(const Entry& e) const { return {bytes_.data() + e.key_off, e.app_len}; }
-  std::string_view token(const Entry& e) const { return {bytes_.data() + e.key_off + e.app_len, e.token_len}; }
+  struct Group {
+    Platform platform;
+    std::string app;
+  };
+  // For ordered(): group rank, then the token's first 8 bytes big-endian,
+  // so most comparisons are integer ones.
+  struct SortKey {
+    uint64_t prefix;
+    uint32_t rank, entry;
+  };
+  std::string_view token(const Entry& e) const { return {bytes_.data() + e.token_off, e.token_len}; }
   SendDelta view(const Entry& e) const;
+  // The group of (p, app); add = false: npos when there is none.
+  static constexpr uint32_t kNoGroup = UINT32_MAX;
+  uint32_t group(Platform p, std::string_view app, bool add);
+  uint32_t find_group(Platform p, std::string_view app) const;
   // Slot of the key in index_ (holding it, or the empty one where it goes).
-  size_t probe(uint64_t hash, Platform p, std::string_view app, std::string_view token) const;
+  size_t probe(uint64_t hash, uint32_t group, std::string_view token) const;
   void grow();
   uint32_t append(std::string_view s);
 
@@ -82,6 +96,9 @@ class SendTally {
   std::vector<uint32_t> index_;  // open addressing: entry + 1, 0 = empty
   std::string bytes_;
   size_t live_ = 0;
+  std::vector<Group> groups_;  // kept across clear(): apps are few
+  uint32_t last_group_ = kNoGroup;
+  std::vector<SortKey> keys_;
   std::vector<uint32_t> order_;
   std::vector<SendDelta> out_;
 };

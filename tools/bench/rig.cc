@@ -113,7 +113,9 @@ std::string start_rig(const Options& o, Rig& rig) {
   cfg.close();
   rig.socket = d + "/pushgw.sock";
   rig.daemon_pid = spawn(o.bin_dir + "/pushgwd --config " + d + "/pushgw.toml", d + "/pushgwd.log");
-  for (int i = 0; i < 400; ++i) {
+  // Up to 2 minutes: pushgwd under valgrind (bench/callgrind_per_notification.sh)
+  // on a loaded machine takes that long.
+  for (int i = 0; i < 2400; ++i) {
     struct stat st;
     if (stat(rig.socket.c_str(), &st) == 0) return "";
     int status;
