@@ -36,7 +36,17 @@ Result<void> SqliteCampaigns::add(std::string_view name, const CampaignDelta& c)
 Result<void> SqliteCampaigns::count_outcome(const RecordView& r) {
   CampaignDelta c;
   if (!outcome_delta(r.kind, c)) return ok();
-  return add(r.campaign, c);
+  auto it = counts_.find(r.campaign);
+  if (it == counts_.end()) it = counts_.emplace(std::string(r.campaign), CampaignDelta{}).first;
+  it->second.add(c);
+  return ok();
+}
+
+Result<void> SqliteCampaigns::write_counts() {
+  for (const auto& [name, c] : counts_)
+    if (auto r = add(name, c); !r) return r;
+  counts_.clear();
+  return ok();
 }
 
 Result<size_t> SqliteCampaigns::record_engagement(const std::vector<EngagementEvent>& events) {

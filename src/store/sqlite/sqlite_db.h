@@ -36,14 +36,23 @@ class SqliteDb final : public Backend {
   Result<void> for_each_marketing_send(int64_t since_ms, const MarketingFn& fn) override;
 
   // full_sync: this commit fsyncs the WAL (synchronous=FULL).
-  Result<void> begin(bool full_sync) override { return conn_->begin(full_sync); }
+  Result<void> begin(bool full_sync) override {
+    campaigns_.drop_counts();
+    return conn_->begin(full_sync);
+  }
   Result<void> apply(const RecordView& r, TxnDelta& d) override { return outcomes_.apply(r, d); }
   Result<void> count_campaign(const RecordView& r) override { return outcomes_.count_campaign(r); }
   Result<void> apply_sends(const std::vector<SendDelta>& rows, TxnDelta& d) override {
     return outcomes_.apply_sends(rows, d);
   }
-  Result<void> commit(TxnDelta&) override { return conn_->commit(); }
-  void rollback() override { conn_->rollback(); }
+  Result<void> commit(TxnDelta&) override {
+    if (auto r = campaigns_.write_counts(); !r) return r;
+    return conn_->commit();
+  }
+  void rollback() override {
+    campaigns_.drop_counts();
+    conn_->rollback();
+  }
   // A commit with synchronous=FULL that writes a heartbeat row.
   Result<void> barrier(int64_t now_ms) override;
 
