@@ -75,6 +75,20 @@ struct SendDelta {
   uint64_t sent = 0, delivered = 0, failed = 0;
 };
 
+// One send outcome (Sent/Delivered/Failed) as a delta of its own.
+inline SendDelta send_delta(const RecordView& r) {
+  SendDelta d;
+  d.platform = r.platform;
+  d.app = r.app;
+  d.token = r.token;
+  d.campaign = r.campaign;
+  d.first_at_ms = d.last_at_ms = r.at_ms;
+  d.sent = 1;
+  d.delivered = r.kind == Kind::Delivered ? 1 : 0;
+  d.failed = r.kind == Kind::Failed ? 1 : 0;
+  return d;
+}
+
 // A change another instance sharing the database committed, which this
 // instance must mirror in memory (see Backend::follow).
 struct RemoteChange {

@@ -88,19 +88,7 @@ Result<void> PgCommit::apply(const RecordView& r) {
       return ok();
     case Kind::Sent:
     case Kind::Delivered:
-    case Kind::Failed: {
-      SendDelta d;
-      d.platform = r.platform;
-      d.app = r.app;
-      d.token = r.token;
-      d.campaign = r.campaign;
-      d.first_at_ms = d.last_at_ms = r.at_ms;
-      d.sent = 1;
-      d.delivered = r.kind == Kind::Delivered ? 1 : 0;
-      d.failed = r.kind == Kind::Failed ? 1 : 0;
-      add_send(d);
-      return ok();
-    }
+    case Kind::Failed: add_send(send_delta(r)); return ok();
     case Kind::Invalid:
     case Kind::Unsubscribed:
     case Kind::Reactivated: add_verdict(r); return ok();

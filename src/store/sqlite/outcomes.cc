@@ -30,18 +30,6 @@ constexpr const char* kInsertMarketing =
 int64_t plat(const RecordView& r) { return static_cast<int64_t>(r.platform); }
 int64_t delivered(const RecordView& r) { return r.kind == Kind::Delivered ? 1 : 0; }
 int64_t failed(const RecordView& r) { return r.kind == Kind::Failed ? 1 : 0; }
-SendDelta send_delta(const RecordView& r) {
-  SendDelta s;
-  s.platform = r.platform;
-  s.app = r.app;
-  s.token = r.token;
-  s.campaign = r.campaign;
-  s.first_at_ms = s.last_at_ms = r.at_ms;
-  s.sent = 1;
-  s.delivered = static_cast<uint64_t>(delivered(r));
-  s.failed = static_cast<uint64_t>(failed(r));
-  return s;
-}
 // A verdict's reason is stored with it; an active token has none.
 std::string_view reason_for(const RecordView& r, int state) { return state != 0 ? r.reason : std::string_view(); }
 

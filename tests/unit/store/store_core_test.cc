@@ -210,6 +210,14 @@ class FakeBackend final : public Backend {
   NoSchedules schedules_;
 };
 
+// The flush runs on the store thread's own schedule: polls (generous
+// deadline) until one has completed.
+void wait_for_a_flush(Store& s) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (s.stats().send_flushes == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
 class StoreCore : public ::testing::Test {
  protected:
   std::unique_ptr<Store> open(StoreOptions opt = {}) {
@@ -376,9 +384,7 @@ TEST_F(StoreCore, SendCountersAreFlushedEverySendFlushMs) {
   auto s = open(opt);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "a"));
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (s->stats().send_flushes == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  wait_for_a_flush(*s);
   EXPECT_EQ(s->stats().send_flushes, 1u);
   EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"sends:a=1,1,0"});
   EXPECT_EQ(s->stats().pending_send_tokens, 0u);
@@ -394,9 +400,7 @@ TEST_F(StoreCore, AFullTallyIsFlushedEarly) {
   auto s = open(opt);
   ASSERT_TRUE(s);
   for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (s->stats().send_flushes == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  wait_for_a_flush(*s);
   EXPECT_GE(s->stats().send_flushes, 1u);
   s.reset();
   size_t rows = 0;
@@ -461,9 +465,7 @@ TEST_F(StoreCore, AFailedFlushKeepsTheCountersAndIsRetried) {
   auto s = open(opt);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Sent, "a"));
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (s->stats().send_flushes == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  wait_for_a_flush(*s);
   EXPECT_EQ(s->stats().write_errors, 1u);
   EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"sends:a=1,0,0"});
 }
