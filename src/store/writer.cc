@@ -265,9 +265,10 @@ void Writer::serve() {
   }
 }
 
-// Between data transactions: the summed send counters as one transaction of
-// key-ordered rows (fully synced when stopping, like the last data commit).
-// One chunk per pass of the loop, so the rings are drained in between.
+// Between data transactions: the summed send counters, in transactions of at
+// most batch_max key-ordered rows (fully synced when stopping, like the last
+// data commit). One chunk per pass of the loop, so the rings are drained in
+// between.
 void Writer::maybe_flush_sends() {
   counters_.pending_send_tokens.store(sends_.tokens(), std::memory_order_relaxed);
   if (sends_.empty() || txn_count_ > 0) return;
