@@ -5,7 +5,7 @@
 
 #include "daemon/gateway.h"
 #include "metrics/gateway_metrics.h"
-#include "metrics/watchdog.h"
+#include "daemon/systemd/watchdog.h"
 #include "spool/spool.h"
 #include "store/store.h"
 
@@ -54,7 +54,7 @@ void register_daemon_metrics(metrics::Registry& r, const Gateway& gateway, const
   metrics::register_spool_gauges(r, std::move(sg));
 }
 
-void register_watchdog_metrics(metrics::Registry& r, const metrics::Watchdog& watchdog) {
+void register_watchdog_metrics(metrics::Registry& r, const systemd::Watchdog& watchdog) {
   metrics::register_watchdog_gauge(r, [&watchdog] { return static_cast<double>(watchdog.stalled().size()); });
 }
 

@@ -10,7 +10,7 @@ class Store;
 namespace pushgw::spool {
 class Spool;
 }
-namespace pushgw::metrics {
+namespace pushgw::systemd {
 class Watchdog;
 }
 
@@ -22,6 +22,6 @@ class Gateway;
 // spool may be null (no [spool]: its gauges are not registered).
 void register_daemon_metrics(metrics::Registry& r, const Gateway& gateway, const store::Store& store,
                              const spool::Spool* spool);
-void register_watchdog_metrics(metrics::Registry& r, const metrics::Watchdog& watchdog);
+void register_watchdog_metrics(metrics::Registry& r, const systemd::Watchdog& watchdog);
 
 }  // namespace pushgw::daemon

@@ -15,11 +15,11 @@
 #include "daemon/gateway.h"
 #include "daemon/oauth_refresher.h"
 #include "daemon/redis_ingest.h"
+#include "daemon/systemd/sd_notify.h"
+#include "daemon/systemd/watchdog.h"
 #include "metrics/gateway_metrics.h"
 #include "metrics/http_server.h"
 #include "metrics/registry.h"
-#include "metrics/sd_notify.h"
-#include "metrics/watchdog.h"
 #include "net/tls_context.h"
 #include "obs/log.h"
 #include "settings/settings.h"
@@ -90,7 +90,7 @@ struct Daemon {
   pushgw::daemon::Gateway* gateway;
   pushgw::daemon::OAuthRefresher* oauth;
   pushgw::metrics::MetricsServer* metrics;
-  pushgw::metrics::Watchdog* watchdog;
+  pushgw::systemd::Watchdog* watchdog;
   std::string config_path;
   pushgw::obs::LogSink* sink;
   pushgw::obs::Logger log;
@@ -104,7 +104,7 @@ struct Daemon {
 void on_reload_signal(uv_signal_t* h, int) {
   auto* d = static_cast<Daemon*>(h->data);
   if (d->stopping) return;
-  pushgw::metrics::notify_reloading(pushgw::metrics::systemd_notifier());
+  pushgw::systemd::notify_reloading(pushgw::systemd::systemd_notifier());
   auto loaded = pushgw::settings::load(d->config_path);
   if (!loaded.ok()) {
     PGW_LOG(d->log, Error, "reload rejected, keeping the running config: %s", loaded.error().message.c_str());
@@ -299,10 +299,10 @@ int main(int argc, char** argv) {
 
   // WATCHDOG=1 only while the main loop (where the check runs) and every
   // sender loop keep turning.
-  auto wopts = pushgw::metrics::Watchdog::from_environment();
+  auto wopts = pushgw::systemd::Watchdog::from_environment();
   wopts.status = [&gateway] { return gateway.status_line(); };
   wopts.log = pushgw::obs::Logger(sink, "watchdog");
-  pushgw::metrics::Watchdog watchdog(loop, std::move(wopts));
+  pushgw::systemd::Watchdog watchdog(loop, std::move(wopts));
   {
     int i = 0;
     for (const auto* hb : gateway.sender_heartbeats()) watchdog.add_source("sender" + std::to_string(i++), hb);

@@ -1,4 +1,4 @@
-#include "metrics/watchdog.h"
+#include "daemon/systemd/watchdog.h"
 
 #include <gtest/gtest.h>
 #include <uv.h>
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-namespace pushgw::metrics {
+namespace pushgw::systemd {
 namespace {
 
 bool pinged(const std::string& state) { return state.find("WATCHDOG=1") != std::string::npos; }
@@ -216,4 +216,4 @@ TEST(SdNotify, LifecycleMessages) {
 }
 
 }  // namespace
-}  // namespace pushgw::metrics
+}  // namespace pushgw::systemd

@@ -11,10 +11,12 @@
 // sends STATUS= with the status callback's summary (and names stalled loops).
 //
 // Threading: everything here runs on the loop thread given to the
-// constructor; the counters are only read (relaxed). The timer is unref'd so
-// it never keeps the loop alive during shutdown; destroying the Watchdog closes
-// it (memory is released in libuv's close callback, so destroying it from any
-// callback on that loop is safe).
+// constructor; the counters are only read (relaxed). The timer (loop::Timer)
+// is unref'd so it never keeps the loop alive during shutdown; destroying the
+// Watchdog closes it (safe from any callback on that loop).
+//
+// Part of the daemon's systemd glue (with sd_notify.h): only pushgwd links
+// libsystemd.
 #pragma once
 #include <uv.h>
 
@@ -24,10 +26,11 @@
 #include <string>
 #include <vector>
 
-#include "metrics/sd_notify.h"
+#include "daemon/systemd/sd_notify.h"
+#include "loop/timer.h"
 #include "obs/log.h"
 
-namespace pushgw::metrics {
+namespace pushgw::systemd {
 
 class Watchdog {
  public:
@@ -43,7 +46,6 @@ class Watchdog {
   static Options from_environment(uint64_t fallback_interval_ms = 5000);
 
   Watchdog(uv_loop_t* loop, Options opts);
-  ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
@@ -67,15 +69,13 @@ class Watchdog {
     const std::atomic<uint64_t>* turns;
     uint64_t last;
   };
-  struct TimerBox;  // owns the uv_timer_t until its close callback
-
   std::string status_line() const;
 
   Options opts_;
   std::vector<Source> sources_;
   std::vector<std::string> stalled_;
   uint64_t pings_ = 0;
-  TimerBox* timer_ = nullptr;
+  loop::Timer timer_;
 };
 
-}  // namespace pushgw::metrics
+}  // namespace pushgw::systemd

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace pushgw::metrics {
+namespace pushgw::systemd {
 
 // Receives one newline-separated state string, e.g. "WATCHDOG=1\nSTATUS=...".
 using NotifyFn = std::function<void(std::string_view state)>;
@@ -27,4 +27,9 @@ void notify_ready(const NotifyFn& notify, std::string_view status);
 void notify_reloading(const NotifyFn& notify);
 void notify_stopping(const NotifyFn& notify, std::string_view status);
 
-}  // namespace pushgw::metrics
+// Sockets systemd passed (socket activation), starting at listen_fd_start();
+// 0 when none. Unsets $LISTEN_FDS so children do not inherit them.
+int listen_fds();
+int listen_fd_start();
+
+}  // namespace pushgw::systemd

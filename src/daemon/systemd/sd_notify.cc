@@ -1,10 +1,10 @@
-#include "metrics/sd_notify.h"
+#include "daemon/systemd/sd_notify.h"
 
 #include <systemd/sd-daemon.h>
 
 #include <ctime>
 
-namespace pushgw::metrics {
+namespace pushgw::systemd {
 namespace {
 
 std::string with_status(std::string_view first, std::string_view status) {
@@ -45,4 +45,7 @@ void notify_stopping(const NotifyFn& notify, std::string_view status) {
   notify(with_status("STOPPING=1", status));
 }
 
-}  // namespace pushgw::metrics
+int listen_fds() { return sd_listen_fds(1); }
+int listen_fd_start() { return SD_LISTEN_FDS_START; }
+
+}  // namespace pushgw::systemd

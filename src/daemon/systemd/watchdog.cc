@@ -1,11 +1,6 @@
-#include "metrics/watchdog.h"
+#include "daemon/systemd/watchdog.h"
 
-namespace pushgw::metrics {
-
-struct Watchdog::TimerBox {
-  uv_timer_t handle{};
-  Watchdog* owner = nullptr;  // null once the Watchdog is gone
-};
+namespace pushgw::systemd {
 
 Watchdog::Options Watchdog::from_environment(uint64_t fallback_interval_ms) {
   Options o;
@@ -15,21 +10,9 @@ Watchdog::Options Watchdog::from_environment(uint64_t fallback_interval_ms) {
   return o;
 }
 
-Watchdog::Watchdog(uv_loop_t* loop, Options opts) : opts_(std::move(opts)) {
+Watchdog::Watchdog(uv_loop_t* loop, Options opts) : opts_(std::move(opts)), timer_(loop, [this] { check(); }) {
   if (!opts_.notify) opts_.notify = systemd_notifier();
-  timer_ = new TimerBox;
-  timer_->owner = this;
-  timer_->handle.data = timer_;
-  uv_timer_init(loop, &timer_->handle);
-  // Never the reason the loop stays alive: shutdown must not wait for it.
-  uv_unref(reinterpret_cast<uv_handle_t*>(&timer_->handle));
-}
-
-Watchdog::~Watchdog() {
-  timer_->owner = nullptr;
-  uv_timer_stop(&timer_->handle);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_->handle),
-           [](uv_handle_t* h) { delete static_cast<TimerBox*>(h->data); });
+  timer_.unref();  // never the reason the loop stays alive: shutdown must not wait for it
 }
 
 void Watchdog::add_source(std::string name, const std::atomic<uint64_t>* turns) {
@@ -40,16 +23,10 @@ void Watchdog::start() {
   if (opts_.interval_ms == 0) return;
   // Re-baseline so time spent before start() (config, TLS setup) is not judged.
   for (Source& s : sources_) s.last = s.turns->load(std::memory_order_relaxed);
-  uv_timer_start(
-      &timer_->handle,
-      [](uv_timer_t* h) {
-        auto* box = static_cast<TimerBox*>(h->data);
-        if (box->owner != nullptr) box->owner->check();
-      },
-      opts_.interval_ms, opts_.interval_ms);
+  timer_.start(opts_.interval_ms, opts_.interval_ms);
 }
 
-void Watchdog::stop() { uv_timer_stop(&timer_->handle); }
+void Watchdog::stop() { timer_.stop(); }
 
 bool Watchdog::check() {
   std::vector<std::string> stalled;
@@ -91,4 +68,4 @@ std::string Watchdog::status_line() const {
   return s;
 }
 
-}  // namespace pushgw::metrics
+}  // namespace pushgw::systemd
