@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 #include "ingest/send.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -83,7 +83,7 @@ void Gateway::start() {
 }
 
 void Gateway::on_too_long(uint64_t conn_id) {
-  server_->respond(conn_id, error_response("null", "line_too_long", "request line exceeds server.max_line_bytes"));
+  server_->respond(conn_id, ingest::error_response("null", "line_too_long", "request line exceeds server.max_line_bytes"));
 }
 
 void Gateway::on_close(uint64_t) {}
@@ -91,7 +91,7 @@ void Gateway::on_close(uint64_t) {}
 void Gateway::on_line(uint64_t conn_id, std::string_view line) {
   Result<void> parsed = parser_.parse(line);
   if (!parsed.ok()) {
-    server_->respond(conn_id, error_response(parser_.id_json(), parsed.error().code, parsed.error().message));
+    server_->respond(conn_id, ingest::error_response(parser_.id_json(), parsed.error().code, parsed.error().message));
     return;
   }
   const std::string id_json = parser_.id_json();
@@ -105,14 +105,14 @@ void Gateway::on_line(uint64_t conn_id, std::string_view line) {
 
 void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::string_view line) {
   if (shutting_down_) {
-    reply(conn_id, error_response(id_json, "shutting_down", "the daemon is draining; not accepting"),
+    reply(conn_id, ingest::error_response(id_json, "shutting_down", "the daemon is draining; not accepting"),
           ingest::Answer::Retry);
     return;
   }
   const int64_t now_ms = d_.clock->now_ms();
   auto parsed = ingest::parse_send(parser_.root(), d_.apps->directory, schedule_now(), policy_);
   if (!parsed.ok()) {
-    reply(conn_id, error_response(id_json, parsed.error().code, parsed.error().message), ingest::Answer::Rejected);
+    reply(conn_id, ingest::error_response(id_json, parsed.error().code, parsed.error().message), ingest::Answer::Rejected);
     return;
   }
   ingest::SendRequest& req = parsed.value();
@@ -205,12 +205,12 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::str
     }
   } else {
     std::string out;
-    send_response_head(out, id_json, req.accepted, req.rejected, req.rejected_total);
+    ingest::send_response_head(out, id_json, req.accepted, req.rejected, req.rejected_total);
     if (!req.deferred.empty()) {
       uint32_t scheduled = 0;
       for (const auto& d : req.deferred) scheduled += d.recipients;
       out += ",\"scheduled\":";
-      json_num(out, scheduled);
+      ingest::json_num(out, scheduled);
     }
     if (ack) {
       ack->head = std::move(out);  // answered by ack_step()
@@ -254,11 +254,11 @@ void Gateway::ack_step(const std::shared_ptr<Ack>& a) {
   --acks_pending_;
   if (a->spool_failed) {
     reply(a->conn_id,
-          error_response(a->id_json, "spool_failed", "the spool cannot write; the batch may or may not be sent"),
+          ingest::error_response(a->id_json, "spool_failed", "the spool cannot write; the batch may or may not be sent"),
           ingest::Answer::Retry);
   } else if (!a->store_error.empty()) {
     reply(a->conn_id,
-          error_response(a->id_json, "store_failed",
+          ingest::error_response(a->id_json, "store_failed",
                          "scheduled recipients were not stored (" + a->store_error + "); the others are being sent"),
           ingest::Answer::Retry);
   } else {

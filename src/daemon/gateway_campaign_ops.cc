@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "daemon/gateway.h"
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 #include "ingest/timefmt.h"
 #include "store/store.h"
 
@@ -66,7 +66,7 @@ const char* read_event(simdjson::dom::object o, int64_t now_ms, store::Engagemen
 
 void Gateway::handle_campaign_op(uint64_t conn_id, std::string_view op, const std::string& id_json) {
   if (!d_.store) {
-    server_->respond(conn_id, error_response(id_json, "unavailable", "no store configured"));
+    server_->respond(conn_id, ingest::error_response(id_json, "unavailable", "no store configured"));
     return;
   }
   simdjson::dom::element root = parser_.root();
@@ -76,17 +76,17 @@ void Gateway::handle_campaign_op(uint64_t conn_id, std::string_view op, const st
   if (op == "campaign") {
     std::string_view name;
     if (root["campaign"].get_string().get(name) || name.empty()) {
-      server_->respond(conn_id, error_response(id_json, "bad_request", "campaign needs a non-empty \"campaign\" string"));
+      server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "campaign needs a non-empty \"campaign\" string"));
       return;
     }
     d_.store->campaign(std::string(name), [id_json, name = std::string(name), reply](Result<store::CampaignReport> r) {
       if (!r.ok()) {
-        reply(error_response(id_json, r.error().code, r.error().message));
+        reply(ingest::error_response(id_json, r.error().code, r.error().message));
         return;
       }
       const store::CampaignReport& c = r.value();
       std::string out = "{\"id\":" + id_json + ",\"ok\":true,\"campaign\":";
-      json_str(out, name);
+      ingest::json_str(out, name);
       out += c.found ? ",\"found\":true" : ",\"found\":false";
       const std::pair<const char*, uint64_t> counts[] = {
           {"sent", c.sent},           {"delivered", c.delivered},   {"failed", c.failed},
@@ -97,7 +97,7 @@ void Gateway::handle_campaign_op(uint64_t conn_id, std::string_view op, const st
         out += ",\"";
         out += k;
         out += "\":";
-        json_num(out, static_cast<int64_t>(v));
+        ingest::json_num(out, static_cast<int64_t>(v));
       }
       out += ",\"delivery_rate\":";
       json_rate(out, c.delivered, c.sent);
@@ -121,7 +121,7 @@ void Gateway::handle_campaign_op(uint64_t conn_id, std::string_view op, const st
   simdjson::dom::object obj;
   if (root["events"].get(list) == simdjson::SUCCESS) {
     if (list.size() > kMaxEvents) {
-      server_->respond(conn_id, error_response(id_json, "bad_request", "at most 10000 events per request"));
+      server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "at most 10000 events per request"));
       return;
     }
     size_t i = 0;
@@ -129,7 +129,7 @@ void Gateway::handle_campaign_op(uint64_t conn_id, std::string_view op, const st
       store::EngagementEvent e;
       const char* err = el.get(obj) != simdjson::SUCCESS ? "must be an object" : read_event(obj, now_ms, e);
       if (err) {
-        server_->respond(conn_id, error_response(id_json, "bad_request",
+        server_->respond(conn_id, ingest::error_response(id_json, "bad_request",
                                                  "events[" + std::to_string(i) + "]: " + err));
         return;
       }
@@ -139,18 +139,18 @@ void Gateway::handle_campaign_op(uint64_t conn_id, std::string_view op, const st
   } else if (root.get(obj) == simdjson::SUCCESS) {
     store::EngagementEvent e;
     if (const char* err = read_event(obj, now_ms, e)) {
-      server_->respond(conn_id, error_response(id_json, "bad_request", std::string("event ") + err));
+      server_->respond(conn_id, ingest::error_response(id_json, "bad_request", std::string("event ") + err));
       return;
     }
     events.push_back(std::move(e));
   }
   d_.store->engagement(std::move(events), [id_json, reply](Result<size_t> r) {
     if (!r.ok()) {
-      reply(error_response(id_json, r.error().code, r.error().message));
+      reply(ingest::error_response(id_json, r.error().code, r.error().message));
       return;
     }
     std::string out = "{\"id\":" + id_json + ",\"ok\":true,\"recorded\":";
-    json_num(out, static_cast<int64_t>(r.value()));
+    ingest::json_num(out, static_cast<int64_t>(r.value()));
     out.push_back('}');
     reply(std::move(out));
   });

@@ -7,11 +7,15 @@
 #include <span>
 
 #include "daemon/gateway.h"
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 #include "metrics/gateway_metrics.h"
 
 namespace pushgw::daemon {
 namespace {
+
+using ingest::json_key;
+using ingest::json_num;
+using ingest::json_str;
 
 using AppKey = std::pair<std::string, std::string>;  // (platform, app) as metric labels
 

@@ -6,7 +6,7 @@
 
 #include "daemon/gateway.h"
 #include "daemon/gateway_observe.h"
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 #include "spool/spool.h"
 #include "store/store.h"
 
@@ -19,14 +19,14 @@ namespace {
 void append_result(std::string& out, const Batch& b, uint32_t i, bool spooled) {
   const ResultSlot& r = b.results[i];
   out += "{\"n\":";
-  json_num(out, b.n);
+  ingest::json_num(out, b.n);
   out += b.platform == Platform::WebPush ? ",\"endpoint\":" : ",\"token\":";
-  json_str(out, b.token(i));
+  ingest::json_str(out, b.token(i));
   out += ",\"status\":";
-  json_str(out, to_string(r.status));
+  ingest::json_str(out, to_string(r.status));
   if (r.http_status) {
     out += ",\"http_status\":";
-    json_num(out, r.http_status);
+    ingest::json_num(out, r.http_status);
   }
   if (!r.id.empty()) {
     switch (b.platform) {
@@ -34,11 +34,11 @@ void append_result(std::string& out, const Batch& b, uint32_t i, bool spooled) {
       case Platform::Fcm: out += ",\"message_id\":"; break;
       case Platform::WebPush: out += ",\"location\":"; break;
     }
-    json_str(out, r.id);
+    ingest::json_str(out, r.id);
   }
   if (!r.reason.empty()) {
     out += ",\"reason\":";
-    json_str(out, r.reason);
+    ingest::json_str(out, r.reason);
   }
   if (spooled && r.status == Status::Failed && r.reason == "shutdown") out += ",\"spooled\":true";
   out.push_back('}');
@@ -50,20 +50,20 @@ void append_result(std::string& out, const Batch& b, uint32_t i, bool spooled) {
 void append_scheduled(std::string& out, const ingest::Deferred& d, std::string_view target, int64_t id,
                       const std::string& error) {
   out += "{\"n\":";
-  json_num(out, d.n);
+  ingest::json_num(out, d.n);
   out += d.is_endpoint ? ",\"endpoint\":" : ",\"token\":";
-  json_str(out, target);
+  ingest::json_str(out, target);
   if (!error.empty()) {
     out += ",\"status\":\"failed\",\"reason\":\"store_failed\",\"message\":";
-    json_str(out, error);
+    ingest::json_str(out, error);
     out.push_back('}');
     return;
   }
   out += ",\"status\":\"scheduled\",\"send_at\":";
-  json_str(out, rfc3339(d.due_ms));
+  ingest::json_str(out, ingest::rfc3339(d.due_ms));
   out += d.quiet_hours ? ",\"reason\":\"quiet_hours\"" : ",\"reason\":\"send_at\"";
   out += ",\"schedule_id\":";
-  json_str(out, schedule_id_text(id));
+  ingest::json_str(out, ingest::schedule_id_text(id));
   out.push_back('}');
 }
 
@@ -71,7 +71,7 @@ void append_scheduled(std::string& out, const ingest::Deferred& d, std::string_v
 
 void Gateway::respond_waiting(Waiting& w) {
   std::string out;
-  send_response_head(out, w.id_json, w.accepted, w.rejected, w.rejected_total);
+  ingest::send_response_head(out, w.id_json, w.accepted, w.rejected, w.rejected_total);
   if (from_source(w.conn_id) && !source_->wants_results()) {
     // The source only needs to know the request is done.
     out += "}";
@@ -128,33 +128,33 @@ std::string Gateway::stats_json(std::string_view id_json) const {
   out += ",\"ok\":true,\"platforms\":{";
   for (int p = 0; p < kPlatformCount; ++p) {
     if (p) out.push_back(',');
-    json_key(out, to_string(static_cast<Platform>(p)));
+    ingest::json_key(out, to_string(static_cast<Platform>(p)));
     out += "{\"accepted\":";
-    json_num(out, static_cast<int64_t>(accepted_[p]));
+    ingest::json_num(out, static_cast<int64_t>(accepted_[p]));
     out += ",\"delivered\":";
-    json_num(out, static_cast<int64_t>(delivered[p]));
+    ingest::json_num(out, static_cast<int64_t>(delivered[p]));
     out += ",\"failed\":";
-    json_num(out, static_cast<int64_t>(failed[p]));
+    ingest::json_num(out, static_cast<int64_t>(failed[p]));
     out += ",\"invalid\":";
-    json_num(out, static_cast<int64_t>(invalid[p]));
+    ingest::json_num(out, static_cast<int64_t>(invalid[p]));
     out += ",\"unsubscribed\":";
-    json_num(out, static_cast<int64_t>(unsub[p]));
+    ingest::json_num(out, static_cast<int64_t>(unsub[p]));
     out += ",\"suppressed\":";
-    json_num(out, static_cast<int64_t>(suppressed[p]));
+    ingest::json_num(out, static_cast<int64_t>(suppressed[p]));
     out += ",\"retried\":";
-    json_num(out, static_cast<int64_t>(retried[p]));
+    ingest::json_num(out, static_cast<int64_t>(retried[p]));
     out += ",\"capped\":";
-    json_num(out, static_cast<int64_t>(capped[p]));
+    ingest::json_num(out, static_cast<int64_t>(capped[p]));
     out += ",\"expired\":";
-    json_num(out, static_cast<int64_t>(expired[p]));
+    ingest::json_num(out, static_cast<int64_t>(expired[p]));
     out.push_back('}');
   }
   out += "},\"queue_depth\":";
-  json_num(out, static_cast<int64_t>(queue_depth()));
+  ingest::json_num(out, static_cast<int64_t>(queue_depth()));
   out += ",\"connections\":";
-  json_num(out, static_cast<int64_t>(conns));
+  ingest::json_num(out, static_cast<int64_t>(conns));
   out += ",\"streams_in_flight\":";
-  json_num(out, static_cast<int64_t>(streams));
+  ingest::json_num(out, static_cast<int64_t>(streams));
   {
     dispatch::LatencySummary e2e, prov, gw;
     for (const auto& s : senders_) {
@@ -164,7 +164,7 @@ std::string Gateway::stats_json(std::string_view id_json) const {
     }
     auto summary = [&out](std::string_view name, const dispatch::LatencySummary& l, bool first) {
       if (!first) out.push_back(',');
-      json_key(out, name);
+      ingest::json_key(out, name);
       char buf[160];
       snprintf(buf, sizeof buf, "{\"count\":%llu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f}",
                static_cast<unsigned long long>(l.total), l.quantile_ms(0.5), l.quantile_ms(0.9),
@@ -178,23 +178,23 @@ std::string Gateway::stats_json(std::string_view id_json) const {
     out.push_back('}');
   }
   out += ",\"workers\":";
-  json_num(out, static_cast<int64_t>(senders_.size()));
+  ingest::json_num(out, static_cast<int64_t>(senders_.size()));
   if (d_.spool) {
     spool::SpoolStats sp = d_.spool->stats();
     out += ",\"spool\":{\"requests\":";
-    json_num(out, static_cast<int64_t>(sp.requests));
+    ingest::json_num(out, static_cast<int64_t>(sp.requests));
     out += ",\"done\":";
-    json_num(out, static_cast<int64_t>(sp.done_recipients));
+    ingest::json_num(out, static_cast<int64_t>(sp.done_recipients));
     out += ",\"live_requests\":";
-    json_num(out, static_cast<int64_t>(sp.live_requests));
+    ingest::json_num(out, static_cast<int64_t>(sp.live_requests));
     out += ",\"replayed\":";
-    json_num(out, static_cast<int64_t>(sp.replayed));
+    ingest::json_num(out, static_cast<int64_t>(sp.replayed));
     out += ",\"commits\":";
-    json_num(out, static_cast<int64_t>(sp.commits));
+    ingest::json_num(out, static_cast<int64_t>(sp.commits));
     out += ",\"syncs\":";
-    json_num(out, static_cast<int64_t>(sp.syncs));
+    ingest::json_num(out, static_cast<int64_t>(sp.syncs));
     out += ",\"segments\":";
-    json_num(out, static_cast<int64_t>(sp.segments));
+    ingest::json_num(out, static_cast<int64_t>(sp.segments));
     out += ",\"failed\":";
     out += sp.failed ? "true" : "false";
     out.push_back('}');
@@ -202,19 +202,19 @@ std::string Gateway::stats_json(std::string_view id_json) const {
   if (d_.store) {
     store::StoreStats ss = d_.store->stats();
     out += ",\"store\":{\"tokens\":";
-    json_num(out, static_cast<int64_t>(ss.tokens));
+    ingest::json_num(out, static_cast<int64_t>(ss.tokens));
     out += ",\"invalid\":";
-    json_num(out, static_cast<int64_t>(ss.invalid));
+    ingest::json_num(out, static_cast<int64_t>(ss.invalid));
     out += ",\"unsubscribed\":";
-    json_num(out, static_cast<int64_t>(ss.unsubscribed));
+    ingest::json_num(out, static_cast<int64_t>(ss.unsubscribed));
     out += ",\"events\":";
-    json_num(out, static_cast<int64_t>(ss.events));
+    ingest::json_num(out, static_cast<int64_t>(ss.events));
     out += ",\"backlog\":";
-    json_num(out, static_cast<int64_t>(ss.backlog));
+    ingest::json_num(out, static_cast<int64_t>(ss.backlog));
     out += ",\"suppressed_entries\":";
-    json_num(out, static_cast<int64_t>(ss.suppressed_entries));
+    ingest::json_num(out, static_cast<int64_t>(ss.suppressed_entries));
     out += ",\"suppression_bytes\":";
-    json_num(out, static_cast<int64_t>(ss.suppression_bytes));
+    ingest::json_num(out, static_cast<int64_t>(ss.suppression_bytes));
     out.push_back('}');
   }
   append_operator_stats(out, *this, d_.families);

@@ -16,7 +16,7 @@
 #include <climits>
 
 #include "daemon/gateway.h"
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 #include "spool/spool.h"
 #include "store/store.h"
 
@@ -185,7 +185,7 @@ void Gateway::on_claimed(Result<store::ClaimedSends>& claimed) {
 
 void Gateway::run_due(const store::ScheduledSend& row) {
   const int64_t now_ms = d_.clock->now_ms();
-  const std::string id_text = schedule_id_text(row.id);
+  const std::string id_text = ingest::schedule_id_text(row.id);
   Result<void> line_ok = parser_.parse(row.line);
   auto parsed = line_ok.ok() ? ingest::parse_send(parser_.root(), d_.apps->directory, schedule_now(), policy_)
                              : Result<ingest::SendRequest>(line_ok.error());
@@ -203,7 +203,7 @@ void Gateway::run_due(const store::ScheduledSend& row) {
     steps->failed |= !ok;
     if (--steps->left > 0) return;
     if (steps->failed) {
-      PGW_LOG(log_, Error, "scheduled send %s: kept; it runs again when its lease ends", schedule_id_text(id).c_str());
+      PGW_LOG(log_, Error, "scheduled send %s: kept; it runs again when its lease ends", ingest::schedule_id_text(id).c_str());
       return;
     }
     ++schedule_pending_;

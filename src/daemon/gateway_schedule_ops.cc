@@ -5,7 +5,7 @@
 #include <simdjson.h>
 
 #include "daemon/gateway.h"
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 #include "store/store.h"
 
 namespace pushgw::daemon {
@@ -19,8 +19,8 @@ void append_row(std::string& out, const store::ScheduledSend& row, simdjson::dom
                 bool& first, bool& truncated) {
   simdjson::dom::element root;
   if (parser.parse(row.line).get(root) != simdjson::SUCCESS) return;
-  const std::string id = schedule_id_text(row.id);
-  const std::string send_at = rfc3339(row.due_ms);
+  const std::string id = ingest::schedule_id_text(row.id);
+  const std::string send_at = ingest::rfc3339(row.due_ms);
   ingest::for_each_target(root, [&](uint32_t, Platform p, std::string_view app, std::string_view target,
                                     bool is_endpoint) {
     if (room == 0) {
@@ -31,23 +31,23 @@ void append_row(std::string& out, const store::ScheduledSend& row, simdjson::dom
     if (!first) out.push_back(',');
     first = false;
     out += "{\"id\":";
-    json_str(out, id);
+    ingest::json_str(out, id);
     out += ",\"send_at\":";
-    json_str(out, send_at);
+    ingest::json_str(out, send_at);
     out += row.quiet_hours ? ",\"reason\":\"quiet_hours\"" : ",\"reason\":\"send_at\"";
     out += ",\"platform\":";
-    json_str(out, to_string(p));
+    ingest::json_str(out, to_string(p));
     out += ",\"app\":";
-    json_str(out, app);
+    ingest::json_str(out, app);
     out += is_endpoint ? ",\"endpoint\":" : ",\"token\":";
-    json_str(out, target);
+    ingest::json_str(out, target);
     if (!row.campaign.empty()) {
       out += ",\"campaign\":";
-      json_str(out, row.campaign);
+      ingest::json_str(out, row.campaign);
     }
     if (row.expires_at_ms > 0) {
       out += ",\"expires_at\":";
-      json_str(out, rfc3339(row.expires_at_ms));
+      ingest::json_str(out, ingest::rfc3339(row.expires_at_ms));
     }
     out.push_back('}');
   });
@@ -67,36 +67,36 @@ void Gateway::handle_schedule_op(uint64_t conn_id, std::string_view op, const st
     } else if (root["set_ms"].get_int64().get(v) == simdjson::SUCCESS) {
       d_.test_clock->set_offset_ms(v - (d_.test_clock->now_ms() - d_.test_clock->offset_ms()));
     } else {
-      server_->respond(conn_id, error_response(id_json, "bad_request", "test_clock needs advance_ms or set_ms"));
+      server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "test_clock needs advance_ms or set_ms"));
       return;
     }
     // Rows that are due at the new time are claimed now.
     next_due_ms_ = schedule_now();
     arm_schedule_timer();
     std::string out = "{\"id\":" + id_json + ",\"ok\":true,\"now_ms\":";
-    json_num(out, schedule_now());
+    ingest::json_num(out, schedule_now());
     out.push_back('}');
     server_->respond(conn_id, std::move(out));
     return;
   }
   if (d_.store == nullptr) {
-    server_->respond(conn_id, error_response(id_json, "unavailable", "no store configured"));
+    server_->respond(conn_id, ingest::error_response(id_json, "unavailable", "no store configured"));
     return;
   }
   std::string_view key;
   if (root["schedule_key"].get_string().get(key) != simdjson::SUCCESS || key.empty()) {
-    server_->respond(conn_id, error_response(id_json, "bad_request",
+    server_->respond(conn_id, ingest::error_response(id_json, "bad_request",
                                              std::string(op) + " needs a non-empty \"schedule_key\" string"));
     return;
   }
   if (op == "cancel") {
     d_.store->cancel_scheduled(std::string(key), schedule_now(), [id_json, respond_later](Result<uint64_t> r) {
       if (!r.ok()) {
-        respond_later(error_response(id_json, r.error().code, r.error().message));
+        respond_later(ingest::error_response(id_json, r.error().code, r.error().message));
         return;
       }
       std::string out = "{\"id\":" + id_json + ",\"ok\":true,\"cancelled\":";
-      json_num(out, static_cast<int64_t>(r.value()));
+      ingest::json_num(out, static_cast<int64_t>(r.value()));
       out.push_back('}');
       respond_later(std::move(out));
     });
@@ -106,7 +106,7 @@ void Gateway::handle_schedule_op(uint64_t conn_id, std::string_view op, const st
   uint64_t limit = kDefaultListed;
   auto l = root["limit"];
   if (l.error() != simdjson::NO_SUCH_FIELD && (l.get_uint64().get(limit) != simdjson::SUCCESS || limit == 0)) {
-    server_->respond(conn_id, error_response(id_json, "bad_request", "'limit' must be a positive integer"));
+    server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "'limit' must be a positive integer"));
     return;
   }
   limit = std::min(limit, kMaxListed);
@@ -119,11 +119,11 @@ void Gateway::handle_schedule_op(uint64_t conn_id, std::string_view op, const st
         auto rows = std::make_shared<Result<std::vector<store::ScheduledSend>>>(std::move(r));
         post_to_loop([this, conn_id, id_json, key, limit, rows] {
           if (!rows->ok()) {
-            server_->respond(conn_id, error_response(id_json, rows->error().code, rows->error().message));
+            server_->respond(conn_id, ingest::error_response(id_json, rows->error().code, rows->error().message));
             return;
           }
           std::string out = "{\"id\":" + id_json + ",\"ok\":true,\"schedule_key\":";
-          json_str(out, key);
+          ingest::json_str(out, key);
           out += ",\"scheduled\":[";
           simdjson::dom::parser parser;
           uint64_t room = limit;

@@ -2,7 +2,7 @@
 // line enters handle_send() exactly like a socket line, under a connection id
 // with kSourceConn set, and its answer is routed back to the source.
 #include "daemon/gateway.h"
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 
 namespace pushgw::daemon {
 
@@ -30,13 +30,13 @@ bool Gateway::may_submit() const {
 void Gateway::submit(uint64_t tag, std::string_view line) {
   const uint64_t conn_id = tag | kSourceConn;
   if (line.size() > d_.config->server.max_line_bytes) {  // the socket's limit holds for every source
-    reply(conn_id, error_response("null", "line_too_long", "request exceeds server.max_line_bytes"),
+    reply(conn_id, ingest::error_response("null", "line_too_long", "request exceeds server.max_line_bytes"),
           ingest::Answer::Rejected);
     return;
   }
   Result<void> parsed = parser_.parse(line);
   if (!parsed.ok()) {
-    reply(conn_id, error_response(parser_.id_json(), parsed.error().code, parsed.error().message),
+    reply(conn_id, ingest::error_response(parser_.id_json(), parsed.error().code, parsed.error().message),
           ingest::Answer::Rejected);
     return;
   }
@@ -45,8 +45,8 @@ void Gateway::submit(uint64_t tag, std::string_view line) {
   if (op != "send") {
     // A stream carries work, not queries: other ops stay on the socket.
     reply(conn_id,
-          op.empty() ? error_response(id_json, "bad_request", "missing string field 'op'")
-                     : error_response(id_json, "unknown_op", "a stream entry must be a \"send\" request"),
+          op.empty() ? ingest::error_response(id_json, "bad_request", "missing string field 'op'")
+                     : ingest::error_response(id_json, "unknown_op", "a stream entry must be a \"send\" request"),
           ingest::Answer::Rejected);
     return;
   }

@@ -4,7 +4,7 @@
 #include <simdjson.h>
 
 #include "daemon/gateway.h"
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 #include "store/store.h"
 
 namespace pushgw::daemon {
@@ -33,22 +33,22 @@ bool read_token_args(simdjson::dom::element root, TokenArgs& out, std::string& e
 
 void append_event(std::string& out, const store::Event& e) {
   out += "{\"seq\":";
-  json_num(out, static_cast<int64_t>(e.seq));
+  ingest::json_num(out, static_cast<int64_t>(e.seq));
   out += ",\"at\":";
-  json_str(out, rfc3339(e.at_ms));
+  ingest::json_str(out, ingest::rfc3339(e.at_ms));
   out += ",\"platform\":";
-  json_str(out, to_string(e.platform));
+  ingest::json_str(out, to_string(e.platform));
   out += ",\"app\":";
-  json_str(out, e.app);
+  ingest::json_str(out, e.app);
   out += e.platform == Platform::WebPush ? ",\"endpoint\":" : ",\"token\":";
-  json_str(out, e.token);
+  ingest::json_str(out, e.token);
   out += ",\"kind\":";
-  json_str(out, e.kind);
+  ingest::json_str(out, e.kind);
   out += ",\"reason\":";
-  json_str(out, e.reason);
+  ingest::json_str(out, e.reason);
   if (!e.campaign.empty()) {
     out += ",\"campaign\":";
-    json_str(out, e.campaign);
+    ingest::json_str(out, e.campaign);
   }
   out.push_back('}');
 }
@@ -69,7 +69,7 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     simdjson::dom::element r = parser_.root();
     if (r["sender"].get_int64().get(sender) || r["ms"].get_int64().get(ms) || sender < 0 ||
         sender >= static_cast<int64_t>(senders_.size())) {
-      server_->respond(conn_id, error_response(id_json, "bad_request", "need sender and ms"));
+      server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "need sender and ms"));
       return;
     }
     senders_[static_cast<size_t>(sender)]->test_stall(static_cast<int>(ms));
@@ -77,7 +77,7 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     return;
   }
   if (op.empty()) {
-    server_->respond(conn_id, error_response(id_json, "bad_request", "missing string field 'op'"));
+    server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "missing string field 'op'"));
     return;
   }
   if (op == "event" || op == "campaign") {
@@ -89,11 +89,11 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     return;
   }
   if (op != "feedback" && op != "token" && op != "forget") {
-    server_->respond(conn_id, error_response(id_json, "unknown_op", "unknown op '" + std::string(op) + "'"));
+    server_->respond(conn_id, ingest::error_response(id_json, "unknown_op", "unknown op '" + std::string(op) + "'"));
     return;
   }
   if (!d_.store) {
-    server_->respond(conn_id, error_response(id_json, "unavailable", "no store configured"));
+    server_->respond(conn_id, ingest::error_response(id_json, "unavailable", "no store configured"));
     return;
   }
   simdjson::dom::element root = parser_.root();
@@ -101,22 +101,22 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     uint64_t since = 0, limit = 1000;
     auto s = root["since"];
     if (s.error() != simdjson::NO_SUCH_FIELD && s.get_uint64().get(since)) {
-      server_->respond(conn_id, error_response(id_json, "bad_request", "'since' must be a non-negative integer"));
+      server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "'since' must be a non-negative integer"));
       return;
     }
     auto l = root["limit"];
     if (l.error() != simdjson::NO_SUCH_FIELD && l.get_uint64().get(limit)) {
-      server_->respond(conn_id, error_response(id_json, "bad_request", "'limit' must be a non-negative integer"));
+      server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "'limit' must be a non-negative integer"));
       return;
     }
     limit = std::min<uint64_t>(limit, 10000);
     d_.store->feedback(since, static_cast<uint32_t>(limit), [this, conn_id, id_json](Result<store::FeedbackPage> r) {
       std::string out;
       if (!r.ok()) {
-        out = error_response(id_json, r.error().code, r.error().message);
+        out = ingest::error_response(id_json, r.error().code, r.error().message);
       } else {
         out = "{\"id\":" + id_json + ",\"ok\":true,\"next\":";
-        json_num(out, static_cast<int64_t>(r.value().next));
+        ingest::json_num(out, static_cast<int64_t>(r.value().next));
         out += ",\"events\":[";
         bool first = true;
         for (const auto& e : r.value().events) {
@@ -133,31 +133,31 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
   TokenArgs a;
   std::string err;
   if (!read_token_args(root, a, err)) {
-    server_->respond(conn_id, error_response(id_json, "bad_request", err));
+    server_->respond(conn_id, ingest::error_response(id_json, "bad_request", err));
     return;
   }
   if (op == "token") {
     d_.store->token(a.platform, a.app, a.token, [this, conn_id, id_json](Result<store::TokenState> r) {
       std::string out;
       if (!r.ok()) {
-        out = error_response(id_json, r.error().code, r.error().message);
+        out = ingest::error_response(id_json, r.error().code, r.error().message);
       } else {
         const store::TokenState& t = r.value();
         out = "{\"id\":" + id_json + ",\"ok\":true,\"state\":";
-        json_str(out, t.state.empty() ? "unknown" : t.state);
+        ingest::json_str(out, t.state.empty() ? "unknown" : t.state);
         out += ",\"reason\":";
-        json_str(out, t.reason);
+        ingest::json_str(out, t.reason);
         out += ",\"since\":";
-        json_str(out, t.since_ms ? rfc3339(t.since_ms) : "");
+        ingest::json_str(out, t.since_ms ? ingest::rfc3339(t.since_ms) : "");
         out += ",\"sent\":";
-        json_num(out, static_cast<int64_t>(t.sent));
+        ingest::json_num(out, static_cast<int64_t>(t.sent));
         out += ",\"delivered\":";
-        json_num(out, static_cast<int64_t>(t.delivered));
+        ingest::json_num(out, static_cast<int64_t>(t.delivered));
         out += ",\"failed\":";
-        json_num(out, static_cast<int64_t>(t.failed));
+        ingest::json_num(out, static_cast<int64_t>(t.failed));
         if (!t.last_campaign.empty()) {
           out += ",\"last_campaign\":";
-          json_str(out, t.last_campaign);
+          ingest::json_str(out, t.last_campaign);
         }
         out.push_back('}');
       }
@@ -167,7 +167,7 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
   }
   d_.store->forget(a.platform, a.app, a.token, [this, conn_id, id_json](Result<bool> r) {
     std::string out = r.ok() ? "{\"id\":" + id_json + ",\"ok\":true,\"forgotten\":" + (r.value() ? "true" : "false") + "}"
-                             : error_response(id_json, r.error().code, r.error().message);
+                             : ingest::error_response(id_json, r.error().code, r.error().message);
     post_to_loop([this, conn_id, out = std::move(out)]() mutable { server_->respond(conn_id, std::move(out)); });
   });
 }

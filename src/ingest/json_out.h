@@ -1,5 +1,7 @@
-// Small helpers for writing response JSON by hand (responses are built once
-// per request; the shapes are fixed by the contract).
+// Small helpers for writing the socket protocol's response JSON by hand
+// (responses are built once per request; the shapes are fixed by the
+// contract). Used by every module that answers a request: the send path and
+// the op handlers (ingest/op_registry.h).
 #pragma once
 #include <charconv>
 #include <cstdint>
@@ -10,7 +12,7 @@
 #include "base/json_escape.h"
 #include "pushgw/template.h"
 
-namespace pushgw::daemon {
+namespace pushgw::ingest {
 
 inline void json_str(std::string& out, std::string_view s) {
   base::json_append_quoted(out, s);
@@ -84,4 +86,4 @@ inline std::string schedule_id_text(int64_t id) {
   return s;
 }
 
-}  // namespace pushgw::daemon
+}  // namespace pushgw::ingest

@@ -1,8 +1,8 @@
-#include "daemon/json_out.h"
+#include "ingest/json_out.h"
 
 #include <ctime>
 
-namespace pushgw::daemon {
+namespace pushgw::ingest {
 
 std::string rfc3339(int64_t epoch_ms) {
   time_t t = static_cast<time_t>(epoch_ms / 1000);
@@ -13,4 +13,4 @@ std::string rfc3339(int64_t epoch_ms) {
   return buf;
 }
 
-}  // namespace pushgw::daemon
+}  // namespace pushgw::ingest
