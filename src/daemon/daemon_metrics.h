@@ -16,11 +16,11 @@ class Watchdog;
 
 namespace pushgw::daemon {
 
-class Gateway;
+class Observed;
 
-// The objects must outlive the registry's last render (main's stack).
+// The objects must outlive the registry's last render.
 // spool may be null (no [spool]: its gauges are not registered).
-void register_daemon_metrics(metrics::Registry& r, const Gateway& gateway, const store::Store& store,
+void register_daemon_metrics(metrics::Registry& r, const Observed& daemon, const store::Store& store,
                              const spool::Spool* spool);
 void register_watchdog_metrics(metrics::Registry& r, const systemd::Watchdog& watchdog);
 

@@ -36,40 +36,34 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
   id_rng_.seed(std::random_device{}());
   apply_policy(cfg);
 
-  // Rings share max_queued between the senders: that bounds queued memory.
   max_queued_ = cfg.server.max_queued;
-  const size_t per_ring = std::max<size_t>(1024, cfg.server.max_queued / static_cast<size_t>(d_.workers));
-  for (int i = 0; i < d_.workers; ++i) {
-    dispatch::SenderDeps sd;
-    sd.index = i;
-    sd.threads = d_.workers;
-    sd.apps = d_.apps->table;
-    sd.tls = d_.tls;
-    sd.delivery = cfg.delivery;
-    sd.store = d_.store;
-    sd.spool = d_.spool;
-    sd.delivery_tracking = cfg.store.track_sends;
-    sd.caps = d_.caps;
-    sd.allow_cap_override = cfg.policy.allow_cap_override;
-    sd.clock = d_.clock;
-    sd.log = obs::Logger(d_.log_sink, "sender" + std::to_string(i));
-    sd.ring_capacity = per_ring;
-    // Each sender's share of max_queued bounds its ring plus every job it
-    // holds (in flight, retrying, held, parked): Sender::push refuses past it.
-    sd.max_in_flight = std::min(sd.max_in_flight, per_ring);
-    sd.notify_ingest = [this] { uv_async_send(&notify_); };
-    sd.registry = d_.registry;
-    sd.families = d_.families;
-    sd.test_hooks = d_.test_hooks;
-    senders_.push_back(std::make_unique<dispatch::Sender>(std::move(sd)));
-  }
+  dispatch::Fleet::Options fo;
+  fo.workers = d_.workers;
+  fo.max_queued = cfg.server.max_queued;
+  dispatch::SenderDeps& sd = fo.sender;
+  sd.apps = d_.apps->table;
+  sd.tls = d_.tls;
+  sd.delivery = cfg.delivery;
+  sd.store = d_.store;
+  sd.spool = d_.spool;
+  sd.delivery_tracking = cfg.store.track_sends;
+  sd.caps = d_.caps;
+  sd.allow_cap_override = cfg.policy.allow_cap_override;
+  sd.clock = d_.clock;
+  sd.log = obs::Logger(d_.log_sink, "sender");
+  sd.registry = d_.registry;
+  sd.families = d_.families;
+  sd.test_hooks = d_.test_hooks;
+  fleet_ = std::make_unique<dispatch::Fleet>(
+      d_.loop, std::move(fo),
+      dispatch::Fleet::Hooks{[this](Batch* b) { batch_done(b); }, [this] { on_room(); }});
   if (d_.registry && d_.families) shard_ = std::make_unique<metrics::Shard>(*d_.registry);
   scratch_.resize(kChunk);
-  touched_.assign(senders_.size(), 0);
+  touched_.assign(static_cast<size_t>(fleet_->count()), 0);
 }
 
 Gateway::~Gateway() {
-  for (auto& s : senders_) s->join();
+  fleet_.reset();
   for (auto& it : backlog_) delete it.batch;  // only after a forced stop
 }
 
@@ -77,7 +71,7 @@ Result<void> Gateway::listen(const std::string& path, uint32_t mode) { return se
 Result<void> Gateway::adopt_socket(int fd) { return server_->adopt(fd); }
 
 void Gateway::start() {
-  for (auto& s : senders_) s->start();
+  fleet_->start();
   next_due_ms_ = schedule_now();  // whatever fell due while the daemon was down
   arm_schedule_timer();
 }
@@ -274,7 +268,7 @@ void Gateway::enqueue(Batch* b) {
 
 void Gateway::pump() {
   std::fill(touched_.begin(), touched_.end(), 0);
-  const int workers = static_cast<int>(senders_.size());
+  const int workers = fleet_->count();
   while (!backlog_.empty()) {
     BacklogItem& it = backlog_.front();
     Batch* b = it.batch;
@@ -285,7 +279,7 @@ void Gateway::pump() {
       const int t = it.rr % serving;
       const uint32_t n = std::min(kChunk, total - it.next);
       for (uint32_t i = 0; i < n; ++i) scratch_[i] = SendJob{b, it.idx(it.next + i), 0};
-      const size_t pushed = senders_[static_cast<size_t>(t)]->push(scratch_.data(), n);
+      const size_t pushed = fleet_->push(t, scratch_.data(), n);
       if (pushed > 0) touched_[static_cast<size_t>(t)] = 1;
       it.next += static_cast<uint32_t>(pushed);
       if (pushed < n) {
@@ -296,7 +290,7 @@ void Gateway::pump() {
           const int t2 = it.rr % serving;
           const uint32_t n2 = std::min(kChunk, total - it.next);
           for (uint32_t i = 0; i < n2; ++i) scratch_[i] = SendJob{b, it.idx(it.next + i), 0};
-          const size_t p2 = senders_[static_cast<size_t>(t2)]->push(scratch_.data(), n2);
+          const size_t p2 = fleet_->push(t2, scratch_.data(), n2);
           if (p2 > 0) touched_[static_cast<size_t>(t2)] = 1;
           it.next += static_cast<uint32_t>(p2);
           if (p2 == n2) full = false;
@@ -310,8 +304,8 @@ void Gateway::pump() {
     if (full) break;
     backlog_.pop_front();
   }
-  for (size_t i = 0; i < senders_.size(); ++i)
-    if (touched_[i]) senders_[i]->wake();
+  for (size_t i = 0; i < touched_.size(); ++i)
+    if (touched_[i]) fleet_->wake(static_cast<int>(i));
   if (!backlog_.empty() && !reading_paused_) {
     reading_paused_ = true;
     server_->pause_reading();
@@ -324,12 +318,10 @@ void Gateway::pump() {
 
 void Gateway::on_senders_notified() {
   run_posted();
-  Batch* done[256];
-  for (auto& s : senders_) {
-    size_t n;
-    while ((n = s->completions().pop_many(done, 256)) > 0)
-      for (size_t i = 0; i < n; ++i) batch_done(done[i]);
-  }
+  if (shutting_down_) check_shutdown();
+}
+
+void Gateway::on_room() {
   if (!backlog_.empty()) pump();
   if (shutting_down_) check_shutdown();
 }
@@ -386,7 +378,7 @@ Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const setting
   std::vector<std::string> changes;
   std::unique_ptr<Apps> merged = merge_apps(*d_.apps, std::move(*fresh.value()), changes);
   // Senders first: a job for a new id may be pushed right after this.
-  for (auto& s : senders_) s->update_apps(merged->table);
+  fleet_->update_apps(merged->table);
   std::vector<FcmCredential> creds = merged->fcm_credentials;
   d_.apps = std::move(merged);
   apply_policy(*cfg);  // quiet hours and default_tz apply to requests from now on
@@ -396,40 +388,38 @@ Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const setting
   return creds;
 }
 
-uint64_t Gateway::connections() const {
-  uint64_t n = 0;
-  for (const auto& s : senders_) n += s->stats().connections.load(std::memory_order_relaxed);
-  return n;
-}
-
-uint64_t Gateway::streams_in_flight() const {
-  uint64_t n = 0;
-  for (const auto& s : senders_) n += s->stats().streams_in_flight.load(std::memory_order_relaxed);
-  return n;
-}
-
-std::vector<const std::atomic<uint64_t>*> Gateway::sender_heartbeats() const {
-  std::vector<const std::atomic<uint64_t>*> out;
-  for (const auto& s : senders_) out.push_back(&s->stats().loop_turns);
+std::vector<std::pair<Platform, std::string>> Gateway::app_names() const {
+  std::vector<std::pair<Platform, std::string>> out;
+  for (const auto& a : *d_.apps->table) out.emplace_back(a.platform, a.name);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-std::string Gateway::status_line() const {
-  uint64_t delivered = 0, failed = 0;
-  for (const auto& s : senders_)
-    for (int p = 0; p < kPlatformCount; ++p) {
-      delivered += s->stats().platform[p].delivered.load(std::memory_order_relaxed);
-      failed += s->stats().platform[p].failed.load(std::memory_order_relaxed);
-    }
-  uint64_t accepted = accepted_[0] + accepted_[1] + accepted_[2];
-  return "accepted " + std::to_string(accepted) + ", delivered " + std::to_string(delivered) + ", failed " +
-         std::to_string(failed) + ", queued " + std::to_string(queue_depth()) + ", connections " +
-         std::to_string(connections());
+std::vector<OriginBreaker> Gateway::breakers() const {
+  std::vector<OriginBreaker> out;
+  const auto& table = *d_.apps->table;
+  for (auto& v : fleet_->breakers()) {
+    if (v.app_id >= table.size()) continue;
+    out.push_back(OriginBreaker{table[v.app_id].platform, table[v.app_id].name, std::move(v)});
+  }
+  return out;
 }
 
+uint64_t Gateway::connections() const { return fleet_->connections(); }
+
+uint64_t Gateway::streams_in_flight() const { return fleet_->streams_in_flight(); }
+
+std::vector<const std::atomic<uint64_t>*> Gateway::sender_heartbeats() const {
+  std::vector<const std::atomic<uint64_t>*> out;
+  for (const auto& hb : fleet_->heartbeats()) out.push_back(hb.second);
+  return out;
+}
+
+std::string Gateway::status_line() const { return daemon::status_line(stats_view()); }
+
 uint64_t Gateway::queue_depth() const {
-  uint64_t q = 0;
-  for (const auto& s : senders_) q += s->ring_size() + s->stats().queued.load(std::memory_order_relaxed);
+  uint64_t q = fleet_->queued();
   for (const auto& it : backlog_) q += it.total() - it.next;
   return q;
 }

@@ -25,7 +25,9 @@
 #include <vector>
 
 #include "daemon/apps.h"
-#include "dispatch/sender.h"
+#include "daemon/gateway_observe.h"
+#include "daemon/stats.h"
+#include "dispatch/fleet.h"
 #include "ingest/request_parser.h"
 #include "ingest/send.h"
 #include "ingest/server.h"
@@ -48,7 +50,7 @@ struct Unfinished;
 
 namespace pushgw::daemon {
 
-class Gateway final : public ingest::Server::Handler, public ingest::RequestSink {
+class Gateway final : public ingest::Server::Handler, public ingest::RequestSink, public Observed {
  public:
   struct Deps {
     uv_loop_t* loop = nullptr;
@@ -107,27 +109,19 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
                      std::function<void(Result<ingest::FeedbackPage>)> cb) override;
 
   std::string stats_json(std::string_view id_json) const;
-  uint64_t queue_depth() const;
-  uint64_t connections() const;
-  uint64_t streams_in_flight() const;
+  StatsView stats_view() const;
+  // Observed
+  uint64_t queue_depth() const override;
+  uint64_t connections() const override;
+  uint64_t streams_in_flight() const override;
   // Loop-turn counters of every sender (watchdog sources).
   std::vector<const std::atomic<uint64_t>*> sender_heartbeats() const;
   // One-line live summary for systemd STATUS=.
   std::string status_line() const;
 
-  // For the operator's view (gateway_observe.cc, daemon_metrics.cc): stats
-  // fields and metrics beyond the contract's. [server] max_queued as started
-  // (a reload does not resize the rings).
-  uint64_t max_queued() const { return max_queued_; }
-  struct OriginBreaker {
-    Platform platform;
-    std::string app;
-    dispatch::BreakerView view;
-  };
-  // Every sender's breakers that ever opened, named by platform and app.
-  std::vector<OriginBreaker> breakers() const;
-  // Each configured (platform, app) once, sorted; apps a reload removed stay.
-  std::vector<std::pair<Platform, std::string>> app_names() const;
+  uint64_t max_queued() const override { return max_queued_; }
+  std::vector<std::pair<Platform, std::string>> app_names() const override;
+  std::vector<OriginBreaker> breakers() const override;
 
  private:
   struct Waiting {
@@ -176,6 +170,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   void enqueue(Batch* b);
   void pump();
   void on_senders_notified();
+  void on_room();
   void batch_done(Batch* b);
   void request_done(uint64_t request_id);
   // One step of a waited request is done (a batch final, or its deferred
@@ -216,7 +211,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   ingest::Source* source_ = nullptr;
   std::unique_ptr<metrics::Shard> shard_;  // ingest-side counters (accepted, rejected)
   ingest::RequestParser parser_;
-  std::vector<std::unique_ptr<dispatch::Sender>> senders_;
+  std::unique_ptr<dispatch::Fleet> fleet_;
   std::deque<BacklogItem> backlog_;
   std::vector<SendJob> scratch_;
   std::vector<uint8_t> touched_;
@@ -228,7 +223,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   bool reading_paused_ = false;
   int rr_ = 0;
 
-  uv_async_t notify_{};        // senders -> ingest doorbell
+  uv_async_t notify_{};        // store/spool threads -> loop (posted_)
   uv_timer_t shutdown_timer_{};
   std::mutex posted_mu_;       // store thread -> loop handoff (once per waited request)
   std::vector<std::function<void()>> posted_;

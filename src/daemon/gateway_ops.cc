@@ -2,10 +2,7 @@
 // response writer.
 #include <simdjson.h>
 
-#include <cstdio>
-
 #include "daemon/gateway.h"
-#include "daemon/gateway_observe.h"
 #include "ingest/json_out.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -103,127 +100,19 @@ void Gateway::respond_waiting(Waiting& w) {
     server_->respond(w.conn_id, std::move(out));
 }
 
-std::string Gateway::stats_json(std::string_view id_json) const {
-  uint64_t delivered[kPlatformCount] = {}, failed[kPlatformCount] = {}, invalid[kPlatformCount] = {},
-           unsub[kPlatformCount] = {}, suppressed[kPlatformCount] = {}, retried[kPlatformCount] = {},
-           capped[kPlatformCount] = {}, expired[kPlatformCount] = {};
-  uint64_t conns = 0, streams = 0;
-  for (const auto& s : senders_) {
-    const auto& st = s->stats();
-    for (int p = 0; p < kPlatformCount; ++p) {
-      delivered[p] += st.platform[p].delivered.load(std::memory_order_relaxed);
-      failed[p] += st.platform[p].failed.load(std::memory_order_relaxed);
-      invalid[p] += st.platform[p].invalid.load(std::memory_order_relaxed);
-      unsub[p] += st.platform[p].unsubscribed.load(std::memory_order_relaxed);
-      suppressed[p] += st.platform[p].suppressed.load(std::memory_order_relaxed);
-      retried[p] += st.platform[p].retried.load(std::memory_order_relaxed);
-      capped[p] += st.platform[p].capped.load(std::memory_order_relaxed);
-      expired[p] += st.platform[p].expired.load(std::memory_order_relaxed);
-    }
-    conns += st.connections.load(std::memory_order_relaxed);
-    streams += st.streams_in_flight.load(std::memory_order_relaxed);
-  }
-  std::string out = "{\"id\":";
-  out += id_json;
-  out += ",\"ok\":true,\"platforms\":{";
-  for (int p = 0; p < kPlatformCount; ++p) {
-    if (p) out.push_back(',');
-    ingest::json_key(out, to_string(static_cast<Platform>(p)));
-    out += "{\"accepted\":";
-    ingest::json_num(out, static_cast<int64_t>(accepted_[p]));
-    out += ",\"delivered\":";
-    ingest::json_num(out, static_cast<int64_t>(delivered[p]));
-    out += ",\"failed\":";
-    ingest::json_num(out, static_cast<int64_t>(failed[p]));
-    out += ",\"invalid\":";
-    ingest::json_num(out, static_cast<int64_t>(invalid[p]));
-    out += ",\"unsubscribed\":";
-    ingest::json_num(out, static_cast<int64_t>(unsub[p]));
-    out += ",\"suppressed\":";
-    ingest::json_num(out, static_cast<int64_t>(suppressed[p]));
-    out += ",\"retried\":";
-    ingest::json_num(out, static_cast<int64_t>(retried[p]));
-    out += ",\"capped\":";
-    ingest::json_num(out, static_cast<int64_t>(capped[p]));
-    out += ",\"expired\":";
-    ingest::json_num(out, static_cast<int64_t>(expired[p]));
-    out.push_back('}');
-  }
-  out += "},\"queue_depth\":";
-  ingest::json_num(out, static_cast<int64_t>(queue_depth()));
-  out += ",\"connections\":";
-  ingest::json_num(out, static_cast<int64_t>(conns));
-  out += ",\"streams_in_flight\":";
-  ingest::json_num(out, static_cast<int64_t>(streams));
-  {
-    dispatch::LatencySummary e2e, prov, gw;
-    for (const auto& s : senders_) {
-      e2e.add(s->stats().e2e_latency);
-      prov.add(s->stats().provider_latency);
-      gw.add(s->stats().gateway_latency);
-    }
-    auto summary = [&out](std::string_view name, const dispatch::LatencySummary& l, bool first) {
-      if (!first) out.push_back(',');
-      ingest::json_key(out, name);
-      char buf[160];
-      snprintf(buf, sizeof buf, "{\"count\":%llu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f}",
-               static_cast<unsigned long long>(l.total), l.quantile_ms(0.5), l.quantile_ms(0.9),
-               l.quantile_ms(0.99), l.quantile_ms(0.999));
-      out += buf;
-    };
-    out += ",\"latency_ms\":{";
-    summary("e2e", e2e, true);
-    summary("provider", prov, false);
-    summary("gateway", gw, false);
-    out.push_back('}');
-  }
-  out += ",\"workers\":";
-  ingest::json_num(out, static_cast<int64_t>(senders_.size()));
-  if (d_.spool) {
-    spool::SpoolStats sp = d_.spool->stats();
-    out += ",\"spool\":{\"requests\":";
-    ingest::json_num(out, static_cast<int64_t>(sp.requests));
-    out += ",\"done\":";
-    ingest::json_num(out, static_cast<int64_t>(sp.done_recipients));
-    out += ",\"live_requests\":";
-    ingest::json_num(out, static_cast<int64_t>(sp.live_requests));
-    out += ",\"replayed\":";
-    ingest::json_num(out, static_cast<int64_t>(sp.replayed));
-    out += ",\"commits\":";
-    ingest::json_num(out, static_cast<int64_t>(sp.commits));
-    out += ",\"syncs\":";
-    ingest::json_num(out, static_cast<int64_t>(sp.syncs));
-    out += ",\"segments\":";
-    ingest::json_num(out, static_cast<int64_t>(sp.segments));
-    out += ",\"failed\":";
-    out += sp.failed ? "true" : "false";
-    out.push_back('}');
-  }
-  if (d_.store) {
-    store::StoreStats ss = d_.store->stats();
-    out += ",\"store\":{\"tokens\":";
-    ingest::json_num(out, static_cast<int64_t>(ss.tokens));
-    out += ",\"invalid\":";
-    ingest::json_num(out, static_cast<int64_t>(ss.invalid));
-    out += ",\"unsubscribed\":";
-    ingest::json_num(out, static_cast<int64_t>(ss.unsubscribed));
-    out += ",\"events\":";
-    ingest::json_num(out, static_cast<int64_t>(ss.events));
-    out += ",\"backlog\":";
-    ingest::json_num(out, static_cast<int64_t>(ss.backlog));
-    out += ",\"suppressed_entries\":";
-    ingest::json_num(out, static_cast<int64_t>(ss.suppressed_entries));
-    out += ",\"suppression_bytes\":";
-    ingest::json_num(out, static_cast<int64_t>(ss.suppression_bytes));
-    out.push_back('}');
-  }
-  append_operator_stats(out, *this, d_.families);
-  if (source_) {
-    out.push_back(',');
-    source_->append_stats(out);
-  }
-  out.push_back('}');
-  return out;
+StatsView Gateway::stats_view() const {
+  StatsView v;
+  for (int p = 0; p < kPlatformCount; ++p) v.accepted[static_cast<size_t>(p)] = accepted_[p];
+  v.queue_depth = queue_depth();
+  v.fleet = fleet_->stats();
+  if (d_.spool) v.spool = d_.spool->stats();
+  if (d_.store) v.store = d_.store->stats();
+  v.source = source_;
+  v.observed = this;
+  v.families = d_.families;
+  return v;
 }
+
+std::string Gateway::stats_json(std::string_view id_json) const { return daemon::stats_json(id_json, stats_view()); }
 
 }  // namespace pushgw::daemon

@@ -49,17 +49,9 @@ void Gateway::check_shutdown() {
   }
   if (!senders_stop_requested_) {
     senders_stop_requested_ = true;
-    for (auto& s : senders_) s->request_stop(drain_deadline_ns_);
+    fleet_->stop(drain_deadline_ns_, [this] { check_shutdown(); });  // hands on their last completions
   }
-  for (auto& s : senders_)
-    if (!s->stopped()) return;
-  // Senders are done: collect their last completions and store commits.
-  Batch* done_batches[256];
-  for (auto& s : senders_) {
-    size_t n;
-    while ((n = s->completions().pop_many(done_batches, 256)) > 0)
-      for (size_t i = 0; i < n; ++i) batch_done(done_batches[i]);
-  }
+  if (!fleet_->stopped()) return;
   run_posted();
   // Store commits of waited requests' verdicts are still on their way: the
   // senders have finished, so these answers come within milliseconds; wait
@@ -76,7 +68,6 @@ void Gateway::check_shutdown() {
   uv_timer_stop(&shutdown_timer_);
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
-  for (auto& s : senders_) s->join();
   server_->close([this, done] {
     uv_close(reinterpret_cast<uv_handle_t*>(&notify_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);

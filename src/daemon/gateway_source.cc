@@ -19,12 +19,7 @@ void Gateway::reply(uint64_t conn_id, std::string line, ingest::Answer kind) {
 // can still overflow into the backlog; then both wait for it to drain.)
 bool Gateway::may_submit() const {
   if (!backlog_.empty() || shutting_down_) return false;
-  size_t used = 0, cap = 0;
-  for (const auto& s : senders_) {
-    used += s->load();  // the ring and what the sender holds (retries, held, parked)
-    cap += s->share();
-  }
-  return used * 2 <= cap;
+  return fleet_->load() * 2 <= fleet_->share();
 }
 
 void Gateway::submit(uint64_t tag, std::string_view line) {

@@ -67,12 +67,10 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
   if (op == "test_stall" && d_.test_hooks) {
     int64_t sender = 0, ms = 0;
     simdjson::dom::element r = parser_.root();
-    if (r["sender"].get_int64().get(sender) || r["ms"].get_int64().get(ms) || sender < 0 ||
-        sender >= static_cast<int64_t>(senders_.size())) {
+    if (r["sender"].get_int64().get(sender) || r["ms"].get_int64().get(ms) || !fleet_->test_stall(sender, ms)) {
       server_->respond(conn_id, ingest::error_response(id_json, "bad_request", "need sender and ms"));
       return;
     }
-    senders_[static_cast<size_t>(sender)]->test_stall(static_cast<int>(ms));
     server_->respond(conn_id, "{\"id\":" + id_json + ",\"ok\":true}");
     return;
   }
