@@ -107,6 +107,24 @@ TEST(RequestTracker, WithoutASpoolAShutdownFailureInterruptsASourceRequest) {
       << "left unacknowledged, to be delivered again";
 }
 
+TEST(RequestTracker, AnAnswerVouchingForBothWaitsForTheSpoolAndTheStoredRows) {
+  Rig rig({.spool = true});
+  const std::string now = R"({"platform":"apns","app":"shop","tokens":[")" + testing::token(1) +
+                          R"("],"payload":{"aps":{"alert":"now"}}})";
+  const std::string later = R"({"platform":"apns","app":"shop","tokens":[")" + testing::token(2) +
+                            R"("],"payload":{"aps":{"alert":"later"}},"send_at":"2099-01-01T00:00:00Z"})";
+  rig.send(R"({"op":"send","id":3,"notifications":[)" + now + "," + later + "]}");
+  ASSERT_EQ(rig.journal.entries.size(), 1u);
+  ASSERT_EQ(rig.rows.scheduled.size(), 1u);
+  rig.rows.scheduled[0].second(size_t{1});
+  rig.turn();
+  EXPECT_TRUE(rig.socket.empty()) << "the spool record is not durable yet";
+  rig.journal.entries[0].on_commit(true);
+  rig.turn();
+  ASSERT_EQ(rig.socket.size(), 1u);
+  EXPECT_EQ(rig.socket[0].second, R"({"id":3,"ok":true,"accepted":2,"rejected":[],"scheduled":1})");
+}
+
 TEST(RequestTracker, ADueRowIsDeletedOnlyAfterItsSpoolRecordIsDurable) {
   Rig rig({.spool = true});
   rig.scheduler->start();
