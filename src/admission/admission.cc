@@ -160,7 +160,6 @@ void Admission::run_due(const store::ScheduledSend& row, schedule::RowSteps step
     return;
   }
   ingest::SendRequest& req = parsed.value();
-  req.wait = false;
   if (!req.rejected.empty()) {
     // An app removed or a zone gone since it was accepted: nothing more can
     // be done for these recipients.

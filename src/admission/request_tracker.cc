@@ -147,22 +147,44 @@ void RequestTracker::answer_accepted(uint64_t conn_id, const std::string& id_jso
 
 std::vector<Batch*> RequestTracker::track_due(std::string_view line, ingest::SendRequest& req, int64_t row_id,
                                               int64_t now_ms, const schedule::RowSteps& steps, Admitter& admitter) {
-  uint64_t request_id = 0;
-  std::vector<spool::BatchCount> counts = journal_counts(req);
-  if (journaling() && !counts.empty()) {
-    // A spool that cannot write fails every request from now on and says
-    // so; the sends are queued already, so the row goes either way (keeping
-    // it would send them again).
-    steps.add();
+  // One step for "what it sent cannot be lost": the first of the spool
+  // record or the committed outcomes completes it; a failed spool write
+  // leaves it to the outcomes.
+  steps.add();
+  auto sent = std::make_shared<bool>(false);
+  auto sent_done = [steps, sent](bool ok) {
+    if (*sent) return;
+    *sent = true;
+    steps.done(ok);
+  };
+  req.wait = true;
+  uint64_t request_id = next_request_id_++;
+  std::vector<spool::BatchCount> counts = journaling() ? journal_counts(req) : std::vector<spool::BatchCount>{};
+  if (!counts.empty()) {
     request_id = d_.journal(line, now_ms, std::move(counts),
-                            d_.inbox->bind<bool>(d_.work->hold(), [steps](bool) { steps.done(true); }));
+                            d_.inbox->bind<bool>(d_.work->hold(), [sent_done](bool durable) {
+                              if (durable) sent_done(true);
+                            }));
+  } else if (journaling()) {
+    request_id |= kUnjournaled;  // never equal to a sequence number
   }
   if (!req.deferred.empty()) {
     steps.add();
     d_.scheduler->keep(req.deferred, static_cast<uint64_t>(row_id), req.campaign,
                        [steps](Result<void> r) { steps.done(r.ok()); });
   }
-  return admitter.admit(req, request_id, now_ms);
+  Waiting w;
+  w.remaining = req.batches.size();
+  w.pending = d_.answers->hold();
+  w.on_final = [sent_done](bool finished) { sent_done(finished); };
+  std::vector<Batch*> owned = admitter.admit(req, request_id, now_ms);
+  w.batches = owned;
+  if (w.remaining == 0) {
+    sent_done(true);  // nothing to send now (expired, rejected or held again)
+  } else {
+    waiting_.emplace(request_id, std::move(w));
+  }
+  return owned;
 }
 
 void RequestTracker::batch_done(Batch* b) {
@@ -189,7 +211,12 @@ void RequestTracker::step(uint64_t request_id) {
 void RequestTracker::finish(uint64_t request_id) {
   auto it = waiting_.find(request_id);
   if (it == waiting_.end()) return;
-  respond(it->second);
+  if (it->second.on_final) {
+    // (A durable spool record has completed the row's step already.)
+    it->second.on_final(!interrupted(it->second));
+  } else {
+    respond(it->second);
+  }
   for (Batch* b : it->second.batches) delete b;
   waiting_.erase(it);
 }
@@ -246,11 +273,16 @@ void RequestTracker::respond(Waiting& w) {
 // scheduled recipients the store could not keep. The source leaves such a
 // request unacknowledged, to be delivered again (at least once).
 ingest::Answer RequestTracker::source_answer(const Waiting& w) const {
-  bool interrupted = !w.deferred_error.empty();
-  if (!journaling())
-    for (const Batch* b : w.batches)
-      for (const ResultSlot& r : b->results) interrupted |= r.status == Status::Failed && r.reason == "shutdown";
-  return interrupted ? ingest::Answer::Interrupted : ingest::Answer::Final;
+  const bool cut = !w.deferred_error.empty() || (!journaling() && interrupted(w));
+  return cut ? ingest::Answer::Interrupted : ingest::Answer::Final;
+}
+
+// Some recipient was failed by the drain rather than sent.
+bool RequestTracker::interrupted(const Waiting& w) {
+  for (const Batch* b : w.batches)
+    for (const ResultSlot& r : b->results)
+      if (r.status == Status::Failed && r.reason == "shutdown") return true;
+  return false;
 }
 
 }  // namespace pushgw::admission

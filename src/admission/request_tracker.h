@@ -78,8 +78,14 @@ class RequestTracker {
   // Returns the batches to queue. `line` is the request as received.
   std::vector<Batch*> track(uint64_t conn_id, const std::string& id_json, std::string_view line,
                             ingest::SendRequest& req, int64_t now_ms, Admitter& admitter);
-  // A due scheduled row's request (never waited): its spool record and its
-  // re-held recipients become steps of the row (deleted once all are done).
+  // A due scheduled row's request (no client waits for it): the row may be
+  // deleted once what it sent can no longer be lost, so that step is done by
+  // whichever comes first: its spool record is durable, or every recipient
+  // is final and the store has committed the verdicts (tracked like a waited
+  // request, answered to nobody). A recipient failed "shutdown" by the drain
+  // without a durable spool record fails the step: the row stays and runs
+  // again when its lease ends. Recipients held again (quiet hours) are a
+  // step of their own (their rows stored).
   std::vector<Batch*> track_due(std::string_view line, ingest::SendRequest& req, int64_t row_id, int64_t now_ms,
                                 const schedule::RowSteps& steps, Admitter& admitter);
   // A waited batch is final (from the senders, or failed by the drain).
@@ -100,6 +106,9 @@ class RequestTracker {
     std::vector<int64_t> deferred_ids;       // their rows
     std::string deferred_error;              // the store could not keep them
     loop::PendingOps::Token pending;         // `answers`: the drain waits for this answer
+    // A due row's request: called instead of answering, with whether every
+    // recipient reached an outcome (none was failed "shutdown").
+    std::function<void(bool finished)> on_final;
   };
   // A wait:false answer held until what it acknowledges is durable: the
   // spool record and/or the stored scheduled sends.
@@ -124,6 +133,7 @@ class RequestTracker {
   void finish(uint64_t request_id);
   void ack_step(const std::shared_ptr<Ack>& a);
   void respond(Waiting& w);
+  static bool interrupted(const Waiting& w);
   ingest::Answer source_answer(const Waiting& w) const;
 
   Deps d_;

@@ -163,10 +163,12 @@ void Scheduler::run_rows(store::ClaimedSends& c) {
 
 void Scheduler::run_due(const store::ScheduledSend& row) {
   const int64_t id = row.id;
+  if (!running_.insert(id).second) return;  // still being sent: the claim renewed its lease
   RowSteps steps([this, id](bool ok) {
     if (ok) {
       finish_row(id);
     } else {
+      running_.erase(id);
       PGW_LOG(d_.log, Error, "scheduled send %s: kept; it runs again when its lease ends",
               ingest::schedule_id_text(id).c_str());
     }
@@ -175,7 +177,10 @@ void Scheduler::run_due(const store::ScheduledSend& row) {
 }
 
 void Scheduler::finish_row(int64_t id) {
-  d_.rows->finish_claimed({id}, on_loop<Result<void>>([this](Result<void> r) {
+  // Still "running" until the delete is done: a claim the store answered
+  // before it may return the row once more.
+  d_.rows->finish_claimed({id}, on_loop<Result<void>>([this, id](Result<void> r) {
+    running_.erase(id);
     if (!r.ok()) PGW_LOG(d_.log, Error, "scheduled send not deleted after sending: %s", r.error().message.c_str());
   }));
 }

@@ -11,7 +11,11 @@
 // parse_send() again with now = its due time, so quiet hours are checked
 // anew (a send_at that lands in them is held again), an expired notification
 // ends "expired" on the senders with its campaign, and what is sent is
-// journaled in the spool like any accepted send before the row is deleted.
+// journaled in the spool like any accepted send. The row is deleted only
+// once what it sent cannot be lost: its spool record is durable, or (no
+// spool, or the spool write failed) every recipient has its outcome
+// committed in the store. A crash before that leaves the row, which runs
+// again when its lease ends (at least once).
 // Due rows wait in the store, not in memory, while the senders are full (no
 // claim then, and a claim's remaining rows are given back).
 //
@@ -25,6 +29,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "ingest/send.h"
@@ -101,6 +106,11 @@ class Scheduler {
   bool claiming_ = false;    // a claim is on the store thread
   bool stopped_ = false;
   std::mt19937_64 rng_;      // parents of new rows' ids
+  // Rows this process is sending, or has sent and is deleting: a claim that
+  // returns one (its lease ran out while a slow provider held its
+  // recipients, or the claim was answered before the delete) renews the
+  // lease but does not send it again.
+  std::unordered_set<int64_t> running_;
 };
 
 }  // namespace pushgw::schedule

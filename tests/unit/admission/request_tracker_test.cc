@@ -12,6 +12,20 @@ namespace {
 
 using testing::Rig;
 
+// The scheduler claims one due row of `tokens` recipients and runs it.
+void run_due_row(Rig& rig, int64_t id, int tokens) {
+  rig.scheduler->start();
+  rig.turn();
+  ASSERT_EQ(rig.rows.claims.size(), 1u);
+  store::ScheduledSend row;
+  row.id = id;
+  row.line = testing::send_line(tokens, false);
+  store::ClaimedSends c;
+  c.rows.push_back(row);
+  rig.rows.claims[0].cb(std::move(c));
+  rig.turn();
+}
+
 TEST(RequestTracker, AWaitFalseAnswerWaitsForTheSpoolsGroupCommit) {
   Rig rig({.spool = true});
   rig.send(testing::send_line(2, false));
@@ -127,16 +141,7 @@ TEST(RequestTracker, AnAnswerVouchingForBothWaitsForTheSpoolAndTheStoredRows) {
 
 TEST(RequestTracker, ADueRowIsDeletedOnlyAfterItsSpoolRecordIsDurable) {
   Rig rig({.spool = true});
-  rig.scheduler->start();
-  rig.turn();
-  ASSERT_EQ(rig.rows.claims.size(), 1u);
-  store::ScheduledSend row;
-  row.id = 77;
-  row.line = testing::send_line(2, false);
-  store::ClaimedSends c;
-  c.rows.push_back(row);
-  rig.rows.claims[0].cb(std::move(c));
-  rig.turn();
+  run_due_row(rig, 77, 2);
   EXPECT_EQ(rig.lanes.load(), 2u) << "sent like a socket request";
   ASSERT_EQ(rig.journal.entries.size(), 1u);
   EXPECT_TRUE(rig.rows.finished.empty());
@@ -144,6 +149,47 @@ TEST(RequestTracker, ADueRowIsDeletedOnlyAfterItsSpoolRecordIsDurable) {
   rig.turn();
   EXPECT_EQ(rig.rows.finished, (std::vector<std::vector<int64_t>>{{77}}));
   EXPECT_TRUE(rig.socket.empty()) << "nobody waits for a scheduled row";
+}
+
+TEST(RequestTracker, WithoutASpoolADueRowIsDeletedOnlyAfterItsOutcomesAreCommitted) {
+  Rig rig({.store = true});
+  run_due_row(rig, 78, 2);
+  EXPECT_EQ(rig.lanes.load(), 2u);
+  EXPECT_TRUE(rig.rows.finished.empty()) << "queued in memory only: a crash now would lose it";
+  rig.finish_all(Status::Delivered);
+  rig.turn();
+  EXPECT_TRUE(rig.rows.finished.empty()) << "the verdicts are not committed yet";
+  ASSERT_EQ(rig.commits.size(), 1u);
+  rig.commits[0]();  // the store thread
+  rig.turn();
+  EXPECT_EQ(rig.rows.finished, (std::vector<std::vector<int64_t>>{{78}}));
+  EXPECT_TRUE(rig.socket.empty()) << "nobody waits for a scheduled row";
+}
+
+TEST(RequestTracker, ADueRowTheDrainCutShortIsKeptToRunAgain) {
+  Rig rig({.store = true});
+  run_due_row(rig, 79, 1);
+  for (auto& r : rig.lanes.rings)
+    for (const SendJob& j : r) j.batch->results[j.idx].reason = "shutdown";
+  rig.finish_all(Status::Failed);
+  ASSERT_EQ(rig.commits.size(), 1u);
+  rig.commits[0]();
+  rig.turn();
+  EXPECT_TRUE(rig.rows.finished.empty()) << "never sent: the row stays leased and runs again";
+}
+
+TEST(RequestTracker, ASpoolThatCannotWriteLeavesADueRowToItsOutcomes) {
+  Rig rig({.spool = true, .store = true});
+  run_due_row(rig, 80, 1);
+  ASSERT_EQ(rig.journal.entries.size(), 1u);
+  rig.journal.entries[0].on_commit(false);
+  rig.turn();
+  EXPECT_TRUE(rig.rows.finished.empty()) << "not journaled: kept until its outcome";
+  rig.finish_all(Status::Delivered);
+  ASSERT_EQ(rig.commits.size(), 1u);
+  rig.commits[0]();
+  rig.turn();
+  EXPECT_EQ(rig.rows.finished, (std::vector<std::vector<int64_t>>{{80}}));
 }
 
 }  // namespace

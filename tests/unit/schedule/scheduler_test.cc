@@ -205,5 +205,36 @@ TEST_F(SchedulerTest, AFailedClaimPollsAgainAndAFullBatchClaimsAgainAtOnce) {
   EXPECT_EQ(rows_.claims.size(), 3u) << "a full batch may have more due behind it";
 }
 
+TEST_F(SchedulerTest, ARowStillBeingSentOrDeletedIsNotSentAgainWhenClaimedAgain) {
+  intake_.finish_at_once = false;
+  sched_->start();
+  turn();
+  answer_claim({41});
+  ASSERT_EQ(intake_.ran, (std::vector<int64_t>{41}));
+  // Its lease ran out while a slow provider held its recipients: the next
+  // claim returns it (renewing the lease), and it is not sent twice.
+  sched_->poll_now();
+  turn();
+  ASSERT_EQ(rows_.claims.size(), 2u);
+  answer_claim({41});
+  EXPECT_EQ(intake_.ran, (std::vector<int64_t>{41}));
+  intake_.steps[0].done(true);
+  EXPECT_EQ(rows_.finished, (std::vector<std::vector<int64_t>>{{41}}));
+  // A claim the store answered before the delete: still not sent again.
+  sched_->poll_now();
+  turn();
+  answer_claim({41});
+  EXPECT_EQ(intake_.ran, (std::vector<int64_t>{41}));
+  // Once the delete is done, a row of that id (a failed delete, a lease
+  // that ended) runs again.
+  ASSERT_EQ(rows_.finish_cbs.size(), 1u);
+  rows_.finish_cbs[0](make_error("store_failed", "delete failed"));
+  turn();
+  sched_->poll_now();
+  turn();
+  answer_claim({41});
+  EXPECT_EQ(intake_.ran, (std::vector<int64_t>{41, 41}));
+}
+
 }  // namespace
 }  // namespace pushgw::schedule
