@@ -29,6 +29,7 @@ void Admission::handle_send(uint64_t conn_id, const std::string& id_json, std::s
                        ingest::Answer::Retry);
     return;
   }
+  if (refuse_for_store(conn_id, id_json)) return;
   const int64_t now_ms = d_.clock->now_ms();
   auto parsed = ingest::parse_send(root, *directory_, d_.scheduler->now_ms(), d_.policy->rules());
   if (!parsed.ok()) {
@@ -47,6 +48,21 @@ void Admission::handle_send(uint64_t conn_id, const std::string& id_json, std::s
   // this returns (same thread).
   for (Batch* b : d_.tracker->track(conn_id, id_json, line, req, now_ms, *this)) enqueue(b);
   pump();
+}
+
+bool Admission::refuse_for_store(uint64_t conn_id, const std::string& id_json) {
+  const bool down = d_.store_down && d_.store_down();
+  if (down != store_refused_) {
+    store_refused_ = down;
+    if (down) PGW_LOG(d_.log, Error, "the store cannot commit: refusing sends (store_unavailable) until it recovers");
+    else PGW_LOG(d_.log, Info, "the store commits again: accepting sends");
+  }
+  if (!down) return false;
+  d_.clients->answer(conn_id,
+                     ingest::error_response(id_json, "store_unavailable",
+                                            "the store cannot commit (retrying); sends are refused until it recovers"),
+                     ingest::Answer::Retry);
+  return true;
 }
 
 Result<ingest::SendRequest> Admission::parse_line(std::string_view line, int64_t now_ms) {
@@ -141,7 +157,7 @@ void Admission::update_reading() {
 // clients still get in. (A large entry can still overflow into the backlog;
 // then both wait for it to drain.)
 bool Admission::may_submit() const {
-  if (!backlog_.empty() || draining_) return false;
+  if (!backlog_.empty() || draining_ || (d_.store_down && d_.store_down())) return false;
   return d_.lanes->load() * 2 <= d_.lanes->share();
 }
 

@@ -4,6 +4,10 @@
 // the batches' recipients to the sender lanes in chunks, round-robin over
 // the threads that serve each app.
 //
+// Store outage: while the store cannot commit, sends are answered
+// "store_unavailable" and the source is not read; both resume by themselves
+// once a commit succeeds again.
+//
 // Back-pressure: what does not fit the lanes waits in the backlog; while it
 // is non-empty the socket stops reading (the contract's back-pressure) and
 // may_submit() is false for the ingest source, which also waits for the
@@ -61,6 +65,10 @@ class Admission final : public schedule::Intake, public Admitter {
     const schedule::Policy* policy = nullptr;
     const Clock* clock = nullptr;              // acceptance time, latency, the drain's deadline
     std::function<void(bool paused)> reading;  // the socket: pause_reading()/resume_reading()
+    // True while the store cannot commit (an outage): sends are refused
+    // "store_unavailable" (retry later) rather than piling up outcomes no
+    // one can record. Empty: never.
+    std::function<bool()> store_down;
     metrics::Registry* registry = nullptr;     // optional: pushgw_accepted_total, pushgw_rejected_total
     metrics::GatewayFamilies* families = nullptr;
     obs::Logger log;
@@ -89,7 +97,8 @@ class Admission final : public schedule::Intake, public Admitter {
   void pump();
 
   // ingest::RequestSink::may_submit(): nothing in the backlog, senders at
-  // most half full (their load against their shares), not draining.
+  // most half full (their load against their shares), not draining, the
+  // store not down.
   bool may_submit() const;
   // Drain: stop reading for good; done runs once the backlog is empty, or at
   // the deadline (monotonic ns) after what is left failed "shutdown".
@@ -115,6 +124,7 @@ class Admission final : public schedule::Intake, public Admitter {
   size_t push_chunk(BacklogItem& it, int lane, uint32_t n);
   void update_reading();
   void count_rejected(const ingest::SendRequest& req);
+  bool refuse_for_store(uint64_t conn_id, const std::string& id_json);
   void on_drain_deadline();
   void fail_backlog();
   void finish_drain();
@@ -131,6 +141,7 @@ class Admission final : public schedule::Intake, public Admitter {
   int rr_ = 0;
   bool paused_ = false;
   bool draining_ = false;
+  bool store_refused_ = false;  // sends are being refused for a store outage (logged once each way)
   std::function<void()> drained_;
   loop::Timer deadline_;
 };

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "ingest/json_out.h"
+
 namespace pushgw::daemon {
 
 uint64_t Daemon::queue_depth() const { return admission_->stats().backlog + fleet_->queued(); }
@@ -38,6 +40,12 @@ StatsView Daemon::stats_view() const {
   v.observed = this;
   v.families = &families_;
   return v;
+}
+
+std::string Daemon::health_problem() const {
+  const int64_t since = store_->failing_since_ms();
+  if (since == 0) return {};
+  return "store unavailable since " + ingest::rfc3339(since) + " (commits failing, retried; sends refused)";
 }
 
 // SIGHUP: re-read the config; apply it if valid, else keep the old one.

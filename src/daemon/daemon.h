@@ -105,6 +105,8 @@ class Daemon final : public Observed {
 
   // daemon.cc: what happens while it runs.
   StatsView stats_view() const;
+  // Why /healthz answers 503 ("" = it does not): a store outage.
+  std::string health_problem() const;
   void on_reload();
   Result<std::vector<FcmCredential>> apply(std::shared_ptr<const settings::Settings> cfg);
   void on_stop(int signum);

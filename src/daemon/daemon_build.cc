@@ -161,8 +161,8 @@ void Daemon::build_admission() {
   tracker_ = std::make_unique<admission::RequestTracker>(std::move(td));
   admission_ = std::make_unique<admission::Admission>(admission::Admission::Deps{
       loop_.get(), fleet_.get(), tracker_.get(), clients_.get(), scheduler_.get(), &policy_, &clock_,
-      [this](bool paused) { paused ? server_->pause_reading() : server_->resume_reading(); }, &registry_, &families_,
-      ingest_log_});
+      [this](bool paused) { paused ? server_->pause_reading() : server_->resume_reading(); },
+      [this] { return store_->failing_since_ms() != 0; }, &registry_, &families_, ingest_log_});
   admission_->set_apps(apps_->table, &apps_->directory);
   scheduler_->set_intake(admission_.get());
   front_ = std::make_unique<admission::Front>(
@@ -188,8 +188,9 @@ Result<void> Daemon::listen_metrics() {
   register_daemon_metrics(registry_, *this, *store_, spool_.get());
   metrics::MetricsServer::Options mopts;
   mopts.log = obs::Logger(sink_, "metrics");
-  metrics_ = std::make_unique<metrics::MetricsServer>(loop_.get(),
-                                                      metrics::MetricsServer::Handlers{[this] { return registry_.render(); }, nullptr}, mopts);
+  metrics::MetricsServer::Handlers handlers{[this] { return registry_.render(); }, nullptr,
+                                            [this] { return health_problem(); }};
+  metrics_ = std::make_unique<metrics::MetricsServer>(loop_.get(), std::move(handlers), mopts);
   auto listening = metrics_->listen(config_->metrics.listen);
   if (!listening.ok())
     return make_error(listening.error().code,

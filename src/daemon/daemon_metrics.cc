@@ -39,6 +39,7 @@ void register_daemon_metrics(metrics::Registry& r, const Observed& daemon, const
   g.store_backlog = [&store] { return static_cast<double>(store.stats().backlog); };
   g.store_committed = [&store] { return static_cast<double>(store.stats().committed_outcomes); };
   g.store_write_errors = [&store] { return static_cast<double>(store.stats().write_errors); };
+  g.store_available = [&store] { return store.failing_since_ms() == 0 ? 1.0 : 0.0; };
   g.start_time = [t = static_cast<double>(time(nullptr))] { return t; };
   g.breakers_open = [&daemon](metrics::SampleSink& s) { per_app(s, daemon, true); };
   g.breaker_opens = [&daemon](metrics::SampleSink& s) { per_app(s, daemon, false); };

@@ -88,7 +88,7 @@ void append_store(std::string& out, const store::StoreStats& ss) {
                           {"suppression_bytes", ss.suppression_bytes}};
   out += ",\"store\":{";
   append_fields(out, fields);
-  out.push_back('}');
+  out += ss.failing_since_ms == 0 ? ",\"available\":true}" : ",\"available\":false}";
 }
 
 }  // namespace
@@ -118,9 +118,11 @@ std::string status_line(const StatsView& v) {
     delivered += v.fleet.platform[p].delivered;
     failed += v.fleet.platform[p].failed;
   }
-  return "accepted " + std::to_string(accepted) + ", delivered " + std::to_string(delivered) + ", failed " +
-         std::to_string(failed) + ", queued " + std::to_string(v.queue_depth) + ", connections " +
-         std::to_string(v.fleet.connections);
+  std::string line = "accepted " + std::to_string(accepted) + ", delivered " + std::to_string(delivered) +
+                     ", failed " + std::to_string(failed) + ", queued " + std::to_string(v.queue_depth) +
+                     ", connections " + std::to_string(v.fleet.connections);
+  if (v.store && v.store->failing_since_ms != 0) line += ", store unavailable: refusing sends";
+  return line;
 }
 
 }  // namespace pushgw::daemon

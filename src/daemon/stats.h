@@ -38,7 +38,8 @@ struct StatsView {
 //  [,"store":{..}][,"max_queued":..,"apps":[..],"breakers":[..]][,"redis":{..}]}
 std::string stats_json(std::string_view id_json, const StatsView& v);
 
-// "accepted N, delivered N, failed N, queued N, connections N"
+// "accepted N, delivered N, failed N, queued N, connections N", and
+// ", store unavailable: refusing sends" during a store outage.
 std::string status_line(const StatsView& v);
 
 }  // namespace pushgw::daemon

@@ -120,5 +120,20 @@ TEST(Admission, AtTheDeadlineWhatIsLeftFailsShutdown) {
   EXPECT_EQ(delivered, 100u);
 }
 
+TEST(Admission, AStoreOutageRefusesSendsAndStopsTheSourceUntilItRecovers) {
+  Rig rig({});
+  rig.store_down = true;
+  rig.send(testing::send_line(2, false));
+  EXPECT_EQ(rig.lanes.load(), 0u) << "nothing accepted";
+  ASSERT_EQ(rig.socket.size(), 1u);
+  EXPECT_NE(rig.socket[0].second.find(R"("ok":false,"error":"store_unavailable")"), std::string::npos)
+      << rig.socket[0].second;
+  EXPECT_FALSE(rig.admission->may_submit()) << "the source waits too";
+  rig.store_down = false;
+  EXPECT_TRUE(rig.admission->may_submit());
+  rig.send(testing::send_line(2, false));
+  EXPECT_EQ(rig.lanes.load(), 2u) << "accepted again once the store commits";
+}
+
 }  // namespace
 }  // namespace pushgw::admission

@@ -139,6 +139,7 @@ class Rig {
     ad.policy = policy.get();
     ad.clock = &clock;
     ad.reading = [this](bool paused) { reading.push_back(paused); };
+    ad.store_down = [this] { return store_down; };
     ad.log = quiet();
     admission = std::make_unique<Admission>(std::move(ad));
     admission->set_apps(table, &directory);
@@ -193,6 +194,7 @@ class Rig {
   Source source;
   Journal journal;
   std::vector<std::function<void()>> commits;
+  bool store_down = false;  // what Admission::Deps::store_down reports
   std::vector<std::pair<uint64_t, std::string>> socket;
   std::vector<bool> reading;
   schedule::testing::FakeRows rows;

@@ -71,7 +71,8 @@ TEST(StatsJson, AddsSpoolStoreAndSourceWhenPresent) {
   const std::string tail =
       ",\"workers\":2,\"spool\":{\"requests\":1,\"done\":2,\"live_requests\":3,\"replayed\":4,\"commits\":5,"
       "\"syncs\":6,\"segments\":7,\"failed\":true},\"store\":{\"tokens\":11,\"invalid\":12,\"unsubscribed\":13,"
-      "\"events\":14,\"backlog\":15,\"suppressed_entries\":16,\"suppression_bytes\":17},\"redis\":{\"read\":3}}";
+      "\"events\":14,\"backlog\":15,\"suppressed_entries\":16,\"suppression_bytes\":17,\"available\":true},"
+      "\"redis\":{\"read\":3}}";
   ASSERT_GE(out.size(), tail.size());
   EXPECT_EQ(out.substr(out.size() - tail.size()), tail);
   EXPECT_EQ(out.rfind("{\"id\":null,\"ok\":true,\"platforms\":{", 0), 0u);
@@ -81,6 +82,17 @@ TEST(StatusLine, SumsEveryPlatform) {
   StatsView v = sample();
   v.fleet.platform[static_cast<int>(Platform::Fcm)].delivered = 100;
   EXPECT_EQ(status_line(v), "accepted 60, delivered 107, failed 1, queued 4, connections 5");
+}
+
+TEST(StatusLine, NamesAStoreOutage) {
+  StatsView v = sample();
+  store::StoreStats st;
+  st.failing_since_ms = 1'700'000'000'000;
+  v.store = st;
+  EXPECT_EQ(status_line(v),
+            "accepted 60, delivered 7, failed 1, queued 4, connections 5, store unavailable: refusing sends");
+  v.store->failing_since_ms = 0;
+  EXPECT_EQ(status_line(v), "accepted 60, delivered 7, failed 1, queued 4, connections 5");
 }
 
 }  // namespace
