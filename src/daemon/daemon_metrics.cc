@@ -3,9 +3,9 @@
 #include <ctime>
 #include <map>
 
-#include "daemon/gateway.h"
+#include "daemon/gateway_observe.h"
 #include "metrics/gateway_metrics.h"
-#include "metrics/watchdog.h"
+#include "daemon/systemd/watchdog.h"
 #include "spool/spool.h"
 #include "store/store.h"
 
@@ -13,7 +13,7 @@ namespace pushgw::daemon {
 namespace {
 
 // Per configured app, one sample (0 when it has no breaker that matches).
-void per_app(metrics::SampleSink& s, const Gateway& gw, bool open_only) {
+void per_app(metrics::SampleSink& s, const Observed& gw, bool open_only) {
   std::map<std::pair<Platform, std::string>, double> v;
   for (const auto& key : gw.app_names()) v[key] = 0;
   for (const auto& b : gw.breakers()) {
@@ -29,19 +29,20 @@ void per_app(metrics::SampleSink& s, const Gateway& gw, bool open_only) {
 
 }  // namespace
 
-void register_daemon_metrics(metrics::Registry& r, const Gateway& gateway, const store::Store& store,
+void register_daemon_metrics(metrics::Registry& r, const Observed& daemon, const store::Store& store,
                              const spool::Spool* spool) {
   metrics::GatewayGauges g;
-  g.queue_depth = [&gateway] { return static_cast<double>(gateway.queue_depth()); };
-  g.max_queued = [&gateway] { return static_cast<double>(gateway.max_queued()); };
-  g.connections = [&gateway] { return static_cast<double>(gateway.connections()); };
-  g.streams_in_flight = [&gateway] { return static_cast<double>(gateway.streams_in_flight()); };
+  g.queue_depth = [&daemon] { return static_cast<double>(daemon.queue_depth()); };
+  g.max_queued = [&daemon] { return static_cast<double>(daemon.max_queued()); };
+  g.connections = [&daemon] { return static_cast<double>(daemon.connections()); };
+  g.streams_in_flight = [&daemon] { return static_cast<double>(daemon.streams_in_flight()); };
   g.store_backlog = [&store] { return static_cast<double>(store.stats().backlog); };
   g.store_committed = [&store] { return static_cast<double>(store.stats().committed_outcomes); };
   g.store_write_errors = [&store] { return static_cast<double>(store.stats().write_errors); };
+  g.store_available = [&store] { return store.failing_since_ms() == 0 ? 1.0 : 0.0; };
   g.start_time = [t = static_cast<double>(time(nullptr))] { return t; };
-  g.breakers_open = [&gateway](metrics::SampleSink& s) { per_app(s, gateway, true); };
-  g.breaker_opens = [&gateway](metrics::SampleSink& s) { per_app(s, gateway, false); };
+  g.breakers_open = [&daemon](metrics::SampleSink& s) { per_app(s, daemon, true); };
+  g.breaker_opens = [&daemon](metrics::SampleSink& s) { per_app(s, daemon, false); };
   metrics::register_gateway_gauges(r, std::move(g));
   if (spool == nullptr) return;
   metrics::SpoolGauges sg;
@@ -54,7 +55,7 @@ void register_daemon_metrics(metrics::Registry& r, const Gateway& gateway, const
   metrics::register_spool_gauges(r, std::move(sg));
 }
 
-void register_watchdog_metrics(metrics::Registry& r, const metrics::Watchdog& watchdog) {
+void register_watchdog_metrics(metrics::Registry& r, const systemd::Watchdog& watchdog) {
   metrics::register_watchdog_gauge(r, [&watchdog] { return static_cast<double>(watchdog.stalled().size()); });
 }
 

@@ -10,18 +10,18 @@ class Store;
 namespace pushgw::spool {
 class Spool;
 }
-namespace pushgw::metrics {
+namespace pushgw::systemd {
 class Watchdog;
 }
 
 namespace pushgw::daemon {
 
-class Gateway;
+class Observed;
 
-// The objects must outlive the registry's last render (main's stack).
+// The objects must outlive the registry's last render.
 // spool may be null (no [spool]: its gauges are not registered).
-void register_daemon_metrics(metrics::Registry& r, const Gateway& gateway, const store::Store& store,
+void register_daemon_metrics(metrics::Registry& r, const Observed& daemon, const store::Store& store,
                              const spool::Spool* spool);
-void register_watchdog_metrics(metrics::Registry& r, const metrics::Watchdog& watchdog);
+void register_watchdog_metrics(metrics::Registry& r, const systemd::Watchdog& watchdog);
 
 }  // namespace pushgw::daemon

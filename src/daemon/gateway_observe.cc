@@ -1,17 +1,20 @@
-// What operators see beyond the contract's stats (gateway_observe.h), and
-// the gateway's side of it: breakers and app names.
+// What operators see beyond the contract's stats (gateway_observe.h).
 #include "daemon/gateway_observe.h"
 
 #include <algorithm>
 #include <map>
 #include <span>
 
-#include "daemon/gateway.h"
-#include "daemon/json_out.h"
+#include "dispatch/circuit_breaker.h"
+#include "ingest/json_out.h"
 #include "metrics/gateway_metrics.h"
 
 namespace pushgw::daemon {
 namespace {
+
+using ingest::json_key;
+using ingest::json_num;
+using ingest::json_str;
 
 using AppKey = std::pair<std::string, std::string>;  // (platform, app) as metric labels
 
@@ -71,32 +74,12 @@ constexpr Status kStatuses[] = {Status::Delivered, Status::Failed,     Status::I
 
 }  // namespace
 
-std::vector<std::pair<Platform, std::string>> Gateway::app_names() const {
-  std::vector<std::pair<Platform, std::string>> out;
-  for (const auto& a : *d_.apps->table) out.emplace_back(a.platform, a.name);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-std::vector<Gateway::OriginBreaker> Gateway::breakers() const {
-  std::vector<OriginBreaker> out;
-  const auto& table = *d_.apps->table;
-  for (const auto& s : senders_) {
-    for (auto& v : s->breakers()) {
-      if (v.app_id >= table.size()) continue;
-      out.push_back(OriginBreaker{table[v.app_id].platform, table[v.app_id].name, std::move(v)});
-    }
-  }
-  return out;
-}
-
 namespace {
 
 // Per-app totals from the families' series (labels: notifications
 // {platform,app,outcome,reason}; retries {platform,app,reason}; accepted and
 // the histograms {platform,app}).
-std::map<AppKey, AppCounts> collect_apps(const Gateway& gw, const metrics::GatewayFamilies* f) {
+std::map<AppKey, AppCounts> collect_apps(const Observed& gw, const metrics::GatewayFamilies* f) {
   std::map<AppKey, AppCounts> apps;
   for (const auto& [p, name] : gw.app_names()) apps[{std::string(to_string(p)), name}];
   if (f == nullptr) return apps;
@@ -143,7 +126,7 @@ void append_app(std::string& out, const AppKey& key, const AppCounts& c, const m
   out.push_back('}');
 }
 
-void append_breaker(std::string& out, const Gateway::OriginBreaker& b) {
+void append_breaker(std::string& out, const OriginBreaker& b) {
   out += "{\"platform\":";
   json_str(out, to_string(b.platform));
   out += ",\"app\":";
@@ -163,7 +146,7 @@ void append_breaker(std::string& out, const Gateway::OriginBreaker& b) {
 
 }  // namespace
 
-void append_operator_stats(std::string& out, const Gateway& gateway, const metrics::GatewayFamilies* families) {
+void append_operator_stats(std::string& out, const Observed& gateway, const metrics::GatewayFamilies* families) {
   out += ",\"max_queued\":";
   json_num(out, static_cast<int64_t>(gateway.max_queued()));
   out += ",\"apps\":[";

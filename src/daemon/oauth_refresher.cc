@@ -121,7 +121,7 @@ void OAuthRefresher::close(std::function<void()> done) {
   timer_.close();
   auto remaining = std::make_shared<size_t>(entries_.size() + 1);
   auto step = [remaining, done] {
-    if (--*remaining == 0) done();
+    if (--*remaining == 0 && done) done();
   };
   for (auto& e : entries_) e->pool->shutdown(true, step);
   step();

@@ -3,6 +3,9 @@
 // sends (senders keep using the old token until the new one is set). Runs on
 // the main loop and does its I/O through a pool to token_uri, which may speak
 // HTTP/2 or only HTTP/1.1. Failed fetches back off and are counted.
+//
+// Lifetime: close(done) at the drain (shuts the pools down); done runs on
+// the loop once every handle is closed.
 #pragma once
 #include <uv.h>
 
@@ -26,7 +29,6 @@ class TlsContext;
 }
 
 namespace pushgw::daemon {
-
 
 class OAuthRefresher final : public pool::PoolListener {
  public:

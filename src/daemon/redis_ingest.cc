@@ -21,13 +21,12 @@ std::string store_identity(const settings::Settings& cfg) {
   return std::string(host) + ":" + cfg.store.path;
 }
 
-std::unique_ptr<redis::StreamSource> start_redis_ingest(uv_loop_t* loop, const settings::Settings& cfg, Gateway& gateway,
-                                                        const Clock& clock, std::shared_ptr<obs::LogSink> sink,
-                                                        metrics::Registry& registry) {
+std::unique_ptr<redis::StreamSource> make_redis_ingest(uv_loop_t* loop, const settings::Settings& cfg,
+                                                       ingest::RequestSink& requests, const Clock& clock,
+                                                       std::shared_ptr<obs::LogSink> sink, metrics::Registry& registry) {
   if (!cfg.ingest.redis.enabled) return nullptr;
-  auto src = std::make_unique<redis::StreamSource>(loop, cfg.ingest.redis, gateway, clock,
+  auto src = std::make_unique<redis::StreamSource>(loop, cfg.ingest.redis, requests, clock,
                                                    obs::Logger(std::move(sink), "redis"), store_identity(cfg));
-  gateway.attach_source(src.get());
   redis::StreamSource* s = src.get();
   // Scraped on the loop thread, which owns the counters.
   registry.counter_callback("pushgw_redis_entries_total", "Redis stream entries by what happened to them",
@@ -42,7 +41,6 @@ std::unique_ptr<redis::StreamSource> start_redis_ingest(uv_loop_t* loop, const s
                               out.add({"result"}, static_cast<double>(st.results));
                               out.add({"feedback"}, static_cast<double>(s->feedback_published()));
                             });
-  src->start();
   return src;
 }
 

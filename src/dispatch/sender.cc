@@ -137,6 +137,7 @@ void Sender::run() {
   housekeeping_.start(kHousekeepingMs, kHousekeepingMs);
   loop_.run();
   stopped_.store(true, std::memory_order_release);
+  if (d_.notify_ingest) d_.notify_ingest();  // the fleet learns it without polling
 }
 
 void Sender::housekeeping() {

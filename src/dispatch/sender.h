@@ -83,8 +83,9 @@ struct SenderDeps {
   std::function<double()> random;
   // Test hook (PUSHGW_TEST_HOOKS): lets a test block this loop to prove the watchdog notices.
   bool test_hooks = false;
-  // Called on the sender thread after it freed ring space or completed a
-  // waited-for batch; must be cheap and thread-safe (a uv_async_send).
+  // Called on the sender thread after it freed ring space, completed a
+  // waited-for batch or stopped (stopped() is true by then); must be cheap
+  // and thread-safe (a uv_async_send).
   std::function<void()> notify_ingest;
 };
 

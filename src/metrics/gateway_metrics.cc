@@ -50,6 +50,9 @@ void register_gateway_gauges(Registry& r, GatewayGauges g) {
   counter(r, "pushgw_store_committed_total", "Outcomes written to the store.", std::move(g.store_committed));
   counter(r, "pushgw_store_write_errors_total", "Store commits that failed (retried; nothing is lost meanwhile).",
           std::move(g.store_write_errors));
+  gauge(r, "pushgw_store_available",
+        "1 while store commits succeed; 0 during an outage (sends are refused store_unavailable).",
+        std::move(g.store_available));
   gauge(r, "pushgw_start_time_seconds", "When this pushgwd started, in unix seconds.", std::move(g.start_time));
   if (g.breakers_open) {
     r.gauge_callback("pushgw_breakers_open",

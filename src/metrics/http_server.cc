@@ -32,8 +32,10 @@ Response route(MetricsServer::Handlers handlers, obs::Logger log, std::string_vi
   try {
     if (path == "/metrics") return Response{200, "OK", kTextContentType, handlers.metrics(), {}};
     if (path == "/healthz") {
-      const bool ok = !handlers.healthy || handlers.healthy();
-      return ok ? plain(200, "OK", "ok\n") : plain(503, "Service Unavailable", "unhealthy\n");
+      if (handlers.healthy && !handlers.healthy()) return plain(503, "Service Unavailable", "unhealthy\n");
+      std::string problem = handlers.problem ? handlers.problem() : std::string();
+      if (!problem.empty()) return plain(503, "Service Unavailable", "unhealthy: " + problem + "\n");
+      return plain(200, "OK", "ok\n");
     }
     return plain(404, "Not Found", "not found\n");
   } catch (const std::exception& e) {

@@ -36,6 +36,9 @@ class MetricsServer {
   struct Handlers {
     std::function<std::string()> metrics;  // body of /metrics; required
     std::function<bool()> healthy;         // empty = always healthy
+    // Why the daemon is unhealthy ("" = it is not): /healthz answers 503
+    // with it. Checked after healthy.
+    std::function<std::string()> problem;
   };
   struct Options {
     std::size_t max_request_bytes = 8192;

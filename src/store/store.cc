@@ -210,6 +210,8 @@ void Store::prune(std::function<void(Result<uint64_t>)> cb) {
   });
 }
 
+int64_t Store::failing_since_ms() const { return counters_->failing_since_ms.load(std::memory_order_relaxed); }
+
 StoreStats Store::stats() const {
   StoreStats s;
   auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
@@ -222,6 +224,7 @@ StoreStats Store::stats() const {
   s.barriers = get(counters_->barriers);
   s.dropped = get(counters_->dropped);
   s.write_errors = get(counters_->write_errors);
+  s.failing_since_ms = failing_since_ms();
   s.pruned_events = get(counters_->pruned);
   s.send_flushes = get(counters_->send_flushes);
   s.pending_send_tokens = get(counters_->pending_send_tokens);

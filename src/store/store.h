@@ -135,6 +135,10 @@ class Store {
                       std::function<void(Result<std::vector<ScheduledSend>>)> cb);
 
   StoreStats stats() const;  // any thread, cheap (atomics)
+  // Any thread: epoch ms since which commits fail (the database is out; the
+  // store thread keeps retrying with backoff, nothing recorded is lost), or
+  // 0 while they succeed. An idle store learns of an outage at its next write.
+  int64_t failing_since_ms() const;
   // Memory of the suppression set divided by its entries (0 when empty).
   double suppression_bytes_per_entry() const;
   int producers() const { return static_cast<int>(rings_.size()); }

@@ -73,6 +73,7 @@ struct StoreStats {
   uint64_t barriers = 0;             // extra sync-only commits for after_commit
   uint64_t dropped = 0;              // outcomes refused as oversized (token > 8 KiB, app > 255 B)
   uint64_t write_errors = 0;         // failed commits (retried; nothing lost unless the store closes)
+  int64_t failing_since_ms = 0;      // epoch ms of the first failed commit of an ongoing outage; 0 = none
   uint64_t pruned_events = 0;        // removed by retention since open
   uint64_t send_flushes = 0;         // transactions that wrote the summed per-token send counters
   uint64_t pending_send_tokens = 0;  // tokens whose send counters wait for the next such flush

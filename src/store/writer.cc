@@ -220,6 +220,7 @@ void Writer::commit() {
   txn_open_ = false;
   txn_count_ = 0;
   backoff_ = milliseconds(0);
+  counters_.failing_since_ms.store(0, std::memory_order_relaxed);
 }
 
 void Writer::abort_txn(const Error& e) {
@@ -231,6 +232,8 @@ void Writer::abort_txn(const Error& e) {
   txn_open_ = false;
   txn_count_ = 0;
   counters_.write_errors.fetch_add(1, std::memory_order_relaxed);
+  int64_t healthy = 0;
+  counters_.failing_since_ms.compare_exchange_strong(healthy, clock_.now_ms(), std::memory_order_relaxed);
   backoff_ = std::min(kMaxBackoff, std::max(milliseconds(100), backoff_ * 2));
   blocked_until_ = steady_clock::now() + backoff_;
   if (stopping_) ++stop_failures_;
@@ -249,6 +252,7 @@ void Writer::serve() {
     if (auto r = db_.barrier(clock_.now_ms()); r) {
       durable_ = committed_;
       counters_.barriers.fetch_add(1, std::memory_order_relaxed);
+      counters_.failing_since_ms.store(0, std::memory_order_relaxed);
     } else {
       abort_txn(r.error());
     }

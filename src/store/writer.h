@@ -45,6 +45,9 @@ struct Counters {
   std::atomic<uint64_t> tokens{0}, invalid{0}, unsubscribed{0}, events{0};
   std::atomic<uint64_t> committed{0}, transactions{0}, barriers{0}, dropped{0}, write_errors{0}, pruned{0};
   std::atomic<uint64_t> send_flushes{0}, pending_send_tokens{0};
+  // Epoch ms of the first failed commit since the last one that succeeded:
+  // the database is out (0 = commits go through).
+  std::atomic<int64_t> failing_since_ms{0};
   void add(std::atomic<uint64_t>& c, int64_t d) {
     c.fetch_add(static_cast<uint64_t>(d), std::memory_order_relaxed);  // wraps correctly for d < 0
   }

@@ -102,8 +102,16 @@ class PgServer:
 
     def restart(self):
         """Stops the server (fast shutdown) and starts it again on the same port."""
-        port = self.port
+        self.halt()
+        self.resume()
+
+    def halt(self):
+        """Stops the server (fast shutdown), keeping its data: resume() starts it again."""
         self.child.stop(signal.SIGINT, 30)
+
+    def resume(self):
+        """Starts a halted server again on the same port and data."""
+        port = self.port
         args = [os.path.join(PG_BIN, "postgres"), "-D", self.data, "-k", self.sockdir, "-h", "127.0.0.1",
                 "-p", str(port)]
         self.child = Child(args, self.log_path, stdin=subprocess.DEVNULL, **self._as_postgres())

@@ -4,12 +4,16 @@ against one pushgw-sim. Suppression learned through one applies to sends
 through the other within a second; the feedback change-feed is one; the
 marketing frequency caps hold across instances; token states survive a
 restart; the DSN's password is never logged."""
+import os
 import re
+import socket
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
-from harness import apns_token
+from harness import apns_token, free_port, wait_until
 from pg_rig import PgServer
 
 # Part of the DSN: trust authentication ignores it, but it must never be logged.
@@ -203,3 +207,81 @@ def test_scheduled_send_fires_exactly_once_with_two_instances(rig, pg):
     assert all(seen[t] == 1 for t in toks), {t: seen[t] for t in toks if seen[t] != 1}
     assert not any(t in seen for t in gone)
     assert a.request({"op": "scheduled", "schedule_key": "cart-pg-1"})["scheduled"] == []
+
+
+def http_get(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def metric(port, name):
+    _, body = http_get(port, "/metrics")
+    m = re.search(r"^%s (\S+)$" % re.escape(name), body, re.M)
+    return float(m.group(1)) if m else None
+
+
+def test_a_store_outage_refuses_sends_keeps_the_loops_and_recovers(rig, pg):
+    """PostgreSQL stopped under a running daemon (issue 16, item 9): the loops
+    keep turning (WATCHDOG=1 goes on), sends are refused store_unavailable,
+    STATUS=, /healthz (503 with the reason) and pushgw_store_available show
+    it; once PostgreSQL is back, commits resume and sends are accepted."""
+    dsn = new_dsn(pg)
+    port = free_port()
+    text = rig.config(metrics="127.0.0.1:%d" % port)
+    sqlite = '[store]\npath = "%s/pushgw.db"\n' % rig.dir
+    text = text.replace(sqlite, '[store]\nbackend = "postgres"\ndsn = "%s"\n' % dsn)
+    path = os.path.join(rig.dir, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(0.2)
+
+    def collect(seconds):
+        msgs, end = [], time.time() + seconds
+        while time.time() < end:
+            try:
+                msgs.append(sock.recv(4096).decode())
+            except socket.timeout:
+                pass
+        return msgs
+
+    a = rig.daemon(text, name="a", env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"})
+    try:
+        assert statuses(send(a, [apns_token(60)])) == ["delivered"]
+        assert http_get(port, "/healthz")[0] == 200
+        assert metric(port, "pushgw_store_available") == 1
+        collect(0.5)
+        pg.halt()
+        try:
+            # The daemon learns of the outage when a commit fails: these
+            # outcomes cannot be recorded (they wait, nothing is lost).
+            r = a.request({"op": "send", "wait": False, "notifications": [
+                {"platform": "apns", "app": "shop-ios", "tokens": [apns_token(61)],
+                 "payload": {"aps": {"alert": "during"}}}]})
+            assert r["ok"] is True, r
+            assert wait_until(lambda: a.request({"op": "stats"})["store"]["available"] is False, timeout=30)
+            refused = a.request({"op": "send", "wait": True, "notifications": [
+                {"platform": "apns", "app": "shop-ios", "tokens": [apns_token(62)],
+                 "payload": {"aps": {"alert": "refused"}}}]})
+            assert refused["ok"] is False and refused["error"] == "store_unavailable", refused
+            code, body = http_get(port, "/healthz")
+            assert code == 503 and "store unavailable" in body, (code, body)
+            assert metric(port, "pushgw_store_available") == 0
+            during = collect(3.0)
+            assert any("WATCHDOG=1" in m for m in during), during  # every loop still turns
+            assert any("STATUS=" in m and "store unavailable" in m for m in during), during
+            assert a.proc.poll() is None
+        finally:
+            pg.resume()
+        assert wait_until(lambda: a.request({"op": "stats"})["store"]["available"] is True, timeout=60)
+        assert statuses(send(a, [apns_token(63)])) == ["delivered"]
+        assert http_get(port, "/healthz")[0] == 200
+        assert metric(port, "pushgw_store_available") == 1
+        # What was accepted before the outage was noticed is recorded too.
+        t = a.request({"op": "token", "platform": "apns", "app": "shop-ios", "token": apns_token(61)})
+        assert t["ok"] is True and t["delivered"] == 1, t
+        assert a.terminate() == 0
+    finally:
+        sock.close()

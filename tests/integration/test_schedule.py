@@ -278,3 +278,41 @@ def test_scheduled_send_with_the_spool_survives_kill9():
         assert d.terminate() == 0
     finally:
         rig.close()
+
+
+def test_a_claimed_scheduled_send_survives_kill9_before_its_outcome():
+    """Without a spool, a due row is deleted only once its outcome is
+    committed: a kill -9 while the provider cannot be reached leaves it in
+    the store, and after the restart it is sent (issue 16, item 7)."""
+    rig = Rig()
+    try:
+        cfg = rig.config(delivery="max_attempts = 10\nmax_retry_seconds = 120")
+        d = rig.daemon(cfg, env=HOOKS)
+        rig.sim.admin("/faults", "refuse_for=60")  # claimed and queued, but not delivered
+        tok = apns_token(90)
+        send_at = int(time.time()) + 2
+        r = send(d, [notif([tok], send_at=send_at, schedule_key="crash-1")], wait=False)
+        assert r["ok"] and r["scheduled"] == 1
+        # Claimed: the row leaves the listing (it is being sent) ...
+        assert wait_until(lambda: d.request({"op": "scheduled", "schedule_key": "crash-1"})["scheduled"] == [],
+                          timeout=20)
+        time.sleep(0.5)  # ... its recipient waits on a sender that cannot connect
+        assert tok not in rig.sim.tokens("apns")
+        d.kill9()
+        rig.sim.admin("/faults", "")
+        d.start()
+        # The lease the dead process took ends (the test clock jumps past
+        # it): the row is claimed again and sent, once.
+        assert d.request({"op": "test_clock", "advance_ms": 120_000})["ok"]
+        assert wait_until(lambda: tok in rig.sim.tokens("apns"), timeout=30)
+        time.sleep(1.0)
+        assert rig.sim.tokens("apns") == {tok: 1}
+        # Delivered and committed: the row is gone, a restart sends nothing.
+        d.kill9()
+        d.start()
+        assert d.request({"op": "test_clock", "advance_ms": 120_000})["ok"]
+        time.sleep(1.5)
+        assert rig.sim.tokens("apns") == {tok: 1}
+        assert d.terminate() == 0
+    finally:
+        rig.close()

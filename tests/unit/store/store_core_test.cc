@@ -287,6 +287,26 @@ TEST_F(StoreCore, AFailedCommitIsRolledBackAndReplayedWithoutLossOrDuplicates) {
   EXPECT_EQ(st.backlog, 0u);
 }
 
+TEST_F(StoreCore, AnOutageIsReportedFromTheFirstFailedCommitUntilOneSucceeds) {
+  ledger_->fail_commits = 1'000'000;
+  auto s = open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->failing_since_ms(), 0) << "nothing failed yet";
+  record_spin(*s, 0, outcome(Kind::Delivered, "a"));
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (s->failing_since_ms() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_NE(s->failing_since_ms(), 0);
+  EXPECT_EQ(s->stats().failing_since_ms, s->failing_since_ms());
+  {
+    std::lock_guard<std::mutex> g(ledger_->mu);
+    ledger_->fail_commits = 0;  // the database is back
+  }
+  ASSERT_TRUE(wait_commit(*s));
+  EXPECT_EQ(s->failing_since_ms(), 0);
+  EXPECT_EQ(ledger_->committed_copy(), (std::vector<std::string>{"delivered:a"})) << "nothing lost meanwhile";
+}
+
 TEST_F(StoreCore, AVerdictSuppressesAtOnceAndReadsSeeWhatWasRecordedBefore) {
   auto s = open();
   ASSERT_TRUE(s);
