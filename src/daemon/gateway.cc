@@ -25,7 +25,10 @@ std::vector<spool::BatchCount> Gateway::journal_counts(const ingest::SendRequest
 
 Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
   const auto& cfg = *d_.config;
-  server_ = std::make_unique<ingest::Server>(d_.loop, *this, cfg.server.max_line_bytes, log_);
+  const ingest::Server::Limits limits{cfg.server.max_line_bytes, static_cast<size_t>(cfg.server.max_connections),
+                                      static_cast<uint64_t>(cfg.server.max_pipelined_requests),
+                                      static_cast<uint64_t>(cfg.server.idle_timeout_seconds) * 1000};
+  server_ = std::make_unique<ingest::Server>(d_.loop, *this, limits, log_);
   server_->set_allowed(cfg.server.allowed_uids, cfg.server.allowed_gids);
   uv_async_init(d_.loop, &notify_, [](uv_async_t* h) { static_cast<Gateway*>(h->data)->on_senders_notified(); });
   notify_.data = this;
