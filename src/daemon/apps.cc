@@ -124,7 +124,7 @@ Result<void> add_webpush(const settings::WebPushApp& a, uint16_t id, Apps& apps)
     return p.ok() ? std::move(p.value()) : nullptr;
   };
   apps.table->push_back(std::move(rt));
-  add_directory_entry(apps, id, Platform::WebPush, a.app, a.allow_private_endpoints);
+  apps.directory.add(ingest::AppInfo{id, Platform::WebPush, a.app, a.allow_private_endpoints, a.endpoint_ports});
   return ok();
 }
 

@@ -88,6 +88,7 @@ struct WebPushApp {
   std::string vapid_subject;
   int connections = 2;
   bool allow_private_endpoints = false;
+  std::vector<uint16_t> endpoint_ports;     // besides 443, ports an endpoint may name
   int line = 0;
 };
 
