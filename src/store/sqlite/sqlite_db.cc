@@ -116,6 +116,20 @@ Result<Counts> SqliteDb::counts() {
   return c;
 }
 
+Result<std::string> SqliteDb::claim_meta(std::string_view key, std::string_view value_if_absent) {
+  {
+    auto ins = Stmt::prepare(conn_->get(), "INSERT OR IGNORE INTO meta(k, v) VALUES(?1, ?2)");
+    if (!ins) return ins.error();
+    auto u = ins->use();
+    if (auto r = conn_->done(u.bind(1, key).bind(2, value_if_absent), "meta"); !r) return r.error();
+  }
+  auto sel = Stmt::prepare(conn_->get(), "SELECT CAST(v AS TEXT) FROM meta WHERE k = ?1");
+  if (!sel) return sel.error();
+  auto u = sel->use();
+  if (u.bind(1, key).step() != SQLITE_ROW) return conn_->error("store_open_failed", "reading meta");
+  return u.text(0);
+}
+
 Result<void> SqliteDb::for_each_suppressed(const SuppressedFn& fn) {
   auto s = Stmt::prepare(conn_->get(), "SELECT platform, app, token, since_ms FROM tokens WHERE state <> 0");
   if (!s) return s.error();

@@ -62,6 +62,31 @@ TEST_F(StorePersist, ReopenKeepsStatesEventsAndSuppression) {
   EXPECT_EQ(get_feedback(*s, p.next, 10).events.at(0).seq, 3u);
 }
 
+// The suppression set's keyed hash (issue 15, item 4): the secret is made on
+// the first start, kept in meta, the same on every reopen, and another
+// database (another installation) has another one.
+TEST_F(StorePersist, HashKeyIsMadeOnceAndKeptWithTheDatabase) {
+  const std::string web = "https://push.example.net/wp/abc";
+  uint64_t first = 0;
+  {
+    auto s = open_store(path, clock);
+    ASSERT_TRUE(s);
+    first = s->key(Platform::WebPush, "shop-web", web);
+    s->start();
+    record_spin(*s, 0, outcome(Kind::Unsubscribed, web, "", "Gone", 0, Platform::WebPush, "shop-web"));
+    ASSERT_TRUE(wait_commit(*s));
+  }
+  EXPECT_EQ(query_int(path, "SELECT length(v) FROM meta WHERE k = 'suppression_hash_key'"), 32);
+  auto again = open_store(path, clock);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->key(Platform::WebPush, "shop-web", web), first);
+  EXPECT_TRUE(again->suppressed(Platform::WebPush, "shop-web", web));
+  TempDir other;
+  auto elsewhere = open_store(other.file("pushgw.db"), clock);
+  ASSERT_TRUE(elsewhere);
+  EXPECT_NE(elsewhere->key(Platform::WebPush, "shop-web", web), first);
+}
+
 TEST_F(StorePersist, DestructorCommitsEvenIfNeverStarted) {
   {
     auto s = open_store(path, clock);
@@ -95,6 +120,9 @@ TEST_F(StoreMigration, V1FixtureOpensWithDataIntactAndSchemaCurrent) {
                              "('tokens_suppressed','events_by_time')"),
             2);
   EXPECT_EQ(query_int(path_, "SELECT count(*) FROM sqlite_schema WHERE name='meta'"), 1);
+  // An older file gets its hash secret on the first start; keys are never
+  // stored, so its suppressed rows (below) stay valid as they are.
+  EXPECT_EQ(query_int(path_, "SELECT length(v) FROM meta WHERE k = 'suppression_hash_key'"), 32);
 
   // Counts and suppression were loaded from the migrated file.
   StoreStats st = s->stats();
