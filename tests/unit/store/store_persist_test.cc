@@ -1,6 +1,9 @@
 // Persistence across close/reopen, and migration of the committed v1 fixture.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -189,6 +192,36 @@ TEST_F(StoreMigration, NewerSchemaIsRefused) {
   auto r = store::open_store(cfg, 1, clock_, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_schema_newer");
+}
+
+// The database holds Web Push auth secrets (issue 15, item 10): 0600 with its
+// -wal and -shm, whatever the umask, and a file left wider is narrowed.
+TEST_F(StoreOpen, DatabaseFilesAreOwnerOnlyWhateverTheUmask) {
+  auto mode = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
+  };
+  const mode_t old = ::umask(0);
+  {
+    auto s = start_store(path, clock);
+    ASSERT_TRUE(s);
+    record_spin(*s, 0, outcome(Kind::Unsubscribed, kB, "", "Unregistered"));
+    ASSERT_TRUE(wait_commit(*s));
+    EXPECT_EQ(mode(path), 0600);
+    EXPECT_EQ(mode(path + "-wal"), 0600);
+    EXPECT_EQ(mode(path + "-shm"), 0600);
+  }
+  const std::string wide = dir.file("wide.db");
+  FILE* f = std::fopen(wide.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  ::chmod(wide.c_str(), 0666);
+  {
+    auto s = open_store(wide, clock);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(mode(wide), 0600);
+  }
+  ::umask(old);
 }
 
 TEST_F(StoreOpen, ForeignDatabaseIsRefused) {
