@@ -387,7 +387,9 @@ Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const setting
   auto fresh = build_apps(*cfg);
   if (!fresh.ok()) return fresh.error();
   std::vector<std::string> changes;
-  std::unique_ptr<Apps> merged = merge_apps(*d_.apps, std::move(*fresh.value()), changes);
+  auto merged_or = merge_apps(*d_.apps, std::move(*fresh.value()), changes);
+  if (!merged_or.ok()) return merged_or.error();
+  std::unique_ptr<Apps> merged = std::move(merged_or.value());
   // Senders first: a job for a new id may be pushed right after this.
   for (auto& s : senders_) s->update_apps(merged->table);
   std::vector<FcmCredential> creds = merged->fcm_credentials;
