@@ -63,7 +63,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
     int workers = 1;
     metrics::Registry* registry = nullptr;
     metrics::GatewayFamilies* families = nullptr;
-    bool test_hooks = false;  // PUSHGW_TEST_HOOKS=1: enables ops "test_stall" and "test_clock"
+    bool test_hooks = false;  // PUSHGW_TEST_HOOKS=1: enables ops "test_stall" and "test_clock" (test_hooks_for)
     // What "send_at", quiet hours and due times are decided against (nullptr:
     // clock). With test hooks main passes test_clock, which op "test_clock"
     // shifts; senders, the store and credentials keep `clock`.
@@ -202,6 +202,10 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   void on_schedule_timer();
   void on_claimed(Result<store::ClaimedSends>& claimed);
   void run_due(const store::ScheduledSend& row);
+  // Test ops only with PUSHGW_TEST_HOOKS=1, and only for a root peer unless
+  // this is a test build (-DPUSHGW_TEST_HOOKS=ON): the ops stall senders and
+  // move the scheduling clock.
+  bool test_hooks_for(uint64_t conn_id) const;
   // Ops "cancel", "scheduled" and (test hooks) "test_clock" (gateway_schedule_ops.cc).
   void handle_schedule_op(uint64_t conn_id, std::string_view op, const std::string& id_json);
   void respond_waiting(Waiting& w);

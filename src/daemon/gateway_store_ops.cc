@@ -55,6 +55,15 @@ void append_event(std::string& out, const store::Event& e) {
 
 }  // namespace
 
+bool Gateway::test_hooks_for(uint64_t conn_id) const {
+#ifdef PUSHGW_TEST_BUILD
+  (void)conn_id;
+  return d_.test_hooks;
+#else
+  return d_.test_hooks && server_->peer_uid(conn_id) == 0u;
+#endif
+}
+
 void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string& id_json) {
   if (op == "stats") {
     server_->respond(conn_id, stats_json(id_json));
@@ -64,7 +73,7 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     server_->respond(conn_id, "{\"id\":" + id_json + ",\"ok\":true}");
     return;
   }
-  if (op == "test_stall" && d_.test_hooks) {
+  if (op == "test_stall" && test_hooks_for(conn_id)) {
     int64_t sender = 0, ms = 0;
     simdjson::dom::element r = parser_.root();
     if (r["sender"].get_int64().get(sender) || r["ms"].get_int64().get(ms) || sender < 0 ||
@@ -84,7 +93,7 @@ void Gateway::handle_op(uint64_t conn_id, std::string_view op, const std::string
     handle_campaign_op(conn_id, op, id_json);
     return;
   }
-  if (op == "cancel" || op == "scheduled" || (op == "test_clock" && d_.test_clock != nullptr)) {
+  if (op == "cancel" || op == "scheduled" || (op == "test_clock" && d_.test_clock != nullptr && test_hooks_for(conn_id))) {
     handle_schedule_op(conn_id, op, id_json);
     return;
   }

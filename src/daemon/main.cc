@@ -1,6 +1,7 @@
 // pushgwd: parse arguments, load the config, start store, senders and the
 // socket, run the main loop until SIGTERM has drained.
 #include <jemalloc/jemalloc.h>
+#include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
@@ -152,6 +153,10 @@ void on_stop_signal(uv_signal_t* h, int signum) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // No core dumps (and no ptrace by other processes of our uid): the process
+  // holds provider keys, VAPID keys and Web Push auth secrets. Before any is
+  // read. The unit also sets LimitCORE=0.
+  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   Args args;
   if (!parse_args(argc, argv, args)) {
     usage(stderr);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,9 @@ class ClientConn final : public loop::Deletable {
   uint64_t id() const { return id_; }
   loop::PipeStream& stream() { return stream_; }
   bool closing() const { return closing_; }
+  // SO_PEERCRED uid, read on admission.
+  std::optional<uint32_t> peer_uid() const { return peer_uid_; }
+  void set_peer_uid(std::optional<uint32_t> uid) { peer_uid_ = uid; }
   // True when the connection made no progress for timeout_ms although it
   // could have: nothing was read while it owed nothing, or its answers were
   // not read. Waiting for the daemon's own answers is not idle.
@@ -83,6 +87,7 @@ class ClientConn final : public loop::Deletable {
   std::string stash_;         // read but not yet framed: reading was blocked mid-chunk
   size_t out_bytes_ = 0;      // queued responses not yet written
   uint64_t outstanding_ = 0;  // delivered lines still owed a response
+  std::optional<uint32_t> peer_uid_;
   uint64_t last_active_ms_ = 0;  // uv_now of the last read, answer or completed write
   bool out_blocked_ = false;  // slow reader: too much unwritten output
   bool eof_ = false;          // the peer shut down its write side

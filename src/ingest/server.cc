@@ -123,6 +123,7 @@ void Server::accept_one() {
     return;  // c closes
   }
   ClientConn& ref = *c;
+  ref.set_peer_uid(ingest::peer_uid(fd));
   conns_.emplace(ref.id(), std::move(c));
   ref.update_reading();
 }
@@ -164,6 +165,11 @@ void Server::retire(ClientConn& c) {
   loop::delete_later(loop_, std::move(it->second));
   conns_.erase(it);
   handler_.on_close(id);
+}
+
+std::optional<uint32_t> Server::peer_uid(uint64_t conn_id) const {
+  auto it = conns_.find(conn_id);
+  return it == conns_.end() ? std::nullopt : it->second->peer_uid();
 }
 
 void Server::respond(uint64_t conn_id, std::string line) {

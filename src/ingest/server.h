@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -93,6 +94,9 @@ class Server {
   void resume_reading();
   bool paused() const { return paused_; }
   size_t connections() const { return conns_.size(); }
+  // The client's uid (SO_PEERCRED at accept); nullopt for an unknown or
+  // closed connection.
+  std::optional<uint32_t> peer_uid(uint64_t conn_id) const;
   // Stops listening, closes every connection (unsent responses are dropped;
   // on_close runs for each before this returns), unlinks the socket path
   // bound by listen(). done runs from a libuv close callback on a later
