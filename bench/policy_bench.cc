@@ -42,6 +42,7 @@ using pushgw::dispatch::CapTable;
 namespace tz = pushgw::tz;
 
 constexpr int64_t kNow = 1'800'000'000'000;
+constexpr pushgw::store::HashKey kKey{1, 2};  // any installation secret
 constexpr size_t kTokens = 1'000'000;
 
 std::vector<std::string>& tokens() {
@@ -66,7 +67,7 @@ CapTable& loaded_table(size_t n) {
     t = std::make_unique<CapTable>(CapLimits{3, 10});
     const auto& tok = tokens();
     for (size_t i = 0; i < n; ++i)
-      t->load(pushgw::store::key_hash(Platform::Apns, "shop-ios", tok[i]), kNow - 5 * 3'600'000);
+      t->load(pushgw::store::key_hash(kKey, Platform::Apns, "shop-ios", tok[i]), kNow - 5 * 3'600'000);
     loaded = n;
   }
   return *t;
@@ -79,7 +80,7 @@ void BM_PolicyNoCaps(benchmark::State& state) {
   const bool marketing = true;
   for (auto _ : state) {
     bool admitted = !marketing || !caps.limits().enabled() ||
-                    caps.admit(pushgw::store::key_hash(Platform::Apns, "shop-ios", tok[i]), kNow);
+                    caps.admit(pushgw::store::key_hash(kKey, Platform::Apns, "shop-ios", tok[i]), kNow);
     benchmark::DoNotOptimize(admitted);
     i = (i + 1) % kTokens;
   }
@@ -98,7 +99,7 @@ void BM_PolicyCapCheck(benchmark::State& state) {
   size_t i = static_cast<size_t>(state.thread_index()) * (n / 2);
   int64_t now = kNow;
   for (auto _ : state) {
-    bool admitted = caps_ptr->admit(pushgw::store::key_hash(Platform::Apns, "shop-ios", tok[i]), now);
+    bool admitted = caps_ptr->admit(pushgw::store::key_hash(kKey, Platform::Apns, "shop-ios", tok[i]), now);
     benchmark::DoNotOptimize(admitted);
     if (++i == n) {
       i = 0;
@@ -157,7 +158,7 @@ void BM_PolicyPerRecipient(benchmark::State& state) {
     bool admitted = false;
     if (due == 0)  // held recipients reach the sender only when released
       admitted = !caps.limits().enabled() ||
-                 caps.admit(pushgw::store::key_hash(Platform::Apns, "shop-ios", tok[k]), cap_now);
+                 caps.admit(pushgw::store::key_hash(kKey, Platform::Apns, "shop-ios", tok[k]), cap_now);
     benchmark::DoNotOptimize(admitted);
     if (++i % 1000 == 0) ++now;
     if (++k == kTokens) {

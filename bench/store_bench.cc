@@ -284,7 +284,7 @@ struct SuppressionFixture {
     for (uint64_t i = 0; i < kEntries; ++i) {
       present.push_back(hex_token(i * 0x9E3779B97F4A7C15ULL));
       absent.push_back(hex_token(i * 0x9E3779B97F4A7C15ULL + 1));
-      set.put(key_hash(Platform::Apns, "shop-ios", present.back()), 1'700'000'000'000);
+      set.put(key_hash(HashKey{1, 2}, Platform::Apns, "shop-ios", present.back()), 1'700'000'000'000);
     }
   }
   static SuppressionFixture& get() {
@@ -301,7 +301,7 @@ void BM_SuppressionCheck(benchmark::State& state) {
   size_t i = 0, found = 0;
   for (auto _ : state) {
     int64_t since = 0;
-    bool s = f.set.find(key_hash(Platform::Apns, "shop-ios", tokens[i]), &since);
+    bool s = f.set.find(key_hash(HashKey{1, 2}, Platform::Apns, "shop-ios", tokens[i]), &since);
     found += s;
     benchmark::DoNotOptimize(since);
     if (++i == tokens.size()) i = 0;
@@ -327,11 +327,11 @@ void BM_SuppressionCheckInCache(benchmark::State& state) {
   std::vector<std::string> tokens;
   for (uint64_t i = 0; i < 1000; ++i) {
     tokens.push_back(hex_token(i * 0x9E3779B97F4A7C15ULL));
-    set.put(key_hash(Platform::Apns, "shop-ios", tokens.back()), 1);
+    set.put(key_hash(HashKey{1, 2}, Platform::Apns, "shop-ios", tokens.back()), 1);
   }
   size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(set.find(key_hash(Platform::Apns, "shop-ios", tokens[i]), nullptr));
+    benchmark::DoNotOptimize(set.find(key_hash(HashKey{1, 2}, Platform::Apns, "shop-ios", tokens[i]), nullptr));
     if (++i == tokens.size()) i = 0;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
@@ -342,7 +342,7 @@ void BM_KeyHash(benchmark::State& state) {
   std::string token(static_cast<size_t>(state.range(0)), 'a');
   for (auto _ : state) {
     token[0] = static_cast<char>(token[0] + 1);
-    benchmark::DoNotOptimize(key_hash(Platform::Apns, "shop-ios", token));
+    benchmark::DoNotOptimize(key_hash(HashKey{1, 2}, Platform::Apns, "shop-ios", token));
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }

@@ -94,6 +94,7 @@ vapid_key_file = "$RUN/vapid.pem"
 vapid_subject = "mailto:ops@example.com"
 connections = 1
 allow_private_endpoints = true   # the demo's push service is on loopback
+endpoint_ports = [$PORT]         # ... on a port other than 443
 TOML
 
 echo "== checking the config"

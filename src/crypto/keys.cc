@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -272,6 +273,23 @@ Result<std::string> ecdh_p256(const EVP_PKEY* priv, const EVP_PKEY* peer, bool v
   if (EVP_PKEY_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1 ||
       len != 32)
     return ossl_error("crypto_failed", "ECDH derive");
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[32];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1 || len != sizeof md) {
+    detail::clear_errors();
+    return {};
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (unsigned char b : md) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
   return out;
 }
 

@@ -64,4 +64,9 @@ std::string hmac_sha256(std::string_view key, std::string_view data);
 
 Result<std::string> random_bytes(size_t n);
 
+// SHA-256 of data as 64 lowercase hex digits; empty only if the library
+// itself fails. For fingerprints that must not carry what they identify
+// (a private key).
+std::string sha256_hex(std::string_view data);
+
 }  // namespace pushgw::crypto

@@ -68,10 +68,13 @@ Result<void> add_apns(const settings::ApnsApp& a, uint16_t id, Apps& apps, ApnsS
   auto au = endpoint_authority("apns", a.app, a.endpoint, std::string(provider::apns_default_authority(a.environment)));
   if (!au.ok()) return au.error();
   const std::string& authority = au.value();
-  auto& tokens = signers[a.team_id + "|" + a.key_id + "|" + a.key_pem];
+  // Fingerprints and signer keys carry a digest of the key, never the key:
+  // they live on in long-lived tables and are compared on reload.
+  const std::string key_digest = crypto::sha256_hex(a.key_pem);
+  auto& tokens = signers[a.team_id + "|" + a.key_id + "|" + key_digest];
   if (!tokens) tokens = std::make_shared<crypto::ApnsTokenSource>(std::move(key.value()), a.team_id, a.key_id);
   dispatch::AppRuntime rt = make_runtime(id, Platform::Apns, a,
-                                         a.team_id + "|" + a.key_id + "|" + a.key_pem + "|" + a.topic + "|" + authority);
+                                         a.team_id + "|" + a.key_id + "|" + key_digest + "|" + a.topic + "|" + authority);
   provider::ApnsSettings settings{authority, a.topic, tokens};
   rt.make_provider = [settings] { return std::make_unique<provider::ApnsProvider>(settings); };
   apps.table->push_back(std::move(rt));
@@ -100,7 +103,8 @@ Result<void> add_fcm(const settings::FcmApp& a, uint16_t id, Apps& apps) {
                      std::make_shared<crypto::EvpPkeyPtr>(std::move(key.value())), tokens};
   apps.fcm_credentials.push_back(std::move(cred));
   dispatch::AppRuntime rt = make_runtime(
-      id, Platform::Fcm, a, a.project_id + "|" + a.client_email + "|" + a.private_key_pem + "|" + a.token_uri + "|" + authority);
+      id, Platform::Fcm, a,
+      a.project_id + "|" + a.client_email + "|" + crypto::sha256_hex(a.private_key_pem) + "|" + a.token_uri + "|" + authority);
   provider::FcmSettings settings{authority, a.project_id, tokens};
   rt.make_provider = [settings] { return std::make_unique<provider::FcmProvider>(settings); };
   apps.table->push_back(std::move(rt));
@@ -115,7 +119,7 @@ Result<void> add_webpush(const settings::WebPushApp& a, uint16_t id, Apps& apps)
   if (!probe.ok())
     return make_error("bad_config", "webpush app '" + a.app + "': " + probe.error().message);
   dispatch::AppRuntime rt = make_runtime(id, Platform::WebPush, a,
-                                         a.vapid_key_pem + "|" + a.vapid_subject + "|" +
+                                         crypto::sha256_hex(a.vapid_key_pem) + "|" + a.vapid_subject + "|" +
                                              (a.allow_private_endpoints ? "1" : "0"));
   rt.allow_http1 = true;  // some push services speak only HTTP/1.1
   rt.allow_private_endpoints = a.allow_private_endpoints;
@@ -124,33 +128,61 @@ Result<void> add_webpush(const settings::WebPushApp& a, uint16_t id, Apps& apps)
     return p.ok() ? std::move(p.value()) : nullptr;
   };
   apps.table->push_back(std::move(rt));
-  add_directory_entry(apps, id, Platform::WebPush, a.app, a.allow_private_endpoints);
+  apps.directory.add(ingest::AppInfo{id, Platform::WebPush, a.app, a.allow_private_endpoints, a.endpoint_ports});
   return ok();
 }
 
 }  // namespace
 
-std::unique_ptr<Apps> merge_apps(const Apps& current, Apps&& fresh, std::vector<std::string>& changes) {
+namespace {
+
+// An id of `current` whose runtime is exactly rt's (platform, name,
+// fingerprint) and that this merge has not given out yet; the live one first.
+// Reusing it is safe even if it was removed earlier: senders hold the same
+// provider and pools for it that rt would get.
+int same_runtime(const Apps& current, const dispatch::AppRuntime& rt, const std::vector<bool>& taken) {
+  const ingest::AppInfo* live = current.directory.find(rt.platform, rt.name);
+  int found = -1;
+  for (const auto& old : *current.table) {
+    if (taken[old.app_id] || old.platform != rt.platform || old.name != rt.name || old.fingerprint != rt.fingerprint)
+      continue;
+    if (live != nullptr && live->app_id == old.app_id) return old.app_id;
+    if (found < 0) found = old.app_id;
+  }
+  return found;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Apps>> merge_apps(const Apps& current, Apps&& fresh, std::vector<std::string>& changes) {
   auto out = std::make_unique<Apps>();
   *out->table = *current.table;  // every old id stays valid
   std::vector<bool> kept(current.table->size(), false);
+  const size_t max_ids = max_app_ids(fresh.table->size());
   for (dispatch::AppRuntime& rt : *fresh.table) {
     const uint16_t fresh_id = rt.app_id;
-    int same = -1;
-    for (const auto& old : *current.table)
-      if (old.platform == rt.platform && old.name == rt.name && old.fingerprint == rt.fingerprint &&
-          current.directory.find(old.platform, old.name) != nullptr && old.app_id == current.directory.find(old.platform, old.name)->app_id)
-        same = old.app_id;
+    const int same = same_runtime(current, rt, kept);
+    const ingest::AppInfo* live = current.directory.find(rt.platform, rt.name);
     uint16_t id;
-    if (same >= 0) {
+    if (same >= 0 && live != nullptr && live->app_id == same) {
       id = static_cast<uint16_t>(same);
       kept[id] = true;
+    } else if (same >= 0) {  // back to a configuration this app had before
+      id = static_cast<uint16_t>(same);
+      kept[id] = true;
+      changes.push_back(std::string(live ? "changed " : "added ") + std::string(to_string(rt.platform)) + " app '" +
+                        rt.name + "' (as before, id " + std::to_string(id) + ")");
     } else {
+      if (out->table->size() >= max_ids)
+        return make_error("bad_config", "reload: the app table holds " + std::to_string(out->table->size()) +
+                                            " app versions (removed and changed apps keep theirs until restart); "
+                                            "restart pushgwd to start afresh");
       id = static_cast<uint16_t>(out->table->size());
       const bool existed = current.directory.find(rt.platform, rt.name) != nullptr;
       changes.push_back(std::string(existed ? "changed " : "added ") + std::string(to_string(rt.platform)) + " app '" +
                         rt.name + "'");
       rt.app_id = id;
+      kept.push_back(true);
       out->table->push_back(rt);
       for (auto& cred : fresh.fcm_credentials)
         if (rt.platform == Platform::Fcm && cred.app == rt.name) out->fcm_credentials.push_back(cred);

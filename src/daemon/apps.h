@@ -1,6 +1,7 @@
 // Builds the runtime app table (providers, credential sources) and the
 // ingest-side directory from a config snapshot.
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -51,7 +52,11 @@ Result<std::unique_ptr<Apps>> build_apps(const settings::Settings& cfg);
 // unchanged under its old id, appends new or changed apps with new ids, and
 // keeps removed apps in the table (in-flight jobs still reference their ids)
 // but out of the directory. fcm_credentials lists only the new FCM apps.
-std::unique_ptr<Apps> merge_apps(const Apps& current, Apps&& fresh, std::vector<std::string>& changes);
+// An app that comes back to a (platform, name, fingerprint) it had before gets
+// that id back, so flapping configs do not grow the table; past
+// max_app_ids(live apps) versions the reload is refused (bad_config).
+Result<std::unique_ptr<Apps>> merge_apps(const Apps& current, Apps&& fresh, std::vector<std::string>& changes);
+inline size_t max_app_ids(size_t live) { return std::min<size_t>(std::max<size_t>(1024, 4 * live), 65536); }
 
 // "https://host:port" -> "host:port" (port defaults to 443).
 Result<std::string> authority_from_url(std::string_view url);

@@ -81,7 +81,9 @@ Result<std::vector<FcmCredential>> Daemon::apply(std::shared_ptr<const settings:
   auto fresh = build_apps(*cfg);
   if (!fresh.ok()) return fresh.error();
   std::vector<std::string> changes;
-  std::unique_ptr<Apps> merged = merge_apps(*apps_, std::move(*fresh.value()), changes);
+  auto merged_or = merge_apps(*apps_, std::move(*fresh.value()), changes);
+  if (!merged_or.ok()) return merged_or.error();
+  std::unique_ptr<Apps> merged = std::move(merged_or.value());
   fleet_->update_apps(merged->table);  // senders first: a job for a new id may be pushed right after this
   std::vector<FcmCredential> creds = merged->fcm_credentials;
   apps_ = std::move(merged);

@@ -171,7 +171,11 @@ void Daemon::build_admission() {
         ops::read_feedback(store_.get(), since, limit,
                            inbox_.bind<Result<ingest::FeedbackPage>>(answers_.hold(), std::move(cb)));
       });
-  server_ = std::make_unique<ingest::Server>(loop_.get(), *front_, config_->server.max_line_bytes, ingest_log_);
+  const auto& sc = config_->server;
+  const ingest::Server::Limits limits{sc.max_line_bytes, static_cast<size_t>(sc.max_connections),
+                                      static_cast<uint64_t>(sc.max_pipelined_requests),
+                                      static_cast<uint64_t>(sc.idle_timeout_seconds) * 1000};
+  server_ = std::make_unique<ingest::Server>(loop_.get(), *front_, limits, ingest_log_);
   server_->set_allowed(config_->server.allowed_uids, config_->server.allowed_gids);
   redis_ = make_redis_ingest(loop_.get(), *config_, *front_, clock_, sink_, registry_);
   clients_->attach_source(redis_.get());
@@ -182,6 +186,19 @@ void Daemon::register_ops() {
   ops::register_store_ops(ops_, store_.get());
   ops::register_campaign_ops(ops_, store_.get(), clock_);
   schedule::register_schedule_ops(ops_, *scheduler_, opts_.test_hooks ? &test_clock_ : nullptr);
+  // The test ops stall senders and move the scheduling clock: with
+  // PUSHGW_TEST_HOOKS=1 they answer a root peer, or anyone in a test build
+  // (-DPUSHGW_TEST_HOOKS=ON).
+  for (const char* op : {"test_stall", "test_clock"}) {
+    ops_.guard(op, [this](uint64_t conn_id) {
+#ifdef PUSHGW_TEST_BUILD
+      (void)conn_id;
+      return true;
+#else
+      return server_ != nullptr && server_->peer_uid(conn_id) == 0u;
+#endif
+    });
+  }
 }
 
 Result<void> Daemon::listen_metrics() {

@@ -1,6 +1,7 @@
 // pushgwd: parse arguments, load and check the config, then run the Daemon
 // (daemon/daemon.h) until SIGTERM has drained.
 #include <jemalloc/jemalloc.h>
+#include <sys/prctl.h>
 
 #include <csignal>
 #include <cstdio>
@@ -79,6 +80,10 @@ pushgw::Result<std::unique_ptr<pushgw::daemon::Apps>> check_config(const std::st
 }  // namespace
 
 int main(int argc, char** argv) {
+  // No core dumps (and no ptrace by other processes of our uid): the process
+  // holds provider keys, VAPID keys and Web Push auth secrets. Before any is
+  // read. The unit also sets LimitCORE=0.
+  (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   Args args;
   if (!parse_args(argc, argv, args)) {
     usage(stderr);

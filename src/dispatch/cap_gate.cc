@@ -1,6 +1,5 @@
 #include "dispatch/cap_gate.h"
 
-#include "store/key_hash.h"
 #include "store/store.h"
 
 namespace pushgw::dispatch {
@@ -15,7 +14,8 @@ bool CapGate::admit(const SendJob& job, int64_t now_ms) {
   if (store_ && store_->check(b.platform, app, token, b.recipients[job.idx].registered_at_ms) ==
                     store::Store::Check::Suppressed)
     return true;
-  if (!caps_->admit(store::key_hash(b.platform, app, token), now_ms)) {
+  const uint64_t key = store_ ? store_->key(b.platform, app, token) : store::key_hash({}, b.platform, app, token);
+  if (!caps_->admit(key, now_ms)) {
     sink_.finish(job, Status::Capped, "capped");
     return false;
   }

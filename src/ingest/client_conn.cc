@@ -3,9 +3,23 @@
 namespace pushgw::ingest {
 
 ClientConn::ClientConn(Env& env, uv_loop_t* loop, uint64_t id, size_t max_line)
-    : env_(env), stream_(loop), id_(id), framer_(max_line) {}
+    : env_(env), loop_(loop), stream_(loop), id_(id), framer_(max_line), last_active_ms_(uv_now(loop)) {}
 
-bool ClientConn::may_read() const { return !env_.paused && !closing_ && !out_blocked_; }
+// Reading stops, and so does handing out lines already read, while the
+// client owes us reads: its unwritten answers are over the bound, or it has
+// max_outstanding requests whose answers are still being made (an answer
+// made later, like a feedback page from the store, would land on top of
+// what the client is not reading).
+bool ClientConn::may_read() const {
+  return !env_.paused && !closing_ && !out_blocked_ && outstanding_ < env_.max_outstanding;
+}
+
+void ClientConn::touch() { last_active_ms_ = uv_now(loop_); }
+
+bool ClientConn::idle_for(uint64_t now_ms, uint64_t timeout_ms) const {
+  if (closing_ || now_ms - last_active_ms_ < timeout_ms) return false;
+  return out_bytes_ > 0 || (outstanding_ == 0 && stash_.empty());
+}
 
 void ClientConn::update_reading() {
   const bool want = may_read() && stash_.empty() && !eof_;
@@ -38,6 +52,7 @@ size_t ClientConn::deliver(const char* data, size_t len) {
 
 void ClientConn::on_data(const char* data, size_t len) {
   if (closing_) return;
+  touch();
   const size_t used = deliver(data, len);
   if (used < len && !closing_) stash_.append(data + used, len - used);
   if (!closing_) update_reading();
@@ -82,7 +97,8 @@ void ClientConn::close_if_done() {
 
 void ClientConn::respond(std::string line) {
   if (closing_ || failed_) return;
-  if (outstanding_ > 0) --outstanding_;
+  touch();
+  if (outstanding_ > 0 && outstanding_-- == env_.max_outstanding) env_.schedule_pump();
   line.push_back('\n');
   const size_t bytes = line.size();
   // The stream never calls back after close, and closing comes before this
@@ -103,6 +119,7 @@ void ClientConn::respond(std::string line) {
 
 void ClientConn::on_written(size_t bytes, int status) {
   out_bytes_ -= bytes;
+  touch();
   if (status < 0) {
     PGW_LOG(env_.log, Debug, "conn %llu: write: %s", static_cast<unsigned long long>(id_), uv_strerror(status));
     close();

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,7 @@ class ClientConn final : public loop::Deletable {
     char* readbuf;  // shared: each read is consumed within its callback
     size_t readbuf_len;
     size_t max_pending_output;
+    uint64_t max_outstanding;                    // requests read and not yet answered
     const bool& paused;                          // global back-pressure
     std::function<void(ClientConn&)> retire;     // this connection closed itself
     std::function<void()> schedule_pump;         // pump() every connection soon
@@ -46,6 +48,13 @@ class ClientConn final : public loop::Deletable {
   uint64_t id() const { return id_; }
   loop::PipeStream& stream() { return stream_; }
   bool closing() const { return closing_; }
+  // SO_PEERCRED uid, read on admission.
+  std::optional<uint32_t> peer_uid() const { return peer_uid_; }
+  void set_peer_uid(std::optional<uint32_t> uid) { peer_uid_ = uid; }
+  // True when the connection made no progress for timeout_ms although it
+  // could have: nothing was read while it owed nothing, or its answers were
+  // not read. Waiting for the daemon's own answers is not idle.
+  bool idle_for(uint64_t now_ms, uint64_t timeout_ms) const;
 
   // Reads while the connection may (not paused, not flooded with output, no
   // stash to hand out first, no EOF); called on admission and on pause.
@@ -68,13 +77,18 @@ class ClientConn final : public loop::Deletable {
   void finish_eof();
   void close_if_done();
 
+  void touch();
+
   Env& env_;
+  uv_loop_t* loop_;
   loop::PipeStream stream_;
   uint64_t id_;
   LineFramer framer_;
   std::string stash_;         // read but not yet framed: reading was blocked mid-chunk
   size_t out_bytes_ = 0;      // queued responses not yet written
   uint64_t outstanding_ = 0;  // delivered lines still owed a response
+  std::optional<uint32_t> peer_uid_;
+  uint64_t last_active_ms_ = 0;  // uv_now of the last read, answer or completed write
   bool out_blocked_ = false;  // slow reader: too much unwritten output
   bool eof_ = false;          // the peer shut down its write side
   bool eof_flushed_ = false;  // the final unterminated line was delivered

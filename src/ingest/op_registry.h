@@ -54,12 +54,16 @@ class OpRegistry {
   // A second add() of the same name replaces the handler.
   void add(std::string name, OpHandler handler);
   bool has(std::string_view name) const { return handlers_.find(name) != handlers_.end(); }
+  // Only connections for which allowed(conn_id) holds may call op; to the
+  // others it is unknown_op, as if it were not registered (test ops).
+  void guard(std::string name, std::function<bool(uint64_t conn_id)> allowed);
   // Runs op's handler. An empty op is answered bad_request ("missing string
   // field 'op'"), an op nobody registered unknown_op.
   void dispatch(std::string_view op, const OpCall& call) const;
 
  private:
   std::map<std::string, OpHandler, std::less<>> handlers_;
+  std::map<std::string, std::function<bool(uint64_t)>, std::less<>> guards_;
 };
 
 }  // namespace pushgw::ingest

@@ -28,6 +28,13 @@ bool listed(const std::vector<uint32_t>& v, uint32_t x) { return std::find(v.beg
 
 }  // namespace
 
+std::optional<uint32_t> peer_uid(int fd) {
+  ucred cr{};
+  socklen_t len = sizeof cr;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) return std::nullopt;
+  return static_cast<uint32_t>(cr.uid);
+}
+
 bool peer_allowed(int fd, const std::vector<uint32_t>& uids, const std::vector<uint32_t>& gids, obs::Logger& log) {
   if (uids.empty() && gids.empty()) return true;
   ucred cr{};

@@ -2,6 +2,7 @@
 // the checks ingest::Server makes around bind() and accept().
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ namespace pushgw::ingest {
 // primary or a supplementary gid is listed, or it runs as our own uid. Both
 // lists empty: everyone who can open the socket. Refusals are logged.
 bool peer_allowed(int fd, const std::vector<uint32_t>& uids, const std::vector<uint32_t>& gids, obs::Logger& log);
+
+// The peer's uid (SO_PEERCRED); nullopt when the kernel does not say.
+std::optional<uint32_t> peer_uid(int fd);
 
 // Before bind(): removes a stale socket file left at path by an earlier run.
 // Errors ("listen_failed"): the path is too long, exists and is not a

@@ -27,6 +27,9 @@ struct AppInfo {
   Platform platform = Platform::Apns;
   std::string name;
   bool allow_private_endpoints = false;  // Web Push SSRF guard
+  // Web Push: ports a subscription endpoint may name besides 443 (an
+  // endpoint is chosen by whoever subscribes; other ports are refused).
+  std::vector<uint16_t> endpoint_ports;
 };
 
 // Implemented by the daemon from the config. find() is called once per

@@ -144,6 +144,13 @@ bool check_endpoint(Ctx& c, std::string_view endpoint) {
     reject(c.out, c.n, endpoint, true, refused ? "endpoint_refused" : "bad_subscription", msg);
     return false;
   }
+  const uint16_t port = url.authority.port;
+  const auto& ports = c.app->endpoint_ports;
+  if (port != 443 && std::find(ports.begin(), ports.end(), port) == ports.end()) {
+    reject(c.out, c.n, endpoint, true, "endpoint_refused",
+           "endpoint port " + std::to_string(port) + " is not 443 or in the app's endpoint_ports");
+    return false;
+  }
   net::IpClass cls = net::classify_host(url.authority.host);
   if (cls != net::IpClass::NotIp && cls != net::IpClass::Public && !c.app->allow_private_endpoints) {
     std::string msg = "endpoint host is a ";

@@ -1,8 +1,10 @@
 #include "ingest/server.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,15 +21,29 @@ Error uv_fail(const char* what, int rc) {
 }
 }  // namespace
 
-Server::Server(uv_loop_t* loop, Handler& handler, size_t max_line_bytes, obs::Logger log)
+Server::Server(uv_loop_t* loop, Handler& handler, Limits limits, obs::Logger log)
     : loop_(loop),
       handler_(handler),
-      max_line_(max_line_bytes),
+      limits_(limits),
       log_(std::move(log)),
       readbuf_(new char[kReadBuf]),
-      env_{handler, log_, readbuf_.get(), kReadBuf, kMaxPendingOutput, paused_,
-           [this](ClientConn& c) { retire(c); }, [this] { schedule_pump(); }},
-      pump_timer_(loop, [this] { pump_all(); }) {}
+      env_{handler,
+           log_,
+           readbuf_.get(),
+           kReadBuf,
+           kMaxPendingOutput,
+           std::max<uint64_t>(limits.max_pipelined, 1),
+           paused_,
+           [this](ClientConn& c) { retire(c); },
+           [this] { schedule_pump(); }},
+      pump_timer_(loop, [this] { pump_all(); }),
+      idle_timer_(loop, [this] { close_idle(); }) {
+  if (limits_.idle_timeout_ms > 0) {
+    // A sweep a few times per timeout: a connection is closed within 1.25x of it.
+    const uint64_t every = std::clamp<uint64_t>(limits_.idle_timeout_ms / 4, 50, 5000);
+    idle_timer_.start(every, every);
+  }
+}
 
 // Members close their own handles. Connections close without on_close (they
 // are no longer in the table when they retire) and are deleted on the next
@@ -93,7 +109,7 @@ Result<void> Server::start_listening(const char* what) {
 }
 
 void Server::accept_one() {
-  auto c = std::make_unique<ClientConn>(env_, loop_, next_id_++, max_line_);
+  auto c = std::make_unique<ClientConn>(env_, loop_, next_id_++, limits_.max_line_bytes);
   if (int rc = listener_->accept(c->stream()); rc != 0) {
     PGW_LOG(log_, Warn, "accept failed: %s", uv_strerror(rc));
     return;  // c closes unannounced
@@ -102,9 +118,41 @@ void Server::accept_one() {
   if (closing_ || uv_fileno(reinterpret_cast<uv_handle_t*>(c->stream().handle()), &fd) != 0 ||
       !peer_allowed(fd, uids_, gids_, log_))
     return;
+  if (conns_.size() >= limits_.max_connections) {
+    refuse(*c);
+    return;  // c closes
+  }
   ClientConn& ref = *c;
+  ref.set_peer_uid(ingest::peer_uid(fd));
   conns_.emplace(ref.id(), std::move(c));
   ref.update_reading();
+}
+
+// Over the connection limit: one error line, then close. A fresh socket's
+// send buffer is empty, so the short line goes out at once; the write is
+// non-blocking either way and a client that cannot take it just sees EOF.
+void Server::refuse(ClientConn& c) {
+  static constexpr std::string_view kLine =
+      "{\"id\":null,\"ok\":false,\"error\":\"too_many_connections\","
+      "\"message\":\"the daemon serves server.max_connections clients at once; retry later\"}\n";
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(c.stream().handle()), &fd) == 0)
+    (void)::send(fd, kLine.data(), kLine.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  PGW_LOG(log_, Warn, "refused a client: %zu connections open (server.max_connections)", conns_.size());
+}
+
+void Server::close_idle() {
+  const uint64_t now = uv_now(loop_);
+  scratch_ids_.clear();
+  for (auto& [id, c] : conns_)
+    if (c->idle_for(now, limits_.idle_timeout_ms)) scratch_ids_.push_back(id);
+  for (uint64_t id : scratch_ids_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    PGW_LOG(log_, Info, "conn %llu: closed after %llu ms without progress (server.idle_timeout_seconds)",
+            static_cast<unsigned long long>(id), static_cast<unsigned long long>(limits_.idle_timeout_ms));
+    it->second->close();
+  }
 }
 
 // A connection closed: forget it now, delete it once its own code has
@@ -117,6 +165,11 @@ void Server::retire(ClientConn& c) {
   loop::delete_later(loop_, std::move(it->second));
   conns_.erase(it);
   handler_.on_close(id);
+}
+
+std::optional<uint32_t> Server::peer_uid(uint64_t conn_id) const {
+  auto it = conns_.find(conn_id);
+  return it == conns_.end() ? std::nullopt : it->second->peer_uid();
 }
 
 void Server::respond(uint64_t conn_id, std::string line) {
@@ -162,6 +215,7 @@ void Server::close(std::function<void()> done) {
     auto it = conns_.find(id);
     if (it != conns_.end()) it->second->close();
   }
+  idle_timer_.close();
   pump_timer_.close(std::move(done));
 }
 

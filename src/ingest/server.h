@@ -9,7 +9,18 @@
 //    Lines already read but not yet framed are held per connection and
 //    handed out after resume; on_line is never called while paused.
 //  - a connection whose unwritten responses exceed kMaxPendingOutput stops
-//    being read until they drain below half of it (slow reader).
+//    being read until they drain below half of it (slow reader), and so
+//    does one with Limits::max_pipelined requests still unanswered; lines
+//    it already sent wait unread in its stash, so neither reading nor
+//    processing goes on until the client drains. Answers in the making are
+//    what would otherwise pile up: a pipelined feedback read is answered
+//    later, by the store.
+//  - at most Limits::max_connections clients: one more gets the line
+//    {"id":null,"ok":false,"error":"too_many_connections",...} and is closed.
+//  - a connection idle for Limits::idle_timeout_ms (nothing read while it
+//    owed nothing, or its answers not read) is closed; waiting for the
+//    daemon's answers is not idle. A partial line is at most max_line_bytes,
+//    and the idle timeout ends one that never completes.
 //
 // Half-close: when a client shuts down its write side, a final line without
 // '\n' is still delivered, and the connection is closed once every delivered
@@ -25,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,7 +65,16 @@ class Server {
 
   static constexpr size_t kMaxPendingOutput = 8u << 20;
 
-  Server(uv_loop_t* loop, Handler& handler, size_t max_line_bytes, obs::Logger log);
+  struct Limits {
+    size_t max_line_bytes = 16u << 20;
+    size_t max_connections = 1024;
+    uint64_t max_pipelined = 64;   // unanswered requests per connection
+    uint64_t idle_timeout_ms = 0;  // 0: never
+  };
+
+  Server(uv_loop_t* loop, Handler& handler, Limits limits, obs::Logger log);
+  Server(uv_loop_t* loop, Handler& handler, size_t max_line_bytes, obs::Logger log)
+      : Server(loop, handler, Limits{max_line_bytes}, std::move(log)) {}
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -73,6 +94,9 @@ class Server {
   void resume_reading();
   bool paused() const { return paused_; }
   size_t connections() const { return conns_.size(); }
+  // The client's uid (SO_PEERCRED at accept); nullopt for an unknown or
+  // closed connection.
+  std::optional<uint32_t> peer_uid(uint64_t conn_id) const;
   // Stops listening, closes every connection (unsent responses are dropped;
   // on_close runs for each before this returns), unlinks the socket path
   // bound by listen(). done runs from a libuv close callback on a later
@@ -82,13 +106,15 @@ class Server {
  private:
   Result<void> start_listening(const char* what);
   void accept_one();
+  void refuse(ClientConn& c);
+  void close_idle();
   void retire(ClientConn& c);
   void schedule_pump();
   void pump_all();
 
   uv_loop_t* loop_;
   Handler& handler_;
-  size_t max_line_;
+  Limits limits_;
   obs::Logger log_;
   std::unique_ptr<char[]> readbuf_;
   bool paused_ = false;
@@ -96,6 +122,7 @@ class Server {
   ClientConn::Env env_;
   std::unique_ptr<loop::PipeStream> listener_;
   loop::Timer pump_timer_;
+  loop::Timer idle_timer_;
   std::unordered_map<uint64_t, std::unique_ptr<ClientConn>> conns_;
   std::vector<uint64_t> scratch_ids_;
   uint64_t next_id_ = 1;

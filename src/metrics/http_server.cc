@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -58,8 +59,13 @@ class MetricsServer::Conn final : public loop::Deletable {
   }
   loop::TcpStream& stream() { return tcp_; }
 
+  // Still waiting for its request head: may give way to a new client.
+  bool idle() const { return !responded_ && !closing_; }
+  uint64_t started_ms() const { return started_ms_; }
+
   void start() {
-    timer_.start(srv_.opts_.timeout_ms);
+    started_ms_ = uv_now(tcp_.handle()->loop);
+    timer_.start(std::min(srv_.opts_.head_timeout_ms, srv_.opts_.timeout_ms));
     read([this](const char* p, size_t n) { on_data(p, n); });
   }
 
@@ -113,6 +119,7 @@ class MetricsServer::Conn final : public loop::Deletable {
 
   void send_response(Response r, bool head_only) {
     responded_ = true;
+    timer_.start(srv_.opts_.timeout_ms);  // the answer gets its own time
     tcp_.read_stop();
     out_ = "HTTP/1.1 " + std::to_string(r.status) + " ";
     out_.append(r.reason);
@@ -139,6 +146,7 @@ class MetricsServer::Conn final : public loop::Deletable {
   std::string in_, out_;
   bool responded_ = false;
   bool closing_ = false;
+  uint64_t started_ms_ = 0;
   char rbuf_[4096];
 };
 
@@ -194,11 +202,22 @@ void MetricsServer::on_connection(int status) {
     return;
   }
   auto c = std::make_unique<Conn>(*this, loop_);
-  // Past the limit (or closing): accept so the backlog drains, then drop.
-  if (listener_->accept(c->stream()) != 0 || closing_ || conns_.size() >= opts_.max_connections) return;
+  // Past the limit (or closing): accept so the backlog drains, then drop,
+  // unless an idle client gives way.
+  if (listener_->accept(c->stream()) != 0 || closing_) return;
+  if (conns_.size() >= opts_.max_connections && !evict_idle()) return;
   Conn& ref = *c;
   conns_.emplace(&ref, std::move(c));
   ref.start();
+}
+
+bool MetricsServer::evict_idle() {
+  Conn* oldest = nullptr;
+  for (auto& [key, c] : conns_)
+    if (c->idle() && (oldest == nullptr || c->started_ms() < oldest->started_ms())) oldest = c.get();
+  if (oldest == nullptr) return false;
+  oldest->close();  // retires it
+  return true;
 }
 
 void MetricsServer::retire(Conn& c) {

@@ -5,9 +5,12 @@
 // per connection ("Connection: close").
 //
 // Robustness: a request head is read up to max_request_bytes (else 431); a
-// connection gets timeout_ms in total to send its request and read the
-// answer (slow clients are cut off); at most max_connections at once (more
-// are accepted and closed at once). Handlers run on the loop thread.
+// connection gets head_timeout_ms to send its request and timeout_ms to
+// read the answer (slow clients are cut off); at most max_connections at
+// once. A client past the limit takes the place of the oldest one still
+// waiting for its request head (idle clients cannot keep /healthz from
+// answering); when every slot is answering, it is closed at once. Handlers
+// run on the loop thread.
 //
 // Lifetimes: everything belongs to the loop thread. The listener and its
 // connections are unref'd, so the server never keeps the loop alive; a
@@ -42,6 +45,7 @@ class MetricsServer {
   };
   struct Options {
     std::size_t max_request_bytes = 8192;
+    uint64_t head_timeout_ms = 2000;
     uint64_t timeout_ms = 10000;
     std::size_t max_connections = 64;
     obs::Logger log;
@@ -72,6 +76,7 @@ class MetricsServer {
   class Conn;  // one scrape
 
   void on_connection(int status);
+  bool evict_idle();
   void retire(Conn& c);
 
   uv_loop_t* loop_;

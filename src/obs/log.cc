@@ -117,6 +117,36 @@ std::string json_line(int64_t time_ms, Level l, std::string_view component, std:
   return out;
 }
 
+namespace {
+
+// Control bytes (and DEL) as \n, \r, \t or \xNN; everything else as is.
+// Returns the bytes written to out (at most cap).
+size_t escape_controls(std::string_view in, char* out, size_t cap) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (char ch : in) {
+    const auto c = static_cast<unsigned char>(ch);
+    const char* named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : nullptr;
+    if (c >= 0x20 && c != 0x7f) {
+      if (o + 1 > cap) break;
+      out[o++] = ch;
+    } else if (named != nullptr) {
+      if (o + 2 > cap) break;
+      out[o++] = named[0];
+      out[o++] = named[1];
+    } else {
+      if (o + 4 > cap) break;
+      out[o++] = '\\';
+      out[o++] = 'x';
+      out[o++] = kHex[c >> 4];
+      out[o++] = kHex[c & 15];
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
 void LogSink::write(Level l, std::string_view component, const char* key, const char* fmt, va_list ap) {
   uint64_t dropped_before = 0;
   {
@@ -146,9 +176,13 @@ void LogSink::write(Level l, std::string_view component, const char* key, const 
     emit(line.data(), line.size());
     return;
   }
+  // Messages echo strings from clients (app names, ops, ids): a newline in one
+  // must not start a forged line ("<0>..."), nor a control byte reach a terminal.
+  char safe[sizeof msg * 4];
+  const size_t slen = escape_controls(std::string_view(msg, mlen), safe, sizeof safe);
   char buf[2048];
   int n = snprintf(buf, sizeof buf, "<%d>%.*s: %.*s", syslog_priority(l), static_cast<int>(component.size()),
-                   component.data(), static_cast<int>(mlen), msg);
+                   component.data(), static_cast<int>(slen), safe);
   if (n < 0) return;
   size_t len = std::min(static_cast<size_t>(n), sizeof buf - 1);
   if (dropped_before > 0 && len + 48 < sizeof buf) {

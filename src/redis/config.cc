@@ -39,6 +39,8 @@ RedisIngestConfig parse_config(config::Section& r) {
   read_key(r, "results_stream", c.results_stream, false);
   read_key(r, "feedback_stream", c.feedback_stream, false);
   r.get_int("results_maxlen", c.results_maxlen, 0, int64_t{1} << 40);
+  r.get_int("max_deliveries", c.max_deliveries, 0, 1000);
+  r.get_int("max_read_bytes", c.max_read_bytes, 1 << 16, int64_t{1} << 34);
   // Writing results or feedback into the request stream would feed them
   // back in as (invalid) requests.
   if (!c.stream.empty() && c.results_stream == c.stream)

@@ -35,6 +35,8 @@ struct RedisIngestConfig {
   std::string results_stream;   // "" = no per-request results
   std::string feedback_stream;  // "" = feedback events go to results_stream (if set)
   int64_t results_maxlen = 1'000'000;  // MAXLEN ~ of the streams we XADD to; 0 = no trimming
+  int max_deliveries = 5;       // an entry delivered this often without finishing is dead-lettered; 0 = never
+  int64_t max_read_bytes = 64 << 20;  // a read's COUNT adapts so its requests stay about this size
 };
 
 // Parses [ingest.redis] (enabled = true); problems go to s.

@@ -71,6 +71,19 @@ bool parse_autoclaim_reply(const redisReply* r, std::string& next_cursor, std::v
   return true;
 }
 
+bool parse_pending_reply(const redisReply* r, std::vector<PendingInfo>& out) {
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return false;
+  for (size_t i = 0; i < r->elements; ++i) {
+    const redisReply* e = r->element[i];
+    if (e == nullptr || e->type != REDIS_REPLY_ARRAY || e->elements < 4 || !is_string(e->element[0]) ||
+        !is_string(e->element[1]) || e->element[2]->type != REDIS_REPLY_INTEGER ||
+        e->element[3]->type != REDIS_REPLY_INTEGER)
+      return false;
+    out.push_back({view(e->element[0]), view(e->element[1]), e->element[2]->integer, e->element[3]->integer});
+  }
+  return true;
+}
+
 bool parse_consumers_reply(const redisReply* r, std::vector<ConsumerInfo>& out) {
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return false;
   for (size_t i = 0; i < r->elements; ++i) {

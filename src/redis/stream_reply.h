@@ -30,6 +30,16 @@ bool parse_read_reply(const redisReply* r, std::vector<StreamEntry>& out);
 bool parse_autoclaim_reply(const redisReply* r, std::string& next_cursor, std::vector<StreamEntry>& out,
                            size_t& deleted);
 
+// XPENDING <stream> <group> [IDLE ms] <start> <end> <count> [consumer]: one
+// [id, consumer, idle ms, times delivered] per pending entry.
+struct PendingInfo {
+  std::string_view id;
+  std::string_view consumer;
+  long long idle_ms = 0;
+  long long deliveries = 0;
+};
+bool parse_pending_reply(const redisReply* r, std::vector<PendingInfo>& out);
+
 // XINFO CONSUMERS: one flat field/value array per consumer.
 struct ConsumerInfo {
   std::string_view name;

@@ -30,6 +30,16 @@ Connection::Options conn_options(const RedisIngestConfig& cfg) {
   return o;
 }
 
+// COUNT so that a read's requests come to about max_read_bytes (at least 1,
+// at most batch): a stream of huge requests is read a few at a time.
+std::string read_count(const RedisIngestConfig& cfg, const std::vector<StreamEntry>& entries) {
+  size_t bytes = 0;
+  for (const StreamEntry& e : entries) bytes += e.request.size() + e.id.size();
+  const size_t mean = std::max<size_t>(bytes / std::max<size_t>(entries.size(), 1), 1);
+  const auto fit = static_cast<int64_t>(static_cast<uint64_t>(cfg.max_read_bytes) / mean);
+  return std::to_string(std::clamp<int64_t>(fit, 1, cfg.batch));
+}
+
 }  // namespace
 
 std::string default_consumer_name() {
@@ -48,7 +58,10 @@ StreamSource::StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest
       reader_(loop, conn_options(cfg), clock, log_,
               [this] {
                 // Entries delivered on the lost connection are in our pending list.
-                if (group_ready_) pending_cursor_ = "0-0";
+                if (group_ready_) {
+                  pending_cursor_ = "0-0";
+                  swept_own_ = false;
+                }
                 maybe_read();
               },
               nullptr),
@@ -58,7 +71,7 @@ StreamSource::StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest
             return command(argv, std::move(cb));
           },
           [this] { maybe_read(); }, stats_, log_),
-      claim_timer_(loop, [this] { autoclaim(); }),
+      claim_timer_(loop, [this] { claim_page(); }),
       heartbeat_timer_(loop, [this] {
         if (group_ready_) ledger_.heartbeat();  // keeps what this instance holds from looking abandoned
       }),
@@ -71,7 +84,8 @@ StreamSource::StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest
       tidy_timer_(loop, [this] { tidy_consumers(); }),
       batch_str_(std::to_string(cfg.batch)),
       block_str_(std::to_string(cfg.block_ms)),
-      idle_str_(std::to_string(cfg.claim_idle_ms)) {
+      idle_str_(std::to_string(cfg.claim_idle_ms)),
+      count_str_(batch_str_) {
   const std::string& fb = cfg.feedback_stream.empty() ? cfg.results_stream : cfg.feedback_stream;
   if (!fb.empty() && !feedback_identity.empty())
     feedback_ = std::make_unique<FeedbackPublisher>(loop, cmd_, sink, fb, std::move(feedback_identity),
@@ -138,7 +152,7 @@ bool StreamSource::group_missing(const redisReply* r) {
 
 void StreamSource::on_room() {
   maybe_read();
-  if (claim_cursor_ != "0-0") autoclaim();
+  if (claim_cursor_ != "0-0") claim_page();
 }
 
 // Back-pressure: one read at a time, and only while the gateway has room
@@ -158,7 +172,15 @@ void StreamSource::maybe_read() {
 
 void StreamSource::read_pending() {
   reading_ = true;
-  const bool sent = command({"XREADGROUP", "GROUP", cfg_.group, consumer_, "COUNT", batch_str_, "STREAMS",
+  if (!swept_own_) {  // once per pass over the own pending list, from its start
+    swept_own_ = true;
+    sweep_poison("-", 0, true, [this] {
+      reading_ = false;
+      maybe_read();
+    });
+    return;
+  }
+  const bool sent = command({"XREADGROUP", "GROUP", cfg_.group, consumer_, "COUNT", count_str_, "STREAMS",
                              cfg_.stream, pending_cursor_},
                             [this](const redisReply* r) {
                               reading_ = false;
@@ -171,8 +193,10 @@ void StreamSource::read_pending() {
                               }
                               if (scratch_.empty()) {
                                 pending_cursor_.clear();  // all caught up
+                                swept_own_ = false;
                               } else {
                                 pending_cursor_.assign(scratch_.back().id);
+                                if (!scratch_.empty()) count_str_ = read_count(cfg_, scratch_);
                                 take(scratch_, Origin::Pending);
                               }
                               maybe_read();
@@ -182,7 +206,7 @@ void StreamSource::read_pending() {
 
 void StreamSource::read_new() {
   reading_ = true;
-  const bool sent = reader_.command({"XREADGROUP", "GROUP", cfg_.group, consumer_, "COUNT", batch_str_, "BLOCK",
+  const bool sent = reader_.command({"XREADGROUP", "GROUP", cfg_.group, consumer_, "COUNT", count_str_, "BLOCK",
                                      block_str_, "STREAMS", cfg_.stream, ">"},
                                     [this](const redisReply* r) {
                                       reading_ = false;
@@ -194,17 +218,58 @@ void StreamSource::read_new() {
                                         retry_timer_.start(kRetryMs);
                                         return;
                                       }
+                                      if (!scratch_.empty()) count_str_ = read_count(cfg_, scratch_);
                                       take(scratch_, Origin::New);
                                       maybe_read();
                                     });
   if (!sent) reading_ = false;
 }
 
+// One page of the takeover scan: poison entries out first, then XAUTOCLAIM.
+void StreamSource::claim_page() {
+  if (stopping_ || claiming_ || !group_ready_ || !cmd_.ready() || !sink_.may_submit()) return;
+  claiming_ = true;
+  sweep_poison(claim_cursor_, static_cast<uint64_t>(cfg_.claim_idle_ms), false, [this] {
+    claiming_ = false;
+    autoclaim();
+  });
+}
+
+void StreamSource::sweep_poison(std::string_view start, uint64_t idle_ms, bool own, std::function<void()> next) {
+  if (cfg_.max_deliveries <= 0) {
+    next();
+    return;
+  }
+  const std::string idle = std::to_string(idle_ms);
+  std::vector<std::string_view> argv = {"XPENDING", cfg_.stream, cfg_.group, "IDLE", idle, start, "+", batch_str_};
+  if (own) argv.push_back(consumer_);
+  const bool sent = command(argv, [this, next = std::move(next)](const redisReply* r) {
+    std::vector<PendingInfo> pending;
+    if (r != nullptr && parse_pending_reply(r, pending)) {
+      for (const PendingInfo& p : pending) {
+        if (p.deliveries < cfg_.max_deliveries) continue;
+        std::string id(p.id);
+        if (!ledger_.hold(id)) continue;  // being handled here
+        ++stats_.dead_lettered;
+        PGW_LOG(log_, Warn, "entry %s delivered %lld times without finishing: dead-lettered (acknowledged, not sent)",
+                id.c_str(), p.deliveries);
+        if (wants_results())
+          ledger_.add_result(id, R"({"id":null,"ok":false,"error":"dead_letter","message":"delivered )" +
+                                     std::to_string(p.deliveries) +
+                                     R"( times without finishing ([ingest.redis] max_deliveries); not sent again"})");
+        ledger_.ack(id);
+      }
+    }
+    next();  // also when the connection was lost: next finds it not ready
+  });
+  if (!sent) next();
+}
+
 void StreamSource::autoclaim() {
   if (stopping_ || claiming_ || !group_ready_ || !cmd_.ready() || !sink_.may_submit()) return;
   claiming_ = true;
   const bool sent = command({"XAUTOCLAIM", cfg_.stream, cfg_.group, consumer_, idle_str_, claim_cursor_, "COUNT",
-                             batch_str_},
+                             count_str_},
                             [this](const redisReply* r) {
                               claiming_ = false;
                               if (r == nullptr || group_missing(r)) return;
@@ -216,9 +281,10 @@ void StreamSource::autoclaim() {
                                 claim_cursor_ = "0-0";
                                 return;
                               }
+                              if (!claimed.empty()) count_str_ = read_count(cfg_, claimed);
                               take(claimed, Origin::Claimed);
                               // More to scan: go on while there is room, else at the next tick.
-                              if (claim_cursor_ != "0-0") autoclaim();
+                              if (claim_cursor_ != "0-0") claim_page();
                             });
   if (!sent) claiming_ = false;
 }
@@ -347,14 +413,15 @@ void StreamSource::append_stats(std::string& out) const {
   std::snprintf(buf, sizeof buf,
                 "\"redis\":{\"read\":%llu,\"redelivered\":%llu,\"claimed\":%llu,\"acked\":%llu,\"errors\":%llu,"
                 "\"retried\":%llu,\"results\":%llu,\"feedback\":%llu,\"in_flight\":%zu,\"connected\":%s,"
-                "\"reconnects\":%llu}",
+                "\"reconnects\":%llu,\"dead_lettered\":%llu}",
                 static_cast<unsigned long long>(stats_.read), static_cast<unsigned long long>(stats_.redelivered),
                 static_cast<unsigned long long>(stats_.claimed), static_cast<unsigned long long>(stats_.acked),
                 static_cast<unsigned long long>(stats_.errors), static_cast<unsigned long long>(stats_.retried),
                 static_cast<unsigned long long>(stats_.results),
                 static_cast<unsigned long long>(feedback_published()), ledger_.held(),
                 cmd_.ready() && (stopping_ || reader_.ready()) ? "true" : "false",
-                static_cast<unsigned long long>(cmd_.reconnects() + reader_.reconnects()));
+                static_cast<unsigned long long>(cmd_.reconnects() + reader_.reconnects()),
+                static_cast<unsigned long long>(stats_.dead_lettered));
   out += buf;
 }
 

@@ -21,6 +21,13 @@
 //    claim_idle_ms/3.
 //  - Duplicates: what a dead consumer had read and not acknowledged (and
 //    what a stalled one held past claim_idle_ms) is sent again.
+//  - Poison entries: one delivered max_deliveries times without finishing
+//    (each crash or stall of a consumer that held it counts) is not sent
+//    again but dead-lettered: XACKed, with a result entry saying why
+//    ("error":"dead_letter"). Checked with XPENDING before the own pending
+//    list is read and before each XAUTOCLAIM page.
+//  - Reads are bounded in bytes as far as COUNT can: after each read, COUNT
+//    becomes about max_read_bytes / the mean request size (1..batch).
 //  - Consumers named <hostname>-<pid> pile up in the group across restarts:
 //    every minute, consumers with nothing pending that have been idle for
 //    10 x max(claim_idle_ms, block_ms) are deleted (losing nothing: a live
@@ -65,6 +72,7 @@ struct SourceStats {
   uint64_t errors = 0;       // entries that were not a valid send (acked and reported)
   uint64_t retried = 0;      // entries left pending for another delivery (drain, spool failure)
   uint64_t results = 0;      // result entries added to results_stream
+  uint64_t dead_lettered = 0;  // entries delivered max_deliveries times, acknowledged unsent
 };
 
 class StreamSource final : public ingest::Source {
@@ -106,6 +114,11 @@ class StreamSource final : public ingest::Source {
   void read_pending();
   void read_new();
   void autoclaim();
+  void claim_page();
+  // XPENDING from start (idle at least idle_ms; only ours when own): entries
+  // delivered max_deliveries times are dead-lettered; then next runs.
+  void sweep_poison(std::string_view start, uint64_t idle_ms, bool own, std::function<void()> next);
+
   void tidy_consumers();
   void take(const std::vector<StreamEntry>& entries, Origin origin);
   bool command(const std::vector<std::string_view>& argv, Connection::Callback cb);
@@ -130,11 +143,13 @@ class StreamSource final : public ingest::Source {
   std::string pending_cursor_;     // own pending list still to read from here ("" = none)
   std::string claim_cursor_ = "0-0";
   std::string batch_str_, block_str_, idle_str_;
+  std::string count_str_;          // COUNT of the next read (read_count())
   uint64_t next_tag_ = 1;
   uint64_t outstanding_ = 0;       // commands on cmd_ whose reply is not in
   bool group_ready_ = false;
   bool reading_ = false;           // a read (own pending or new) is out
   bool claiming_ = false;
+  bool swept_own_ = false;         // the own pending list was checked for poison in this pass
   bool stopping_ = false;
   bool closing_ = false;
   std::function<void()> done_;

@@ -39,6 +39,19 @@ void read_app_name(config::Section& r, std::string& app) {
   }
 }
 
+// Web Push endpoints are chosen by subscribers: 443 only, unless listed.
+void read_endpoint_ports(config::Section& r, std::vector<uint16_t>& out) {
+  std::vector<uint32_t> ports;
+  if (!r.get_id_list("endpoint_ports", ports)) return;
+  for (uint32_t p : ports) {
+    if (p == 0 || p > 65535) {
+      r.error("endpoint_ports", "ports must be 1..65535");
+      return;
+    }
+    out.push_back(static_cast<uint16_t>(p));
+  }
+}
+
 void read_connections(config::Section& r, int& connections) { r.get_int("connections", connections, 1, 256); }
 
 void read_endpoint(config::Section& r, std::string& endpoint) {
@@ -117,6 +130,7 @@ void parse_webpush(config::Section& r, WebPushApp& w) {
   }
   read_connections(r, w.connections);
   r.get("allow_private_endpoints", w.allow_private_endpoints);
+  read_endpoint_ports(r, w.endpoint_ports);
   if (!r.require("vapid_key_file", w.vapid_key_file)) return;
   w.vapid_key_file = r.resolve(w.vapid_key_file);
   if (!r.read_files()) return;

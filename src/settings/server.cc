@@ -49,6 +49,9 @@ void parse_server(config::Section& r, ServerConfig& s) {
   r.get_int("drain_seconds", s.drain_seconds, 0, 86400);
   r.get_id_list("allowed_uids", s.allowed_uids);
   r.get_id_list("allowed_gids", s.allowed_gids);
+  r.get_int("max_connections", s.max_connections, 1, 1 << 20);
+  r.get_int("idle_timeout_seconds", s.idle_timeout_seconds, 0, 86400 * 7);
+  r.get_int("max_pipelined_requests", s.max_pipelined_requests, 1, 1 << 20);
 }
 
 }  // namespace pushgw::settings::detail

@@ -28,6 +28,9 @@ struct ServerConfig {
   int drain_seconds = 30;
   std::vector<uint32_t> allowed_uids;       // empty: anyone who can open the socket
   std::vector<uint32_t> allowed_gids;
+  int64_t max_connections = 1024;           // clients at once; one more is refused with an error line
+  int64_t idle_timeout_seconds = 600;       // a client without progress this long is closed; 0 = never
+  int64_t max_pipelined_requests = 64;      // unanswered requests per connection before it stops being read
 };
 
 struct MetricsConfig {
@@ -85,6 +88,7 @@ struct WebPushApp {
   std::string vapid_subject;
   int connections = 2;
   bool allow_private_endpoints = false;
+  std::vector<uint16_t> endpoint_ports;     // besides 443, ports an endpoint may name
   int line = 0;
 };
 

@@ -147,6 +147,10 @@ class Backend {
   virtual std::string describe() const = 0;
 
   virtual Result<Counts> counts() = 0;
+  // The value stored under key in the engine's meta table; when there is none
+  // yet, stores value_if_absent and returns it. Instances sharing a database
+  // all get the first one stored. Start-up only, before the store thread.
+  virtual Result<std::string> claim_meta(std::string_view key, std::string_view value_if_absent) = 0;
   using SuppressedFn = std::function<void(Platform, std::string_view app, std::string_view token, int64_t since)>;
   virtual Result<void> for_each_suppressed(const SuppressedFn& fn) = 0;
   // Campaign policy: deletes marketing sends older than since_ms, then calls

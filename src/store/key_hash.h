@@ -1,10 +1,19 @@
 // 64-bit key of a (platform, app, token) triple for the in-memory suppression
-// set. Not cryptographic: tokens come from our own upstream, and the set only
-// decides "skip this send". Two distinct triples with the same key would make
-// one of them suppressed by mistake; with n suppressed tokens the chance per
-// lookup is about n / 2^64 (5e-14 at 1M entries), which we accept.
+// set and the marketing caps: SipHash-2-4 (Aumasson & Bernstein, 2012) under
+// a secret key of the installation (Store::hash_key(), kept in the store's
+// meta table).
 //
-// Keys 0 is reserved (it marks an empty slot); key_hash() never returns it.
+// Keyed because the token is not always ours to choose: a Web Push endpoint is
+// whatever the subscriber's browser posted. With an unkeyed (invertible) hash
+// anyone could craft an endpoint whose key equals a victim's, and the victim's
+// sends would be suppressed or capped. Without the secret, a collision is a
+// 2^-64 guess per lookup (5e-14 at 1M suppressed entries).
+//
+// Keys are never stored: the set and the caps are rebuilt from the rows at
+// start, so the secret can be created on first start of an existing database
+// and every row stays valid.
+//
+// Key 0 is reserved (it marks an empty slot); key_hash() never returns it.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -14,73 +23,102 @@
 
 namespace pushgw::store {
 
-namespace detail {
+struct HashKey {
+  uint64_t k0 = 0;
+  uint64_t k1 = 0;
+};
 
-inline constexpr uint64_t kMulA = 0x9E3779B97F4A7C15ULL;  // 2^64 / golden ratio
-inline constexpr uint64_t kMulB = 0xA24BAED4963EE407ULL;
-inline constexpr uint64_t kMulC = 0x9FB21C651E98DF25ULL;
+namespace detail {
 
 inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
-inline uint64_t load64(const char* p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-
-// Tail of 0..7 bytes, zero-padded; the length is mixed in separately.
-inline uint64_t load_tail(const char* p, size_t n) {
+inline uint64_t load_le64(const unsigned char* p) {
   uint64_t w = 0;
-  std::memcpy(&w, p, n);
+  for (int i = 7; i >= 0; --i) w = (w << 8) | p[i];
   return w;
 }
 
-inline uint64_t step(uint64_t acc, uint64_t w) { return rotl(acc ^ (w * kMulB), 29) * kMulA; }
+// SipHash-2-4 over a message given in pieces (so the triple needs no copy).
+class SipHash24 {
+ public:
+  explicit SipHash24(const HashKey& k)
+      : v0_(k.k0 ^ 0x736f6d6570736575ULL),
+        v1_(k.k1 ^ 0x646f72616e646f6dULL),
+        v2_(k.k0 ^ 0x6c7967656e657261ULL),
+        v3_(k.k1 ^ 0x7465646279746573ULL) {}
 
-// Full avalanche so that the low bits (the probe index) depend on every input bit.
-inline uint64_t finish(uint64_t x) {
-  x ^= x >> 31;
-  x *= kMulC;
-  x ^= x >> 29;
-  x *= kMulB;
-  x ^= x >> 32;
-  return x;
-}
-
-// Four independent lanes for long inputs (Web Push endpoints), so the multiply
-// chains overlap instead of running one after another.
-inline uint64_t absorb(uint64_t seed, std::string_view s) {
-  const char* p = s.data();
-  size_t n = s.size();
-  uint64_t h = seed ^ (n * kMulC);
-  if (n >= 32) {
-    uint64_t a = h, b = h + kMulA, c = h ^ kMulB, d = h - kMulC;
-    while (n >= 32) {
-      a = step(a, load64(p));
-      b = step(b, load64(p + 8));
-      c = step(c, load64(p + 16));
-      d = step(d, load64(p + 24));
-      p += 32;
-      n -= 32;
+  void update(const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    total_ += n;
+    if (fill_ > 0) {
+      while (n > 0 && fill_ < 8) {
+        buf_[fill_++] = *p++;
+        --n;
+      }
+      if (fill_ < 8) return;
+      block(load_le64(buf_));
+      fill_ = 0;
     }
-    h = rotl(a, 1) ^ rotl(b, 7) ^ rotl(c, 13) ^ rotl(d, 19);
+    for (; n >= 8; n -= 8, p += 8) block(load_le64(p));
+    std::memcpy(buf_, p, n);
+    fill_ = n;
   }
-  while (n >= 8) {
-    h = step(h, load64(p));
-    p += 8;
-    n -= 8;
+  void update(std::string_view s) { update(s.data(), s.size()); }
+
+  uint64_t final() {
+    uint64_t b = static_cast<uint64_t>(total_ & 0xff) << 56;
+    for (size_t i = 0; i < fill_; ++i) b |= static_cast<uint64_t>(buf_[i]) << (8 * i);
+    block(b);
+    v2_ ^= 0xff;
+    for (int i = 0; i < 4; ++i) round();
+    return v0_ ^ v1_ ^ v2_ ^ v3_;
   }
-  if (n > 0) h = step(h, load_tail(p, n));
-  return h;
-}
+
+ private:
+  void round() {
+    v0_ += v1_;
+    v1_ = rotl(v1_, 13) ^ v0_;
+    v0_ = rotl(v0_, 32);
+    v2_ += v3_;
+    v3_ = rotl(v3_, 16) ^ v2_;
+    v0_ += v3_;
+    v3_ = rotl(v3_, 21) ^ v0_;
+    v2_ += v1_;
+    v1_ = rotl(v1_, 17) ^ v2_;
+    v2_ = rotl(v2_, 32);
+  }
+  void block(uint64_t m) {
+    v3_ ^= m;
+    round();
+    round();
+    v0_ ^= m;
+  }
+
+  uint64_t v0_, v1_, v2_, v3_;
+  unsigned char buf_[8] = {};
+  size_t fill_ = 0;
+  uint64_t total_ = 0;
+};
 
 }  // namespace detail
 
-inline uint64_t key_hash(Platform platform, std::string_view app, std::string_view token) {
-  uint64_t h = detail::absorb(0x5EEDULL + static_cast<uint64_t>(platform) * detail::kMulC, app);
-  h = detail::absorb(detail::finish(h), token);
-  h = detail::finish(h);
-  return h == 0 ? 1 : h;
+inline uint64_t siphash24(const HashKey& key, std::string_view data) {
+  detail::SipHash24 h(key);
+  h.update(data);
+  return h.final();
+}
+
+// The triple is framed unambiguously: platform, app length, app, token.
+inline uint64_t key_hash(const HashKey& key, Platform platform, std::string_view app, std::string_view token) {
+  unsigned char head[5] = {static_cast<unsigned char>(platform)};
+  const auto n = static_cast<uint32_t>(app.size());
+  for (int i = 0; i < 4; ++i) head[1 + i] = static_cast<unsigned char>(n >> (8 * i));
+  detail::SipHash24 h(key);
+  h.update(head, sizeof head);
+  h.update(app);
+  h.update(token);
+  const uint64_t v = h.final();
+  return v == 0 ? 1 : v;
 }
 
 }  // namespace pushgw::store

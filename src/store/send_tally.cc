@@ -1,6 +1,10 @@
 #include "store/send_tally.h"
 
+#include <sys/random.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "store/key_hash.h"
@@ -21,8 +25,24 @@ uint64_t prefix8(std::string_view s) {
 }
 }  // namespace
 
+static HashKey process_hash_key() {
+  HashKey k;
+  uint64_t raw[2] = {0, 0};
+  if (::getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) {
+    // No entropy yet (early boot): still unpredictable enough per process.
+    raw[0] = reinterpret_cast<uintptr_t>(&k) ^ static_cast<uint64_t>(::getpid()) << 32;
+    raw[1] = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  k.k0 = raw[0];
+  k.k1 = raw[1];
+  return k;
+}
+
 SendTally::SendTally(size_t max_tokens)
-    : max_tokens_(std::max<size_t>(max_tokens, 1)), max_bytes_(max_tokens_ * kBytesPerToken), index_(kMinIndex, 0) {}
+    : key_(process_hash_key()),
+      max_tokens_(std::max<size_t>(max_tokens, 1)),
+      max_bytes_(max_tokens_ * kBytesPerToken),
+      index_(kMinIndex, 0) {}
 
 uint32_t SendTally::find_group(Platform p, std::string_view app) const {
   if (last_group_ != kNoGroup && groups_[last_group_].platform == p && groups_[last_group_].app == app)
@@ -74,7 +94,7 @@ uint32_t SendTally::append(std::string_view s) {
 
 void SendTally::add(const RecordView& r) {
   const uint32_t grp = group(r.platform, r.app, true);
-  const uint64_t hash = key_hash(r.platform, r.app, r.token);
+  const uint64_t hash = key_hash(key_, r.platform, r.app, r.token);
   size_t i = probe(hash, grp, r.token);
   if (index_[i] == 0) {
     if ((entries_.size() + 1) * 2 > index_.size()) {
@@ -127,7 +147,7 @@ SendDelta SendTally::view(const Entry& e) const {
 std::optional<SendDelta> SendTally::find(Platform p, std::string_view a, std::string_view t) const {
   const uint32_t grp = find_group(p, a);
   if (grp == kNoGroup) return std::nullopt;
-  const uint32_t slot = index_[probe(key_hash(p, a, t), grp, t)];
+  const uint32_t slot = index_[probe(key_hash(key_, p, a, t), grp, t)];
   if (slot == 0 || !entries_[slot - 1].live) return std::nullopt;
   return view(entries_[slot - 1]);
 }
@@ -135,7 +155,7 @@ std::optional<SendDelta> SendTally::find(Platform p, std::string_view a, std::st
 bool SendTally::erase(Platform p, std::string_view a, std::string_view t) {
   const uint32_t grp = find_group(p, a);
   if (grp == kNoGroup) return false;
-  const uint32_t slot = index_[probe(key_hash(p, a, t), grp, t)];
+  const uint32_t slot = index_[probe(key_hash(key_, p, a, t), grp, t)];
   if (slot == 0 || !entries_[slot - 1].live) return false;
   entries_[slot - 1].live = false;
   --live_;

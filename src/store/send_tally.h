@@ -27,6 +27,7 @@
 
 #include "pushgw/platform.h"
 #include "store/backend.h"
+#include "store/key_hash.h"
 #include "store/outcome_ring.h"
 #include "store/types.h"
 
@@ -61,6 +62,10 @@ class SendTally {
   size_t memory_bytes() const;
 
  private:
+  // Tokens are chosen by clients (a Web Push endpoint by any subscriber):
+  // the table's hash is keyed by a secret of this process, so no one can
+  // aim entries at one probe chain.
+  HashKey key_;
   struct Entry {
     uint64_t hash;
     uint32_t token_off, camp_off;  // in bytes_

@@ -1,6 +1,10 @@
 #include "store/store.h"
 
+#include <sys/random.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "store/key_hash.h"
 #include "store/outcome_ring.h"
@@ -36,8 +40,51 @@ Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<detail::Backend> db, 
   return s;
 }
 
+// The installation's secret for key_hash(): made on the first start (of a
+// new or an older database alike; keys are never stored, so nothing needs
+// migrating) and kept in the engine's meta table, 128 bits from getrandom(2).
+Result<void> Store::load_hash_key() {
+  unsigned char raw[16];
+  size_t got = 0;
+  while (got < sizeof raw) {
+    const ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error("store_open_failed", std::string("getrandom: ") + std::strerror(errno));
+    got += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string fresh;
+  for (unsigned char b : raw) {
+    fresh.push_back(kHex[b >> 4]);
+    fresh.push_back(kHex[b & 15]);
+  }
+  auto stored = db_->claim_meta("suppression_hash_key", fresh);
+  if (!stored) return stored.error();
+  const std::string& hex = *stored;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  const Error bad = make_error("store_open_failed", "meta suppression_hash_key is not 32 hex digits");
+  if (hex.size() != 32) return bad;
+  uint64_t k[2] = {0, 0};
+  for (size_t i = 0; i < hex.size(); ++i) {
+    const int v = nibble(hex[i]);
+    if (v < 0) return bad;
+    k[i / 16] = (k[i / 16] << 4) | static_cast<uint64_t>(v);
+  }
+  hash_key_ = HashKey{k[0], k[1]};
+  return ok();
+}
+
+uint64_t Store::key(Platform p, std::string_view app, std::string_view token) const {
+  return key_hash(hash_key_, p, app, token);
+}
+
 Result<void> Store::load(int producers) {
   schema_found_ = db_->schema_found();
+  if (auto r = load_hash_key(); !r) return r;
 
   auto counts = db_->counts();
   if (!counts) return counts.error();
@@ -48,10 +95,10 @@ Result<void> Store::load(int producers) {
 
   set_ = std::make_unique<SuppressionSet>(static_cast<size_t>(counts->invalid + counts->unsubscribed));
   auto loaded = db_->for_each_suppressed([this](Platform p, std::string_view app, std::string_view token, int64_t since) {
-    const uint64_t key = key_hash(p, app, token);
-    if (!set_->put(key, since)) {  // sized from the counts above; only if they lied
+    const uint64_t k = key(p, app, token);
+    if (!set_->put(k, since)) {  // sized from the counts above; only if they lied
       set_->maintain(true);
-      (void)set_->put(key, since);
+      (void)set_->put(k, since);
     }
   });
   if (!loaded) return loaded.error();
@@ -70,7 +117,7 @@ void Store::start() { writer_->start(); }
 
 Result<void> Store::load_marketing_sends(int64_t since_ms, const std::function<void(uint64_t, int64_t)>& fn) {
   return db_->for_each_marketing_send(since_ms, [&](Platform p, std::string_view app, std::string_view token,
-                                                    int64_t at_ms) { fn(key_hash(p, app, token), at_ms); });
+                                                    int64_t at_ms) { fn(key(p, app, token), at_ms); });
 }
 
 void Store::on_remote_marketing_send(std::function<void(uint64_t, int64_t)> fn) { remote_marketing_ = std::move(fn); }
@@ -78,17 +125,17 @@ void Store::on_remote_marketing_send(std::function<void(uint64_t, int64_t)> fn) 
 // Mirrors what record() and forget() do to the set on the instance that made
 // the change.
 void Store::apply_remote(const detail::RemoteChange& c) {
-  const uint64_t key = key_hash(c.platform, c.app, c.token);
+  const uint64_t k = key(c.platform, c.app, c.token);
   switch (c.what) {
     case detail::RemoteChange::What::Suppress:
-      if (!set_->put(key, c.ms)) {  // too full for now: this is the store thread, grow it
+      if (!set_->put(k, c.ms)) {  // too full for now: this is the store thread, grow it
         set_->maintain(true);
-        (void)set_->put(key, c.ms);
+        (void)set_->put(k, c.ms);
       }
       break;
-    case detail::RemoteChange::What::Lift: set_->erase(key, c.ms); break;
+    case detail::RemoteChange::What::Lift: set_->erase(k, c.ms); break;
     case detail::RemoteChange::What::MarketingSend:
-      if (remote_marketing_) remote_marketing_(key, c.ms);
+      if (remote_marketing_) remote_marketing_(k, c.ms);
       break;
   }
 }
@@ -104,9 +151,9 @@ bool Store::record(int producer, const Outcome& in) {
     const int64_t since = o.since_ms > 0 ? o.since_ms : o.at_ms;
     // Table too full (the store thread has not grown it yet): same answer as
     // a full ring, so that `true` always means "suppressed from now on".
-    if (!set_->put(key_hash(o.platform, o.app, o.token), since)) return false;
+    if (!set_->put(key(o.platform, o.app, o.token), since)) return false;
   } else if (o.kind == Kind::Reactivated) {
-    set_->erase(key_hash(o.platform, o.app, o.token), o.since_ms);
+    set_->erase(key(o.platform, o.app, o.token), o.since_ms);
   }
   switch (rings_[static_cast<size_t>(producer)]->push(o)) {
     case OutcomeRing::Push::Ok: return true;
@@ -124,7 +171,7 @@ bool Store::suppressed(Platform p, std::string_view app, std::string_view token,
 
 Store::Check Store::check(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms) const {
   int64_t since = 0;
-  if (!set_->find(key_hash(p, app, token), &since)) return Check::Clear;
+  if (!set_->find(key(p, app, token), &since)) return Check::Clear;
   return registered_at_ms > since ? Check::Lifted : Check::Suppressed;  // registered_at 0 never lifts
 }
 
@@ -158,7 +205,7 @@ void Store::token(Platform p, std::string app, std::string token, std::function<
 }
 
 void Store::forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb) {
-  set_->erase(key_hash(p, app, token));
+  set_->erase(key(p, app, token));
   detail::Counters* c = counters_.get();
   detail::PendingSends* sends = &writer_->sends();
   writer_->submit([p, c, sends, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {

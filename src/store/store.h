@@ -31,6 +31,7 @@
 #include "pushgw/clock.h"
 #include "pushgw/platform.h"
 #include "pushgw/result.h"
+#include "store/key_hash.h"
 #include "store/scheduled.h"
 #include "store/types.h"
 
@@ -91,6 +92,10 @@ class Store {
   enum class Check : uint8_t { Clear, Suppressed, Lifted };
   Check check(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms = 0) const;
 
+  // Any thread: the 64-bit key of (p, app, token) in the suppression set and
+  // the marketing caps, keyed with this installation's secret (key_hash.h).
+  uint64_t key(Platform p, std::string_view app, std::string_view token) const;
+
   // done() runs on the store thread once every outcome recorded (by any
   // producer) before this call is committed and synced to stable storage:
   // verdicts, events, campaign counts. The per-token counters of sends are
@@ -148,6 +153,7 @@ class Store {
  private:
   Store(std::unique_ptr<detail::Backend> db, const Clock& clock, obs::Logger log, const StoreOptions& opt);
   Result<void> load(int producers);
+  Result<void> load_hash_key();
   void apply_remote(const detail::RemoteChange& c);  // store thread
 
   const Clock& clock_;
@@ -156,6 +162,7 @@ class Store {
   int schema_found_ = 0;
   std::unique_ptr<detail::Counters> counters_;
   std::unique_ptr<detail::Backend> db_;
+  HashKey hash_key_;  // set once by load(), before any other thread runs
   std::vector<std::unique_ptr<OutcomeRing>> rings_;
   std::unique_ptr<SuppressionSet> set_;
   std::function<void(uint64_t, int64_t)> remote_marketing_;

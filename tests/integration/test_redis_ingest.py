@@ -336,3 +336,39 @@ def test_redis_bench_smoke():
     summary = json.loads(out.stdout[out.stdout.index('{\n'):])["summary"]
     assert set(summary) == {"socket x1", "redis x1", "redis x2"}
     assert all(v["notifications_per_s"] > 0 for v in summary.values())
+
+
+# ---- poison entries (issue 15, item 10): an entry delivered max_deliveries times
+# without finishing (each crash of a consumer holding it counts) is
+# dead-lettered, acknowledged with a result saying why, never sent again.
+
+def held_by_dead_consumer(r, line, deliveries):
+    """An entry a crashed consumer read `deliveries` times and never acknowledged."""
+    entry = r.call("XADD", STREAM, "*", "request", line)
+    r.call("XREADGROUP", "GROUP", GROUP, "crashed-1", "COUNT", "1", "STREAMS", STREAM, ">")
+    r.call("XCLAIM", STREAM, GROUP, "crashed-1", "0", entry, "RETRYCOUNT", str(deliveries), "IDLE", "600000")
+    return entry
+
+
+@pytest.mark.parametrize("own", [False, True], ids=["claimed", "own_pending"])
+def test_entry_delivered_max_deliveries_times_is_dead_lettered(env, own):
+    rig, redis = env
+    r = redis.client()
+    r.call("XGROUP", "CREATE", STREAM, GROUP, "$", "MKSTREAM")
+    poison_tok, ok_tok = apns_token(1), apns_token(2)
+    # Own pending list: the daemon's consumer name is the crashed one's (a
+    # restart with a fixed [ingest.redis] consumer); else it claims them.
+    consumer = "crashed-1" if own else None
+    poison = held_by_dead_consumer(r, send_line([poison_tok], rid="poison", wait=True), 5)
+    fine = held_by_dead_consumer(r, send_line([ok_tok], rid="fine", wait=True), 2)
+    section = redis_section(redis.url, consumer=consumer, claim_idle_ms=500, results_stream="pushgw:results")
+    d = rig.daemon(rig.config(extra=section + "max_deliveries = 5\n"))
+    assert wait_until(lambda: len(r.call("XRANGE", "pushgw:results", "-", "+")) == 2, timeout=60)
+    results = {fields(e[1])["id"]: json.loads(fields(e[1])["result"]) for e in r.call("XRANGE", "pushgw:results", "-", "+")}
+    assert results[poison]["ok"] is False and results[poison]["error"] == "dead_letter", results[poison]
+    assert "max_deliveries" in results[poison]["message"]
+    assert results[fine]["ok"] is True and results[fine]["results"][0]["status"] == "delivered"
+    assert wait_until(lambda: r.call("XPENDING", STREAM, GROUP)[0] == 0, timeout=30)
+    assert rig.sim.tokens("apns") == {ok_tok: 1}  # the poison entry was never sent
+    assert d.request({"op": "stats"})["redis"]["dead_lettered"] == 1
+    assert "dead-lettered" in d.logs()

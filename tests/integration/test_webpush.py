@@ -27,10 +27,13 @@ class WpRig(Rig):
         self.sim = Sim(self.dir, ["--listen", "127.0.0.1:%d" % port], subscriptions=self.subs_file)
         self.daemons = []
         self.subs = [{"endpoint": s["endpoint"], "keys": s["keys"]} for s in json.load(open(self.subs_file))]
+        self.port = port
 
-    def wp_section(self, allow_private=True, app="shop-web"):
+    def wp_section(self, allow_private=True, app="shop-web", ports=None):
+        ports = [self.port] if ports is None else ports
         return ('\n[[webpush]]\napp = "%s"\nvapid_key_file = "%s"\nvapid_subject = "mailto:ops@example.com"\n'
-                'connections = 2\nallow_private_endpoints = %s\n') % (app, self.vapid, "true" if allow_private else "false")
+                'connections = 2\nallow_private_endpoints = %s\nendpoint_ports = [%s]\n') % (
+                    app, self.vapid, "true" if allow_private else "false", ", ".join(str(p) for p in ports))
 
 
 def test_thousand_personalized_payloads_decrypt_at_the_sim():
@@ -88,6 +91,38 @@ def test_private_endpoint_refused_without_allow():
              "subscriptions": [dict(rig.subs[0], endpoint="http://example.com/wp/1")], "payload": "x"}]})
         assert sorted((x["n"], x["error"]) for x in r["rejected"]) == [(0, "endpoint_refused"), (1, "endpoint_refused")]
         assert rig.sim.stats()["webpush"]["requests"] == 0
+    finally:
+        rig.close()
+
+
+def test_endpoint_port_must_be_443_or_listed():
+    """A subscriber picks the endpoint: only 443 and the app's endpoint_ports
+    are reached (issue 15, item 4); others are refused per subscription."""
+    rig = WpRig(count=1)
+    try:
+        sub = rig.subs[0]
+        path = sub["endpoint"].split("/", 3)[3]
+        on = lambda authority: dict(sub, endpoint="https://%s/%s" % (authority, path))
+        # Not listed: the sim's own port is refused like any other.
+        d = rig.daemon(rig.config(apps=rig.wp_section(ports=[8443])))
+        r = d.request({"op": "send", "wait": True, "notifications": [
+            {"platform": "webpush", "app": "shop-web", "subscriptions": [sub, on("127.0.0.1:22"), on("127.0.0.1:6379")],
+             "payload": "x"}]})
+        assert r["accepted"] == 0
+        assert [x["error"] for x in r["rejected"]] == ["endpoint_refused"] * 3, r["rejected"]
+        assert "endpoint_ports" in r["rejected"][0]["message"]
+        assert rig.sim.stats()["webpush"]["requests"] == 0
+        d.terminate()
+        # Listed: delivered; 443 (explicit or implied) always passes the port check.
+        d = rig.daemon(rig.config(apps=rig.wp_section(ports=[rig.port])))
+        r = d.request({"op": "send", "wait": False, "notifications": [
+            {"platform": "webpush", "app": "shop-web",
+             "subscriptions": [on("127.0.0.1:1"), on("127.0.0.1:443"), on("127.0.0.1")], "payload": "x"}]})
+        assert [x["n"] for x in r["rejected"]] == [0] and r["rejected"][0]["error"] == "endpoint_refused"
+        assert r["accepted"] == 2
+        r = d.request({"op": "send", "wait": True, "notifications": [
+            {"platform": "webpush", "app": "shop-web", "subscriptions": [sub], "payload": "x"}]})
+        assert r["results"][0]["status"] == "delivered"
     finally:
         rig.close()
 

@@ -109,7 +109,7 @@ std::string start_rig(const Options& o, Rig& rig) {
   if (has(o, "webpush"))
     cfg << "[[webpush]]\napp = \"bench-web\"\nvapid_key_file = \"" << d
         << "/vapid.pem\"\nvapid_subject = \"mailto:bench@example.com\"\nconnections = " << o.connections
-        << "\nallow_private_endpoints = true\n\n";
+        << "\nallow_private_endpoints = true\nendpoint_ports = [" << port << "]\n\n";
   cfg.close();
   rig.socket = d + "/pushgw.sock";
   rig.daemon_pid = spawn(o.bin_dir + "/pushgwd --config " + d + "/pushgw.toml", d + "/pushgwd.log");

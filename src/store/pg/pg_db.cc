@@ -54,6 +54,25 @@ Result<Counts> PgDb::counts() {
   return c;
 }
 
+// One statement: the insert's row if it won, else the row already there. Two
+// instances starting at once: the loser's SELECT may not see the winner's
+// row yet (same snapshot), so it asks again.
+Result<std::string> PgDb::claim_meta(std::string_view key, std::string_view value_if_absent) {
+  if (auto r = s_->ensure(); !r) return r.error();
+  static constexpr const char* kClaim =
+      "WITH ins AS (INSERT INTO pushgw_meta(k, v) VALUES($1, $2) ON CONFLICT (k) DO NOTHING RETURNING v)"
+      " SELECT v FROM ins UNION ALL SELECT v FROM pushgw_meta WHERE k = $1";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    PgParams p;
+    p.add(key).add(value_if_absent);
+    PgResultPtr res(PQexecParams(s_->get(), kClaim, p.count(), nullptr, p.values(), nullptr, nullptr, 0));
+    if (!res || PQresultStatus(res.get()) != PGRES_TUPLES_OK)
+      return pg_result_error(res.get(), "store_open_failed", "reading pushgw_meta");
+    if (PQntuples(res.get()) > 0) return std::string(pg_view(res.get(), 0, 0));
+  }
+  return make_error("store_open_failed", "pushgw_meta: no row for " + std::string(key));
+}
+
 Result<void> PgDb::for_each_suppressed(const SuppressedFn& fn) {
   if (auto r = s_->ensure(); !r) return r;
   // The set and the follow position come from one snapshot: every later

@@ -1,9 +1,13 @@
 // SqliteDb: opening, reads, start-up loads and maintenance (sqlite_db.h).
 #include "store/sqlite/sqlite_db.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace pushgw::store::detail {
 
@@ -27,6 +31,25 @@ std::string dir_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// The database holds Web Push auth secrets: owner-only, whatever the umask.
+// SQLite creates -wal and -shm with the database file's mode, so creating
+// (or fixing) the file first covers them; ones left by an earlier run with
+// wider modes are fixed too.
+Result<void> make_private(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error("store_open_failed", path + ": " + std::strerror(errno));
+  const int rc = ::fchmod(fd, 0600);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return make_error("store_open_failed", "chmod 0600 " + path + ": " + std::strerror(err));
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const std::string side = path + suffix;
+    if (::chmod(side.c_str(), 0600) != 0 && errno != ENOENT)
+      return make_error("store_open_failed", "chmod 0600 " + side + ": " + std::strerror(errno));
+  }
+  return ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, const obs::Logger& log) {
@@ -36,6 +59,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, const 
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return make_error("store_dir_missing", "directory " + dir + " of store.path does not exist");
 
+  if (auto r = make_private(path); !r) return r.error();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -114,6 +138,20 @@ Result<Counts> SqliteDb::counts() {
   if (auto r = run("SELECT count(*) FROM events", [&](Stmt::Use& u) { c.events = static_cast<uint64_t>(u.i64(0)); }); !r)
     return r.error();
   return c;
+}
+
+Result<std::string> SqliteDb::claim_meta(std::string_view key, std::string_view value_if_absent) {
+  {
+    auto ins = Stmt::prepare(conn_->get(), "INSERT OR IGNORE INTO meta(k, v) VALUES(?1, ?2)");
+    if (!ins) return ins.error();
+    auto u = ins->use();
+    if (auto r = conn_->done(u.bind(1, key).bind(2, value_if_absent), "meta"); !r) return r.error();
+  }
+  auto sel = Stmt::prepare(conn_->get(), "SELECT CAST(v AS TEXT) FROM meta WHERE k = ?1");
+  if (!sel) return sel.error();
+  auto u = sel->use();
+  if (u.bind(1, key).step() != SQLITE_ROW) return conn_->error("store_open_failed", "reading meta");
+  return u.text(0);
 }
 
 Result<void> SqliteDb::for_each_suppressed(const SuppressedFn& fn) {

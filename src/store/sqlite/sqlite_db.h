@@ -32,6 +32,7 @@ class SqliteDb final : public Backend {
   int schema_version() const override { return kSchemaVersion; }
   std::string describe() const override { return path_; }
   Result<Counts> counts() override;
+  Result<std::string> claim_meta(std::string_view key, std::string_view value_if_absent) override;
   Result<void> for_each_suppressed(const SuppressedFn& fn) override;
   Result<void> for_each_marketing_send(int64_t since_ms, const MarketingFn& fn) override;
 

@@ -24,8 +24,8 @@ class Apps : public AppDirectory {
   Apps() {
     apps_.push_back({1, Platform::Apns, "shop-ios", false});
     apps_.push_back({2, Platform::Fcm, "shop-android", false});
-    apps_.push_back({3, Platform::WebPush, "shop-web", false});
-    apps_.push_back({4, Platform::WebPush, "lab-web", true});
+    apps_.push_back({3, Platform::WebPush, "shop-web", false, {8443}});
+    apps_.push_back({4, Platform::WebPush, "lab-web", true, {9443}});
   }
   const AppInfo* find(Platform p, std::string_view name) const override {
     for (const auto& a : apps_)
@@ -461,6 +461,22 @@ TEST_F(SendTest, WebPushRejections) {
   EXPECT_EQ(r.rejected[0].token, "http://push.example.net/x");
   EXPECT_EQ(r.batches[0]->token(0), "https://push.example.net/ok");
   EXPECT_EQ(r.batches[0]->token(1), "https://8.8.8.8:8443/ok2");
+}
+
+// Subscribers choose endpoints: 443 (written or implied) and the app's
+// endpoint_ports only (issue 15, item 4).
+TEST_F(SendTest, WebPushEndpointPortIs443OrListed) {
+  auto r = ok(webpush("[" + sub("https://push.example.net:22/a") + "," + sub("https://push.example.net:443/b") + "," +
+                      sub("https://push.example.net:8443/c") + "," + sub("https://push.example.net:9443/d") + "," +
+                      sub("https://push.example.net/e") + "]"));
+  EXPECT_EQ(r.accepted, 3u);
+  ASSERT_EQ(r.rejected.size(), 2u);
+  EXPECT_EQ(r.rejected[0].token, "https://push.example.net:22/a");
+  EXPECT_EQ(r.rejected[1].token, "https://push.example.net:9443/d");  // lab-web's port, not shop-web's
+  for (const auto& rej : r.rejected) {
+    EXPECT_EQ(rej.error, "endpoint_refused");
+    EXPECT_NE(rej.message.find("endpoint_ports"), std::string::npos) << rej.message;
+  }
 }
 
 TEST_F(SendTest, WebPushPrivateAllowedForLabApp) {

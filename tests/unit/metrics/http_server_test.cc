@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "http_client.h"
 #include "metrics/exposition.h"
@@ -119,7 +120,7 @@ TEST(MetricsServer, AnswersGarbageWith400AndOversizeWith431) {
 
 TEST(MetricsServer, CutsOffSlowClients) {
   MetricsServer::Options o;
-  o.timeout_ms = 50;
+  o.head_timeout_ms = 50;
   ServerHarness h({[] { return std::string(); }, {}}, o);
   h.run([&](uint16_t port) {
     const int fd = t::connect_local(port);
@@ -133,25 +134,49 @@ TEST(MetricsServer, CutsOffSlowClients) {
   });
 }
 
-TEST(MetricsServer, RefusesConnectionsPastTheLimit) {
+// Issue 15, item 10: idle clients filling every slot do not make /healthz
+// fail; the oldest idle one gives way to each new client.
+TEST(MetricsServer, IdleClientsGiveWayToNewOnes) {
+  MetricsServer::Options o;
+  o.max_connections = 64;
+  o.head_timeout_ms = 60000;  // the idle ones would hold their slots for a minute
+  ServerHarness h({[] { return std::string("m\n"); }, {}}, o);
+  h.run([&](uint16_t port) {
+    std::vector<int> idle;
+    for (int i = 0; i < 64; ++i) idle.push_back(t::connect_local(port));
+    for (int i = 0; i < 5; ++i) {
+      auto health = t::get(port, "/healthz");
+      EXPECT_EQ(health.status, 200) << i;
+      EXPECT_EQ(health.body, "ok\n");
+    }
+    auto evicted = t::read_reply(idle[0]);  // the oldest: closed without an answer
+    EXPECT_TRUE(evicted.ok);
+    EXPECT_EQ(evicted.headers, "");
+    for (int fd : idle) close(fd);
+  });
+}
+
+// A slot that is answering is never taken: past the limit with no idle
+// client, a new one is closed at once.
+TEST(MetricsServer, RefusesConnectionsPastTheLimitWhenNoneIsIdle) {
   MetricsServer::Options o;
   o.max_connections = 1;
   ServerHarness h({[] { return std::string("m\n"); }, {}}, o);
   h.run([&](uint16_t port) {
     const int first = t::connect_local(port);  // holds the only slot
     ASSERT_GE(first, 0);
+    const std::string req = "GET /metrics HTTP/1.1\r\n\r\n";
+    ASSERT_EQ(send(first, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    auto served = t::read_reply(first);  // answered; lingers until our FIN
+    EXPECT_EQ(served.status, 200);
+    EXPECT_EQ(served.body, "m\n");
     const int second = t::connect_local(port);
     ASSERT_GE(second, 0);
     auto refused = t::read_reply(second);  // closed at once
     close(second);
     EXPECT_TRUE(refused.ok);
     EXPECT_EQ(refused.headers, "");
-    const std::string req = "GET /metrics HTTP/1.1\r\n\r\n";
-    ASSERT_EQ(send(first, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
-    auto served = t::read_reply(first);
     close(first);
-    EXPECT_EQ(served.status, 200);
-    EXPECT_EQ(served.body, "m\n");
   });
 }
 

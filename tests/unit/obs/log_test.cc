@@ -66,6 +66,18 @@ TEST(LogFormat, TextLinesKeepTheSyslogPrefix) {
   EXPECT_EQ(lines[0], "<4>sender1: retrying conn 3 in 250 ms");
 }
 
+// Log injection (issue 15, item 10): a string a client sent (an app name, an
+// op) cannot start a forged line or put control bytes on a terminal.
+TEST(LogFormat, TextLinesEscapeControlBytes) {
+  Capture cap;
+  auto sink = std::make_shared<LogSink>(Level::Info, cap.fd());
+  Logger log(sink, "ingest");
+  PGW_LOG(log, Warn, "unknown app '%s'", "shop\n<0>daemon: all keys rotated\r\x1b[2J\x7f\tok");
+  auto lines = cap.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "<4>ingest: unknown app 'shop\\n<0>daemon: all keys rotated\\r\\x1b[2J\\x7f\\tok'");
+}
+
 TEST(LogFormat, JsonLinesAreObjectsWithTheDocumentedMembers) {
   Capture cap;
   auto sink = std::make_shared<LogSink>(Level::Debug, cap.fd(), Format::Json);

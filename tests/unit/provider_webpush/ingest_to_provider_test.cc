@@ -27,6 +27,7 @@ class Apps final : public ingest::AppDirectory {
     web_.platform = Platform::WebPush;
     web_.name = "shop-web";
     web_.allow_private_endpoints = true;
+    web_.endpoint_ports = {8443};  // the test endpoints port
   }
   const ingest::AppInfo* find(Platform p, std::string_view app) const override {
     if (p == Platform::Fcm && app == fcm_.name) return &fcm_;

@@ -112,5 +112,21 @@ TEST(StreamReply, XinfoConsumers) {
   EXPECT_TRUE(parse_consumers_reply(parse_resp("*0\r\n").get(), out));
 }
 
+TEST(StreamReply, XpendingExtended) {
+  auto r = parse_resp("*2\r\n*4\r\n" + bulk("1-0") + bulk("host-1") + ":600000\r\n:5\r\n*4\r\n" + bulk("2-0") +
+                      bulk("host-2") + ":10\r\n:1\r\n");
+  std::vector<PendingInfo> out;
+  ASSERT_TRUE(parse_pending_reply(r.get(), out));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].id, "1-0");
+  EXPECT_EQ(out[0].consumer, "host-1");
+  EXPECT_EQ(out[0].idle_ms, 600000);
+  EXPECT_EQ(out[0].deliveries, 5);
+  EXPECT_EQ(out[1].deliveries, 1);
+  out.clear();
+  EXPECT_FALSE(parse_pending_reply(parse_resp("*1\r\n*3\r\n" + bulk("1-0") + bulk("c") + ":1\r\n").get(), out));
+  EXPECT_TRUE(parse_pending_reply(parse_resp("*0\r\n").get(), out));
+}
+
 }  // namespace
 }  // namespace pushgw::redis

@@ -62,6 +62,17 @@ TEST(ConfigErrors, WrongTypes) {
   EXPECT_EQ(error_of("[apns]\napp = \"a\"\n"), at(1, "apns: expected an array of tables ([[apns]]), got table"));
 }
 
+TEST(ConfigErrors, WebPushEndpointPorts) {
+  constexpr std::string_view kWp = "[[webpush]]\napp=\"w\"\nvapid_key_file=\"/v\"\nvapid_subject=\"mailto:a@b\"\n";
+  EXPECT_EQ(error_of(std::string(kWp) + "endpoint_ports = [8443, 0]\n"),
+            at(5, "webpush[0].endpoint_ports: ports must be 1..65535"));
+  EXPECT_EQ(error_of(std::string(kWp) + "endpoint_ports = [65536]\n"),
+            at(5, "webpush[0].endpoint_ports: ports must be 1..65535"));
+  auto r = parse(std::string(kWp) + "endpoint_ports = [8443, 4433]\n", kName, false);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value()->webpush[0].endpoint_ports, (std::vector<uint16_t>{8443, 4433}));
+}
+
 TEST(ConfigErrors, BadSocketMode) {
   const std::string msg =
       "server.socket_mode: must be an octal permission string between \"0000\" and \"0777\", like \"0660\"";

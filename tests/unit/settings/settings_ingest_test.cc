@@ -36,11 +36,13 @@ TEST(IngestRedisConfig, DefaultsAndEveryKey) {
   EXPECT_EQ(d.batch, 100);
   EXPECT_EQ(d.claim_idle_ms, 30000);
   EXPECT_EQ(d.results_stream, "");
+  EXPECT_EQ(d.max_deliveries, 5);
+  EXPECT_EQ(d.max_read_bytes, int64_t{64} << 20);
 
   auto r = parse(
       "[ingest.redis]\nurl = \"redis://app:pw@redis.internal:6380/2\"\nstream = \"s\"\ngroup = \"g\"\n"
       "consumer = \"node-1\"\nbatch = 50\nblock_ms = 500\nclaim_idle_ms = 1000\nresults_stream = \"res\"\n"
-      "feedback_stream = \"fb\"\nresults_maxlen = 0\n",
+      "feedback_stream = \"fb\"\nresults_maxlen = 0\nmax_deliveries = 0\nmax_read_bytes = 1048576\n",
       kName, false);
   ASSERT_TRUE(r.ok()) << r.error().message;
   const redis::RedisIngestConfig& c = (*r)->ingest.redis;
@@ -58,6 +60,8 @@ TEST(IngestRedisConfig, DefaultsAndEveryKey) {
   EXPECT_EQ(c.results_stream, "res");
   EXPECT_EQ(c.feedback_stream, "fb");
   EXPECT_EQ(c.results_maxlen, 0);
+  EXPECT_EQ(c.max_deliveries, 0);
+  EXPECT_EQ(c.max_read_bytes, 1048576);
 }
 
 TEST(IngestRedisConfig, ProblemsNameFileLineAndKey) {

@@ -96,9 +96,9 @@ TEST_F(StoreCampaign, MarketingSendsReloadWithinTheWindowOnly) {
   ASSERT_TRUE(s->load_marketing_sends(clock.now_ms() - 86'400'000,
                                       [&](uint64_t k, int64_t at) { got.emplace_back(k, at); }));
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].first, key_hash(Platform::Apns, "shop-ios", hex_token(1)));
+  EXPECT_EQ(got[0].first, s->key(Platform::Apns, "shop-ios", hex_token(1)));
   EXPECT_EQ(got[0].second, clock.now_ms() - 1000);
-  EXPECT_EQ(got[1].first, key_hash(Platform::Apns, "shop-ios", hex_token(2)));
+  EXPECT_EQ(got[1].first, s->key(Platform::Apns, "shop-ios", hex_token(2)));
 }
 
 }  // namespace

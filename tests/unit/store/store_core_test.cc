@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,7 @@ struct Ledger {
   std::vector<std::string> forgotten;
   std::vector<std::string> suppressed_at_open;  // tokens reported by for_each_suppressed
   std::vector<std::string> remote_suppress;     // handed out by the next follow()
+  std::map<std::string, std::string> meta;      // claim_meta()
 
   std::vector<std::string> committed_copy() {
     std::lock_guard<std::mutex> l(mu);
@@ -87,6 +89,10 @@ class FakeBackend final : public Backend {
     return ok();
   }
   Result<void> for_each_marketing_send(int64_t, const MarketingFn&) override { return ok(); }
+  Result<std::string> claim_meta(std::string_view key, std::string_view value_if_absent) override {
+    std::lock_guard<std::mutex> g(l_->mu);
+    return l_->meta.emplace(std::string(key), std::string(value_if_absent)).first->second;
+  }
 
   Result<void> begin(bool full_sync) override {
     pending_.clear();

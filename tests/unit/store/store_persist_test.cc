@@ -1,6 +1,9 @@
 // Persistence across close/reopen, and migration of the committed v1 fixture.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -62,6 +65,31 @@ TEST_F(StorePersist, ReopenKeepsStatesEventsAndSuppression) {
   EXPECT_EQ(get_feedback(*s, p.next, 10).events.at(0).seq, 3u);
 }
 
+// The suppression set's keyed hash (issue 15, item 4): the secret is made on
+// the first start, kept in meta, the same on every reopen, and another
+// database (another installation) has another one.
+TEST_F(StorePersist, HashKeyIsMadeOnceAndKeptWithTheDatabase) {
+  const std::string web = "https://push.example.net/wp/abc";
+  uint64_t first = 0;
+  {
+    auto s = open_store(path, clock);
+    ASSERT_TRUE(s);
+    first = s->key(Platform::WebPush, "shop-web", web);
+    s->start();
+    record_spin(*s, 0, outcome(Kind::Unsubscribed, web, "", "Gone", 0, Platform::WebPush, "shop-web"));
+    ASSERT_TRUE(wait_commit(*s));
+  }
+  EXPECT_EQ(query_int(path, "SELECT length(v) FROM meta WHERE k = 'suppression_hash_key'"), 32);
+  auto again = open_store(path, clock);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->key(Platform::WebPush, "shop-web", web), first);
+  EXPECT_TRUE(again->suppressed(Platform::WebPush, "shop-web", web));
+  TempDir other;
+  auto elsewhere = open_store(other.file("pushgw.db"), clock);
+  ASSERT_TRUE(elsewhere);
+  EXPECT_NE(elsewhere->key(Platform::WebPush, "shop-web", web), first);
+}
+
 TEST_F(StorePersist, DestructorCommitsEvenIfNeverStarted) {
   {
     auto s = open_store(path, clock);
@@ -95,6 +123,9 @@ TEST_F(StoreMigration, V1FixtureOpensWithDataIntactAndSchemaCurrent) {
                              "('tokens_suppressed','events_by_time')"),
             2);
   EXPECT_EQ(query_int(path_, "SELECT count(*) FROM sqlite_schema WHERE name='meta'"), 1);
+  // An older file gets its hash secret on the first start; keys are never
+  // stored, so its suppressed rows (below) stay valid as they are.
+  EXPECT_EQ(query_int(path_, "SELECT length(v) FROM meta WHERE k = 'suppression_hash_key'"), 32);
 
   // Counts and suppression were loaded from the migrated file.
   StoreStats st = s->stats();
@@ -161,6 +192,36 @@ TEST_F(StoreMigration, NewerSchemaIsRefused) {
   auto r = store::open_store(cfg, 1, clock_, quiet_logger());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "store_schema_newer");
+}
+
+// The database holds Web Push auth secrets (issue 15, item 10): 0600 with its
+// -wal and -shm, whatever the umask, and a file left wider is narrowed.
+TEST_F(StoreOpen, DatabaseFilesAreOwnerOnlyWhateverTheUmask) {
+  auto mode = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
+  };
+  const mode_t old = ::umask(0);
+  {
+    auto s = start_store(path, clock);
+    ASSERT_TRUE(s);
+    record_spin(*s, 0, outcome(Kind::Unsubscribed, kB, "", "Unregistered"));
+    ASSERT_TRUE(wait_commit(*s));
+    EXPECT_EQ(mode(path), 0600);
+    EXPECT_EQ(mode(path + "-wal"), 0600);
+    EXPECT_EQ(mode(path + "-shm"), 0600);
+  }
+  const std::string wide = dir.file("wide.db");
+  FILE* f = std::fopen(wide.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  ::chmod(wide.c_str(), 0666);
+  {
+    auto s = open_store(wide, clock);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(mode(wide), 0600);
+  }
+  ::umask(old);
 }
 
 TEST_F(StoreOpen, ForeignDatabaseIsRefused) {

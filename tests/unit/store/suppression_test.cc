@@ -14,16 +14,47 @@
 namespace pushgw::store {
 namespace {
 
-uint64_t key(uint64_t i) { return key_hash(Platform::Apns, "app", "token-" + std::to_string(i)); }
+constexpr HashKey kKey{0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL};
+
+uint64_t key(uint64_t i) { return key_hash(kKey, Platform::Apns, "app", "token-" + std::to_string(i)); }
+
+// The reference vectors of the SipHash paper (appendix A and its test
+// vectors): key 00 01 .. 0f, message 00 01 .. (n-1).
+TEST(KeyHash, IsSipHash24) {
+  std::string msg;
+  for (int i = 0; i < 64; ++i) msg.push_back(static_cast<char>(i));
+  EXPECT_EQ(siphash24(kKey, std::string_view(msg).substr(0, 15)), 0xa129ca6149be45e5ULL);
+  EXPECT_EQ(siphash24(kKey, std::string_view(msg).substr(0, 0)), 0x726fdb47dd0e0e31ULL);
+  EXPECT_EQ(siphash24(kKey, std::string_view(msg).substr(0, 8)), 0x93f5f5799a932462ULL);
+  EXPECT_EQ(siphash24(kKey, std::string_view(msg).substr(0, 63)), 0x958a324ceb064572ULL);
+  // Fed in pieces, the same value.
+  detail::SipHash24 h(kKey);
+  h.update(std::string_view(msg).substr(0, 3));
+  h.update(std::string_view(msg).substr(3, 9));
+  h.update(std::string_view(msg).substr(12, 3));
+  EXPECT_EQ(h.final(), 0xa129ca6149be45e5ULL);
+}
+
+// Keyed: another installation's key gives unrelated values, so a token
+// crafted to collide under one key (or under an unkeyed hash) does not.
+TEST(KeyHash, DependsOnTheInstallationKey) {
+  const HashKey other{kKey.k0 ^ 1, kKey.k1};
+  int same = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string t = "token-" + std::to_string(i);
+    same += key_hash(kKey, Platform::Apns, "app", t) == key_hash(other, Platform::Apns, "app", t);
+  }
+  EXPECT_EQ(same, 0);
+}
 
 TEST(KeyHash, SeparatesPlatformAppAndTokenAndNeverReturnsZero) {
-  EXPECT_NE(key_hash(Platform::Apns, "a", "t"), key_hash(Platform::Fcm, "a", "t"));
-  EXPECT_NE(key_hash(Platform::Apns, "a", "t"), key_hash(Platform::Apns, "b", "t"));
-  EXPECT_NE(key_hash(Platform::Apns, "ab", "t"), key_hash(Platform::Apns, "a", "bt"));
-  EXPECT_EQ(key_hash(Platform::WebPush, "w", std::string(1000, 'x')),
-            key_hash(Platform::WebPush, "w", std::string(1000, 'x')));
-  EXPECT_NE(key_hash(Platform::WebPush, "w", std::string(1000, 'x')),
-            key_hash(Platform::WebPush, "w", std::string(999, 'x') + "y"));
+  EXPECT_NE(key_hash(kKey, Platform::Apns, "a", "t"), key_hash(kKey, Platform::Fcm, "a", "t"));
+  EXPECT_NE(key_hash(kKey, Platform::Apns, "a", "t"), key_hash(kKey, Platform::Apns, "b", "t"));
+  EXPECT_NE(key_hash(kKey, Platform::Apns, "ab", "t"), key_hash(kKey, Platform::Apns, "a", "bt"));
+  EXPECT_EQ(key_hash(kKey, Platform::WebPush, "w", std::string(1000, 'x')),
+            key_hash(kKey, Platform::WebPush, "w", std::string(1000, 'x')));
+  EXPECT_NE(key_hash(kKey, Platform::WebPush, "w", std::string(1000, 'x')),
+            key_hash(kKey, Platform::WebPush, "w", std::string(999, 'x') + "y"));
   // Low bits (the probe index) spread evenly over sequential tokens.
   std::vector<int> buckets(64, 0);
   for (uint64_t i = 0; i < 64000; ++i) ++buckets[key(i) & 63];
