@@ -4,6 +4,7 @@
 
 #include "daemon/json_out.h"
 #include "ingest/send.h"
+#include "net/name_resolver.h"
 #include "spool/spool.h"
 #include "store/store.h"
 
@@ -39,8 +40,14 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
   // Rings share max_queued between the senders: that bounds queued memory.
   max_queued_ = cfg.server.max_queued;
   const size_t per_ring = std::max<size_t>(1024, cfg.server.max_queued / static_cast<size_t>(d_.workers));
+  // One resolver for every sender's Web Push names: its threads bound the
+  // getaddrinfo calls attacker-chosen names may tie up, daemon-wide.
+  net::BoundedResolver::Options ro;
+  ro.threads = cfg.delivery.webpush_resolver_threads;
+  auto webpush_resolver = std::make_shared<net::BoundedResolver>(ro);
   for (int i = 0; i < d_.workers; ++i) {
     dispatch::SenderDeps sd;
+    sd.webpush_resolver = webpush_resolver;
     sd.index = i;
     sd.threads = d_.workers;
     sd.apps = d_.apps->table;
