@@ -48,6 +48,8 @@ bool H2Conn::init() {
   std::unique_ptr<nghttp2_option, OptionDeleter> opt(raw_opt);
   // PINGs are acknowledged by hand so the stall fault can ignore them.
   nghttp2_option_set_no_auto_ping_ack(opt.get(), 1);
+  // big_headers may ask for header blocks past nghttp2's 64 KiB default.
+  nghttp2_option_set_max_send_header_block_length(opt.get(), 4u << 20);
   if (nghttp2_session_server_new2(&session_, cbs.get(), this, opt.get()) != 0) return false;
 
   const nghttp2_settings_entry iv[] = {
