@@ -29,38 +29,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/integration"))
-from harness import Rig, Sim, apns_token, binpath, run  # noqa: E402
-
-
-class IsolationRig(Rig):
-    def __init__(self):
-        super().__init__()
-        self.vapid = os.path.join(self.dir, "vapid.pem")
-        run([binpath("pushgw-sim"), "gen-vapid-key", "--out", self.vapid])
-        self.origins = []
-
-    def origin(self, args):
-        sub = os.path.join(self.dir, "origin%d" % len(self.origins))
-        os.makedirs(sub)
-        os.symlink(os.path.join(self.dir, "pki"), os.path.join(sub, "pki"))
-        sim = Sim(sub, args)
-        self.origins.append(sim)
-        return sim
-
-    def subs(self, sim, count):
-        path = os.path.join(sim.dir, "subs.json")
-        run([binpath("pushgw-sim"), "gen-subscriptions", "--count", str(count), "--endpoint-base",
-             "https://127.0.0.1:%d/wp/" % sim.port, "--out", path])
-        return [{"endpoint": s["endpoint"], "keys": s["keys"]} for s in json.load(open(path))]
-
-    def wp_section(self):
-        return ('\n[[webpush]]\napp = "shop-web"\nvapid_key_file = "%s"\nvapid_subject = "mailto:ops@example.com"\n'
-                'connections = 2\nallow_private_endpoints = true\n') % self.vapid
-
-    def close(self):
-        for s in self.origins:
-            s.stop()
-        super().close()
+from harness import WebPushOriginsRig, apns_token  # noqa: E402
 
 
 def apns_batch(d, n, start):
@@ -83,10 +52,10 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
 
-    rig = IsolationRig()
+    rig = WebPushOriginsRig()
     try:
-        zero = rig.origin(["--max-streams", "0"])
-        mute = rig.origin(["--fault", "stall"])
+        zero = rig.origin(args=["--max-streams", "0"])
+        mute = rig.origin(["stall"])
         half = args.hostile // 2
         subs_zero, subs_mute = rig.subs(zero, half), rig.subs(mute, args.hostile - half)
         cfg = rig.config(apps=rig.apns_section() + rig.wp_section(), workers=args.workers,
