@@ -224,6 +224,7 @@ int ClientSession::on_data(int32_t stream_id, const uint8_t* data, size_t len) {
   if (s->too_large) return 0;
   std::string& body = s->resp->body;
   if (len > opts_.max_response_body - body.size()) {
+    body.append(reinterpret_cast<const char*>(data), opts_.max_response_body - body.size());
     PGW_LOG(log_, Warn, "conn %u: stream %d: response body past %zu bytes: reset", opts_.conn_id, stream_id,
             opts_.max_response_body);
     s->too_large = true;

@@ -267,9 +267,11 @@ bool Http1Client::on_headers_end() {
 
 bool Http1Client::append_body(const char* p, size_t n) {
   std::string& body = cur_->resp->body;
-  if (n > opts_.max_response_body - body.size()) return too_large("body");
-  body.append(p, n);
-  return true;
+  const size_t room = opts_.max_response_body - body.size();
+  // What fits is kept either way, so the outcome does not depend on how
+  // the bytes were split across reads.
+  body.append(p, std::min(n, room));
+  return n <= room || too_large("body");
 }
 
 // HTTP/1.1 cannot abandon a response: the stream ends TooLarge and the
