@@ -164,13 +164,13 @@ void PoolDirectory::scan(OriginGuard& g, int64_t now_ms, int64_t max_retry_ms, O
   }
 }
 
-// Idle: nothing in flight or queued in the pool, nothing held or waiting
-// for its breaker or its share.
+// Idle: nothing in flight or queued in the pool, nothing submitted, held or
+// waiting for its breaker or its share.
 bool PoolDirectory::evictable(const pool::Pool* p) const {
   const pool::PoolStats st = p->stats();
   if (st.streams_in_flight > 0 || st.queued > 0) return false;
   auto g = guards_.find(p);
-  return g == guards_.end() || (g->second->held().empty() && g->second->waiting().empty());
+  return g == guards_.end() || g->second->idle();
 }
 
 void PoolDirectory::evict(const std::string& key) {
