@@ -68,14 +68,21 @@ TEST(BoundedResolver, AtMostThreadsLookupsRunAndAFullQueueAnswersTemporaryAtOnce
     o.threads = 2;
     o.max_queued = 3;
     BoundedResolver r(o, [&](const std::string& h) { return gate.run(h); });
-    for (int i = 0; i < 10; ++i) r.submit("slow" + std::to_string(i) + ".test", [&](Lookup l) { answers.add(std::move(l)); });
+    auto submit = [&](int i) {
+      r.submit("slow" + std::to_string(i) + ".test", [&](Lookup l) { answers.add(std::move(l)); });
+    };
+    for (int i = 0; i < 2; ++i) submit(i);
     ASSERT_TRUE(wait_for([&] { return gate.running.load() == 2; }));
+    for (int i = 2; i < 10; ++i) submit(i);
     // 2 running, 3 queued: the other 5 were answered at once, without a lookup.
     EXPECT_EQ(answers.size(), 5u);
     EXPECT_EQ(r.queued(), 3u);
-    for (auto& l : answers.got) {
-      EXPECT_EQ(l.status, Lookup::Status::Temporary);
-      EXPECT_EQ(l.error, "resolver busy");
+    {
+      std::lock_guard<std::mutex> g(answers.mu);
+      for (auto& l : answers.got) {
+        EXPECT_EQ(l.status, Lookup::Status::Temporary);
+        EXPECT_EQ(l.error, "resolver busy");
+      }
     }
     gate.release();
     ASSERT_TRUE(wait_for([&] { return answers.size() == 10; }));
