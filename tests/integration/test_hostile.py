@@ -61,26 +61,28 @@ def test_oversized_answers_fail_the_send_and_keep_memory_bounded():
 def test_peer_that_stops_reading_while_dripping_pings_is_cut_off():
     rig = HostileRig()
     try:
-        deaf = rig.origin(["stop_reading", "drip_ping=5:200"])
-        # PING liveness would not find it (the drip keeps bytes coming):
-        # only the write backlog cap can.
-        delivery = ("max_attempts = 2\nmax_retry_seconds = 60\nrequest_timeout_ms = 3000\n"
+        # A gentle drip (below nghttp2's own flood limit of 1000 unsent
+        # acknowledgements) keeps bytes coming, so PING liveness would not
+        # find the peer; the requests we keep writing (each timed-out one is
+        # tried again) pile up: only the write backlog cap can stop them.
+        deaf = rig.origin(["stop_reading", "drip_ping=50:10"])
+        delivery = ("max_attempts = 3\nmax_retry_seconds = 120\nrequest_timeout_ms = 2000\n"
                     "stall_ping_ms = 60000\nping_timeout_ms = 60000")
         d = rig.daemon(rig.config(apps=rig.apns_section() + rig.wp_section(), delivery=delivery))
         rss0 = d.rss_kb()
         result = {}
         hostile = threading.Thread(target=lambda: result.update(
-            r=webpush(d, rig.subs(deaf, 3000), payload="p" * 3000, timeout=600)))
+            r=webpush(d, rig.subs(deaf, 10000), payload="p" * 3500, timeout=900)))
         hostile.start()
         try:
             time.sleep(2)
             assert statuses(apns_batch(d, 500, 0)) == {"delivered": 500}
-            assert wait_until(lambda: "peer not reading" in d.logs(), timeout=120), d.logs()[-3000:]
+            assert wait_until(lambda: "peer not reading" in d.logs(), timeout=240), d.logs()[-3000:]
         finally:
-            hostile.join(600)
+            hostile.join(900)
         assert not hostile.is_alive()
         r = result["r"]
-        assert sum(statuses(r).values()) == 3000 and "delivered" not in statuses(r), statuses(r)
+        assert sum(statuses(r).values()) == 10000 and "delivered" not in statuses(r), statuses(r)
         grown_mib = (d.hwm_kb() - rss0) / 1024
         print("RSS %d KiB before, VmHWM %d KiB after (+%.1f MiB)" % (rss0, d.hwm_kb(), grown_mib))
         if not sanitized_build():

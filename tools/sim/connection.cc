@@ -27,6 +27,13 @@ void Connection::start() {
     return;
   }
   uv_tcp_nodelay(&tcp_, 1);
+  if (w_.core().faults.generation() != 0 && w_.core().faults.get().stop_reading) {
+    // A peer that stops reading also keeps its receive buffer small (no
+    // autotuning up to tcp_rmem's tens of MiB): the client's writes then
+    // pile up on the client's side, as they would behind a hostile peer.
+    int size = 64 * 1024;
+    uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&tcp_), &size);
+  }
   reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0;
   if (!reading_) close_now();
 }
