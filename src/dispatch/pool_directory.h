@@ -118,7 +118,8 @@ class PoolDirectory {
   // one, since the last call: fn(app_id, n) for each app with n > 0.
   void take_reconnects(const std::function<void(uint16_t app_id, uint64_t n)>& fn);
   // Housekeeping (loop thread): copies the breakers that ever opened where
-  // breakers() reads them. Pools live until shutdown, so opens only grow.
+  // breakers() reads them. Pools live until shutdown (idle Web Push pools
+  // evicted past the bound take theirs along), so opens only grow.
   void publish_breakers();
   // Any thread: the copy made by the last publish_breakers().
   std::vector<BreakerView> breakers() const;
