@@ -58,12 +58,28 @@ struct HttpRequest : HeaderList {
 
 struct HttpResponse : HeaderList {  // header names lowercase
   int status = 0;
-  std::string body;  // capped by the client (64 KiB)
+  std::string body;  // capped by the client (pool::PoolOptions::max_response_body)
 
   void clear() {
     status = 0;
     nheaders = 0;
     body.clear();
+  }
+  // clear() keeps capacity; after an answer that grew this response's
+  // buffers past keep_bytes (or past keep_headers fields) the memory goes
+  // back instead, so a reused response never pins the peak a hostile peer
+  // made it reach.
+  void clear_and_trim(size_t keep_bytes, size_t keep_headers) {
+    clear();
+    if (body.capacity() > keep_bytes) std::string().swap(body);
+    if (headers.size() > keep_headers) {
+      headers.resize(keep_headers);
+      headers.shrink_to_fit();
+    }
+    for (HttpHeader& h : headers) {
+      if (h.name.capacity() > keep_bytes) std::string().swap(h.name);
+      if (h.value.capacity() > keep_bytes) std::string().swap(h.value);
+    }
   }
 };
 

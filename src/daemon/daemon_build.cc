@@ -7,6 +7,7 @@
 #include "daemon/redis_ingest.h"
 #include "admission/replay.h"
 #include "ops/campaign_ops.h"
+#include "net/name_resolver.h"
 #include "ops/store_ops.h"
 #include "schedule/schedule_ops.h"
 #include "spool/config.h"
@@ -141,6 +142,11 @@ void Daemon::build_fleet() {
   sd.registry = &registry_;
   sd.families = &families_;
   sd.test_hooks = opts_.test_hooks;
+  // One resolver for every sender's Web Push names: its threads bound the
+  // getaddrinfo calls attacker-chosen names may tie up, daemon-wide.
+  net::BoundedResolver::Options ro;
+  ro.threads = config_->delivery.webpush_resolver_threads;
+  sd.webpush_resolver = std::make_shared<net::BoundedResolver>(ro);
   dispatch::Fleet::Hooks hooks{[this](Batch* b) { tracker_->batch_done(b); }, [this] { admission_->pump(); }};
   fleet_ = std::make_unique<dispatch::Fleet>(loop_.get(), std::move(o), std::move(hooks));
 }

@@ -16,6 +16,10 @@ DeliveryConfig parse_config(config::Section& r) {
   r.get_int("ping_timeout_ms", d.ping_timeout_ms, 100, 600'000);
   r.get_int("idle_timeout_ms", d.idle_timeout_ms, 1, kDayMs);
   r.get_int("webpush_origin_max_in_flight", d.webpush_origin_max_in_flight, 1, 1'000'000);
+  r.get_int("webpush_dns_ttl_seconds", d.webpush_dns_ttl_seconds, 1, 86'400);
+  r.get_int("webpush_dns_negative_ttl_seconds", d.webpush_dns_negative_ttl_seconds, 1, 3'600);
+  r.get_int("webpush_max_origins", d.webpush_max_origins, 16, 1'000'000);
+  r.get_int("webpush_resolver_threads", d.webpush_resolver_threads, 1, 64);
   return d;
 }
 

@@ -17,6 +17,15 @@ struct DeliveryConfig {
   // Requests one Web Push origin may have in flight per sender thread (at
   // most a quarter of the sender's in-flight window).
   int webpush_origin_max_in_flight = 1024;
+  // Web Push origin names (anyone who subscribes chooses them): how long a
+  // checked address is trusted, how long a refusal or a failed lookup
+  // stands before the name is tried again, how many origins (and pools) a
+  // sender thread keeps, and how many lookups run at once for the whole
+  // daemon (threads of their own, not libuv's pool).
+  int webpush_dns_ttl_seconds = 300;
+  int webpush_dns_negative_ttl_seconds = 5;
+  int webpush_max_origins = 4096;
+  int webpush_resolver_threads = 2;
 };
 
 // Parses [delivery]; problems go to s.

@@ -39,7 +39,12 @@ class InFlightSlab {
     free_.pop_back();
     return f;
   }
+  // The response's buffers are trimmed when an answer made them large, so
+  // the slab's memory stays near the size of ordinary answers.
+  static constexpr size_t kKeepResponseBytes = 4096;
+  static constexpr size_t kKeepResponseHeaders = 16;
   void release(InFlight* f) {
+    f->resp.clear_and_trim(kKeepResponseBytes, kKeepResponseHeaders);
     --used_;
     free_.push_back(f);
   }

@@ -1,6 +1,7 @@
 #include "dispatch/pool_directory.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/authority.h"
 #include "dispatch/outcome_sink.h"
@@ -17,13 +18,18 @@ PoolDirectory::PoolDirectory(uv_loop_t* loop, PoolDirectoryDeps deps, const Thre
       d_(std::move(deps)),
       apps_(apps),
       listener_(listener),
-      origins_(loop, d_.log, std::move(settled)) {}
+      resolver_pool_(d_.webpush_resolver ? d_.webpush_resolver
+                                         : std::make_shared<net::BoundedResolver>(net::BoundedResolver::Options{1})),
+      resolver_(loop, resolver_pool_),
+      origins_(resolver_, *d_.clock, d_.origin_cache, d_.log, std::move(settled)) {}
 
 PoolDirectory::~PoolDirectory() {
+  *alive_ = false;
   // Pools first: one destroyed without a finished shutdown completes its
   // requests at once, and the listener may then look at the guards.
   fixed_.clear();
   pools_.clear();
+  evicted_.clear();
 }
 
 pool::Pool* PoolDirectory::fixed(const AppRuntime& app, std::string_view origin) {
@@ -34,15 +40,20 @@ pool::Pool* PoolDirectory::fixed(const AppRuntime& app, std::string_view origin)
   return p;
 }
 
-PoolDirectory::Route PoolDirectory::webpush(const SendJob& job, std::string_view origin, pool::Pool** out) {
+PoolDirectory::Route PoolDirectory::webpush(const SendJob& job, std::string_view origin, pool::Pool** out,
+                                            int64_t* retry_in_ms) {
   const AppRuntime& app = apps_[job.batch->app_id];
   WebPushOrigins::Entry& e = origins_.lookup(app.app_id, origin, app.allow_private_endpoints);
   switch (e.state) {
     case WebPushOrigins::State::Ready:
       *out = create(app, origin, e.ip);
+      webpush_used_[*out] = d_.clock->mono_ns() / 1'000'000;
       return Route::Ready;
     case WebPushOrigins::State::Refused:
       return Route::Refused;
+    case WebPushOrigins::State::Retry:
+      *retry_in_ms = std::max<int64_t>(0, e.expires_ms - d_.clock->mono_ns() / 1'000'000);
+      return Route::Retry;
     case WebPushOrigins::State::Resolving:
       e.parked.push_back(job);
       return Route::Parked;
@@ -50,11 +61,12 @@ PoolDirectory::Route PoolDirectory::webpush(const SendJob& job, std::string_view
   return Route::Refused;
 }
 
-// Finds or creates the pool of (app, origin).
+// Finds or creates the pool of (app, origin[, pinned address]).
 pool::Pool* PoolDirectory::create(const AppRuntime& app, std::string_view origin, const std::string& connect_ip) {
   key_.clear();
   key_.append(std::to_string(app.app_id)).push_back('|');
   key_.append(origin);
+  if (!connect_ip.empty()) key_.append("@").append(connect_ip);
   auto it = pools_.find(key_);
   if (it != pools_.end()) return it->second.get();
 
@@ -152,6 +164,57 @@ void PoolDirectory::scan(OriginGuard& g, int64_t now_ms, int64_t max_retry_ms, O
   }
 }
 
+// Idle: nothing in flight or queued in the pool, nothing submitted, held or
+// waiting for its breaker or its share.
+bool PoolDirectory::evictable(const pool::Pool* p) const {
+  const pool::PoolStats st = p->stats();
+  if (st.streams_in_flight > 0 || st.queued > 0) return false;
+  auto g = guards_.find(p);
+  return g == guards_.end() || g->second->idle();
+}
+
+void PoolDirectory::evict(const std::string& key) {
+  auto it = pools_.find(key);
+  if (it == pools_.end()) return;
+  std::unique_ptr<pool::Pool> p = std::move(it->second);
+  pools_.erase(it);
+  pool::Pool* raw = p.get();
+  guards_.erase(raw);
+  reconnects_seen_.erase(raw);
+  webpush_used_.erase(raw);
+  dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), raw), dirty_.end());
+  if (last_guard_pool_ == raw) last_guard_pool_ = nullptr, last_guard_ = nullptr;
+  evicted_.push_back(std::move(p));
+  ++evicting_;
+  raw->shutdown(false, [this, raw, alive = alive_] {
+    if (!*alive) return;
+    // Destroyed on the next sweep, never inside the pool's own callback.
+    closed_evicted_.push_back(raw);
+    if (--evicting_ == 0 && evicted_closed_) std::exchange(evicted_closed_, nullptr)();
+  });
+}
+
+void PoolDirectory::sweep_pools() {
+  // Pools whose shutdown finished are destroyed here, outside their callbacks.
+  for (const pool::Pool* raw : closed_evicted_)
+    evicted_.erase(std::remove_if(evicted_.begin(), evicted_.end(), [raw](const auto& p) { return p.get() == raw; }),
+                   evicted_.end());
+  closed_evicted_.clear();
+  const int64_t now = d_.clock->mono_ns() / 1'000'000;
+  std::vector<std::pair<int64_t, std::string>> idle;  // (last use, key), Web Push pools only
+  for (const auto& [key, p] : pools_) {
+    auto used = webpush_used_.find(p.get());
+    if (used != webpush_used_.end() && evictable(p.get())) idle.emplace_back(used->second, key);
+  }
+  std::sort(idle.begin(), idle.end());
+  size_t over = webpush_used_.size() > d_.max_webpush_pools ? webpush_used_.size() - d_.max_webpush_pools : 0;
+  for (const auto& [used, key] : idle) {
+    if (over == 0 && now - used < d_.origin_cache.positive_ttl_ms) break;
+    evict(key);
+    if (over > 0) --over;
+  }
+}
+
 bool PoolDirectory::idle() const {
   if (origins_.resolving() > 0) return false;
   for (const auto& [p, g] : guards_)
@@ -197,7 +260,9 @@ void PoolDirectory::publish_breakers() {
     if (it == guards_.end() || it->second->breaker().opens() == 0) continue;
     const CircuitBreaker& b = it->second->breaker();
     const size_t bar = key.find('|');
-    views.push_back(BreakerView{static_cast<uint16_t>(std::stoul(key.substr(0, bar))), key.substr(bar + 1),
+    const size_t at = key.find('@', bar);  // Web Push: "app|origin@address"
+    views.push_back(BreakerView{static_cast<uint16_t>(std::stoul(key.substr(0, bar))),
+                                key.substr(bar + 1, at == std::string::npos ? std::string::npos : at - bar - 1),
                                 b.state(), b.opens(), b.remaining_ms(), it->second->held().size()});
   }
   std::lock_guard<std::mutex> g(published_mu_);
@@ -211,6 +276,12 @@ std::vector<BreakerView> PoolDirectory::breakers() const {
 }
 
 void PoolDirectory::shutdown(bool force, std::function<void()> all_closed) {
+  // Evicted pools still closing count too: their handles must be gone
+  // before the loop may end.
+  if (evicting_ > 0) {
+    evicted_closed_ = [this, force, all_closed = std::move(all_closed)]() mutable { shutdown(force, std::move(all_closed)); };
+    return;
+  }
   if (pools_.empty()) {
     all_closed();
     return;

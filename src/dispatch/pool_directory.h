@@ -2,9 +2,13 @@
 // to, and which pools a send pass touched.
 //
 //  - APNs/FCM apps: one pool per app (its one origin), created on first use;
-//  - Web Push: one pool per (app, origin), each pinned to the address the
-//    SSRF guard checked (WebPushOrigins): a job waits, parked in the
-//    origin's entry, while its name resolves, and a refused origin fails it;
+//  - Web Push: one pool per (app, origin, checked address), pinned to the
+//    address the SSRF guard checked (WebPushOrigins): a job waits, parked in
+//    the origin's entry, while its name resolves, a refused origin fails it,
+//    a temporary DNS failure sends it back to the retry queue. At most
+//    max_webpush_pools such pools are kept: idle ones past the bound, and
+//    idle ones unused for the origin cache's positive TTL (an address the
+//    name no longer has), are shut down, least recently used first;
 //  - a circuit breaker (OriginGuard) per pool, with the jobs it holds while
 //    open; tick_guards() bounds their wait and sends the probes;
 //  - the dirty list: pools that got requests in this pass, flushed once at
@@ -28,6 +32,7 @@
 #include "dispatch/config.h"
 #include "dispatch/thread_apps.h"
 #include "dispatch/webpush_origins.h"
+#include "net/name_resolver.h"
 #include "obs/log.h"
 #include "pool/pool.h"
 #include "pushgw/clock.h"
@@ -42,6 +47,11 @@ struct PoolDirectoryDeps {
   int threads = 1;
   DeliveryConfig delivery;
   size_t webpush_origin_max_in_flight = 0;  // each Web Push origin's share of the in-flight window (0: none)
+  OriginCacheOptions origin_cache;          // Web Push origin cache TTLs and bound
+  size_t max_webpush_pools = 4096;
+  // Resolves Web Push origin names (empty: a BoundedResolver of one thread
+  // for this directory alone).
+  std::shared_ptr<net::BoundedResolver> webpush_resolver;
   pool::PoolFactory factory;
   const Clock* clock = nullptr;
   obs::Logger log;
@@ -60,7 +70,7 @@ struct BreakerView {
 
 class PoolDirectory {
  public:
-  enum class Route : uint8_t { Ready, Parked, Refused };
+  enum class Route : uint8_t { Ready, Parked, Refused, Retry };
 
   // settled: a Web Push origin finished resolving (take its parked jobs).
   PoolDirectory(uv_loop_t* loop, PoolDirectoryDeps deps, const ThreadApps& apps, pool::PoolListener& listener,
@@ -73,8 +83,13 @@ class PoolDirectory {
   pool::Pool* fixed(const AppRuntime& app, std::string_view origin);
   // Web Push: the origin's pool when Ready; Parked: the job waits in the
   // origin's entry (settled() hands it back); Refused: the origin failed the
-  // SSRF check or did not resolve.
-  Route webpush(const SendJob& job, std::string_view origin, pool::Pool** out);
+  // SSRF check or does not resolve; Retry: the name could not be resolved
+  // for now, try again in *retry_in_ms.
+  Route webpush(const SendJob& job, std::string_view origin, pool::Pool** out, int64_t* retry_in_ms);
+  // Housekeeping: shuts down idle Web Push pools past the bound or unused
+  // for the origin cache's positive TTL.
+  void sweep_pools();
+  size_t webpush_pools() const { return webpush_used_.size(); }
   OriginGuard& guard_for(pool::Pool* p);
   void mark_dirty(pool::Pool* p) {
     for (pool::Pool* d : dirty_)
@@ -103,7 +118,8 @@ class PoolDirectory {
   // one, since the last call: fn(app_id, n) for each app with n > 0.
   void take_reconnects(const std::function<void(uint16_t app_id, uint64_t n)>& fn);
   // Housekeeping (loop thread): copies the breakers that ever opened where
-  // breakers() reads them. Pools live until shutdown, so opens only grow.
+  // breakers() reads them. Pools live until shutdown (idle Web Push pools
+  // evicted past the bound take theirs along), so opens only grow.
   void publish_breakers();
   // Any thread: the copy made by the last publish_breakers().
   std::vector<BreakerView> breakers() const;
@@ -112,12 +128,16 @@ class PoolDirectory {
 
  private:
   pool::Pool* create(const AppRuntime& app, std::string_view origin, const std::string& connect_ip);
+  bool evictable(const pool::Pool* p) const;
+  void evict(const std::string& key);
   void scan(OriginGuard& g, int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink);
 
   uv_loop_t* loop_;
   PoolDirectoryDeps d_;
   const ThreadApps& apps_;
   pool::PoolListener& listener_;
+  std::shared_ptr<net::BoundedResolver> resolver_pool_;
+  net::LoopResolver resolver_;
   WebPushOrigins origins_;
   std::vector<pool::Pool*> fixed_;                                       // by app_id
   std::unordered_map<std::string, std::unique_ptr<pool::Pool>> pools_;  // "app_id|origin"
@@ -127,6 +147,12 @@ class PoolDirectory {
   const pool::Pool* last_guard_pool_ = nullptr;  // one-entry cache for guard_for()
   OriginGuard* last_guard_ = nullptr;
   std::unordered_map<const pool::Pool*, uint64_t> reconnects_seen_;
+  std::unordered_map<const pool::Pool*, int64_t> webpush_used_;  // Web Push pools: last use (monotonic ms)
+  std::vector<std::unique_ptr<pool::Pool>> evicted_;            // shutting down after eviction
+  std::vector<const pool::Pool*> closed_evicted_;               // evicted_ whose shutdown finished
+  size_t evicting_ = 0;                                          // evicted_ still shutting down
+  std::function<void()> evicted_closed_;                         // shutdown(): runs when evicting_ reaches 0
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   mutable std::mutex published_mu_;  // guards published_ (the only state read off the loop thread)
   std::vector<BreakerView> published_;
 };

@@ -11,6 +11,7 @@ namespace {
 
 constexpr size_t kDrainChunk = 1024;
 constexpr uint64_t kHousekeepingMs = 250;
+constexpr uint64_t kSweepTicks = 20;  // idle Web Push pools are looked at every 5 s
 // A certificate an attacker-chosen (Web Push) origin failed verification
 // with is not retried for the whole window: this many attempts, within this
 // long after accept.
@@ -31,6 +32,21 @@ Status final_status(VerdictKind k) {
 size_t webpush_origin_share(const DeliveryConfig& d, size_t max_in_flight) {
   const size_t quarter = std::max<size_t>(1, max_in_flight / 4);
   return std::min(static_cast<size_t>(std::max(1, d.webpush_origin_max_in_flight)), quarter);
+}
+
+OriginCacheOptions origin_cache(const DeliveryConfig& d) {
+  OriginCacheOptions o;
+  o.positive_ttl_ms = int64_t{d.webpush_dns_ttl_seconds} * 1000;
+  o.negative_ttl_ms = int64_t{d.webpush_dns_negative_ttl_seconds} * 1000;
+  o.max_entries = static_cast<size_t>(d.webpush_max_origins);
+  return o;
+}
+
+std::shared_ptr<net::BoundedResolver> webpush_resolver(const SenderDeps& d) {
+  if (d.webpush_resolver) return d.webpush_resolver;
+  net::BoundedResolver::Options o;
+  o.threads = d.delivery.webpush_resolver_threads;
+  return std::make_shared<net::BoundedResolver>(o);
 }
 
 RetryPolicy retry_policy(const DeliveryConfig& d) {
@@ -60,7 +76,9 @@ Sender::Sender(SenderDeps deps)
       retries_(loop_.get(), *d_.clock, retry_policy(d_.delivery), rand01_, [this] { drain(); }),
       pools_(loop_.get(),
              PoolDirectoryDeps{d_.index, d_.threads, d_.delivery, webpush_origin_share(d_.delivery, d_.max_in_flight),
-                               d_.pools ? d_.pools : pool::h2_pools(d_.tls, *d_.clock), d_.clock, d_.log, rand01_},
+                               origin_cache(d_.delivery), static_cast<size_t>(d_.delivery.webpush_max_origins),
+                               webpush_resolver(d_), d_.pools ? d_.pools : pool::h2_pools(d_.tls, *d_.clock), d_.clock,
+                               d_.log, rand01_},
              apps_, *this,
              [this](WebPushOrigins::Entry& e) {  // a name resolved (or failed): its parked jobs go now
                std::vector<SendJob> jobs;
@@ -147,6 +165,7 @@ void Sender::housekeeping() {
   const PoolDirectory::Totals t = pools_.totals();
   counters_.pools(t.connections, t.streams_in_flight);
   pools_.publish_breakers();
+  if (++sweep_ticks_ % kSweepTicks == 0) pools_.sweep_pools();
   pools_.take_reconnects([this](uint16_t app_id, uint64_t n) {
     if (app_id < apps_.size()) counters_.reconnected(apps_[app_id], n);
   });
@@ -221,10 +240,14 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
     pool = pools_.fixed(app, prov.origin(b, job.idx));
   } else {
     // Resolve and check the origin before paying for the encryption.
-    switch (pools_.webpush(job, prov.origin(b, job.idx), &pool)) {
+    int64_t retry_in_ms = 0;
+    switch (pools_.webpush(job, prov.origin(b, job.idx), &pool, &retry_in_ms)) {
       case PoolDirectory::Route::Ready: break;
       case PoolDirectory::Route::Parked: return;
       case PoolDirectory::Route::Refused: return sink_.finish(job, Status::Failed, "endpoint_refused");
+      // A temporary DNS failure is no verdict on the endpoint: try again
+      // once the name may be resolved again.
+      case PoolDirectory::Route::Retry: return retry(job, -1, retry_in_ms, "dns_temporary_failure", 0, now);
     }
   }
   // Circuit breaker: while open the job waits for the probe's outcome without
@@ -325,6 +348,9 @@ void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t n
   const bool attacker_chosen = f->guard->limits().attacker_chosen;
   in_flight_.release(f);
   if (err == pool::TransportError::Shutdown || closing_) return sink_.finish(job, Status::Failed, "shutdown");
+  // An answer past the response caps says the peer is broken or hostile:
+  // asking again would only fetch the same answer.
+  if (err == pool::TransportError::ResponseTooLarge) return sink_.finish(job, Status::Failed, pool::to_string(err));
   if (err == pool::TransportError::TlsVerifyFailed && attacker_chosen &&
       (job.attempt + 1 >= kVerifyFailAttempts || now_ms - job.batch->accepted_ms >= kVerifyFailWindowMs))
     return sink_.finish(job, Status::Failed, pool::to_string(err));

@@ -49,6 +49,7 @@ class Store;
 }
 namespace pushgw::net {
 class TlsContext;
+class BoundedResolver;
 }
 namespace pushgw::spool {
 class Spool;
@@ -81,6 +82,10 @@ struct SenderDeps {
   // Uniform in [0, 1), for backoff and breaker jitter; empty: a PRNG of this
   // thread. Called on the sender thread only.
   std::function<double()> random;
+  // Resolves Web Push origin names; shared by the daemon's senders (empty:
+  // one of the sender's own, [delivery] webpush_resolver_threads threads).
+  // Tests inject one with a fake lookup.
+  std::shared_ptr<net::BoundedResolver> webpush_resolver;
   // Test hook (PUSHGW_TEST_HOOKS): lets a test block this loop to prove the watchdog notices.
   bool test_hooks = false;
   // Called on the sender thread after it freed ring space, completed a
@@ -167,6 +172,7 @@ class Sender final : public pool::PoolListener {
   loop::Check after_io_;
   std::thread thread_;
 
+  uint64_t sweep_ticks_ = 0;  // housekeeping passes
   bool need_drain_ = false;   // completions freed room: refill after this I/O pass
   std::atomic<bool> refused_{false};  // a push did not fit: ring notify_ingest when room frees
   bool closing_ = false;      // pools shutting down: no new sends

@@ -1,26 +1,12 @@
 #include "dispatch/webpush_origins.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 
 #include "base/authority.h"
 #include "net/address.h"
 #include "net/ip_class.h"
 
 namespace pushgw::dispatch {
-
-struct WebPushOrigins::Pending {
-  uv_getaddrinfo_t req{};
-  WebPushOrigins* self = nullptr;
-  Entry* entry = nullptr;
-  bool allow_private = false;
-  std::shared_ptr<bool> alive;
-};
-
-WebPushOrigins::WebPushOrigins(uv_loop_t* loop, obs::Logger log, Settled settled)
-    : loop_(loop), log_(std::move(log)), settled_(std::move(settled)) {}
-
-WebPushOrigins::~WebPushOrigins() { *alive_ = false; }
 
 namespace {
 void split_origin(std::string_view origin, std::string& host, uint16_t& port) {
@@ -29,94 +15,141 @@ void split_origin(std::string_view origin, std::string& host, uint16_t& port) {
   host.assign(a.host);
   port = a.port;
 }
+
+std::string ip_string(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  else
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+constexpr size_t kEvictScan = 32;  // entries looked at per eviction, from the least recently used
 }  // namespace
 
-WebPushOrigins::Entry& WebPushOrigins::lookup(uint16_t app_id, std::string_view origin, bool allow_private) {
-  std::string key = std::to_string(app_id);
-  key.push_back('|');
-  key.append(origin);
-  auto it = entries_.find(key);
-  if (it != entries_.end()) return *it->second;
-  auto e = std::make_unique<Entry>();
-  split_origin(origin, e->host, e->port);
-  Entry& ref = *e;
-  entries_.emplace(std::move(key), std::move(e));
+WebPushOrigins::WebPushOrigins(net::NameResolver& resolver, const Clock& clock, OriginCacheOptions o,
+                               obs::Logger log, Settled settled)
+    : resolver_(resolver), clock_(clock), o_(o), log_(std::move(log)), settled_(std::move(settled)) {}
 
-  net::IpClass c = net::classify_host(ref.host);
+WebPushOrigins::~WebPushOrigins() { *alive_ = false; }
+
+WebPushOrigins::Entry& WebPushOrigins::lookup(uint16_t app_id, std::string_view origin, bool allow_private) {
+  key_.assign(std::to_string(app_id)).push_back('|');
+  key_.append(origin);
+  auto it = index_.find(key_);
+  if (it != index_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second);
+    Entry& e = *it->second;
+    if (e.state == State::Resolving || e.refreshing || e.expires_ms == 0 || now_ms() < e.expires_ms) return e;
+    // Expired. A good answer keeps serving while the name is resolved again;
+    // a refusal or a temporary failure waits for the new answer.
+    if (e.state == State::Ready) {
+      e.refreshing = true;
+    } else {
+      e.state = State::Resolving;
+      ++resolving_;
+    }
+    start(e);
+    return e;
+  }
+  lru_.emplace_front();
+  Entry& e = lru_.front();
+  e.key = key_;
+  e.allow_private = allow_private;
+  split_origin(origin, e.host, e.port);
+  index_.emplace(e.key, lru_.begin());
+  evict();
+
+  net::IpClass c = net::classify_host(e.host);
   if (c != net::IpClass::NotIp) {
     if (c == net::IpClass::Public || allow_private) {
-      ref.state = State::Ready;
-      ref.ip = c == net::IpClass::Loopback && !net::is_ip_literal(ref.host) ? "127.0.0.1" : ref.host;
+      e.state = State::Ready;
+      e.ip = c == net::IpClass::Loopback && !net::is_ip_literal(e.host) ? "127.0.0.1" : e.host;
     } else {
-      ref.state = State::Refused;
-      ref.reason = std::string(net::to_string(c)) + " address";
+      e.state = State::Refused;
+      e.reason = std::string(net::to_string(c)) + " address";
     }
-    return ref;
+    return e;
   }
-  auto* p = new Pending;
-  p->self = this;
-  p->entry = &ref;
-  p->allow_private = allow_private;
-  p->alive = alive_;
-  p->req.data = p;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
   ++resolving_;
-  int rc = uv_getaddrinfo(loop_, &p->req, on_resolved, ref.host.c_str(), nullptr, &hints);
-  if (rc != 0) {
-    --resolving_;
-    delete p;
-    ref.state = State::Refused;
-    ref.reason = std::string("resolve failed: ") + uv_strerror(rc);
+  start(e);
+  return e;
+}
+
+void WebPushOrigins::start(Entry& e) {
+  resolver_.resolve(e.host, [this, key = e.key, alive = alive_](net::Lookup l) {
+    if (*alive) on_lookup(key, std::move(l));
+  });
+}
+
+void WebPushOrigins::on_lookup(const std::string& key, net::Lookup l) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return;  // never: entries waiting for an answer are not evicted
+  Entry& e = *it->second;
+  const bool refresh = e.refreshing;
+  e.refreshing = false;
+  if (e.state == State::Resolving) --resolving_;
+  settle(e, l, now_ms());
+  if (e.state == State::Refused || e.state == State::Retry)
+    PGW_LOG(log_, Warn, "web push origin %s %s: %s", e.host.c_str(),
+            e.state == State::Refused ? "refused" : "not resolved (will retry)", e.reason.c_str());
+  if (!refresh) settled_(e);
+}
+
+// The new state from an answer. Every address must pass, not just the
+// first: a name that mixes public and private answers is refused.
+void WebPushOrigins::settle(Entry& e, net::Lookup& l, int64_t now) {
+  const bool was_ready = e.state == State::Ready;
+  e.expires_ms = now + o_.negative_ttl_ms;
+  switch (l.status) {
+    case net::Lookup::Status::Ok: {
+      bool all_public = true;
+      for (const sockaddr_storage& a : l.addrs)
+        if (!net::is_public_address(reinterpret_cast<const sockaddr*>(&a))) all_public = false;
+      if (!all_public && !e.allow_private) {
+        e.state = State::Refused;
+        e.reason = "resolves to a non-public address";
+        return;
+      }
+      e.state = State::Ready;
+      e.ip = ip_string(l.addrs.front());
+      e.expires_ms = now + o_.positive_ttl_ms;
+      return;
+    }
+    case net::Lookup::Status::Temporary:
+      // A refresh that fails for now keeps the checked address it has.
+      if (!was_ready) {
+        e.state = State::Retry;
+        e.reason = "resolve failed for now: " + l.error;
+      }
+      return;
+    case net::Lookup::Status::Failed:
+      e.state = State::Refused;
+      e.reason = "resolve failed: " + l.error;
+      return;
   }
-  return ref;
+}
+
+// Past max_entries: the least recently used entries go, unless jobs or an
+// answer wait for them (those stay; the bound is then exceeded for a while).
+void WebPushOrigins::evict() {
+  auto it = lru_.end();
+  for (size_t scanned = 0; lru_.size() > o_.max_entries && it != lru_.begin() && scanned < kEvictScan; ++scanned) {
+    --it;
+    if (it->state == State::Resolving || it->refreshing || !it->parked.empty()) continue;
+    index_.erase(it->key);
+    it = lru_.erase(it);
+  }
 }
 
 std::vector<SendJob> WebPushOrigins::take_parked() {
   std::vector<SendJob> out;
-  for (auto& [k, e] : entries_) {
-    out.insert(out.end(), e->parked.begin(), e->parked.end());
-    e->parked.clear();
+  for (Entry& e : lru_) {
+    out.insert(out.end(), e.parked.begin(), e.parked.end());
+    e.parked.clear();
   }
   return out;
-}
-
-void WebPushOrigins::on_resolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res) {
-  std::unique_ptr<Pending> p(static_cast<Pending*>(req->data));
-  if (!*p->alive) {
-    uv_freeaddrinfo(res);
-    return;
-  }
-  WebPushOrigins* self = p->self;
-  Entry& e = *p->entry;
-  --self->resolving_;
-  if (status != 0 || res == nullptr) {
-    e.state = State::Refused;
-    e.reason = std::string("resolve failed: ") + uv_strerror(status);
-  } else {
-    // Every address must pass, not just the first: a name that mixes public
-    // and private answers is refused.
-    bool all_public = true;
-    for (addrinfo* a = res; a; a = a->ai_next)
-      if (!net::is_public_address(a->ai_addr)) all_public = false;
-    if (!all_public && !p->allow_private) {
-      e.state = State::Refused;
-      e.reason = "resolves to a non-public address";
-    } else {
-      char buf[INET6_ADDRSTRLEN] = {0};
-      if (res->ai_family == AF_INET)
-        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf, sizeof buf);
-      else
-        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr, buf, sizeof buf);
-      e.state = State::Ready;
-      e.ip = buf;
-    }
-  }
-  uv_freeaddrinfo(res);
-  if (e.state == State::Refused)
-    PGW_LOG(self->log_, Warn, "web push origin %s refused: %s", e.host.c_str(), e.reason.c_str());
-  self->settled_(e);
 }
 
 }  // namespace pushgw::dispatch

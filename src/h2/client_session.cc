@@ -12,6 +12,7 @@ std::string_view to_string(StreamEnd e) {
     case StreamEnd::Unprocessed: return "unprocessed";
     case StreamEnd::NotSent: return "not_sent";
     case StreamEnd::Reset: return "reset";
+    case StreamEnd::TooLarge: return "too_large";
   }
   return "?";
 }
@@ -22,7 +23,6 @@ namespace {
 // WINDOW_UPDATE round trips.
 constexpr int32_t kStreamWindow = 1 << 20;
 constexpr int32_t kConnWindow = 1 << 24;
-constexpr size_t kMaxResponseHeaders = 128;
 // Stop opening streams well before the 2^31 stream id space runs out.
 constexpr int32_t kLastUsableStreamId = 0x7fffffff - 2000;
 
@@ -202,7 +202,17 @@ int ClientSession::on_header(const nghttp2_frame* f, const uint8_t* name, size_t
     resp.nheaders = 0;  // a final response replaces any interim (1xx) block
     return 0;
   }
-  if (n.empty() || n[0] == ':' || resp.status < 200 || resp.nheaders >= kMaxResponseHeaders) return 0;
+  if (n.empty() || n[0] == ':' || resp.status < 200) return 0;
+  s->header_bytes += namelen + valuelen;
+  if (s->header_bytes > opts_.max_response_header_bytes || resp.nheaders >= opts_.max_response_headers) {
+    // nghttp2 resets the stream (and keeps decoding the block, so HPACK
+    // state stays in step); the stream ends TooLarge.
+    if (!s->too_large)
+      PGW_LOG(log_, Warn, "conn %u: stream %d: response headers past %zu bytes / %zu fields: reset", opts_.conn_id,
+              f->hd.stream_id, opts_.max_response_header_bytes, opts_.max_response_headers);
+    s->too_large = true;
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
   // nghttp2 rejects upper-case field names, so names are lowercase already.
   resp.add_header(n, v);
   return 0;
@@ -211,9 +221,17 @@ int ClientSession::on_header(const nghttp2_frame* f, const uint8_t* name, size_t
 int ClientSession::on_data(int32_t stream_id, const uint8_t* data, size_t len) {
   Stream* s = stream_of(stream_id);
   if (s == nullptr) return 0;
+  if (s->too_large) return 0;
   std::string& body = s->resp->body;
-  if (body.size() < opts_.max_response_body)
-    body.append(reinterpret_cast<const char*>(data), std::min(len, opts_.max_response_body - body.size()));
+  if (len > opts_.max_response_body - body.size()) {
+    body.append(reinterpret_cast<const char*>(data), opts_.max_response_body - body.size());
+    PGW_LOG(log_, Warn, "conn %u: stream %d: response body past %zu bytes: reset", opts_.conn_id, stream_id,
+            opts_.max_response_body);
+    s->too_large = true;
+    nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+    return 0;
+  }
+  body.append(reinterpret_cast<const char*>(data), len);
   return 0;
 }
 
@@ -267,7 +285,9 @@ int ClientSession::on_stream_close(int32_t stream_id, uint32_t error_code) {
   if (s == nullptr) return 0;
   --active_;
   StreamEnd how;
-  if (s->response_complete) {
+  if (s->too_large) {
+    how = StreamEnd::TooLarge;
+  } else if (s->response_complete) {
     how = StreamEnd::Complete;
   } else if (!s->headers_sent) {
     how = goaway_recv_ ? StreamEnd::Unprocessed : StreamEnd::NotSent;

@@ -21,6 +21,7 @@ enum class StreamEnd : uint8_t {
   Unprocessed,  // above the peer's GOAWAY last-stream-id, or never sent because of that GOAWAY
   NotSent,      // never left this side for another reason (nothing reached the peer)
   Reset,        // any other RST_STREAM, the peer's or ours (cancel()); error_code says which
+  TooLarge,     // the response passed a cap of CodecOptions (h2: we reset the stream; HTTP/1.1: the connection ends)
 };
 
 std::string_view to_string(StreamEnd e);
@@ -37,6 +38,8 @@ struct Stream {
   size_t body_off = 0;            // request body bytes handed to the codec so far
   bool headers_sent = false;      // request HEADERS are in the output: the peer may have processed it
   bool response_complete = false;
+  bool too_large = false;         // the response passed a CodecOptions cap
+  size_t header_bytes = 0;        // response header names + values so far
 
   void reset_codec_state() {
     id = 0;
@@ -44,11 +47,19 @@ struct Stream {
     body_off = 0;
     headers_sent = false;
     response_complete = false;
+    too_large = false;
+    header_bytes = 0;
   }
 };
 
+// Per-response bounds: a peer that answers past one of them loses the stream
+// (h2: RST_STREAM CANCEL, the stream ends TooLarge) or the connection
+// (HTTP/1.1, which cannot abandon a response), so a hostile origin cannot
+// make a response buffer grow past them.
 struct CodecOptions {
-  size_t max_response_body = 65536;  // longer bodies are truncated
+  size_t max_response_body = 65536;          // body bytes
+  size_t max_response_header_bytes = 16384;  // header names + values (HTTP/1.1: the whole header section)
+  size_t max_response_headers = 64;         // header fields
   uint32_t max_streams = 1000;       // our own cap on concurrent streams, whatever the peer allows
   uint32_t conn_id = 0;              // log tag
 };

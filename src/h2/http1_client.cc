@@ -8,8 +8,8 @@
 namespace pushgw::h2 {
 namespace {
 
-constexpr size_t kMaxHeaderBytes = 64 * 1024;
-constexpr size_t kMaxResponseHeaders = 128;
+// A chunk-size or trailer line (not response headers) longer than this is a protocol error.
+constexpr size_t kMaxLineBytes = 8 * 1024;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -102,7 +102,9 @@ bool Http1Client::take_line(const char*& p, const char* end, std::string_view& l
   const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
   size_t n = nl != nullptr ? static_cast<size_t>(nl - p) : static_cast<size_t>(end - p);
   header_bytes_ += n + (nl != nullptr ? 1 : 0);  // the same total however the line was split
-  if (header_bytes_ > kMaxHeaderBytes) return protocol_error("header section too long");
+  const bool in_headers = st_ == State::StatusLine || st_ == State::Headers;
+  if (in_headers && header_bytes_ > opts_.max_response_header_bytes) return too_large("header section");
+  if (!in_headers && header_bytes_ > kMaxLineBytes) return protocol_error("line too long");
   if (nl == nullptr) {
     line_.append(p, n);
     p = end;
@@ -132,7 +134,7 @@ bool Http1Client::recv(const uint8_t* data, size_t len) {
       case State::Body:
       case State::ChunkData: {
         size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, static_cast<uint64_t>(end - p)));
-        append_body(p, n);
+        if (!append_body(p, n)) return false;
         p += n;
         remaining_ -= n;
         if (remaining_ == 0) {
@@ -142,7 +144,7 @@ bool Http1Client::recv(const uint8_t* data, size_t len) {
         break;
       }
       case State::UntilClose:
-        append_body(p, static_cast<size_t>(end - p));
+        if (!append_body(p, static_cast<size_t>(end - p))) return false;
         p = end;
         break;
       default: {
@@ -233,7 +235,8 @@ bool Http1Client::on_header_line(std::string_view line) {
     else if (has_token(value, "keep-alive")) keep_alive_ = true;
   }
   HttpResponse& resp = *cur_->resp;
-  if (resp.status >= 200 && resp.nheaders < kMaxResponseHeaders) {
+  if (resp.status >= 200) {
+    if (resp.nheaders >= opts_.max_response_headers) return too_large("header fields");
     resp.add_header(name, value);
     std::string& n = resp.headers[resp.nheaders - 1].name;
     for (char& c : n) c = static_cast<char>(base::to_lower(c));
@@ -262,9 +265,29 @@ bool Http1Client::on_headers_end() {
   return true;
 }
 
-void Http1Client::append_body(const char* p, size_t n) {
+bool Http1Client::append_body(const char* p, size_t n) {
   std::string& body = cur_->resp->body;
-  if (body.size() < opts_.max_response_body) body.append(p, std::min(n, opts_.max_response_body - body.size()));
+  const size_t room = opts_.max_response_body - body.size();
+  // What fits is kept either way, so the outcome does not depend on how
+  // the bytes were split across reads.
+  body.append(p, std::min(n, room));
+  return n <= room || too_large("body");
+}
+
+// HTTP/1.1 cannot abandon a response: the stream ends TooLarge and the
+// connection with it.
+bool Http1Client::too_large(const char* what) {
+  PGW_LOG(log_, Warn, "conn %u: response %s past its cap (%zu header bytes, %zu fields, %zu body bytes): closing",
+          opts_.conn_id, what, opts_.max_response_header_bytes, opts_.max_response_headers, opts_.max_response_body);
+  Stream* s = cur_;
+  cur_ = nullptr;
+  broken_ = true;
+  st_ = State::Idle;
+  if (s != nullptr) {
+    s->too_large = true;
+    listener_.on_stream_end(*s, StreamEnd::TooLarge);
+  }
+  return false;
 }
 
 void Http1Client::complete() {

@@ -3,8 +3,8 @@
 // token endpoints) and the pool allows it.
 //
 // Responses are parsed incrementally (Content-Length, chunked, or delimited
-// by connection close); header names are stored lowercase; the body is capped
-// at max_response_body. There is no way to abandon a request in HTTP/1.1, so
+// by connection close); header names are stored lowercase; a response past
+// a CodecOptions cap ends its stream TooLarge and the connection. There is no way to abandon a request in HTTP/1.1, so
 // cancel() ends the stream and marks the codec finished (the connection must
 // close). A response with "connection: close" (or HTTP/1.0 without
 // keep-alive) ends the codec's life after that response.
@@ -43,7 +43,8 @@ class Http1Client final : public Codec {
   bool on_status_line(std::string_view line);
   bool on_header_line(std::string_view line);
   bool on_headers_end();
-  void append_body(const char* p, size_t n);
+  bool append_body(const char* p, size_t n);  // false: past the cap (too_large() ran)
+  bool too_large(const char* what);
   void complete();
   bool protocol_error(const char* what);
 

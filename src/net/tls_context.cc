@@ -71,7 +71,8 @@ SSL_SESSION* TlsContext::get1_session(const std::string& key) const {
   std::lock_guard<std::mutex> g(mu_);
   auto it = sessions_.find(key);
   if (it == sessions_.end()) return nullptr;
-  SSL_SESSION* s = it->second.get();
+  lru_.splice(lru_.begin(), lru_, it->second);
+  SSL_SESSION* s = it->second->session.get();
   if (SSL_SESSION_is_resumable(s) != 1) return nullptr;
   SSL_SESSION_up_ref(s);
   return s;
@@ -80,7 +81,28 @@ SSL_SESSION* TlsContext::get1_session(const std::string& key) const {
 void TlsContext::put_session(const std::string& key, SSL_SESSION* s) {
   ssl_session_ptr p(s);
   std::lock_guard<std::mutex> g(mu_);
-  sessions_[key] = std::move(p);  // the old one (if any) is freed here
+  auto it = sessions_.find(key);
+  if (it != sessions_.end()) {
+    it->second->session = std::move(p);  // the old one is freed here
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return;
+  }
+  lru_.push_front(Cached{key, std::move(p)});
+  sessions_.emplace(key, lru_.begin());
+  if (lru_.size() > kMaxSessions) {
+    sessions_.erase(lru_.back().key);
+    lru_.pop_back();
+  }
+}
+
+bool TlsContext::cached(const std::string& key) const {
+  std::lock_guard<std::mutex> g(mu_);
+  return sessions_.count(key) > 0;
+}
+
+size_t TlsContext::sessions() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return lru_.size();
 }
 
 }  // namespace pushgw::net

@@ -8,11 +8,15 @@
 // It also keeps a small client session cache keyed by "host:port" and thread so a
 // reconnect can resume instead of doing a full handshake; that cache is the
 // only mutable state and is guarded by a mutex (touched once per handshake).
+// It holds at most kMaxSessions entries, the least recently used go first:
+// Web Push origins are chosen by subscribers, so an attacker with wildcard
+// DNS could otherwise add a session per made-up name without end.
 #pragma once
 #include <openssl/ssl.h>
 
-#include <map>
+#include <list>
 #include <memory>
+#include <unordered_map>
 #include <mutex>
 #include <string>
 
@@ -38,14 +42,24 @@ class TlsContext {
   // Session resumption. get returns a new reference (or nullptr).
   SSL_SESSION* get1_session(const std::string& key) const;
   void put_session(const std::string& key, SSL_SESSION* s);  // takes the reference
+  size_t sessions() const;  // entries cached now
+  bool cached(const std::string& key) const;
+
+  static constexpr size_t kMaxSessions = 2048;
 
  private:
   TlsContext() = default;
+  struct Cached {
+    std::string key;
+    ssl_session_ptr session;
+  };
 
   ssl_ctx_ptr ctx_;
   bio_method_ptr bio_method_;
   mutable std::mutex mu_;
-  std::map<std::string, ssl_session_ptr> sessions_;  // guarded by mu_
+  // Most recently used first; guarded by mu_.
+  mutable std::list<Cached> lru_;
+  std::unordered_map<std::string, std::list<Cached>::iterator> sessions_;
 };
 
 }  // namespace pushgw::net

@@ -104,7 +104,12 @@ TlsTransport::~TlsTransport() {
   if (ssl_) SSL_set_app_data(ssl_.get(), nullptr);
 }
 
-size_t TlsTransport::write_backlog() const { return plain_.size() + cipher_.size() + inflight_; }
+// What the socket has not taken yet: libuv's queue size, not the size of
+// the write in flight (uv_write sends what it can at once).
+size_t TlsTransport::write_backlog() const {
+  const size_t queued = writing_ && !socket_closing_ ? tcp_.handle()->write_queue_size : 0;
+  return plain_.size() + cipher_.size() + std::min(queued, inflight_);
+}
 
 void TlsTransport::connect(const sockaddr* addr) {
   int rc = tcp_.connect(addr, [this](int status) { on_connect(status); });
@@ -268,7 +273,13 @@ void TlsTransport::flush() {
 }
 
 void TlsTransport::start_write() {
-  if (int rc = write_cipher(); rc != 0) fail(NetError::IoError, uv_strerror(rc));
+  if (int rc = write_cipher(); rc != 0) {
+    fail(NetError::IoError, uv_strerror(rc));
+    return;
+  }
+  if (opts_.max_write_backlog > 0 && write_backlog() > opts_.max_write_backlog)
+    fail(NetError::IoError, "peer not reading: " + std::to_string(write_backlog()) + " bytes unsent (cap " +
+                                std::to_string(opts_.max_write_backlog) + ")");
 }
 
 int TlsTransport::write_cipher() {

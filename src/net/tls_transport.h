@@ -34,6 +34,12 @@ struct TlsTransportOptions {
   uint16_t port = 443;       // session cache key only
   bool offer_http1 = false;  // ALPN "h2" + "http/1.1" instead of "h2" alone
   uint32_t conn_id = 0;      // log tag
+  // Bytes queued for a peer that does not read (plaintext, ciphertext and
+  // what the socket has not taken) past which the connection fails with
+  // IoError: a peer that stops reading while it makes us write (requests,
+  // PING and SETTINGS acknowledgements) cannot grow our memory without end.
+  // Above one full window of requests (1000 streams of a few KiB).
+  size_t max_write_backlog = 8u << 20;
 };
 
 // The BIO type used by every transport (created once per TlsContext).
@@ -74,7 +80,7 @@ class TlsTransport final : public Transport {
   bool start_tls();
   bool handshake_step();      // false: transport failed
   bool read_plaintext();      // false: transport failed or closed by the handler
-  void start_write();        // write_cipher(), failing the transport on error
+  void start_write();        // write_cipher(), failing the transport on error or past max_write_backlog
   int write_cipher();        // one uv_write of cipher_ unless one is in flight; uv error code
   bool encrypt_pending();    // SSL_write all of plain_ into cipher_
   void fail(NetError err, const std::string& detail);

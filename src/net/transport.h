@@ -4,7 +4,7 @@
 // fake in tests) and receives events through a TransportHandler. Events are
 // delivered on the loop thread from libuv callbacks, never from inside a
 // Transport method call, except on_transport_error which flush() may raise
-// when encryption fails.
+// when encryption fails or the write backlog passes its cap.
 #pragma once
 #include <sys/socket.h>
 

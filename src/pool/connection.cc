@@ -130,6 +130,8 @@ void Connection::on_transport_ready(std::string_view alpn) {
   if (state_ != State::Connecting) return;
   h2::CodecOptions co;
   co.max_response_body = opts_.max_response_body;
+  co.max_response_header_bytes = opts_.max_response_header_bytes;
+  co.max_response_headers = opts_.max_response_headers;
   co.max_streams = opts_.max_streams_per_connection;
   co.conn_id = id_;
   if (alpn == "h2") {
@@ -201,6 +203,7 @@ void Connection::on_stream_end(h2::Stream& st, h2::StreamEnd how) {
     case h2::StreamEnd::Unprocessed: owner_.on_slot_done(s, TransportError::GoawayUnprocessed); break;
     case h2::StreamEnd::NotSent: owner_.requeue(s); break;
     case h2::StreamEnd::Reset: owner_.on_slot_done(s, TransportError::StreamReset); break;
+    case h2::StreamEnd::TooLarge: owner_.on_slot_done(s, TransportError::ResponseTooLarge); break;
   }
 }
 

@@ -31,6 +31,7 @@ std::string_view to_string(TransportError e) {
     case TransportError::Shutdown: return "shutdown";
     case TransportError::QueueTimeout: return "queue_timeout";
     case TransportError::NoStreams: return "no_streams";
+    case TransportError::ResponseTooLarge: return "response_too_large";
   }
   return "?";
 }

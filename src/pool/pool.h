@@ -81,6 +81,7 @@ enum class TransportError : uint8_t {
   Shutdown,            // pool shut down before the request was sent
   QueueTimeout,        // waited in the pool's queue past its deadline without getting a stream; never sent
   NoStreams,           // the connected peer allowed no stream for no_streams_timeout_ms; never sent
+  ResponseTooLarge,    // the answer passed the response caps (headers, body): stream reset or connection closed
 };
 std::string_view to_string(TransportError);  // snake_case, e.g. "tls_verify_failed"
 // True when the peer certainly did not process the request: ConnectFailed,
@@ -111,7 +112,9 @@ struct PoolOptions {
   int ping_interval_ms = 60000, ping_timeout_ms = 3000, idle_timeout_ms = 300000;
   int stall_ping_ms = 1000;       // PING a connection with streams in flight that is silent this long
   bool allow_http1 = false;       // offer "http/1.1" in ALPN too (Web Push, OAuth token endpoint); then one request at a time per connection, keep-alive, no pipelining
-  size_t max_response_body = 65536;
+  size_t max_response_body = 65536;          // past any of these three the request ends ResponseTooLarge
+  size_t max_response_header_bytes = 16384;
+  size_t max_response_headers = 64;
   // Additions (defaults match the design):
   int backoff_base_ms = 100, backoff_cap_ms = 30000;
   int max_connect_failures = 3;   // consecutive failed attempts before queued requests fail

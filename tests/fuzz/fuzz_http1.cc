@@ -6,10 +6,11 @@
 // from seed. Invariants beyond "no crash":
 //   - the split does not change anything: same recv verdict, same stream
 //     ends, same status, headers and body (the parser is incremental);
-//   - a stream ends at most once, and only Complete (nothing else ends it
-//     without cancel());
+//   - a stream ends at most once, Complete or TooLarge (nothing else ends it
+//     without cancel()), and TooLarge ends the codec;
 //   - a completed response has a final status (200..999), lowercase header
-//     names and a body within max_response_body;
+//     names and a body within max_response_body; any response stays within
+//     max_response_body and max_response_headers;
 //   - after recv() returns false the codec is finished (the pool closes it).
 #include <cstddef>
 #include <cstdint>
@@ -83,7 +84,13 @@ struct Run final : CodecListener {
 
 void check_complete(const Run& r) {
   check(r.ends.size() <= 1);
+  check(r.resp.body.size() <= kMaxBody);
+  check(r.resp.nheaders <= Run::opts().max_response_headers);
   if (r.ends.empty()) return;
+  if (r.ends[0] == StreamEnd::TooLarge) {
+    check(r.s.too_large && r.codec.finished());
+    return;
+  }
   check(r.ends[0] == StreamEnd::Complete && r.s.response_complete);
   check(r.resp.status >= 200 && r.resp.status <= 999);
   check(r.resp.body.size() <= kMaxBody);

@@ -311,6 +311,68 @@ class FcmRig(Rig):
             app, self.sa, self.sim.origin, connections)
 
 
+class WebPushOriginsRig(Rig):
+    """A Rig whose Web Push app (shop-web) talks to origins that are
+    pushgw-sim processes of their own (each with its folder, faults and
+    port), besides the APNs sim."""
+
+    def __init__(self):
+        super().__init__()
+        self.vapid = os.path.join(self.dir, "vapid.pem")
+        run([binpath("pushgw-sim"), "gen-vapid-key", "--out", self.vapid])
+        self.origins = []
+
+    def origin(self, faults=(), host="127.0.0.1", port=None, count=0, args=()):
+        """A pushgw-sim playing one Web Push origin (its own folder for logs
+        and port file); with count, subscriptions it knows are generated
+        first, so it decrypts and answers 201."""
+        sub = os.path.join(self.dir, "origin%d" % len(self.origins))
+        os.makedirs(sub)
+        os.symlink(os.path.join(self.dir, "pki"), os.path.join(sub, "pki"))
+        args = list(args)
+        for f in faults:
+            args += ["--fault", f]
+        subs_file = None
+        if port is not None:
+            args += ["--listen", "127.0.0.1:%d" % port]
+            subs_file = self._subscriptions(sub, host, port, count) if count else None
+        sim = Sim(sub, args, subscriptions=subs_file)
+        sim.host = host
+        self.origins.append(sim)
+        return sim
+
+    def _subscriptions(self, folder, host, port, count):
+        path = os.path.join(folder, "subs.json")
+        run([binpath("pushgw-sim"), "gen-subscriptions", "--count", str(count), "--endpoint-base",
+             "https://%s:%d/wp/" % (host, port), "--out", path])
+        return path
+
+    def subs(self, sim, count):
+        """count subscriptions whose endpoints are on sim (valid keys, so the
+        daemon encrypts; the sim need not know them)."""
+        folder = os.path.join(self.dir, "subs-%d-%d" % (sim.port, count))
+        os.makedirs(folder, exist_ok=True)
+        path = self._subscriptions(folder, sim.host, sim.port, count)
+        return [{"endpoint": s["endpoint"], "keys": s["keys"]} for s in json.load(open(path))]
+
+    def wp_section(self, app="shop-web"):
+        return ('\n[[webpush]]\napp = "%s"\nvapid_key_file = "%s"\nvapid_subject = "mailto:ops@example.com"\n'
+                'connections = 2\nallow_private_endpoints = true\n') % (app, self.vapid)
+
+    def close(self):
+        for s in self.origins:
+            s.stop()
+        super().close()
+
+
+def statuses(resp):
+    out = {}
+    for r in resp["results"]:
+        key = r["status"] if r["status"] != "failed" else "failed:" + r.get("reason", "")
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
 def observed_daemon(rig):
     """shop-ios on the sim, dead-ios on a port nobody listens on (its
     breaker opens), a spool, and metrics on a free port."""

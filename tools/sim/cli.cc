@@ -98,7 +98,7 @@ Result<ServeOptions> parse_serve_args(std::vector<std::string_view> args) {
     } else if (f == "--slow-ms") {
       r = parse_int<int64_t>(f, s, 0, 600'000, o.slow_ms);
     } else if (f == "--max-streams") {
-      r = parse_int<uint32_t>(f, s, 1, 1u << 31, o.max_streams);
+      r = parse_int<uint32_t>(f, s, 0, 1u << 31, o.max_streams);  // 0: a peer that allows no stream
     } else if (f == "--token-ttl") {
       r = parse_int<int64_t>(f, s, 1, 7 * 86400, o.token_ttl_s);
     } else if (f == "--threads") {

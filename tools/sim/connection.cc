@@ -27,6 +27,13 @@ void Connection::start() {
     return;
   }
   uv_tcp_nodelay(&tcp_, 1);
+  if (w_.core().faults.generation() != 0 && w_.core().faults.get().stop_reading) {
+    // A peer that stops reading also keeps its receive buffer small (no
+    // autotuning up to tcp_rmem's tens of MiB): the client's writes then
+    // pile up on the client's side, as they would behind a hostile peer.
+    int size = 64 * 1024;
+    uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&tcp_), &size);
+  }
   reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0;
   if (!reading_) close_now();
 }
@@ -91,8 +98,18 @@ void Connection::handle_ciphertext(const char* data, size_t n) {
   }
   flush();
   if (state_ != State::kOpen) return;
+  maybe_stop_reading();
   arm_timer();
   if (h2_->finished()) linger(true);
+}
+
+// The stop_reading fault: the server's SETTINGS went out with the flush
+// before; from now on the client's bytes stay in the socket buffers.
+void Connection::maybe_stop_reading() {
+  if (stopped_reading_ || !h2_ || !h2_->stop_reading_requested()) return;
+  stopped_reading_ = true;
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  reading_ = false;
 }
 
 // Decrypts everything buffered and feeds HTTP/2. False: stop this connection.
@@ -161,7 +178,7 @@ void Connection::on_write(uv_write_t* req, int status) {
     self->close_now();
     return;
   }
-  if (!self->reading_ && self->state_ == State::kOpen) {
+  if (!self->reading_ && self->state_ == State::kOpen && !self->stopped_reading_) {
     self->reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), on_alloc, on_read) == 0;
   }
   if (self->state_ == State::kOpen) {

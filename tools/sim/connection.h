@@ -52,6 +52,7 @@ class Connection final : public RequestSink {
   void linger(bool close_notify);
   void go_silent();
   void maybe_half_close();
+  void maybe_stop_reading();
 
   Worker& w_;
   uv_tcp_t tcp_;
@@ -66,6 +67,7 @@ class Connection final : public RequestSink {
   bool writing_ = false;
   bool half_closed_ = false;
   bool reading_ = false;
+  bool stopped_reading_ = false;  // stop_reading fault: never read again, keep writing
   State state_ = State::kOpen;
   int open_handles_ = 0;
 };

@@ -39,6 +39,34 @@ bool parse_stall_after(std::string_view v, FaultSet& f) {
   return true;
 }
 
+// "MS" or "MS:N" (MS > 0, N > 0).
+bool parse_drip(std::string_view v, std::optional<uint32_t>& ms, uint32_t& count) {
+  uint32_t m = 0, c = 1;
+  const auto colon = v.find(':');
+  if (!parse_u32(v.substr(0, colon), m) || m == 0) return false;
+  if (colon != std::string_view::npos && (!parse_u32(v.substr(colon + 1), c) || c == 0)) return false;
+  ms = m;
+  count = c;
+  return true;
+}
+
+Result<void> apply_hostile_fault(std::string_view spec, std::string_view name, std::string_view value,
+                                 bool has_value, FaultSet& f) {
+  if (name == "stop_reading") {
+    if (has_value) return bad(spec, "takes no value");
+    f.stop_reading = true;
+  } else if (name == "drip_ping" || name == "drip_settings") {
+    const bool ping = name == "drip_ping";
+    if (!parse_drip(value, ping ? f.drip_ping_ms : f.drip_settings_ms, ping ? f.drip_ping_count : f.drip_settings_count))
+      return bad(spec, "expects MS or MS:N (both > 0)");
+  } else {
+    uint32_t n = 0;
+    if (!parse_u32(value, n)) return bad(spec, "expects a byte count");
+    (name == "big_headers" ? f.big_headers : f.big_body) = n;
+  }
+  return ok();
+}
+
 Result<void> apply_jwt_fault(std::string_view spec, std::string_view name, std::string_view value, FaultSet& f) {
   if (name == "reject_jwt") {
     if (value == "current") f.reject_jwt = FaultSet::RejectJwt::Current;
@@ -83,6 +111,9 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
     if (!parse_stall_after(value, f)) return bad(spec, "expects N or N:C (C > 0)");
   } else if (name == "reject_jwt" || name == "reject_jwt_before" || name == "reject_jwt_reason") {
     return apply_jwt_fault(spec, name, value, f);
+  } else if (name == "stop_reading" || name == "drip_ping" || name == "drip_settings" || name == "big_headers" ||
+             name == "big_body") {
+    return apply_hostile_fault(spec, name, value, has_value, f);
   } else if (name == "max_streams_after") {
     auto colon = value.find(':');
     uint32_t m = 0;
@@ -94,7 +125,8 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
   } else {
     return bad(spec,
                "unknown fault (goaway_after, goaway_error_after, reset_after, stall, stall_after, refuse_every, "
-               "max_streams_after, refuse_for, bad_tls, reject_jwt, reject_jwt_before, reject_jwt_reason)");
+               "max_streams_after, refuse_for, bad_tls, reject_jwt, reject_jwt_before, reject_jwt_reason, "
+               "stop_reading, drip_ping, drip_settings, big_headers, big_body)");
   }
   return ok();
 }
@@ -136,6 +168,14 @@ std::string FaultSet::to_text() const {
   if (reject_jwt != RejectJwt::None) out += reject_jwt == RejectJwt::All ? "reject_jwt=all\n" : "reject_jwt=current\n";
   if (reject_jwt_before_s) out += "reject_jwt_before=" + std::to_string(*reject_jwt_before_s) + "\n";
   if (reject_jwt_invalid) out += "reject_jwt_reason=InvalidProviderToken\n";
+  if (stop_reading) out += "stop_reading\n";
+  auto drip = [&](const char* name, std::optional<uint32_t> ms, uint32_t n) {
+    if (ms) out += std::string(name) + "=" + std::to_string(*ms) + ":" + std::to_string(n) + "\n";
+  };
+  drip("drip_ping", drip_ping_ms, drip_ping_count);
+  drip("drip_settings", drip_settings_ms, drip_settings_count);
+  line("big_headers", big_headers);
+  line("big_body", big_body);
   return out;
 }
 

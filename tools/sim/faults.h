@@ -50,6 +50,23 @@ struct FaultSet {
   // New TLS connections get a self-signed certificate that fails verification.
   bool bad_tls = false;
 
+  // Hostile peers (a Web Push origin anyone can choose):
+  //  - "stop_reading": once the handshake is done and the server's SETTINGS
+  //    are out, nothing more is read (the socket stays open, writes go on),
+  //    so the client's writes pile up behind full socket buffers;
+  //  - "drip_ping=MS[:N]" / "drip_settings=MS[:N]": every MS ms send N PING
+  //    (or empty SETTINGS) frames the client must acknowledge;
+  //  - "big_headers=N": every response carries extra headers of N bytes in
+  //    all (names + values, in fields of at most 4 KiB);
+  //  - "big_body=N": every response body is padded with spaces to N bytes.
+  bool stop_reading = false;
+  std::optional<uint32_t> drip_ping_ms;
+  uint32_t drip_ping_count = 1;
+  std::optional<uint32_t> drip_settings_ms;
+  uint32_t drip_settings_count = 1;
+  std::optional<uint32_t> big_headers;
+  std::optional<uint32_t> big_body;
+
   // APNs provider-token (JWT) rejections, applied after the token verified:
   //  - "reject_jwt=current": the newest JWT the sim has accepted when the
   //    fault is set (or, if none yet, the first one it sees afterwards) is
@@ -65,8 +82,9 @@ struct FaultSet {
 
   bool empty() const {
     return !goaway_after && !reset_after && !stall && !stall_after && !refuse_every && !max_streams_after &&
-           !refuse_for_s && !bad_tls && reject_jwt == RejectJwt::None && !reject_jwt_before_s;
+           !refuse_for_s && !bad_tls && reject_jwt == RejectJwt::None && !reject_jwt_before_s && !hostile();
   }
+  bool hostile() const { return stop_reading || drip_ping_ms || drip_settings_ms || big_headers || big_body; }
   bool rejects_jwts() const { return reject_jwt != RejectJwt::None || reject_jwt_before_s.has_value(); }
   // One fault per line, in the same syntax parse_faults accepts.
   std::string to_text() const;

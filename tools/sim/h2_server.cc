@@ -48,6 +48,8 @@ bool H2Conn::init() {
   std::unique_ptr<nghttp2_option, OptionDeleter> opt(raw_opt);
   // PINGs are acknowledged by hand so the stall fault can ignore them.
   nghttp2_option_set_no_auto_ping_ack(opt.get(), 1);
+  // big_headers may ask for header blocks past nghttp2's 64 KiB default.
+  nghttp2_option_set_max_send_header_block_length(opt.get(), 4u << 20);
   if (nghttp2_session_server_new2(&session_, cbs.get(), this, opt.get()) != 0) return false;
 
   const nghttp2_settings_entry iv[] = {
@@ -89,6 +91,9 @@ void H2Conn::refresh_faults() {
   faults_gen_ = gen;
   faults_ = board_.get();
   stall_declined_ = false;
+  const int64_t now = clock_.mono_ns();
+  next_ping_ns_ = faults_.drip_ping_ms ? now + int64_t{*faults_.drip_ping_ms} * 1'000'000 : 0;
+  next_settings_ns_ = faults_.drip_settings_ms ? now + int64_t{*faults_.drip_settings_ms} * 1'000'000 : 0;
 }
 
 void H2Conn::send_goaway(int32_t last_id) {
@@ -262,12 +267,32 @@ ssize_t H2Conn::read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t length
   return static_cast<ssize_t>(n);
 }
 
+// big_headers: the usual fields, then x-pad-<i> fields of up to 4 KiB until
+// names and values add up to the fault's size.
+void H2Conn::add_big_headers(std::string_view status, std::string_view len, Stream& s) {
+  static const std::string pad(4096, 'p');
+  big_nva_.clear();
+  big_nva_.push_back(make_nv(":status", status));
+  if (!s.resp.body.empty()) big_nva_.push_back(make_nv("content-length", len));
+  for (size_t i = 0; i < s.resp.headers.size(); ++i)
+    big_nva_.push_back(make_nv(s.resp.headers[i].name, s.resp.headers[i].value));
+  size_t left = *faults_.big_headers;
+  for (size_t i = 0; left > 0; ++i) {
+    if (big_names_.size() <= i) big_names_.push_back("x-pad-" + std::to_string(i));
+    const std::string& name = big_names_[i];
+    const size_t v = std::min(pad.size(), left > name.size() ? left - name.size() : 0);
+    big_nva_.push_back(make_nv(name, std::string_view(pad.data(), v)));
+    left -= std::min(left, name.size() + v);
+  }
+}
+
 void H2Conn::submit_response(Stream& s) {
   char status[4] = {0};
   int code = std::clamp(s.resp.status, 100, 999);
   status[0] = static_cast<char>('0' + code / 100);
   status[1] = static_cast<char>('0' + code / 10 % 10);
   status[2] = static_cast<char>('0' + code % 10);
+  if (faults_.big_body && s.resp.body.size() < *faults_.big_body) s.resp.body.resize(*faults_.big_body, ' ');
   nghttp2_nv nva[16];
   size_t n = 0;
   nva[n++] = make_nv(":status", std::string_view(status, 3));
@@ -280,10 +305,37 @@ void H2Conn::submit_response(Stream& s) {
   prd.read_callback = read_body;
   s.sent = 0;
   stats_.count_status(code);
+  if (faults_.big_headers) {
+    add_big_headers(std::string_view(status, 3), len, s);
+    nghttp2_submit_response(session_, s.id, big_nva_.data(), big_nva_.size(), s.resp.body.empty() ? nullptr : &prd);
+    return;
+  }
   nghttp2_submit_response(session_, s.id, nva, n, s.resp.body.empty() ? nullptr : &prd);
 }
 
+int64_t H2Conn::next_deadline_ns() const {
+  int64_t d = delayed_.empty() ? -1 : delayed_.front().first;
+  for (int64_t t : {next_ping_ns_, next_settings_ns_})
+    if (t > 0 && (d < 0 || t < d)) d = t;
+  return d;
+}
+
+// drip_ping / drip_settings: frames the client must acknowledge, whether or
+// not this side reads the acknowledgements.
+void H2Conn::drip(int64_t now_ns) {
+  if (next_ping_ns_ > 0 && now_ns >= next_ping_ns_) {
+    static const uint8_t opaque[8] = {'d', 'r', 'i', 'p', 0, 0, 0, 0};
+    for (uint32_t i = 0; i < faults_.drip_ping_count; ++i) nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, opaque);
+    next_ping_ns_ = now_ns + int64_t{*faults_.drip_ping_ms} * 1'000'000;
+  }
+  if (next_settings_ns_ > 0 && now_ns >= next_settings_ns_) {
+    for (uint32_t i = 0; i < faults_.drip_settings_count; ++i) nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, nullptr, 0);
+    next_settings_ns_ = now_ns + int64_t{*faults_.drip_settings_ms} * 1'000'000;
+  }
+}
+
 void H2Conn::fire_due(int64_t now_ns) {
+  drip(now_ns);
   while (!delayed_.empty() && delayed_.front().first <= now_ns) {
     int32_t id = delayed_.front().second;
     delayed_.pop_front();

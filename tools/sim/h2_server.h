@@ -61,9 +61,12 @@ class H2Conn {
   // write again.
   bool stall_requested() const { return stalled_; }
 
-  // Earliest delayed response, or -1.
-  int64_t next_deadline_ns() const { return delayed_.empty() ? -1 : delayed_.front().first; }
-  // Sends every delayed response due at now_ns.
+  // stop_reading fault: the owner reads nothing more once this is true.
+  bool stop_reading_requested() const { return faults_.stop_reading; }
+
+  // Earliest delayed response or drip (drip_ping / drip_settings), or -1.
+  int64_t next_deadline_ns() const;
+  // Sends every delayed response and drip due at now_ns.
   void fire_due(int64_t now_ns);
 
   size_t active_streams() const { return active_; }
@@ -98,6 +101,8 @@ class H2Conn {
   void send_goaway(int32_t last_id);
   int request_complete(Stream& s);
   void submit_response(Stream& s);
+  void add_big_headers(std::string_view status, std::string_view len, Stream& s);
+  void drip(int64_t now_ns);
   Stream* acquire();
   void release(Stream* s);
 
@@ -127,6 +132,9 @@ class H2Conn {
   std::vector<std::unique_ptr<Stream>> all_;  // owns every slot ever made
   std::vector<Stream*> free_;
   std::deque<std::pair<int64_t, int32_t>> delayed_;  // (deadline ns, stream id), FIFO = deadline order
+  int64_t next_ping_ns_ = 0, next_settings_ns_ = 0;  // drips due (0: none)
+  std::vector<nghttp2_nv> big_nva_;                  // big_headers: the response's fields
+  std::vector<std::string> big_names_;
 };
 
 }  // namespace pushgw::sim

@@ -73,7 +73,9 @@ class WebPushService {
 
   Stats& stats_;
   DeliveryRecords& records_;
+  bool audience_ok(std::string_view aud) const;  // a VAPID "aud" naming this sim
   std::string origin_, origin_localhost_;
+  std::string test_name_suffix_;  // ".pushgw.test:PORT" 
   std::unordered_map<std::string, Subscription> subs_;  // by id (path after /wp/)
   std::mutex keys_mu_;
   mutable std::mutex mu_;  // guards vapid_ and messages_

@@ -89,7 +89,7 @@ Result<std::string> build(EVP_PKEY* subject_key, std::string_view cn, Kind kind,
     ok = ok && add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE") &&
          add_ext(cert.get(), signer, NID_key_usage, "critical,digitalSignature,keyEncipherment") &&
          add_ext(cert.get(), signer, NID_ext_key_usage, "serverAuth") &&
-         add_ext(cert.get(), signer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+         add_ext(cert.get(), signer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost,DNS:*.pushgw.test");
   }
   if (!ok) return cert_error("extensions");
   if (X509_sign(cert.get(), issuer ? issuer_key : subject_key, EVP_sha256()) <= 0) return cert_error("X509_sign");

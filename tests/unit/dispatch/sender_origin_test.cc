@@ -2,8 +2,12 @@
 // Push origin's share of the in-flight window, a peer that allows no stream,
 // a certificate an attacker-chosen origin fails, "now or never" (Web Push ttl
 // 0), expiry handed to the pool, and back-pressure that counts parked work.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+
+#include "net/name_resolver.h"
 #include "sender_rig.h"
 
 namespace pushgw::dispatch::testing {
@@ -247,6 +251,113 @@ TEST_P(ParkedWorkTest, CountsAgainstTheSendersShare) {
 INSTANTIATE_TEST_SUITE_P(Kinds, ParkedWorkTest,
                          ::testing::Values(ParkCase{"credential", true, false}, ParkCase{"retry", false, true}),
                          [](const auto& tc) { return std::string(tc.param.name); });
+
+}  // namespace
+}  // namespace pushgw::dispatch::testing
+
+// ---- Web Push names: a temporary DNS failure is retried, not refused ------
+
+namespace pushgw::dispatch::testing {
+namespace {
+
+// The resolver seam: lookups answer Temporary (EAI_AGAIN) until `works`,
+// then the public address; the pool is pinned to it.
+TEST(SenderOrigins, ATemporaryDnsFailureIsRetriedAndTheJobDelivered) {
+  SenderRig rig;
+  std::atomic<bool> works{false};
+  std::atomic<int> lookups{0};
+  rig.deps.webpush_resolver = std::make_shared<net::BoundedResolver>(
+      net::BoundedResolver::Options{}, [&](const std::string& host) {
+        ++lookups;
+        net::Lookup l;
+        if (!works.load() || host != "push.flaky.test") {
+          l.status = net::Lookup::Status::Temporary;
+          l.error = "Temporary failure in name resolution";
+          return l;
+        }
+        l.status = net::Lookup::Status::Ok;
+        sockaddr_storage ss{};
+        auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(0x5DB8D822);  // 93.184.216.34
+        l.addrs.push_back(ss);
+        return l;
+      });
+  rig.deps.delivery.webpush_dns_negative_ttl_seconds = 2;
+  const uint16_t wp = rig.add_app(Platform::WebPush, "site", "push.flaky.test:443");
+  rig.start();
+  Batch* b = rig.send(wp, {"sub0"});
+  ASSERT_TRUE(SenderRig::eventually([&] { return lookups.load() == 1; }));
+  rig.barrier();
+  EXPECT_FALSE(rig.is_done(b));  // waiting to retry, not refused
+  works = true;
+  rig.advance(2'000);  // past the negative TTL and the backoff
+  rig.barrier();
+  ASSERT_TRUE(rig.done(b));
+  EXPECT_EQ(b->results[0].status, Status::Delivered) << b->results[0].reason;
+  EXPECT_EQ(lookups.load(), 2);
+  ASSERT_EQ(submits_to(rig.wire, "push.flaky.test"), 1);
+  for (const Sent& s : rig.wire.log())
+    if (s.host == "push.flaky.test") {
+      EXPECT_EQ(s.connect_ip, "93.184.216.34");
+    }
+  rig.stop(0);
+}
+
+// With no attempt left the job ends failed, with the temporary failure as
+// its reason (never endpoint_refused).
+TEST(SenderOrigins, ATemporaryDnsFailureIsNoRefusal) {
+  SenderRig rig;
+  rig.deps.webpush_resolver = std::make_shared<net::BoundedResolver>(
+      net::BoundedResolver::Options{}, [](const std::string&) {
+        net::Lookup l;
+        l.status = net::Lookup::Status::Temporary;
+        l.error = "again";
+        return l;
+      });
+  rig.deps.delivery.max_attempts = 1;
+  const uint16_t wp = rig.add_app(Platform::WebPush, "site", "push.flaky.test:443");
+  rig.start();
+  Batch* b = rig.send(wp, {"sub0"});
+  ASSERT_TRUE(rig.done(b));
+  EXPECT_EQ(b->results[0].status, Status::Failed);
+  EXPECT_EQ(b->results[0].reason, "dns_temporary_failure");
+  rig.stop(0);
+}
+
+}  // namespace
+}  // namespace pushgw::dispatch::testing
+
+namespace pushgw::dispatch::testing {
+namespace {
+
+// Made-up origins cannot grow the pools without bound: past
+// webpush_max_origins the idle ones are shut down (least recently used
+// first, on the 5 s sweep), and a later send to one gets a new pool.
+TEST(SenderOrigins, IdleWebPushPoolsPastTheBoundAreShutDown) {
+  SenderRig rig;
+  rig.deps.delivery.webpush_max_origins = 16;
+  std::vector<uint16_t> apps;
+  for (int i = 0; i < 20; ++i)
+    apps.push_back(rig.add_app(Platform::WebPush, "site" + std::to_string(i), "93.184.216." + std::to_string(i + 1) + ":443"));
+  rig.start();
+  for (uint16_t a : apps) {
+    ASSERT_TRUE(rig.done(rig.send(a, {"sub"})));
+    rig.advance(1);  // apps[0]'s pool is the least recently used
+  }
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.shutdowns() >= 4; }, std::chrono::seconds(30)));
+  EXPECT_EQ(rig.wire.shutdowns(), 4);  // down to the bound, not below
+  size_t made;
+  {
+    std::lock_guard<std::mutex> g(rig.pools_mu);
+    made = rig.pools_made.size();
+  }
+  Batch* again = rig.send(apps[0], {"sub"});  // the least recently used went first
+  ASSERT_TRUE(rig.done(again));
+  EXPECT_EQ(again->results[0].status, Status::Delivered);
+  std::lock_guard<std::mutex> g(rig.pools_mu);
+  EXPECT_EQ(rig.pools_made.size(), made + 1);
+}
 
 }  // namespace
 }  // namespace pushgw::dispatch::testing

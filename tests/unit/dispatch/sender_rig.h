@@ -114,6 +114,9 @@ class Wire {
     std::lock_guard<std::mutex> g(mu_);
     return retired_;
   }
+  // Pools shut down while the sender runs (evicted idle Web Push pools).
+  void on_shutdown() { shutdowns_.fetch_add(1); }
+  int shutdowns() const { return shutdowns_.load(); }
 
  private:
   mutable std::mutex mu_;
@@ -121,6 +124,7 @@ class Wire {
   std::vector<Sent> log_;
   std::vector<uint32_t> retired_;
   std::map<std::string, size_t> max_outstanding_;
+  std::atomic<int> shutdowns_{0};
 };
 
 class FakePool final : public pool::Pool {
@@ -136,6 +140,7 @@ class FakePool final : public pool::Pool {
   void flush() override { io_.ring(); }
   void retire(uint32_t conn_id) override { wire_.on_retire(conn_id); }
   void shutdown(bool force, std::function<void()> done) override {
+    wire_.on_shutdown();
     closing_ = true;
     done_ = std::move(done);
     force_ = force;

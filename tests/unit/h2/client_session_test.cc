@@ -136,7 +136,9 @@ TEST(ClientSession, RoundTripFillsResponse) {
   EXPECT_EQ(h.sink.last_headers["authorization"], "bearer secret");
 }
 
-TEST(ClientSession, BodyIsTruncatedAtTheCap) {
+// A body past max_response_body resets the stream (it ends TooLarge, the
+// buffer never holds more than the cap) and the connection stays usable.
+TEST(ClientSession, BodyPastTheCapResetsTheStream) {
   H2Script script;
   script.body = std::string(100000, 'b');
   CodecOptions o;
@@ -147,8 +149,52 @@ TEST(ClientSession, BodyIsTruncatedAtTheCap) {
   ASSERT_TRUE(h.client.submit(s));
   h.exchange();
   ASSERT_EQ(h.ended.size(), 1u);
-  EXPECT_EQ(h.ended[0].how, StreamEnd::Complete);
-  EXPECT_EQ(s.resp->body.size(), 1000u);
+  EXPECT_EQ(h.ended[0].how, StreamEnd::TooLarge);
+  EXPECT_LE(s.resp->body.size(), 1000u);
+  h.sink.body = std::string(1000, 'c');  // at the cap exactly: a normal answer
+  Stream& next = h.make("/fits");
+  ASSERT_TRUE(h.client.submit(next));
+  h.exchange();
+  ASSERT_EQ(h.ended.size(), 2u);
+  EXPECT_EQ(h.ended[1].how, StreamEnd::Complete);
+  EXPECT_EQ(next.resp->body.size(), 1000u);
+}
+
+// Header bytes (names + values) past the cap reset the stream; the HPACK
+// state stays in step, so the next answer on the connection decodes.
+TEST(ClientSession, HeadersPastTheByteCapResetTheStream) {
+  H2Script script;
+  script.headers = {{"x-pad", std::string(20000, 'h')}};
+  Harness h(script);
+  h.exchange();
+  Stream& s = h.make("/fat");
+  ASSERT_TRUE(h.client.submit(s));
+  h.exchange();
+  ASSERT_EQ(h.ended.size(), 1u);
+  EXPECT_EQ(h.ended[0].how, StreamEnd::TooLarge);
+  EXPECT_TRUE(s.resp->header("x-pad").empty());  // never stored
+  h.sink.headers = {{"apns-id", "X"}};
+  Stream& next = h.make("/thin");
+  ASSERT_TRUE(h.client.submit(next));
+  h.exchange();
+  ASSERT_EQ(h.ended.size(), 2u);
+  EXPECT_EQ(h.ended[1].how, StreamEnd::Complete);
+  EXPECT_EQ(next.resp->header("apns-id"), "X");
+}
+
+TEST(ClientSession, TooManyHeaderFieldsResetTheStream) {
+  H2Script script;
+  script.headers = {{"a", "1"}, {"b", "2"}, {"c", "3"}};
+  CodecOptions o;
+  o.max_response_headers = 2;
+  Harness h(script, o);
+  h.exchange();
+  Stream& s = h.make("/many");
+  ASSERT_TRUE(h.client.submit(s));
+  h.exchange();
+  ASSERT_EQ(h.ended.size(), 1u);
+  EXPECT_EQ(h.ended[0].how, StreamEnd::TooLarge);
+  EXPECT_LE(s.resp->nheaders, 2u);
 }
 
 TEST(ClientSession, CapacityFollowsPeerSettingsIncludingLowering) {

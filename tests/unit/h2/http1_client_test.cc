@@ -114,32 +114,56 @@ TEST_P(Http1Parse, ConnectionCloseEndsReuse) {
   EXPECT_TRUE(h.codec.finished());
 }
 
-TEST_P(Http1Parse, BodyIsCapped) {
+// A body past max_response_body ends the stream TooLarge and the
+// connection with it (HTTP/1.1 cannot abandon a response): the buffer never
+// holds more than the cap.
+TEST_P(Http1Parse, BodyPastTheCapEndsTheConnection) {
   H1 h;
   h.start();
   std::string body(100, 'z');
-  ASSERT_TRUE(h.feed("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + body, GetParam()));
+  EXPECT_FALSE(h.feed("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + body, GetParam()));
   ASSERT_EQ(h.ends.size(), 1u);
-  EXPECT_EQ(h.resp.body.size(), 32u);
+  EXPECT_EQ(h.ends[0], StreamEnd::TooLarge);
+  EXPECT_LE(h.resp.body.size(), 32u);
+  EXPECT_TRUE(h.codec.finished());
+  // At the cap exactly is fine.
+  H1 ok;
+  ok.start();
+  ASSERT_TRUE(ok.feed("HTTP/1.1 200 OK\r\nContent-Length: 32\r\n\r\n" + std::string(32, 'z'), GetParam()));
+  ASSERT_EQ(ok.ends.size(), 1u);
+  EXPECT_EQ(ok.ends[0], StreamEnd::Complete);
 }
 
-// The 64 KiB header-section limit counts bytes, not recv() calls: a section
-// of 40 KiB is fine however it arrives, one of 70 KiB is refused.
+// The header-section cap (16 KiB by default) counts bytes, not recv()
+// calls: a section of 12 KiB is fine however it arrives, one of 20 KiB ends
+// the stream TooLarge.
 TEST_P(Http1Parse, HeaderLimitDoesNotDependOnHowBytesArrive) {
   const std::string filler = "x-filler: " + std::string(1000, 'a') + "\r\n";
   std::string head = "HTTP/1.1 204 No Content\r\n";
-  for (int i = 0; i < 40; ++i) head += filler;
+  for (int i = 0; i < 12; ++i) head += filler;
   H1 ok;
   ok.start();
   ASSERT_TRUE(ok.feed(head + "\r\n", GetParam()));
   ASSERT_EQ(ok.ends.size(), 1u);
   EXPECT_EQ(ok.resp.status, 204);
-  for (int i = 0; i < 30; ++i) head += filler;
+  for (int i = 0; i < 8; ++i) head += filler;
   H1 big;
   big.start();
   EXPECT_FALSE(big.feed(head + "\r\n", GetParam()));
-  EXPECT_TRUE(big.ends.empty());
+  ASSERT_EQ(big.ends.size(), 1u);
+  EXPECT_EQ(big.ends[0], StreamEnd::TooLarge);
   EXPECT_TRUE(big.codec.finished());
+}
+
+TEST_P(Http1Parse, TooManyHeaderFieldsEndTheStream) {
+  std::string head = "HTTP/1.1 204 No Content\r\n";
+  for (int i = 0; i < 65; ++i) head += "x-" + std::to_string(i) + ": v\r\n";
+  H1 h;
+  h.start();
+  EXPECT_FALSE(h.feed(head + "\r\n", GetParam()));
+  ASSERT_EQ(h.ends.size(), 1u);
+  EXPECT_EQ(h.ends[0], StreamEnd::TooLarge);
+  EXPECT_LE(h.resp.nheaders, 64u);
 }
 
 INSTANTIATE_TEST_SUITE_P(WholeAndBytewise, Http1Parse, ::testing::Bool());

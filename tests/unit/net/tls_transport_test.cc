@@ -65,8 +65,9 @@ class TlsTransportTest : public ::testing::Test {
 
   // Connects a transport for host to the test server; runs until ready or error.
   std::unique_ptr<TlsTransport> dial(Recorder& rec, const std::string& host, bool offer_http1 = false,
-                                     uint16_t port = 0) {
+                                     uint16_t port = 0, size_t max_write_backlog = 0) {
     TlsTransportOptions o;
+    if (max_write_backlog > 0) o.max_write_backlog = max_write_backlog;
     o.host = host;
     o.port = port != 0 ? port : server_->port();
     o.offer_http1 = offer_http1;
@@ -191,6 +192,49 @@ TEST_F(TlsTransportTest, DestroyWhileConnectingIsClean) {
   uv_run(&loop_, UV_RUN_NOWAIT);
   EXPECT_FALSE(rec.ready);
   EXPECT_FALSE(rec.closed);
+}
+
+// A peer that stops reading: once the kernel's buffers are full, what we
+// queue for it passes the cap and the transport fails with IoError instead
+// of buffering without end.
+TEST_F(TlsTransportTest, PeerThatStopsReadingIsCutOffPastTheWriteBacklogCap) {
+  start_server(pki_.issue({"localhost"}, {}));
+  Recorder rec;
+  auto t = dial(rec, "localhost", false, 0, 1u << 20);
+  ASSERT_TRUE(rec.ready) << rec.detail;
+  server_->stall();
+  const std::string chunk(64 * 1024, 'w');
+  size_t written = 0;
+  while (rec.error == NetError::None && written < (256u << 20)) {
+    t->out() += chunk;
+    t->flush();
+    written += chunk.size();
+    EXPECT_LE(t->write_backlog(), (1u << 20) + chunk.size() + 64 * 1024);
+    uv_run(&loop_, UV_RUN_NOWAIT);
+  }
+  EXPECT_EQ(rec.error, NetError::IoError);
+  EXPECT_NE(rec.detail.find("not reading"), std::string::npos) << rec.detail;
+  EXPECT_LT(written, 128u << 20);  // kernel buffers plus the cap, not everything
+  ASSERT_TRUE(run_until(&loop_, [&] { return rec.closed; }));
+}
+
+// Made-up names (wildcard DNS) cannot grow the session cache: it keeps the
+// kMaxSessions most recently used.
+TEST(TlsContext, SessionCacheIsBoundedLeastRecentlyUsedFirst) {
+  auto ctx = TlsContext::create("");
+  ASSERT_TRUE(ctx.ok());
+  TlsContext& c = *ctx.value();
+  c.put_session("keep", SSL_SESSION_new());
+  for (size_t i = 0; i < TlsContext::kMaxSessions + 100; ++i) {
+    c.put_session("name" + std::to_string(i) + ".attacker.test", SSL_SESSION_new());
+    if (i % 100 == 0) {
+      EXPECT_EQ(c.get1_session("keep"), nullptr);  // touched (an empty session is not resumable)
+    }
+  }
+  EXPECT_EQ(c.sessions(), TlsContext::kMaxSessions);
+  EXPECT_TRUE(c.cached("keep"));                 // used recently
+  EXPECT_FALSE(c.cached("name0.attacker.test"));  // the oldest went
+  EXPECT_TRUE(c.cached("name" + std::to_string(TlsContext::kMaxSessions + 99) + ".attacker.test"));
 }
 
 TEST(TlsContext, MissingCaFileIsAnError) {

@@ -20,6 +20,7 @@ struct ClientStream {
   std::string body;
   bool closed = false;
   uint32_t error_code = 0;
+  size_t header_bytes = 0;  // names + values of regular fields
 };
 
 class TestClient {
@@ -76,6 +77,9 @@ class TestClient {
   bool goaway = false;
   int32_t goaway_last_id = -1;
   int ping_acks = 0;
+  int pings = 0;           // PINGs the server sent (nghttp2 acknowledges them)
+  int settings_seen = 0;
+  int later_settings = 0;  // SETTINGS after the first
   uint32_t server_max_streams = 0;
 
  private:
@@ -100,6 +104,8 @@ class TestClient {
     if (std::string_view(reinterpret_cast<const char*>(name), nl) == ":status")
       static_cast<TestClient*>(user)->streams[f->hd.stream_id].status =
           std::stoi(std::string(reinterpret_cast<const char*>(value), vl));
+    else
+      static_cast<TestClient*>(user)->streams[f->hd.stream_id].header_bytes += nl + vl;
     return 0;
   }
   static int on_data(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len, void* user) {
@@ -119,7 +125,10 @@ class TestClient {
       self->goaway_last_id = f->goaway.last_stream_id;
     } else if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK)) {
       ++self->ping_acks;
+    } else if (f->hd.type == NGHTTP2_PING) {
+      ++self->pings;
     } else if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+      if (self->settings_seen++ > 0) ++self->later_settings;
       self->server_max_streams =
           nghttp2_session_get_remote_settings(s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     }
@@ -360,6 +369,64 @@ TEST_F(H2ServerTest, FaultsSetLaterApplyToOpenConnections) {
   EXPECT_TRUE(client_.goaway);
   EXPECT_EQ(client_.goaway_last_id, 1);
   EXPECT_EQ(client_.streams[next].status, 0);
+}
+
+}  // namespace
+}  // namespace pushgw::sim
+
+namespace pushgw::sim {
+namespace {
+
+// Hostile peers: oversized answers, and frames dripped for the client to
+// acknowledge.
+TEST_F(H2ServerTest, BigHeadersAndBigBodyInflateEveryAnswer) {
+  start("big_headers=48000\nbig_body=300000");
+  int32_t id = client_.post("/a");
+  ASSERT_TRUE(client_.pump(*conn_));
+  EXPECT_EQ(client_.streams[id].status, 200);
+  EXPECT_GE(client_.streams[id].header_bytes, 48000u);
+  EXPECT_LT(client_.streams[id].header_bytes, 48000u + 100);  // the usual fields besides
+  EXPECT_EQ(client_.streams[id].body.size(), 300000u);
+  EXPECT_EQ(client_.streams[id].body.substr(0, 5), "ok:/a");
+}
+
+TEST_F(H2ServerTest, DripSendsPingsAndSettingsOnItsTimer) {
+  start("drip_ping=10:3\ndrip_settings=20:2");
+  ASSERT_TRUE(client_.pump(*conn_));
+  EXPECT_EQ(conn_->next_deadline_ns(), clock_.mono_ns() + 10'000'000);
+  clock_.advance_ms(10);
+  conn_->fire_due(clock_.mono_ns());
+  ASSERT_TRUE(client_.pump(*conn_));
+  EXPECT_EQ(client_.pings, 3);
+  EXPECT_EQ(client_.later_settings, 0);
+  clock_.advance_ms(10);
+  conn_->fire_due(clock_.mono_ns());
+  ASSERT_TRUE(client_.pump(*conn_));
+  EXPECT_EQ(client_.pings, 6);
+  EXPECT_EQ(client_.later_settings, 2);
+  EXPECT_FALSE(conn_->stop_reading_requested());
+}
+
+TEST(Faults, ParsesHostileSpecs) {
+  auto f = parse_faults("stop_reading\ndrip_ping=5:200\ndrip_settings=7\nbig_headers=48000\nbig_body=300000");
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_TRUE(f->stop_reading);
+  EXPECT_EQ(f->drip_ping_ms, 5u);
+  EXPECT_EQ(f->drip_ping_count, 200u);
+  EXPECT_EQ(f->drip_settings_ms, 7u);
+  EXPECT_EQ(f->drip_settings_count, 1u);
+  EXPECT_EQ(f->big_headers, 48000u);
+  EXPECT_EQ(f->big_body, 300000u);
+  EXPECT_FALSE(f->empty());
+  auto again = parse_faults(f->to_text());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->to_text(), f->to_text());
+  for (const char* bad : {"stop_reading=1", "drip_ping", "drip_ping=0", "drip_ping=5:0", "drip_settings=x",
+                          "big_headers=", "big_body=-1"}) {
+    auto b = parse_faults(bad);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_EQ(b.error().code, "bad_fault") << bad;
+  }
 }
 
 }  // namespace
