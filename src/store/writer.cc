@@ -308,6 +308,7 @@ Result<void> Writer::write_chunk() {
   if (!sends_.flushing()) counters_.send_flushes.fetch_add(1, std::memory_order_relaxed);
   counters_.pending_send_tokens.store(sends_.tokens(), std::memory_order_relaxed);
   backoff_ = milliseconds(0);
+  if (!rows.empty()) counters_.failing_since_ms.store(0, std::memory_order_relaxed);  // the database takes writes again
   return ok();
 }
 

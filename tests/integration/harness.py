@@ -356,8 +356,10 @@ class WebPushOriginsRig(Rig):
         return [{"endpoint": s["endpoint"], "keys": s["keys"]} for s in json.load(open(path))]
 
     def wp_section(self, app="shop-web"):
+        """The Web Push app; its endpoint_ports are the origins' (start them first)."""
+        ports = ", ".join(str(s.port) for s in self.origins)
         return ('\n[[webpush]]\napp = "%s"\nvapid_key_file = "%s"\nvapid_subject = "mailto:ops@example.com"\n'
-                'connections = 2\nallow_private_endpoints = true\n') % (app, self.vapid)
+                'connections = 2\nallow_private_endpoints = true\nendpoint_ports = [%s]\n') % (app, self.vapid, ports)
 
     def close(self):
         for s in self.origins:

@@ -298,7 +298,7 @@ TEST_F(StoreCore, AnOutageIsReportedFromTheFirstFailedCommitUntilOneSucceeds) {
   auto s = open();
   ASSERT_TRUE(s);
   EXPECT_EQ(s->failing_since_ms(), 0) << "nothing failed yet";
-  record_spin(*s, 0, outcome(Kind::Delivered, "a"));
+  record_spin(*s, 0, outcome(Kind::Invalid, "a", "", "Unregistered"));  // a verdict: a data transaction
   const auto deadline = std::chrono::steady_clock::now() + kWait;
   while (s->failing_since_ms() == 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -310,7 +310,7 @@ TEST_F(StoreCore, AnOutageIsReportedFromTheFirstFailedCommitUntilOneSucceeds) {
   }
   ASSERT_TRUE(wait_commit(*s));
   EXPECT_EQ(s->failing_since_ms(), 0);
-  EXPECT_EQ(ledger_->committed_copy(), (std::vector<std::string>{"delivered:a"})) << "nothing lost meanwhile";
+  EXPECT_EQ(ledger_->committed_copy(), (std::vector<std::string>{"invalid:a"})) << "nothing lost meanwhile";
 }
 
 TEST_F(StoreCore, AVerdictSuppressesAtOnceAndReadsSeeWhatWasRecordedBefore) {
