@@ -42,6 +42,13 @@ void register_daemon_metrics(metrics::Registry& r, const Gateway& gateway, const
   g.start_time = [t = static_cast<double>(time(nullptr))] { return t; };
   g.breakers_open = [&gateway](metrics::SampleSink& s) { per_app(s, gateway, true); };
   g.breaker_opens = [&gateway](metrics::SampleSink& s) { per_app(s, gateway, false); };
+  if (const dispatch::SuspectGuard* guard = gateway.suspect_guard()) {
+    g.app_suspect = [guard](metrics::SampleSink& s) {
+      guard->each_app([&s](Platform p, const std::string& app, bool suspect) {
+        s.add({to_string(p), app}, suspect ? 1.0 : 0.0);
+      });
+    };
+  }
   metrics::register_gateway_gauges(r, std::move(g));
   if (spool == nullptr) return;
   metrics::SpoolGauges sg;

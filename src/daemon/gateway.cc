@@ -50,6 +50,7 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
     sd.spool = d_.spool;
     sd.delivery_tracking = cfg.store.track_sends;
     sd.caps = d_.caps;
+    sd.suspect = d_.suspect;
     sd.allow_cap_override = cfg.policy.allow_cap_override;
     sd.clock = d_.clock;
     sd.log = obs::Logger(d_.log_sink, "sender" + std::to_string(i));
@@ -63,6 +64,7 @@ Gateway::Gateway(Deps deps) : d_(std::move(deps)), log_(d_.log_sink, "ingest") {
     sd.test_hooks = d_.test_hooks;
     senders_.push_back(std::make_unique<dispatch::Sender>(std::move(sd)));
   }
+  if (d_.suspect) d_.suspect->update_apps(d_.apps->table);
   if (d_.registry && d_.families) shard_ = std::make_unique<metrics::Shard>(*d_.registry);
   scratch_.resize(kChunk);
   touched_.assign(senders_.size(), 0);
@@ -387,6 +389,8 @@ Result<std::vector<FcmCredential>> Gateway::reload(std::shared_ptr<const setting
   std::unique_ptr<Apps> merged = merge_apps(*d_.apps, std::move(*fresh.value()), changes);
   // Senders first: a job for a new id may be pushed right after this.
   for (auto& s : senders_) s->update_apps(merged->table);
+  // A changed app has a new id, so a fresh suspect state: a reload clears it.
+  if (d_.suspect) d_.suspect->update_apps(merged->table);
   std::vector<FcmCredential> creds = merged->fcm_credentials;
   d_.apps = std::move(merged);
   apply_policy(*cfg);  // quiet hours and default_tz apply to requests from now on

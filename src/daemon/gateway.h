@@ -57,6 +57,7 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
     std::shared_ptr<net::TlsContext> tls;
     store::Store* store = nullptr;
     dispatch::CapTable* caps = nullptr;  // [policy] marketing frequency caps (owned by main)
+    dispatch::SuspectGuard* suspect = nullptr;  // the suspect-app guard (owned by main)
     spool::Spool* spool = nullptr;  // optional: journal sends before acking, mark final outcomes done
     const Clock* clock = nullptr;
     std::shared_ptr<obs::LogSink> log_sink;
@@ -128,6 +129,8 @@ class Gateway final : public ingest::Server::Handler, public ingest::RequestSink
   std::vector<OriginBreaker> breakers() const;
   // Each configured (platform, app) once, sorted; apps a reload removed stay.
   std::vector<std::pair<Platform, std::string>> app_names() const;
+  // The suspect-app guard (stats "suspect", pushgw_app_suspect); may be null.
+  const dispatch::SuspectGuard* suspect_guard() const { return d_.suspect; }
 
  private:
   struct Waiting {

@@ -260,6 +260,9 @@ int main(int argc, char** argv) {
   deps.tls = tls.value();
   deps.store = store.value().get();
   deps.caps = &caps;
+  // Holds and judges verdicts that can mean a config mistake ([delivery] suspect_*).
+  pushgw::dispatch::SuspectGuard suspect(cfg->delivery, pushgw::obs::Logger(sink, "suspect"));
+  deps.suspect = &suspect;
   deps.spool = spool.get();
   deps.clock = &clock;
   // Test hooks: scheduling reads a clock op "test_clock" can move ahead.

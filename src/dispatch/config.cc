@@ -16,6 +16,10 @@ DeliveryConfig parse_config(config::Section& r) {
   r.get_int("ping_timeout_ms", d.ping_timeout_ms, 100, 600'000);
   r.get_int("idle_timeout_ms", d.idle_timeout_ms, 1, kDayMs);
   r.get_int("webpush_origin_max_in_flight", d.webpush_origin_max_in_flight, 1, 1'000'000);
+  r.get_int("suspect_min_verdicts", d.suspect_min_verdicts, 1, 1'000'000);
+  r.get_int("suspect_window_seconds", d.suspect_window_seconds, 1, 3600);
+  r.get_number("suspect_ratio", d.suspect_ratio, 0.01, 1.0);
+  r.get_int("suspect_hold_ms", d.suspect_hold_ms, 0, 60'000);
   return d;
 }
 

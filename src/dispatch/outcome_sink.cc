@@ -48,7 +48,7 @@ OutcomeSink::~OutcomeSink() {
 }
 
 void OutcomeSink::finish(const SendJob& job, Status st, std::string_view reason, int http_status, std::string_view id,
-                         int64_t since_ms) {
+                         int64_t since_ms, std::string_view provider_reason) {
   Batch* b = job.batch;
   // A batch ingest did not journal (expired while scheduled) has no spool record.
   if (d_.spool && b->journaled && !(st == Status::Failed && reason == "shutdown")) spool_done(job);
@@ -65,6 +65,7 @@ void OutcomeSink::finish(const SendJob& job, Status st, std::string_view reason,
     slot.http_status = static_cast<uint16_t>(http_status);
     slot.reason.assign(reason);
     slot.id.assign(id);
+    slot.provider_reason.assign(provider_reason);
   }
   if (b->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete(b);
 }

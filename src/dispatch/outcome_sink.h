@@ -70,8 +70,10 @@ class OutcomeSink {
 
   // The recipient's final outcome. "shutdown" (a failure because the sender
   // stopped) is not final for the spool: the recipient is replayed at start.
+  // provider_reason: the provider's reason when `reason` is the gateway's
+  // own verdict on it (suspect_config).
   void finish(const SendJob& job, Status st, std::string_view reason, int http_status = 0, std::string_view id = {},
-              int64_t since_ms = 0);
+              int64_t since_ms = 0, std::string_view provider_reason = {});
   // A store record that is no outcome (a marketing send admitted under the
   // caps, a token reactivated), in order with the outcomes. Needs a store.
   void record(const Batch& b, uint32_t idx, store::Kind kind, int64_t since_ms, int64_t at_ms);

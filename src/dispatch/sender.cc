@@ -57,6 +57,7 @@ Sender::Sender(SenderDeps deps)
               if (closing_) close_loop();
               else drain();
             }),
+      hold_(loop_.get(), d_.suspect, *d_.clock, sink_),
       retries_(loop_.get(), *d_.clock, retry_policy(d_.delivery), rand01_, [this] { drain(); }),
       pools_(loop_.get(),
              PoolDirectoryDeps{d_.index, d_.threads, d_.delivery, webpush_origin_share(d_.delivery, d_.max_in_flight),
@@ -149,6 +150,7 @@ void Sender::housekeeping() {
   pools_.take_reconnects([this](uint16_t app_id, uint64_t n) {
     if (app_id < apps_.size()) counters_.reconnected(apps_[app_id], n);
   });
+  hold_.report();
   sink_.flush();
   if (!closing_) {
     // Breaker probes, and held jobs' retry windows.
@@ -315,6 +317,8 @@ void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t
   if (v.kind == VerdictKind::Retry)
     return retry(job, v.refresh_credential ? 0 : v.retry_after_ms, v.min_retry_ms, v.reason, v.http_status, now_ms);
   const Status st = final_status(v.kind);
+  // An answer that can mean a config mistake waits for the suspect guard.
+  if (hold_.take(job, job.batch->platform, st, v)) return;
   sink_.finish(job, st, st == Status::Delivered ? std::string_view() : std::string_view(v.reason), v.http_status, v.id,
                st == Status::Unsubscribed ? v.since_ms : 0);
 }
@@ -369,12 +373,14 @@ void Sender::fail_everything_left() {
   }
   for (const SendJob& job : retries_.take_all()) sink_.finish(job, Status::Failed, "shutdown");
   for (const SendJob& job : pools_.take_waiting()) sink_.finish(job, Status::Failed, "shutdown");
+  hold_.fail_all("shutdown");
 }
 
 void Sender::maybe_finish_stop() {
   if (closing_) return;
   const bool past_deadline = d_.clock->mono_ns() >= stop_deadline_ns_.load(std::memory_order_relaxed);
-  const bool idle = ring_.size_approx() == 0 && in_flight_.size() == 0 && retries_.empty() && pools_.idle();
+  const bool idle =
+      ring_.size_approx() == 0 && in_flight_.size() == 0 && retries_.empty() && pools_.idle() && hold_.empty();
   if (!idle && !past_deadline) return;
   if (past_deadline) fail_everything_left();
   closing_ = true;
@@ -392,9 +398,11 @@ void Sender::maybe_finish_stop() {
 void Sender::close_loop() {
   if (!pools_closed_) return;
   for (const SendJob& job : retries_.take_all()) sink_.finish(job, Status::Failed, "shutdown");
+  hold_.fail_all("shutdown");
   if (sink_.backpressured()) return;
   sink_.flush();
   retries_.close();
+  hold_.close();
   sink_.close();
   housekeeping_.close();
   after_io_.close();

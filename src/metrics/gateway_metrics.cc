@@ -56,6 +56,12 @@ void register_gateway_gauges(Registry& r, GatewayGauges g) {
                      "Provider origins whose circuit breaker is open or half-open (sends held, one probe at a time).",
                      {"platform", "app"}, std::move(g.breakers_open));
   }
+  if (g.app_suspect) {
+    r.gauge_callback("pushgw_app_suspect",
+                     "1 while the app is suspect: most of its recent answers say its tokens belong to another app "
+                     "(likely a config mistake); those verdicts are not applied.",
+                     {"platform", "app"}, std::move(g.app_suspect));
+  }
   if (g.breaker_opens) {
     r.counter_callback("pushgw_breaker_opens_total", "Times a provider origin's circuit breaker opened.",
                        {"platform", "app"}, std::move(g.breaker_opens));

@@ -48,6 +48,7 @@ struct GatewayGauges {
   // Per (platform, app): one sample per configured app, 0 when none.
   std::function<void(SampleSink&)> breakers_open;  // pushgw_breakers_open{platform,app}
   std::function<void(SampleSink&)> breaker_opens;  // pushgw_breaker_opens_total{platform,app} (counter)
+  std::function<void(SampleSink&)> app_suspect;    // pushgw_app_suspect{platform,app} (1: suspect config)
 };
 void register_gateway_gauges(Registry& r, GatewayGauges g);
 
