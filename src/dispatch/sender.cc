@@ -11,6 +11,9 @@ namespace {
 
 constexpr size_t kDrainChunk = 1024;
 constexpr uint64_t kHousekeepingMs = 250;
+// At shutdown, how long past the stop deadline the spool's done marks may
+// wait for the store's commit.
+constexpr int64_t kSpoolSettleGraceNs = 5'000'000'000;
 // A certificate an attacker-chosen (Web Push) origin failed verification
 // with is not retried for the whole window: this many attempts, within this
 // long after accept.
@@ -152,7 +155,8 @@ void Sender::housekeeping() {
   });
   hold_.report();
   sink_.flush();
-  if (!closing_) {
+  if (closing_) return close_loop();  // waits for the store to commit what the spool marks done
+  {
     // Breaker probes, and held jobs' retry windows.
     const int64_t now = d_.clock->now_ms();
     std::vector<SendJob> probes;
@@ -401,6 +405,16 @@ void Sender::close_loop() {
   hold_.fail_all("shutdown");
   if (sink_.backpressured()) return;
   sink_.flush();
+  // The spool's done marks go only after the store committed their verdicts
+  // (housekeeping looks again). A store that stays down past the deadline:
+  // give up on them; those recipients are sent again after the restart.
+  if (!sink_.spool_settled()) {
+    if (d_.clock->mono_ns() < stop_deadline_ns_.load(std::memory_order_relaxed) + kSpoolSettleGraceNs) return;
+    PGW_LOG(d_.log, Warn, "%zu recipients not marked done in the spool: the store did not commit their outcomes; "
+            "they are sent again after the restart", sink_.spool_waiting());
+    sink_.give_up_spool();
+    sink_.flush_completions();
+  }
   retries_.close();
   hold_.close();
   sink_.close();

@@ -197,6 +197,10 @@ void Store::prune(std::function<void(Result<uint64_t>)> cb) {
   });
 }
 
+uint64_t Store::recorded(int producer) const { return rings_[static_cast<size_t>(producer)]->produced(); }
+
+uint64_t Store::committed(int producer) const { return rings_[static_cast<size_t>(producer)]->released(); }
+
 StoreStats Store::stats() const {
   StoreStats s;
   auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
