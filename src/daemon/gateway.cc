@@ -111,6 +111,15 @@ void Gateway::handle_send(uint64_t conn_id, const std::string& id_json, std::str
           ingest::Answer::Retry);
     return;
   }
+  // A spool that cannot write: refuse rather than send unjournaled (a
+  // client retrying the answer would duplicate what was sent anyway).
+  if (d_.spool && d_.spool->failing()) {
+    reply(conn_id,
+          error_response(id_json, "spool_failed",
+                         "the spool cannot write (disk full?); nothing of this request was sent; retry later"),
+          ingest::Answer::Retry);
+    return;
+  }
   const int64_t now_ms = d_.clock->now_ms();
   auto parsed = ingest::parse_send(parser_.root(), d_.apps->directory, schedule_now(), policy_);
   if (!parsed.ok()) {

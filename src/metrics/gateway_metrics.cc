@@ -72,7 +72,7 @@ void register_spool_gauges(Registry& r, SpoolGauges g) {
   gauge(r, "pushgw_spool_live_requests", "Journaled requests with recipients not yet final.",
         std::move(g.live_requests));
   gauge(r, "pushgw_spool_segments", "Spool segment files on disk.", std::move(g.segments));
-  gauge(r, "pushgw_spool_failed", "1 when a spool write or sync failed: nothing more is acknowledged.",
+  gauge(r, "pushgw_spool_failed", "1 while spool writes fail: they are retried, and new sends are refused meanwhile.",
         std::move(g.failed));
   counter(r, "pushgw_spool_requests_total", "Requests journaled.", std::move(g.requests));
   counter(r, "pushgw_spool_syncs_total", "fdatasync calls on the spool.", std::move(g.syncs));
