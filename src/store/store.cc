@@ -144,7 +144,7 @@ void Store::campaign(std::string name, std::function<void(Result<CampaignReport>
 
 void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb) {
   limit = std::min(limit == 0 ? kDefaultPage : limit, kMaxPage);
-  writer_->submit([since, limit, cb = std::move(cb)](detail::Backend& db) { cb(db.feedback(since, limit)); });
+  writer_->submit_durable([since, limit, cb = std::move(cb)](detail::Backend& db) { cb(db.feedback(since, limit)); });
 }
 
 void Store::token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb) {

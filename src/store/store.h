@@ -105,6 +105,8 @@ class Store {
 
   // Async reads, run on the store thread after every outcome recorded before
   // the call is committed. limit 0 means 1000; at most 10000 per page.
+  // feedback() serves only durable events: it runs after a barrier when
+  // something committed may not be synced yet (always on a shared database).
   void feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb);
   // state "unknown" (and zero counts) when the store has no row for the token.
   void token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb);

@@ -67,12 +67,17 @@ class Writer {
   // Any thread. Callbacks run on the store thread and must not throw.
   void after_commit(std::function<void()> done);
   void submit(Op op);
+  // An op that must see only durable data (the feedback change-feed): it
+  // runs after a barrier when anything it could read may not be synced yet
+  // (always on a database other instances share).
+  void submit_durable(Op op);
 
  private:
   struct Pending {
     std::vector<uint64_t> at;  // producer positions when the request was made
     std::function<void()> done;
     Op op;
+    bool durable = false;
   };
   using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -84,6 +89,7 @@ class Writer {
   void commit();
   void abort_txn(const Error& e);
   void serve();
+  bool make_durable();
   void maybe_prune();
   void maybe_follow();
   void idle_wait();
