@@ -51,6 +51,7 @@ OutcomeSink::~OutcomeSink() {
   for (Batch* b : turn_completions_) delete b;
   for (SpoolMark& m : spool_marks_)
     for (Batch* b : m.completions) delete b;
+  for (auto& w : spool_written_wait_) delete w.second;
 }
 
 void OutcomeSink::finish(const SendJob& job, Status st, std::string_view reason, int http_status, std::string_view id,
@@ -202,26 +203,37 @@ void OutcomeSink::stage_spool_done() {
 }
 
 void OutcomeSink::release_spool_done() {
-  if (spool_marks_.empty()) return;
+  if (spool_marks_.empty()) return deliver_written();
   const uint64_t committed = d_.store->committed(d_.producer);
   size_t n = 0;
+  uint64_t ticket = 0;
   while (!spool_marks_.empty() && spool_marks_.front().position <= committed) {
     SpoolMark& m = spool_marks_.front();
-    if (m.end > n) {
-      d_.spool->append_done(spool_waiting_.data() + n, m.end - n);
-      n = m.end;
-    }
-    for (Batch* b : m.completions) deliver(b);
+    ticket = d_.spool->append_done(spool_waiting_.data() + n, m.end - n);
+    n = m.end;
+    for (Batch* b : m.completions) spool_written_wait_.emplace_back(ticket, b);
     spool_marks_.pop_front();
   }
+  deliver_written();
   if (n == 0) return;
   spool_waiting_.erase(spool_waiting_.begin(), spool_waiting_.begin() + static_cast<std::ptrdiff_t>(n));
   for (SpoolMark& m : spool_marks_) m.end -= n;
 }
 
+void OutcomeSink::deliver_written() {
+  if (spool_written_wait_.empty()) return;
+  // A spool that cannot write does not hold answers back (a replay may then
+  // send those recipients again: at least once).
+  const uint64_t written = d_.spool->failing() ? UINT64_MAX : d_.spool->done_written();
+  while (!spool_written_wait_.empty() && spool_written_wait_.front().first <= written) {
+    deliver(spool_written_wait_.front().second);
+    spool_written_wait_.pop_front();
+  }
+}
+
 void OutcomeSink::poll_spool() {
   release_spool_done();
-  if (!spool_marks_.empty()) {
+  if (!spool_marks_.empty() || !spool_written_wait_.empty()) {
     spool_timer_.start(kSpoolPollMs);
   } else if (spool_settled() && on_room_) {
     on_room_();  // a closing sender waits for this
@@ -234,6 +246,8 @@ void OutcomeSink::give_up_spool() {
   for (SpoolMark& m : spool_marks_)
     for (Batch* b : m.completions) deliver(b);
   spool_marks_.clear();
+  for (auto& w : spool_written_wait_) deliver(w.second);
+  spool_written_wait_.clear();
   spool_waiting_.clear();
   spool_done_.clear();
   spool_timer_.stop();

@@ -87,7 +87,9 @@ class OutcomeSink {
 
   bool backpressured() const { return overflow_count_ > 0; }
   // Every done mark reached the spool (none waits for the store's commit).
-  bool spool_settled() const { return spool_done_.empty() && spool_marks_.empty() && turn_completions_.empty(); }
+  bool spool_settled() const {
+    return spool_done_.empty() && spool_marks_.empty() && turn_completions_.empty() && spool_written_wait_.empty();
+  }
   // Shutdown with a store that does not commit: hands back the completions
   // that waited for done marks, without the marks (replayed after restart).
   void give_up_spool();
@@ -123,6 +125,7 @@ class OutcomeSink {
   void hand_back(Batch* b);
   void deliver(Batch* b);
   void poll_spool();
+  void deliver_written();
   void spool_done(const SendJob& job);
   void stage_spool_done();
   void release_spool_done();
@@ -144,6 +147,10 @@ class OutcomeSink {
   };
   std::deque<SpoolMark> spool_marks_;
   std::vector<Batch*> turn_completions_;  // completed since the last stage
+  // Completions whose done marks went to the spool: handed back once the
+  // spool wrote them (Spool::done_written() >= ticket), so an answered
+  // request is not replayed after a kill -9.
+  std::deque<std::pair<uint64_t, Batch*>> spool_written_wait_;
   std::vector<Deferred> overflow_;          // a ring: slots keep their string capacity
   size_t overflow_head_ = 0, overflow_count_ = 0;
   loop::Timer timer_;                       // retries the overflow while the store catches up

@@ -198,13 +198,16 @@ uint64_t Spool::append_accepted(std::string_view line, int64_t accepted_ms, std:
   return seq;
 }
 
-void Spool::append_done(const DoneRange* ranges, size_t n) {
-  if (n == 0) return;
+uint64_t Spool::append_done(const DoneRange* ranges, size_t n) {
+  uint64_t ticket;
   {
     std::lock_guard<std::mutex> g(mu_);
     done_q_.insert(done_q_.end(), ranges, ranges + n);
+    done_queued_ += n;
+    ticket = done_queued_;
   }
-  cv_.notify_one();
+  if (n > 0) cv_.notify_one();
+  return ticket;
 }
 
 void Spool::run() {
@@ -370,6 +373,7 @@ bool Spool::write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done)
   if (buf_.capacity() > kKeepBufferBytes) std::string().swap(buf_);
   if (heads_.capacity() > kKeepBufferBytes) std::string().swap(heads_);
   for (const DoneRange& d : done) account_done(d);
+  done_written_.fetch_add(done.size(), std::memory_order_release);
   done.clear();
   done_recipients_.fetch_add(done_count, std::memory_order_relaxed);
   commits_.fetch_add(1, std::memory_order_relaxed);

@@ -101,7 +101,10 @@ class Spool {
   uint64_t append_accepted(std::string_view line, int64_t accepted_ms, std::vector<BatchCount> batches,
                            CommitFn on_commit);
   // Marks recipients done. Ranges of one caller are usually coalesced already.
-  void append_done(const DoneRange* ranges, size_t n);
+  // Returns a ticket: they are written once done_written() >= it.
+  uint64_t append_done(const DoneRange* ranges, size_t n);
+  // Any thread: done ranges written so far (in append order).
+  uint64_t done_written() const { return done_written_.load(std::memory_order_acquire); }
 
   SpoolStats stats() const;
   // Any thread: writes fail now. The writer retries (backoff up to 2 s);
@@ -171,7 +174,8 @@ class Spool {
 
   std::vector<Unfinished> unfinished_;
   std::atomic<uint64_t> requests_{0}, done_recipients_{0}, commits_{0}, syncs_{0}, bytes_{0}, live_{0},
-      segment_count_{0}, replayed_{0}, write_errors_{0};
+      segment_count_{0}, replayed_{0}, write_errors_{0}, done_written_{0};
+  uint64_t done_queued_ = 0;  // under mu_
   std::atomic<bool> failed_flag_{false};
 };
 
