@@ -38,6 +38,7 @@ struct ResultSlot {
   uint16_t http_status = 0;
   std::string reason;
   std::string id;  // apns-id / FCM name / Location
+  std::string provider_reason;  // the provider's own reason when `reason` is the gateway's (suspect_config)
 };
 
 struct ApnsOptions {

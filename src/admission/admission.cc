@@ -57,7 +57,15 @@ bool Admission::refuse_for_store(uint64_t conn_id, const std::string& id_json) {
     if (down) PGW_LOG(d_.log, Error, "the store cannot commit: refusing sends (store_unavailable) until it recovers");
     else PGW_LOG(d_.log, Info, "the store commits again: accepting sends");
   }
-  if (!down) return false;
+  if (!down) {
+    if (!d_.spool_down || !d_.spool_down()) return false;
+    d_.clients->answer(conn_id,
+                       ingest::error_response(id_json, "spool_failed",
+                                              "the spool cannot write (disk full?); nothing of this request was "
+                                              "sent; retry later"),
+                       ingest::Answer::Retry);
+    return true;
+  }
   d_.clients->answer(conn_id,
                      ingest::error_response(id_json, "store_unavailable",
                                             "the store cannot commit (retrying); sends are refused until it recovers"),

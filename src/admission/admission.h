@@ -72,6 +72,10 @@ class Admission final : public schedule::Intake, public Admitter {
     metrics::Registry* registry = nullptr;     // optional: pushgw_accepted_total, pushgw_rejected_total
     metrics::GatewayFamilies* families = nullptr;
     obs::Logger log;
+    // True while the spool cannot write: sends are refused "spool_failed"
+    // (nothing sent) rather than sent unjournaled, which a client retrying
+    // the answer would duplicate. Empty: never.
+    std::function<bool()> spool_down;
   };
 
   explicit Admission(Deps deps);

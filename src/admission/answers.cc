@@ -31,6 +31,10 @@ void append_result(std::string& out, const Batch& b, uint32_t i, bool spooled) {
     out += ",\"reason\":";
     json_str(out, r.reason);
   }
+  if (!r.provider_reason.empty()) {  // suspect_config: what the provider said
+    out += ",\"provider_reason\":";
+    json_str(out, r.provider_reason);
+  }
   if (spooled && r.status == Status::Failed && r.reason == "shutdown") out += ",\"spooled\":true";
   out.push_back('}');
 }

@@ -12,6 +12,9 @@ bool Section::get(std::string_view key, bool& out) { return r_.get(key, out); }
 bool Section::get_int(std::string_view key, int64_t& out, int64_t min, int64_t max) {
   return r_.get_int(key, out, min, max);
 }
+bool Section::get_number(std::string_view key, double& out, double min, double max) {
+  return r_.get_number(key, out, min, max);
+}
 bool Section::get_id_list(std::string_view key, std::vector<uint32_t>& out) { return r_.get_id_list(key, out); }
 bool Section::require(std::string_view key, std::string& out) { return r_.require(key, out); }
 

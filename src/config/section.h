@@ -46,6 +46,8 @@ class Section {
     out = static_cast<Int>(v);
     return true;
   }
+  // A float or an integer (1 reads as 1.0), within [min, max].
+  bool get_number(std::string_view key, double& out, double min, double max);
   // An array of uid/gid numbers (0 .. 2^32-2).
   bool get_id_list(std::string_view key, std::vector<uint32_t>& out);
   // Like get(), but a missing or empty key is an error.

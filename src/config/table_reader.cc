@@ -1,6 +1,7 @@
 #include "config/table_reader.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace pushgw::config::detail {
 
@@ -105,6 +106,31 @@ bool TableReader::get_int(std::string_view key, int64_t& out, int64_t min, int64
   const int64_t v = i->get();
   if (v < min || v > max) {
     error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + std::to_string(v));
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+bool TableReader::get_number(std::string_view key, double& out, double min, double max) {
+  const toml::node* n = find(key);
+  if (!n) return false;
+  double v = 0;
+  if (const auto* f = n->as_floating_point()) {
+    v = f->get();
+  } else if (const auto* i = n->as_integer()) {
+    v = static_cast<double>(i->get());
+  } else {
+    wrong_type(key, *n, "number");
+    return false;
+  }
+  if (!(v >= min && v <= max)) {  // NaN fails too
+    auto num = [](double d) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", d);
+      return std::string(buf);
+    };
+    error(key, "must be between " + num(min) + " and " + num(max) + ", got " + num(v));
     return false;
   }
   out = v;

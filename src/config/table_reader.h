@@ -36,6 +36,8 @@ class TableReader {
     out = static_cast<Int>(v);
     return true;
   }
+  // A float or an integer, within [min, max].
+  bool get_number(std::string_view key, double& out, double min, double max);
   // An array of uid/gid numbers (0 .. 2^32-2).
   bool get_id_list(std::string_view key, std::vector<uint32_t>& out);
 

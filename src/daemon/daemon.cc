@@ -85,6 +85,8 @@ Result<std::vector<FcmCredential>> Daemon::apply(std::shared_ptr<const settings:
   if (!merged_or.ok()) return merged_or.error();
   std::unique_ptr<Apps> merged = std::move(merged_or.value());
   fleet_->update_apps(merged->table);  // senders first: a job for a new id may be pushed right after this
+  // A changed app has a new id, so a fresh suspect state: a reload clears it.
+  suspect_->update_apps(merged->table);
   std::vector<FcmCredential> creds = merged->fcm_credentials;
   apps_ = std::move(merged);
   admission_->set_apps(apps_->table, &apps_->directory);

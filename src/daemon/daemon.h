@@ -37,6 +37,7 @@
 #include "daemon/systemd/watchdog.h"
 #include "dispatch/cap_table.h"
 #include "dispatch/fleet.h"
+#include "dispatch/suspect_guard.h"
 #include "ingest/op_registry.h"
 #include "ingest/server.h"
 #include "loop/inbox.h"
@@ -86,6 +87,7 @@ class Daemon final : public Observed {
   uint64_t streams_in_flight() const override { return fleet_->streams_in_flight(); }
   std::vector<std::pair<Platform, std::string>> app_names() const override;
   std::vector<OriginBreaker> breakers() const override;
+  const dispatch::SuspectGuard* suspect_guard() const override { return suspect_.get(); }
 
  private:
   Daemon(Options opts, std::shared_ptr<const settings::Settings> cfg, std::unique_ptr<Apps> apps);
@@ -136,6 +138,9 @@ class Daemon final : public Observed {
   schedule::Policy policy_;
   std::unique_ptr<schedule::StoreRows> rows_;
   ingest::OpRegistry ops_;
+  // Holds and judges verdicts that can mean a config mistake ([delivery]
+  // suspect_*); the senders use it, so it outlives them.
+  std::unique_ptr<dispatch::SuspectGuard> suspect_;
   std::unique_ptr<dispatch::Fleet> fleet_;  // its destructor joins the sender threads
   std::unique_ptr<schedule::Scheduler> scheduler_;
   std::unique_ptr<admission::Clients> clients_;

@@ -142,6 +142,9 @@ void Daemon::build_fleet() {
   sd.registry = &registry_;
   sd.families = &families_;
   sd.test_hooks = opts_.test_hooks;
+  suspect_ = std::make_unique<dispatch::SuspectGuard>(config_->delivery, obs::Logger(sink_, "suspect"));
+  suspect_->update_apps(apps_->table);
+  sd.suspect = suspect_.get();
   // One resolver for every sender's Web Push names: its threads bound the
   // getaddrinfo calls attacker-chosen names may tie up, daemon-wide.
   net::BoundedResolver::Options ro;
@@ -168,7 +171,8 @@ void Daemon::build_admission() {
   admission_ = std::make_unique<admission::Admission>(admission::Admission::Deps{
       loop_.get(), fleet_.get(), tracker_.get(), clients_.get(), scheduler_.get(), &policy_, &clock_,
       [this](bool paused) { paused ? server_->pause_reading() : server_->resume_reading(); },
-      [this] { return store_->failing_since_ms() != 0; }, &registry_, &families_, ingest_log_});
+      [this] { return store_->failing_since_ms() != 0; }, &registry_, &families_, ingest_log_,
+      [this] { return spool_ != nullptr && spool_->failing(); }});
   admission_->set_apps(apps_->table, &apps_->directory);
   scheduler_->set_intake(admission_.get());
   front_ = std::make_unique<admission::Front>(

@@ -43,6 +43,13 @@ void register_daemon_metrics(metrics::Registry& r, const Observed& daemon, const
   g.start_time = [t = static_cast<double>(time(nullptr))] { return t; };
   g.breakers_open = [&daemon](metrics::SampleSink& s) { per_app(s, daemon, true); };
   g.breaker_opens = [&daemon](metrics::SampleSink& s) { per_app(s, daemon, false); };
+  if (const dispatch::SuspectGuard* guard = daemon.suspect_guard()) {
+    g.app_suspect = [guard](metrics::SampleSink& s) {
+      guard->each_app([&s](Platform p, const std::string& app, bool suspect) {
+        s.add({to_string(p), app}, suspect ? 1.0 : 0.0);
+      });
+    };
+  }
   metrics::register_gateway_gauges(r, std::move(g));
   if (spool == nullptr) return;
   metrics::SpoolGauges sg;

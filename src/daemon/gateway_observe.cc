@@ -164,6 +164,24 @@ void append_operator_stats(std::string& out, const Observed& gateway, const metr
     append_breaker(out, b);
   }
   out.push_back(']');
+  if (const dispatch::SuspectGuard* guard = gateway.suspect_guard()) {
+    out += ",\"suspect\":[";
+    first = true;
+    for (const auto& s : guard->suspects()) {
+      if (!first) out.push_back(',');
+      first = false;
+      out += "{\"platform\":";
+      json_str(out, to_string(s.platform));
+      out += ",\"app\":";
+      json_str(out, s.app);
+      out += ",\"reason\":";
+      json_str(out, s.reason);
+      out += ",\"since\":";
+      json_str(out, rfc3339(s.since_ms));
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
 }
 
 }  // namespace pushgw::daemon

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dispatch/pool_directory.h"
+#include "dispatch/suspect_guard.h"
 #include "pushgw/platform.h"
 
 namespace pushgw::metrics {
@@ -38,6 +39,8 @@ class Observed {
   virtual std::vector<std::pair<Platform, std::string>> app_names() const = 0;
   // Every sender's breakers that ever opened, named by platform and app.
   virtual std::vector<OriginBreaker> breakers() const = 0;
+  // The suspect-app guard (stats "suspect", pushgw_app_suspect); may be null.
+  virtual const dispatch::SuspectGuard* suspect_guard() const = 0;
 };
 
 // Appends ,"max_queued":N,"apps":[...],"breakers":[...] to a stats answer

@@ -20,6 +20,10 @@ DeliveryConfig parse_config(config::Section& r) {
   r.get_int("webpush_dns_negative_ttl_seconds", d.webpush_dns_negative_ttl_seconds, 1, 3'600);
   r.get_int("webpush_max_origins", d.webpush_max_origins, 16, 1'000'000);
   r.get_int("webpush_resolver_threads", d.webpush_resolver_threads, 1, 64);
+  r.get_int("suspect_min_verdicts", d.suspect_min_verdicts, 1, 1'000'000);
+  r.get_int("suspect_window_seconds", d.suspect_window_seconds, 1, 3600);
+  r.get_number("suspect_ratio", d.suspect_ratio, 0.01, 1.0);
+  r.get_int("suspect_hold_ms", d.suspect_hold_ms, 0, 60'000);
   return d;
 }
 

@@ -26,6 +26,16 @@ struct DeliveryConfig {
   int webpush_dns_negative_ttl_seconds = 5;
   int webpush_max_origins = 4096;
   int webpush_resolver_threads = 2;
+  // The suspect-app guard (suspect_guard.h): verdicts that can mean an
+  // app-level config mistake (wrong topic, environment, sender id, VAPID
+  // key) are held suspect_hold_ms; an app whose answers in the last
+  // suspect_window_seconds hold at least suspect_min_verdicts of them, at
+  // least suspect_ratio of its finished sends, is suspect and they are not
+  // applied.
+  int suspect_min_verdicts = 50;
+  int suspect_window_seconds = 60;
+  double suspect_ratio = 0.5;
+  int suspect_hold_ms = 2000;
 };
 
 // Parses [delivery]; problems go to s.

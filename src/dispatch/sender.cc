@@ -12,6 +12,9 @@ namespace {
 constexpr size_t kDrainChunk = 1024;
 constexpr uint64_t kHousekeepingMs = 250;
 constexpr uint64_t kSweepTicks = 20;  // idle Web Push pools are looked at every 5 s
+// At shutdown, how long past the stop deadline the spool's done marks may
+// wait for the store's commit.
+constexpr int64_t kSpoolSettleGraceNs = 5'000'000'000;
 // A certificate an attacker-chosen (Web Push) origin failed verification
 // with is not retried for the whole window: this many attempts, within this
 // long after accept.
@@ -73,6 +76,7 @@ Sender::Sender(SenderDeps deps)
               if (closing_) close_loop();
               else drain();
             }),
+      hold_(loop_.get(), d_.suspect, *d_.clock, sink_),
       retries_(loop_.get(), *d_.clock, retry_policy(d_.delivery), rand01_, [this] { drain(); }),
       pools_(loop_.get(),
              PoolDirectoryDeps{d_.index, d_.threads, d_.delivery, webpush_origin_share(d_.delivery, d_.max_in_flight),
@@ -169,8 +173,10 @@ void Sender::housekeeping() {
   pools_.take_reconnects([this](uint16_t app_id, uint64_t n) {
     if (app_id < apps_.size()) counters_.reconnected(apps_[app_id], n);
   });
+  hold_.report();
   sink_.flush();
-  if (!closing_) {
+  if (closing_) return close_loop();  // waits for the store to commit what the spool marks done
+  {
     // Breaker probes, and held jobs' retry windows.
     const int64_t now = d_.clock->now_ms();
     std::vector<SendJob> probes;
@@ -339,6 +345,8 @@ void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t
   if (v.kind == VerdictKind::Retry)
     return retry(job, v.refresh_credential ? 0 : v.retry_after_ms, v.min_retry_ms, v.reason, v.http_status, now_ms);
   const Status st = final_status(v.kind);
+  // An answer that can mean a config mistake waits for the suspect guard.
+  if (hold_.take(job, job.batch->platform, st, v)) return;
   sink_.finish(job, st, st == Status::Delivered ? std::string_view() : std::string_view(v.reason), v.http_status, v.id,
                st == Status::Unsubscribed ? v.since_ms : 0);
 }
@@ -396,12 +404,14 @@ void Sender::fail_everything_left() {
   }
   for (const SendJob& job : retries_.take_all()) sink_.finish(job, Status::Failed, "shutdown");
   for (const SendJob& job : pools_.take_waiting()) sink_.finish(job, Status::Failed, "shutdown");
+  hold_.fail_all("shutdown");
 }
 
 void Sender::maybe_finish_stop() {
   if (closing_) return;
   const bool past_deadline = d_.clock->mono_ns() >= stop_deadline_ns_.load(std::memory_order_relaxed);
-  const bool idle = ring_.size_approx() == 0 && in_flight_.size() == 0 && retries_.empty() && pools_.idle();
+  const bool idle =
+      ring_.size_approx() == 0 && in_flight_.size() == 0 && retries_.empty() && pools_.idle() && hold_.empty();
   if (!idle && !past_deadline) return;
   if (past_deadline) fail_everything_left();
   closing_ = true;
@@ -419,9 +429,21 @@ void Sender::maybe_finish_stop() {
 void Sender::close_loop() {
   if (!pools_closed_) return;
   for (const SendJob& job : retries_.take_all()) sink_.finish(job, Status::Failed, "shutdown");
+  hold_.fail_all("shutdown");
   if (sink_.backpressured()) return;
   sink_.flush();
+  // The spool's done marks go only after the store committed their verdicts
+  // (housekeeping looks again). A store that stays down past the deadline:
+  // give up on them; those recipients are sent again after the restart.
+  if (!sink_.spool_settled()) {
+    if (d_.clock->mono_ns() < stop_deadline_ns_.load(std::memory_order_relaxed) + kSpoolSettleGraceNs) return;
+    PGW_LOG(d_.log, Warn, "%zu recipients not marked done in the spool: the store did not commit their outcomes; "
+            "they are sent again after the restart", sink_.spool_waiting());
+    sink_.give_up_spool();
+    sink_.flush_completions();
+  }
   retries_.close();
+  hold_.close();
   sink_.close();
   housekeeping_.close();
   after_io_.close();

@@ -32,7 +32,9 @@
 #include "dispatch/pool_directory.h"
 #include "dispatch/retry_queue.h"
 #include "dispatch/stats.h"
+#include "dispatch/suspect_guard.h"
 #include "dispatch/thread_apps.h"
+#include "dispatch/verdict_hold.h"
 #include "loop/async.h"
 #include "loop/check.h"
 #include "loop/loop.h"
@@ -69,6 +71,7 @@ struct SenderDeps {
   spool::Spool* spool = nullptr;       // optional: final outcomes are marked done in the durable spool
   bool delivery_tracking = true;       // [store] track_sends: record every outcome, not just verdicts
   CapTable* caps = nullptr;            // optional: [policy] marketing frequency caps (shared by all senders)
+  SuspectGuard* suspect = nullptr;     // optional: the suspect-app guard (shared by all senders)
   bool allow_cap_override = false;     // [policy] allow_cap_override: honour a request's "cap":false
   const Clock* clock = nullptr;
   obs::Logger log;
@@ -161,6 +164,7 @@ class Sender final : public pool::PoolListener {
   ThreadApps apps_;
   SenderCounters counters_;
   OutcomeSink sink_;
+  VerdictHold hold_;  // mismatch answers wait here before the sink (suspect guard)
   RetryQueue retries_;
   InFlightSlab in_flight_;
   PoolDirectory pools_;  // after in_flight_: pools never outlive the requests they hold

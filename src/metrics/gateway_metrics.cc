@@ -59,6 +59,12 @@ void register_gateway_gauges(Registry& r, GatewayGauges g) {
                      "Provider origins whose circuit breaker is open or half-open (sends held, one probe at a time).",
                      {"platform", "app"}, std::move(g.breakers_open));
   }
+  if (g.app_suspect) {
+    r.gauge_callback("pushgw_app_suspect",
+                     "1 while the app is suspect: most of its recent answers say its tokens belong to another app "
+                     "(likely a config mistake); those verdicts are not applied.",
+                     {"platform", "app"}, std::move(g.app_suspect));
+  }
   if (g.breaker_opens) {
     r.counter_callback("pushgw_breaker_opens_total", "Times a provider origin's circuit breaker opened.",
                        {"platform", "app"}, std::move(g.breaker_opens));
@@ -69,7 +75,7 @@ void register_spool_gauges(Registry& r, SpoolGauges g) {
   gauge(r, "pushgw_spool_live_requests", "Journaled requests with recipients not yet final.",
         std::move(g.live_requests));
   gauge(r, "pushgw_spool_segments", "Spool segment files on disk.", std::move(g.segments));
-  gauge(r, "pushgw_spool_failed", "1 when a spool write or sync failed: nothing more is acknowledged.",
+  gauge(r, "pushgw_spool_failed", "1 while spool writes fail: they are retried, and new sends are refused meanwhile.",
         std::move(g.failed));
   counter(r, "pushgw_spool_requests_total", "Requests journaled.", std::move(g.requests));
   counter(r, "pushgw_spool_syncs_total", "fdatasync calls on the spool.", std::move(g.syncs));

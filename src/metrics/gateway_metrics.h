@@ -49,6 +49,7 @@ struct GatewayGauges {
   // Per (platform, app): one sample per configured app, 0 when none.
   std::function<void(SampleSink&)> breakers_open;  // pushgw_breakers_open{platform,app}
   std::function<void(SampleSink&)> breaker_opens;  // pushgw_breaker_opens_total{platform,app} (counter)
+  std::function<void(SampleSink&)> app_suspect;    // pushgw_app_suspect{platform,app} (1: suspect config)
 };
 void register_gateway_gauges(Registry& r, GatewayGauges g);
 
@@ -56,7 +57,7 @@ void register_gateway_gauges(Registry& r, GatewayGauges g);
 struct SpoolGauges {
   std::function<double()> live_requests;  // pushgw_spool_live_requests
   std::function<double()> segments;       // pushgw_spool_segments
-  std::function<double()> failed;         // pushgw_spool_failed (1: writes failed, nothing is acknowledged)
+  std::function<double()> failed;         // pushgw_spool_failed (1: writes fail now; retried, new sends refused)
   std::function<double()> requests;       // pushgw_spool_requests_total (counter)
   std::function<double()> syncs;          // pushgw_spool_syncs_total (counter)
   std::function<double()> bytes;          // pushgw_spool_written_bytes_total (counter)

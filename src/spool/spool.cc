@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <iterator>
+#include <utility>
 #include <cerrno>
 #include <cinttypes>
 #include <climits>
@@ -18,6 +21,12 @@ namespace {
 
 constexpr size_t kMaxDonePerRecord = 4096;
 constexpr size_t kKeepBufferBytes = 1u << 20;
+constexpr auto kMinRetry = std::chrono::milliseconds(100);
+constexpr auto kMaxRetry = std::chrono::milliseconds(2000);
+// Acknowledgements of requests in a failed group wait this long for a retry.
+constexpr auto kAckWait = std::chrono::milliseconds(5000);
+// Attempts at shutdown before queued records are given up.
+constexpr int kStopAttempts = 3;
 
 Error io_error(const std::string& what, const std::string& path) {
   return make_error("spool_io", what + " " + path + ": " + std::strerror(errno));
@@ -189,50 +198,121 @@ uint64_t Spool::append_accepted(std::string_view line, int64_t accepted_ms, std:
   return seq;
 }
 
-void Spool::append_done(const DoneRange* ranges, size_t n) {
-  if (n == 0) return;
+uint64_t Spool::append_done(const DoneRange* ranges, size_t n) {
+  uint64_t ticket;
   {
     std::lock_guard<std::mutex> g(mu_);
     done_q_.insert(done_q_.end(), ranges, ranges + n);
+    done_queued_ += n;
+    ticket = done_queued_;
   }
-  cv_.notify_one();
+  if (n > 0) cv_.notify_one();
+  return ticket;
 }
 
 void Spool::run() {
   std::vector<Pending> acc;
   std::vector<DoneRange> done;
   for (;;) {
+    bool stopping;
     {
       std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [this] { return stop_ || kick_ || !acc_q_.empty() || !done_q_.empty(); });
-      if (acc_q_.empty() && done_q_.empty() && !kick_ && stop_) return;
+      if (!failing_) {
+        cv_.wait(lk, [this] { return stop_ || kick_ || !acc_q_.empty() || !done_q_.empty(); });
+      } else {
+        cv_.wait_for(lk, retry_backoff_, [this] { return stop_; });  // retrying a failed group
+      }
+      stopping = stop_;
+      if (acc.empty() && done.empty() && acc_q_.empty() && done_q_.empty() && !kick_ && stop_) return;
       kick_ = false;
-      acc.swap(acc_q_);
-      done.swap(done_q_);
+      // A group that failed is retried whole, with what queued meanwhile
+      // after it (accepted records still before the done ranges naming them).
+      acc.insert(acc.end(), std::make_move_iterator(acc_q_.begin()), std::make_move_iterator(acc_q_.end()));
+      done.insert(done.end(), done_q_.begin(), done_q_.end());
+      acc_q_.clear();
+      done_q_.clear();
     }
-    write_group(acc, done);
+    if (write_group(acc, done)) {
+      recovered();
+      continue;
+    }
+    failed_group(acc, done, stopping);
+  }
+}
+
+// The group could not be written: the writer retries it with backoff, and
+// the daemon refuses new sends meanwhile (failing()). Its requests were
+// already handed to the senders, so their acknowledgements wait for the
+// retry, for at most kAckWaitMs: then they are answered not durable (the
+// spool keeps trying to write them). At shutdown the spool gives up after a
+// few attempts.
+void Spool::failed_group(std::vector<Pending>& acc, std::vector<DoneRange>& done, bool stopping) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!failing_) {
+    failing_ = true;
+    failing_since_ = now;
+    retry_backoff_ = kMinRetry;
+    failed_flag_.store(true, std::memory_order_relaxed);
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    PGW_LOG(log_, Error,
+            "spool write failed in %s: %s; new sends are refused (spool_failed, not sent) while it fails; retrying",
+            opts_.dir.c_str(), std::strerror(last_errno_));
+  } else {
+    retry_backoff_ = std::min(kMaxRetry, retry_backoff_ * 2);
+  }
+  ++attempts_;
+  const bool give_up_acks = now - failing_since_ >= kAckWait;
+  for (Pending& p : acc)
+    if (p.on_commit && (give_up_acks || stopping)) std::exchange(p.on_commit, nullptr)(false);
+  if (stopping && attempts_ >= kStopAttempts) {
+    PGW_LOG(log_, Error, "spool: giving up on %zu requests and %zu done ranges at shutdown: %s", acc.size(),
+            done.size(), std::strerror(last_errno_));
     acc.clear();
     done.clear();
   }
 }
 
+void Spool::recovered() {
+  attempts_ = 0;
+  if (!failing_) return;
+  failing_ = false;
+  failed_flag_.store(false, std::memory_order_relaxed);
+  PGW_LOG(log_, Warn, "spool in %s writes again; sends are accepted", opts_.dir.c_str());
+}
+
+// A failed write or sync may have left part of a record behind: cut the
+// segment back to its last complete group, so records written after the
+// retry are not hidden behind a torn one at replay. If even that fails, the
+// next group goes to a new segment.
+void Spool::cut_back(uint64_t end) {
+  last_errno_ = errno;
+  if (::ftruncate(fd_, static_cast<off_t>(end)) != 0) need_rollover_ = true;
+  active_bytes_ = end;
+}
+
+void Spool::maybe_rollover() {
+  if (active_bytes_ < opts_.segment_bytes && !need_rollover_) return;
+  ++active_;
+  if (auto r = open_segment(); !r.ok()) {
+    // Keep writing to the current segment (it only grows past its size).
+    PGW_LOG(log_, Warn, "%s", r.error().message.c_str());
+    ::unlink((opts_.dir + "/" + segment_name(active_)).c_str());
+    --active_;
+    return;
+  }
+  need_rollover_ = false;
+}
+
 // One group: every accepted record before every done range (a done range's
 // request was appended before it, so it is in this group or an earlier one).
-void Spool::write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done) {
-  if (active_bytes_ >= opts_.segment_bytes && !failed_) {
-    ++active_;
-    if (auto r = open_segment(); !r.ok()) {
-      PGW_LOG(log_, Error, "%s", r.error().message.c_str());
-      fail("rollover");
-    }
-  }
-  bool ok = !failed_;
+// True when all of it is written (and synced per the mode): its requests are
+// acknowledged and acc and done are emptied. False: the file is cut back to
+// its last durable end, and acc keeps the requests not acknowledged yet,
+// done every range, to be retried.
+bool Spool::write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done) {
+  maybe_rollover();
   uint64_t done_count = 0;
   for (const DoneRange& d : done) done_count += d.count;
-  auto encode_dones = [&] {
-    for (size_t i = 0; i < done.size(); i += kMaxDonePerRecord)
-      encode_done(done.data() + i, std::min(kMaxDonePerRecord, done.size() - i), buf_);
-  };
   // Accepted records go out as head + the request line itself (writev, no
   // copy of the line); done ranges are encoded into buf_.
   std::vector<size_t> head_end;
@@ -247,42 +327,58 @@ void Spool::write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done)
     head_end.push_back(heads_.size());
   }
   buf_.clear();
-  encode_dones();
+  for (size_t i = 0; i < done.size(); i += kMaxDonePerRecord)
+    encode_done(done.data() + i, std::min(kMaxDonePerRecord, done.size() - i), buf_);
   std::vector<std::string_view> parts;
+  auto acknowledge = [this](Pending& p) {
+    account_accepted(p);
+    requests_.fetch_add(1, std::memory_order_relaxed);
+    if (p.on_commit) std::exchange(p.on_commit, nullptr)(true);
+  };
   if (opts_.fsync == FsyncMode::Always) {
     // One durable write per request: nobody's acknowledgement waits for
     // anyone else's data. Done ranges follow in a last write.
-    for (size_t i = 0; i < acc.size(); ++i) {
+    size_t i = 0;
+    for (; i < acc.size(); ++i) {
+      const uint64_t end = active_bytes_;
       parts.clear();
       parts_for(i, parts);
-      ok = ok && write_parts(parts) && sync();
-      if (ok) account_accepted(acc[i]);
-      if (acc[i].on_commit) acc[i].on_commit(ok);
+      if (!write_parts(parts) || !sync()) {
+        cut_back(end);
+        break;
+      }
+      acknowledge(acc[i]);
     }
+    acc.erase(acc.begin(), acc.begin() + static_cast<std::ptrdiff_t>(i));
+    if (!acc.empty()) return false;
+    const uint64_t end = active_bytes_;
     parts.clear();
     parts.emplace_back(buf_);
-    ok = ok && (buf_.empty() || (write_parts(parts) && sync()));
+    if (!buf_.empty() && (!write_parts(parts) || !sync())) {
+      cut_back(end);
+      return false;
+    }
   } else {
+    const uint64_t end = active_bytes_;
     for (size_t i = 0; i < acc.size(); ++i) parts_for(i, parts);
     if (!buf_.empty()) parts.emplace_back(buf_);
-    if (!parts.empty()) ok = ok && write_parts(parts) && (opts_.fsync == FsyncMode::Off || sync());
-    for (Pending& p : acc) {
-      if (ok) account_accepted(p);
-      if (p.on_commit) p.on_commit(ok);
+    if (!parts.empty() && (!write_parts(parts) || (opts_.fsync != FsyncMode::Off && !sync()))) {
+      cut_back(end);
+      return false;
     }
+    for (Pending& p : acc) acknowledge(p);
+    acc.clear();
   }
   // A burst can leave megabytes of capacity behind: do not keep it.
   if (buf_.capacity() > kKeepBufferBytes) std::string().swap(buf_);
   if (heads_.capacity() > kKeepBufferBytes) std::string().swap(heads_);
-  if (ok) {
-    for (const DoneRange& d : done) account_done(d);
-    requests_.fetch_add(acc.size(), std::memory_order_relaxed);
-    done_recipients_.fetch_add(done_count, std::memory_order_relaxed);
-    commits_.fetch_add(1, std::memory_order_relaxed);
-    compact();
-  } else if (!failed_) {
-    fail("write");
-  }
+  for (const DoneRange& d : done) account_done(d);
+  done_written_.fetch_add(done.size(), std::memory_order_release);
+  done.clear();
+  done_recipients_.fetch_add(done_count, std::memory_order_relaxed);
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  compact();
+  return true;
 }
 
 bool Spool::write_all(const std::string& buf) {
@@ -363,13 +459,6 @@ void Spool::compact() {
   if (removed) segment_count_.store(segments_.size(), std::memory_order_relaxed);
 }
 
-void Spool::fail(const char* what) {
-  failed_ = true;
-  failed_flag_.store(true, std::memory_order_relaxed);
-  PGW_LOG(log_, Error, "spool %s failed in %s: %s; sends are no longer acknowledged as durable", what,
-          opts_.dir.c_str(), std::strerror(errno));
-}
-
 SpoolStats Spool::stats() const {
   SpoolStats s;
   s.requests = requests_.load(std::memory_order_relaxed);
@@ -381,6 +470,7 @@ SpoolStats Spool::stats() const {
   s.segments = segment_count_.load(std::memory_order_relaxed);
   s.replayed = replayed_.load(std::memory_order_relaxed);
   s.failed = failed_flag_.load(std::memory_order_relaxed);
+  s.write_errors = write_errors_.load(std::memory_order_relaxed);
   return s;
 }
 

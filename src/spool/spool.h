@@ -18,6 +18,10 @@
 //                   of acknowledgements; done ranges ride along)
 //   fsync "off":    write() only: survives a crash of the process, not of the machine
 //
+// Write errors (a full disk): the writer cuts the segment back to its last
+// complete group and retries the group, with what queued meanwhile, with
+// backoff; failing() tells callers to refuse new work until a write succeeds.
+//
 // Compaction: the writer knows, per request, how many recipients are not yet
 // done. A segment is deleted when it and every older segment hold no request
 // with work left (deleting strictly oldest-first keeps every done range whose
@@ -28,6 +32,7 @@
 // everything queued, runs the remaining callbacks and joins the writer.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -64,7 +69,8 @@ struct SpoolStats {
   uint64_t live_requests = 0;     // requests with recipients not yet done
   uint64_t segments = 0;          // segment files on disk
   uint64_t replayed = 0;          // unfinished requests found at open
-  bool failed = false;            // a write or sync failed: nothing is acknowledged any more
+  bool failed = false;            // writes fail now (retried; new sends are refused meanwhile)
+  uint64_t write_errors = 0;      // times writing started to fail
 };
 
 class Spool {
@@ -91,13 +97,19 @@ class Spool {
   // Journals an accepted request and returns its sequence number (> 0, unique
   // across restarts while any older record exists). on_commit (may be empty)
   // runs on the writer thread once the record is durable per the fsync mode
-  // (durable=false when the spool failed).
+  // (durable=false when writes kept failing for 5 s, or at shutdown).
   uint64_t append_accepted(std::string_view line, int64_t accepted_ms, std::vector<BatchCount> batches,
                            CommitFn on_commit);
   // Marks recipients done. Ranges of one caller are usually coalesced already.
-  void append_done(const DoneRange* ranges, size_t n);
+  // Returns a ticket: they are written once done_written() >= it.
+  uint64_t append_done(const DoneRange* ranges, size_t n);
+  // Any thread: done ranges written so far (in append order).
+  uint64_t done_written() const { return done_written_.load(std::memory_order_acquire); }
 
   SpoolStats stats() const;
+  // Any thread: writes fail now. The writer retries (backoff up to 2 s);
+  // callers refuse new work meanwhile, so nothing is sent unjournaled.
+  bool failing() const { return failed_flag_.load(std::memory_order_relaxed); }
   const Options& options() const { return opts_; }
 
  private:
@@ -121,14 +133,17 @@ class Spool {
   Result<void> load();
   Result<void> open_segment();
   void run();
-  void write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done);
+  bool write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done);
+  void failed_group(std::vector<Pending>& acc, std::vector<DoneRange>& done, bool stopping);
+  void recovered();
+  void cut_back(uint64_t end);
+  void maybe_rollover();
   bool write_all(const std::string& buf);
   bool write_parts(std::vector<std::string_view>& parts);
   bool sync();
   void account_accepted(const Pending& p);
   void account_done(const DoneRange& d);
   void compact();
-  void fail(const char* what);
 
   Options opts_;
   obs::Logger log_;
@@ -150,11 +165,17 @@ class Spool {
   std::unordered_map<uint64_t, SeqState> seqs_;
   std::string buf_;    // done records of the current group
   std::string heads_;  // accepted record heads of the current group
-  bool failed_ = false;
+  bool failing_ = false;          // the last group failed: retrying
+  bool need_rollover_ = false;    // a cut-back failed: next group in a new segment
+  int attempts_ = 0;
+  int last_errno_ = 0;
+  std::chrono::steady_clock::time_point failing_since_{};
+  std::chrono::milliseconds retry_backoff_{100};
 
   std::vector<Unfinished> unfinished_;
   std::atomic<uint64_t> requests_{0}, done_recipients_{0}, commits_{0}, syncs_{0}, bytes_{0}, live_{0},
-      segment_count_{0}, replayed_{0};
+      segment_count_{0}, replayed_{0}, write_errors_{0}, done_written_{0};
+  uint64_t done_queued_ = 0;  // under mu_
   std::atomic<bool> failed_flag_{false};
 };
 

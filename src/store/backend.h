@@ -183,6 +183,9 @@ class Backend {
   // A fully synced commit: once it returns, every earlier commit is on
   // stable storage too.
   virtual Result<void> barrier(int64_t now_ms) = 0;
+  // Other instances commit to this database too (their commits are made
+  // durable by our barrier, which flushes the shared log).
+  virtual bool shared() const { return false; }
 
   // "unknown" state (and zero counts) when there is no row.
   virtual Result<TokenState> token(Platform p, std::string_view app, std::string_view token) = 0;

@@ -191,7 +191,7 @@ void Store::campaign(std::string name, std::function<void(Result<CampaignReport>
 
 void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb) {
   limit = std::min(limit == 0 ? kDefaultPage : limit, kMaxPage);
-  writer_->submit([since, limit, cb = std::move(cb)](detail::Backend& db) { cb(db.feedback(since, limit)); });
+  writer_->submit_durable([since, limit, cb = std::move(cb)](detail::Backend& db) { cb(db.feedback(since, limit)); });
 }
 
 // The row as stored plus the sends not yet flushed to it (send_tally.h).
@@ -258,6 +258,9 @@ void Store::prune(std::function<void(Result<uint64_t>)> cb) {
 }
 
 int64_t Store::failing_since_ms() const { return counters_->failing_since_ms.load(std::memory_order_relaxed); }
+uint64_t Store::recorded(int producer) const { return rings_[static_cast<size_t>(producer)]->produced(); }
+
+uint64_t Store::committed(int producer) const { return rings_[static_cast<size_t>(producer)]->released(); }
 
 StoreStats Store::stats() const {
   StoreStats s;

@@ -80,6 +80,16 @@ class Store {
   // and reason are cut to 1 KiB.
   bool record(int producer, const Outcome& o);
 
+  // Positions in `producer`'s ring, for a sender that must act only after
+  // its records are committed (the spool's done marks): recorded() is the
+  // position after its last record() (sender thread `producer` only);
+  // committed() reaches it once every record before it is committed (any
+  // thread, an atomic load). A commit survives a crash of the process; with
+  // SQLite synchronous=NORMAL / PostgreSQL synchronous_commit=off not
+  // necessarily a power loss (after_commit() waits for that).
+  uint64_t recorded(int producer) const;
+  uint64_t committed(int producer) const;
+
   // Any thread, lock-free, O(1): is (p, app, token) known invalid or
   // unsubscribed? With registered_at_ms later than the stored since it is not
   // (the caller then sends and records Kind::Reactivated).
@@ -105,6 +115,8 @@ class Store {
 
   // Async reads, run on the store thread after every outcome recorded before
   // the call is committed. limit 0 means 1000; at most 10000 per page.
+  // feedback() serves only durable events: it runs after a barrier when
+  // something committed may not be synced yet (always on a shared database).
   void feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb);
   // state "unknown" (and zero counts) when the store has no row for the token.
   void token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb);

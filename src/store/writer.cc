@@ -78,6 +78,8 @@ void Writer::after_commit(std::function<void()> done) { enqueue(Pending{{}, std:
 
 void Writer::submit(Op op) { enqueue(Pending{{}, {}, std::move(op)}, false); }
 
+void Writer::submit_durable(Op op) { enqueue(Pending{{}, {}, std::move(op), true}, false); }
+
 bool Writer::take_incoming() {
   std::lock_guard<std::mutex> g(mu_);
   // Drain only up to here this pass: a request queued later has a snapshot at
@@ -263,6 +265,7 @@ void Writer::serve() {
     if (done) done();
   }
   while (!ops_.empty() && covered(ops_.front().at, committed_)) {
+    if (ops_.front().durable && !make_durable()) break;
     auto op = std::move(ops_.front().op);
     ops_.pop_front();
     if (op) op(db_);
@@ -324,6 +327,22 @@ Result<void> Writer::flush_sends() {
       if (auto r = write_chunk(); !r) return r;
   }
   return ok();
+}
+
+// Before a read of the change-feed: everything committed is synced, so a
+// reader never sees an event a power loss (SQLite synchronous=NORMAL) or a
+// database crash (PostgreSQL synchronous_commit=off) could take back and
+// number again. One barrier covers every read waiting behind it.
+bool Writer::make_durable() {
+  if (durable_ == committed_ && !db_.shared()) return true;
+  if (steady_clock::now() < blocked_until_) return false;
+  if (auto r = db_.barrier(clock_.now_ms()); !r) {
+    abort_txn(r.error());
+    return false;
+  }
+  durable_ = committed_;
+  counters_.barriers.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void Writer::maybe_prune() {

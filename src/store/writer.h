@@ -80,6 +80,10 @@ class Writer {
   // Any thread. Callbacks run on the store thread and must not throw.
   void after_commit(std::function<void()> done);
   void submit(Op op);
+  // An op that must see only durable data (the feedback change-feed): it
+  // runs after a barrier when anything it could read may not be synced yet
+  // (always on a database other instances share).
+  void submit_durable(Op op);
 
   // Store thread only (the ops submitted here): pending send counters.
   PendingSends& sends() { return sends_; }
@@ -91,6 +95,7 @@ class Writer {
     std::vector<uint64_t> at;  // producer positions when the request was made
     std::function<void()> done;
     Op op;
+    bool durable = false;
   };
   using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -105,6 +110,7 @@ class Writer {
   void serve();
   void maybe_flush_sends();
   Result<void> write_chunk();
+  bool make_durable();
   void maybe_prune();
   void maybe_follow();
   void idle_wait();

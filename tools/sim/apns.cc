@@ -199,6 +199,11 @@ Disposition ApnsService::handle(HandlerCtx& ctx, const SimRequest& req, SimRespo
     answer(ctx, req, resp, v.status, v.reason);
     return Disposition::kNow;
   }
+  if (!topic_known(req.headers.get("apns-topic"))) {
+    bump(stats_.apns.wrong_topic);
+    answer(ctx, req, resp, 400, "DeviceTokenNotForTopic");
+    return Disposition::kNow;
+  }
   switch (script.kind) {
     case ApnsScript::kUnregistered: answer(ctx, req, resp, 410, "Unregistered"); return Disposition::kNow;
     case ApnsScript::kBadDeviceToken: answer(ctx, req, resp, 400, "BadDeviceToken"); return Disposition::kNow;
@@ -225,6 +230,13 @@ Disposition ApnsService::handle(HandlerCtx& ctx, const SimRequest& req, SimRespo
   records_.record(Platform::kApns, token);
   answer(ctx, req, resp, 200, {});
   return script.kind == ApnsScript::kSlow ? Disposition::kDelay : Disposition::kNow;
+}
+
+bool ApnsService::topic_known(std::string_view topic) const {
+  if (topics_.empty()) return true;
+  for (const std::string& t : topics_)
+    if (topic == t || (topic.size() > t.size() + 1 && topic.starts_with(t) && topic[t.size()] == '.')) return true;
+  return false;
 }
 
 void ApnsService::handle_sink(HandlerCtx& ctx, const SimRequest& req, SimResponse& resp) {

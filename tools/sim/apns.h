@@ -58,6 +58,11 @@ class ApnsService {
   // pem: the .p8 private key or a public key PEM. Errors: "bad_key".
   Result<void> add_key(std::string team_id, std::string key_id, std::string_view pem);
   size_t key_count() const { return keys_.size(); }
+  // The app's bundle ids (before start). When set, a request whose
+  // apns-topic is neither one of them nor one of them plus a suffix
+  // (".voip", ".complication", ...) is answered 400 DeviceTokenNotForTopic,
+  // whatever its device token: every device belongs to these apps.
+  void set_topics(std::vector<std::string> topics) { topics_ = std::move(topics); }
 
   Disposition handle(HandlerCtx& ctx, const SimRequest& req, SimResponse& resp);
   // --sink: 200 + apns-id, counted and recorded, nothing checked.
@@ -73,6 +78,7 @@ class ApnsService {
     std::string team_id;
     crypto::EvpPkeyPtr key;
   };
+  bool topic_known(std::string_view topic) const;
   ApnsVerdict verify_new_token(HandlerCtx& ctx, std::string_view jwt, int64_t& iat);
   // Under mu_: picks up a changed fault set (and with it the reject_jwt=current target).
   void refresh_faults_locked();
@@ -85,6 +91,7 @@ class ApnsService {
   DeliveryRecords& records_;
   const FaultBoard& faults_;
   std::unordered_map<std::string, Key> keys_;  // by key id; fixed after start
+  std::vector<std::string> topics_;            // fixed after start
   std::mutex mu_;                              // guards verified_ and the JWT fault state below
   std::unordered_map<std::string, int64_t> verified_;  // JWT → iat
   uint64_t faults_gen_ = ~uint64_t{0};

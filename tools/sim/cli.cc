@@ -91,6 +91,9 @@ Result<ServeOptions> parse_serve_args(std::vector<std::string_view> args) {
       auto k = parse_apns_key_spec(s);
       if (!k) return k.error();
       o.apns_keys.push_back(std::move(k.value()));
+    } else if (f == "--apns-topic") {
+      if (s.empty()) return bad(f, "expects a bundle id");
+      o.apns_topics.push_back(s);
     } else if (f == "--fcm-service-account") {
       o.fcm_service_accounts.push_back(s);
     } else if (f == "--webpush-subscriptions") {

@@ -22,6 +22,9 @@ struct ServeOptions {
   std::string admin_host;
   uint16_t admin_port = 0;
   std::vector<ApnsKeySpec> apns_keys;
+  // --apns-topic: the bundle ids the sim's devices belong to. Empty: any
+  // topic is accepted; else another topic gets 400 DeviceTokenNotForTopic.
+  std::vector<std::string> apns_topics;
   std::vector<std::string> fcm_service_accounts;
   std::string webpush_subscriptions;
   bool sink = false;

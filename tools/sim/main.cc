@@ -12,7 +12,8 @@ namespace {
 
 constexpr const char* kUsage = R"(usage:
   pushgw-sim serve --listen 127.0.0.1:PORT --cert server.pem --key server.key [--admin 127.0.0.1:APORT]
-       [--apns-key TEAMID:KEYID:AuthKey.p8 ...] [--fcm-service-account sa.json ...]
+       [--apns-key TEAMID:KEYID:AuthKey.p8 ...] [--apns-topic BUNDLE_ID ...]
+       [--fcm-service-account sa.json ...]
        [--webpush-subscriptions subs.json] [--sink] [--slow-ms 300] [--max-streams 1000]
        [--token-ttl 3600] [--threads 1] [--fault SPEC ...] [--port-file FILE] [--log-level info]
      faults: goaway_after=N goaway_error_after=N reset_after=N stall max_streams_after=N:M refuse_for=SECONDS bad_tls

@@ -31,6 +31,7 @@ Result<void> load_credentials(const ServeOptions& o, SimCore& core) {
     if (!pem) return pem.error();
     if (auto r = core.apns.add_key(k.team_id, k.key_id, *pem); !r) return r;
   }
+  core.apns.set_topics(o.apns_topics);
   for (const std::string& path : o.fcm_service_accounts) {
     auto json = read_file(path);
     if (!json) return json.error();

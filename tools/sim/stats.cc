@@ -21,7 +21,7 @@ void Stats::note_concurrency(uint64_t n) {
 void Stats::reset() {
   for (Counter* c : {&connections_accepted, &connections_refused, &connections_stalled, &tls_handshakes,
                      &tls_failures, &requests, &apns.requests, &apns.jwt_verifications, &apns.jwts_accepted,
-                     &apns.jwt_rejections, &fcm.token_requests, &fcm.tokens_issued,
+                     &apns.jwt_rejections, &apns.wrong_topic, &fcm.token_requests, &fcm.tokens_issued,
                      &fcm.requests, &webpush.requests, &webpush.vapid_verifications, &webpush.decrypt_failures,
                      &max_concurrent_streams_seen, &refused_streams, &goaways_sent, &settings_violations})
     c->store(0, std::memory_order_relaxed);
@@ -110,6 +110,7 @@ std::string render_stats_json(const Stats& s, const DeliveryRecords& r) {
   field(out, "jwt_verifications", load(s.apns.jwt_verifications));
   field(out, "jwts_accepted", load(s.apns.jwts_accepted));
   field(out, "jwt_rejections", load(s.apns.jwt_rejections));
+  field(out, "wrong_topic", load(s.apns.wrong_topic));
   out += "},\"fcm\":{";
   field(out, "token_requests", load(s.fcm.token_requests), false);
   field(out, "tokens_issued", load(s.fcm.tokens_issued));

@@ -34,7 +34,8 @@ struct Stats {
   struct {
     // jwts_accepted: distinct provider tokens that verified (a client's
     // signatures); jwt_rejections: requests refused by a reject_jwt fault.
-    Counter requests{0}, jwt_verifications{0}, jwts_accepted{0}, jwt_rejections{0};
+    // wrong_topic: requests answered DeviceTokenNotForTopic because --apns-topic did not list their topic.
+    Counter requests{0}, jwt_verifications{0}, jwts_accepted{0}, jwt_rejections{0}, wrong_topic{0};
   } apns;
   struct {
     Counter token_requests{0}, tokens_issued{0}, requests{0};

@@ -52,6 +52,7 @@ class PgDb final : public Backend {
   Result<std::optional<int>> forget(Platform p, std::string_view app, std::string_view token) override;
   Result<uint64_t> prune(int64_t before_ms, uint32_t chunk) override;
   Result<size_t> follow(const RemoteFn& fn) override;
+  bool shared() const override { return true; }
 
   CampaignOps& campaigns() override { return campaigns_; }
   ScheduleOps& schedules() override { return schedule_; }

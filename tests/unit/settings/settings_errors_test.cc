@@ -90,6 +90,11 @@ TEST(ConfigErrors, OutOfRangeAndEnumValues) {
             at(2, "delivery.max_attempts: must be between 1 and 100, got 0"));
   EXPECT_EQ(error_of("[delivery]\nstall_ping_ms = 50\n"),
             at(2, "delivery.stall_ping_ms: must be between 100 and 600000, got 50"));
+  EXPECT_EQ(error_of("[delivery]\nsuspect_ratio = 1.5\n"),
+            at(2, "delivery.suspect_ratio: must be between 0.01 and 1, got 1.5"));
+  EXPECT_EQ(error_of("[delivery]\nsuspect_ratio = \"half\"\n"),
+            at(2, "delivery.suspect_ratio: expected number, got string"));
+  EXPECT_EQ(error_of("[delivery]\nsuspect_ratio = 1\n"), "");
   EXPECT_EQ(error_of("[delivery]\nping_timeout_ms = 0\n"),
             at(2, "delivery.ping_timeout_ms: must be between 100 and 600000, got 0"));
   EXPECT_EQ(error_of(std::string(kApns) + "connections = 0\n"),

@@ -50,6 +50,10 @@ ping_interval_ms = 30000
 stall_ping_ms = 1500
 ping_timeout_ms = 4000
 idle_timeout_ms = 90000
+suspect_min_verdicts = 20
+suspect_window_seconds = 30
+suspect_ratio = 0.8
+suspect_hold_ms = 500
 
 [spool]
 path = "spool"
@@ -132,6 +136,10 @@ TEST_F(FullConfig, ScalarSectionsLoadEveryField) {
   EXPECT_EQ(c.delivery.stall_ping_ms, 1500);
   EXPECT_EQ(c.delivery.ping_timeout_ms, 4000);
   EXPECT_EQ(c.delivery.idle_timeout_ms, 90000);
+  EXPECT_EQ(c.delivery.suspect_min_verdicts, 20);
+  EXPECT_EQ(c.delivery.suspect_window_seconds, 30);
+  EXPECT_DOUBLE_EQ(c.delivery.suspect_ratio, 0.8);
+  EXPECT_EQ(c.delivery.suspect_hold_ms, 500);
   EXPECT_TRUE(c.spool.enabled);
   EXPECT_EQ(c.spool.path, in_dir("spool"));
   EXPECT_EQ(c.spool.fsync, "always");
@@ -222,6 +230,10 @@ TEST(ConfigDefaults, EmptyFileGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.delivery.stall_ping_ms, 1000);
   EXPECT_EQ(c.delivery.ping_timeout_ms, 3000);
   EXPECT_EQ(c.delivery.idle_timeout_ms, 300000);
+  EXPECT_EQ(c.delivery.suspect_min_verdicts, 50);
+  EXPECT_EQ(c.delivery.suspect_window_seconds, 60);
+  EXPECT_DOUBLE_EQ(c.delivery.suspect_ratio, 0.5);
+  EXPECT_EQ(c.delivery.suspect_hold_ms, 2000);
   EXPECT_FALSE(c.spool.enabled);  // no [spool] table: no spool
   EXPECT_EQ(c.spool.fsync, "batch");
   EXPECT_EQ(c.policy.default_tz, "UTC");

@@ -36,6 +36,7 @@ struct Ledger {
   std::vector<std::string> suppressed_at_open;  // tokens reported by for_each_suppressed
   std::vector<std::string> remote_suppress;     // handed out by the next follow()
   std::map<std::string, std::string> meta;      // claim_meta()
+  std::vector<size_t> undurable_at_feedback;    // per feedback read: committed but not durable then
 
   std::vector<std::string> committed_copy() {
     std::lock_guard<std::mutex> l(mu);
@@ -167,6 +168,7 @@ class FakeBackend final : public Backend {
   }
   Result<FeedbackPage> feedback(uint64_t since, uint32_t) override {
     std::lock_guard<std::mutex> g(l_->mu);
+    l_->undurable_at_feedback.push_back(l_->committed.size() - l_->durable);
     FeedbackPage page;
     page.next = since;
     for (size_t i = 0; i < l_->committed.size(); ++i) {
@@ -327,6 +329,30 @@ TEST_F(StoreCore, AVerdictSuppressesAtOnceAndReadsSeeWhatWasRecordedBefore) {
   const StoreStats st = s->stats();
   EXPECT_EQ(st.invalid, 1u);
   EXPECT_EQ(st.events, 1u);
+}
+
+TEST_F(StoreCore, FeedbackReadersSeeOnlyDurableEvents) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  // Ordinary commits are not synced (nobody waits for them)...
+  for (int i = 0; i < 3; ++i) record_spin(*s, 0, outcome(Kind::Invalid, "dead" + std::to_string(i)));
+  for (int spins = 0; s->stats().committed_outcomes < 3 && spins < 5000; ++spins)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  {
+    std::lock_guard<std::mutex> g(ledger_->mu);
+    ASSERT_EQ(ledger_->committed.size(), 3u);
+    ASSERT_LT(ledger_->durable, 3u);
+  }
+  const uint64_t barriers = s->stats().barriers;
+  // ...but a feedback read runs only once everything committed is durable:
+  // an event a reader saw can never be lost or numbered again.
+  EXPECT_EQ(get_feedback(*s, 0, 10).events.size(), 3u);
+  EXPECT_EQ(s->stats().barriers, barriers + 1);
+  // Nothing new committed: the next read needs no barrier.
+  EXPECT_EQ(get_feedback(*s, 0, 10).events.size(), 3u);
+  EXPECT_EQ(s->stats().barriers, barriers + 1);
+  std::lock_guard<std::mutex> g(ledger_->mu);
+  EXPECT_EQ(ledger_->undurable_at_feedback, (std::vector<size_t>{0, 0}));
 }
 
 TEST_F(StoreCore, ForgetLiftsSuppressionAndReachesTheBackend) {
