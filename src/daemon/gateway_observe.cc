@@ -15,6 +15,7 @@ namespace {
 using ingest::json_key;
 using ingest::json_num;
 using ingest::json_str;
+using ingest::rfc3339;
 
 using AppKey = std::pair<std::string, std::string>;  // (platform, app) as metric labels
 
