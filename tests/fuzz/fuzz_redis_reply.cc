@@ -1,6 +1,6 @@
 // libFuzzer target: the stream-reply readers (redis/stream_reply.h) on any
 // RESP2 bytes, decoded by hiredis's own reader exactly as the connection
-// does. Every reply the bytes hold is given to all three readers.
+// does. Every reply the bytes hold is given to all four readers.
 // Invariants beyond "no crash" (ASan checks that no view outlives or
 // overruns the reply):
 //   - a deleted entry carries no request; an entry with a request has the
@@ -75,6 +75,17 @@ void read_all(const redisReply* r) {
   size_t deleted = 0;
   if (parse_autoclaim_reply(r, cursor, entries, deleted)) check(deleted < count_elements(r));
   check_entries(entries, r);
+
+  // XPENDING drives dead-lettering: a delivery count read from a hostile
+  // reply must come out as a number, never as a view past the reply.
+  std::vector<PendingInfo> pending;
+  if (parse_pending_reply(r, pending)) {
+    check(pending.size() <= count_elements(r));
+    for (const PendingInfo& p : pending) {
+      touch(p.id);
+      touch(p.consumer);
+    }
+  }
 
   std::vector<ConsumerInfo> consumers;
   if (parse_consumers_reply(r, consumers)) {
