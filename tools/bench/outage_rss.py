@@ -14,8 +14,9 @@ until an OOM kill. Every --expiring-every-th request carries an expires_at
 --expiry seconds after it was made (recipients that must end expired or
 failed by their expiry rather than be delivered after it).
 
-Every --every seconds the script samples VmRSS/VmHWM of pushgwd and the
-stats op (queue_depth: accepted and not final) and prints a row. At the end
+Every --every seconds the script samples VmRSS/VmHWM of pushgwd and
+pushgw_queue_depth from /metrics (accepted and not final; the stats op
+waits with the sends while pushgwd does not read) and prints a row. At the end
 it lifts the outage, stops offering, waits until nothing is queued, and
 checks every accepted recipient against the sim's delivery records: each
 one without an expiry delivered exactly once; each one with an expiry
@@ -173,8 +174,8 @@ def proc_status(pid):
 
 
 class Sampler:
-    def __init__(self, d, sim, uploader, every):
-        self.d, self.sim, self.up, self.every = d, sim, uploader, every
+    def __init__(self, d, sim, uploader):
+        self.d, self.sim, self.up = d, sim, uploader
         self.rows = []
         self.t0 = time.time()
 
@@ -243,7 +244,7 @@ def run(args, out=print):
         base = proc_status(d.proc.pid)
         rig.sim.admin("/faults", "unavailable\n")
         up = Uploader(d.socket, args.clients, args.batch, args.expiring_every, args.expiry)
-        sampler = Sampler(d, rig.sim, up, args.every)
+        sampler = Sampler(d, rig.sim, up)
         out("outage: %d s, max_queued %d, %d clients pipelining wait:false requests of %d recipients "
             "(APNs and FCM in turn, every %dth expiring %d s after it was made); pushgwd RSS at start %.1f MiB"
             % (args.seconds, args.max_queued, args.clients, args.batch, args.expiring_every, args.expiry,
@@ -287,7 +288,7 @@ def run(args, out=print):
             "(max_queued %d); %d recipients accepted, %d lost, %d duplicates; drained %.0f s after the lift"
             % (res["rss_max_outage_mib"], res["hwm_outage_mib"], res["rss_start_mib"], res["queue_depth_max_outage"],
                args.max_queued, res["accepted"], res["lost"], res["duplicates"], drain_s))
-        out(json.dumps({k: v for k, v in res.items()}, sort_keys=True))
+        out(json.dumps(res, sort_keys=True))
         return res, sampler.rows
     finally:
         rig.close()
