@@ -49,6 +49,11 @@ struct FaultSet {
   std::optional<uint32_t> refuse_for_s;
   // New TLS connections get a self-signed certificate that fails verification.
   bool bad_tls = false;
+  // A provider outage ("unavailable"): every APNs, FCM and Web Push send is
+  // answered 503 (ServiceUnavailable / UNAVAILABLE) without Retry-After and
+  // without being processed (no delivery recorded); connections, PINGs and
+  // the OAuth token endpoint keep working. Clearing it ends the outage.
+  bool unavailable = false;
 
   // Hostile peers (a Web Push origin anyone can choose):
   //  - "stop_reading": once the handshake is done and the server's SETTINGS
@@ -82,7 +87,7 @@ struct FaultSet {
 
   bool empty() const {
     return !goaway_after && !reset_after && !stall && !stall_after && !refuse_every && !max_streams_after &&
-           !refuse_for_s && !bad_tls && reject_jwt == RejectJwt::None && !reject_jwt_before_s && !hostile();
+           !refuse_for_s && !bad_tls && !unavailable && reject_jwt == RejectJwt::None && !reject_jwt_before_s && !hostile();
   }
   bool hostile() const { return stop_reading || drip_ping_ms || drip_settings_ms || big_headers || big_body; }
   bool rejects_jwts() const { return reject_jwt != RejectJwt::None || reject_jwt_before_s.has_value(); }
@@ -107,6 +112,8 @@ class FaultBoard {
   // A connection reached stall_after: may it stall? True for every
   // connection, or for the first C since the set was installed.
   bool claim_stall();
+  // True while "unavailable" is set (read on every request: no lock).
+  bool unavailable() const { return unavailable_.load(std::memory_order_acquire); }
 
  private:
   const Clock& clock_;
@@ -115,6 +122,7 @@ class FaultBoard {
   int64_t refuse_until_ns_ = 0;
   uint32_t stalls_claimed_ = 0;
   std::atomic<uint64_t> gen_{0};
+  std::atomic<bool> unavailable_{false};
 };
 
 }  // namespace pushgw::sim

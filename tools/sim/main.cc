@@ -17,6 +17,7 @@ constexpr const char* kUsage = R"(usage:
        [--webpush-subscriptions subs.json] [--sink] [--slow-ms 300] [--max-streams 1000]
        [--token-ttl 3600] [--threads 1] [--fault SPEC ...] [--port-file FILE] [--log-level info]
      faults: goaway_after=N goaway_error_after=N reset_after=N stall max_streams_after=N:M refuse_for=SECONDS bad_tls
+            unavailable
             stop_reading drip_ping=MS[:N] drip_settings=MS[:N] big_headers=BYTES big_body=BYTES
   pushgw-sim gen-ca --out DIR
   pushgw-sim gen-apns-key --out FILE.p8

@@ -23,7 +23,8 @@ void Stats::reset() {
                      &tls_failures, &requests, &apns.requests, &apns.jwt_verifications, &apns.jwts_accepted,
                      &apns.jwt_rejections, &apns.wrong_topic, &fcm.token_requests, &fcm.tokens_issued,
                      &fcm.requests, &webpush.requests, &webpush.vapid_verifications, &webpush.decrypt_failures,
-                     &max_concurrent_streams_seen, &refused_streams, &goaways_sent, &settings_violations})
+                     &max_concurrent_streams_seen, &refused_streams, &goaways_sent, &settings_violations,
+                     &unavailable_answers})
     c->store(0, std::memory_order_relaxed);
   for (auto& c : by_status) c.store(0, std::memory_order_relaxed);
 }
@@ -126,6 +127,7 @@ std::string render_stats_json(const Stats& s, const DeliveryRecords& r) {
   field(out, "refused_streams", load(s.refused_streams));
   field(out, "goaways_sent", load(s.goaways_sent));
   field(out, "settings_violations", load(s.settings_violations));
+  field(out, "unavailable_answers", load(s.unavailable_answers));
   out += '}';
   return out;
 }

@@ -49,6 +49,7 @@ struct Stats {
   // Streams a client opened beyond a lowered MAX_CONCURRENT_STREAMS after it
   // had acknowledged the SETTINGS (RFC 9113 5.1.2: a protocol violation).
   Counter settings_violations{0};
+  Counter unavailable_answers{0};  // sends answered 503 by the "unavailable" fault
 
   void count_status(int status) {
     if (status >= 0 && status < static_cast<int>(by_status.size())) bump(by_status[status]);

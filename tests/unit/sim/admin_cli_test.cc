@@ -104,6 +104,37 @@ TEST_F(AdminTest, TokensResetFaultsAndErrors) {
   EXPECT_EQ(call("GET", "/nope").status, 404);
 }
 
+// The "unavailable" fault: a provider outage. Every send of each platform is
+// answered 503 without Retry-After and without being processed; the token
+// endpoint still works; clearing the set ends the outage.
+TEST_F(AdminTest, UnavailableAnswersEverySend503UntilCleared) {
+  HandlerCtx ctx(clock_);
+  SimResponse resp;
+  auto send = [&](std::string_view path) {
+    resp.clear();
+    EXPECT_EQ(route(core_, ctx, test::make_request("POST", path, {}, "{}"), resp), Disposition::kNow);
+    return resp.status;
+  };
+  const std::string apns = "/3/device/" + std::string(64, 'a');
+  ASSERT_EQ(call("POST", "/faults", "unavailable\n").status, 200);
+  EXPECT_EQ(call("GET", "/faults").body, "unavailable\n");
+  EXPECT_EQ(send(apns), 503);
+  EXPECT_EQ(Json(resp.body).str("/reason"), "ServiceUnavailable");
+  EXPECT_TRUE(is_uuid(resp.headers.get("apns-id")));
+  EXPECT_FALSE(resp.headers.has("retry-after"));
+  EXPECT_EQ(send("/v1/projects/p/messages:send"), 503);
+  EXPECT_EQ(Json(resp.body).str("/error/status"), "UNAVAILABLE");
+  EXPECT_FALSE(resp.headers.has("retry-after"));
+  EXPECT_EQ(send("/wp/abc"), 503);
+  EXPECT_NE(send("/token"), 503);  // OAuth keeps working: an outage of the send API only
+  EXPECT_EQ(Json(call("GET", "/stats").body).num("/unavailable_answers"), 3);
+  EXPECT_EQ(core_.records.summary(Platform::kApns).delivered, 0u);
+
+  ASSERT_EQ(call("POST", "/faults", "").status, 200);
+  EXPECT_EQ(send(apns), 403);  // processed again: no provider token
+  EXPECT_EQ(Json(call("GET", "/stats").body).num("/unavailable_answers"), 3);
+}
+
 TEST(JsonOut, EscapesAndKeepsBinaryValid) {
   std::string out;
   json_append_string(out, "a\"b\\c\n\x01");
