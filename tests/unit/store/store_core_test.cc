@@ -360,7 +360,7 @@ TEST_F(StoreCore, ForgetLiftsSuppressionAndReachesTheBackend) {
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Invalid, "dead"));
   ASSERT_TRUE(s->suppressed(Platform::Apns, "shop-ios", "dead"));
-  auto r = await<Result<bool>>([&](auto cb) { s->forget(Platform::Apns, "shop-ios", "dead", cb); });
+  auto r = await<Result<bool>>([&](auto cb) { s->tokens().forget(Platform::Apns, "shop-ios", "dead", cb); });
   ASSERT_TRUE(r && r->ok());
   EXPECT_TRUE(r->value());
   EXPECT_FALSE(s->suppressed(Platform::Apns, "shop-ios", "dead"));
@@ -483,7 +483,7 @@ TEST_F(StoreCore, ForgetDropsPendingSendsRecordedBeforeItButNotAfter) {
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "x"));
   record_spin(*s, 0, outcome(Kind::Delivered, "y"));
-  auto r = await<Result<bool>>([&](auto cb) { s->forget(Platform::Apns, "shop-ios", "x", cb); });
+  auto r = await<Result<bool>>([&](auto cb) { s->tokens().forget(Platform::Apns, "shop-ios", "x", cb); });
   ASSERT_TRUE(r && r->ok());
   EXPECT_TRUE(r->value());  // known from its pending sends
   record_spin(*s, 0, outcome(Kind::Failed, "x"));
