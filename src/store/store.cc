@@ -8,6 +8,7 @@
 
 #include "store/key_hash.h"
 #include "store/outcome_ring.h"
+#include "store/retention.h"
 #include "store/suppression.h"
 #include "store/backend.h"
 #include "store/writer.h"
@@ -105,7 +106,8 @@ Result<void> Store::load(int producers) {
 
   for (int i = 0; i < producers; ++i)
     rings_.push_back(std::make_unique<OutcomeRing>(opt_.ring_slots, opt_.ring_arena_bytes));
-  writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, clock_, log_, opt_,
+  retention_ = std::make_unique<detail::EventRetention>(opt_, clock_, *counters_, log_);
+  writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, *retention_, clock_, log_, opt_,
                                              [this](const detail::RemoteChange& c) { apply_remote(c); });
   tokens_ = std::make_unique<Tokens>(*writer_, *set_, *counters_, hash_key_);
   campaigns_ = std::make_unique<Campaigns>(*db_, *writer_, hash_key_);
@@ -179,28 +181,8 @@ void Store::flush_sends(std::function<void(Result<void>)> cb) {
 }
 
 void Store::prune(std::function<void(Result<uint64_t>)> cb) {
-  const int days = opt_.keep_events_days;
-  const Clock* clock = &clock_;
-  detail::Counters* c = counters_.get();
-  const uint32_t chunk = std::max<uint32_t>(opt_.prune_chunk, 1);
-  writer_->submit([days, clock, c, chunk, cb = std::move(cb)](detail::Backend& db) {
-    uint64_t total = 0;
-    if (days > 0) {
-      const int64_t before = clock->now_ms() - int64_t{days} * 86'400'000;
-      for (;;) {
-        auto r = db.prune(before, chunk);
-        if (!r) {
-          cb(r.error());
-          return;
-        }
-        total += *r;
-        c->add(c->events, -static_cast<int64_t>(*r));
-        c->pruned.fetch_add(*r, std::memory_order_relaxed);
-        if (*r < chunk) break;
-      }
-    }
-    cb(total);
-  });
+  detail::EventRetention* retention = retention_.get();
+  writer_->submit([retention, cb = std::move(cb)](detail::Backend& db) { cb(retention->prune_all(db)); });
 }
 
 int64_t Store::failing_since_ms() const { return counters_->failing_since_ms.load(std::memory_order_relaxed); }

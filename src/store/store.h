@@ -45,6 +45,7 @@ namespace detail {
 class Backend;
 struct RemoteChange;
 class Writer;
+class EventRetention;
 struct Counters;
 }  // namespace detail
 
@@ -144,6 +145,7 @@ class Store {
   HashKey hash_key_;  // set once by load(), before any other thread runs
   std::vector<std::unique_ptr<OutcomeRing>> rings_;
   std::unique_ptr<SuppressionSet> set_;
+  std::unique_ptr<detail::EventRetention> retention_;
   std::unique_ptr<detail::Writer> writer_;  // stopped first (by ~Store)
   std::unique_ptr<Tokens> tokens_;
   std::unique_ptr<Campaigns> campaigns_;
