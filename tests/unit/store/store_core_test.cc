@@ -237,6 +237,13 @@ class StoreCore : public ::testing::Test {
     (*r)->start();
     return std::move(*r);
   }
+  // A store that writes the summed send counters every flush_ms
+  // (kOnlyAtStop: at stop and on flush_sends() only).
+  std::unique_ptr<Store> open_flushing(int flush_ms, StoreOptions opt = {}) {
+    opt.send_flush_ms = flush_ms;
+    return open(opt);
+  }
+  static constexpr int kOnlyAtStop = 3'600'000;
 
   std::shared_ptr<Ledger> ledger_ = std::make_shared<Ledger>();
   TestClock clock_;
@@ -386,9 +393,7 @@ TEST_F(StoreCore, AnotherInstancesSuppressionIsMirrored) {
 }
 
 TEST_F(StoreCore, DestroyingTheStoreCommitsWhatWasRecorded) {
-  StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;  // only the stop flushes the send counters
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop);
   ASSERT_TRUE(s);
   for (int i = 99; i >= 0; --i) record_spin(*s, 0, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(i))));
   record_spin(*s, 0, outcome(Kind::Invalid, "dead"));
@@ -405,9 +410,7 @@ TEST_F(StoreCore, DestroyingTheStoreCommitsWhatWasRecorded) {
 
 // Sends reach the backend only as summed rows; a read merges what is pending.
 TEST_F(StoreCore, SendsAreSummedInMemoryAndReadsMergeThem) {
-  StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "t3"));
   record_spin(*s, 0, outcome(Kind::Sent, "t1"));
@@ -431,9 +434,7 @@ TEST_F(StoreCore, SendsAreSummedInMemoryAndReadsMergeThem) {
 }
 
 TEST_F(StoreCore, SendCountersAreFlushedEverySendFlushMs) {
-  StoreOptions opt;
-  opt.send_flush_ms = 20;
-  auto s = open(opt);
+  auto s = open_flushing(20);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "a"));
   wait_for_a_flush(*s);
@@ -447,9 +448,8 @@ TEST_F(StoreCore, SendCountersAreFlushedEverySendFlushMs) {
 
 TEST_F(StoreCore, AFullTallyIsFlushedEarly) {
   StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
   opt.send_tally_tokens = 4;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop, opt);
   ASSERT_TRUE(s);
   for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
   wait_for_a_flush(*s);
@@ -462,9 +462,8 @@ TEST_F(StoreCore, AFullTallyIsFlushedEarly) {
 
 TEST_F(StoreCore, AFlushIsWrittenInChunksOfBatchMaxRows) {
   StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
   opt.batch_max = 4;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop, opt);
   ASSERT_TRUE(s);
   for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
   ASSERT_TRUE(flush_sends(*s));
@@ -477,9 +476,7 @@ TEST_F(StoreCore, AFlushIsWrittenInChunksOfBatchMaxRows) {
 }
 
 TEST_F(StoreCore, ForgetDropsPendingSendsRecordedBeforeItButNotAfter) {
-  StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "x"));
   record_spin(*s, 0, outcome(Kind::Delivered, "y"));
@@ -496,9 +493,7 @@ TEST_F(StoreCore, ForgetDropsPendingSendsRecordedBeforeItButNotAfter) {
 // in it are written again, the sends already summed are not counted twice.
 TEST_F(StoreCore, AReplayedTransactionDoesNotCountItsSendsTwice) {
   ledger_->fail_commits = 1;
-  StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "a", "spring"));
   record_spin(*s, 0, outcome(Kind::Delivered, "b", "spring"));
@@ -512,9 +507,7 @@ TEST_F(StoreCore, AReplayedTransactionDoesNotCountItsSendsTwice) {
 
 TEST_F(StoreCore, AFailedFlushKeepsTheCountersAndIsRetried) {
   ledger_->fail_commits = 1;
-  StoreOptions opt;
-  opt.send_flush_ms = 1;
-  auto s = open(opt);
+  auto s = open_flushing(1);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Sent, "a"));
   wait_for_a_flush(*s);
