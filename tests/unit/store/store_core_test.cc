@@ -226,6 +226,11 @@ void wait_for_a_flush(Store& s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
+// A send to each of n tokens: hex_token(0) .. hex_token(n - 1).
+void record_sends(Store& s, int n) {
+  for (int i = 0; i < n; ++i) record_spin(s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
+}
+
 class StoreCore : public ::testing::Test {
  protected:
   std::unique_ptr<Store> open(StoreOptions opt = {}) {
@@ -244,6 +249,15 @@ class StoreCore : public ::testing::Test {
     return open(opt);
   }
   static constexpr int kOnlyAtStop = 3'600'000;
+  // Records one send of `token` on a store that flushes every flush_ms, and
+  // waits for a flush to complete.
+  std::unique_ptr<Store> flush_one_send(int flush_ms, Kind kind, const std::string& token) {
+    auto s = open_flushing(flush_ms);
+    if (!s) return nullptr;
+    record_spin(*s, 0, outcome(kind, token));
+    wait_for_a_flush(*s);
+    return s;
+  }
 
   std::shared_ptr<Ledger> ledger_ = std::make_shared<Ledger>();
   TestClock clock_;
@@ -434,10 +448,8 @@ TEST_F(StoreCore, SendsAreSummedInMemoryAndReadsMergeThem) {
 }
 
 TEST_F(StoreCore, SendCountersAreFlushedEverySendFlushMs) {
-  auto s = open_flushing(20);
+  auto s = flush_one_send(20, Kind::Delivered, "a");
   ASSERT_TRUE(s);
-  record_spin(*s, 0, outcome(Kind::Delivered, "a"));
-  wait_for_a_flush(*s);
   EXPECT_EQ(s->stats().send_flushes, 1u);
   EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"sends:a=1,1,0"});
   EXPECT_EQ(s->stats().pending_send_tokens, 0u);
@@ -451,7 +463,7 @@ TEST_F(StoreCore, AFullTallyIsFlushedEarly) {
   opt.send_tally_tokens = 4;
   auto s = open_flushing(kOnlyAtStop, opt);
   ASSERT_TRUE(s);
-  for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
+  record_sends(*s, 10);
   wait_for_a_flush(*s);
   EXPECT_GE(s->stats().send_flushes, 1u);
   s.reset();
@@ -465,7 +477,7 @@ TEST_F(StoreCore, AFlushIsWrittenInChunksOfBatchMaxRows) {
   opt.batch_max = 4;
   auto s = open_flushing(kOnlyAtStop, opt);
   ASSERT_TRUE(s);
-  for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
+  record_sends(*s, 10);
   ASSERT_TRUE(flush_sends(*s));
   EXPECT_EQ(ledger_->flushes, (std::vector<size_t>{4, 4, 2}));
   const auto committed = ledger_->committed_copy();
@@ -507,10 +519,8 @@ TEST_F(StoreCore, AReplayedTransactionDoesNotCountItsSendsTwice) {
 
 TEST_F(StoreCore, AFailedFlushKeepsTheCountersAndIsRetried) {
   ledger_->fail_commits = 1;
-  auto s = open_flushing(1);
+  auto s = flush_one_send(1, Kind::Sent, "a");
   ASSERT_TRUE(s);
-  record_spin(*s, 0, outcome(Kind::Sent, "a"));
-  wait_for_a_flush(*s);
   EXPECT_EQ(s->stats().write_errors, 1u);
   EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"sends:a=1,0,0"});
 }
