@@ -390,8 +390,11 @@ void BM_StoreDbSize(benchmark::State& state) {
     state.counters["inserts_per_s"] = static_cast<double>(kTokens) / write_s;
     state.counters["write_s"] = write_s;
     state.counters["reopen_ms"] = open_ms;
-    state.counters["suppressed"] = static_cast<double>(reopened->stats().suppressed_entries);
-    state.counters["suppression_bytes_per_entry"] = reopened->suppression_bytes_per_entry();
+    const store::StoreStats ss = reopened->stats();
+    state.counters["suppressed"] = static_cast<double>(ss.suppressed_entries);
+    state.counters["suppression_bytes_per_entry"] =
+        ss.suppressed_entries == 0 ? 0.0
+                                   : static_cast<double>(ss.suppression_bytes) / static_cast<double>(ss.suppressed_entries);
   }
 }
 

@@ -15,7 +15,7 @@
 
 #include "config/diagnostics.h"
 #include "config/load_context.h"
-#include "config/table_reader.h"
+#include "config/section_source.h"
 
 namespace pushgw::config {
 
@@ -66,10 +66,10 @@ bool looks_like_section(const toml::node& n) {
 
 // Runs parse over one table, then flags the keys it did not ask for.
 void parse_table(const toml::table& t, const std::string& path, int line, LoadContext& ctx, const Schema::Parse& parse) {
-  TableReader r(t, path, line, ctx.diag);
-  Section s(r, ctx);
+  SectionSource src{t, path, line, ctx};
+  Section s(src);
   parse(s);
-  r.reject_unknown_keys();
+  reject_unknown_keys(src);
 }
 
 void visit_table(const toml::node& node, const std::string& name, LoadContext& ctx, const Schema::Parse& parse) {

@@ -20,13 +20,12 @@
 namespace pushgw::config {
 
 namespace detail {
-class TableReader;
-struct LoadContext;
+struct SectionSource;
 }  // namespace detail
 
 class Section {
  public:
-  Section(detail::TableReader& r, const detail::LoadContext& ctx) : r_(r), ctx_(ctx) {}
+  explicit Section(detail::SectionSource& src) : src_(src) {}
   Section(const Section&) = delete;
   Section& operator=(const Section&) = delete;
 
@@ -66,8 +65,7 @@ class Section {
   bool read_files() const;
 
  private:
-  detail::TableReader& r_;
-  const detail::LoadContext& ctx_;
+  detail::SectionSource& src_;  // the table, its name and the keys asked for
 };
 
 }  // namespace pushgw::config

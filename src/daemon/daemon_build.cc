@@ -95,10 +95,10 @@ Result<void> Daemon::open_store() {
   // (before the store thread starts); on a database shared with other
   // instances, their admitted sends keep arriving (within a second).
   if (caps_.limits().enabled()) {
-    auto history = store_->load_marketing_sends(clock_.now_ms() - dispatch::CapTable::kDayMs,
+    auto history = store_->campaigns().load_marketing_sends(clock_.now_ms() - dispatch::CapTable::kDayMs,
                                                 [this](uint64_t key, int64_t at_ms) { caps_.load(key, at_ms); });
     if (!history.ok()) return make_error(history.error().code, "store: " + history.error().message);
-    store_->on_remote_marketing_send([this](uint64_t key, int64_t at_ms) { caps_.load(key, at_ms); });
+    store_->campaigns().on_remote_marketing_send([this](uint64_t key, int64_t at_ms) { caps_.load(key, at_ms); });
   }
   store_->start();
   rows_ = std::make_unique<schedule::StoreRows>(*store_);

@@ -101,7 +101,7 @@ void campaign(const OpCall& call, store::Store& store) {
   std::string_view name;
   if (call.root["campaign"].get_string().get(name) || name.empty())
     return call.fail("bad_request", "campaign needs a non-empty \"campaign\" string");
-  store.campaign(std::string(name), [reply = call.later(), id_json = call.id_json,
+  store.campaigns().campaign(std::string(name), [reply = call.later(), id_json = call.id_json,
                                      name = std::string(name)](Result<store::CampaignReport> r) {
     reply(r.ok() ? campaign_answer(id_json, name, r.value())
                  : ingest::error_response(id_json, r.error().code, r.error().message));
@@ -135,7 +135,7 @@ bool read_events(const OpCall& call, int64_t now_ms, std::vector<store::Engageme
 void event(const OpCall& call, store::Store& store, const Clock& clock) {
   std::vector<store::EngagementEvent> events;
   if (!read_events(call, clock.now_ms(), events)) return;
-  store.engagement(std::move(events), [reply = call.later(), id_json = call.id_json](Result<size_t> r) {
+  store.campaigns().engagement(std::move(events), [reply = call.later(), id_json = call.id_json](Result<size_t> r) {
     if (!r.ok()) return reply(ingest::error_response(id_json, r.error().code, r.error().message));
     std::string out = "{\"id\":" + id_json + ",\"ok\":true,\"recorded\":";
     ingest::json_num(out, static_cast<int64_t>(r.value()));

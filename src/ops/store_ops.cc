@@ -83,7 +83,7 @@ void feedback(const OpCall& call, store::Store& store) {
   if (l.error() != simdjson::NO_SUCH_FIELD && l.get_uint64().get(limit))
     return call.fail("bad_request", "'limit' must be a non-negative integer");
   limit = std::min<uint64_t>(limit, 10000);
-  store.feedback(since, static_cast<uint32_t>(limit),
+  store.tokens().feedback(since, static_cast<uint32_t>(limit),
                  [reply = call.later(), id_json = call.id_json](Result<store::FeedbackPage> r) {
                    reply(feedback_answer(id_json, r));
                  });
@@ -115,7 +115,7 @@ std::string token_answer(const std::string& id_json, const Result<store::TokenSt
 void token(const OpCall& call, store::Store& store) {
   TokenArgs a;
   if (!read_token_args(call, a)) return;
-  store.token(a.platform, a.app, a.token, [reply = call.later(), id_json = call.id_json](Result<store::TokenState> r) {
+  store.tokens().token(a.platform, a.app, a.token, [reply = call.later(), id_json = call.id_json](Result<store::TokenState> r) {
     reply(token_answer(id_json, r));
   });
 }
@@ -123,7 +123,7 @@ void token(const OpCall& call, store::Store& store) {
 void forget(const OpCall& call, store::Store& store) {
   TokenArgs a;
   if (!read_token_args(call, a)) return;
-  store.forget(a.platform, a.app, a.token, [reply = call.later(), id_json = call.id_json](Result<bool> r) {
+  store.tokens().forget(a.platform, a.app, a.token, [reply = call.later(), id_json = call.id_json](Result<bool> r) {
     reply(r.ok() ? "{\"id\":" + id_json + ",\"ok\":true,\"forgotten\":" + (r.value() ? "true" : "false") + "}"
                  : ingest::error_response(id_json, r.error().code, r.error().message));
   });
@@ -148,7 +148,7 @@ void register_store_ops(ingest::OpRegistry& ops, store::Store* store) {
 void read_feedback(store::Store* store, uint64_t since, uint32_t limit,
                    std::function<void(Result<ingest::FeedbackPage>)> cb) {
   if (store == nullptr) return cb(make_error("unavailable", "no store configured"));
-  store->feedback(since, limit, [cb = std::move(cb)](Result<store::FeedbackPage> r) {
+  store->tokens().feedback(since, limit, [cb = std::move(cb)](Result<store::FeedbackPage> r) {
     Result<ingest::FeedbackPage> page = ingest::FeedbackPage{};
     if (r.ok()) {
       page->next = r.value().next;

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -82,7 +81,7 @@ void sync_dir(const std::string& dir) {
 
 }  // namespace
 
-Spool::Spool(Options opts, obs::Logger log) : opts_(std::move(opts)), log_(std::move(log)) {}
+Spool::Spool(Options opts, obs::Logger log) : opts_(std::move(opts)), log_(std::move(log)), ledger_(log_) {}
 
 Result<std::unique_ptr<Spool>> Spool::open(Options opts, obs::Logger log) {
   std::unique_ptr<Spool> s(new Spool(std::move(opts), std::move(log)));
@@ -110,7 +109,7 @@ Result<void> Spool::load() {
   for (uint32_t n : found) {
     const std::string path = opts_.dir + "/" + segment_name(n);
     if (!read_file(path, data)) return io_error("cannot read", path);
-    segments_[n] = Segment{path, 0};
+    ledger_.add_segment(n, path);
     const SegmentScan scan = replay_segment(data, index);
     if (!scan.header_ok) {
       PGW_LOG(log_, Warn, "%s: no valid header (%zu bytes); ignored", path.c_str(), data.size());
@@ -129,8 +128,6 @@ Result<void> Spool::load() {
 
 Result<void> Spool::open_segment() {
   const std::string path = opts_.dir + "/" + segment_name(active_);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot create", path);
   std::string header;
   uint64_t next;
   {
@@ -138,19 +135,9 @@ Result<void> Spool::open_segment() {
     next = next_seq_;
   }
   encode_segment_header(next, header);
-  const int old = fd_;
-  fd_ = fd;
-  if (!write_all(header) || (opts_.fsync != FsyncMode::Off && ::fdatasync(fd) != 0)) {
-    Error e = io_error("cannot write", path);
-    ::close(fd);
-    fd_ = old;
-    return e;
-  }
+  if (!file_.create(path, header, opts_.fsync != FsyncMode::Off)) return io_error("cannot create or write", path);
   if (opts_.fsync != FsyncMode::Off) sync_dir(opts_.dir);
-  if (old >= 0) ::close(old);
-  active_bytes_ = header.size();
-  segments_[active_] = Segment{path, 0};
-  segment_count_.store(segments_.size(), std::memory_order_relaxed);
+  ledger_.add_segment(active_, path);
   return ok();
 }
 
@@ -165,7 +152,6 @@ Spool::~Spool() {
   } else {
     run();  // never started: still write what was queued (rejournal, tests)
   }
-  if (fd_ >= 0) ::close(fd_);
 }
 
 std::vector<Unfinished> Spool::take_unfinished() { return std::move(unfinished_); }
@@ -286,12 +272,11 @@ void Spool::recovered() {
 // next group goes to a new segment.
 void Spool::cut_back(uint64_t end) {
   last_errno_ = errno;
-  if (::ftruncate(fd_, static_cast<off_t>(end)) != 0) need_rollover_ = true;
-  active_bytes_ = end;
+  if (!file_.cut_back(end)) need_rollover_ = true;
 }
 
 void Spool::maybe_rollover() {
-  if (active_bytes_ < opts_.segment_bytes && !need_rollover_) return;
+  if (file_.size() < opts_.segment_bytes && !need_rollover_) return;
   ++active_;
   if (auto r = open_segment(); !r.ok()) {
     // Keep writing to the current segment (it only grows past its size).
@@ -311,152 +296,96 @@ void Spool::maybe_rollover() {
 // done every range, to be retried.
 bool Spool::write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done) {
   maybe_rollover();
-  uint64_t done_count = 0;
-  for (const DoneRange& d : done) done_count += d.count;
-  // Accepted records go out as head + the request line itself (writev, no
-  // copy of the line); done ranges are encoded into buf_.
-  std::vector<size_t> head_end;
-  auto parts_for = [&](size_t i, std::vector<std::string_view>& parts) {
-    const size_t start = i == 0 ? 0 : head_end[i - 1];
-    parts.emplace_back(heads_.data() + start, head_end[i] - start);
-    parts.emplace_back(acc[i].line);
-  };
-  heads_.clear();
-  for (const Pending& p : acc) {
-    encode_accepted_head(p.seq, p.accepted_ms, p.batches.data(), p.batches.size(), p.line, heads_);
-    head_end.push_back(heads_.size());
-  }
-  buf_.clear();
-  for (size_t i = 0; i < done.size(); i += kMaxDonePerRecord)
-    encode_done(done.data() + i, std::min(kMaxDonePerRecord, done.size() - i), buf_);
-  std::vector<std::string_view> parts;
-  auto acknowledge = [this](Pending& p) {
-    account_accepted(p);
-    requests_.fetch_add(1, std::memory_order_relaxed);
-    if (p.on_commit) std::exchange(p.on_commit, nullptr)(true);
-  };
-  if (opts_.fsync == FsyncMode::Always) {
-    // One durable write per request: nobody's acknowledgement waits for
-    // anyone else's data. Done ranges follow in a last write.
-    size_t i = 0;
-    for (; i < acc.size(); ++i) {
-      const uint64_t end = active_bytes_;
-      parts.clear();
-      parts_for(i, parts);
-      if (!write_parts(parts) || !sync()) {
-        cut_back(end);
-        break;
-      }
-      acknowledge(acc[i]);
-    }
-    acc.erase(acc.begin(), acc.begin() + static_cast<std::ptrdiff_t>(i));
-    if (!acc.empty()) return false;
-    const uint64_t end = active_bytes_;
-    parts.clear();
-    parts.emplace_back(buf_);
-    if (!buf_.empty() && (!write_parts(parts) || !sync())) {
-      cut_back(end);
-      return false;
-    }
-  } else {
-    const uint64_t end = active_bytes_;
-    for (size_t i = 0; i < acc.size(); ++i) parts_for(i, parts);
-    if (!buf_.empty()) parts.emplace_back(buf_);
-    if (!parts.empty() && (!write_parts(parts) || (opts_.fsync != FsyncMode::Off && !sync()))) {
-      cut_back(end);
-      return false;
-    }
-    for (Pending& p : acc) acknowledge(p);
-    acc.clear();
-  }
+  encode_group(acc, done);
+  if (!(opts_.fsync == FsyncMode::Always ? write_each_synced(acc) : write_together(acc))) return false;
   // A burst can leave megabytes of capacity behind: do not keep it.
   if (buf_.capacity() > kKeepBufferBytes) std::string().swap(buf_);
   if (heads_.capacity() > kKeepBufferBytes) std::string().swap(heads_);
-  for (const DoneRange& d : done) account_done(d);
+  uint64_t done_count = 0;
+  for (const DoneRange& d : done) {
+    done_count += d.count;
+    ledger_.done(d);
+  }
   done_written_.fetch_add(done.size(), std::memory_order_release);
   done.clear();
   done_recipients_.fetch_add(done_count, std::memory_order_relaxed);
   commits_.fetch_add(1, std::memory_order_relaxed);
-  compact();
+  ledger_.compact(active_);
   return true;
 }
 
-bool Spool::write_all(const std::string& buf) {
-  std::vector<std::string_view> parts{buf};
-  return write_parts(parts);
-}
-
-// writev() of every part, resuming after short writes (and in chunks of
-// IOV_MAX). Consumes parts.
-bool Spool::write_parts(std::vector<std::string_view>& parts) {
-  size_t total = 0;
-  for (const auto& p : parts) total += p.size();
-  size_t first = 0;
-  std::vector<iovec> iov;
-  while (first < parts.size()) {
-    if (parts[first].empty()) {
-      ++first;
-      continue;
-    }
-    iov.clear();
-    for (size_t i = first; i < parts.size() && iov.size() < IOV_MAX; ++i)
-      if (!parts[i].empty()) iov.push_back(iovec{const_cast<char*>(parts[i].data()), parts[i].size()});
-    ssize_t n = ::writev(fd_, iov.data(), static_cast<int>(iov.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    auto left = static_cast<size_t>(n);
-    while (left > 0 && first < parts.size()) {
-      const size_t take = std::min(left, parts[first].size());
-      parts[first].remove_prefix(take);
-      left -= take;
-      if (parts[first].empty()) ++first;
-    }
+// Accepted records go out as head + the request line itself (writev, no copy
+// of the line): their heads into heads_ (head_views_[i] is acc[i]'s); done
+// ranges are encoded into buf_.
+void Spool::encode_group(const std::vector<Pending>& acc, const std::vector<DoneRange>& done) {
+  heads_.clear();
+  head_views_.clear();
+  std::vector<size_t>& ends = head_ends_;
+  ends.clear();
+  for (const Pending& p : acc) {
+    encode_accepted_head(p.seq, p.accepted_ms, p.batches.data(), p.batches.size(), p.line, heads_);
+    ends.push_back(heads_.size());
   }
-  active_bytes_ += total;
-  bytes_.fetch_add(total, std::memory_order_relaxed);
-  return true;
+  for (size_t i = 0; i < ends.size(); ++i) {
+    const size_t start = i == 0 ? 0 : ends[i - 1];
+    head_views_.emplace_back(heads_.data() + start, ends[i] - start);
+  }
+  buf_.clear();
+  for (size_t i = 0; i < done.size(); i += kMaxDonePerRecord)
+    encode_done(done.data() + i, std::min(kMaxDonePerRecord, done.size() - i), buf_);
 }
 
-bool Spool::sync() {
-  syncs_.fetch_add(1, std::memory_order_relaxed);
-  return ::fdatasync(fd_) == 0;
-}
-
-void Spool::account_accepted(const Pending& p) {
-  uint64_t total = 0;
-  for (const BatchCount& b : p.batches) total += b.count;
-  if (total == 0) return;
-  auto [it, inserted] = seqs_.try_emplace(p.seq, SeqState{active_, total});
-  if (!inserted) return;  // cannot happen: sequence numbers are unique
-  ++segments_[active_].live;
-  live_.fetch_add(1, std::memory_order_relaxed);
-}
-
-void Spool::account_done(const DoneRange& d) {
-  auto it = seqs_.find(d.seq);
-  if (it == seqs_.end()) return;
-  SeqState& s = it->second;
-  s.remaining -= std::min<uint64_t>(s.remaining, d.count);
-  if (s.remaining > 0) return;
-  auto seg = segments_.find(s.segment);
-  if (seg != segments_.end() && seg->second.live > 0) --seg->second.live;
-  seqs_.erase(it);
-  live_.fetch_sub(1, std::memory_order_relaxed);
-}
-
-void Spool::compact() {
-  bool removed = false;
-  while (!segments_.empty()) {
-    auto it = segments_.begin();
-    if (it->first == active_ || it->second.live > 0) break;
-    if (::unlink(it->second.path.c_str()) != 0 && errno != ENOENT) {
-      PGW_LOG(log_, Warn, "cannot delete %s: %s", it->second.path.c_str(), std::strerror(errno));
+// fsync "always": one durable write per request, so nobody's acknowledgement
+// waits for anyone else's data. Done ranges follow in a last write. The
+// requests acknowledged leave acc, also when a later one fails.
+bool Spool::write_each_synced(std::vector<Pending>& acc) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  for (; i < acc.size(); ++i) {
+    const uint64_t end = file_.size();
+    parts.assign({head_views_[i], acc[i].line});
+    if (!file_.write(parts) || !file_.sync()) {
+      cut_back(end);
       break;
     }
-    segments_.erase(it);
-    removed = true;
+    acknowledge(acc[i]);
   }
-  if (removed) segment_count_.store(segments_.size(), std::memory_order_relaxed);
+  acc.erase(acc.begin(), acc.begin() + static_cast<std::ptrdiff_t>(i));
+  if (!acc.empty()) return false;
+  const uint64_t end = file_.size();
+  parts.assign({buf_});
+  if (!buf_.empty() && (!file_.write(parts) || !file_.sync())) {
+    cut_back(end);
+    return false;
+  }
+  return true;
+}
+
+// fsync "batch" and "off": the whole group in one writev (and one
+// fdatasync unless off), then every request is acknowledged.
+bool Spool::write_together(std::vector<Pending>& acc) {
+  std::vector<std::string_view> parts;
+  const uint64_t end = file_.size();
+  for (size_t i = 0; i < acc.size(); ++i) {
+    parts.emplace_back(head_views_[i]);
+    parts.emplace_back(acc[i].line);
+  }
+  if (!buf_.empty()) parts.emplace_back(buf_);
+  if (!parts.empty() && (!file_.write(parts) || (opts_.fsync != FsyncMode::Off && !file_.sync()))) {
+    cut_back(end);
+    return false;
+  }
+  for (Pending& p : acc) acknowledge(p);
+  acc.clear();
+  return true;
+}
+
+void Spool::acknowledge(Pending& p) {
+  uint64_t recipients = 0;
+  for (const BatchCount& b : p.batches) recipients += b.count;
+  ledger_.accepted(p.seq, recipients, active_);
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  if (p.on_commit) std::exchange(p.on_commit, nullptr)(true);
 }
 
 SpoolStats Spool::stats() const {
@@ -464,10 +393,10 @@ SpoolStats Spool::stats() const {
   s.requests = requests_.load(std::memory_order_relaxed);
   s.done_recipients = done_recipients_.load(std::memory_order_relaxed);
   s.commits = commits_.load(std::memory_order_relaxed);
-  s.syncs = syncs_.load(std::memory_order_relaxed);
-  s.bytes = bytes_.load(std::memory_order_relaxed);
-  s.live_requests = live_.load(std::memory_order_relaxed);
-  s.segments = segment_count_.load(std::memory_order_relaxed);
+  s.syncs = file_.syncs();
+  s.bytes = file_.bytes_written();
+  s.live_requests = ledger_.live_requests();
+  s.segments = ledger_.segments();
   s.replayed = replayed_.load(std::memory_order_relaxed);
   s.failed = failed_flag_.load(std::memory_order_relaxed);
   s.write_errors = write_errors_.load(std::memory_order_relaxed);

@@ -36,19 +36,19 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "obs/log.h"
 #include "pushgw/result.h"
+#include "spool/ledger.h"
 #include "spool/record.h"
 #include "spool/replay.h"
+#include "spool/segment_file.h"
 
 namespace pushgw::spool {
 
@@ -120,30 +120,20 @@ class Spool {
     std::string line;
     CommitFn on_commit;
   };
-  struct SeqState {
-    uint32_t segment;
-    uint64_t remaining;
-  };
-  struct Segment {
-    std::string path;
-    uint64_t live = 0;  // requests in it with work left
-  };
 
   Spool(Options opts, obs::Logger log);
   Result<void> load();
   Result<void> open_segment();
   void run();
   bool write_group(std::vector<Pending>& acc, std::vector<DoneRange>& done);
+  void encode_group(const std::vector<Pending>& acc, const std::vector<DoneRange>& done);
+  bool write_each_synced(std::vector<Pending>& acc);
+  bool write_together(std::vector<Pending>& acc);
+  void acknowledge(Pending& p);
   void failed_group(std::vector<Pending>& acc, std::vector<DoneRange>& done, bool stopping);
   void recovered();
   void cut_back(uint64_t end);
   void maybe_rollover();
-  bool write_all(const std::string& buf);
-  bool write_parts(std::vector<std::string_view>& parts);
-  bool sync();
-  void account_accepted(const Pending& p);
-  void account_done(const DoneRange& d);
-  void compact();
 
   Options opts_;
   obs::Logger log_;
@@ -155,16 +145,15 @@ class Spool {
   uint64_t next_seq_ = 1;
   bool stop_ = false;
   bool kick_ = false;  // run one group even if empty (first compaction)
-  std::thread writer_;
 
   // Writer-thread state.
-  int fd_ = -1;
+  SegmentFile file_;
   uint32_t active_ = 0;
-  uint64_t active_bytes_ = 0;
-  std::map<uint32_t, Segment> segments_;
-  std::unordered_map<uint64_t, SeqState> seqs_;
+  SegmentLedger ledger_;
   std::string buf_;    // done records of the current group
   std::string heads_;  // accepted record heads of the current group
+  std::vector<size_t> head_ends_;               // where each record head ends in heads_
+  std::vector<std::string_view> head_views_;  // into heads_, one per accepted record
   bool failing_ = false;          // the last group failed: retrying
   bool need_rollover_ = false;    // a cut-back failed: next group in a new segment
   int attempts_ = 0;
@@ -173,10 +162,11 @@ class Spool {
   std::chrono::milliseconds retry_backoff_{100};
 
   std::vector<Unfinished> unfinished_;
-  std::atomic<uint64_t> requests_{0}, done_recipients_{0}, commits_{0}, syncs_{0}, bytes_{0}, live_{0},
-      segment_count_{0}, replayed_{0}, write_errors_{0}, done_written_{0};
+  std::atomic<uint64_t> requests_{0}, done_recipients_{0}, commits_{0}, replayed_{0}, write_errors_{0},
+      done_written_{0};
   uint64_t done_queued_ = 0;  // under mu_
   std::atomic<bool> failed_flag_{false};
+  std::thread writer_;  // last: joined (or run inline) by the destructor
 };
 
 }  // namespace pushgw::spool

@@ -8,6 +8,7 @@
 
 #include "store/key_hash.h"
 #include "store/outcome_ring.h"
+#include "store/retention.h"
 #include "store/suppression.h"
 #include "store/backend.h"
 #include "store/writer.h"
@@ -15,8 +16,44 @@
 namespace pushgw::store {
 
 namespace {
-constexpr uint32_t kDefaultPage = 1000;
-constexpr uint32_t kMaxPage = 10000;
+
+// The installation's secret for key_hash(): made on the first start (of a
+// new or an older database alike; keys are never stored, so nothing needs
+// migrating) and kept in the engine's meta table, 128 bits from getrandom(2).
+Result<HashKey> claim_hash_key(detail::Backend& db) {
+  unsigned char raw[16];
+  size_t got = 0;
+  while (got < sizeof raw) {
+    const ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error("store_open_failed", std::string("getrandom: ") + std::strerror(errno));
+    got += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string fresh;
+  for (unsigned char b : raw) {
+    fresh.push_back(kHex[b >> 4]);
+    fresh.push_back(kHex[b & 15]);
+  }
+  auto stored = db.claim_meta("suppression_hash_key", fresh);
+  if (!stored) return stored.error();
+  const std::string& hex = *stored;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  const Error bad = make_error("store_open_failed", "meta suppression_hash_key is not 32 hex digits");
+  if (hex.size() != 32) return bad;
+  uint64_t k[2] = {0, 0};
+  for (size_t i = 0; i < hex.size(); ++i) {
+    const int v = nibble(hex[i]);
+    if (v < 0) return bad;
+    k[i / 16] = (k[i / 16] << 4) | static_cast<uint64_t>(v);
+  }
+  return HashKey{k[0], k[1]};
+}
+
 }  // namespace
 
 Store::Store(std::unique_ptr<detail::Backend> db, const Clock& clock, obs::Logger log, const StoreOptions& opt)
@@ -40,51 +77,15 @@ Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<detail::Backend> db, 
   return s;
 }
 
-// The installation's secret for key_hash(): made on the first start (of a
-// new or an older database alike; keys are never stored, so nothing needs
-// migrating) and kept in the engine's meta table, 128 bits from getrandom(2).
-Result<void> Store::load_hash_key() {
-  unsigned char raw[16];
-  size_t got = 0;
-  while (got < sizeof raw) {
-    const ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return make_error("store_open_failed", std::string("getrandom: ") + std::strerror(errno));
-    got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string fresh;
-  for (unsigned char b : raw) {
-    fresh.push_back(kHex[b >> 4]);
-    fresh.push_back(kHex[b & 15]);
-  }
-  auto stored = db_->claim_meta("suppression_hash_key", fresh);
-  if (!stored) return stored.error();
-  const std::string& hex = *stored;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  const Error bad = make_error("store_open_failed", "meta suppression_hash_key is not 32 hex digits");
-  if (hex.size() != 32) return bad;
-  uint64_t k[2] = {0, 0};
-  for (size_t i = 0; i < hex.size(); ++i) {
-    const int v = nibble(hex[i]);
-    if (v < 0) return bad;
-    k[i / 16] = (k[i / 16] << 4) | static_cast<uint64_t>(v);
-  }
-  hash_key_ = HashKey{k[0], k[1]};
-  return ok();
-}
-
 uint64_t Store::key(Platform p, std::string_view app, std::string_view token) const {
   return key_hash(hash_key_, p, app, token);
 }
 
 Result<void> Store::load(int producers) {
   schema_found_ = db_->schema_found();
-  if (auto r = load_hash_key(); !r) return r;
+  auto hash_key = claim_hash_key(*db_);
+  if (!hash_key) return hash_key.error();
+  hash_key_ = *hash_key;
 
   auto counts = db_->counts();
   if (!counts) return counts.error();
@@ -105,8 +106,12 @@ Result<void> Store::load(int producers) {
 
   for (int i = 0; i < producers; ++i)
     rings_.push_back(std::make_unique<OutcomeRing>(opt_.ring_slots, opt_.ring_arena_bytes));
-  writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, clock_, log_, opt_,
+  retention_ = std::make_unique<detail::EventRetention>(opt_, clock_, *counters_, log_);
+  writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, *retention_, clock_, log_, opt_,
                                              [this](const detail::RemoteChange& c) { apply_remote(c); });
+  tokens_ = std::make_unique<Tokens>(*writer_, *set_, *counters_, hash_key_);
+  campaigns_ = std::make_unique<Campaigns>(*db_, *writer_, hash_key_);
+  schedules_ = std::make_unique<Schedules>(*writer_);
   PGW_LOG(log_, Info, "store %s open: schema v%d (was v%d), %llu tokens, %zu suppressed, %llu events",
           db_->describe().c_str(), db_->schema_version(), schema_found_, static_cast<unsigned long long>(counts->tokens),
           set_->entries(), static_cast<unsigned long long>(counts->events));
@@ -115,14 +120,7 @@ Result<void> Store::load(int producers) {
 
 void Store::start() { writer_->start(); }
 
-Result<void> Store::load_marketing_sends(int64_t since_ms, const std::function<void(uint64_t, int64_t)>& fn) {
-  return db_->for_each_marketing_send(since_ms, [&](Platform p, std::string_view app, std::string_view token,
-                                                    int64_t at_ms) { fn(key(p, app, token), at_ms); });
-}
-
-void Store::on_remote_marketing_send(std::function<void(uint64_t, int64_t)> fn) { remote_marketing_ = std::move(fn); }
-
-// Mirrors what record() and forget() do to the set on the instance that made
+// Mirrors what record() and Tokens::forget() do to the set on the instance that made
 // the change.
 void Store::apply_remote(const detail::RemoteChange& c) {
   const uint64_t k = key(c.platform, c.app, c.token);
@@ -135,7 +133,7 @@ void Store::apply_remote(const detail::RemoteChange& c) {
       break;
     case detail::RemoteChange::What::Lift: set_->erase(k, c.ms); break;
     case detail::RemoteChange::What::MarketingSend:
-      if (remote_marketing_) remote_marketing_(k, c.ms);
+      campaigns_->remote_marketing_send(k, c.ms);
       break;
   }
 }
@@ -177,84 +175,14 @@ Store::Check Store::check(Platform p, std::string_view app, std::string_view tok
 
 void Store::after_commit(std::function<void()> done) { writer_->after_commit(std::move(done)); }
 
-void Store::engagement(std::vector<EngagementEvent> events, std::function<void(Result<size_t>)> cb) {
-  writer_->submit([events = std::move(events), cb = std::move(cb)](detail::Backend& db) {
-    cb(db.campaigns().record_engagement(events));
-  });
-}
-
-void Store::campaign(std::string name, std::function<void(Result<CampaignReport>)> cb) {
-  writer_->submit([name = std::move(name), cb = std::move(cb)](detail::Backend& db) {
-    cb(db.campaigns().campaign(name));
-  });
-}
-
-void Store::feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb) {
-  limit = std::min(limit == 0 ? kDefaultPage : limit, kMaxPage);
-  writer_->submit_durable([since, limit, cb = std::move(cb)](detail::Backend& db) { cb(db.feedback(since, limit)); });
-}
-
-// The row as stored plus the sends not yet flushed to it (send_tally.h).
-void Store::token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb) {
-  detail::PendingSends* sends = &writer_->sends();
-  writer_->submit([p, sends, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
-    auto r = db.token(p, app, token);
-    if (r) sends->merge_into(*r, p, app, token);
-    cb(std::move(r));
-  });
-}
-
-void Store::forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb) {
-  set_->erase(key(p, app, token));
-  detail::Counters* c = counters_.get();
-  detail::PendingSends* sends = &writer_->sends();
-  writer_->submit([p, c, sends, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
-    // Sends recorded before the forget must not bring the row back at the
-    // next flush; a token known only from them had a (pending) row too.
-    const bool pending = sends->erase(p, app, token);
-    auto r = db.forget(p, app, token);
-    if (!r) {
-      cb(r.error());
-      return;
-    }
-    if (r->has_value()) {
-      detail::TxnDelta d;
-      d.tokens = -1;
-      d.add_state(**r, -1);
-      c->apply(d);
-    }
-    cb(r->has_value() || pending);
-  });
-}
-
 void Store::flush_sends(std::function<void(Result<void>)> cb) {
   detail::Writer* w = writer_.get();
   writer_->submit([w, cb = std::move(cb)](detail::Backend&) { cb(w->flush_sends()); });
 }
 
 void Store::prune(std::function<void(Result<uint64_t>)> cb) {
-  const int days = opt_.keep_events_days;
-  const Clock* clock = &clock_;
-  detail::Counters* c = counters_.get();
-  const uint32_t chunk = std::max<uint32_t>(opt_.prune_chunk, 1);
-  writer_->submit([days, clock, c, chunk, cb = std::move(cb)](detail::Backend& db) {
-    uint64_t total = 0;
-    if (days > 0) {
-      const int64_t before = clock->now_ms() - int64_t{days} * 86'400'000;
-      for (;;) {
-        auto r = db.prune(before, chunk);
-        if (!r) {
-          cb(r.error());
-          return;
-        }
-        total += *r;
-        c->add(c->events, -static_cast<int64_t>(*r));
-        c->pruned.fetch_add(*r, std::memory_order_relaxed);
-        if (*r < chunk) break;
-      }
-    }
-    cb(total);
-  });
+  detail::EventRetention* retention = retention_.get();
+  writer_->submit([retention, cb = std::move(cb)](detail::Backend& db) { cb(retention->prune_all(db)); });
 }
 
 int64_t Store::failing_since_ms() const { return counters_->failing_since_ms.load(std::memory_order_relaxed); }
@@ -285,11 +213,6 @@ StoreStats Store::stats() const {
   s.suppressed_entries = set_->entries();
   s.suppression_bytes = set_->memory_bytes();
   return s;
-}
-
-double Store::suppression_bytes_per_entry() const {
-  size_t n = set_->entries();
-  return n == 0 ? 0.0 : static_cast<double>(set_->memory_bytes()) / static_cast<double>(n);
 }
 
 }  // namespace pushgw::store

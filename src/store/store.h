@@ -1,7 +1,7 @@
 // Token store and feedback change-feed, on a database Backend (backend.h):
 // embedded SQLite (WAL, the default) or a PostgreSQL database that several
 // instances may share; each then follows the others' suppressions and
-// marketing sends (on_remote_marketing_send) on its store thread. The engine
+// marketing sends (Campaigns::on_remote_marketing_send) on its store thread. The engine
 // is chosen by store/engines/open.h (open_store); this core knows neither.
 //
 // Threads: sender threads call record() (each on its own producer index) and
@@ -31,8 +31,10 @@
 #include "pushgw/clock.h"
 #include "pushgw/platform.h"
 #include "pushgw/result.h"
+#include "store/campaigns.h"
 #include "store/key_hash.h"
-#include "store/scheduled.h"
+#include "store/schedules.h"
+#include "store/tokens.h"
 #include "store/types.h"
 
 namespace pushgw::store {
@@ -43,6 +45,7 @@ namespace detail {
 class Backend;
 struct RemoteChange;
 class Writer;
+class EventRetention;
 struct Counters;
 }  // namespace detail
 
@@ -58,16 +61,6 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   void start();  // starts the store thread (before it, requests just queue)
-
-  // Campaign policy, before start() only: drops recorded marketing sends
-  // (Kind::MarketingSent) older than since_ms and calls fn(key_hash, at_ms)
-  // for each remaining one, oldest first.
-  Result<void> load_marketing_sends(int64_t since_ms, const std::function<void(uint64_t key, int64_t at_ms)>& fn);
-  // Before start() only: on a database shared with other instances
-  // ([store] backend = "postgres"), fn(key_hash, at_ms) runs on the store
-  // thread for each marketing send another instance admitted, within about
-  // follow_interval_ms of its commit. fn must outlive the Store.
-  void on_remote_marketing_send(std::function<void(uint64_t key, int64_t at_ms)> fn);
 
   // Sender thread `producer` only (0..producers-1). Returns false when that
   // ring is full (or, rarely, the suppression table is full until the store
@@ -110,24 +103,16 @@ class Store {
   // producer) before this call is committed and synced to stable storage:
   // verdicts, events, campaign counts. The per-token counters of sends are
   // summed in memory and written every StoreOptions::send_flush_ms (and at
-  // stop); token() includes them at once (send_tally.h).
+  // stop); tokens().token() includes them at once (send_tally.h).
   void after_commit(std::function<void()> done);
 
-  // Async reads, run on the store thread after every outcome recorded before
-  // the call is committed. limit 0 means 1000; at most 10000 per page.
-  // feedback() serves only durable events: it runs after a barrier when
-  // something committed may not be synced yet (always on a shared database).
-  void feedback(uint64_t since, uint32_t limit, std::function<void(Result<FeedbackPage>)> cb);
-  // state "unknown" (and zero counts) when the store has no row for the token.
-  void token(Platform p, std::string app, std::string token, std::function<void(Result<TokenState>)> cb);
-  // Lifts suppression now (on the calling thread); deletes the token row on
-  // the store thread; events stay. cb(true) when there was a row.
-  void forget(Platform p, std::string app, std::string token, std::function<void(Result<bool>)> cb);
-  // Campaign policy: records engagement events in one transaction after
-  // every outcome recorded before the call; cb(number recorded).
-  void engagement(std::vector<EngagementEvent> events, std::function<void(Result<size_t>)> cb);
-  // One campaign's counters, after every outcome recorded before the call is committed.
-  void campaign(std::string name, std::function<void(Result<CampaignReport>)> cb);
+  // The async requests: each runs on the store thread once every outcome
+  // recorded before the call is committed (store/tokens.h, campaigns.h,
+  // schedules.h, and the two below).
+  Tokens& tokens() { return *tokens_; }
+  Campaigns& campaigns() { return *campaigns_; }
+  Schedules& schedules() { return *schedules_; }
+
   // Writes the per-token send counters summed in memory (they otherwise
   // reach the database every StoreOptions::send_flush_ms) once every outcome
   // recorded before the call is committed; cb(error) if that write failed
@@ -137,27 +122,11 @@ class Store {
   // (It also runs by itself, a chunk at a time, between batches.)
   void prune(std::function<void(Result<uint64_t>)> cb);
 
-  // Campaign policy: scheduled sends (store/scheduled.h, store_schedule.cc).
-  // cb runs once the rows are durable (a fully synced commit): number new.
-  void schedule(std::vector<ScheduledSend> rows, std::function<void(Result<size_t>)> cb);
-  // Claims up to `limit` rows due at or before now_ms for lease_ms.
-  void claim_due(int64_t now_ms, int64_t lease_ms, uint32_t limit, std::function<void(Result<ClaimedSends>)> cb);
-  // Claimed rows handed on (deleted) or given back; cb may be empty.
-  void finish_claimed(std::vector<int64_t> ids, std::function<void(Result<void>)> cb);
-  void release_claimed(std::vector<int64_t> ids, std::function<void(Result<void>)> cb);
-  // Rows of a key not being sent at now_ms: cancel deletes them (cb: their
-  // recipients), list returns up to `limit`, earliest due first.
-  void cancel_scheduled(std::string key, int64_t now_ms, std::function<void(Result<uint64_t>)> cb);
-  void list_scheduled(std::string key, int64_t now_ms, uint32_t limit,
-                      std::function<void(Result<std::vector<ScheduledSend>>)> cb);
-
   StoreStats stats() const;  // any thread, cheap (atomics)
   // Any thread: epoch ms since which commits fail (the database is out; the
   // store thread keeps retrying with backoff, nothing recorded is lost), or
   // 0 while they succeed. An idle store learns of an outage at its next write.
   int64_t failing_since_ms() const;
-  // Memory of the suppression set divided by its entries (0 when empty).
-  double suppression_bytes_per_entry() const;
   int producers() const { return static_cast<int>(rings_.size()); }
   // Schema version the file had when opened (0: created now).
   int schema_found() const { return schema_found_; }
@@ -165,7 +134,6 @@ class Store {
  private:
   Store(std::unique_ptr<detail::Backend> db, const Clock& clock, obs::Logger log, const StoreOptions& opt);
   Result<void> load(int producers);
-  Result<void> load_hash_key();
   void apply_remote(const detail::RemoteChange& c);  // store thread
 
   const Clock& clock_;
@@ -177,8 +145,11 @@ class Store {
   HashKey hash_key_;  // set once by load(), before any other thread runs
   std::vector<std::unique_ptr<OutcomeRing>> rings_;
   std::unique_ptr<SuppressionSet> set_;
-  std::function<void(uint64_t, int64_t)> remote_marketing_;
-  std::unique_ptr<detail::Writer> writer_;  // last: stopped first
+  std::unique_ptr<detail::EventRetention> retention_;
+  std::unique_ptr<detail::Writer> writer_;  // stopped first (by ~Store)
+  std::unique_ptr<Tokens> tokens_;
+  std::unique_ptr<Campaigns> campaigns_;
+  std::unique_ptr<Schedules> schedules_;
 };
 
 }  // namespace pushgw::store

@@ -9,18 +9,25 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-constexpr int64_t kDayMs = 86'400'000;
-constexpr milliseconds kMaxBackoff{5000};
 constexpr int kStopAttempts = 3;
 constexpr size_t kMinPass = 256;
+
+// Is everything before the positions `at` (one per ring) within `pos`?
+bool covered(const std::vector<uint64_t>& at, const std::vector<uint64_t>& pos) {
+  for (size_t i = 0; i < at.size(); ++i)
+    if (pos[i] < at[i]) return false;
+  return true;
+}
+
 }  // namespace
 
-Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
-               obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote)
+Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, EventRetention& retention,
+               const Clock& clock, obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote)
     : db_(db),
       rings_(rings),
       set_(set),
       counters_(counters),
+      retention_(retention),
       clock_(clock),
       log_(std::move(log)),
       opt_(opt),
@@ -34,7 +41,8 @@ Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counter
       durable_(rings.size(), 0),
       arena_end_(rings.size(), 0),
       tallied_(rings.size(), 0),
-      sends_(opt.send_tally_tokens) {}
+      sends_(opt.send_tally_tokens),
+      outage_(counters, clock) {}
 
 Writer::~Writer() { stop(); }
 
@@ -93,22 +101,16 @@ bool Writer::take_incoming() {
   return stop_;
 }
 
-bool Writer::covered(const std::vector<uint64_t>& at, const std::vector<uint64_t>& pos) {
-  for (size_t i = 0; i < at.size(); ++i)
-    if (pos[i] < at[i]) return false;
-  return true;
-}
-
 void Writer::run() {
   for (;;) {
     const bool stopping = take_incoming();
     stopping_ = stopping;
     set_.maintain();
-    size_t n = steady_clock::now() >= blocked_until_ ? drain() : 0;
+    size_t n = outage_.blocked(steady_clock::now()) ? 0 : drain();
     if (txn_count_ > 0 && should_commit(stopping)) commit();
     serve();
     if (!txn_open_) maybe_flush_sends();
-    if (!txn_open_) maybe_prune();
+    if (!txn_open_) retention_.maybe_prune(db_);
     if (!txn_open_ && !stopping) maybe_follow();
     if (stopping && (finished() || stop_failures_ >= kStopAttempts)) break;
     // Sends cost this thread next to nothing now (send_tally.h), so a pass
@@ -221,8 +223,7 @@ void Writer::commit() {
   delta_ = TxnDelta{};
   txn_open_ = false;
   txn_count_ = 0;
-  backoff_ = milliseconds(0);
-  counters_.failing_since_ms.store(0, std::memory_order_relaxed);
+  outage_.ended();
 }
 
 void Writer::abort_txn(const Error& e) {
@@ -233,14 +234,10 @@ void Writer::abort_txn(const Error& e) {
   delta_ = TxnDelta{};
   txn_open_ = false;
   txn_count_ = 0;
-  counters_.write_errors.fetch_add(1, std::memory_order_relaxed);
-  int64_t healthy = 0;
-  counters_.failing_since_ms.compare_exchange_strong(healthy, clock_.now_ms(), std::memory_order_relaxed);
-  backoff_ = std::min(kMaxBackoff, std::max(milliseconds(100), backoff_ * 2));
-  blocked_until_ = steady_clock::now() + backoff_;
+  const milliseconds backoff = outage_.failed();
   if (stopping_) ++stop_failures_;
   PGW_LOG(log_, Error, "store write failed (%s: %s); retrying in %lld ms", e.code.c_str(), e.message.c_str(),
-          static_cast<long long>(backoff_.count()));
+          static_cast<long long>(backoff.count()));
 }
 
 void Writer::serve() {
@@ -250,11 +247,11 @@ void Writer::serve() {
     if (!covered(w.at, committed_)) break;
     if (!covered(w.at, durable_)) need_barrier = true;
   }
-  if (need_barrier && steady_clock::now() >= blocked_until_) {
+  if (need_barrier && !outage_.blocked(steady_clock::now())) {
     if (auto r = db_.barrier(clock_.now_ms()); r) {
       durable_ = committed_;
       counters_.barriers.fetch_add(1, std::memory_order_relaxed);
-      counters_.failing_since_ms.store(0, std::memory_order_relaxed);
+      outage_.answered();
     } else {
       abort_txn(r.error());
     }
@@ -280,7 +277,7 @@ void Writer::maybe_flush_sends() {
   counters_.pending_send_tokens.store(sends_.tokens(), std::memory_order_relaxed);
   if (sends_.empty() || txn_count_ > 0) return;
   const auto now = steady_clock::now();
-  if (now < blocked_until_) return;
+  if (outage_.blocked(now)) return;
   if (!sends_.flushing()) {
     if (sends_.active_empty() || (!stopping_ && !sends_.active_full() && now < flush_due_)) return;
     sends_.begin_flush();
@@ -310,8 +307,7 @@ Result<void> Writer::write_chunk() {
   counters_.apply(d);
   if (!sends_.flushing()) counters_.send_flushes.fetch_add(1, std::memory_order_relaxed);
   counters_.pending_send_tokens.store(sends_.tokens(), std::memory_order_relaxed);
-  backoff_ = milliseconds(0);
-  if (!rows.empty()) counters_.failing_since_ms.store(0, std::memory_order_relaxed);  // the database takes writes again
+  if (!rows.empty()) outage_.ended();  // the database takes writes again
   return ok();
 }
 
@@ -335,7 +331,7 @@ Result<void> Writer::flush_sends() {
 // number again. One barrier covers every read waiting behind it.
 bool Writer::make_durable() {
   if (durable_ == committed_ && !db_.shared()) return true;
-  if (steady_clock::now() < blocked_until_) return false;
+  if (outage_.blocked(steady_clock::now())) return false;
   if (auto r = db_.barrier(clock_.now_ms()); !r) {
     abort_txn(r.error());
     return false;
@@ -345,36 +341,19 @@ bool Writer::make_durable() {
   return true;
 }
 
-void Writer::maybe_prune() {
-  if (opt_.keep_events_days <= 0) return;
-  const int64_t now = clock_.now_ms();
-  if (now < next_prune_ms_) return;
-  auto r = db_.prune(now - opt_.keep_events_days * kDayMs, opt_.prune_chunk);
-  if (!r) {
-    PGW_LOG(log_, Warn, "event retention failed: %s", r.error().message.c_str());
-    next_prune_ms_ = now + opt_.prune_interval_ms;
-    return;
-  }
-  counters_.add(counters_.events, -static_cast<int64_t>(*r));
-  counters_.pruned.fetch_add(*r, std::memory_order_relaxed);
-  // A full chunk means more are due: continue on the next pass, not in a loop.
-  next_prune_ms_ = *r == opt_.prune_chunk ? now : now + opt_.prune_interval_ms;
-}
-
 void Writer::maybe_follow() {
   const auto now = steady_clock::now();
   if (now < next_follow_) return;
   auto r = db_.follow(on_remote_);
   // A database that is down is reported by the writes too: retry slower.
-  next_follow_ = now + (r ? milliseconds(opt_.follow_interval_ms) : kMaxBackoff / 5);
+  next_follow_ = now + (r ? milliseconds(opt_.follow_interval_ms) : WriteOutage::kMaxBackoff / 5);
   if (!r) PGW_LOG(log_, Warn, "reading other instances' changes failed: %s", r.error().message.c_str());
 }
 
 void Writer::idle_wait() {
   std::unique_lock<std::mutex> lk(mu_);
-  const auto now = steady_clock::now();
-  if (blocked_until_ > now) {  // backing off after a failed write, even while stopping
-    cv_.wait_until(lk, blocked_until_);
+  if (outage_.blocked(steady_clock::now())) {  // backing off after a failed write, even while stopping
+    cv_.wait_until(lk, outage_.blocked_until());
     return;
   }
   if (stop_ || !incoming_waiters_.empty() || !incoming_ops_.empty()) return;

@@ -12,6 +12,9 @@
 // commit is rolled back and replayed later, and a full ring pushes back on the
 // senders instead of losing verdicts.
 //
+// A failed write starts an outage (outage.h): the thread backs off and
+// retries; event retention (retention.h) runs between batches.
+//
 // Sends (Sent/Delivered/Failed) only add to the in-memory tally (and to
 // their campaign inside the transaction); the tally is written in chunks of
 // key-ordered rows, a transaction each, every send_flush_ms, when full, and
@@ -33,8 +36,10 @@
 
 #include "obs/log.h"
 #include "pushgw/clock.h"
+#include "store/outage.h"
 #include "store/outcome_ring.h"
 #include "store/pending_sends.h"
+#include "store/retention.h"
 #include "store/suppression.h"
 #include "store/backend.h"
 #include "store/types.h"
@@ -65,9 +70,10 @@ class Writer {
   using Rings = std::vector<std::unique_ptr<OutcomeRing>>;
 
   // on_remote: what to do with another instance's change (Backend::follow),
-  // called on the store thread between transactions.
-  Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, const Clock& clock,
-         obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote);
+  // called on the store thread between transactions. retention runs there
+  // between batches too.
+  Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, EventRetention& retention,
+         const Clock& clock, obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -111,17 +117,16 @@ class Writer {
   void maybe_flush_sends();
   Result<void> write_chunk();
   bool make_durable();
-  void maybe_prune();
   void maybe_follow();
   void idle_wait();
   bool finished() const;
-  static bool covered(const std::vector<uint64_t>& at, const std::vector<uint64_t>& pos);
   void enqueue(Pending p, bool waiter);
 
   Backend& db_;
   Rings& rings_;
   SuppressionSet& set_;
   Counters& counters_;
+  EventRetention& retention_;
   const Clock& clock_;
   obs::Logger log_;
   const StoreOptions opt_;
@@ -147,11 +152,9 @@ class Writer {
   SteadyTime txn_started_{};
   TxnDelta delta_;
   size_t next_ring_ = 0;
-  SteadyTime blocked_until_{};
-  std::chrono::milliseconds backoff_{0};
+  WriteOutage outage_;
   bool stopping_ = false;
   int stop_failures_ = 0;
-  int64_t next_prune_ms_ = 0;
   SteadyTime next_follow_{};
 };
 

@@ -581,7 +581,7 @@ TEST(Sender, MarketingCapsLimitSendsAndAreRecorded) {
   rig.stop(0);
   // The campaign's report counts the capped recipient, which was never sent.
   auto report = store::testing::await<Result<store::CampaignReport>>(
-      [&](auto cb) { st.store->campaign("spring", std::move(cb)); });
+      [&](auto cb) { st.store->campaigns().campaign("spring", std::move(cb)); });
   ASSERT_TRUE(report && report->ok());
   EXPECT_EQ(report->value().capped, 1u);
   EXPECT_EQ(report->value().delivered, 2u);
@@ -591,7 +591,7 @@ TEST(Sender, MarketingCapsLimitSendsAndAreRecorded) {
   rig.sender.reset();
   st.reopen();
   int loaded = 0;
-  ASSERT_TRUE(st.store->load_marketing_sends(0, [&](uint64_t, int64_t) { ++loaded; }).ok());
+  ASSERT_TRUE(st.store->campaigns().load_marketing_sends(0, [&](uint64_t, int64_t) { ++loaded; }).ok());
   EXPECT_EQ(loaded, 1);
 }
 

@@ -66,7 +66,7 @@ inline bool flush_sends(Store& s) {
 }
 
 inline TokenState get_token(Store& s, Platform p, const std::string& app, const std::string& token) {
-  auto r = await<Result<TokenState>>([&](auto cb) { s.token(p, app, token, cb); });
+  auto r = await<Result<TokenState>>([&](auto cb) { s.tokens().token(p, app, token, cb); });
   if (!r || !r->ok()) {
     ADD_FAILURE() << "token() failed";
     return TokenState{};
@@ -75,7 +75,7 @@ inline TokenState get_token(Store& s, Platform p, const std::string& app, const 
 }
 
 inline FeedbackPage get_feedback(Store& s, uint64_t since, uint32_t limit) {
-  auto r = await<Result<FeedbackPage>>([&](auto cb) { s.feedback(since, limit, cb); });
+  auto r = await<Result<FeedbackPage>>([&](auto cb) { s.tokens().feedback(since, limit, cb); });
   if (!r || !r->ok()) {
     ADD_FAILURE() << "feedback() failed";
     return FeedbackPage{};

@@ -160,14 +160,14 @@ TEST_F(StoreApiTest, VerdictSuppressesImmediatelyAndForgetLiftsItKeepingEvents) 
   EXPECT_FALSE(store_->suppressed(Platform::Apns, "other-app", t));
   EXPECT_FALSE(store_->suppressed(Platform::Fcm, "shop-ios", t));
 
-  auto forgot = await<Result<bool>>([&](auto cb) { store_->forget(Platform::Apns, "shop-ios", t, cb); });
+  auto forgot = await<Result<bool>>([&](auto cb) { store_->tokens().forget(Platform::Apns, "shop-ios", t, cb); });
   EXPECT_FALSE(store_->suppressed(Platform::Apns, "shop-ios", t));
   ASSERT_TRUE(forgot && forgot->ok());
   EXPECT_TRUE(forgot->value());  // the Invalid recorded before forget() was applied first
   EXPECT_EQ(get_token(*store_, Platform::Apns, "shop-ios", t).state, "unknown");
   EXPECT_EQ(get_feedback(*store_, 0, 10).events.size(), 1u);
 
-  auto again = await<Result<bool>>([&](auto cb) { store_->forget(Platform::Apns, "shop-ios", t, cb); });
+  auto again = await<Result<bool>>([&](auto cb) { store_->tokens().forget(Platform::Apns, "shop-ios", t, cb); });
   ASSERT_TRUE(again && again->ok());
   EXPECT_FALSE(again->value());
 
@@ -273,7 +273,7 @@ TEST_F(StoreForget, RunsExactlyBetweenEarlierAndLaterOutcomes) {
   const std::string t = hex_token(42);
   ASSERT_TRUE(store->record(0, outcome(Kind::Invalid, t, "first", "BadDeviceToken")));
   auto forgot = std::make_shared<std::promise<bool>>();
-  store->forget(Platform::Apns, "shop-ios", t, [forgot](Result<bool> r) { forgot->set_value(r.ok() && r.value()); });
+  store->tokens().forget(Platform::Apns, "shop-ios", t, [forgot](Result<bool> r) { forgot->set_value(r.ok() && r.value()); });
   EXPECT_FALSE(store->suppressed(Platform::Apns, "shop-ios", t));
   ASSERT_TRUE(store->record(0, outcome(Kind::Invalid, t, "second", "BadDeviceToken")));
   EXPECT_TRUE(store->suppressed(Platform::Apns, "shop-ios", t));

@@ -19,7 +19,7 @@ using namespace testing;
 class StoreCampaign : public StoreFileTest {};
 
 CampaignReport get_campaign(Store& s, const std::string& name) {
-  auto r = await<Result<CampaignReport>>([&](auto cb) { s.campaign(name, cb); });
+  auto r = await<Result<CampaignReport>>([&](auto cb) { s.campaigns().campaign(name, cb); });
   if (!r || !r->ok()) {
     ADD_FAILURE() << "campaign() failed";
     return CampaignReport{};
@@ -44,7 +44,7 @@ TEST_F(StoreCampaign, OutcomesAndEngagementCountPerCampaignAndPersist) {
     ev[0] = {"spring", Platform::Apns, "shop-ios", hex_token(1), Engagement::Open, clock.now_ms()};
     ev[1] = {"spring", Platform::Apns, "shop-ios", hex_token(1), Engagement::Click, clock.now_ms()};
     ev[2] = {"spring", Platform::Apns, "shop-ios", hex_token(2), Engagement::Conversion, clock.now_ms()};
-    auto n = await<Result<size_t>>([&](auto cb) { s->engagement(ev, cb); });
+    auto n = await<Result<size_t>>([&](auto cb) { s->campaigns().engagement(ev, cb); });
     ASSERT_TRUE(n && n->ok());
     EXPECT_EQ(n->value(), 3u);
 
@@ -93,7 +93,7 @@ TEST_F(StoreCampaign, MarketingSendsReloadWithinTheWindowOnly) {
   auto s = open_store(path, clock);
   ASSERT_TRUE(s);
   std::vector<std::pair<uint64_t, int64_t>> got;
-  ASSERT_TRUE(s->load_marketing_sends(clock.now_ms() - 86'400'000,
+  ASSERT_TRUE(s->campaigns().load_marketing_sends(clock.now_ms() - 86'400'000,
                                       [&](uint64_t k, int64_t at) { got.emplace_back(k, at); }));
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].first, s->key(Platform::Apns, "shop-ios", hex_token(1)));

@@ -226,6 +226,11 @@ void wait_for_a_flush(Store& s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
+// A send to each of n tokens: hex_token(0) .. hex_token(n - 1).
+void record_sends(Store& s, int n) {
+  for (int i = 0; i < n; ++i) record_spin(s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
+}
+
 class StoreCore : public ::testing::Test {
  protected:
   std::unique_ptr<Store> open(StoreOptions opt = {}) {
@@ -236,6 +241,22 @@ class StoreCore : public ::testing::Test {
     }
     (*r)->start();
     return std::move(*r);
+  }
+  // A store that writes the summed send counters every flush_ms
+  // (kOnlyAtStop: at stop and on flush_sends() only).
+  std::unique_ptr<Store> open_flushing(int flush_ms, StoreOptions opt = {}) {
+    opt.send_flush_ms = flush_ms;
+    return open(opt);
+  }
+  static constexpr int kOnlyAtStop = 3'600'000;
+  // Records one send of `token` on a store that flushes every flush_ms, and
+  // waits for a flush to complete.
+  std::unique_ptr<Store> flush_one_send(int flush_ms, Kind kind, const std::string& token) {
+    auto s = open_flushing(flush_ms);
+    if (!s) return nullptr;
+    record_spin(*s, 0, outcome(kind, token));
+    wait_for_a_flush(*s);
+    return s;
   }
 
   std::shared_ptr<Ledger> ledger_ = std::make_shared<Ledger>();
@@ -360,7 +381,7 @@ TEST_F(StoreCore, ForgetLiftsSuppressionAndReachesTheBackend) {
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Invalid, "dead"));
   ASSERT_TRUE(s->suppressed(Platform::Apns, "shop-ios", "dead"));
-  auto r = await<Result<bool>>([&](auto cb) { s->forget(Platform::Apns, "shop-ios", "dead", cb); });
+  auto r = await<Result<bool>>([&](auto cb) { s->tokens().forget(Platform::Apns, "shop-ios", "dead", cb); });
   ASSERT_TRUE(r && r->ok());
   EXPECT_TRUE(r->value());
   EXPECT_FALSE(s->suppressed(Platform::Apns, "shop-ios", "dead"));
@@ -386,9 +407,7 @@ TEST_F(StoreCore, AnotherInstancesSuppressionIsMirrored) {
 }
 
 TEST_F(StoreCore, DestroyingTheStoreCommitsWhatWasRecorded) {
-  StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;  // only the stop flushes the send counters
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop);
   ASSERT_TRUE(s);
   for (int i = 99; i >= 0; --i) record_spin(*s, 0, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(i))));
   record_spin(*s, 0, outcome(Kind::Invalid, "dead"));
@@ -405,9 +424,7 @@ TEST_F(StoreCore, DestroyingTheStoreCommitsWhatWasRecorded) {
 
 // Sends reach the backend only as summed rows; a read merges what is pending.
 TEST_F(StoreCore, SendsAreSummedInMemoryAndReadsMergeThem) {
-  StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "t3"));
   record_spin(*s, 0, outcome(Kind::Sent, "t1"));
@@ -431,12 +448,8 @@ TEST_F(StoreCore, SendsAreSummedInMemoryAndReadsMergeThem) {
 }
 
 TEST_F(StoreCore, SendCountersAreFlushedEverySendFlushMs) {
-  StoreOptions opt;
-  opt.send_flush_ms = 20;
-  auto s = open(opt);
+  auto s = flush_one_send(20, Kind::Delivered, "a");
   ASSERT_TRUE(s);
-  record_spin(*s, 0, outcome(Kind::Delivered, "a"));
-  wait_for_a_flush(*s);
   EXPECT_EQ(s->stats().send_flushes, 1u);
   EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"sends:a=1,1,0"});
   EXPECT_EQ(s->stats().pending_send_tokens, 0u);
@@ -447,11 +460,10 @@ TEST_F(StoreCore, SendCountersAreFlushedEverySendFlushMs) {
 
 TEST_F(StoreCore, AFullTallyIsFlushedEarly) {
   StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
   opt.send_tally_tokens = 4;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop, opt);
   ASSERT_TRUE(s);
-  for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
+  record_sends(*s, 10);
   wait_for_a_flush(*s);
   EXPECT_GE(s->stats().send_flushes, 1u);
   s.reset();
@@ -462,11 +474,10 @@ TEST_F(StoreCore, AFullTallyIsFlushedEarly) {
 
 TEST_F(StoreCore, AFlushIsWrittenInChunksOfBatchMaxRows) {
   StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
   opt.batch_max = 4;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop, opt);
   ASSERT_TRUE(s);
-  for (int i = 0; i < 10; ++i) record_spin(*s, 0, outcome(Kind::Sent, hex_token(static_cast<uint64_t>(i))));
+  record_sends(*s, 10);
   ASSERT_TRUE(flush_sends(*s));
   EXPECT_EQ(ledger_->flushes, (std::vector<size_t>{4, 4, 2}));
   const auto committed = ledger_->committed_copy();
@@ -477,13 +488,11 @@ TEST_F(StoreCore, AFlushIsWrittenInChunksOfBatchMaxRows) {
 }
 
 TEST_F(StoreCore, ForgetDropsPendingSendsRecordedBeforeItButNotAfter) {
-  StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "x"));
   record_spin(*s, 0, outcome(Kind::Delivered, "y"));
-  auto r = await<Result<bool>>([&](auto cb) { s->forget(Platform::Apns, "shop-ios", "x", cb); });
+  auto r = await<Result<bool>>([&](auto cb) { s->tokens().forget(Platform::Apns, "shop-ios", "x", cb); });
   ASSERT_TRUE(r && r->ok());
   EXPECT_TRUE(r->value());  // known from its pending sends
   record_spin(*s, 0, outcome(Kind::Failed, "x"));
@@ -496,9 +505,7 @@ TEST_F(StoreCore, ForgetDropsPendingSendsRecordedBeforeItButNotAfter) {
 // in it are written again, the sends already summed are not counted twice.
 TEST_F(StoreCore, AReplayedTransactionDoesNotCountItsSendsTwice) {
   ledger_->fail_commits = 1;
-  StoreOptions opt;
-  opt.send_flush_ms = 3'600'000;
-  auto s = open(opt);
+  auto s = open_flushing(kOnlyAtStop);
   ASSERT_TRUE(s);
   record_spin(*s, 0, outcome(Kind::Delivered, "a", "spring"));
   record_spin(*s, 0, outcome(Kind::Delivered, "b", "spring"));
@@ -512,12 +519,8 @@ TEST_F(StoreCore, AReplayedTransactionDoesNotCountItsSendsTwice) {
 
 TEST_F(StoreCore, AFailedFlushKeepsTheCountersAndIsRetried) {
   ledger_->fail_commits = 1;
-  StoreOptions opt;
-  opt.send_flush_ms = 1;
-  auto s = open(opt);
+  auto s = flush_one_send(1, Kind::Sent, "a");
   ASSERT_TRUE(s);
-  record_spin(*s, 0, outcome(Kind::Sent, "a"));
-  wait_for_a_flush(*s);
   EXPECT_EQ(s->stats().write_errors, 1u);
   EXPECT_EQ(ledger_->committed_copy(), std::vector<std::string>{"sends:a=1,0,0"});
 }

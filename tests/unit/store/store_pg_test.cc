@@ -119,7 +119,7 @@ TEST_F(PgStore, OutcomesTokenStateFeedbackAndCounts) {
   EXPECT_EQ(st.events, 2u);
   EXPECT_EQ(st.committed_outcomes, 6u);
 
-  auto report = await<Result<CampaignReport>>([&](auto cb) { s->campaign("spring", cb); });
+  auto report = await<Result<CampaignReport>>([&](auto cb) { s->campaigns().campaign("spring", cb); });
   ASSERT_TRUE(report && report->ok());
   EXPECT_TRUE((*report)->found);
   EXPECT_EQ((*report)->sent, 4u);
@@ -127,13 +127,13 @@ TEST_F(PgStore, OutcomesTokenStateFeedbackAndCounts) {
   EXPECT_EQ((*report)->failed, 1u);
   EXPECT_EQ((*report)->unsubscribed, 1u);
   auto eng = await<Result<size_t>>([&](auto cb) {
-    s->engagement({EngagementEvent{"spring", Platform::Apns, "shop-ios", a, Engagement::Open, 1},
+    s->campaigns().engagement({EngagementEvent{"spring", Platform::Apns, "shop-ios", a, Engagement::Open, 1},
                    EngagementEvent{"spring", Platform::Apns, "shop-ios", a, Engagement::Click, 2}},
                   cb);
   });
   ASSERT_TRUE(eng && eng->ok());
   EXPECT_EQ(eng->value(), 2u);
-  report = await<Result<CampaignReport>>([&](auto cb) { s->campaign("spring", cb); });
+  report = await<Result<CampaignReport>>([&](auto cb) { s->campaigns().campaign("spring", cb); });
   EXPECT_EQ((*report)->opened, 1u);
   EXPECT_EQ((*report)->clicked, 1u);
 
@@ -166,11 +166,11 @@ TEST_F(PgStore, ReactivationAndForget) {
   EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", t).state, "active");
   EXPECT_EQ(s->stats().unsubscribed, 0u);
 
-  auto gone = await<Result<bool>>([&](auto cb) { s->forget(Platform::Apns, "shop-ios", t, cb); });
+  auto gone = await<Result<bool>>([&](auto cb) { s->tokens().forget(Platform::Apns, "shop-ios", t, cb); });
   ASSERT_TRUE(gone && gone->ok());
   EXPECT_TRUE(gone->value());
   EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", t).state, "unknown");
-  gone = await<Result<bool>>([&](auto cb) { s->forget(Platform::Apns, "shop-ios", t, cb); });
+  gone = await<Result<bool>>([&](auto cb) { s->tokens().forget(Platform::Apns, "shop-ios", t, cb); });
   EXPECT_FALSE(gone->value());
   EXPECT_EQ(get_feedback(*s, 0, 10).events.size(), 1u);  // events are kept
 }
@@ -200,7 +200,7 @@ TEST_F(PgStore, SecondInstanceFollowsSuppressionWithinASecond) {
   EXPECT_EQ(fa.next, fb.next);
 
   // A forget through A lifts the suppression on B too.
-  auto gone = await<Result<bool>>([&](auto cb) { a->forget(Platform::Apns, "shop-ios", t, cb); });
+  auto gone = await<Result<bool>>([&](auto cb) { a->tokens().forget(Platform::Apns, "shop-ios", t, cb); });
   ASSERT_TRUE(gone && gone->ok() && gone->value());
   EXPECT_TRUE(within(milliseconds(1000), [&] { return !b->suppressed(Platform::Apns, "shop-ios", t); }));
   EXPECT_TRUE(b->suppressed(Platform::Apns, "shop-ios", u));
@@ -217,8 +217,8 @@ TEST_F(PgStore, MarketingSendsReachTheOtherInstanceOnly) {
   std::atomic<int> seen_a{0}, seen_b{0};
   std::atomic<uint64_t> key_b{0};
   std::atomic<int64_t> at_b{0};
-  a->on_remote_marketing_send([&](uint64_t, int64_t) { seen_a.fetch_add(1); });
-  b->on_remote_marketing_send([&](uint64_t k, int64_t at) {
+  a->campaigns().on_remote_marketing_send([&](uint64_t, int64_t) { seen_a.fetch_add(1); });
+  b->campaigns().on_remote_marketing_send([&](uint64_t k, int64_t at) {
     key_b = k;
     at_b = at;
     seen_b.fetch_add(1);
@@ -257,11 +257,11 @@ TEST_F(PgStore, LoadMarketingSendsDropsOldOnesAndFollowsOnlyLaterOnes) {
   auto other = open();
   ASSERT_TRUE(s && other);
   int loaded = 0;
-  ASSERT_TRUE(s->load_marketing_sends(clock_.now_ms() - 86'400'000, [&](uint64_t, int64_t) { ++loaded; }));
+  ASSERT_TRUE(s->campaigns().load_marketing_sends(clock_.now_ms() - 86'400'000, [&](uint64_t, int64_t) { ++loaded; }));
   EXPECT_EQ(loaded, 1);
   EXPECT_EQ(count("SELECT count(*) FROM marketing_sends"), 1);
   std::atomic<int> followed{0};
-  s->on_remote_marketing_send([&](uint64_t, int64_t) { followed.fetch_add(1); });
+  s->campaigns().on_remote_marketing_send([&](uint64_t, int64_t) { followed.fetch_add(1); });
   s->start();
   other->start();
   record_spin(*other, 0, outcome(Kind::MarketingSent, hex_token(32)));
@@ -364,7 +364,7 @@ ScheduledSend scheduled_row(int64_t id, int64_t due_ms, std::string key = "") {
 }
 
 ClaimedSends claim(Store& s, int64_t now_ms, uint32_t limit) {
-  auto r = await<Result<ClaimedSends>>([&](auto cb) { s.claim_due(now_ms, 30'000, limit, cb); });
+  auto r = await<Result<ClaimedSends>>([&](auto cb) { s.schedules().claim_due(now_ms, 30'000, limit, cb); });
   EXPECT_TRUE(r && r->ok()) << (r && !r->ok() ? r->error().message : "");
   return r && r->ok() ? r->value() : ClaimedSends{};
 }
@@ -379,10 +379,10 @@ TEST_F(PgStore, ScheduledSendsAreClaimedByExactlyOneInstance) {
   constexpr int64_t kDue = 1'780'000'000'000;
   std::vector<ScheduledSend> rows;
   for (int i = 1; i <= kRows; ++i) rows.push_back(scheduled_row(i, kDue + i));
-  auto added = await<Result<size_t>>([&](auto cb) { a->schedule(rows, cb); });
+  auto added = await<Result<size_t>>([&](auto cb) { a->schedules().schedule(rows, cb); });
   ASSERT_TRUE(added && added->ok());
   EXPECT_EQ(added->value(), static_cast<size_t>(kRows));
-  added = await<Result<size_t>>([&](auto cb) { b->schedule({scheduled_row(1, kDue)}, cb); });
+  added = await<Result<size_t>>([&](auto cb) { b->schedules().schedule({scheduled_row(1, kDue)}, cb); });
   EXPECT_EQ(added->value(), 0u);  // an existing id is a no-op
 
   // Both instances claim small batches at once until nothing is due.
@@ -409,9 +409,9 @@ TEST_F(PgStore, ScheduledSendsAreClaimedByExactlyOneInstance) {
   ClaimedSends none = claim(*b, kDue + kRows, 100);
   EXPECT_TRUE(none.rows.empty());
   EXPECT_EQ(none.next_due_ms, kDue + kRows + 30'000);
-  auto done = await<Result<void>>([&](auto cb) { a->finish_claimed(got_a, cb); });
+  auto done = await<Result<void>>([&](auto cb) { a->schedules().finish_claimed(got_a, cb); });
   ASSERT_TRUE(done && done->ok());
-  done = await<Result<void>>([&](auto cb) { b->release_claimed(got_b, cb); });
+  done = await<Result<void>>([&](auto cb) { b->schedules().release_claimed(got_b, cb); });
   ASSERT_TRUE(done && done->ok());
   EXPECT_EQ(count("SELECT count(*) FROM scheduled"), static_cast<int64_t>(got_b.size()));
   EXPECT_EQ(claim(*a, kDue + kRows, 1000).rows.size(), got_b.size());
@@ -423,18 +423,18 @@ TEST_F(PgStore, ScheduledSendsCancelAndListByKey) {
   s->start();
   constexpr int64_t kDue = 1'780'000'000'000;
   auto added = await<Result<size_t>>([&](auto cb) {
-    s->schedule({scheduled_row(10, kDue + 3, "k1"), scheduled_row(11, kDue + 1, "k1"), scheduled_row(12, kDue, "k2")},
+    s->schedules().schedule({scheduled_row(10, kDue + 3, "k1"), scheduled_row(11, kDue + 1, "k1"), scheduled_row(12, kDue, "k2")},
                 cb);
   });
   ASSERT_TRUE(added && added->ok());
-  auto listed = await<Result<std::vector<ScheduledSend>>>([&](auto cb) { s->list_scheduled("k1", kDue, 10, cb); });
+  auto listed = await<Result<std::vector<ScheduledSend>>>([&](auto cb) { s->schedules().list_scheduled("k1", kDue, 10, cb); });
   ASSERT_TRUE(listed && listed->ok());
   ASSERT_EQ((*listed)->size(), 2u);
   EXPECT_EQ((**listed)[0].id, 11);  // earliest due first
   EXPECT_EQ((**listed)[1].line, "{\"op\":\"send\"} 10");
   EXPECT_TRUE((**listed)[1].quiet_hours);
   EXPECT_EQ((**listed)[1].platform, Platform::Fcm);
-  auto cancelled = await<Result<uint64_t>>([&](auto cb) { s->cancel_scheduled("k1", kDue, cb); });
+  auto cancelled = await<Result<uint64_t>>([&](auto cb) { s->schedules().cancel_scheduled("k1", kDue, cb); });
   ASSERT_TRUE(cancelled && cancelled->ok());
   EXPECT_EQ(cancelled->value(), 4u);  // two rows of two recipients
   ClaimedSends c = claim(*s, kDue + 10, 10);
@@ -452,10 +452,10 @@ TEST_F(PgStore, ScheduledListStopsAtBytesAsWellAsRows) {
     rows.push_back(scheduled_row(20 + i, kDue + i, "bulk"));
     rows.back().line.append(kMaxListedLineBytes / 2 + 1, ' ');
   }
-  auto added = await<Result<size_t>>([&](auto cb) { s->schedule(std::move(rows), cb); });
+  auto added = await<Result<size_t>>([&](auto cb) { s->schedules().schedule(std::move(rows), cb); });
   ASSERT_TRUE(added && added->ok());
   // Rows 20 and 21 start below the bound; 22 would start past it.
-  auto listed = await<Result<std::vector<ScheduledSend>>>([&](auto cb) { s->list_scheduled("bulk", kDue, 100, cb); });
+  auto listed = await<Result<std::vector<ScheduledSend>>>([&](auto cb) { s->schedules().list_scheduled("bulk", kDue, 100, cb); });
   ASSERT_TRUE(listed && listed->ok()) << (listed && !listed->ok() ? listed->error().message : "");
   ASSERT_EQ((*listed)->size(), 2u);
   EXPECT_EQ((**listed)[0].id, 20);

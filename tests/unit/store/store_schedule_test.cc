@@ -40,13 +40,13 @@ ScheduledSend row(int64_t id, int64_t due_ms, std::string key, uint32_t recipien
 }
 
 size_t insert(Store& s, std::vector<ScheduledSend> rows) {
-  auto r = await<Result<size_t>>([&](auto cb) { s.schedule(std::move(rows), cb); });
+  auto r = await<Result<size_t>>([&](auto cb) { s.schedules().schedule(std::move(rows), cb); });
   EXPECT_TRUE(r && r->ok());
   return r && r->ok() ? r->value() : 0;
 }
 
 ClaimedSends claim(Store& s, int64_t now_ms, uint32_t limit = 100, int64_t lease_ms = 30'000) {
-  auto r = await<Result<ClaimedSends>>([&](auto cb) { s.claim_due(now_ms, lease_ms, limit, cb); });
+  auto r = await<Result<ClaimedSends>>([&](auto cb) { s.schedules().claim_due(now_ms, lease_ms, limit, cb); });
   EXPECT_TRUE(r && r->ok());
   return r && r->ok() ? r->value() : ClaimedSends{};
 }
@@ -59,21 +59,21 @@ std::vector<int64_t> ids(const std::vector<ScheduledSend>& rows) {
 }
 
 std::vector<ScheduledSend> list(Store& s, const std::string& key, int64_t now_ms, uint32_t limit = 100) {
-  auto r = await<Result<std::vector<ScheduledSend>>>([&](auto cb) { s.list_scheduled(key, now_ms, limit, cb); });
+  auto r = await<Result<std::vector<ScheduledSend>>>([&](auto cb) { s.schedules().list_scheduled(key, now_ms, limit, cb); });
   EXPECT_TRUE(r && r->ok());
   return r && r->ok() ? r->value() : std::vector<ScheduledSend>{};
 }
 
 uint64_t cancel(Store& s, const std::string& key, int64_t now_ms) {
-  auto r = await<Result<uint64_t>>([&](auto cb) { s.cancel_scheduled(key, now_ms, cb); });
+  auto r = await<Result<uint64_t>>([&](auto cb) { s.schedules().cancel_scheduled(key, now_ms, cb); });
   EXPECT_TRUE(r && r->ok());
   return r && r->ok() ? r->value() : 0;
 }
 
 void finish(Store& s, std::vector<int64_t> which, bool release = false) {
   auto r = await<Result<void>>([&](auto cb) {
-    if (release) s.release_claimed(std::move(which), cb);
-    else s.finish_claimed(std::move(which), cb);
+    if (release) s.schedules().release_claimed(std::move(which), cb);
+    else s.schedules().finish_claimed(std::move(which), cb);
   });
   EXPECT_TRUE(r && r->ok());
 }
