@@ -367,7 +367,16 @@ class WebPushOriginsRig(Rig):
         super().close()
 
 
+def send_apns(d, tokens, timeout=120, app="shop-ios"):
+    """One wait:true send of an alert to tokens of an APNs app; its answer."""
+    return d.request({"op": "send", "wait": True, "notifications": [
+        {"platform": "apns", "app": app, "tokens": tokens, "payload": {"aps": {"alert": "x"}}}]},
+        timeout=timeout)
+
+
 def statuses(resp):
+    """A wait:true answer's results counted by status; a failure counts
+    under "failed:<reason>"."""
     out = {}
     for r in resp["results"]:
         key = r["status"] if r["status"] != "failed" else "failed:" + r.get("reason", "")
