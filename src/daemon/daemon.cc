@@ -1,32 +1,11 @@
 // Daemon: what happens while it runs (stats, SIGHUP reload, SIGTERM drain).
 #include "daemon/daemon.h"
 
-#include <algorithm>
 #include <cstdio>
 
 #include "ingest/json_out.h"
 
 namespace pushgw::daemon {
-
-uint64_t Daemon::queue_depth() const { return admission_->stats().backlog + fleet_->queued(); }
-
-std::vector<std::pair<Platform, std::string>> Daemon::app_names() const {
-  std::vector<std::pair<Platform, std::string>> out;
-  for (const auto& a : *apps_->table) out.emplace_back(a.platform, a.name);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-std::vector<OriginBreaker> Daemon::breakers() const {
-  std::vector<OriginBreaker> out;
-  const auto& table = *apps_->table;
-  for (auto& v : fleet_->breakers()) {
-    if (v.app_id >= table.size()) continue;
-    out.push_back(OriginBreaker{table[v.app_id].platform, table[v.app_id].name, std::move(v)});
-  }
-  return out;
-}
 
 StatsView Daemon::stats_view() const {
   StatsView v;
@@ -37,7 +16,7 @@ StatsView Daemon::stats_view() const {
   if (spool_) v.spool = spool_->stats();
   if (store_) v.store = store_->stats();
   v.source = clients_->source();
-  v.observed = this;
+  v.observed = view_.get();
   v.families = &families_;
   return v;
 }

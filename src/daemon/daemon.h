@@ -9,6 +9,7 @@
 //   ingest::OpRegistry         the ops, registered by ops/, schedule/ and here
 //   Drain                      the SIGTERM order
 //   systemd::Watchdog          WATCHDOG=1 while every loop turns
+//   OperatorView               what stats and /metrics read from the parts
 //
 // Members are declared in the order they are built and each may use only
 // those above it; C++ destroys them in reverse, which is the teardown order
@@ -30,8 +31,8 @@
 #include "admission/request_tracker.h"
 #include "daemon/apps.h"
 #include "daemon/drain.h"
-#include "daemon/gateway_observe.h"
 #include "daemon/oauth_refresher.h"
+#include "daemon/operator_view.h"
 #include "daemon/stats.h"
 #include "daemon/systemd/sd_notify.h"
 #include "daemon/systemd/watchdog.h"
@@ -66,7 +67,7 @@ struct Options {
   bool test_hooks = false;  // PUSHGW_TEST_HOOKS=1: ops "test_stall" and "test_clock"
 };
 
-class Daemon final : public Observed {
+class Daemon final {
  public:
   // Builds everything, replays the spool, listens (metrics, then the
   // socket), starts. The config is loaded and checked (build_apps,
@@ -79,15 +80,6 @@ class Daemon final : public Observed {
   // Runs the main loop until SIGTERM/SIGINT has drained.
   void run() { loop_.run(); }
   const obs::Logger& log() const { return log_; }
-
-  // Observed (stats, /metrics)
-  uint64_t queue_depth() const override;
-  uint64_t max_queued() const override { return max_queued_; }
-  uint64_t connections() const override { return fleet_->connections(); }
-  uint64_t streams_in_flight() const override { return fleet_->streams_in_flight(); }
-  std::vector<std::pair<Platform, std::string>> app_names() const override;
-  std::vector<OriginBreaker> breakers() const override;
-  const dispatch::SuspectGuard* suspect_guard() const override { return suspect_.get(); }
 
  private:
   Daemon(Options opts, std::shared_ptr<const settings::Settings> cfg, std::unique_ptr<Apps> apps);
@@ -115,7 +107,6 @@ class Daemon final : public Observed {
   void close_listeners();
 
   const Options opts_;
-  const uint64_t max_queued_;  // [server] max_queued as started (a reload does not resize the rings)
   loop::Loop loop_;  // destroyed last
   std::shared_ptr<const settings::Settings> config_;
   std::shared_ptr<obs::LogSink> sink_;
@@ -149,6 +140,7 @@ class Daemon final : public Observed {
   std::unique_ptr<admission::Front> front_;
   std::unique_ptr<ingest::Server> server_;  // closed by the drain (or never listening)
   std::unique_ptr<redis::StreamSource> redis_;
+  std::unique_ptr<OperatorView> view_;  // read by the stats op and the metrics registry
   std::unique_ptr<metrics::MetricsServer> metrics_;
   std::unique_ptr<systemd::Watchdog> watchdog_;
   std::unique_ptr<Drain> drain_;

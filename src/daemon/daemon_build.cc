@@ -35,7 +35,6 @@ int workers_for(const settings::Settings& cfg) {
 
 Daemon::Daemon(Options opts, std::shared_ptr<const settings::Settings> cfg, std::unique_ptr<Apps> apps)
     : opts_(std::move(opts)),
-      max_queued_(cfg->server.max_queued),
       config_(std::move(cfg)),
       sink_(make_sink(*config_)),
       log_(sink_, "daemon"),
@@ -189,6 +188,8 @@ void Daemon::build_admission() {
   server_->set_allowed(config_->server.allowed_uids, config_->server.allowed_gids);
   redis_ = make_redis_ingest(loop_.get(), *config_, *front_, clock_, sink_, registry_);
   clients_->attach_source(redis_.get());
+  view_ = std::make_unique<OperatorView>(
+      OperatorView::Parts{apps_, *admission_, *fleet_, suspect_.get(), config_->server.max_queued});
 }
 
 void Daemon::register_ops() {
@@ -212,7 +213,7 @@ void Daemon::register_ops() {
 }
 
 Result<void> Daemon::listen_metrics() {
-  register_daemon_metrics(registry_, *this, *store_, spool_.get());
+  register_daemon_metrics(registry_, *view_, *store_, spool_.get());
   metrics::MetricsServer::Options mopts;
   mopts.log = obs::Logger(sink_, "metrics");
   metrics::MetricsServer::Handlers handlers{[this] { return registry_.render(); }, nullptr,

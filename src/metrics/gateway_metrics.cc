@@ -53,6 +53,12 @@ void register_gateway_gauges(Registry& r, GatewayGauges g) {
   gauge(r, "pushgw_store_available",
         "1 while store commits succeed; 0 during an outage (sends are refused store_unavailable).",
         std::move(g.store_available));
+  counter(r, "pushgw_store_send_flushes_total",
+          "Store transactions that wrote the summed per-token send counts (sent, delivered, last_sent_at).",
+          std::move(g.store_send_flushes));
+  gauge(r, "pushgw_store_pending_send_tokens",
+        "Tokens whose send counts are summed in memory and wait for the next flush ([store] send_flush_ms).",
+        std::move(g.store_pending_send_tokens));
   gauge(r, "pushgw_start_time_seconds", "When this pushgwd started, in unix seconds.", std::move(g.start_time));
   if (g.breakers_open) {
     r.gauge_callback("pushgw_breakers_open",

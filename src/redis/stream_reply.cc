@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+
 namespace pushgw::redis {
 namespace {
 
@@ -108,6 +110,14 @@ bool parse_consumers_reply(const redisReply* r, std::vector<ConsumerInfo>& out) 
     out.push_back(info);
   }
   return true;
+}
+
+std::string read_count(int64_t max_read_bytes, int batch, const std::vector<StreamEntry>& entries) {
+  size_t bytes = 0;
+  for (const StreamEntry& e : entries) bytes += e.request.size() + e.id.size();
+  const size_t mean = std::max<size_t>(bytes / std::max<size_t>(entries.size(), 1), 1);
+  const auto fit = static_cast<int64_t>(static_cast<uint64_t>(max_read_bytes) / mean);
+  return std::to_string(std::clamp<int64_t>(fit, 1, batch));
 }
 
 }  // namespace pushgw::redis

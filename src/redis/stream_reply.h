@@ -2,6 +2,7 @@
 // the hiredis reply: valid while the reply is (inside its callback).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,11 @@ struct StreamEntry {
 // XREADGROUP ... STREAMS <one stream> <id>: appends the entries. A nil reply
 // (BLOCK timed out) is no entries. false: the reply has another shape.
 bool parse_read_reply(const redisReply* r, std::vector<StreamEntry>& out);
+
+// COUNT for the next read, from the entries of the last one: so that a
+// read's requests come to about max_read_bytes (at least 1, at most batch),
+// and a stream of huge requests is read a few at a time.
+std::string read_count(int64_t max_read_bytes, int batch, const std::vector<StreamEntry>& entries);
 
 // XAUTOCLAIM: [next cursor, entries, deleted ids] (the third element since
 // 7.0). Appends the claimed entries; deleted counts entries the server

@@ -15,7 +15,6 @@ constexpr uint64_t kRetryMs = 1000;            // after an error answer to a rea
 constexpr uint64_t kCloseWaitMs = 3000;        // close(): longest wait for the last XACKs
 constexpr size_t kMaxQueuedAcks = 100'000;     // stop reading while this many wait for Redis
 constexpr uint64_t kRoomPollMs = 10;           // ring fill has no event of its own: poll it while full
-constexpr uint64_t kTidyEveryMs = 60'000;      // looks for abandoned consumers
 
 // What the results stream says about an entry that carries no request.
 constexpr std::string_view kNoRequest =
@@ -28,16 +27,6 @@ Connection::Options conn_options(const RedisIngestConfig& cfg) {
   o.endpoint = cfg.endpoint;
   o.url_for_logs = redact_redis_url(cfg.url);
   return o;
-}
-
-// COUNT so that a read's requests come to about max_read_bytes (at least 1,
-// at most batch): a stream of huge requests is read a few at a time.
-std::string read_count(const RedisIngestConfig& cfg, const std::vector<StreamEntry>& entries) {
-  size_t bytes = 0;
-  for (const StreamEntry& e : entries) bytes += e.request.size() + e.id.size();
-  const size_t mean = std::max<size_t>(bytes / std::max<size_t>(entries.size(), 1), 1);
-  const auto fit = static_cast<int64_t>(static_cast<uint64_t>(cfg.max_read_bytes) / mean);
-  return std::to_string(std::clamp<int64_t>(fit, 1, cfg.batch));
 }
 
 }  // namespace
@@ -71,7 +60,14 @@ StreamSource::StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest
             return command(argv, std::move(cb));
           },
           [this] { maybe_read(); }, stats_, log_),
-      claim_timer_(loop, [this] { claim_page(); }),
+      takeover_(loop, Takeover::Deps{cfg_, consumer_, sink, ledger_, stats_,
+                                     [this](const std::vector<std::string_view>& argv, Connection::Callback cb) {
+                                       return command(argv, std::move(cb));
+                                     },
+                                     [this] { return group_ready_ && cmd_.ready(); },
+                                     [this](const redisReply* r) { return group_missing(r); },
+                                     [this](const std::vector<StreamEntry>& e) { take(e, Origin::Claimed); },
+                                     count_str_, !cfg.results_stream.empty(), log_}),
       heartbeat_timer_(loop, [this] {
         if (group_ready_) ledger_.heartbeat();  // keeps what this instance holds from looking abandoned
       }),
@@ -81,10 +77,8 @@ StreamSource::StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest
       }),
       close_timer_(loop, [this] { finish(); }),
       room_timer_(loop, [this] { on_room(); }),
-      tidy_timer_(loop, [this] { tidy_consumers(); }),
       batch_str_(std::to_string(cfg.batch)),
       block_str_(std::to_string(cfg.block_ms)),
-      idle_str_(std::to_string(cfg.claim_idle_ms)),
       count_str_(batch_str_) {
   const std::string& fb = cfg.feedback_stream.empty() ? cfg.results_stream : cfg.feedback_stream;
   if (!fb.empty() && !feedback_identity.empty())
@@ -99,11 +93,9 @@ void StreamSource::start() {
           consumer_.c_str(), redact_redis_url(cfg_.url).c_str());
   cmd_.start();
   reader_.start();
-  const uint64_t claim_every = std::max<uint64_t>(50, static_cast<uint64_t>(cfg_.claim_idle_ms) / 2);
   const uint64_t beat_every = std::max<uint64_t>(30, static_cast<uint64_t>(cfg_.claim_idle_ms) / 3);
-  claim_timer_.start(claim_every, claim_every);
   heartbeat_timer_.start(beat_every, beat_every);
-  tidy_timer_.start(kTidyEveryMs, kTidyEveryMs);
+  takeover_.start();
   if (feedback_) feedback_->start();
 }
 
@@ -152,7 +144,7 @@ bool StreamSource::group_missing(const redisReply* r) {
 
 void StreamSource::on_room() {
   maybe_read();
-  if (claim_cursor_ != "0-0") claim_page();
+  takeover_.resume();
 }
 
 // Back-pressure: one read at a time, and only while the gateway has room
@@ -174,7 +166,7 @@ void StreamSource::read_pending() {
   reading_ = true;
   if (!swept_own_) {  // once per pass over the own pending list, from its start
     swept_own_ = true;
-    sweep_poison("-", 0, true, [this] {
+    takeover_.sweep_poison("-", 0, true, [this] {
       reading_ = false;
       maybe_read();
     });
@@ -196,7 +188,8 @@ void StreamSource::read_pending() {
                                 swept_own_ = false;
                               } else {
                                 pending_cursor_.assign(scratch_.back().id);
-                                if (!scratch_.empty()) count_str_ = read_count(cfg_, scratch_);
+                                if (!scratch_.empty())
+                                  count_str_ = read_count(cfg_.max_read_bytes, cfg_.batch, scratch_);
                                 take(scratch_, Origin::Pending);
                               }
                               maybe_read();
@@ -218,90 +211,12 @@ void StreamSource::read_new() {
                                         retry_timer_.start(kRetryMs);
                                         return;
                                       }
-                                      if (!scratch_.empty()) count_str_ = read_count(cfg_, scratch_);
+                                      if (!scratch_.empty())
+                                        count_str_ = read_count(cfg_.max_read_bytes, cfg_.batch, scratch_);
                                       take(scratch_, Origin::New);
                                       maybe_read();
                                     });
   if (!sent) reading_ = false;
-}
-
-// One page of the takeover scan: poison entries out first, then XAUTOCLAIM.
-void StreamSource::claim_page() {
-  if (stopping_ || claiming_ || !group_ready_ || !cmd_.ready() || !sink_.may_submit()) return;
-  claiming_ = true;
-  sweep_poison(claim_cursor_, static_cast<uint64_t>(cfg_.claim_idle_ms), false, [this] {
-    claiming_ = false;
-    autoclaim();
-  });
-}
-
-void StreamSource::sweep_poison(std::string_view start, uint64_t idle_ms, bool own, std::function<void()> next) {
-  if (cfg_.max_deliveries <= 0) {
-    next();
-    return;
-  }
-  const std::string idle = std::to_string(idle_ms);
-  std::vector<std::string_view> argv = {"XPENDING", cfg_.stream, cfg_.group, "IDLE", idle, start, "+", batch_str_};
-  if (own) argv.push_back(consumer_);
-  const bool sent = command(argv, [this, next = std::move(next)](const redisReply* r) {
-    std::vector<PendingInfo> pending;
-    if (r != nullptr && parse_pending_reply(r, pending)) {
-      for (const PendingInfo& p : pending) {
-        if (p.deliveries < cfg_.max_deliveries) continue;
-        std::string id(p.id);
-        if (!ledger_.hold(id)) continue;  // being handled here
-        ++stats_.dead_lettered;
-        PGW_LOG(log_, Warn, "entry %s delivered %lld times without finishing: dead-lettered (acknowledged, not sent)",
-                id.c_str(), p.deliveries);
-        if (wants_results())
-          ledger_.add_result(id, R"({"id":null,"ok":false,"error":"dead_letter","message":"delivered )" +
-                                     std::to_string(p.deliveries) +
-                                     R"( times without finishing ([ingest.redis] max_deliveries); not sent again"})");
-        ledger_.ack(id);
-      }
-    }
-    next();  // also when the connection was lost: next finds it not ready
-  });
-  if (!sent) next();
-}
-
-void StreamSource::autoclaim() {
-  if (stopping_ || claiming_ || !group_ready_ || !cmd_.ready() || !sink_.may_submit()) return;
-  claiming_ = true;
-  const bool sent = command({"XAUTOCLAIM", cfg_.stream, cfg_.group, consumer_, idle_str_, claim_cursor_, "COUNT",
-                             count_str_},
-                            [this](const redisReply* r) {
-                              claiming_ = false;
-                              if (r == nullptr || group_missing(r)) return;
-                              std::vector<StreamEntry> claimed;
-                              size_t deleted = 0;
-                              if (!parse_autoclaim_reply(r, claim_cursor_, claimed, deleted)) {
-                                if (r->type == REDIS_REPLY_ERROR)
-                                  PGW_LOG(log_, Warn, "XAUTOCLAIM: %.*s", static_cast<int>(r->len), r->str);
-                                claim_cursor_ = "0-0";
-                                return;
-                              }
-                              if (!claimed.empty()) count_str_ = read_count(cfg_, claimed);
-                              take(claimed, Origin::Claimed);
-                              // More to scan: go on while there is room, else at the next tick.
-                              if (claim_cursor_ != "0-0") claim_page();
-                            });
-  if (!sent) claiming_ = false;
-}
-
-void StreamSource::tidy_consumers() {
-  if (stopping_ || !group_ready_ || !cmd_.ready()) return;
-  const long long idle_limit = 10LL * std::max(cfg_.claim_idle_ms, cfg_.block_ms);
-  command({"XINFO", "CONSUMERS", cfg_.stream, cfg_.group}, [this, idle_limit](const redisReply* r) {
-    std::vector<ConsumerInfo> all;
-    if (r == nullptr || !parse_consumers_reply(r, all)) return;
-    for (const ConsumerInfo& c : all) {
-      if (c.name == consumer_ || c.pending > 0 || c.idle_ms < idle_limit) continue;
-      PGW_LOG(log_, Info, "deleting consumer %.*s (nothing pending, idle %lld s)", static_cast<int>(c.name.size()),
-              c.name.data(), c.idle_ms / 1000);
-      command({"XGROUP", "DELCONSUMER", cfg_.stream, cfg_.group, c.name}, [](const redisReply*) {});
-    }
-  });
 }
 
 void StreamSource::take(const std::vector<StreamEntry>& entries, Origin origin) {
@@ -365,9 +280,8 @@ void StreamSource::on_journaled(uint64_t tag, bool durable) {
 void StreamSource::stop_reading() {
   if (stopping_) return;
   stopping_ = true;
-  claim_timer_.stop();
+  takeover_.stop();
   room_timer_.stop();
-  tidy_timer_.stop();
   // A blocked read would still hand us entries; they stay pending instead.
   reader_.close();
 }
@@ -397,9 +311,8 @@ void StreamSource::finish() {
   if (feedback_) feedback_->close();
   cmd_.close();
   reader_.close();
-  claim_timer_.close();
+  takeover_.close();
   room_timer_.close();
-  tidy_timer_.close();
   heartbeat_timer_.close();
   retry_timer_.close();
   ledger_.close();

@@ -37,6 +37,9 @@
 // "result" = the socket's wait:true answer, or the error). Feedback events:
 // see feedback_publisher.h.
 //
+// The takeover, dead-letter and tidying side is redis::Takeover's
+// (takeover.h); the reading side is here.
+//
 // Threading: loop thread only. Lifetime: stop_reading() at SIGTERM, then
 // close(done) once the gateway drained (it flushes the last XACKs).
 #pragma once
@@ -59,6 +62,7 @@
 #include "redis/connection.h"
 #include "redis/entry_ledger.h"
 #include "redis/stream_reply.h"
+#include "redis/takeover.h"
 
 namespace pushgw::redis {
 
@@ -113,13 +117,6 @@ class StreamSource final : public ingest::Source {
   void maybe_read();
   void read_pending();
   void read_new();
-  void autoclaim();
-  void claim_page();
-  // XPENDING from start (idle at least idle_ms; only ours when own): entries
-  // delivered max_deliveries times are dead-lettered; then next runs.
-  void sweep_poison(std::string_view start, uint64_t idle_ms, bool own, std::function<void()> next);
-
-  void tidy_consumers();
   void take(const std::vector<StreamEntry>& entries, Origin origin);
   bool command(const std::vector<std::string_view>& argv, Connection::Callback cb);
   void check_closed();
@@ -133,22 +130,20 @@ class StreamSource final : public ingest::Source {
   Connection cmd_;     // everything but the blocking read
   Connection reader_;  // XREADGROUP ... BLOCK only (it holds its connection)
   EntryLedger ledger_;
+  Takeover takeover_;  // XAUTOCLAIM, dead letters, tidying the group's consumers
   std::unique_ptr<FeedbackPublisher> feedback_;
-  loop::Timer claim_timer_, heartbeat_timer_, retry_timer_, close_timer_;
+  loop::Timer heartbeat_timer_, retry_timer_, close_timer_;
   loop::Timer room_timer_;  // polls for ring room while the gateway is full
-  loop::Timer tidy_timer_;
 
   std::unordered_map<uint64_t, std::string> by_tag_;  // submitted, answer not yet in: tag -> entry id
   std::vector<StreamEntry> scratch_;
   std::string pending_cursor_;     // own pending list still to read from here ("" = none)
-  std::string claim_cursor_ = "0-0";
-  std::string batch_str_, block_str_, idle_str_;
-  std::string count_str_;          // COUNT of the next read (read_count())
+  std::string batch_str_, block_str_;
+  std::string count_str_;          // COUNT of the next read or claim (read_count())
   uint64_t next_tag_ = 1;
   uint64_t outstanding_ = 0;       // commands on cmd_ whose reply is not in
   bool group_ready_ = false;
   bool reading_ = false;           // a read (own pending or new) is out
-  bool claiming_ = false;
   bool swept_own_ = false;         // the own pending list was checked for poison in this pass
   bool stopping_ = false;
   bool closing_ = false;

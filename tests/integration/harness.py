@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import re
 import tempfile
 import time
 import urllib.request
@@ -367,12 +368,30 @@ class WebPushOriginsRig(Rig):
         super().close()
 
 
+def send_apns(d, tokens, timeout=120, app="shop-ios"):
+    """One wait:true send of an alert to tokens of an APNs app; its answer."""
+    return d.request({"op": "send", "wait": True, "notifications": [
+        {"platform": "apns", "app": app, "tokens": tokens, "payload": {"aps": {"alert": "x"}}}]},
+        timeout=timeout)
+
+
 def statuses(resp):
+    """A wait:true answer's results counted by status; a failure counts
+    under "failed:<reason>"."""
     out = {}
     for r in resp["results"]:
         key = r["status"] if r["status"] != "failed" else "failed:" + r.get("reason", "")
         out[key] = out.get(key, 0) + 1
     return out
+
+
+def metric(port, name):
+    """The value of an unlabelled sample on 127.0.0.1:port/metrics; None
+    when it is not there."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        body = r.read().decode()
+    m = re.search(r"^%s (\S+)$" % re.escape(name), body, re.M)
+    return float(m.group(1)) if m else None
 
 
 def observed_daemon(rig):

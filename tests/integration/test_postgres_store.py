@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from harness import apns_token, free_port, wait_until
+from harness import apns_token, free_port, metric, wait_until
 from pg_rig import PgServer
 
 # Part of the DSN: trust authentication ignores it, but it must never be logged.
@@ -215,12 +215,6 @@ def http_get(port, path):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
-
-
-def metric(port, name):
-    _, body = http_get(port, "/metrics")
-    m = re.search(r"^%s (\S+)$" % re.escape(name), body, re.M)
-    return float(m.group(1)) if m else None
 
 
 def test_a_store_outage_refuses_sends_keeps_the_loops_and_recovers(rig, pg):

@@ -7,21 +7,7 @@ The sim counts the distinct provider tokens (JWTs) that verified
 (apns.jwts_accepted): that is the daemon's number of signatures."""
 import time
 
-from harness import Rig, apns_token
-
-
-def send(d, tokens, timeout=120):
-    return d.request({"op": "send", "wait": True, "notifications": [
-        {"platform": "apns", "app": "shop-ios", "tokens": tokens, "payload": {"aps": {"alert": "x"}}}]},
-        timeout=timeout)
-
-
-def statuses(resp):
-    out = {}
-    for r in resp["results"]:
-        key = r["status"] if r["status"] != "failed" else "failed:" + r.get("reason", "")
-        out[key] = out.get(key, 0) + 1
-    return out
+from harness import Rig, apns_token, send_apns, statuses
 
 
 def apns_sim(rig):
@@ -33,13 +19,13 @@ def test_rejected_current_token_is_resigned_once_and_the_batch_delivered():
     try:
         d = rig.daemon()
         warm = [apns_token(i, "ca11") for i in range(3)]
-        assert statuses(send(d, warm)) == {"delivered": 3}
+        assert statuses(send_apns(d, warm)) == {"delivered": 3}
         assert apns_sim(rig)["jwts_accepted"] == 1
         # The token the daemon signed moments ago is now refused by the provider.
         rig.sim.admin("/faults", "reject_jwt=current")
         tokens = [apns_token(i) for i in range(5)]
         t0 = time.time()
-        resp = send(d, tokens)
+        resp = send_apns(d, tokens)
         took = time.time() - t0
         assert statuses(resp) == {"delivered": 5}
         sim = apns_sim(rig)
@@ -63,14 +49,14 @@ def test_every_token_rejected_fails_with_a_clear_reason_and_no_resign_storm():
         tokens = [apns_token(i) for i in range(5)]
         # Bounded: the harness fails the request if no answer comes in 30 s
         # (the retry window is 60 s: a retry loop would not answer in time).
-        resp = send(d, tokens, timeout=30)
+        resp = send_apns(d, tokens, timeout=30)
         assert statuses(resp) == {"failed:credential_rejected": 5}
         assert all(r["http_status"] == 403 for r in resp["results"])
         assert apns_sim(rig)["jwts_accepted"] == 2   # the first token and one fresh one, no more
         # Later sends of the same broken credential fail too, and sign nothing new
         # (the next signature waits for Apple's 20-minute schedule).
         for _ in range(3):
-            more = send(d, [apns_token(i, "b0b0") for i in range(5)], timeout=30)
+            more = send_apns(d, [apns_token(i, "b0b0") for i in range(5)], timeout=30)
             assert statuses(more) == {"failed:credential_rejected": 5}
         assert apns_sim(rig)["jwts_accepted"] == 2
         assert rig.sim.tokens("apns") == {}

@@ -8,21 +8,7 @@ import re
 import time
 import urllib.request
 
-from harness import Rig, apns_token, free_port
-
-
-def send(d, tokens, timeout=120):
-    return d.request({"op": "send", "wait": True, "notifications": [
-        {"platform": "apns", "app": "shop-ios", "tokens": tokens, "payload": {"aps": {"alert": "x"}}}]},
-        timeout=timeout)
-
-
-def statuses(resp):
-    out = {}
-    for r in resp["results"]:
-        key = r["status"] if r["status"] != "failed" else "failed:" + r.get("reason", "")
-        out[key] = out.get(key, 0) + 1
-    return out
+from harness import Rig, apns_token, free_port, send_apns, statuses
 
 
 def retries_by_reason(port):
@@ -45,7 +31,7 @@ def test_stalled_connection_is_found_by_ping_and_its_requests_delivered_once():
         d = rig.daemon(rig.config(metrics="127.0.0.1:%d" % port))
         tokens = [apns_token(i) for i in range(2000)]
         t0 = time.time()
-        resp = send(d, tokens)
+        resp = send_apns(d, tokens)
         took = time.time() - t0
         assert statuses(resp) == {"delivered": 2000}
         seen = rig.sim.tokens("apns")
@@ -75,7 +61,7 @@ def test_a_peer_that_stalls_every_connection_still_ends_in_failed():
     try:
         d = rig.daemon(rig.config(
             delivery="max_attempts = 2\nmax_retry_seconds = 6\nstall_ping_ms = 200\nping_timeout_ms = 300"))
-        resp = send(d, [apns_token(i) for i in range(10)], timeout=60)
+        resp = send_apns(d, [apns_token(i) for i in range(10)], timeout=60)
         assert statuses(resp) == {"failed:connection_stalled": 10}
         assert rig.sim.tokens("apns") == {}
     finally:

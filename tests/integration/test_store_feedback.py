@@ -5,7 +5,7 @@ import signal
 import subprocess
 import time
 
-from harness import apns_token, wait_until
+from harness import apns_token, free_port, metric, wait_until
 
 
 def send(d, tokens, campaign="spring-sale", **kw):
@@ -148,6 +148,34 @@ def test_kill9_in_the_middle_of_a_100k_load(rig):
         since = page["next"]
     assert reported <= got
     assert d2.request({"op": "stats"})["ok"] is True
+
+
+def test_stats_and_metrics_show_the_send_tally(rig):
+    """stats.store.send_flushes / pending_send_tokens and their metrics: the
+    tokens whose send counts wait in memory, then the flushes that wrote them."""
+    port = free_port()
+    base = rig.config(metrics="127.0.0.1:%d" % port)
+    # send_flush_ms = 60 s: nothing is flushed while the daemon runs.
+    d = rig.daemon(config_text=base.replace("[store]\n", "[store]\nsend_flush_ms = 60000\n", 1))
+    send(d, [apns_token(i, "7a11") for i in range(3)])
+    # The gauge follows the store thread's pass after the answer.
+    assert wait_until(lambda: d.request({"op": "stats"})["store"]["pending_send_tokens"] == 3, timeout=30)
+    assert d.request({"op": "stats"})["store"]["send_flushes"] == 0
+    assert metric(port, "pushgw_store_pending_send_tokens") == 3
+    assert metric(port, "pushgw_store_send_flushes_total") == 0
+    assert d.terminate() == 0
+    # send_flush_ms = 50: the tally empties into the store within moments.
+    d2 = rig.daemon(config_text=base.replace("[store]\n", "[store]\nsend_flush_ms = 50\n", 1), name="pushgwd")
+    send(d2, [apns_token(i, "7a11") for i in range(2)])
+
+    def flushed():
+        s = d2.request({"op": "stats"})["store"]
+        return s["send_flushes"] >= 1 and s["pending_send_tokens"] == 0
+    assert wait_until(flushed, timeout=60)
+    assert metric(port, "pushgw_store_send_flushes_total") >= 1
+    assert metric(port, "pushgw_store_pending_send_tokens") == 0
+    q = {"op": "token", "platform": "apns", "app": "shop-ios", "token": apns_token(0, "7a11")}
+    assert d2.request(q)["sent"] == 2
 
 
 def test_token_counts_are_current_at_once_and_survive_a_clean_restart(rig):

@@ -9,23 +9,9 @@ The sim's --apns-topic makes every device belong to com.example.shop: any
 other topic gets 400 DeviceTokenNotForTopic, whatever the token."""
 import urllib.request
 
-from harness import Rig, apns_token, free_port, wait_until
+from harness import Rig, apns_token, free_port, send_apns, statuses, wait_until
 
 TOPIC = "com.example.shop"
-
-
-def send(d, tokens, timeout=120):
-    return d.request({"op": "send", "wait": True, "notifications": [
-        {"platform": "apns", "app": "shop-ios", "tokens": tokens, "payload": {"aps": {"alert": "x"}}}]},
-        timeout=timeout)
-
-
-def statuses(resp):
-    out = {}
-    for r in resp["results"]:
-        key = r["status"] if r["status"] != "failed" else "failed:" + r.get("reason", "")
-        out[key] = out.get(key, 0) + 1
-    return out
 
 
 def feedback(d):
@@ -50,7 +36,7 @@ def test_wrong_topic_prunes_nothing_and_the_fixed_app_delivers_the_same_tokens()
     try:
         d = rig.daemon(cfg("com.example.wrong"))
         tokens = [apns_token(i, "5a5a") for i in range(200)]
-        resp = send(d, tokens)
+        resp = send_apns(d, tokens)
         assert statuses(resp) == {"failed:suspect_config": 200}, statuses(resp)
         assert all(r.get("provider_reason") == "DeviceTokenNotForTopic" and r.get("http_status") == 400
                    for r in resp["results"])
@@ -68,7 +54,7 @@ def test_wrong_topic_prunes_nothing_and_the_fixed_app_delivers_the_same_tokens()
         logs = d.logs()
         assert "shop-ios is suspect" in logs and "topic" in logs, logs
         # While suspect, more of the same are not applied either.
-        again = send(d, tokens[:20])
+        again = send_apns(d, tokens[:20])
         assert statuses(again) == {"failed:suspect_config": 20}
         assert feedback(d) == []
 
@@ -79,7 +65,7 @@ def test_wrong_topic_prunes_nothing_and_the_fixed_app_delivers_the_same_tokens()
         stats = d.request({"op": "stats"})
         assert stats["suspect"] == []
         assert metric(port, "pushgw_app_suspect") == {'pushgw_app_suspect{platform="apns",app="shop-ios"}': 0.0}
-        resp = send(d, tokens)
+        resp = send_apns(d, tokens)
         assert statuses(resp) == {"delivered": 200}, statuses(resp)
         seen = rig.sim.tokens("apns")
         assert all(seen.get(t) == 1 for t in tokens)
@@ -94,7 +80,7 @@ def test_a_few_bad_tokens_in_ordinary_traffic_are_pruned_as_before():
         d = rig.daemon(cfg(TOPIC))
         good = [apns_token(i, "600d") for i in range(497)]
         bad = [apns_token(i, "4001") for i in range(3)]   # the sim answers DeviceTokenNotForTopic for these
-        resp = send(d, good[:250] + bad + good[250:])
+        resp = send_apns(d, good[:250] + bad + good[250:])
         assert statuses(resp) == {"delivered": 497, "invalid": 3}, statuses(resp)
         invalid = [r["token"] for r in resp["results"] if r["status"] == "invalid"]
         assert sorted(invalid) == sorted(bad)
@@ -105,7 +91,7 @@ def test_a_few_bad_tokens_in_ordinary_traffic_are_pruned_as_before():
         events = feedback(d)
         assert sorted(e["token"] for e in events) == sorted(bad)
         assert all(e["kind"] == "invalid" for e in events)
-        resp = send(d, bad)
+        resp = send_apns(d, bad)
         assert statuses(resp) == {"suppressed": 3}
         stats = d.request({"op": "stats"})
         assert stats["suspect"] == []

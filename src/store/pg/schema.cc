@@ -22,7 +22,8 @@ namespace {
 //  - pushgw_apply_verdicts(): a batch of verdicts applied in order, server
 //    side, in one statement (the state transition needs the row's current
 //    state under its row lock, which a client-side read-then-write across
-//    instances would not give).
+//    instances would not give). Its text is kApplyVerdicts below (version 3
+//    replaces it).
 constexpr const char* kToV1 = R"sql(
 CREATE TABLE pushgw_meta(k text PRIMARY KEY, v text NOT NULL);
 CREATE TABLE tokens(
@@ -98,11 +99,19 @@ CREATE TABLE engagement(
   token text NOT NULL,
   kind smallint NOT NULL                    -- 0 open, 1 click, 2 conversion
 );
+)sql";
+
+// pushgw_apply_verdicts() as it is now: created by version 1, and again by
+// version 3, which replaces the one an older pushgw created at version 1
+// (that one set tokens.last_sent_at_ms to the verdict's send time even when
+// a later send had been written). Only the function changes; rows keep what
+// they hold.
+constexpr const char* kApplyVerdicts = R"sql(
 -- kinds[i]: 0 reactivated (sinces[i] = registered_at, 0 = none), 1 invalid,
 -- 2 unsubscribed (sinces[i] = provider timestamp, 0 = use ats[i]).
 -- toks[i]: the token's key; fulls[i]: the token when the key is a digest,
 -- else ''. Returns what the batch changed in the token/state/event counts.
-CREATE FUNCTION pushgw_apply_verdicts(inst bigint, kinds smallint[], plats smallint[], apps text[],
+CREATE OR REPLACE FUNCTION pushgw_apply_verdicts(inst bigint, kinds smallint[], plats smallint[], apps text[],
     toks text[], fulls text[], reasons text[], sinces bigint[], ats bigint[], camps text[],
     OUT d_tokens bigint, OUT d_invalid bigint, OUT d_unsubscribed bigint, OUT d_events bigint)
 LANGUAGE plpgsql AS $fn$
@@ -145,7 +154,11 @@ BEGIN
       END IF;
     END IF;
     IF prev >= 0 THEN
-      UPDATE tokens t SET sent = t.sent + 1, last_sent_at_ms = ats[i], last_campaign = camps[i], state = nxt,
+      -- last_sent_at only moves forward and last_campaign goes with it, as
+      -- in kPgUpsertSends: a verdict may commit after a later send of the
+      -- token was written (another instance, or this clock stepped back).
+      UPDATE tokens t SET sent = t.sent + 1, last_sent_at_ms = greatest(t.last_sent_at_ms, ats[i]),
+          last_campaign = CASE WHEN ats[i] >= t.last_sent_at_ms THEN camps[i] ELSE t.last_campaign END, state = nxt,
           reason = CASE WHEN prev <> nxt THEN reasons[i] ELSE t.reason END,
           since_ms = CASE WHEN prev <> nxt THEN v_since ELSE t.since_ms END
         WHERE t.platform = plats[i] AND t.app = apps[i] AND t.token = toks[i];
@@ -186,7 +199,11 @@ CREATE INDEX scheduled_by_key ON scheduled(schedule_key, due_ms) WHERE schedule_
 CREATE INDEX scheduled_claimed ON scheduled(claimed_until_ms) WHERE claimed_until_ms > 0;
 )sql";
 
-constexpr const char* kSteps[] = {kToV1, kToV2};
+// Each step: the SQL parts it runs, in order, in one transaction.
+struct Step {
+  const char* parts[2];
+};
+constexpr Step kSteps[] = {{{kToV1, kApplyVerdicts}}, {{kToV2, nullptr}}, {{kApplyVerdicts, nullptr}}};
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kPgSchemaVersion);
 
 // Our table names, to tell an empty database from someone else's.
@@ -213,7 +230,8 @@ Result<int> found_version(PGconn* c) {
 
 Result<void> run_step(PGconn* c, int to_version) {
   std::string sql = "BEGIN;\n";
-  sql += kSteps[to_version - 1];
+  for (const char* part : kSteps[to_version - 1].parts)
+    if (part != nullptr) sql += part;
   sql += "INSERT INTO pushgw_meta(k, v) VALUES('schema_version', '" + std::to_string(to_version) +
          "') ON CONFLICT (k) DO UPDATE SET v = excluded.v;\nCOMMIT;";
   if (auto r = pg_exec(c, sql.c_str(), "store_migrate_failed"); !r) {

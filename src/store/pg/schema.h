@@ -15,7 +15,7 @@
 
 namespace pushgw::store::detail {
 
-inline constexpr int kPgSchemaVersion = 2;
+inline constexpr int kPgSchemaVersion = 3;
 
 // Advisory lock keys (one namespace per database): schema migration, and the
 // writers of the change-followed tables (events, suppression_log,

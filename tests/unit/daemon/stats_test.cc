@@ -64,6 +64,8 @@ TEST(StatsJson, AddsSpoolStoreAndSourceWhenPresent) {
   st.backlog = 15;
   st.suppressed_entries = 16;
   st.suppression_bytes = 17;
+  st.send_flushes = 18;
+  st.pending_send_tokens = 19;
   v.store = st;
   FakeSource src;
   v.source = &src;
@@ -71,7 +73,8 @@ TEST(StatsJson, AddsSpoolStoreAndSourceWhenPresent) {
   const std::string tail =
       ",\"workers\":2,\"spool\":{\"requests\":1,\"done\":2,\"live_requests\":3,\"replayed\":4,\"commits\":5,"
       "\"syncs\":6,\"segments\":7,\"failed\":true},\"store\":{\"tokens\":11,\"invalid\":12,\"unsubscribed\":13,"
-      "\"events\":14,\"backlog\":15,\"suppressed_entries\":16,\"suppression_bytes\":17,\"available\":true},"
+      "\"events\":14,\"backlog\":15,\"suppressed_entries\":16,\"suppression_bytes\":17,\"send_flushes\":18,"
+      "\"pending_send_tokens\":19,\"available\":true},"
       "\"redis\":{\"read\":3}}";
   ASSERT_GE(out.size(), tail.size());
   EXPECT_EQ(out.substr(out.size() - tail.size()), tail);

@@ -62,6 +62,11 @@ TEST_F(StoreApiTest, RecordedCountsShowInTokenAfterCommit) {
   EXPECT_EQ(st.events, 0u);
 }
 
+TEST_F(StoreApiTest, AVerdictNeverMovesLastSentAtBackwards) {
+  const int64_t later = expect_verdict_keeps_last_send(*store_, clock_, hex_token(61));
+  EXPECT_EQ(query_int(dir_.file("pushgw.db"), "SELECT last_sent_at_ms FROM tokens"), later);
+}
+
 TEST_F(StoreApiTest, TokenReadSeesEarlierRecordsWithoutAfterCommit) {
   const std::string t = hex_token(2);
   record_spin(*store_, 0, outcome(Kind::Delivered, t));

@@ -149,6 +149,16 @@ TEST_F(PgStore, OutcomesTokenStateFeedbackAndCounts) {
   EXPECT_EQ(s->stats().events, 2u);
 }
 
+// pushgw_apply_verdicts (schema v3) keeps the later send's time and campaign.
+TEST_F(PgStore, AVerdictNeverMovesLastSentAtBackwards) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  s->start();
+  const int64_t later = expect_verdict_keeps_last_send(*s, clock_, hex_token(61));
+  EXPECT_EQ(count("SELECT last_sent_at_ms FROM tokens"), later);
+  EXPECT_EQ(count("SELECT count(*) FROM tokens WHERE last_campaign = 'later'"), 1);
+}
+
 TEST_F(PgStore, ReactivationAndForget) {
   auto s = open();
   ASSERT_TRUE(s);
@@ -471,12 +481,21 @@ TEST_F(PgStore, MigratesAVersion1Database) {
     record_spin(*s, 0, outcome(Kind::Invalid, hex_token(51), "", "BadDeviceToken"));
     ASSERT_TRUE(wait_commit(*s));
   }
-  // What v1 left: no scheduled table, version 1.
-  ASSERT_EQ(rig_->exec("DROP TABLE scheduled; UPDATE pushgw_meta SET v = '1' WHERE k = 'schema_version'", db_), "");
+  // What v1 left: no scheduled table, version 1, a verdict function that
+  // sets last_sent_at to the verdict's send time.
+  const std::string kept = "strpos(prosrc, 'greatest(t.last_sent_at_ms, ats[i])') > 0";
+  const std::string fn_kept = "SELECT count(*) FROM pg_proc WHERE proname = 'pushgw_apply_verdicts' AND " + kept;
+  ASSERT_EQ(rig_->exec("DROP TABLE scheduled; UPDATE pushgw_meta SET v = '1' WHERE k = 'schema_version';"
+                       "UPDATE pg_proc SET prosrc = replace(prosrc, 'greatest(t.last_sent_at_ms, ats[i])', 'ats[i]')"
+                       " WHERE proname = 'pushgw_apply_verdicts'",
+                       db_),
+            "");
+  ASSERT_EQ(count(fn_kept), 0);
   auto s = open();
   ASSERT_TRUE(s);
   EXPECT_EQ(s->schema_found(), 1);
   EXPECT_EQ(count("SELECT v::int FROM pushgw_meta WHERE k = 'schema_version'"), detail::kPgSchemaVersion);
+  EXPECT_EQ(count(fn_kept), 1);  // v3 replaced it
   EXPECT_EQ(count("SELECT count(*) FROM scheduled"), 0);
   EXPECT_TRUE(s->suppressed(Platform::Apns, "shop-ios", hex_token(51)));  // data kept
 }

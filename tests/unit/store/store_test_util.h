@@ -70,4 +70,25 @@ inline int64_t query_int(const std::string& path, const char* sql) {
   return v;
 }
 
+// Records a delivery of token t (campaign "later") and writes it, then a
+// verdict on t whose send time is a minute earlier (the wall clock stepped
+// back; on PostgreSQL also another instance committing late). Expects the
+// verdict to leave last_sent_at and last_campaign at the later send; returns
+// that send's time, for the caller's look at the row itself.
+inline int64_t expect_verdict_keeps_last_send(Store& s, TestClock& clock, const std::string& t) {
+  record_spin(s, 0, outcome(Kind::Delivered, t, "later"));
+  EXPECT_TRUE(wait_commit(s));
+  EXPECT_TRUE(flush_sends(s));
+  const int64_t later = clock.now_ms();
+  clock.advance_ms(-60'000);
+  record_spin(s, 0, outcome(Kind::Unsubscribed, t, "earlier", "Unregistered"));
+  EXPECT_TRUE(wait_commit(s));
+  TokenState st = get_token(s, Platform::Apns, "shop-ios", t);
+  EXPECT_EQ(st.state, "unsubscribed");
+  EXPECT_EQ(st.sent, 2u);
+  EXPECT_EQ(st.last_sent_at_ms, later);
+  EXPECT_EQ(st.last_campaign, "later");
+  return later;
+}
+
 }  // namespace pushgw::store::testing
