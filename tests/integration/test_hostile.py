@@ -61,11 +61,12 @@ def test_oversized_answers_fail_the_send_and_keep_memory_bounded():
 def test_peer_that_stops_reading_while_dripping_pings_is_cut_off():
     rig = HostileRig()
     try:
-        # A gentle drip (below nghttp2's own flood limit of 1000 unsent
+        # A drip in bursts of 100 (below nghttp2's own flood limit of 1000 unsent
         # acknowledgements) keeps bytes coming, so PING liveness would not
         # find the peer; the requests we keep writing (each timed-out one is
-        # tried again) pile up: only the write backlog cap can stop them.
-        deaf = rig.origin(["stop_reading", "drip_ping=50:10"])
+        # tried again) and 10,000 PING ACKs a second pile up: only the
+        # write backlog cap can stop them (within about a minute).
+        deaf = rig.origin(["stop_reading", "drip_ping=10:100"])
         delivery = ("max_attempts = 3\nmax_retry_seconds = 120\nrequest_timeout_ms = 2000\n"
                     "stall_ping_ms = 60000\nping_timeout_ms = 60000")
         d = rig.daemon(rig.config(apps=rig.apns_section() + rig.wp_section(), delivery=delivery))
