@@ -3,7 +3,8 @@
 // submits it to the origin's pool (one TLS write per pool per pass), and
 // turns responses into final outcomes or retries.
 //
-// Its parts: ThreadApps (the app table and this thread's providers),
+// Its parts: Inbox (the ring and what the ingest thread calls: push, wake,
+// stop), ThreadApps (the app table and this thread's providers),
 // PoolDirectory (pools, Web Push origins, circuit breakers), RetryQueue
 // (waits that come back), CapGate (marketing caps), OutcomeSink (the one path
 // of a final outcome: store, spool, counters, completion) and SendPass (one
@@ -77,7 +78,7 @@ struct SenderDeps {
   bool allow_cap_override = false;     // [policy] allow_cap_override: honour a request's "cap":false
   const Clock* clock = nullptr;
   obs::Logger log;
-  size_t ring_capacity = 65536;
+  size_t ring_capacity = 65536;  // the sender's share (Inbox): ring size and back-pressure bound
   size_t max_in_flight = 8192;
   metrics::Registry* registry = nullptr;          // optional Prometheus registry
   metrics::GatewayFamilies* families = nullptr;   // its gateway families
@@ -94,7 +95,7 @@ struct SenderDeps {
   // Test hook (PUSHGW_TEST_HOOKS): lets a test block this loop to prove the watchdog notices.
   bool test_hooks = false;
   // Called on the sender thread after it freed ring space, completed a
-  // waited-for batch or stopped (stopped() is true by then); must be cheap
+  // waited-for batch or stopped (inbox().stopped() is true by then); must be cheap
   // and thread-safe (a uv_async_send).
   std::function<void()> notify_ingest;
 };
