@@ -127,23 +127,6 @@ void add_tokens(Ctx& c, Batch& b, dom::array tokens, size_t limit) {
   }
 }
 
-// The payload template, and its size when it has no variables; false when
-// the whole request was rejected.
-bool compile_payload(Ctx& c, Batch& b, dom::object payload, size_t limit) {
-  auto tmpl = Template::compile(simdjson::minify(payload), Template::Mode::Json, b.vars_table);
-  if (!tmpl.ok()) {
-    reject_all(c, tmpl.error().code, "APNs payload has " + tmpl.error().message);
-    return false;
-  }
-  b.tmpl = std::move(tmpl).value();
-  if (!b.tmpl.has_vars() && b.tmpl.text().size() > limit) {
-    reject_all(c, "payload_too_large",
-               "APNs payload is " + std::to_string(b.tmpl.text().size()) + " bytes, limit " + std::to_string(limit));
-    return false;
-  }
-  return true;
-}
-
 // The request's own fields: "tokens", the header options and "payload";
 // on a bad one returns its message.
 const char* read_request(dom::object o, dom::array& tokens, ApnsOptions& opt, dom::object& payload) {
@@ -166,7 +149,7 @@ void parse_apns(Ctx& c) {
     b->expires_at_ms = opt.expiration * 1000;
   const size_t limit = opt.push_type == "voip" ? kApnsMaxVoipPayload : kApnsMaxPayload;
   b->apns = std::move(opt);
-  if (!compile_payload(c, *b, payload, limit)) return;
+  if (!compile_json_template(c, *b, payload, "APNs payload", limit)) return;
   add_tokens(c, *b, tokens, limit);
   finish(c, std::move(b));
 }

@@ -32,9 +32,8 @@ bool is_condition(std::string_view t) {
 }
 
 // Rendered sizes stop being counted past the limit: say "at least".
-std::string too_large(size_t size, bool exact = false) {
-  return std::string("FCM message is ") + (exact ? "" : "at least ") + std::to_string(size) + " bytes, limit " +
-         std::to_string(kFcmMaxMessage);
+std::string too_large(size_t size) {
+  return "FCM message is at least " + std::to_string(size) + " bytes, limit " + std::to_string(kFcmMaxMessage);
 }
 
 // "message" must leave the target to the gateway.
@@ -97,22 +96,6 @@ void add_target(Ctx& c, Batch& b, std::string_view target, bool is_topic) {
   }
 }
 
-// The message template, and its size when it has no variables; false when
-// the whole request was rejected.
-bool compile_message(Ctx& c, Batch& b, dom::object msg) {
-  auto tmpl = Template::compile(simdjson::minify(msg), Template::Mode::Json, b.vars_table);
-  if (!tmpl.ok()) {
-    reject_all(c, tmpl.error().code, "FCM message has " + tmpl.error().message);
-    return false;
-  }
-  b.tmpl = std::move(tmpl).value();
-  if (!b.tmpl.has_vars() && b.tmpl.text().size() > kFcmMaxMessage) {
-    reject_all(c, "payload_too_large", too_large(b.tmpl.text().size(), true));
-    return false;
-  }
-  return true;
-}
-
 // Where the message goes: exactly one of "tokens" (an array), "topic" or
 // "condition" (a string, in target). On a bad request returns its message.
 struct Targets {
@@ -143,7 +126,7 @@ void parse_fcm(Ctx& c) {
     return reject_all(c, "bad_request", "FCM message must be a JSON object");
   if (const char* bad = check_message(msg)) return reject_all(c, "bad_request", bad);
   auto b = new_batch(c);
-  if (!b || !compile_message(c, *b, msg)) return;
+  if (!b || !compile_json_template(c, *b, msg, "FCM message", kFcmMaxMessage)) return;
   if (to.has_tokens) add_tokens(c, *b, to.tokens);
   else add_target(c, *b, to.target, to.has_topic);
   finish(c, std::move(b));
