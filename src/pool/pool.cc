@@ -279,8 +279,8 @@ constexpr int64_t kQueueCheckMs = 1000;
 void H2Pool::watch_queue() {
   if (queue_.empty()) return;
   const int64_t now = now_ms(clock_);
-  const int64_t due = std::min(queue_.front()->queue_deadline_ms,
-                               conns_.police_no_streams<void(Connection&)>(now, opts_.no_streams_timeout_ms, nullptr));
+  const int64_t due =
+      std::min(queue_.front()->queue_deadline_ms, conns_.no_streams_due(now, opts_.no_streams_timeout_ms));
   const int64_t wait = std::clamp<int64_t>(due - now, 1, kQueueCheckMs);
   if (!queue_timer_.active() || static_cast<int64_t>(queue_timer_.due_in()) > wait)
     queue_timer_.start(static_cast<uint64_t>(wait));
