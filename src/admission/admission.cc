@@ -160,8 +160,8 @@ void Admission::update_reading() {
 }
 
 // A source reads while nothing waits in the backlog and the senders are at
-// most half full (rings plus the jobs they hold, see Sender::push): it keeps
-// them fed without pushing the socket into back-pressure by itself, so socket
+// most half full (rings plus the jobs they hold, see dispatch::Inbox::push):
+// it keeps them fed without pushing the socket into back-pressure by itself, so socket
 // clients still get in. (A large entry can still overflow into the backlog;
 // then both wait for it to drain.)
 bool Admission::may_submit() const {

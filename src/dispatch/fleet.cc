@@ -39,19 +39,21 @@ void Fleet::start() {
   for (auto& s : senders_) s->start();
 }
 
-size_t Fleet::push(int lane, const SendJob* jobs, size_t n) { return senders_[static_cast<size_t>(lane)]->push(jobs, n); }
+size_t Fleet::push(int lane, const SendJob* jobs, size_t n) {
+  return senders_[static_cast<size_t>(lane)]->inbox().push(jobs, n);
+}
 
-void Fleet::wake(int lane) { senders_[static_cast<size_t>(lane)]->wake(); }
+void Fleet::wake(int lane) { senders_[static_cast<size_t>(lane)]->inbox().wake(); }
 
 size_t Fleet::load() const {
   size_t n = 0;
-  for (const auto& s : senders_) n += s->load();
+  for (const auto& s : senders_) n += s->inbox().load();
   return n;
 }
 
 size_t Fleet::share() const {
   size_t n = 0;
-  for (const auto& s : senders_) n += s->share();
+  for (const auto& s : senders_) n += s->inbox().share();
   return n;
 }
 
@@ -71,12 +73,12 @@ void Fleet::stop(int64_t deadline_mono_ns, std::function<void()> on_stopped) {
   stopping_ = true;
   on_stopped_ = std::move(on_stopped);
   doorbell_.ref();  // the last rings must be heard
-  for (auto& s : senders_) s->request_stop(deadline_mono_ns);
+  for (auto& s : senders_) s->inbox().request_stop(deadline_mono_ns);
   on_doorbell();  // nothing started: stopped already
 }
 
 bool Fleet::stopped() const {
-  return std::all_of(senders_.begin(), senders_.end(), [](const auto& s) { return s->stopped(); });
+  return std::all_of(senders_.begin(), senders_.end(), [](const auto& s) { return s->inbox().stopped(); });
 }
 
 bool Fleet::test_stall(int64_t index, int64_t ms) {
@@ -146,7 +148,7 @@ uint64_t Fleet::streams_in_flight() const {
 
 uint64_t Fleet::queued() const {
   uint64_t n = 0;
-  for (const auto& s : senders_) n += s->ring_size() + s->stats().queued.load(std::memory_order_relaxed);
+  for (const auto& s : senders_) n += s->inbox().ring_size() + s->stats().queued.load(std::memory_order_relaxed);
   return n;
 }
 

@@ -86,6 +86,13 @@ class PoolDirectory {
   // SSRF check or does not resolve; Retry: the name could not be resolved
   // for now, try again in *retry_in_ms.
   Route webpush(const SendJob& job, std::string_view origin, pool::Pool** out, int64_t* retry_in_ms);
+  // Either: the app's pool for APNs/FCM (always Ready), webpush() for Web Push.
+  Route route(const SendJob& job, const AppRuntime& app, std::string_view origin, pool::Pool** out,
+              int64_t* retry_in_ms) {
+    if (job.batch->platform == Platform::WebPush) return webpush(job, origin, out, retry_in_ms);
+    *out = fixed(app, origin);
+    return Route::Ready;
+  }
   // Housekeeping: shuts down idle Web Push pools past the bound or unused
   // for the origin cache's positive TTL.
   void sweep_pools();

@@ -59,43 +59,53 @@ RetryPolicy retry_policy(const DeliveryConfig& d) {
   return p;
 }
 
+OutcomeSinkDeps sink_deps(const SenderDeps& d) {
+  return OutcomeSinkDeps{d.index, d.store, d.spool, d.delivery_tracking, d.clock,
+                         std::max<size_t>(1024, d.ring_capacity / 4), d.notify_ingest};
+}
+
+PoolDirectoryDeps directory_deps(const SenderDeps& d, std::function<double()> rand01) {
+  return PoolDirectoryDeps{d.index, d.threads, d.delivery, webpush_origin_share(d.delivery, d.max_in_flight),
+                           origin_cache(d.delivery), static_cast<size_t>(d.delivery.webpush_max_origins),
+                           webpush_resolver(d), d.pools ? d.pools : pool::h2_pools(d.tls, *d.clock), d.clock,
+                           d.log, std::move(rand01)};
+}
+
+// A first attempt asks the store: a suppressed token ends here; an APNs
+// token registered after its 410 is active again. False: finished.
+bool store_allows(store::Store& store, OutcomeSink& sink, const SendJob& job, const AppRuntime& app, int64_t now) {
+  Batch& b = *job.batch;
+  const int64_t reg = b.recipients[job.idx].registered_at_ms;
+  switch (store.check(b.platform, app.name, b.token(job.idx), reg)) {
+    case store::Store::Check::Clear: break;
+    case store::Store::Check::Suppressed: sink.finish(job, Status::Suppressed, "suppressed"); return false;
+    case store::Store::Check::Lifted:  // APNs: the device registered after the 410; the token is active again
+      sink.record(b, job.idx, store::Kind::Reactivated, reg, now);
+      break;
+  }
+  return true;
+}
+
 }  // namespace
 
 Sender::Sender(SenderDeps deps)
     : d_(std::move(deps)),
-      ring_(d_.ring_capacity),
       rng_(std::random_device{}() ^ (static_cast<uint64_t>(d_.index) << 32)),
       rand01_(d_.random ? d_.random : [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }),
       apps_(d_.apps),
       counters_(d_.registry, d_.families, *d_.apps),
-      sink_(loop_.get(),
-            OutcomeSinkDeps{d_.index, d_.store, d_.spool, d_.delivery_tracking, d_.clock,
-                            std::max<size_t>(1024, d_.ring_capacity / 4), d_.notify_ingest},
-            apps_, counters_,
+      sink_(loop_.get(), sink_deps(d_), apps_, counters_,
             [this] {  // the store caught up: take work again (or finish closing)
               if (closing_) close_loop();
               else drain();
             }),
       hold_(loop_.get(), d_.suspect, *d_.clock, sink_),
       retries_(loop_.get(), *d_.clock, retry_policy(d_.delivery), rand01_, [this] { drain(); }),
-      pools_(loop_.get(),
-             PoolDirectoryDeps{d_.index, d_.threads, d_.delivery, webpush_origin_share(d_.delivery, d_.max_in_flight),
-                               origin_cache(d_.delivery), static_cast<size_t>(d_.delivery.webpush_max_origins),
-                               webpush_resolver(d_), d_.pools ? d_.pools : pool::h2_pools(d_.tls, *d_.clock), d_.clock,
-                               d_.log, rand01_},
-             apps_, *this,
-             [this](WebPushOrigins::Entry& e) {  // a name resolved (or failed): its parked jobs go now
-               std::vector<SendJob> jobs;
-               jobs.swap(e.parked);
-               SendPass pass(apps_, pools_, d_.clock->now_ms());
-               for (const SendJob& j : jobs) {
-                 if (closing_) sink_.finish(j, Status::Failed, "shutdown");
-                 else send_one(j, pass);
-               }
-             }),
+      pools_(loop_.get(), directory_deps(d_, rand01_), apps_, *this,
+             [this](WebPushOrigins::Entry& e) { send_parked(e.parked); }),
       caps_(d_.caps, d_.allow_cap_override, d_.store, apps_, sink_),
       drain_buf_(kDrainChunk),
-      wake_(loop_.get(), [this] { drain(); }),
+      inbox_(loop_.get(), d_.ring_capacity, counters_.stats(), [this] { drain(); }, d_.notify_ingest),
       apps_mailbox_(loop_.get(),
                     [this](std::vector<std::shared_ptr<const AppTable>>& tables) {
                       apps_.update(std::move(tables.back()));  // ids only grow: pools and providers stay
@@ -108,42 +118,13 @@ Sender::Sender(SenderDeps deps)
           drain();
         }
         sink_.flush();  // one spool append per loop turn, whatever finished in it
-        notify_room();
+        inbox_.notify_room();
       }) {}
 
 Sender::~Sender() { join(); }
 
-size_t Sender::push(const SendJob* jobs, size_t n) {
-  // The ring first (acquire): a job the sender popped is then already in
-  // its held count (drain() counts before it pops), so nothing is missed.
-  const size_t used = load();
-  const size_t room = used < d_.ring_capacity ? d_.ring_capacity - used : 0;
-  const size_t k = ring_.push_many(jobs, std::min(n, room));
-  if (k < n) refused_.store(true, std::memory_order_release);
-  return k;
-}
-
-size_t Sender::load() const {
-  const size_t ring = ring_.size_approx();
-  return ring + counters_.stats().queued.load(std::memory_order_relaxed);
-}
-
-// Once per loop turn: ingest was refused and there is room again (outcomes
-// freed some): one doorbell, not one per outcome.
-void Sender::notify_room() {
-  if (!refused_.load(std::memory_order_acquire) || load() >= d_.ring_capacity) return;
-  refused_.store(false, std::memory_order_relaxed);
-  if (d_.notify_ingest) d_.notify_ingest();
-}
-
 void Sender::start() {
   thread_ = std::thread([this] { run(); });
-}
-
-void Sender::request_stop(int64_t deadline_mono_ns) {
-  stop_deadline_ns_.store(deadline_mono_ns, std::memory_order_relaxed);
-  stop_requested_.store(true, std::memory_order_release);
-  wake_.ring();
 }
 
 void Sender::test_stall(int ms) {
@@ -158,8 +139,7 @@ void Sender::run() {
   after_io_.start();
   housekeeping_.start(kHousekeepingMs, kHousekeepingMs);
   loop_.run();
-  stopped_.store(true, std::memory_order_release);
-  if (d_.notify_ingest) d_.notify_ingest();  // the fleet learns it without polling
+  inbox_.mark_stopped();
 }
 
 void Sender::housekeeping() {
@@ -206,7 +186,7 @@ void Sender::drain() {
       // them in neither (push() reads the ring first).
       const size_t want = std::min(kDrainChunk, d_.max_in_flight - in_flight_.size());
       counters_.popped(want);
-      const size_t n = ring_.pop_many(drain_buf_.data(), want);
+      const size_t n = inbox_.pop(drain_buf_.data(), want);
       if (n < want) counters_.unpopped(want - n);
       if (n == 0) break;
       popped += n;
@@ -219,9 +199,19 @@ void Sender::drain() {
       }
     }
   }
-  if (popped > 0 && d_.notify_ingest) d_.notify_ingest();
+  if (popped > 0) inbox_.notify_ingest();
   sink_.flush_completions();
-  if (stop_requested_.load(std::memory_order_acquire)) maybe_finish_stop();
+  if (inbox_.stop_requested()) maybe_finish_stop();
+}
+
+void Sender::send_parked(std::vector<SendJob>& parked) {
+  std::vector<SendJob> jobs;
+  jobs.swap(parked);
+  SendPass pass(apps_, pools_, d_.clock->now_ms());
+  for (const SendJob& j : jobs) {
+    if (closing_) sink_.finish(j, Status::Failed, "shutdown");
+    else send_one(j, pass);
+  }
 }
 
 // Every way in (ring, retry, release, probe, parked) goes through here.
@@ -230,31 +220,18 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   const int64_t now = pass.now();
   if (b.expires_at_ms > 0 && now >= b.expires_at_ms) return sink_.finish(job, Status::Expired, "expired");
   const AppRuntime& app = apps_[b.app_id];
-  if (d_.store && job.attempt == 0) {
-    const int64_t reg = b.recipients[job.idx].registered_at_ms;
-    switch (d_.store->check(b.platform, app.name, b.token(job.idx), reg)) {
-      case store::Store::Check::Clear: break;
-      case store::Store::Check::Suppressed: return sink_.finish(job, Status::Suppressed, "suppressed");
-      case store::Store::Check::Lifted:  // APNs: the device registered after the 410; the token is active again
-        sink_.record(b, job.idx, store::Kind::Reactivated, reg, now);
-        break;
-    }
-  }
+  if (d_.store && job.attempt == 0 && !store_allows(*d_.store, sink_, job, app, now)) return;
   Provider& prov = apps_.provider(b.app_id);
+  // Web Push: the origin is resolved and checked before paying for the encryption.
   pool::Pool* pool = nullptr;
-  if (b.platform != Platform::WebPush) {
-    pool = pools_.fixed(app, prov.origin(b, job.idx));
-  } else {
-    // Resolve and check the origin before paying for the encryption.
-    int64_t retry_in_ms = 0;
-    switch (pools_.webpush(job, prov.origin(b, job.idx), &pool, &retry_in_ms)) {
-      case PoolDirectory::Route::Ready: break;
-      case PoolDirectory::Route::Parked: return;
-      case PoolDirectory::Route::Refused: return sink_.finish(job, Status::Failed, "endpoint_refused");
-      // A temporary DNS failure is no verdict on the endpoint: try again
-      // once the name may be resolved again.
-      case PoolDirectory::Route::Retry: return retry(job, -1, retry_in_ms, "dns_temporary_failure", 0, now);
-    }
+  int64_t retry_in_ms = 0;
+  switch (pools_.route(job, app, prov.origin(b, job.idx), &pool, &retry_in_ms)) {
+    case PoolDirectory::Route::Ready: break;
+    case PoolDirectory::Route::Parked: return;
+    case PoolDirectory::Route::Refused: return sink_.finish(job, Status::Failed, "endpoint_refused");
+    // A temporary DNS failure is no verdict on the endpoint: try again
+    // once the name may be resolved again.
+    case PoolDirectory::Route::Retry: return retry(job, -1, retry_in_ms, "dns_temporary_failure", 0, now);
   }
   // Circuit breaker: while open the job waits for the probe's outcome without
   // using up an attempt (tick_guards bounds the wait by the retry window); in
@@ -269,6 +246,14 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   }
   // The origin has its share of the in-flight window: wait for one of its own.
   if (admit == CircuitBreaker::Admit::Send && guard.full()) return guard.wait(job);
+  submit(job, prov, *pool, guard, admit == CircuitBreaker::Admit::Probe, pass);
+}
+
+// Builds the request and hands it to the pool (written when the pass ends).
+void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe,
+                    SendPass& pass) {
+  Batch& b = *job.batch;
+  const int64_t now = pass.now();
   InFlight* f = in_flight_.acquire();
   f->job = job;
   f->req.clear();
@@ -277,21 +262,21 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   Result<void> built = prov.build(b, job.idx, now, f->req);
   if (!built.ok()) {
     in_flight_.release(f);
-    if (admit == CircuitBreaker::Admit::Probe) guard.probe_abandoned();
+    if (probe) guard.probe_abandoned();
     if (built.error().code != "credential_unavailable") return sink_.finish(job, Status::Failed, built.error().code);
     // No credential yet (FCM access token being fetched): wait without using up an attempt.
     if (!retries_.park(job, now)) sink_.finish(job, Status::Failed, "credential_unavailable");
     return;
   }
-  f->pool = pool;
+  f->pool = &pool;
   f->guard = &guard;
-  f->probe = admit == CircuitBreaker::Admit::Probe;
+  f->probe = probe;
   f->submit_ns = d_.clock->mono_ns();
   // An expiring job does not wait in the pool past its expiry.
   if (b.expires_at_ms > 0) f->req.not_after_mono_ms = f->submit_ns / 1'000'000 + (b.expires_at_ms - now);
   guard.submitted();
-  pools_.mark_dirty(pool);
-  pool->submit(&f->req, &f->resp, f);
+  pools_.mark_dirty(&pool);
+  pool.submit(&f->req, &f->resp, f);
 }
 
 void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::TransportError err, uint32_t conn_id) {
@@ -386,7 +371,7 @@ void Sender::retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay
                    int http_status, int64_t now_ms) {
   // Giving up because of SIGTERM is no verdict on the notification: report
   // "shutdown" (with a spool it is replayed after the restart).
-  const bool stopping = (stop_requested_.load(std::memory_order_relaxed) && retry_after_ms != 0) || closing_;
+  const bool stopping = (inbox_.stop_requested() && retry_after_ms != 0) || closing_;
   if (!stopping && retries_.backoff(job, retry_after_ms, min_delay_ms, now_ms)) {
     counters_.retried(apps_[job.batch->app_id], reason);
     return;
@@ -398,7 +383,7 @@ void Sender::retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay
 
 void Sender::fail_everything_left() {
   size_t n;
-  while ((n = ring_.pop_many(drain_buf_.data(), drain_buf_.size())) > 0) {
+  while ((n = inbox_.pop(drain_buf_.data(), drain_buf_.size())) > 0) {
     counters_.popped(n);
     for (size_t i = 0; i < n; ++i) sink_.finish(drain_buf_[i], Status::Failed, "shutdown");
   }
@@ -409,9 +394,9 @@ void Sender::fail_everything_left() {
 
 void Sender::maybe_finish_stop() {
   if (closing_) return;
-  const bool past_deadline = d_.clock->mono_ns() >= stop_deadline_ns_.load(std::memory_order_relaxed);
+  const bool past_deadline = d_.clock->mono_ns() >= inbox_.stop_deadline_ns();
   const bool idle =
-      ring_.size_approx() == 0 && in_flight_.size() == 0 && retries_.empty() && pools_.idle() && hold_.empty();
+      inbox_.ring_size() == 0 && in_flight_.size() == 0 && retries_.empty() && pools_.idle() && hold_.empty();
   if (!idle && !past_deadline) return;
   if (past_deadline) fail_everything_left();
   closing_ = true;
@@ -436,7 +421,7 @@ void Sender::close_loop() {
   // (housekeeping looks again). A store that stays down past the deadline:
   // give up on them; those recipients are sent again after the restart.
   if (!sink_.spool_settled()) {
-    if (d_.clock->mono_ns() < stop_deadline_ns_.load(std::memory_order_relaxed) + kSpoolSettleGraceNs) return;
+    if (d_.clock->mono_ns() < inbox_.stop_deadline_ns() + kSpoolSettleGraceNs) return;
     PGW_LOG(d_.log, Warn, "%zu recipients not marked done in the spool: the store did not commit their outcomes; "
             "they are sent again after the restart", sink_.spool_waiting());
     sink_.give_up_spool();
@@ -449,7 +434,7 @@ void Sender::close_loop() {
   after_io_.close();
   // The ingest thread may still ring these: they stay open (unreferenced)
   // until the Sender is destroyed.
-  wake_.unref();
+  inbox_.unref();
   apps_mailbox_.unref();
 }
 

@@ -3,17 +3,19 @@
 // submits it to the origin's pool (one TLS write per pool per pass), and
 // turns responses into final outcomes or retries.
 //
-// Its parts: ThreadApps (the app table and this thread's providers),
+// Its parts: Inbox (the ring and what the ingest thread calls: push, wake,
+// stop), ThreadApps (the app table and this thread's providers),
 // PoolDirectory (pools, Web Push origins, circuit breakers), RetryQueue
 // (waits that come back), CapGate (marketing caps), OutcomeSink (the one path
 // of a final outcome: store, spool, counters, completion) and SendPass (one
 // credential read and one flush per pass). The Sender joins them: it owns the
 // loop and the thread, sends one job, and reads one response.
 //
-// Threading: push()/wake()/request_stop()/update_apps() are called by the
-// ingest thread; everything else runs on the sender's own thread. A finished
-// batch that a client waits for is handed back through completions() (SPSC,
-// sender -> ingest) and signalled with Deps::notify_ingest.
+// Threading: the ingest thread talks to a sender through its Inbox (jobs,
+// doorbell, stop) and update_apps(); everything else runs on the sender's
+// own thread. A finished batch that a client waits for is handed back
+// through completions() (SPSC, sender -> ingest) and signalled with
+// Deps::notify_ingest.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -28,6 +30,7 @@
 #include "dispatch/config.h"
 #include "dispatch/counters.h"
 #include "dispatch/in_flight.h"
+#include "dispatch/inbox.h"
 #include "dispatch/outcome_sink.h"
 #include "dispatch/pool_directory.h"
 #include "dispatch/retry_queue.h"
@@ -75,7 +78,7 @@ struct SenderDeps {
   bool allow_cap_override = false;     // [policy] allow_cap_override: honour a request's "cap":false
   const Clock* clock = nullptr;
   obs::Logger log;
-  size_t ring_capacity = 65536;
+  size_t ring_capacity = 65536;  // the sender's share (Inbox): ring size and back-pressure bound
   size_t max_in_flight = 8192;
   metrics::Registry* registry = nullptr;          // optional Prometheus registry
   metrics::GatewayFamilies* families = nullptr;   // its gateway families
@@ -92,7 +95,7 @@ struct SenderDeps {
   // Test hook (PUSHGW_TEST_HOOKS): lets a test block this loop to prove the watchdog notices.
   bool test_hooks = false;
   // Called on the sender thread after it freed ring space, completed a
-  // waited-for batch or stopped (stopped() is true by then); must be cheap
+  // waited-for batch or stopped (inbox().stopped() is true by then); must be cheap
   // and thread-safe (a uv_async_send).
   std::function<void()> notify_ingest;
 };
@@ -105,29 +108,12 @@ class Sender final : public pool::PoolListener {
   Sender& operator=(const Sender&) = delete;
 
   void start();
-  // Ingest thread: enqueue jobs (returns how many fit) and ring the doorbell.
-  // What fits is bounded by the sender's share (ring_capacity): jobs in the
-  // ring plus every job the sender holds (in flight, waiting to retry, held
-  // by a breaker, parked for a name or a credential, waiting for its
-  // origin's share). So parked work counts against back-pressure: during a
-  // provider outage ingest stops reading instead of growing without bound.
-  // When a push did not fit, the sender rings notify_ingest once room frees.
-  size_t push(const SendJob* jobs, size_t n);
-  void wake() { wake_.ring(); }
-  // Ingest thread: finish what is queued and in flight, then stop; whatever
-  // is left at deadline (monotonic ns) fails with reason "shutdown".
-  void request_stop(int64_t deadline_mono_ns);
   void join();
 
+  // Any thread: push jobs, ring the doorbell, ask it to stop, see it stopped.
+  Inbox& inbox() { return inbox_; }
   queue::SpscRing<Batch*>& completions() { return sink_.completions(); }
   const SenderStats& stats() const { return counters_.stats(); }
-  size_t ring_size() const { return ring_.size_approx(); }
-  size_t ring_capacity() const { return ring_.capacity(); }
-  // Any thread: jobs counted against the share (the ring and what the
-  // sender holds), and the share.
-  size_t load() const;
-  size_t share() const { return d_.ring_capacity; }
-  bool stopped() const { return stopped_.load(std::memory_order_acquire); }
   // Ingest thread (reload): a new app table; existing app_ids keep their
   // meaning, new apps are appended. Applied before any job that uses a new id.
   void update_apps(std::shared_ptr<const AppTable> apps) { apps_mailbox_.post(std::move(apps)); }
@@ -147,17 +133,18 @@ class Sender final : public pool::PoolListener {
   void drain();
   void housekeeping();
   void send_one(const SendJob& job, SendPass& pass);
+  void submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe, SendPass& pass);
+  // A Web Push name resolved (or failed): the jobs parked for it go now.
+  void send_parked(std::vector<SendJob>& jobs);
   void on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms);
   void on_transport_error(InFlight* f, pool::TransportError err, int64_t now_ms);
   void retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, std::string_view reason,
              int http_status, int64_t now_ms);
-  void notify_room();
   void maybe_finish_stop();
   void fail_everything_left();
   void close_loop();
 
   SenderDeps d_;
-  queue::SpscRing<SendJob> ring_;
   loop::Loop loop_;  // before every handle: destroyed (and run to release them) last
   std::mt19937_64 rng_;
   std::function<double()> rand01_;  // deps.random, or rng_
@@ -170,7 +157,7 @@ class Sender final : public pool::PoolListener {
   PoolDirectory pools_;  // after in_flight_: pools never outlive the requests they hold
   CapGate caps_;
   std::vector<SendJob> drain_buf_;
-  loop::Async wake_;
+  Inbox inbox_;
   loop::Mailbox<std::shared_ptr<const AppTable>> apps_mailbox_;  // reload hand-off
   loop::Timer housekeeping_;
   loop::Check after_io_;
@@ -178,12 +165,8 @@ class Sender final : public pool::PoolListener {
 
   uint64_t sweep_ticks_ = 0;  // housekeeping passes
   bool need_drain_ = false;   // completions freed room: refill after this I/O pass
-  std::atomic<bool> refused_{false};  // a push did not fit: ring notify_ingest when room frees
   bool closing_ = false;      // pools shutting down: no new sends
   bool pools_closed_ = false;
-  std::atomic<bool> stop_requested_{false};
-  std::atomic<int64_t> stop_deadline_ns_{0};
-  std::atomic<bool> stopped_{false};
   std::atomic<int> stall_ms_{0};
 };
 

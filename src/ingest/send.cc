@@ -144,6 +144,22 @@ std::unique_ptr<Batch> new_batch(Ctx& c) {
   return b;
 }
 
+bool compile_json_template(Ctx& c, Batch& b, dom::object o, std::string_view what, size_t limit) {
+  auto tmpl = Template::compile(simdjson::minify(o), Template::Mode::Json, b.vars_table);
+  if (!tmpl.ok()) {
+    reject_all(c, tmpl.error().code, std::string(what) + " has " + tmpl.error().message);
+    return false;
+  }
+  b.tmpl = std::move(tmpl).value();
+  if (!b.tmpl.has_vars() && b.tmpl.text().size() > limit) {
+    reject_all(c, "payload_too_large",
+               std::string(what) + " is " + std::to_string(b.tmpl.text().size()) + " bytes, limit " +
+                   std::to_string(limit));
+    return false;
+  }
+  return true;
+}
+
 void finish(Ctx& c, std::unique_ptr<Batch> b) {
   if (!b) return;
   std::unique_ptr<Batch> expired = finish_scheduled(c, *b);

@@ -89,46 +89,11 @@ const char* read_options(dom::object o, ApnsOptions& opt) {
   return nullptr;
 }
 
-}  // namespace
-
-void parse_apns(Ctx& c) {
-  dom::array tokens;
-  if (c.obj.at_key("tokens").get(tokens) != simdjson::SUCCESS) {
-    reject_all(c, "bad_request", "APNs notification needs a \"tokens\" array");
-    return;
-  }
-  ApnsOptions opt;
-  if (const char* bad = read_options(c.obj, opt)) {
-    reject_all(c, "bad_request", bad);
-    return;
-  }
-  dom::object payload;
-  if (c.obj.at_key("payload").get(payload) != simdjson::SUCCESS) {
-    reject_all(c, "bad_request", "APNs payload must be a JSON object");
-    return;
-  }
-  auto b = new_batch(c);
-  if (!b) return;
-  if (opt.expiration > 0 && (b->expires_at_ms == 0 || opt.expiration * 1000 < b->expires_at_ms))
-    b->expires_at_ms = opt.expiration * 1000;
-  const size_t limit = opt.push_type == "voip" ? kApnsMaxVoipPayload : kApnsMaxPayload;
-  b->apns = std::move(opt);
-  auto tmpl = Template::compile(simdjson::minify(payload), Template::Mode::Json, b->vars_table);
-  if (!tmpl.ok()) {
-    reject_all(c, tmpl.error().code, "APNs payload has " + tmpl.error().message);
-    return;
-  }
-  b->tmpl = std::move(tmpl).value();
-  if (!b->tmpl.has_vars() && b->tmpl.text().size() > limit) {
-    reject_all(c, "payload_too_large",
-               "APNs payload is " + std::to_string(b->tmpl.text().size()) + " bytes, limit " +
-                   std::to_string(limit));
-    return;
-  }
-
+// Each entry of "tokens": checked, then placed in the batch or rejected.
+void add_tokens(Ctx& c, Batch& b, dom::array tokens, size_t limit) {
   c.list_key = "tokens";
   const ReserveHint hint = token_hint(tokens, 64, 64);
-  RecipientWriter w(*b, hint.count, hint.bytes);
+  RecipientWriter w(b, hint.count, hint.bytes);
   for (dom::element e : tokens) {
     TokenEntry t = read_token_entry(e);
     if (t.error != nullptr) {
@@ -158,8 +123,34 @@ void parse_apns(Ctx& c) {
              "APNs payload is at least " + std::to_string(size) + " bytes, limit " + std::to_string(limit));
       continue;
     }
-    place(c, *b, w, &e, t.token, false);
+    place(c, b, w, &e, t.token, false);
   }
+}
+
+// The request's own fields: "tokens", the header options and "payload";
+// on a bad one returns its message.
+const char* read_request(dom::object o, dom::array& tokens, ApnsOptions& opt, dom::object& payload) {
+  if (o.at_key("tokens").get(tokens) != simdjson::SUCCESS) return "APNs notification needs a \"tokens\" array";
+  if (const char* bad = read_options(o, opt)) return bad;
+  if (o.at_key("payload").get(payload) != simdjson::SUCCESS) return "APNs payload must be a JSON object";
+  return nullptr;
+}
+
+}  // namespace
+
+void parse_apns(Ctx& c) {
+  dom::array tokens;
+  ApnsOptions opt;
+  dom::object payload;
+  if (const char* bad = read_request(c.obj, tokens, opt, payload)) return reject_all(c, "bad_request", bad);
+  auto b = new_batch(c);
+  if (!b) return;
+  if (opt.expiration > 0 && (b->expires_at_ms == 0 || opt.expiration * 1000 < b->expires_at_ms))
+    b->expires_at_ms = opt.expiration * 1000;
+  const size_t limit = opt.push_type == "voip" ? kApnsMaxVoipPayload : kApnsMaxPayload;
+  b->apns = std::move(opt);
+  if (!compile_json_template(c, *b, payload, "APNs payload", limit)) return;
+  add_tokens(c, *b, tokens, limit);
   finish(c, std::move(b));
 }
 

@@ -65,6 +65,10 @@ void reject_all(const Ctx& c, std::string_view code, std::string_view message);
 // rejecting everything because "expires_at", "class", "cap", "send_at",
 // "schedule_key" or "tz" is malformed.
 std::unique_ptr<Batch> new_batch(Ctx& c);
+// Compiles a JSON object as the batch's template; one without variables has
+// its size checked against limit now. what names it in messages ("APNs
+// payload"). False after rejecting the whole notification.
+bool compile_json_template(Ctx& c, Batch& b, dom::object o, std::string_view what, size_t limit);
 // Hands a batch with recipients to the request (dropping an empty one),
 // then the notification's expired and deferred recipients.
 void finish(Ctx& c, std::unique_ptr<Batch> b);

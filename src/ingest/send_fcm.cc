@@ -32,9 +32,8 @@ bool is_condition(std::string_view t) {
 }
 
 // Rendered sizes stop being counted past the limit: say "at least".
-std::string too_large(size_t size, bool exact = false) {
-  return std::string("FCM message is ") + (exact ? "" : "at least ") + std::to_string(size) + " bytes, limit " +
-         std::to_string(kFcmMaxMessage);
+std::string too_large(size_t size) {
+  return "FCM message is at least " + std::to_string(size) + " bytes, limit " + std::to_string(kFcmMaxMessage);
 }
 
 // "message" must leave the target to the gateway.
@@ -78,68 +77,58 @@ void add_tokens(Ctx& c, Batch& b, dom::array tokens) {
   }
 }
 
+// The one recipient of a "topic" or "condition" send.
+void add_target(Ctx& c, Batch& b, std::string_view target, bool is_topic) {
+  if (is_topic ? !is_topic_name(target) : !is_condition(target)) {
+    reject(c.out, c.n, target, false, "bad_token",
+           is_topic ? "FCM topic must match [a-zA-Z0-9-_.~%]+ (no \"/topics/\" prefix)"
+                    : "FCM condition must be printable ASCII");
+    return;
+  }
+  b.fcm.target = is_topic ? FcmOptions::Target::Topic : FcmOptions::Target::Condition;
+  RecipientWriter w(b, 1, target.size());
+  w.begin(target);
+  if (size_t size = w.rendered_size(kFcmMaxMessage); size > kFcmMaxMessage) {
+    w.rollback();
+    reject(c.out, c.n, target, false, "payload_too_large", too_large(size));
+  } else {
+    place(c, b, w, nullptr, target, false);
+  }
+}
+
+// Where the message goes: exactly one of "tokens" (an array), "topic" or
+// "condition" (a string, in target). On a bad request returns its message.
+struct Targets {
+  bool has_tokens = false, has_topic = false;
+  dom::array tokens;
+  std::string_view target;
+};
+const char* read_targets(dom::object o, Targets& t) {
+  dom::element tokens_el, topic_el, condition_el;
+  t.has_tokens = o.at_key("tokens").get(tokens_el) == simdjson::SUCCESS;
+  t.has_topic = o.at_key("topic").get(topic_el) == simdjson::SUCCESS;
+  const bool has_condition = o.at_key("condition").get(condition_el) == simdjson::SUCCESS;
+  if (int(t.has_tokens) + int(t.has_topic) + int(has_condition) != 1)
+    return "FCM notification needs exactly one of \"tokens\", \"topic\", \"condition\"";
+  if (t.has_tokens && tokens_el.get(t.tokens) != simdjson::SUCCESS) return "\"tokens\" must be an array";
+  if (!t.has_tokens && (t.has_topic ? topic_el : condition_el).get(t.target) != simdjson::SUCCESS)
+    return "topic and condition must be strings";
+  return nullptr;
+}
+
 }  // namespace
 
 void parse_fcm(Ctx& c) {
-  dom::element tokens_el, topic_el, condition_el;
-  bool has_tokens = c.obj.at_key("tokens").get(tokens_el) == simdjson::SUCCESS;
-  bool has_topic = c.obj.at_key("topic").get(topic_el) == simdjson::SUCCESS;
-  bool has_condition = c.obj.at_key("condition").get(condition_el) == simdjson::SUCCESS;
-  if (int(has_tokens) + int(has_topic) + int(has_condition) != 1) {
-    reject_all(c, "bad_request", "FCM notification needs exactly one of \"tokens\", \"topic\", \"condition\"");
-    return;
-  }
-  dom::array tokens;
-  if (has_tokens && tokens_el.get(tokens) != simdjson::SUCCESS) {
-    reject_all(c, "bad_request", "\"tokens\" must be an array");
-    return;
-  }
-  std::string_view target;
-  if (!has_tokens && (has_topic ? topic_el : condition_el).get(target) != simdjson::SUCCESS) {
-    reject_all(c, "bad_request", "topic and condition must be strings");
-    return;
-  }
+  Targets to;
+  if (const char* bad = read_targets(c.obj, to)) return reject_all(c, "bad_request", bad);
   dom::object msg;
-  if (c.obj.at_key("message").get(msg) != simdjson::SUCCESS) {
-    reject_all(c, "bad_request", "FCM message must be a JSON object");
-    return;
-  }
-  if (const char* bad = check_message(msg)) {
-    reject_all(c, "bad_request", bad);
-    return;
-  }
+  if (c.obj.at_key("message").get(msg) != simdjson::SUCCESS)
+    return reject_all(c, "bad_request", "FCM message must be a JSON object");
+  if (const char* bad = check_message(msg)) return reject_all(c, "bad_request", bad);
   auto b = new_batch(c);
-  if (!b) return;
-  auto tmpl = Template::compile(simdjson::minify(msg), Template::Mode::Json, b->vars_table);
-  if (!tmpl.ok()) {
-    reject_all(c, tmpl.error().code, "FCM message has " + tmpl.error().message);
-    return;
-  }
-  b->tmpl = std::move(tmpl).value();
-  if (!b->tmpl.has_vars() && b->tmpl.text().size() > kFcmMaxMessage) {
-    reject_all(c, "payload_too_large", too_large(b->tmpl.text().size(), true));
-    return;
-  }
-  if (has_tokens) {
-    add_tokens(c, *b, tokens);
-  } else {
-    const bool is_topic = has_topic;
-    if (is_topic ? !is_topic_name(target) : !is_condition(target)) {
-      reject(c.out, c.n, target, false, "bad_token",
-             is_topic ? "FCM topic must match [a-zA-Z0-9-_.~%]+ (no \"/topics/\" prefix)"
-                      : "FCM condition must be printable ASCII");
-      return;
-    }
-    b->fcm.target = is_topic ? FcmOptions::Target::Topic : FcmOptions::Target::Condition;
-    RecipientWriter w(*b, 1, target.size());
-    w.begin(target);
-    if (size_t size = w.rendered_size(kFcmMaxMessage); size > kFcmMaxMessage) {
-      w.rollback();
-      reject(c.out, c.n, target, false, "payload_too_large", too_large(size));
-    } else {
-      place(c, *b, w, nullptr, target, false);
-    }
-  }
+  if (!b || !compile_json_template(c, *b, msg, "FCM message", kFcmMaxMessage)) return;
+  if (to.has_tokens) add_tokens(c, *b, to.tokens);
+  else add_target(c, *b, to.target, to.has_topic);
   finish(c, std::move(b));
 }
 

@@ -19,36 +19,63 @@ TransportError map_early(net::NetError e) {
 
 constexpr int64_t kNever = INT64_MAX;
 
+int64_t now_ms(const Clock& clock) { return clock.mono_ns() / 1'000'000; }
+
+// The codec for the protocol the server selected (ALPN), or why it will not
+// do: the error's code is a TransportError's name.
+Result<std::unique_ptr<h2::Codec>> make_codec(std::string_view alpn, const PoolOptions& opts, uint32_t id,
+                                              h2::CodecListener& listener, const obs::Logger& log) {
+  h2::CodecOptions co;
+  co.max_response_body = opts.max_response_body;
+  co.max_response_header_bytes = opts.max_response_header_bytes;
+  co.max_response_headers = opts.max_response_headers;
+  co.max_streams = opts.max_streams_per_connection;
+  co.conn_id = id;
+  if (alpn == "h2") {
+    auto s = std::make_unique<h2::ClientSession>(listener, co, log);
+    if (auto r = s->init(); !r) return Error{std::string(to_string(TransportError::ConnectFailed)), r.error().message};
+    return std::unique_ptr<h2::Codec>(std::move(s));
+  }
+  if (alpn == "http/1.1" && opts.allow_http1)
+    return std::unique_ptr<h2::Codec>(std::make_unique<h2::Http1Client>(listener, co, log));
+  return Error{std::string(to_string(TransportError::TlsHandshakeFailed)),
+               "server selected ALPN \"" + std::string(alpn) + "\"; need \"h2\"" +
+                   (opts.allow_http1 ? " or \"http/1.1\"" : "")};
+}
+
 }  // namespace
 
 Connection::Connection(uint32_t id, uv_loop_t* loop, const PoolOptions& opts, ConnectionOwner& owner,
                        const Clock& clock, const obs::Logger& log, const obs::Logger& h2_log)
-    : id_(id), opts_(opts), owner_(owner), clock_(clock), log_(log), h2_log_(h2_log), timer_(loop, [this] { on_timer(); }) {
+    : id_(id),
+      opts_(opts),
+      owner_(owner),
+      clock_(clock),
+      log_(log),
+      h2_log_(h2_log),
+      liveness_(opts),
+      timer_(loop, [this] { on_timer(); }) {
   transport_ = opts.transport(loop, TransportSpec{opts.host, opts.port, opts.allow_http1, id}, *this, log);
 }
 
 Connection::~Connection() = default;
 
 void Connection::connect(const sockaddr* addr) {
-  int64_t now = now_ms();
+  int64_t now = now_ms(clock_);
   connect_deadline_ = now + opts_.connect_timeout_ms;
-  last_recv_ = last_active_ = now;
+  last_active_ = now;
+  liveness_.heard(now);
   timer_.start(static_cast<uint64_t>(std::max(1, opts_.connect_timeout_ms)));
   transport_->connect(addr);
 }
 
 bool Connection::start(Slot& s, int64_t now) {
   if (!usable() || !codec_->submit(s)) return false;
-  bool was_empty = inflight_.empty();
-  s.deadline_ms = now + opts_.request_timeout_ms;
-  s.conn_id = id_;
-  s.timed_out = false;
-  inflight_.push_back(&s);
   last_active_ = now;
   // Deadlines grow in start order, so only a first stream can need an
   // earlier wakeup (its timeout, or the PING of a silent busy connection).
-  if (was_empty) {
-    busy_since_ = now;
+  if (inflight_.add(s, now + opts_.request_timeout_ms, id_)) {
+    liveness_.busy_from(now);
     arm(now);
   }
   return true;
@@ -67,7 +94,12 @@ void Connection::flush() {
       lose("session finished with streams open");
       return;
     }
-    close_when_flushed();
+    // Graceful end: everything queued (our GOAWAY, if any) and a TLS
+    // close_notify are handed to the socket on a best-effort basis, then it closes.
+    state_ = State::Closing;
+    codec_.reset();
+    transport_->close();
+    timer_.stop();
   }
 }
 
@@ -86,15 +118,6 @@ void Connection::abort(const char* why) {
   if (state_ >= State::Closing) return;
   if (state_ < State::Ready) fail_early(TransportError::ConnectFailed, why);
   else lose(why);
-}
-
-// Graceful end: everything queued (our GOAWAY, if any) and a TLS close_notify
-// are handed to the socket on a best-effort basis, then it closes.
-void Connection::close_when_flushed() {
-  state_ = State::Closing;
-  codec_.reset();
-  transport_->close();
-  timer_.stop();
 }
 
 void Connection::fail_early(TransportError e, std::string_view why) {
@@ -128,27 +151,13 @@ void Connection::lose(std::string_view why, TransportError sent) {
 
 void Connection::on_transport_ready(std::string_view alpn) {
   if (state_ != State::Connecting) return;
-  h2::CodecOptions co;
-  co.max_response_body = opts_.max_response_body;
-  co.max_response_header_bytes = opts_.max_response_header_bytes;
-  co.max_response_headers = opts_.max_response_headers;
-  co.max_streams = opts_.max_streams_per_connection;
-  co.conn_id = id_;
-  if (alpn == "h2") {
-    auto s = std::make_unique<h2::ClientSession>(*this, co, h2_log_);
-    if (auto r = s->init(); !r) {
-      fail_early(TransportError::ConnectFailed, r.error().message);
-      return;
-    }
-    codec_ = std::move(s);
-  } else if (alpn == "http/1.1" && opts_.allow_http1) {
-    codec_ = std::make_unique<h2::Http1Client>(*this, co, h2_log_);
-  } else {
-    std::string why = "server selected ALPN \"" + std::string(alpn) + "\"; need \"h2\"" +
-                      (opts_.allow_http1 ? " or \"http/1.1\"" : "");
-    fail_early(TransportError::TlsHandshakeFailed, why);
+  auto codec = make_codec(alpn, opts_, id_, *this, h2_log_);
+  if (!codec.ok()) {
+    const bool tls = codec.error().code == to_string(TransportError::TlsHandshakeFailed);
+    fail_early(tls ? TransportError::TlsHandshakeFailed : TransportError::ConnectFailed, codec.error().message);
     return;
   }
+  codec_ = std::move(codec).value();
   state_ = State::Handshaken;
   if (codec_->ready()) on_settings();  // HTTP/1.1 has nothing to wait for
   flush();                            // preface + SETTINGS
@@ -158,7 +167,7 @@ void Connection::on_transport_data(const uint8_t* data, size_t len) {
   if (!codec_ || state_ >= State::Closing) return;
   if (!in_read_) {
     in_read_ = true;
-    last_recv_ = now_ms();
+    liveness_.heard(now_ms(clock_));
   }
   if (!codec_->recv(data, len)) lose("protocol error");
 }
@@ -187,8 +196,8 @@ void Connection::on_transport_closed() {
 
 void Connection::on_stream_end(h2::Stream& st, h2::StreamEnd how) {
   auto& s = static_cast<Slot&>(st);
-  inflight_.remove(&s);
-  last_active_ = last_recv_;
+  inflight_.remove(s);
+  last_active_ = liveness_.last_heard();
   // A stream we cancelled for its timeout ends Reset, and that is a Timeout.
   // What the peer said before our RST_STREAM went out wins over it: a
   // complete answer is the answer (resending it would duplicate a delivered
@@ -215,81 +224,46 @@ void Connection::on_goaway(int32_t, uint32_t) {
 void Connection::on_settings() {
   if (state_ != State::Handshaken) return;
   state_ = State::Ready;
-  last_active_ = last_recv_ = now_ms();
+  last_active_ = now_ms(clock_);
+  liveness_.heard(last_active_);
   arm(last_active_);
   owner_.on_conn_ready(*this);
 }
 
 // The connection takes streams again; the owner assigns waiting ones after
 // this read (on_conn_event).
-void Connection::on_ping_ack() {
-  ping_deadline_ = 0;
-  ping_grace_ = false;
-}
+void Connection::on_ping_ack() { liveness_.on_ack(); }
 
 void Connection::on_timer() {
   if (state_ >= State::Closing) return;
-  int64_t now = now_ms();
+  int64_t now = now_ms(clock_);
   if (state_ < State::Ready) {
     if (now >= connect_deadline_) fail_early(TransportError::ConnectFailed, "connect timeout");
     else timer_.start(static_cast<uint64_t>(connect_deadline_ - now));
     return;
   }
-  police(now);
+  inflight_.expire(now, [&](Slot& s) {
+    PGW_LOG(log_, Info, "conn %u: stream %d timed out after %d ms", id_, s.id, opts_.request_timeout_ms);
+    codec_->cancel(s);
+  });
+  // A stalled peer: its open streams may or may not have been processed
+  // (Stalled), the owner decides what to send again.
+  if (codec_ && state_ < State::Closing &&
+      !liveness_.check(now, !inflight_.empty(), [this] { return codec_->ping(); })) {
+    PGW_LOG(log_, Warn, "conn %u: no PING ACK within %d ms: connection stalled, %u streams to send again elsewhere",
+            id_, opts_.ping_timeout_ms, inflight_.size());
+    return lose("PING timeout", TransportError::Stalled);
+  }
+  if (state_ == State::Ready && inflight_.empty() && now - last_active_ >= opts_.idle_timeout_ms) drain("idle");
   if (state_ >= State::Closing) return;
   arm(now);
   owner_.on_conn_event(*this);  // sends the RST_STREAMs / PING queued above
 }
 
-// Request timeouts, PING keepalive, idle close.
-void Connection::police(int64_t now) {
-  for (Slot* s = inflight_.front(); s != nullptr && s->deadline_ms <= now;) {
-    Slot* next = s->next;  // cancel() may end s (HTTP/1.1) and unlink it
-    if (!s->timed_out) {
-      s->timed_out = true;
-      PGW_LOG(log_, Info, "conn %u: stream %d timed out after %d ms", id_, s->id, opts_.request_timeout_ms);
-      codec_->cancel(*s);
-    }
-    s = next;
-  }
-  check_liveness(now);
-  if (state_ >= State::Closing) return;
-  if (state_ == State::Ready && inflight_.empty() && now - last_active_ >= opts_.idle_timeout_ms) drain("idle");
-}
-
-// PING a silent connection; a PING unanswered past its deadline (and one more
-// pass of the loop's I/O: if this loop was blocked, a waiting ACK is read
-// before the verdict) means the peer is gone. Its open streams may or may not
-// have been processed (Stalled): the caller decides what to resend.
-void Connection::check_liveness(int64_t now) {
-  if (!codec_ || state_ >= State::Closing) return;
-  if (ping_deadline_ != 0) {
-    if (now < ping_deadline_) return;
-    if (!ping_grace_) {
-      ping_grace_ = true;  // arm() wakes again in 1 ms, after the poll phase
-      return;
-    }
-    PGW_LOG(log_, Warn, "conn %u: no PING ACK within %d ms: connection stalled, %u streams to send again elsewhere",
-            id_, opts_.ping_timeout_ms, inflight_.size());
-    lose("PING timeout", TransportError::Stalled);
-    return;
-  }
-  if (now - quiet_since() >= ping_after_ms() && codec_->ping()) {
-    ping_deadline_ = now + opts_.ping_timeout_ms;
-    ping_grace_ = false;
-  }
-}
-
 void Connection::arm(int64_t now) {
-  int64_t next = kNever;
-  for (Slot* s = inflight_.front(); s != nullptr; s = s->next) {
-    if (!s->timed_out) {
-      next = s->deadline_ms;
-      break;
-    }
-  }
-  if (ping_deadline_ != 0) next = std::min(next, ping_deadline_);  // in the past during the grace: 1 ms
-  else if (codec_ && codec_->protocol() == "h2") next = std::min(next, quiet_since() + ping_after_ms());
+  const bool pings = codec_ && codec_->protocol() == "h2";
+  // During the PING grace its deadline is in the past: 1 ms.
+  int64_t next = std::min(inflight_.next_deadline(), liveness_.next_due(!inflight_.empty(), pings));
   if (inflight_.empty()) next = std::min(next, last_active_ + opts_.idle_timeout_ms);
   if (next == kNever) {
     timer_.stop();

@@ -7,8 +7,8 @@
 // closes when its streams are done) -> Closing -> Closed (handles released).
 //
 // One timer per connection covers the connect timeout, the request timeouts
-// (streams are kept in start order, so the head has the earliest deadline and
-// the timer is re-armed lazily), the PING keepalive and the idle close.
+// (OpenStreams: the head has the earliest deadline, so the timer is re-armed
+// lazily), the PING keepalive (Liveness) and the idle close.
 //
 // The owner (the pool) is told about everything through ConnectionOwner.
 // Calls that happen inside codec processing only record state; the owner
@@ -27,6 +27,8 @@
 #include "loop/timer.h"
 #include "net/transport.h"
 #include "obs/log.h"
+#include "pool/liveness.h"
+#include "pool/open_streams.h"
 #include "pool/pool.h"
 #include "pool/slot.h"
 #include "pushgw/clock.h"
@@ -64,9 +66,10 @@ class Connection final : public net::TransportHandler, public h2::CodecListener,
 
   uint32_t id() const { return id_; }
   State state() const { return state_; }
-  bool live() const { return state_ <= State::Ready; }         // counts toward max_connections
   // Takes new streams: ready, accepting, and not waiting for a PING ACK.
-  bool usable() const { return state_ == State::Ready && codec_ && codec_->accepting() && ping_deadline_ == 0; }
+  bool usable() const {
+    return state_ == State::Ready && codec_ && codec_->accepting() && !liveness_.awaiting_ack();
+  }
   uint32_t capacity() const { return usable() ? codec_->capacity() : 0; }
   uint32_t in_flight() const { return inflight_.size(); }
   // Since when (monotonic ms) this connection, ready, has allowed no stream
@@ -102,20 +105,11 @@ class Connection final : public net::TransportHandler, public h2::CodecListener,
   void on_ping_ack() override;
 
  private:
-  int64_t now_ms() const { return clock_.mono_ns() / 1'000'000; }
   void fail_early(TransportError e, std::string_view why);
   // Closes now; sent streams end `sent` (unsent ones are requeued).
   void lose(std::string_view why, TransportError sent = TransportError::ConnectionLost);
-  void close_when_flushed();
+  // Connect timeout; once ready: request timeouts, PING keepalive, idle close.
   void on_timer();
-  void police(int64_t now);
-  void check_liveness(int64_t now);
-  // When the peer was last heard from, for the PING schedule: its last bytes,
-  // or (busy) the start of the current busy period if that is later.
-  int64_t quiet_since() const { return inflight_.empty() ? last_recv_ : std::max(last_recv_, busy_since_); }
-  int ping_after_ms() const {
-    return inflight_.empty() ? opts_.ping_interval_ms : std::min(opts_.stall_ping_ms, opts_.ping_interval_ms);
-  }
   void arm(int64_t now);
 
   uint32_t id_;
@@ -126,16 +120,16 @@ class Connection final : public net::TransportHandler, public h2::CodecListener,
   State state_ = State::Connecting;
   std::unique_ptr<net::Transport> transport_;
   std::unique_ptr<h2::Codec> codec_;
-  SlotList inflight_;         // in start order: the head has the earliest deadline
+  OpenStreams inflight_;
+  Liveness liveness_;
   loop::Timer timer_;
   int64_t connect_deadline_ = 0;
-  int64_t last_recv_ = 0;     // last time bytes arrived (PING when quiet)
   int64_t last_active_ = 0;   // last time a stream started or ended (idle close)
-  int64_t busy_since_ = 0;    // when the first of the in-flight streams started
-  int64_t ping_deadline_ = 0; // 0: no PING outstanding
-  bool ping_grace_ = false;   // the deadline passed once: one more I/O pass for a waiting ACK
   int64_t no_streams_since_ = 0;
   bool in_read_ = false;
 };
+
+// Counts toward max_connections: connecting, handshaking or ready.
+inline bool live(const Connection& c) { return c.state() <= Connection::State::Ready; }
 
 }  // namespace pushgw::pool

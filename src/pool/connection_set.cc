@@ -36,18 +36,18 @@ void ConnectionSet::flush() {
 }
 
 bool ConnectionSet::any_live() const {
-  return std::any_of(conns_.begin(), conns_.end(), [](const auto& c) { return c->live(); });
+  return std::any_of(conns_.begin(), conns_.end(), [](const auto& c) { return live(*c); });
 }
 
 bool ConnectionSet::wants_another(int max_connections) const {
-  int live = 0;
+  int n = 0;
   for (const auto& c : conns_) {
-    if (!c->live()) continue;
-    ++live;
+    if (!live(*c)) continue;
+    ++n;
     if (c->state() != Connection::State::Ready) return false;  // a handshake is under way
     if (c->capacity() > 0) return false;
   }
-  return live < max_connections;
+  return n < max_connections;
 }
 
 void ConnectionSet::drain(uint32_t id, const char* why) {

@@ -5,6 +5,8 @@
 #pragma once
 #include <uv.h>
 
+#include <algorithm>
+#include <climits>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -40,6 +42,26 @@ class ConnectionSet {
     for (size_t i = 0; i < conns_.size(); ++i) f(*conns_[i]);
   }
   void add_stats(PoolStats& s) const;
+  // Ready connections whose peer allows no stream (and that have none in
+  // flight) are useless while requests wait. Calls expired(c) for each that
+  // has been so for timeout_ms; returns when the next one will have been
+  // (INT64_MAX: none).
+  template <class F>
+  int64_t police_no_streams(int64_t now, int timeout_ms, F* expired) {
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < conns_.size(); ++i) {
+      Connection& c = *conns_[i];
+      const int64_t since = c.no_streams_since(now);
+      if (since == 0) continue;
+      if (expired == nullptr || now - since < timeout_ms) next = std::min(next, since + timeout_ms);
+      else (*expired)(c);
+    }
+    return next;
+  }
+  // The same without closing any: when the first one reaches timeout_ms.
+  int64_t no_streams_due(int64_t now, int timeout_ms) {
+    return police_no_streams<void(Connection&)>(now, timeout_ms, nullptr);
+  }
   // Deletes what remove() left, then calls on_closed (the pool's last step).
   void close(std::function<void()> on_closed) { closed_.close(std::move(on_closed)); }
 

@@ -93,7 +93,6 @@ class H2Pool final : public Pool, public ConnectionOwner {
   void deliver();
   void watch_queue();
   void on_queue_timer();
-  int64_t police_no_streams(int64_t now, bool close);
   void check_shutdown();
   void close_handles();
 
@@ -280,7 +279,8 @@ constexpr int64_t kQueueCheckMs = 1000;
 void H2Pool::watch_queue() {
   if (queue_.empty()) return;
   const int64_t now = now_ms(clock_);
-  const int64_t due = std::min(queue_.front()->queue_deadline_ms, police_no_streams(now, false));
+  const int64_t due =
+      std::min(queue_.front()->queue_deadline_ms, conns_.no_streams_due(now, opts_.no_streams_timeout_ms));
   const int64_t wait = std::clamp<int64_t>(due - now, 1, kQueueCheckMs);
   if (!queue_timer_.active() || static_cast<int64_t>(queue_timer_.due_in()) > wait)
     queue_timer_.start(static_cast<uint64_t>(wait));
@@ -289,29 +289,17 @@ void H2Pool::watch_queue() {
 void H2Pool::on_queue_timer() {
   if (state_ != State::Running || queue_.empty()) return;
   const int64_t now = now_ms(clock_);
-  const int64_t next = std::min(queue_.expire(now, done_), police_no_streams(now, true));
-  if (!queue_.empty()) queue_timer_.start(static_cast<uint64_t>(std::clamp<int64_t>(next - now, 1, kQueueCheckMs)));
-  pump();
-}
-
-// A ready connection whose peer allows no stream (and has none in flight)
-// is useless while requests wait: past no_streams_timeout_ms it is closed as
-// a failed attempt (when close). Returns when to look again.
-int64_t H2Pool::police_no_streams(int64_t now, bool close) {
-  int64_t next = INT64_MAX;
-  conns_.each([&](Connection& c) {
-    const int64_t since = c.no_streams_since(now);
-    if (since == 0) return;
-    if (!close || now - since < opts_.no_streams_timeout_ms) {
-      next = std::min(next, since + opts_.no_streams_timeout_ms);
-      return;
-    }
+  // A peer that allowed no stream past no_streams_timeout_ms: closed as a failed attempt.
+  auto expired = [this](Connection& c) {
     PGW_LOG(log_, Warn, "conn %u: %s:%u allowed no stream for %d ms; closing it", c.id(), opts_.host.c_str(),
             opts_.port, opts_.no_streams_timeout_ms);
     c.abort("peer allows no streams");
     connect_failed(TransportError::NoStreams);
-  });
-  return next;
+  };
+  const int64_t next =
+      std::min(queue_.expire(now, done_), conns_.police_no_streams(now, opts_.no_streams_timeout_ms, &expired));
+  if (!queue_.empty()) queue_timer_.start(static_cast<uint64_t>(std::clamp<int64_t>(next - now, 1, kQueueCheckMs)));
+  pump();
 }
 
 void H2Pool::on_conn_ready(Connection& c) {

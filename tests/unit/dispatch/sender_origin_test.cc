@@ -231,17 +231,17 @@ TEST_P(ParkedWorkTest, CountsAgainstTheSendersShare) {
   rig.start();
   Batch* a = rig.make(app, names("a", 16));
   ASSERT_EQ(rig.offer(a), 16u);
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->ring_size() == 0; }));
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->inbox().ring_size() == 0; }));
   EXPECT_EQ(rig.sender->stats().queued.load(), 16u);
   Batch* b = rig.make(app, names("b", 8));
   EXPECT_EQ(rig.offer(b), 0u) << "took more work while its share was parked";
-  EXPECT_LE(rig.sender->load(), rig.sender->share());
+  EXPECT_LE(rig.sender->inbox().load(), rig.sender->inbox().share());
   // The outage ends: the parked jobs finish, and ingest gets room again.
   rig.provider(app).credential_missing = false;
   outage = false;
   rig.advance(60'000);
   ASSERT_TRUE(rig.done(a));
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->load() == 0; }));
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->inbox().load() == 0; }));
   EXPECT_EQ(rig.offer(b), 8u);
   ASSERT_TRUE(rig.done(b));
   for (Batch* x : {a, b})

@@ -115,8 +115,8 @@ Batch* SenderRig::send(uint16_t app_id, const std::vector<std::string>& tokens, 
 size_t SenderRig::offer(Batch* b, size_t from) {
   std::vector<SendJob> jobs;
   for (uint32_t i = static_cast<uint32_t>(from); i < b->recipients.size(); ++i) jobs.push_back(SendJob{b, i, 0, 0});
-  const size_t n = sender->push(jobs.data(), jobs.size());
-  sender->wake();
+  const size_t n = sender->inbox().push(jobs.data(), jobs.size());
+  sender->inbox().wake();
   return n;
 }
 
@@ -169,8 +169,8 @@ void SenderRig::barrier() {
 
 void SenderRig::stop(int64_t deadline_in_ms) {
   stopped_ = true;
-  sender->request_stop(clock.mono_ns() + deadline_in_ms * 1'000'000);
-  ASSERT_TRUE(eventually([&] { return sender->stopped(); })) << "the sender did not stop";
+  sender->inbox().request_stop(clock.mono_ns() + deadline_in_ms * 1'000'000);
+  ASSERT_TRUE(eventually([&] { return sender->inbox().stopped(); })) << "the sender did not stop";
   sender->join();
   collect();
 }

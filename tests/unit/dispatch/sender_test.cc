@@ -606,12 +606,12 @@ TEST(Sender, GracefulStopWaitsForRetriesUntilTheDeadline) {
   rig.start();
   Batch* b = rig.send(app, {"slow", "quick"});
   rig.barrier();
-  rig.sender->request_stop(rig.clock.mono_ns() + 10'000'000'000);  // 10 s from now
+  rig.sender->inbox().request_stop(rig.clock.mono_ns() + 10'000'000'000);  // 10 s from now
   rig.barrier();
-  EXPECT_FALSE(rig.sender->stopped());
+  EXPECT_FALSE(rig.sender->inbox().stopped());
   EXPECT_FALSE(rig.is_done(b));
   rig.advance(10'000);
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->stopped(); }));
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->inbox().stopped(); }));
   rig.stop(0);
   ASSERT_TRUE(rig.is_done(b));
   EXPECT_EQ(result(b, 0).status, Status::Failed);
@@ -670,7 +670,7 @@ TEST(Sender, FailuresAfterAStopRequestEndAsShutdownInsteadOfWaiting) {
   rig.start();
   Batch* hung = rig.send(app, {"hang"});
   ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.submits("hang") == 1; }));
-  rig.sender->request_stop(rig.clock.mono_ns() + 60'000'000'000);  // a minute to drain
+  rig.sender->inbox().request_stop(rig.clock.mono_ns() + 60'000'000'000);  // a minute to drain
   Batch* b = rig.send(app, {"busy", "refused"});
   ASSERT_TRUE(rig.done(b));
   EXPECT_EQ(result(b, 0).status, Status::Failed);
@@ -705,13 +705,13 @@ TEST(Sender, BackPressureWhenTheOutcomeRingIsFull) {
   const uint64_t turns = rig.sender->stats().loop_turns.load();
   ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->stats().loop_turns.load() >= turns + 3; }))
       << "the sender's loop stopped turning while the store ring was full";
-  EXPECT_GT(rig.sender->ring_size(), 0u) << "kept taking jobs while its outcomes could not be stored";
+  EXPECT_GT(rig.sender->inbox().ring_size(), 0u) << "kept taking jobs while its outcomes could not be stored";
   EXPECT_LT(rig.wire.log().size(), 32u);
   EXPECT_FALSE(rig.is_done(b));
   st.store->start();
   ASSERT_TRUE(rig.done(b));
   for (const ResultSlot& r : b->results) EXPECT_EQ(r.status, Status::Delivered);
-  EXPECT_EQ(rig.sender->ring_size(), 0u);
+  EXPECT_EQ(rig.sender->inbox().ring_size(), 0u);
   ASSERT_TRUE(store::testing::wait_commit(*st.store));
   EXPECT_EQ(st.store->stats().committed_outcomes, 64u);
   rig.stop(0);
@@ -768,8 +768,8 @@ TEST(Sender, AnAppAddedByAReloadIsKnownBeforeItsFirstJob) {
   b->results.resize(1);
   b->pending = 1;
   SendJob job{b, 0, 0, 0};
-  ASSERT_EQ(rig.sender->push(&job, 1), 1u);
-  rig.sender->wake();
+  ASSERT_EQ(rig.sender->inbox().push(&job, 1), 1u);
+  rig.sender->inbox().wake();
   rig.start();
   ASSERT_TRUE(rig.done(b));
   EXPECT_EQ(result(b).status, Status::Delivered);
