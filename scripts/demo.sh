@@ -51,7 +51,8 @@ SIM_PID=$!
 PID_D=""
 cleanup() {
   [ -n "$PID_D" ] && kill -TERM "$PID_D" 2>/dev/null && wait "$PID_D" 2>/dev/null || true
-  kill "$SIM_PID" 2>/dev/null || true
+  # Waited for too: a sanitizer build may take a while to exit.
+  kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
 for _ in $(seq 100); do [ -s "$RUN/sim.ports" ] && break; sleep 0.1; done

@@ -114,7 +114,9 @@ class MetricsServer::Conn final : public loop::Deletable {
       return;
     }
     target = target.substr(0, target.find('?'));
-    send_response(route(srv_.handlers_, srv_.opts_.log, target), method == "HEAD");
+    Response r = route(srv_.handlers_, srv_.opts_.log, target);
+    if (closing_) return;  // the handler destroyed the server, which closed this connection
+    send_response(std::move(r), method == "HEAD");
   }
 
   void send_response(Response r, bool head_only) {

@@ -134,7 +134,7 @@ class H2Conn {
   std::deque<std::pair<int64_t, int32_t>> delayed_;  // (deadline ns, stream id), FIFO = deadline order
   int64_t next_ping_ns_ = 0, next_settings_ns_ = 0;  // drips due (0: none)
   std::vector<nghttp2_nv> big_nva_;                  // big_headers: the response's fields
-  std::vector<std::string> big_names_;
+  std::deque<std::string> big_names_;  // a deque: big_nva_ points into its names, which must not move as it grows
 };
 
 }  // namespace pushgw::sim
