@@ -61,10 +61,10 @@ class MetricsServer::Conn final : public loop::Deletable {
 
   // Still waiting for its request head: may give way to a new client.
   bool idle() const { return !responded_ && !closing_; }
-  uint64_t started_ms() const { return started_ms_; }
+  uint64_t order() const { return order_; }  // accept order: lower is older
 
   void start() {
-    started_ms_ = uv_now(tcp_.handle()->loop);
+    order_ = srv_.accepted_++;
     timer_.start(std::min(srv_.opts_.head_timeout_ms, srv_.opts_.timeout_ms));
     read([this](const char* p, size_t n) { on_data(p, n); });
   }
@@ -148,7 +148,7 @@ class MetricsServer::Conn final : public loop::Deletable {
   std::string in_, out_;
   bool responded_ = false;
   bool closing_ = false;
-  uint64_t started_ms_ = 0;
+  uint64_t order_ = 0;
   char rbuf_[4096];
 };
 
@@ -216,7 +216,7 @@ void MetricsServer::on_connection(int status) {
 bool MetricsServer::evict_idle() {
   Conn* oldest = nullptr;
   for (auto& [key, c] : conns_)
-    if (c->idle() && (oldest == nullptr || c->started_ms() < oldest->started_ms())) oldest = c.get();
+    if (c->idle() && (oldest == nullptr || c->order() < oldest->order())) oldest = c.get();
   if (oldest == nullptr) return false;
   oldest->close();  // retires it
   return true;

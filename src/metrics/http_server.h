@@ -85,6 +85,7 @@ class MetricsServer {
   std::unique_ptr<loop::TcpStream> listener_;
   std::unordered_map<const Conn*, std::unique_ptr<Conn>> conns_;
   bool closing_ = false;
+  uint64_t accepted_ = 0;  // connections started: their age order (many start within one ms)
 };
 
 }  // namespace pushgw::metrics
