@@ -42,6 +42,7 @@ void register_daemon_metrics(metrics::Registry& r, const Observed& daemon, const
   g.store_available = [&store] { return store.failing_since_ms() == 0 ? 1.0 : 0.0; };
   g.store_send_flushes = [&store] { return static_cast<double>(store.stats().send_flushes); };
   g.store_pending_send_tokens = [&store] { return static_cast<double>(store.stats().pending_send_tokens); };
+  g.store_send_log_tokens = [&store] { return static_cast<double>(store.stats().send_log_tokens); };
   g.start_time = [t = static_cast<double>(time(nullptr))] { return t; };
   g.breakers_open = [&daemon](metrics::SampleSink& s) { per_app(s, daemon, true); };
   g.breaker_opens = [&daemon](metrics::SampleSink& s) { per_app(s, daemon, false); };

@@ -87,7 +87,8 @@ void append_store(std::string& out, const store::StoreStats& ss) {
                           {"suppressed_entries", ss.suppressed_entries},
                           {"suppression_bytes", ss.suppression_bytes},
                           {"send_flushes", ss.send_flushes},
-                          {"pending_send_tokens", ss.pending_send_tokens}};
+                          {"pending_send_tokens", ss.pending_send_tokens},
+                          {"send_log_tokens", ss.send_log_tokens}};
   out += ",\"store\":{";
   append_fields(out, fields);
   out += ss.failing_since_ms == 0 ? ",\"available\":true}" : ",\"available\":false}";

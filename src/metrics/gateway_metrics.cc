@@ -59,6 +59,10 @@ void register_gateway_gauges(Registry& r, GatewayGauges g) {
   gauge(r, "pushgw_store_pending_send_tokens",
         "Tokens whose send counts are summed in memory and wait for the next flush ([store] send_flush_ms).",
         std::move(g.store_pending_send_tokens));
+  gauge(r, "pushgw_store_send_log_tokens",
+        "Tokens whose flushed send counts are in the store's send log and not yet in their rows (written when "
+        "the store is idle).",
+        std::move(g.store_send_log_tokens));
   gauge(r, "pushgw_start_time_seconds", "When this pushgwd started, in unix seconds.", std::move(g.start_time));
   if (g.breakers_open) {
     r.gauge_callback("pushgw_breakers_open",

@@ -47,6 +47,7 @@ struct GatewayGauges {
   std::function<double()> store_available;    // pushgw_store_available (1, or 0 while commits fail)
   std::function<double()> store_send_flushes; // pushgw_store_send_flushes_total (counter)
   std::function<double()> store_pending_send_tokens;  // pushgw_store_pending_send_tokens
+  std::function<double()> store_send_log_tokens;      // pushgw_store_send_log_tokens
   std::function<double()> start_time;         // pushgw_start_time_seconds
   // Per (platform, app): one sample per configured app, 0 when none.
   std::function<void(SampleSink&)> breakers_open;  // pushgw_breakers_open{platform,app}

@@ -73,6 +73,7 @@ struct SendDelta {
   std::string_view campaign;  // of the latest send ("" = none)
   int64_t first_at_ms = 0, last_at_ms = 0;
   uint64_t sent = 0, delivered = 0, failed = 0;
+  uint64_t key = 0;  // the tally's keyed hash of the triple (send_tally.h), 0 = not known
 };
 
 // One send outcome (Sent/Delivered/Failed) as a delta of its own.
@@ -133,6 +134,27 @@ class ScheduleOps {
   virtual Result<uint64_t> cancel_scheduled(std::string_view key, int64_t now_ms) = 0;
   // Up to `limit` rows of a key not under a lease at now_ms, earliest due first.
   virtual Result<std::vector<ScheduledSend>> list_scheduled(std::string_view key, int64_t now_ms, uint32_t limit) = 0;
+};
+
+// The send log (send_log.h): flushes of the per-token send counters appended
+// as blobs, and the tokens forgotten while some of their counts were still in
+// it. Called inside a transaction the caller opened (Backend::begin), except
+// the start-up reads.
+class SendLogOps {
+ public:
+  virtual ~SendLogOps() = default;
+  virtual Result<void> append(int64_t seq, uint32_t rows, std::string_view body) = 0;
+  // Every entry, oldest first (start-up).
+  using EntryFn = std::function<void(int64_t seq, std::string_view body)>;
+  virtual Result<void> for_each(const EntryFn& fn) = 0;
+  // The oldest entry; false when the log is empty.
+  virtual Result<bool> oldest(int64_t& seq, std::string& body) = 0;
+  // Deletes entry seq and the forgets no entry left needs (upto_seq <= seq).
+  virtual Result<void> remove(int64_t seq) = 0;
+  // Entries up to upto_seq must not count for this token any more.
+  virtual Result<void> add_forget(Platform p, std::string_view app, std::string_view token, int64_t upto_seq) = 0;
+  using ForgetFn = std::function<void(Platform, std::string_view app, std::string_view token, int64_t upto_seq)>;
+  virtual Result<void> for_each_forget(const ForgetFn& fn) = 0;
 };
 
 class Backend {
@@ -198,6 +220,10 @@ class Backend {
   // The engine's campaign and scheduled-send operations (same thread rules).
   virtual CampaignOps& campaigns() = 0;
   virtual ScheduleOps& schedules() = 0;
+  // The engine's send log, or null: the engine then takes the send counters
+  // straight into its rows at every flush (PostgreSQL: one multi-row upsert
+  // that the server, not this process, pays for).
+  virtual SendLogOps* send_log() { return nullptr; }
 
   // Several instances sharing one database: calls fn for every change the
   // others committed since the last call (since open, the first time), in

@@ -7,6 +7,7 @@ namespace pushgw::store::detail {
 
 void PendingSends::merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) const {
   // Older sends first: merge_pending keeps the campaign of the latest send.
+  log_.merge_into(t, p, app, token);
   if (auto d = writing_->find(p, app, token)) merge_pending(t, *d);
   if (auto d = active_->find(p, app, token)) merge_pending(t, *d);
 }
@@ -17,10 +18,10 @@ bool PendingSends::erase(Platform p, std::string_view app, std::string_view toke
   return w || a;
 }
 
-void PendingSends::begin_flush() {
+void PendingSends::begin_flush(bool ordered) {
   writing_->clear();
   std::swap(active_, writing_);
-  rows_ = &writing_->ordered();
+  rows_ = ordered ? &writing_->ordered() : &writing_->rows();
   next_ = chunk_end_ = 0;
 }
 

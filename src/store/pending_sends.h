@@ -6,7 +6,8 @@
 // store thread drains the outcome rings between chunks instead of stalling
 // them for the whole write. Sends arriving meanwhile go to a fresh tally.
 // Reads merge both (rows already written are no longer pending), forget
-// drops a token from both.
+// drops a token from both. With an engine that has a send log (send_log.h),
+// "written" means appended to the log, and the log's counts merge too.
 //
 // Threads: store thread only.
 #pragma once
@@ -14,15 +15,20 @@
 #include <string_view>
 #include <vector>
 
+#include "store/send_log.h"
 #include "store/send_tally.h"
 
 namespace pushgw::store::detail {
 
 class PendingSends {
  public:
-  explicit PendingSends(size_t max_tokens) : a_(max_tokens), b_(max_tokens) {}
+  PendingSends(size_t max_tokens, size_t log_tokens, bool log_appends, const HashKey& key = random_hash_key())
+      : a_(max_tokens, key), b_(max_tokens, key), log_(log_tokens, log_appends, key) {}
 
   void add(const RecordView& r) { active_->add(r); }
+  // The logged counts (empty unless the engine has a send log).
+  SendLog& log() { return log_; }
+  const SendLog& log() const { return log_; }
   // The token's state as read from the database plus everything pending.
   void merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) const;
   // forget(): true when the token had pending sends.
@@ -34,8 +40,9 @@ class PendingSends {
   bool active_full() const { return active_->full(); }
   bool flushing() const { return next_ < rows_->size(); }
 
-  // Makes the active tally the one being written (nothing must be flushing).
-  void begin_flush();
+  // Makes the active tally the one being written (nothing must be flushing),
+  // in key order, or (ordered = false, for the send log) as it is.
+  void begin_flush(bool ordered = true);
   // The next rows to write (at most n, in key order; empty when done).
   const std::vector<SendDelta>& next_chunk(size_t n);
   // The rows next_chunk() returned are committed: no longer pending.
@@ -43,6 +50,7 @@ class PendingSends {
 
  private:
   SendTally a_, b_;
+  SendLog log_;
   SendTally* active_ = &a_;
   SendTally* writing_ = &b_;
   const std::vector<SendDelta>* rows_ = &none_;

@@ -25,7 +25,7 @@ uint64_t prefix8(std::string_view s) {
 }
 }  // namespace
 
-static HashKey process_hash_key() {
+HashKey random_hash_key() {
   HashKey k;
   uint64_t raw[2] = {0, 0};
   if (::getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) {
@@ -38,8 +38,8 @@ static HashKey process_hash_key() {
   return k;
 }
 
-SendTally::SendTally(size_t max_tokens)
-    : key_(process_hash_key()),
+SendTally::SendTally(size_t max_tokens, const HashKey& key)
+    : key_(key),
       max_tokens_(std::max<size_t>(max_tokens, 1)),
       max_bytes_(max_tokens_ * kBytesPerToken),
       index_(kMinIndex, 0) {}
@@ -138,6 +138,7 @@ SendDelta SendTally::view(const Entry& e) const {
   d.campaign = std::string_view(bytes_.data() + e.camp_off, e.camp_len);
   d.first_at_ms = e.first_at;
   d.last_at_ms = e.last_at;
+  d.key = e.hash;
   d.sent = e.sent;
   d.delivered = e.delivered;
   d.failed = e.failed;
@@ -184,6 +185,17 @@ const std::vector<SendDelta>& SendTally::ordered() {
   for (const SortKey& k : keys_) {
     order_.push_back(k.entry);
     out_.push_back(view(entries_[k.entry]));
+  }
+  return out_;
+}
+
+const std::vector<SendDelta>& SendTally::rows() {
+  order_.clear();
+  out_.clear();
+  for (uint32_t k = 0; k < entries_.size(); ++k) {
+    if (!entries_[k].live) continue;
+    order_.push_back(k);
+    out_.push_back(view(entries_[k]));
   }
   return out_;
 }

@@ -33,11 +33,17 @@
 
 namespace pushgw::store::detail {
 
+// A fresh secret for an in-memory table's keyed hash.
+HashKey random_hash_key();
+
 class SendTally {
  public:
   // max_tokens: full() from this many tokens (or about 256 bytes of strings
   // each) on; the Writer then flushes early.
-  explicit SendTally(size_t max_tokens);
+  // key: the secret of its hash table (PendingSends shares one between its
+  // tallies and the send log's table, so a row's key carries over).
+  SendTally(size_t max_tokens, const HashKey& key);
+  explicit SendTally(size_t max_tokens) : SendTally(max_tokens, random_hash_key()) {}
 
   static bool counts(Kind k) { return k == Kind::Sent || k == Kind::Delivered || k == Kind::Failed; }
   // Adds one send outcome (counts(r.kind) must hold).
@@ -53,6 +59,9 @@ class SendTally {
   // Every pending delta, ordered by (platform, app, token) as the engines'
   // primary keys are. Valid until the next add/erase/clear.
   const std::vector<SendDelta>& ordered();
+  // The same rows in no particular order (cheaper: no sort), for a flush
+  // whose rows are sorted later (send_log.h).
+  const std::vector<SendDelta>& rows();
   // Row i of the last ordered(): still pending (not erased or dropped)?
   bool row_live(size_t i) const { return entries_[order_[i]].live; }
   // Rows [from, to) of the last ordered() are written: no longer pending.

@@ -109,6 +109,8 @@ Result<void> Store::load(int producers) {
   retention_ = std::make_unique<detail::EventRetention>(opt_, clock_, *counters_, log_);
   writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, *retention_, clock_, log_, opt_,
                                              [this](const detail::RemoteChange& c) { apply_remote(c); });
+  if (auto r = writer_->sends().log().load(*db_, log_); !r) return r.error();
+  counters_->send_log_tokens = writer_->sends().log().tokens();
   tokens_ = std::make_unique<Tokens>(*writer_, *set_, *counters_, hash_key_);
   campaigns_ = std::make_unique<Campaigns>(*db_, *writer_, hash_key_);
   schedules_ = std::make_unique<Schedules>(*writer_);
@@ -206,6 +208,7 @@ StoreStats Store::stats() const {
   s.pruned_events = get(counters_->pruned);
   s.send_flushes = get(counters_->send_flushes);
   s.pending_send_tokens = get(counters_->pending_send_tokens);
+  s.send_log_tokens = get(counters_->send_log_tokens);
   for (const auto& r : rings_) {
     const uint64_t released = r->released();  // first: it never passes produced()
     s.backlog += r->produced() - released;

@@ -33,9 +33,11 @@ void Tokens::forget(Platform p, std::string app, std::string token, std::functio
   detail::PendingSends* sends = &writer_.sends();
   writer_.submit([p, c, sends, app = std::move(app), token = std::move(token), cb = std::move(cb)](detail::Backend& db) {
     // Sends recorded before the forget must not bring the row back at the
-    // next flush; a token known only from them had a (pending) row too.
+    // next flush or compaction; a token known only from them had a
+    // (pending) row too.
+    bool logged = false;
     const bool pending = sends->erase(p, app, token);
-    auto r = db.forget(p, app, token);
+    auto r = sends->log().forget(db, p, app, token, logged);
     if (!r) {
       cb(r.error());
       return;
@@ -46,7 +48,7 @@ void Tokens::forget(Platform p, std::string app, std::string token, std::functio
       d.add_state(**r, -1);
       c->apply(d);
     }
-    cb(r->has_value() || pending);
+    cb(r->has_value() || pending || logged);
   });
 }
 

@@ -77,6 +77,7 @@ struct StoreStats {
   uint64_t pruned_events = 0;        // removed by retention since open
   uint64_t send_flushes = 0;         // transactions that wrote the summed per-token send counters
   uint64_t pending_send_tokens = 0;  // tokens whose send counters wait for the next such flush
+  uint64_t send_log_tokens = 0;      // tokens whose flushed counters are in the send log, not yet in their rows
   size_t suppressed_entries = 0, suppression_bytes = 0;
 };
 
@@ -113,6 +114,12 @@ struct StoreOptions {
   // what is pending, so only the database file lags by this much.
   int send_flush_ms = 2000;
   size_t send_tally_tokens = 131072;      // ... or as soon as this many tokens are pending
+  // Engines with a send log (SQLite, send_log.h): the flushes append to it and
+  // its counts reach the token rows when the store is idle, or at once while
+  // it holds the counts of more than this many tokens (<= 64 B of memory each).
+  size_t send_log_tokens = 524288;
+  bool send_log = true;  // false: flushes write the rows at once (an existing log is still compacted)
+  int send_log_idle_ms = 250;  // the store is idle (compaction may run) after this long without outcomes
 };
 
 }  // namespace pushgw::store

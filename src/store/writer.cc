@@ -41,7 +41,7 @@ Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counter
       durable_(rings.size(), 0),
       arena_end_(rings.size(), 0),
       tallied_(rings.size(), 0),
-      sends_(opt.send_tally_tokens),
+      sends_(opt.send_tally_tokens, opt.send_log_tokens, opt.send_log),
       outage_(counters, clock) {}
 
 Writer::~Writer() { stop(); }
@@ -107,6 +107,7 @@ void Writer::run() {
     stopping_ = stopping;
     set_.maintain();
     size_t n = outage_.blocked(steady_clock::now()) ? 0 : drain();
+    if (n > 0) last_outcome_ = steady_clock::now();
     if (txn_count_ > 0 && should_commit(stopping)) commit();
     serve();
     if (!txn_open_) maybe_flush_sends();
@@ -273,14 +274,30 @@ void Writer::serve() {
 // most batch_max key-ordered rows (fully synced when stopping, like the last
 // data commit). One chunk per pass of the loop, so the rings are drained in
 // between.
+// Otherwise, with a send log, one entry of it into the token rows when the
+// store has been idle a while or the log holds too many tokens (send_log.h);
+// never while stopping: the log keeps the counts.
 void Writer::maybe_flush_sends() {
+  SendLog& log = sends_.log();
   counters_.pending_send_tokens.store(sends_.tokens(), std::memory_order_relaxed);
-  if (sends_.empty() || txn_count_ > 0) return;
+  counters_.send_log_tokens.store(log.tokens(), std::memory_order_relaxed);
+  if (txn_count_ > 0) return;
   const auto now = steady_clock::now();
   if (outage_.blocked(now)) return;
   if (!sends_.flushing()) {
-    if (sends_.active_empty() || (!stopping_ && !sends_.active_full() && now < flush_due_)) return;
-    sends_.begin_flush();
+    if (sends_.active_empty() || (!stopping_ && !sends_.active_full() && now < flush_due_)) {
+      if (stopping_ || !log.should_compact(now - last_outcome_ >= milliseconds(opt_.send_log_idle_ms))) return;
+      TxnDelta d;
+      if (auto r = log.compact_one(db_, d, log_); !r) {
+        abort_txn(r.error());
+        return;
+      }
+      counters_.apply(d);
+      counters_.send_log_tokens.store(log.tokens(), std::memory_order_relaxed);
+      outage_.ended();
+      return;
+    }
+    sends_.begin_flush(!log.appends());  // the log sorts an entry when it compacts it
   }
   (void)write_chunk();
 }
@@ -292,9 +309,10 @@ Result<void> Writer::write_chunk() {
   if (!rows.empty()) {
     txn_full_ = stopping_;
     Result<void> r = db_.begin(txn_full_);
+    SendLog& log = sends_.log();
     if (r) {
       txn_open_ = true;
-      r = db_.apply_sends(rows, d);
+      r = log.appends() ? log.append(rows) : db_.apply_sends(rows, d);
     }
     if (r) r = db_.commit(d);
     if (!r) {
@@ -302,6 +320,7 @@ Result<void> Writer::write_chunk() {
       return r;
     }
     txn_open_ = false;
+    if (log.appends()) log.appended(rows);
   }
   sends_.chunk_written();
   counters_.apply(d);
@@ -317,11 +336,23 @@ Result<void> Writer::flush_sends() {
   for (int round = 0; round < 2; ++round) {
     if (!sends_.flushing()) {
       if (sends_.active_empty()) break;
-      sends_.begin_flush();
+      sends_.begin_flush(!sends_.log().appends());
     }
     while (sends_.flushing())
       if (auto r = write_chunk(); !r) return r;
   }
+  // Then the log into the rows: "written" means in the token rows here.
+  for (;;) {
+    TxnDelta d;
+    auto r = sends_.log().compact_one(db_, d, log_);
+    if (!r) {
+      abort_txn(r.error());
+      return r.error();
+    }
+    counters_.apply(d);
+    if (!*r) break;
+  }
+  counters_.send_log_tokens.store(sends_.log().tokens(), std::memory_order_relaxed);
   return ok();
 }
 

@@ -18,7 +18,9 @@
 // Sends (Sent/Delivered/Failed) only add to the in-memory tally (and to
 // their campaign inside the transaction); the tally is written in chunks of
 // key-ordered rows, a transaction each, every send_flush_ms, when full, and
-// at stop (send_tally.h, pending_sends.h). A
+// at stop (send_tally.h, pending_sends.h); with SQLite the chunks are
+// appended to the send log, whose entries reach the token rows when the store
+// is quiet (send_log.h). A
 // batch of sends without campaigns opens no database transaction at all. A
 // replay after a failed commit skips what the tally already holds
 // (tallied_), so nothing counts twice.
@@ -49,7 +51,7 @@ namespace pushgw::store::detail {
 struct Counters {
   std::atomic<uint64_t> tokens{0}, invalid{0}, unsubscribed{0}, events{0};
   std::atomic<uint64_t> committed{0}, transactions{0}, barriers{0}, dropped{0}, write_errors{0}, pruned{0};
-  std::atomic<uint64_t> send_flushes{0}, pending_send_tokens{0};
+  std::atomic<uint64_t> send_flushes{0}, pending_send_tokens{0}, send_log_tokens{0};
   // Epoch ms of the first failed commit since the last one that succeeded:
   // the database is out (0 = commits go through).
   std::atomic<int64_t> failing_since_ms{0};
@@ -93,7 +95,8 @@ class Writer {
 
   // Store thread only (the ops submitted here): pending send counters.
   PendingSends& sends() { return sends_; }
-  // Store thread, outside a data transaction: writes every pending send now.
+  // Store thread, outside a data transaction: writes every pending send now,
+  // into the token rows (the send log too).
   Result<void> flush_sends();
 
  private:
@@ -147,6 +150,7 @@ class Writer {
   std::vector<uint64_t> tallied_;  // per ring: outcomes before this are in tally_
   PendingSends sends_;
   SteadyTime flush_due_{};
+  SteadyTime last_outcome_{};  // the last pass that drained outcomes (send log compaction waits for quiet)
   bool txn_open_ = false, txn_full_ = false;
   uint32_t txn_count_ = 0;
   SteadyTime txn_started_{};

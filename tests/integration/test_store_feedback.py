@@ -201,3 +201,34 @@ def test_token_counts_are_current_at_once_and_survive_a_clean_restart(rig):
     # Counted on top of what the file holds.
     send(d2, [good], campaign="third")
     assert d2.request(dict(q, token=good))["sent"] == 3
+
+
+def test_send_counts_in_the_send_log_survive_kill9_and_reach_the_rows(rig):
+    """Flushed send counts are in the send log (SQLite) until the store is
+    idle; a kill -9 loses none of them, and the next start writes them into
+    the token rows."""
+    port = free_port()
+    cfg = rig.config(metrics="127.0.0.1:%d" % port).replace("[store]\n", "[store]\nsend_flush_ms = 50\n", 1)
+    d = rig.daemon(config_text=cfg)
+    tokens = [apns_token(i, "5e11") for i in range(40)]
+    send(d, tokens, campaign="first")
+    send(d, tokens[:10], campaign="second")
+    # Flushed: nothing pending in memory. (The log may already be compacted:
+    # either way the counts are on disk.)
+    def flushed():
+        s = d.request({"op": "stats"})["store"]
+        return s["pending_send_tokens"] == 0 and s["send_log_tokens"] + s["tokens"] >= 40
+    assert wait_until(flushed, timeout=30)
+    assert metric(port, "pushgw_store_send_log_tokens") is not None
+    d.kill9()
+    d2 = rig.daemon(config_text=cfg, name="pushgwd")
+    q = {"op": "token", "platform": "apns", "app": "shop-ios"}
+    t0 = d2.request(dict(q, token=tokens[0]))
+    assert t0["state"] == "active" and t0["sent"] == 2 and t0["delivered"] == 2
+    t30 = d2.request(dict(q, token=tokens[30]))
+    assert t30["sent"] == 1 and t30["delivered"] == 1
+    # Idle: the log reaches the rows (stats.store.tokens counts rows).
+    assert wait_until(lambda: d2.request({"op": "stats"})["store"]["tokens"] == 40, timeout=30)
+    assert d2.request({"op": "stats"})["store"]["send_log_tokens"] == 0
+    assert metric(port, "pushgw_store_send_log_tokens") == 0
+    assert d2.request(dict(q, token=tokens[0]))["sent"] == 2

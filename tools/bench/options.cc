@@ -26,6 +26,8 @@ void print_usage(FILE* out) {
           "  --streams N             streams per connection for the sink and h2load -m (default 100)\n"
           "  --workers N             pushgwd sender threads (default 0 = one per core)\n"
           "  --track-sends 0|1       set [store] track_sends in the generated config (default: pushgwd's)\n"
+          "  --send-log 0|1          set [store] send_log (SQLite: flushes append to the send log; default: pushgwd's)\n"
+          "  --store-config \"K = V\"  more [store] lines, e.g. \"send_log_idle_ms = 600000\"\n"
           "  --spool MODE            add a [spool] with fsync = MODE (batch|always|off; default none)\n"
           "  --rate R                open loop: offer R recipients/s (default 0 = closed loop, max throughput)\n"
           "  --vs-h2load             also run h2load on the same sink, connections, streams, headers and body\n"
@@ -86,6 +88,8 @@ std::string parse_options(int argc, char** argv, Options& o) {
     else if (a == "--streams") o.streams = atoi(v);
     else if (a == "--workers") o.workers = atoi(v);
     else if (a == "--track-sends") o.track_sends = atoi(v) != 0 ? 1 : 0;
+    else if (a == "--send-log") o.send_log = atoi(v) != 0 ? 1 : 0;
+    else if (a == "--store-config") o.store_config = v;
     else if (a == "--spool") {
       o.spool = v;
       if (o.spool == "none") o.spool.clear();

@@ -29,6 +29,8 @@ struct Options {
   int streams = 100;            // h2load -m, and the sim's max streams
   int workers = 0;
   int track_sends = -1;         // [store] track_sends: -1 = pushgwd default, 0 off, 1 on
+  int send_log = -1;            // [store] send_log: -1 = pushgwd default, 0 off, 1 on
+  std::string store_config;     // more [store] lines, as given
   std::string spool;            // "" = no [spool]; else its fsync mode: batch | always | off
   double rate = 0;              // recipients/s offered (open loop); 0 = closed loop
   bool vs_h2load = false;

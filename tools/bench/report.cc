@@ -24,7 +24,7 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
                     ",\"batch\":" + std::to_string(o.batch) + ",\"payload_bytes\":" + std::to_string(o.payload_bytes) +
                     ",\"personalize\":" + (o.personalize ? "true" : "false") +
                     ",\"connections\":" + std::to_string(o.connections) + ",\"workers\":" + std::to_string(o.workers) +
-                    ",\"track_sends\":" + std::to_string(o.track_sends) + ",\"spool\":\"" +
+                    ",\"track_sends\":" + std::to_string(o.track_sends) + ",\"send_log\":" + std::to_string(o.send_log) + ",\"spool\":\"" +
                     (o.spool.empty() ? "none" : o.spool) + "\"" +
                     ",\"mode\":\"" + (o.rate > 0 ? "open" : "closed") + "\"";
   if (o.rate > 0) out += ",\"offered_per_s\":" + num(o.rate, 0);

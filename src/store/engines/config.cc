@@ -26,6 +26,9 @@ StoreConfig parse_config(config::Section& r) {
   r.get_int("keep_events_days", c.keep_events_days, 1, 36500);
   r.get("track_sends", c.track_sends);
   r.get_int("send_flush_ms", c.send_flush_ms, 10, 600'000);
+  r.get("send_log", c.send_log);
+  r.get_int("send_log_tokens", c.send_log_tokens, 1024, 16'777'216);
+  r.get_int("send_log_idle_ms", c.send_log_idle_ms, 1, 86'400'000);
   return c;
 }
 

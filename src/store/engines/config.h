@@ -25,6 +25,16 @@ struct StoreConfig {
   // (StoreOptions::send_flush_ms): the file lags the `token` op by this much;
   // a crash loses at most this window of counters, a clean stop nothing.
   int send_flush_ms = 2000;
+  // SQLite: flushes append to the send log, whose counts reach the token rows
+  // when the store is idle (store/send_log.h). false: every flush writes the
+  // rows at once (as PostgreSQL does). The log is still read at start.
+  bool send_log = true;
+  // ... and written into the rows even under load while it holds more than
+  // this many tokens (its memory: <= 64 bytes per token).
+  int send_log_tokens = 524288;
+  // The store counts as idle (compaction may run) after this long without
+  // an outcome to write.
+  int send_log_idle_ms = 250;
 };
 
 // Parses [store]; problems go to s.

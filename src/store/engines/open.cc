@@ -30,6 +30,9 @@ Result<std::unique_ptr<Store>> open_store(const StoreConfig& cfg, int producers,
   if (!db) return db.error();
   opt.keep_events_days = cfg.keep_events_days;
   opt.send_flush_ms = cfg.send_flush_ms;
+  opt.send_log = cfg.send_log;
+  opt.send_log_tokens = static_cast<size_t>(cfg.send_log_tokens);
+  opt.send_log_idle_ms = cfg.send_log_idle_ms;
   return Store::open(std::move(*db), producers, clock, std::move(log), opt);
 }
 

@@ -106,7 +106,25 @@ CREATE INDEX scheduled_by_key ON scheduled(schedule_key, due_ms) WHERE schedule_
 CREATE INDEX scheduled_claimed ON scheduled(claimed_until_ms) WHERE claimed_until_ms > 0;
 )sql";
 
-constexpr const char* kSteps[] = {kToV1, kToV2, kToV3, kToV4};
+// Version 5: the send log (store/send_log.h). Flushes of the per-token send
+// counters as blobs, written into the token rows later; and the tokens
+// forgotten while entries up to upto_seq still held counts of theirs.
+constexpr const char* kToV5 = R"sql(
+CREATE TABLE send_log(
+  seq INTEGER PRIMARY KEY,
+  rows INTEGER NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE TABLE send_log_forgets(
+  platform INTEGER NOT NULL,
+  app TEXT NOT NULL,
+  token TEXT NOT NULL,
+  upto_seq INTEGER NOT NULL
+);
+CREATE INDEX send_log_forgets_by_seq ON send_log_forgets(upto_seq);
+)sql";
+
+constexpr const char* kSteps[] = {kToV1, kToV2, kToV3, kToV4, kToV5};
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == kSchemaVersion);
 
 Result<int64_t> pragma_int(sqlite3* db, const char* sql) {

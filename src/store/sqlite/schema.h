@@ -15,7 +15,7 @@
 
 namespace pushgw::store::detail {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 inline constexpr int32_t kApplicationId = 0x50475744;  // "PGWD"
 
 // Brings db to kSchemaVersion. Returns the version found before migrating

@@ -101,7 +101,8 @@ SqliteDb::SqliteDb(std::string path, std::unique_ptr<SqliteConn> conn)
       conn_(std::move(conn)),
       campaigns_(*conn_),
       outcomes_(*conn_, campaigns_),
-      schedule_(*conn_) {}
+      schedule_(*conn_),
+      send_log_(*conn_) {}
 
 Result<void> SqliteDb::prepare() {
   if (auto r = conn_->prepare({{&heartbeat_, kHeartbeat},
@@ -113,7 +114,8 @@ Result<void> SqliteDb::prepare() {
     return r;
   if (auto r = campaigns_.prepare(); !r) return r;
   if (auto r = outcomes_.prepare(); !r) return r;
-  return schedule_.prepare();
+  if (auto r = schedule_.prepare(); !r) return r;
+  return send_log_.prepare();
 }
 
 Result<Counts> SqliteDb::counts() {

@@ -1,5 +1,5 @@
 // The SQLite engine of the store (the default): one connection shared by its
-// parts (outcomes.h, campaigns.h, schedule.h) and the reads, loads and
+// parts (outcomes.h, campaigns.h, schedule.h, send_log.h) and the reads, loads and
 // maintenance of the Backend interface. One process owns the file, so there
 // is nothing to follow (Backend::follow's default).
 #pragma once
@@ -17,6 +17,7 @@
 #include "store/sqlite/outcomes.h"
 #include "store/sqlite/schedule.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/send_log.h"
 #include "store/types.h"
 
 namespace pushgw::store::detail {
@@ -64,6 +65,7 @@ class SqliteDb final : public Backend {
 
   CampaignOps& campaigns() override { return campaigns_; }
   ScheduleOps& schedules() override { return schedule_; }
+  SendLogOps* send_log() override { return &send_log_; }
 
  private:
   SqliteDb(std::string path, std::unique_ptr<SqliteConn> conn);
@@ -75,6 +77,7 @@ class SqliteDb final : public Backend {
   SqliteCampaigns campaigns_;
   SqliteOutcomes outcomes_;
   SqliteSchedule schedule_;
+  SqliteSendLog send_log_;
   Stmt heartbeat_, get_token_, get_events_, forget_, prune_;
 };
 

@@ -55,6 +55,10 @@ class Stmt {
       sqlite3_bind_text(s_, i, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_STATIC);
       return *this;
     }
+    Use& bind_blob(int i, std::string_view v) {
+      sqlite3_bind_blob(s_, i, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_STATIC);
+      return *this;
+    }
     // SQLITE_ROW, SQLITE_DONE or an error code.
     int step() { return sqlite3_step(s_); }
     int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
@@ -66,6 +70,12 @@ class Stmt {
     std::string_view view(int col) const {
       const unsigned char* p = sqlite3_column_text(s_, col);
       return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+               : std::string_view();
+    }
+
+    std::string_view blob(int col) const {
+      const void* p = sqlite3_column_blob(s_, col);
+      return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
                : std::string_view();
     }
 

@@ -152,7 +152,7 @@ TEST(MergePending, AStoredRowKeepsItsStateAndTheLaterSendWins) {
 // A flush writes a snapshot in chunks; between chunks reads and forgets see
 // exactly what is not written yet, and new sends start a fresh tally.
 TEST(PendingSends, AFlushInChunksNeverCountsARowTwiceOrLosesOne) {
-  PendingSends p(100);
+  PendingSends p(100, 1024, false);
   for (const char* t : {"d", "a", "c", "b", "e"}) p.add(send(Kind::Delivered, t, 100));
   p.begin_flush();
   ASSERT_TRUE(p.flushing());

@@ -191,7 +191,8 @@ TEST_F(StoreSchedule, MigratesAVersion3File) {
   {  // Back to what v3 wrote.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE scheduled; PRAGMA user_version = 3", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE scheduled; DROP TABLE send_log; DROP TABLE send_log_forgets;"
+                                     " PRAGMA user_version = 3", nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }
   ASSERT_EQ(query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'scheduled%'"), 0);

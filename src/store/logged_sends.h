@@ -1,0 +1,76 @@
+// Per-token send counts that are in the send log (send_log.h) but not yet in
+// the token rows: what the `token` op adds to a row until compaction writes
+// it. Keyed by a SipHash of (platform, app, token) under a secret of this
+// process, so the table holds no token bytes: 32 bytes per token in an
+// open-addressing table kept at most half full (<= 64 bytes per token).
+// The table is rebuilt from the log at start, so the key never needs to
+// outlive the process. Two tokens share an entry only if their 64-bit keys
+// collide (about n^2 / 2^65 for n logged tokens: 1e-8 at 500,000), and then
+// only their pending counts mix, never a verdict.
+//
+// The campaign of a token's latest send is kept once per distinct name, with
+// a count of the entries that name it, so the names held are bounded by the
+// entries.
+//
+// Threads: store thread only.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pushgw/platform.h"
+#include "store/backend.h"
+#include "store/key_hash.h"
+
+namespace pushgw::store::detail {
+
+class LoggedSends {
+ public:
+  // key: the same secret as the tallies' (send_tally.h), so a flushed row's
+  // SendDelta::key is this table's key too.
+  explicit LoggedSends(const HashKey& key);
+
+  uint64_t key(Platform p, std::string_view app, std::string_view token) const;
+  // Adds a delta to the token's counts.
+  void add(uint64_t key, const SendDelta& d);
+  // Takes a delta that compaction wrote to the row off again; the entry
+  // goes when nothing is left of it.
+  void subtract(uint64_t key, const SendDelta& d);
+  // The token's logged counts (platform, app and token left empty; the
+  // campaign view is valid until the next change).
+  std::optional<SendDelta> find(uint64_t key) const;
+  bool erase(uint64_t key);
+
+  size_t tokens() const { return live_; }
+  size_t memory_bytes() const;
+
+ private:
+  struct Slot {
+    uint64_t key;  // 0 = empty (key() never returns 0)
+    uint32_t sent, delivered, failed, campaign;
+    int64_t first_at, last_at;
+  };
+  size_t probe(uint64_t key) const;
+  void grow();
+  void remove_at(size_t i);
+  uint32_t intern(std::string_view campaign);
+  void release(uint32_t campaign);
+
+  HashKey hash_key_;
+  std::vector<Slot> slots_;
+  size_t live_ = 0;
+  // Campaign names: index 0 is "" (never released).
+  struct Name {
+    std::string text;
+    uint64_t refs = 0;
+  };
+  std::vector<Name> names_;
+  std::vector<uint32_t> free_names_;
+  std::unordered_map<std::string_view, uint32_t> by_name_;
+};
+
+}  // namespace pushgw::store::detail

@@ -1,0 +1,273 @@
+// The send log (store/send_log.h): flushed send counts reach the token rows
+// later, exactly once, and the `token` op is exact all along.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/logged_sends.h"
+#include "store/send_tally.h"
+#include "store/send_log_codec.h"
+#include "store_file_test.h"
+
+namespace pushgw::store {
+namespace {
+
+using detail::LoggedSends;
+using detail::SendDelta;
+using testing::StoreFileTest;
+using namespace testing;  // NOLINT: the store test helpers
+
+SendDelta delta(std::string_view token, uint64_t sent, uint64_t delivered, int64_t at, std::string_view campaign = "") {
+  SendDelta d;
+  d.platform = Platform::Fcm;
+  d.app = "shop-android";
+  d.token = token;
+  d.campaign = campaign;
+  d.first_at_ms = at;
+  d.last_at_ms = at + 5;
+  d.sent = sent;
+  d.delivered = delivered;
+  d.failed = sent - delivered;
+  return d;
+}
+
+TEST(SendLogCodec, RowsComeBackAsTheyWent) {
+  std::vector<SendDelta> in = {delta("a", 1, 1, 10), delta(std::string(300, 'x'), 70000, 3, -5, "spring"),
+                               delta("", 0, 0, 0)};
+  std::string bytes;
+  detail::encode_send_log(in, bytes);
+  std::vector<SendDelta> out;
+  ASSERT_TRUE(detail::decode_send_log(bytes, out));
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(out[i].platform, in[i].platform);
+    EXPECT_EQ(out[i].app, in[i].app);
+    EXPECT_EQ(out[i].token, in[i].token);
+    EXPECT_EQ(out[i].campaign, in[i].campaign);
+    EXPECT_EQ(out[i].sent, in[i].sent);
+    EXPECT_EQ(out[i].delivered, in[i].delivered);
+    EXPECT_EQ(out[i].failed, in[i].failed);
+    EXPECT_EQ(out[i].first_at_ms, in[i].first_at_ms);
+    EXPECT_EQ(out[i].last_at_ms, in[i].last_at_ms);
+  }
+}
+
+TEST(SendLogCodec, EveryTruncationAndAForeignVersionAreErrors) {
+  std::string bytes;
+  detail::encode_send_log({delta("tok", 2, 1, 100, "c")}, bytes);
+  std::vector<SendDelta> out;
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto r = detail::decode_send_log(std::string_view(bytes).substr(0, n), out);
+    if (n == 1) {  // the version byte alone: an entry of no rows
+      EXPECT_TRUE(r);
+      continue;
+    }
+    ASSERT_FALSE(r) << n;
+    EXPECT_EQ(r.error().code, "store_log_corrupt");
+    EXPECT_TRUE(out.empty());
+  }
+  bytes[0] = 9;
+  EXPECT_FALSE(detail::decode_send_log(bytes, out));
+  // A length that points past the end.
+  std::string huge = std::string(1, '\1') + std::string(1, '\1') + "\xff\xff\xff\xff\x0f";
+  EXPECT_FALSE(detail::decode_send_log(huge, out));
+}
+
+// Against a std::map: adds, subtractions and erases in a random order keep
+// every key's counts (the table grows and closes its holes on erase).
+TEST(LoggedSends, MatchesAReferenceMapThroughGrowthAndErases) {
+  LoggedSends t(detail::random_hash_key());
+  std::map<uint64_t, uint64_t> ref;
+  std::mt19937_64 rng(7);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 5000; ++i) tokens.push_back("t" + std::to_string(i));
+  for (int step = 0; step < 40000; ++step) {
+    const std::string& tok = tokens[rng() % tokens.size()];
+    const uint64_t k = t.key(Platform::Fcm, "shop-android", tok);
+    switch (rng() % 4) {
+      case 0:
+      case 1:
+        t.add(k, delta(tok, 2, 1, 100, (step & 1) ? "a" : "b"));
+        ref[k] += 2;
+        break;
+      case 2:
+        if (ref.count(k)) {
+          t.subtract(k, delta(tok, 2, 1, 100));
+          if ((ref[k] -= 2) == 0) ref.erase(k);
+        }
+        break;
+      default:
+        EXPECT_EQ(t.erase(k), ref.erase(k) == 1);
+    }
+  }
+  EXPECT_EQ(t.tokens(), ref.size());
+  for (const std::string& tok : tokens) {
+    const uint64_t k = t.key(Platform::Fcm, "shop-android", tok);
+    auto got = t.find(k);
+    auto it = ref.find(k);
+    ASSERT_EQ(got.has_value(), it != ref.end()) << tok;
+    if (got) {
+      EXPECT_EQ(got->sent, it->second);
+      EXPECT_EQ(got->delivered * 2, it->second);
+      EXPECT_TRUE(got->campaign == "a" || got->campaign == "b");
+    }
+  }
+}
+
+class StoreSendLog : public StoreFileTest {
+ protected:
+  // A store whose send tally flushes to the log at once and whose log is
+  // compacted only when idle for idle_ms (or over max_tokens).
+  std::unique_ptr<Store> open(int idle_ms, int max_tokens = 524288) {
+    StoreConfig cfg;
+    cfg.path = path;
+    cfg.send_flush_ms = 10;
+    cfg.send_log_tokens = max_tokens;
+    cfg.send_log_idle_ms = idle_ms;
+    auto r = open_store(cfg, 1, clock, quiet_logger(), StoreOptions{});
+    if (!r) {
+      ADD_FAILURE() << r.error().message;
+      return nullptr;
+    }
+    return std::move(r.value());
+  }
+  bool wait_for(const std::function<bool()>& cond) {
+    for (int i = 0; i < 2000; ++i) {
+      if (cond()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return cond();
+  }
+  void deliver(Store& s, int from, int to, std::string_view campaign = "") {
+    for (int i = from; i < to; ++i)
+      record_spin(s, 0, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(i)), campaign));
+  }
+  int64_t logged_rows() { return query_int(path, "SELECT coalesce(sum(rows), 0) FROM send_log"); }
+  int64_t token_rows() { return query_int(path, "SELECT count(*) FROM tokens"); }
+};
+
+// Flushes append to the log, not to the rows; the token op reads through
+// it; a forget takes a token's logged counts out for good, across a
+// restart; a flush writes the rest into the rows exactly once.
+TEST_F(StoreSendLog, CountsGoThroughTheLogAndAForgetHoldsAcrossARestart) {
+  const int kNever = 3'600'000;
+  {
+    auto s = open(kNever);
+    ASSERT_TRUE(s);
+    s->start();
+    deliver(*s, 0, 50, "spring");
+    ASSERT_TRUE(wait_for([&] { return s->stats().send_log_tokens == 50; }));
+    EXPECT_EQ(logged_rows(), 50);
+    EXPECT_EQ(token_rows(), 0);
+    TokenState t = get_token(*s, Platform::Apns, "shop-ios", hex_token(8));
+    EXPECT_EQ(t.state, "active");
+    EXPECT_EQ(t.sent, 1u);
+    EXPECT_EQ(t.delivered, 1u);
+    EXPECT_EQ(t.last_campaign, "spring");
+    auto forgot = await<Result<bool>>([&](auto cb) { s->tokens().forget(Platform::Apns, "shop-ios", hex_token(7), cb); });
+    ASSERT_TRUE(forgot && forgot->ok());
+    EXPECT_TRUE(forgot->value());
+    EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(7)).state, "unknown");
+    EXPECT_EQ(query_int(path, "SELECT count(*) FROM send_log_forgets"), 1);
+    deliver(*s, 7, 8);  // a send after the forget counts again
+    ASSERT_TRUE(wait_for([&] { return s->stats().pending_send_tokens == 0 && logged_rows() == 51; }));
+  }
+  auto s = open(kNever);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->stats().send_log_tokens, 50u);  // 49 of the first flush, token 7 of the second
+  s->start();
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(7)).sent, 1u);
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(9)).sent, 1u);
+  ASSERT_TRUE(flush_sends(*s));
+  EXPECT_EQ(token_rows(), 50);
+  EXPECT_EQ(logged_rows(), 0);
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM send_log_forgets"), 0);
+  EXPECT_EQ(query_int(path, "SELECT sum(sent) FROM tokens"), 50);
+  const std::string sent7 = "SELECT sent FROM tokens WHERE token = '" + hex_token(7) + "'";
+  EXPECT_EQ(query_int(path, sent7.c_str()), 1);
+  EXPECT_EQ(s->stats().tokens, 50u);
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(9)).sent, 1u);
+}
+
+// With no flush asked for, the log reaches the rows once the store is idle.
+TEST_F(StoreSendLog, AnIdleStoreWritesTheLogIntoTheRows) {
+  auto s = open(20);
+  ASSERT_TRUE(s);
+  s->start();
+  deliver(*s, 0, 300);
+  deliver(*s, 0, 100);
+  ASSERT_TRUE(wait_for([&] { return s->stats().tokens == 300 && s->stats().send_log_tokens == 0; }));
+  EXPECT_EQ(token_rows(), 300);
+  EXPECT_EQ(logged_rows(), 0);
+  EXPECT_EQ(query_int(path, "SELECT sum(sent) FROM tokens"), 400);
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(5)).delivered, 2u);
+}
+
+// Never idle, but over its token bound: the log is written into the rows
+// anyway, down to the bound.
+TEST_F(StoreSendLog, ALogOverItsBoundIsCompactedWithoutIdleTime) {
+  auto s = open(3'600'000, 1024);
+  ASSERT_TRUE(s);
+  s->start();
+  for (int from = 0; from < 4000; from += 500) {
+    deliver(*s, from, from + 500);
+    ASSERT_TRUE(wait_for([&] { return s->stats().pending_send_tokens == 0; }));
+  }
+  // Each token once: in a row or in the log.
+  ASSERT_TRUE(wait_for([&] {
+    const StoreStats st = s->stats();
+    return st.send_log_tokens <= 1024 && st.tokens + st.send_log_tokens == 4000;
+  }));
+  EXPECT_GT(s->stats().tokens, 0u);
+  EXPECT_EQ(token_rows() + logged_rows(), 4000);
+}
+
+// A damaged entry is dropped with its counts and reported; the rest of the
+// log still reaches the rows. A v4 file gains the log's tables.
+TEST_F(StoreSendLog, ADamagedEntryIsDroppedAndAVersion4FileMigrates) {
+  {
+    auto s = open(3'600'000);
+    ASSERT_TRUE(s);
+    s->start();
+    deliver(*s, 0, 10);
+    ASSERT_TRUE(wait_for([&] { return s->stats().send_log_tokens == 10; }));
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO send_log(seq, rows, body) VALUES(1000, 3, x'0102ffff')", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  {
+    auto s = open(3'600'000);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->stats().send_log_tokens, 10u);
+    s->start();
+    ASSERT_TRUE(flush_sends(*s));
+    EXPECT_EQ(token_rows(), 10);
+    EXPECT_EQ(query_int(path, "SELECT count(*) FROM send_log"), 0);
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE send_log; DROP TABLE send_log_forgets; PRAGMA user_version = 4", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = open(3'600'000);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->schema_found(), 4);
+  EXPECT_EQ(query_int(path, "SELECT count(*) FROM sqlite_schema WHERE name IN ('send_log','send_log_forgets')"), 2);
+  s->start();
+  EXPECT_EQ(get_token(*s, Platform::Apns, "shop-ios", hex_token(3)).delivered, 1u);
+}
+
+}  // namespace
+}  // namespace pushgw::store
