@@ -66,18 +66,24 @@ Result<bool> SendLog::compact_one(Backend& db, TxnDelta& d, const obs::Logger& l
     PGW_LOG(log, Error, "send log entry %lld dropped with its counts: %s", static_cast<long long>(seq),
             r.error().message.c_str());
   } else {
-    for (SendDelta& row : rows_) {
+    order_.clear();
+    for (uint32_t i = 0; i < rows_.size(); ++i) {
+      SendDelta& row = rows_[i];
       row.key = logged_.key(row.platform, row.app, row.token);
-      if (!forgotten(row.key, seq)) kept_.push_back(row);
+      if (!forgotten(row.key, seq)) order_.push_back(SortKey{prefix8(row.token), i});
     }
     // Key order, as the rows' primary key: consecutive rows share B-tree
     // pages. Flushes append unsorted, so the sort is done here, off the
     // send burst.
-    std::sort(kept_.begin(), kept_.end(), [](const SendDelta& a, const SendDelta& b) {
+    std::sort(order_.begin(), order_.end(), [this](const SortKey& x, const SortKey& y) {
+      const SendDelta& a = rows_[x.row];
+      const SendDelta& b = rows_[y.row];
       if (a.platform != b.platform) return a.platform < b.platform;
       if (a.app != b.app) return a.app < b.app;
+      if (x.prefix != y.prefix) return x.prefix < y.prefix;
       return a.token < b.token;
     });
+    for (const SortKey& k : order_) kept_.push_back(rows_[k.row]);
   }
   Result<void> r = db.begin(false);
   if (r && !kept_.empty()) r = db.apply_sends(kept_, d);

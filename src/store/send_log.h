@@ -93,6 +93,11 @@ class SendLog {
   size_t entries_ = 0;
   std::string body_;
   std::vector<SendDelta> rows_, kept_;
+  struct SortKey {
+    uint64_t prefix;  // prefix8 of the token
+    uint32_t row;     // in rows_
+  };
+  std::vector<SortKey> order_;
 };
 
 }  // namespace pushgw::store::detail

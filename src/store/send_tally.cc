@@ -15,7 +15,8 @@ namespace {
 constexpr size_t kMinIndex = 1024;
 constexpr size_t kBytesPerToken = 256;  // token + campaign, on average at most
 
-// The first 8 bytes, big-endian, zero-padded: orders like memcmp.
+}  // namespace
+
 uint64_t prefix8(std::string_view s) {
   unsigned char b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   std::memcpy(b, s.data(), std::min<size_t>(8, s.size()));
@@ -23,7 +24,6 @@ uint64_t prefix8(std::string_view s) {
   for (unsigned char c : b) v = (v << 8) | c;
   return v;
 }
-}  // namespace
 
 HashKey random_hash_key() {
   HashKey k;

@@ -35,6 +35,9 @@ namespace pushgw::store::detail {
 
 // A fresh secret for an in-memory table's keyed hash.
 HashKey random_hash_key();
+// The first 8 bytes of s, big-endian, zero-padded: integers that order like
+// memcmp, so most comparisons of a key-order sort are integer ones.
+uint64_t prefix8(std::string_view s);
 
 class SendTally {
  public:
