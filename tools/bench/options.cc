@@ -28,6 +28,8 @@ void print_usage(FILE* out) {
           "  --track-sends 0|1       set [store] track_sends in the generated config (default: pushgwd's)\n"
           "  --send-log 0|1          set [store] send_log (SQLite: flushes append to the send log; default: pushgwd's)\n"
           "  --store-config \"K = V\"  more [store] lines, e.g. \"send_log_idle_ms = 600000\"\n"
+          "  --settle                after the run, wait until the store has written every send count into its\n"
+          "                          rows and report that CPU (settle_cpu_us_per_notification)\n"
           "  --spool MODE            add a [spool] with fsync = MODE (batch|always|off; default none)\n"
           "  --rate R                open loop: offer R recipients/s (default 0 = closed loop, max throughput)\n"
           "  --vs-h2load             also run h2load on the same sink, connections, streams, headers and body\n"
@@ -72,6 +74,7 @@ std::string parse_options(int argc, char** argv, Options& o) {
     else if (a == "--personalize") o.personalize = true;
     else if (a == "--vs-h2load") o.vs_h2load = true;
     else if (a == "--keep") o.keep = true;
+    else if (a == "--settle") o.settle = true;
     else if (!(v = next())) return std::string("missing value for ") + std::string(a);
     else if (a == "--socket") o.socket = v, socket_given = true;
     else if (a == "--pid") o.pid = atoi(v);

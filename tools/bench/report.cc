@@ -37,6 +37,11 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
            ",\"pushgwd_cpu_us_per_notification\":" + num(r.cpu_seconds / finished * 1e6);
   }
   if (r.peak_rss_kb >= 0) out += ",\"peak_rss_kb\":" + std::to_string(r.peak_rss_kb);
+  // Deferred store work (the send log's compaction, the last tally flush),
+  // done after the run: with the run's CPU, the whole cost of tracking.
+  if (r.settle_cpu_seconds >= 0 && finished > 0)
+    out += ",\"settle_cpu_us_per_notification\":" + num(r.settle_cpu_seconds / finished * 1e6) +
+           ",\"settle_seconds\":" + num(r.settle_seconds);
   // The sink's CPU per request and how many of its cores it kept busy: a
   // sink near a full core (nghttpd -n 1, or the sim) bounds the throughput.
   if (r.sink_cpu_seconds >= 0 && finished > 0)

@@ -98,9 +98,27 @@ std::string call(int fd, const std::string& line, std::string& buf) {
 
 struct Totals {
   uint64_t accepted = 0, delivered = 0, failed = 0, other = 0;
+  uint64_t store_unwritten = 0;  // store.pending_send_tokens + send_log_tokens
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0, gw50 = 0, gw99 = 0;
   uint64_t finished() const { return delivered + failed + other; }
 };
+
+bool read_stats(int fd, std::string& buf, Totals& t);
+
+// Waits (up to 5 minutes) until the store has written every send count into
+// its rows (send_flush_ms, then the send log's compaction when idle) and
+// records the CPU that took.
+void settle(const Rig& rig, int stats_fd, std::string& sbuf, RunResult& r) {
+  const double cpu0 = process_cpu_seconds(rig.daemon_pid);
+  const auto t0 = std::chrono::steady_clock::now();
+  Totals t;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!read_stats(stats_fd, sbuf, t)) return;
+  } while (t.store_unwritten > 0 && std::chrono::steady_clock::now() - t0 < std::chrono::minutes(5));
+  r.settle_cpu_seconds = process_cpu_seconds(rig.daemon_pid) - cpu0;
+  r.settle_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 bool read_stats(int fd, std::string& buf, Totals& t) {
   std::string line = call(fd, "{\"op\":\"stats\",\"id\":\"bench-stats\"}\n", buf);
@@ -120,6 +138,10 @@ bool read_stats(int fd, std::string& buf, Totals& t) {
     t.delivered += get("delivered");
     t.failed += get("failed");
     t.other += get("invalid") + get("unsubscribed") + get("suppressed");
+  }
+  for (const char* k : {"pending_send_tokens", "send_log_tokens"}) {
+    uint64_t v = 0;
+    if (!doc["store"][k].get_uint64().get(v)) t.store_unwritten += v;
   }
   auto lat = doc["latency_ms"];
   if (lat["e2e"]["p50"].get_double().get(t.p50)) t.p50 = 0;
@@ -259,6 +281,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
     if (delay0 >= 0) r.run_delay_seconds = process_run_delay_seconds(rig.daemon_pid) - delay0;
   }
   if (sink0 >= 0) r.sink_cpu_seconds = process_cpu_seconds(rig.sink_pid) - sink0;
+  if (o.settle && rig.daemon_pid) settle(rig, stats_fd, sbuf, r);
   close(stats_fd);
   r.accepted = cur.accepted - base.accepted;
   r.delivered = cur.delivered - base.delivered;

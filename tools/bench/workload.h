@@ -21,6 +21,9 @@ struct RunResult {
   int64_t peak_rss_kb = -1;
   double sink_cpu_seconds = -1;  // the sink's utime+stime during the run (-1: pid unknown)
   double run_delay_seconds = -1;  // pushgwd threads runnable but not running (scheduler delay)
+  // --settle: pushgwd's CPU after the run until the store has written every
+  // per-token send count into its rows (deferred work; -1 = not measured).
+  double settle_cpu_seconds = -1, settle_seconds = -1;
   double lat_p50 = 0, lat_p90 = 0, lat_p99 = 0, lat_p999 = 0;        // e2e ms
   double gw_p50 = 0, gw_p99 = 0;                                      // gateway-added ms
   std::vector<Sample> timeline;

@@ -66,6 +66,7 @@ TEST(StatsJson, AddsSpoolStoreAndSourceWhenPresent) {
   st.suppression_bytes = 17;
   st.send_flushes = 18;
   st.pending_send_tokens = 19;
+  st.send_log_tokens = 20;
   v.store = st;
   FakeSource src;
   v.source = &src;
@@ -74,7 +75,7 @@ TEST(StatsJson, AddsSpoolStoreAndSourceWhenPresent) {
       ",\"workers\":2,\"spool\":{\"requests\":1,\"done\":2,\"live_requests\":3,\"replayed\":4,\"commits\":5,"
       "\"syncs\":6,\"segments\":7,\"failed\":true},\"store\":{\"tokens\":11,\"invalid\":12,\"unsubscribed\":13,"
       "\"events\":14,\"backlog\":15,\"suppressed_entries\":16,\"suppression_bytes\":17,\"send_flushes\":18,"
-      "\"pending_send_tokens\":19,\"available\":true},"
+      "\"pending_send_tokens\":19,\"send_log_tokens\":20,\"available\":true},"
       "\"redis\":{\"read\":3}}";
   ASSERT_GE(out.size(), tail.size());
   EXPECT_EQ(out.substr(out.size() - tail.size()), tail);
