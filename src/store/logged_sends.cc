@@ -48,8 +48,13 @@ void LoggedSends::remove_at(size_t i) {
 
 uint32_t LoggedSends::intern(std::string_view campaign) {
   if (campaign.empty()) return 0;
+  if (last_name_ != 0 && names_[last_name_].refs > 0 && names_[last_name_].text == campaign) {
+    ++names_[last_name_].refs;
+    return last_name_;
+  }
   if (auto it = by_name_.find(campaign); it != by_name_.end()) {
     ++names_[it->second].refs;
+    last_name_ = it->second;
     return it->second;
   }
   uint32_t id;
@@ -63,6 +68,7 @@ uint32_t LoggedSends::intern(std::string_view campaign) {
   names_[id].text.assign(campaign);
   names_[id].refs = 1;
   by_name_.emplace(names_[id].text, id);
+  last_name_ = id;
   return id;
 }
 
@@ -74,25 +80,36 @@ void LoggedSends::release(uint32_t id) {
 }
 
 void LoggedSends::add(uint64_t key, const SendDelta& d) {
+  staged_.push_back(Staged{key, clamp32(d.sent), clamp32(d.delivered), clamp32(d.failed), intern(d.campaign),
+                           d.first_at_ms, d.last_at_ms});
+}
+
+void LoggedSends::fold() {
+  for (const Staged& d : staged_) fold_one(d);
+  staged_.clear();
+}
+
+void LoggedSends::fold_one(const Staged& d) {
   if ((live_ + 1) * 2 > slots_.size()) grow();
-  Slot& s = slots_[probe(key)];
+  Slot& s = slots_[probe(d.key)];
   if (s.key == 0) {
-    s = Slot{key, 0, 0, 0, 0, d.first_at_ms, d.last_at_ms};
+    s = Slot{d.key, 0, 0, 0, d.campaign, d.first_at, d.last_at};
     ++live_;
+  } else if (d.last_at >= s.last_at) {  // the campaign follows the latest send
+    release(s.campaign);
+    s.campaign = d.campaign;
+  } else {
+    release(d.campaign);
   }
   s.sent = clamp32(uint64_t{s.sent} + d.sent);
   s.delivered = clamp32(uint64_t{s.delivered} + d.delivered);
   s.failed = clamp32(uint64_t{s.failed} + d.failed);
-  s.first_at = std::min(s.first_at, d.first_at_ms);
-  if (d.last_at_ms >= s.last_at) {  // the campaign follows the latest send
-    s.last_at = d.last_at_ms;
-    const uint32_t c = intern(d.campaign);
-    release(s.campaign);
-    s.campaign = c;
-  }
+  s.first_at = std::min(s.first_at, d.first_at);
+  s.last_at = std::max(s.last_at, d.last_at);
 }
 
 void LoggedSends::subtract(uint64_t key, const SendDelta& d) {
+  fold();
   const size_t i = probe(key);
   Slot& s = slots_[i];
   if (s.key == 0) return;
@@ -106,7 +123,8 @@ void LoggedSends::subtract(uint64_t key, const SendDelta& d) {
   }
 }
 
-std::optional<SendDelta> LoggedSends::find(uint64_t key) const {
+std::optional<SendDelta> LoggedSends::find(uint64_t key) {
+  fold();
   const Slot& s = slots_[probe(key)];
   if (s.key == 0) return std::nullopt;
   SendDelta d;
@@ -120,6 +138,7 @@ std::optional<SendDelta> LoggedSends::find(uint64_t key) const {
 }
 
 bool LoggedSends::erase(uint64_t key) {
+  fold();
   const size_t i = probe(key);
   if (slots_[i].key == 0) return false;
   release(slots_[i].campaign);
@@ -130,7 +149,8 @@ bool LoggedSends::erase(uint64_t key) {
 size_t LoggedSends::memory_bytes() const {
   size_t names = 0;
   for (const Name& n : names_) names += sizeof(Name) + n.text.capacity();
-  return slots_.capacity() * sizeof(Slot) + names + by_name_.size() * 48 + free_names_.capacity() * 4;
+  return slots_.capacity() * sizeof(Slot) + staged_.capacity() * sizeof(Staged) + names + by_name_.size() * 48 +
+         free_names_.capacity() * 4;
 }
 
 }  // namespace pushgw::store::detail

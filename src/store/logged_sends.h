@@ -12,6 +12,12 @@
 // a count of the entries that name it, so the names held are bounded by the
 // entries.
 //
+// add() only stages the delta (a sequential append of 40 bytes): folding it
+// into the table is a random access per token, which a flush in the middle
+// of a send burst should not pay. The staged deltas are folded by the first
+// read, erase or subtraction after them (a `token` op, a forget, the
+// compaction at idle), so every answer is exact.
+//
 // Threads: store thread only.
 #pragma once
 #include <cstddef>
@@ -35,17 +41,19 @@ class LoggedSends {
   explicit LoggedSends(const HashKey& key);
 
   uint64_t key(Platform p, std::string_view app, std::string_view token) const;
-  // Adds a delta to the token's counts.
+  // Adds a delta to the token's counts (staged; see above).
   void add(uint64_t key, const SendDelta& d);
   // Takes a delta that compaction wrote to the row off again; the entry
   // goes when nothing is left of it.
   void subtract(uint64_t key, const SendDelta& d);
   // The token's logged counts (platform, app and token left empty; the
   // campaign view is valid until the next change).
-  std::optional<SendDelta> find(uint64_t key) const;
+  std::optional<SendDelta> find(uint64_t key);
   bool erase(uint64_t key);
 
-  size_t tokens() const { return live_; }
+  // Tokens with logged counts; while deltas are staged, an upper bound (a
+  // token staged twice counts twice until folded).
+  size_t tokens() const { return live_ + staged_.size(); }
   size_t memory_bytes() const;
 
  private:
@@ -54,6 +62,13 @@ class LoggedSends {
     uint32_t sent, delivered, failed, campaign;
     int64_t first_at, last_at;
   };
+  struct Staged {
+    uint64_t key;
+    uint32_t sent, delivered, failed, campaign;  // campaign: interned at add()
+    int64_t first_at, last_at;
+  };
+  void fold();
+  void fold_one(const Staged& d);
   size_t probe(uint64_t key) const;
   void grow();
   void remove_at(size_t i);
@@ -63,6 +78,7 @@ class LoggedSends {
   HashKey hash_key_;
   std::vector<Slot> slots_;
   size_t live_ = 0;
+  std::vector<Staged> staged_;
   // Campaign names: index 0 is "" (never released).
   struct Name {
     std::string text;
@@ -71,6 +87,7 @@ class LoggedSends {
   std::vector<Name> names_;
   std::vector<uint32_t> free_names_;
   std::unordered_map<std::string_view, uint32_t> by_name_;
+  uint32_t last_name_ = 0;  // the campaign interned last: most rows of a flush share it
 };
 
 }  // namespace pushgw::store::detail

@@ -5,7 +5,7 @@
 
 namespace pushgw::store::detail {
 
-void PendingSends::merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) const {
+void PendingSends::merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) {
   // Older sends first: merge_pending keeps the campaign of the latest send.
   log_.merge_into(t, p, app, token);
   if (auto d = writing_->find(p, app, token)) merge_pending(t, *d);

@@ -30,7 +30,8 @@ class PendingSends {
   SendLog& log() { return log_; }
   const SendLog& log() const { return log_; }
   // The token's state as read from the database plus everything pending.
-  void merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) const;
+  // (Not const: the log folds what it staged first; logged_sends.h.)
+  void merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token);
   // forget(): true when the token had pending sends.
   bool erase(Platform p, std::string_view app, std::string_view token);
 

@@ -99,7 +99,7 @@ Result<bool> SendLog::compact_one(Backend& db, TxnDelta& d, const obs::Logger& l
   return true;
 }
 
-void SendLog::merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) const {
+void SendLog::merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) {
   if (logged_.tokens() == 0) return;
   if (auto d = logged_.find(logged_.key(p, app, token))) merge_pending(t, *d);
 }

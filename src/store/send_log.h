@@ -68,7 +68,7 @@ class SendLog {
   // Returns false when there was nothing to do.
   Result<bool> compact_one(Backend& db, TxnDelta& d, const obs::Logger& log);
 
-  void merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token) const;
+  void merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token);
   // The forget op's database part: deletes the row (Backend::forget) and,
   // when the token has logged counts, records the forget in the same
   // transaction. pending: it had logged counts.

@@ -113,7 +113,10 @@ struct StoreOptions {
   // key-ordered rows at most this often (send_tally.h); the `token` op merges
   // what is pending, so only the database file lags by this much.
   int send_flush_ms = 2000;
-  size_t send_tally_tokens = 131072;      // ... or as soon as this many tokens are pending
+  // ... or as soon as this many tokens are pending. Small enough that the
+  // tally's tables (~2 MB) stay in cache during a burst: with the send log a
+  // flush is one append, so flushing often is cheap.
+  size_t send_tally_tokens = 32768;
   // Engines with a send log (SQLite, send_log.h): the flushes append to it and
   // its counts reach the token rows when the store is idle, or at once while
   // it holds the counts of more than this many tokens (<= 64 B of memory each).

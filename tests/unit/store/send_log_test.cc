@@ -104,7 +104,6 @@ TEST(LoggedSends, MatchesAReferenceMapThroughGrowthAndErases) {
         EXPECT_EQ(t.erase(k), ref.erase(k) == 1);
     }
   }
-  EXPECT_EQ(t.tokens(), ref.size());
   for (const std::string& tok : tokens) {
     const uint64_t k = t.key(Platform::Fcm, "shop-android", tok);
     auto got = t.find(k);
@@ -116,6 +115,28 @@ TEST(LoggedSends, MatchesAReferenceMapThroughGrowthAndErases) {
       EXPECT_TRUE(got->campaign == "a" || got->campaign == "b");
     }
   }
+  EXPECT_EQ(t.tokens(), ref.size());  // folded by the reads
+}
+
+// Deltas staged by add() count once folded, and the campaign of the latest
+// send wins whatever order they were staged in.
+TEST(LoggedSends, StagedDeltasFoldExactly) {
+  LoggedSends t(detail::random_hash_key());
+  const uint64_t k = t.key(Platform::Apns, "shop-ios", "tok");
+  t.add(k, delta("tok", 1, 1, 200, "new"));
+  t.add(k, delta("tok", 2, 0, 100, "old"));
+  EXPECT_EQ(t.tokens(), 2u);  // an upper bound while staged
+  auto got = t.find(k);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(t.tokens(), 1u);
+  EXPECT_EQ(got->sent, 3u);
+  EXPECT_EQ(got->delivered, 1u);
+  EXPECT_EQ(got->campaign, "new");
+  EXPECT_EQ(got->first_at_ms, 100);
+  EXPECT_EQ(got->last_at_ms, 205);
+  t.subtract(k, delta("tok", 3, 1, 0));
+  EXPECT_FALSE(t.find(k));
+  EXPECT_EQ(t.tokens(), 0u);
 }
 
 class StoreSendLog : public StoreFileTest {
