@@ -63,11 +63,16 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
     if (h.sink_cpu_seconds >= 0 && h.requests > 0)
       out += ",\"sink_cpu_us_per_request\":" + num(h.sink_cpu_seconds / static_cast<double>(h.requests) * 1e6) +
              ",\"sink_cores_busy\":" + num(h.seconds > 0 ? h.sink_cpu_seconds / h.seconds : 0, 2);
+    if (h.crypto_floor_us > 0) out += ",\"crypto_floor_us_per_message\":" + num(h.crypto_floor_us);
     out += "}";
     if (r.cpu_seconds >= 0 && finished > 0 && h_cpu_us > 0) {
       const double g_us = r.cpu_seconds / finished * 1e6;
       out += ",\"ratio\":{\"cpu_per_message\":" + num(g_us / h_cpu_us) +
-             ",\"throughput\":" + num(h.req_per_s > 0 ? rate / h.req_per_s : 0) + "}";
+             ",\"throughput\":" + num(h.req_per_s > 0 ? rate / h.req_per_s : 0);
+      // Web Push: against what any RFC 8291 sender pays (the crypto floor)
+      // plus h2load's transport, the reference of issue 17 goal 3.
+      if (h.crypto_floor_us > 0) out += ",\"cpu_vs_floor_plus_h2load\":" + num(g_us / (h.crypto_floor_us + h_cpu_us));
+      out += "}";
     }
   } else if (!h.error.empty()) {
     out += ",\"h2load_error\":\"" + h.error + "\"";

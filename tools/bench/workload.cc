@@ -155,6 +155,10 @@ bool read_stats(int fd, std::string& buf, Totals& t) {
 
 }  // namespace
 
+std::string webpush_payload(const Options& o, std::string_view title) {
+  return "{\"title\":\"" + std::string(title) + "\",\"body\":\"" + padding(o.payload_bytes, 30) + "\"}";
+}
+
 std::vector<std::string> build_requests(const Options& o, const Rig& rig) {
   std::vector<Sub> subs;
   for (const auto& m : o.mix)
@@ -184,8 +188,8 @@ std::vector<std::string> build_requests(const Options& o, const Rig& rig) {
         line += "{\"platform\":\"fcm\",\"app\":\"bench-android\",\"message\":" + head +
                 padding(o.payload_bytes, head.size() + 4) + "\"}},\"tokens\":[";
       } else {
-        line += "{\"platform\":\"webpush\",\"app\":\"bench-web\",\"ttl\":3600,\"payload\":{\"title\":\"" +
-                std::string(title) + "\",\"body\":\"" + padding(o.payload_bytes, 30) + "\"},\"subscriptions\":[";
+        line += "{\"platform\":\"webpush\",\"app\":\"bench-web\",\"ttl\":3600,\"payload\":" +
+                webpush_payload(o, title) + ",\"subscriptions\":[";
       }
       for (uint64_t i = 0; i < share; ++i) {
         uint64_t idx = done + i;

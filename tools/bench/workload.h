@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "options.h"
@@ -29,6 +30,10 @@ struct RunResult {
   std::vector<Sample> timeline;
   std::string error;
 };
+
+// The Web Push payload object of every notification (pushgwd encrypts it as
+// is): {"title":TITLE,"body":"xx..."}, --payload-bytes long for "Hi there".
+std::string webpush_payload(const Options& o, std::string_view title = "Hi there");
 
 std::vector<std::string> build_requests(const Options& o, const Rig& rig);
 RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>& lines);
