@@ -102,6 +102,7 @@ H2loadResult run_h2load(const Options& o, const Rig& rig, uint64_t requests) {
   r.ran = true;
   r.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                   static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  r.sys_cpu_seconds = static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6;
   std::ifstream in(out_path);
   std::string line;
   while (std::getline(in, line)) {

@@ -227,6 +227,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   Totals base;
   read_stats(stats_fd, sbuf, base);
   const double cpu0 = rig.daemon_pid ? process_cpu_seconds(rig.daemon_pid) : -1;
+  const double sys0 = rig.daemon_pid ? process_sys_cpu_seconds(rig.daemon_pid) : -1;
   const double sink0 = rig.sink_pid ? process_cpu_seconds(rig.sink_pid) : -1;
   const double delay0 = rig.daemon_pid ? process_run_delay_seconds(rig.daemon_pid) : -1;
 
@@ -281,6 +282,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   close(send_fd);
   if (rig.daemon_pid) {
     r.cpu_seconds = process_cpu_seconds(rig.daemon_pid) - cpu0;
+    r.sys_cpu_seconds = process_sys_cpu_seconds(rig.daemon_pid) - sys0;
     r.peak_rss_kb = process_peak_rss_kb(rig.daemon_pid);
     if (delay0 >= 0) r.run_delay_seconds = process_run_delay_seconds(rig.daemon_pid) - delay0;
   }

@@ -19,6 +19,7 @@ struct RunResult {
   uint64_t accepted = 0, delivered = 0, failed = 0, other = 0;
   double seconds = 0;
   double cpu_seconds = -1;      // pushgwd utime+stime during the run
+  double sys_cpu_seconds = -1;  // of which stime
   int64_t peak_rss_kb = -1;
   double sink_cpu_seconds = -1;  // the sink's utime+stime during the run (-1: pid unknown)
   double run_delay_seconds = -1;  // pushgwd threads runnable but not running (scheduler delay)
