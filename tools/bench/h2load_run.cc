@@ -69,6 +69,7 @@ H2loadResult run_h2load(const Options& o, const Rig& rig, uint64_t requests) {
   const Shape shape = webpush ? webpush_shape(o, rig) : apns_shape(o);
   const std::string body_path = rig.dir.empty() ? "/tmp/pushgw-bench-body.bin" : rig.dir + "/h2load-body.bin";
   std::ofstream(body_path, std::ios::binary) << shape.body;
+  r.body_bytes = shape.body.size();
   const std::string out_path = body_path + ".out";
   std::vector<std::string> args = {
       "h2load", "-n", std::to_string(requests), "-c", std::to_string(o.connections), "-m", std::to_string(o.streams),

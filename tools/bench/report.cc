@@ -65,6 +65,7 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
     if (h.sink_cpu_seconds >= 0 && h.requests > 0)
       out += ",\"sink_cpu_us_per_request\":" + num(h.sink_cpu_seconds / static_cast<double>(h.requests) * 1e6) +
              ",\"sink_cores_busy\":" + num(h.seconds > 0 ? h.sink_cpu_seconds / h.seconds : 0, 2);
+    out += ",\"body_bytes\":" + std::to_string(h.body_bytes);
     if (h.crypto_floor_us > 0) out += ",\"crypto_floor_us_per_message\":" + num(h.crypto_floor_us);
     out += "}";
     if (r.cpu_seconds >= 0 && finished > 0 && h_cpu_us > 0) {
