@@ -55,7 +55,7 @@ Result<EvpPkeyPtr> p256_from_public_uncompressed(std::string_view pt65);
 // building a new one per message (EVP_PKEY_dup of the curve parameters and
 // the key type's name lookup). p256_assign_public_uncompressed mutates
 // `slot` (one owner thread; no derive context may still hold it); after a
-// failure the slot holds no usable point until the next successful assign.
+// failure its point is unspecified: assign again before using the slot.
 Result<EvpPkeyPtr> p256_public_slot();
 Result<void> p256_assign_public_uncompressed(EVP_PKEY* slot, std::string_view pt65);
 // Private key (with its public point computed) from a 32-byte big-endian
