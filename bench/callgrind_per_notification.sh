@@ -9,6 +9,8 @@
 #
 # BINDIR holds pushgwd, pushgw-sim and pushgw-bench (e.g. build/bin). The
 # sixth argument is passed on, e.g. "--distinct-tokens 1000" (repeat tokens).
+# CALLGRIND_KEEP=DIR keeps each run's profiles in DIR/<recipients>/ for
+# callgrind_annotate (use --inclusive=yes to see where a notification's work goes).
 set -eu
 BIN=$(cd "$1" && pwd)
 PLATFORM=${2:-apns}
@@ -29,7 +31,9 @@ instructions() {
   rm -f "$WORK"/callgrind.out.*
   "$BIN/pushgw-bench" --bin-dir "$WORK" --platform "$PLATFORM" --recipients "$1" --connections 4 --streams 100 \
     --track-sends "$TRACK" $EXTRA > "$WORK/bench.json"
-  grep -h '^totals:' "$WORK"/callgrind.out.* | awk '{ s += $2 } END { printf "%d\n", s }'
+  # %.0f, not %d: mawk's %d stops at 2^31-1, which a Web Push run passes.
+  grep -h '^totals:' "$WORK"/callgrind.out.* | awk '{ s += $2 } END { printf "%.0f\n", s }'
+  if [ -n "${CALLGRIND_KEEP:-}" ]; then mkdir -p "$CALLGRIND_KEEP/$1" && cp "$WORK"/callgrind.out.* "$CALLGRIND_KEEP/$1/"; fi
 }
 
 small=$(instructions "$SMALL")

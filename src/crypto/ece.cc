@@ -58,11 +58,19 @@ struct EceEncryptor::Impl {
   detail::MacPtr mac;
   detail::MacCtxPtr hmac;
   detail::PkeyCtxPtr keygen;
+  EvpPkeyPtr peer;   // the subscription key, its point refilled per message
   std::string as65;  // scratch, reused across messages
+  // Salts drawn from the RNG kSaltsPerDraw at a time: one DRBG call (and its
+  // lock) per 64 messages instead of one per message. Salts are public (the
+  // body carries them) and each is used once.
+  static constexpr size_t kSaltsPerDraw = 64;
+  std::array<unsigned char, kSalt * kSaltsPerDraw> salts{};
+  size_t salt_next = salts.size();
 
   Result<void> init();
   bool hmac32(std::string_view key, std::initializer_list<std::string_view> parts,
               std::array<unsigned char, 32>& out);
+  bool next_salt(unsigned char* out16);
   Result<Keys> derive(std::string_view ecdh, std::string_view auth16, std::string_view ua65,
                       std::string_view as65v, std::string_view salt16);
   Result<EvpPkeyPtr> ephemeral();
@@ -90,14 +98,29 @@ Result<void> EceEncryptor::Impl::init() {
   if (!keygen || EVP_PKEY_keygen_init(keygen.get()) != 1 ||
       EVP_PKEY_CTX_set_group_name(keygen.get(), "P-256") != 1)
     return ossl_error("crypto_failed", "P-256 keygen init");
+  auto slot = p256_public_slot();
+  if (!slot) return slot.error();
+  peer = std::move(*slot);
   as65.reserve(kPoint);
   return ok();
 }
 
+bool EceEncryptor::Impl::next_salt(unsigned char* out16) {
+  if (salt_next == salts.size()) {
+    if (RAND_bytes(salts.data(), static_cast<int>(salts.size())) != 1) return false;
+    salt_next = 0;
+  }
+  std::copy_n(salts.data() + salt_next, kSalt, out16);
+  salt_next += kSalt;
+  return true;
+}
+
 // HMAC-SHA256(key, concatenation of parts); the context keeps its digest.
+// An empty key means the previous call's key again: OpenSSL then reuses the
+// keyed state instead of hashing the padded key anew.
 bool EceEncryptor::Impl::hmac32(std::string_view key, std::initializer_list<std::string_view> parts,
                                 std::array<unsigned char, 32>& out) {
-  if (EVP_MAC_init(hmac.get(), ubytes(key), key.size(), nullptr) != 1) return false;
+  if (EVP_MAC_init(hmac.get(), key.empty() ? nullptr : ubytes(key), key.size(), nullptr) != 1) return false;
   for (std::string_view p : parts)
     if (EVP_MAC_update(hmac.get(), ubytes(p), p.size()) != 1) return false;
   size_t len = 0;
@@ -116,7 +139,7 @@ Result<Keys> EceEncryptor::Impl::derive(std::string_view ecdh, std::string_view 
       !hmac32(salt16, {view(ikm)}, prk) || !hmac32(view(prk), {kCekInfo}, t))
     return ossl_error("crypto_failed", "HKDF");
   std::copy_n(t.begin(), k.cek.size(), k.cek.begin());
-  if (!hmac32(view(prk), {kNonceInfo}, t)) return ossl_error("crypto_failed", "HKDF");
+  if (!hmac32({}, {kNonceInfo}, t)) return ossl_error("crypto_failed", "HKDF");  // PRK again
   std::copy_n(t.begin(), k.nonce.size(), k.nonce.begin());
   return k;
 }
@@ -200,14 +223,14 @@ Result<void> EceEncryptor::encrypt(std::string_view plaintext, const EVP_PKEY* u
     if (!pt) return pt.error();
     im.as65 = std::move(*pt);
   }
-  auto secret = ecdh_p256(as_key, ua_public, /*validate_peer=*/false);
-  if (!secret) return secret.error();
+  unsigned char secret[32];
+  if (auto r = ecdh_p256(as_key, ua_public, /*validate_peer=*/false, secret); !r) return r.error();
 
   // Header written in place: salt16 | rs (big-endian) | idlen | as_public.
   out_body.resize(kEceHeaderSize + plaintext.size() + 1 + kTag);
   unsigned char* p = ubytes(out_body);
   if (salt16.empty()) {
-    if (RAND_bytes(p, kSalt) != 1) return ossl_error("rng_failed", "salt");
+    if (!im.next_salt(p)) return ossl_error("rng_failed", "salt");
   } else {
     std::copy_n(ubytes(salt16), kSalt, p);
   }
@@ -218,10 +241,17 @@ Result<void> EceEncryptor::encrypt(std::string_view plaintext, const EVP_PKEY* u
   p[20] = static_cast<unsigned char>(kPoint);
   std::copy_n(im.as65.data(), kPoint, out_body.data() + 21);
 
-  auto keys =
-      im.derive(*secret, auth16, ua_public65, im.as65, std::string_view(out_body.data(), kSalt));
+  auto keys = im.derive(std::string_view(reinterpret_cast<const char*>(secret), sizeof secret), auth16,
+                       ua_public65, im.as65, std::string_view(out_body.data(), kSalt));
   if (!keys) return keys.error();
   return im.seal(plaintext, *keys, p + kEceHeaderSize);
+}
+
+Result<void> EceEncryptor::encrypt(std::string_view plaintext, std::string_view ua_public65,
+                                   std::string_view auth16, std::string& out_body) {
+  if (auto r = p256_assign_public_uncompressed(impl_->peer.get(), ua_public65); !r)
+    return make_error("bad_subscription", "p256dh is not a P-256 point");
+  return encrypt(plaintext, impl_->peer.get(), ua_public65, auth16, out_body);
 }
 
 Result<std::string> EceEncryptor::decrypt(std::string_view body, const EVP_PKEY* ua_private,

@@ -31,8 +31,9 @@ inline constexpr size_t kEceMaxPlaintext = 3993;  // 4096-byte body
 inline constexpr uint32_t kEceRecordSize = 4096;
 
 // Holds the fetched algorithms and reusable contexts, so a message costs
-// only the ephemeral keygen and its point encoding, one ECDH, five HMACs, a
-// 16-byte salt and one AES-GCM pass.
+// only the ephemeral keygen and its point encoding, one ECDH, five HMACs
+// (the last reusing the fourth's key), a 16-byte salt (drawn 64 at a time)
+// and one AES-GCM pass.
 // One per sender thread: NOT thread-safe; movable.
 class EceEncryptor {
  public:
@@ -45,6 +46,13 @@ class EceEncryptor {
   Result<void> encrypt(std::string_view plaintext, const EVP_PKEY* ua_public,
                        std::string_view ua_public65, std::string_view auth16, std::string& out_body,
                        const EVP_PKEY* as_key = nullptr, std::string_view salt16 = {});
+
+  // The same with the subscription key as its 65 raw bytes only: decoded
+  // (with the on-curve check) into a key object this encryptor keeps for the
+  // next message, instead of a new EVP_PKEY per message. A p256dh that is
+  // not a P-256 point gives "bad_subscription".
+  Result<void> encrypt(std::string_view plaintext, std::string_view ua_public65,
+                       std::string_view auth16, std::string& out_body);
 
   // The receiving side (the simulator, tests): checks the header (rs >= 18,
   // idlen 65, valid key id, one record), the tag and the 0x02 delimiter.

@@ -218,18 +218,32 @@ Result<std::string> p256_public_uncompressed(const EVP_PKEY* key) {
   return p256_public_from_xy(key);
 }
 
-Result<EvpPkeyPtr> p256_from_public_uncompressed(std::string_view pt65) {
+Result<EvpPkeyPtr> p256_public_slot() {
+  const EVP_PKEY* tmpl = p256_template();
+  EvpPkeyPtr key(tmpl != nullptr ? EVP_PKEY_dup(const_cast<EVP_PKEY*>(tmpl)) : nullptr);
+  if (!key) return ossl_error("crypto_failed", "P-256 key parameters");
+  return key;
+}
+
+Result<void> p256_assign_public_uncompressed(EVP_PKEY* slot, std::string_view pt65) {
   if (pt65.size() != 65 || pt65[0] != 0x04)
     return make_error("bad_key", "P-256 public key must be 65 bytes, uncompressed");
   // Decoding the point checks 0 <= x,y < p and that it lies on the curve; an
   // uncompressed encoding cannot denote infinity, and P-256 has cofactor 1,
   // so a decoded point is a valid public key (the unit tests pin this down).
-  const EVP_PKEY* tmpl = p256_template();
-  if (tmpl != nullptr) {
-    EvpPkeyPtr key(EVP_PKEY_dup(const_cast<EVP_PKEY*>(tmpl)));
-    if (key && EVP_PKEY_set1_encoded_public_key(key.get(), bytes(pt65), pt65.size()) == 1)
-      return key;
+  if (slot == nullptr || EVP_PKEY_set1_encoded_public_key(slot, bytes(pt65), pt65.size()) != 1)
     return ossl_error("bad_key", "P-256 public key is not a point on the curve");
+  return ok();
+}
+
+Result<EvpPkeyPtr> p256_from_public_uncompressed(std::string_view pt65) {
+  if (pt65.size() != 65 || pt65[0] != 0x04)
+    return make_error("bad_key", "P-256 public key must be 65 bytes, uncompressed");
+  if (p256_template() != nullptr) {
+    auto key = p256_public_slot();
+    if (!key) return key.error();
+    if (auto r = p256_assign_public_uncompressed(key->get(), pt65); !r) return r.error();
+    return key;
   }
   std::string point(pt65);  // OSSL_PARAM wants a mutable pointer
   char group[] = "prime256v1";
@@ -260,20 +274,24 @@ Result<EvpPkeyPtr> p256_from_private_scalar(std::string_view d32) {
   return from_params("EC", EVP_PKEY_KEYPAIR, params.get());
 }
 
-Result<std::string> ecdh_p256(const EVP_PKEY* priv, const EVP_PKEY* peer, bool validate_peer) {
+Result<void> ecdh_p256(const EVP_PKEY* priv, const EVP_PKEY* peer, bool validate_peer, unsigned char (&out)[32]) {
   if (priv == nullptr || peer == nullptr) return make_error("bad_key", "no key");
   // OpenSSL 3.0 takes these non-const but only up-references them.
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, const_cast<EVP_PKEY*>(priv), nullptr));
-  std::string out(32, '\0');
-  size_t len = out.size();
+  size_t len = sizeof out;
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
       EVP_PKEY_derive_set_peer_ex(ctx.get(), const_cast<EVP_PKEY*>(peer), validate_peer ? 1 : 0) !=
           1)
     return ossl_error("bad_key", "ECDH peer");
-  if (EVP_PKEY_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) != 1 ||
-      len != 32)
+  if (EVP_PKEY_derive(ctx.get(), out, &len) != 1 || len != sizeof out)
     return ossl_error("crypto_failed", "ECDH derive");
-  return out;
+  return ok();
+}
+
+Result<std::string> ecdh_p256(const EVP_PKEY* priv, const EVP_PKEY* peer, bool validate_peer) {
+  unsigned char secret[32];
+  if (auto r = ecdh_p256(priv, peer, validate_peer, secret); !r) return r.error();
+  return std::string(reinterpret_cast<const char*>(secret), sizeof secret);
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -49,6 +49,15 @@ Result<std::string> p256_public_uncompressed(const EVP_PKEY* key);
 // subscription. The result is fully validated (P-256 has cofactor 1), so it
 // may be passed to ecdh_p256(..., validate_peer=false).
 Result<EvpPkeyPtr> p256_from_public_uncompressed(std::string_view pt65);
+// The same in two steps, for a hot path: a P-256 public key with no point
+// yet, then (again for every subscription) the point decoded into it, with
+// the same checks and errors. Refilling one key object costs a third of
+// building a new one per message (EVP_PKEY_dup of the curve parameters and
+// the key type's name lookup). p256_assign_public_uncompressed mutates
+// `slot` (one owner thread; no derive context may still hold it); after a
+// failure its point is unspecified: assign again before using the slot.
+Result<EvpPkeyPtr> p256_public_slot();
+Result<void> p256_assign_public_uncompressed(EVP_PKEY* slot, std::string_view pt65);
 // Private key (with its public point computed) from a 32-byte big-endian
 // scalar in [1, n-1]. For test vectors.
 Result<EvpPkeyPtr> p256_from_private_scalar(std::string_view d32);
@@ -57,6 +66,8 @@ Result<EvpPkeyPtr> p256_from_private_scalar(std::string_view d32);
 // full public-key check inside OpenSSL; only pass keys that came from
 // p256_from_public_uncompressed (which already validated the point).
 Result<std::string> ecdh_p256(const EVP_PKEY* priv, const EVP_PKEY* peer, bool validate_peer);
+// The same into a caller's 32-byte buffer (no allocation per message).
+Result<void> ecdh_p256(const EVP_PKEY* priv, const EVP_PKEY* peer, bool validate_peer, unsigned char (&out)[32]);
 
 // 32-byte HMAC-SHA256 tag; empty only if the library itself fails (out of
 // memory, no default provider), never because of the input.

@@ -2,7 +2,10 @@
 sink mode (not a timed test: it asserts that everything was delivered and
 that the report carries the figures)."""
 import json
+import shutil
 import subprocess
+
+import pytest
 
 from harness import binpath
 
@@ -29,3 +32,22 @@ def test_bench_smoke_mixed_platforms_personalized():
                   "--personalize", "--distinct-tokens", "200")
     assert r["accepted"] == 2000
     assert r["delivered"] == 2000
+
+
+@pytest.mark.skipif(shutil.which("h2load") is None, reason="h2load (nghttp2-client) not installed")
+def test_bench_webpush_vs_h2load_sends_webpush_shaped_requests():
+    # h2load must send what pushgwd sends for Web Push: an aes128gcm body of
+    # the encrypted size (86-byte header + payload + delimiter + 16-byte tag)
+    # to the sink's Web Push path, which the sink answers 201; the report
+    # carries the RFC 8291 crypto floor and the ratio against floor + h2load.
+    r = run_bench("--platform", "webpush", "--recipients", "600", "--payload-bytes", "150",
+                  "--connections", "2", "--vs-h2load")
+    assert r["delivered"] == 600
+    h = r["h2load"]
+    assert h["requests"] == 600
+    assert h["succeeded"] == 600
+    assert h["body_bytes"] == 86 + 150 + 1 + 16
+    assert h["crypto_floor_us_per_message"] > 0
+    expected = r["pushgwd_cpu_us_per_notification"] / (h["crypto_floor_us_per_message"] + h["cpu_us_per_request"])
+    assert r["ratio"]["cpu_vs_floor_plus_h2load"] == pytest.approx(expected, rel=0.01, abs=0.002)
+    assert r["pushgwd_sys_us_per_notification"] >= 0

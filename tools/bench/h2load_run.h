@@ -12,8 +12,10 @@ namespace pushgw::bench {
 struct H2loadResult {
   bool ran = false;
   uint64_t requests = 0, succeeded = 0;
-  double seconds = 0, req_per_s = 0, cpu_seconds = 0;
+  double seconds = 0, req_per_s = 0, cpu_seconds = 0, sys_cpu_seconds = 0;
   double sink_cpu_seconds = -1;  // the sink's CPU during the h2load run (-1: pid unknown)
+  size_t body_bytes = 0;         // the request body h2load sent
+  double crypto_floor_us = -1;   // Web Push only: RFC 8291 floor per message (crypto_floor.h)
   std::string error;
 };
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "crypto_floor.h"
 #include "h2load_run.h"
 #include "options.h"
 #include "report.h"
@@ -44,7 +45,11 @@ int main(int argc, char** argv) {
   auto lines = build_requests(o, rig);
   RunResult r = drive(o, rig, lines);
   H2loadResult h;
-  if (o.vs_h2load) h = run_h2load(o, rig, o.recipients);
+  if (o.vs_h2load) {
+    h = run_h2load(o, rig, o.recipients);
+    // Measured in the same run, seconds after h2load, like the ratio itself.
+    if (h.ran && o.mix.size() == 1 && o.mix[0].platform == "webpush") h.crypto_floor_us = webpush_crypto_floor_us();
+  }
   if (!o.plot.empty()) {
     std::string perr = plot(o, r, rig.dir.empty() ? "/tmp" : rig.dir);
     if (!perr.empty()) fprintf(stderr, "pushgw-bench: %s\n", perr.c_str());

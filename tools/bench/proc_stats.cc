@@ -11,11 +11,14 @@
 
 namespace pushgw::bench {
 
-double process_cpu_seconds(int pid) {
+namespace {
+
+// utime and stime of /proc/<pid>/stat in seconds; false if unreadable.
+bool cpu_times(int pid, double& user, double& sys) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   size_t close = s.rfind(')');
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos) return false;
   std::istringstream in(s.substr(close + 2));
   std::string field;
   unsigned long long utime = 0, stime = 0;
@@ -24,7 +27,22 @@ double process_cpu_seconds(int pid) {
     if (i == 14) utime = std::stoull(field);
     if (i == 15) stime = std::stoull(field);
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double tck = static_cast<double>(sysconf(_SC_CLK_TCK));
+  user = static_cast<double>(utime) / tck;
+  sys = static_cast<double>(stime) / tck;
+  return true;
+}
+
+}  // namespace
+
+double process_cpu_seconds(int pid) {
+  double user = 0, sys = 0;
+  return cpu_times(pid, user, sys) ? user + sys : -1;
+}
+
+double process_sys_cpu_seconds(int pid) {
+  double user = 0, sys = 0;
+  return cpu_times(pid, user, sys) ? sys : -1;
 }
 
 static int64_t status_kb(int pid, const char* key) {

@@ -35,6 +35,7 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
     out += ",\"pushgwd_cpu_seconds\":" + num(r.cpu_seconds) +
            ",\"pushgwd_cpu_s_per_100k\":" + num(r.cpu_seconds / finished * 100000.0) +
            ",\"pushgwd_cpu_us_per_notification\":" + num(r.cpu_seconds / finished * 1e6);
+    if (r.sys_cpu_seconds >= 0) out += ",\"pushgwd_sys_us_per_notification\":" + num(r.sys_cpu_seconds / finished * 1e6);
   }
   if (r.peak_rss_kb >= 0) out += ",\"peak_rss_kb\":" + std::to_string(r.peak_rss_kb);
   // Deferred store work (the send log's compaction, the last tally flush),
@@ -60,14 +61,21 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
     out += ",\"h2load\":{\"requests\":" + std::to_string(h.requests) + ",\"succeeded\":" + std::to_string(h.succeeded) +
            ",\"req_per_s\":" + num(h.req_per_s, 0) + ",\"cpu_seconds\":" + num(h.cpu_seconds) +
            ",\"cpu_s_per_100k\":" + num(h_cpu_us / 10.0) + ",\"cpu_us_per_request\":" + num(h_cpu_us);
+    if (h.requests) out += ",\"sys_us_per_request\":" + num(h.sys_cpu_seconds / static_cast<double>(h.requests) * 1e6);
     if (h.sink_cpu_seconds >= 0 && h.requests > 0)
       out += ",\"sink_cpu_us_per_request\":" + num(h.sink_cpu_seconds / static_cast<double>(h.requests) * 1e6) +
              ",\"sink_cores_busy\":" + num(h.seconds > 0 ? h.sink_cpu_seconds / h.seconds : 0, 2);
+    out += ",\"body_bytes\":" + std::to_string(h.body_bytes);
+    if (h.crypto_floor_us > 0) out += ",\"crypto_floor_us_per_message\":" + num(h.crypto_floor_us);
     out += "}";
     if (r.cpu_seconds >= 0 && finished > 0 && h_cpu_us > 0) {
       const double g_us = r.cpu_seconds / finished * 1e6;
       out += ",\"ratio\":{\"cpu_per_message\":" + num(g_us / h_cpu_us) +
-             ",\"throughput\":" + num(h.req_per_s > 0 ? rate / h.req_per_s : 0) + "}";
+             ",\"throughput\":" + num(h.req_per_s > 0 ? rate / h.req_per_s : 0);
+      // Web Push: against what any RFC 8291 sender pays (the crypto floor)
+      // plus h2load's transport, the reference of issue 17 goal 3.
+      if (h.crypto_floor_us > 0) out += ",\"cpu_vs_floor_plus_h2load\":" + num(g_us / (h.crypto_floor_us + h_cpu_us));
+      out += "}";
     }
   } else if (!h.error.empty()) {
     out += ",\"h2load_error\":\"" + h.error + "\"";

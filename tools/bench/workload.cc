@@ -155,6 +155,10 @@ bool read_stats(int fd, std::string& buf, Totals& t) {
 
 }  // namespace
 
+std::string webpush_payload(const Options& o, std::string_view title) {
+  return "{\"title\":\"" + std::string(title) + "\",\"body\":\"" + padding(o.payload_bytes, 30) + "\"}";
+}
+
 std::vector<std::string> build_requests(const Options& o, const Rig& rig) {
   std::vector<Sub> subs;
   for (const auto& m : o.mix)
@@ -184,8 +188,8 @@ std::vector<std::string> build_requests(const Options& o, const Rig& rig) {
         line += "{\"platform\":\"fcm\",\"app\":\"bench-android\",\"message\":" + head +
                 padding(o.payload_bytes, head.size() + 4) + "\"}},\"tokens\":[";
       } else {
-        line += "{\"platform\":\"webpush\",\"app\":\"bench-web\",\"ttl\":3600,\"payload\":{\"title\":\"" +
-                std::string(title) + "\",\"body\":\"" + padding(o.payload_bytes, 30) + "\"},\"subscriptions\":[";
+        line += "{\"platform\":\"webpush\",\"app\":\"bench-web\",\"ttl\":3600,\"payload\":" +
+                webpush_payload(o, title) + ",\"subscriptions\":[";
       }
       for (uint64_t i = 0; i < share; ++i) {
         uint64_t idx = done + i;
@@ -223,6 +227,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   Totals base;
   read_stats(stats_fd, sbuf, base);
   const double cpu0 = rig.daemon_pid ? process_cpu_seconds(rig.daemon_pid) : -1;
+  const double sys0 = rig.daemon_pid ? process_sys_cpu_seconds(rig.daemon_pid) : -1;
   const double sink0 = rig.sink_pid ? process_cpu_seconds(rig.sink_pid) : -1;
   const double delay0 = rig.daemon_pid ? process_run_delay_seconds(rig.daemon_pid) : -1;
 
@@ -277,6 +282,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   close(send_fd);
   if (rig.daemon_pid) {
     r.cpu_seconds = process_cpu_seconds(rig.daemon_pid) - cpu0;
+    r.sys_cpu_seconds = process_sys_cpu_seconds(rig.daemon_pid) - sys0;
     r.peak_rss_kb = process_peak_rss_kb(rig.daemon_pid);
     if (delay0 >= 0) r.run_delay_seconds = process_run_delay_seconds(rig.daemon_pid) - delay0;
   }

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "options.h"
@@ -18,6 +19,7 @@ struct RunResult {
   uint64_t accepted = 0, delivered = 0, failed = 0, other = 0;
   double seconds = 0;
   double cpu_seconds = -1;      // pushgwd utime+stime during the run
+  double sys_cpu_seconds = -1;  // of which stime
   int64_t peak_rss_kb = -1;
   double sink_cpu_seconds = -1;  // the sink's utime+stime during the run (-1: pid unknown)
   double run_delay_seconds = -1;  // pushgwd threads runnable but not running (scheduler delay)
@@ -29,6 +31,10 @@ struct RunResult {
   std::vector<Sample> timeline;
   std::string error;
 };
+
+// The Web Push payload object of every notification (pushgwd encrypts it as
+// is): {"title":TITLE,"body":"xx..."}, --payload-bytes long for "Hi there".
+std::string webpush_payload(const Options& o, std::string_view title = "Hi there");
 
 std::vector<std::string> build_requests(const Options& o, const Rig& rig);
 RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>& lines);

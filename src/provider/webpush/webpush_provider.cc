@@ -4,7 +4,6 @@
 #include <charconv>
 
 #include "base/authority.h"
-#include "crypto/keys.h"
 
 namespace pushgw::provider {
 namespace {
@@ -55,9 +54,8 @@ Result<void> WebPushProvider::build(const Batch& b, uint32_t idx, int64_t now_ms
 
   payload_.clear();
   b.tmpl.render(b.var_view(idx), payload_);
-  auto ua = crypto::p256_from_public_uncompressed(p256dh);
-  if (!ua) return make_error("bad_subscription", "p256dh is not a P-256 point");
-  if (auto enc = ece_.encrypt(payload_, ua->get(), p256dh, auth, req.body); !enc) return enc.error();
+  // The key is decoded into the encryptor's own key object (no EVP_PKEY per message).
+  if (auto enc = ece_.encrypt(payload_, p256dh, auth, req.body); !enc) return enc.error();
 
   const std::string& vapid = vapid_.authorization(aud_, now_ms);
   if (vapid.empty()) return make_error("vapid_failed", "VAPID signing failed");

@@ -65,7 +65,8 @@ std::string gcm_seal(std::string_view key, std::string_view iv, std::string_view
   return out;
 }
 
-void expect_code(const Result<std::string>& r, const char* code) {
+template <class T>
+void expect_code(const Result<T>& r, const char* code) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, code) << r.error().message;
 }
@@ -235,6 +236,47 @@ TEST(Ece, HeaderRulesOnDecrypt) {
   expect_code(enc.decrypt(rs18, s.priv.get(), s.auth), "bad_body");  // 117 bytes > one record
   expect_code(enc.decrypt(with(20, 64), s.priv.get(), s.auth), "bad_body");    // idlen
   expect_code(enc.decrypt(with(21, 0x02), s.priv.get(), s.auth), "bad_body");  // compressed key id
+}
+
+// The raw-key form decodes each subscription into the encryptor's own key
+// object: a message must be sealed for the subscription it names, never for
+// the one before it, and a bad point must not leave the previous key usable.
+TEST(Ece, RawKeyFormUsesTheSubscriptionOfEachMessage) {
+  Subscriber a, b, c;
+  auto enc = make_encryptor();
+  std::string off_curve = b.pub65;
+  off_curve[64] = static_cast<char>(off_curve[64] ^ 1);
+  std::string body;
+  for (int round = 0; round < 3; ++round) {
+    for (Subscriber* s : {&a, &b, &a, &c}) {
+      ASSERT_TRUE(enc.encrypt("for " + s->pub65.substr(1, 4), s->pub65, s->auth, body).ok());
+      EXPECT_EQ(enc.decrypt(body, s->priv.get(), s->auth).value(), "for " + s->pub65.substr(1, 4));
+      for (Subscriber* other : {&a, &b, &c})
+        if (other != s) expect_code(enc.decrypt(body, other->priv.get(), s->auth), "decrypt_failed");
+    }
+    expect_code(enc.encrypt("x", off_curve, b.auth, body), "bad_subscription");
+    expect_code(enc.encrypt("x", b.pub65.substr(1), b.auth, body), "bad_subscription");
+    expect_code(enc.encrypt("x", b.pub65, b.auth.substr(1), body), "bad_subscription");
+    expect_code(enc.encrypt(std::string(kEceMaxPlaintext + 1, 'a'), b.pub65, b.auth, body),
+                "payload_too_large");
+  }
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// Salts come from a buffer refilled every 64 messages: none repeats across
+// refills, and every body still decrypts.
+TEST(Ece, SaltsStayDistinctAcrossRefills) {
+  Subscriber s;
+  auto enc = make_encryptor();
+  std::set<std::string> salts;
+  std::string body;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(enc.encrypt("n" + std::to_string(i), s.pub65, s.auth, body).ok());
+    salts.insert(body.substr(0, 16));
+    EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "n" + std::to_string(i));
+  }
+  EXPECT_EQ(salts.size(), 200u);
+  EXPECT_EQ(salts.count(std::string(16, '\0')), 0u);
 }
 
 // Sender threads each own an encryptor but share one validated subscription

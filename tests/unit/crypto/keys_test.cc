@@ -70,7 +70,8 @@ std::string traditional_pem(EVP_PKEY* key) {
   return out;
 }
 
-void expect_error(const Result<EvpPkeyPtr>& r, const char* code) {
+template <class T>
+void expect_error(const Result<T>& r, const char* code) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, code) << r.error().message;
 }
@@ -204,6 +205,45 @@ TEST(Keys, EcdhMatchesRfc8291VectorAndIsSymmetric) {
   // A public-only key cannot act as the private side.
   EXPECT_FALSE(ecdh_p256(ua_pub.get(), as_pub.get(), false).ok());
   EXPECT_FALSE(ecdh_p256(nullptr, as_pub.get(), false).ok());
+}
+
+// One key object refilled per subscription: after each assignment it is that
+// subscription's key (same ECDH result as a freshly imported one), a bad
+// point is refused with the same errors, and the slot is usable again after.
+TEST(Keys, PublicSlotTakesEachAssignedPoint) {
+  auto as = must(generate_p256());
+  auto slot = must(p256_public_slot());
+  std::string good = hex(kSec1Public);
+  std::string off_curve = good;
+  off_curve[64] = static_cast<char>(off_curve[64] ^ 1);
+  for (int i = 0; i < 3; ++i) {
+    auto ua = must(generate_p256());
+    const std::string ua65 = p256_public_uncompressed(ua.get()).value();
+    ASSERT_TRUE(p256_assign_public_uncompressed(slot.get(), ua65).ok());
+    EXPECT_EQ(p256_public_uncompressed(slot.get()).value(), ua65);
+    const std::string fresh =
+        ecdh_p256(as.get(), must(p256_from_public_uncompressed(ua65)).get(), false).value();
+    EXPECT_EQ(ecdh_p256(as.get(), slot.get(), false).value(), fresh);
+    EXPECT_EQ(ecdh_p256(ua.get(), must(p256_from_public_uncompressed(
+                                            p256_public_uncompressed(as.get()).value())).get(), false)
+                  .value(),
+              fresh);
+    expect_error(p256_assign_public_uncompressed(slot.get(), off_curve), "bad_key");
+    expect_error(p256_assign_public_uncompressed(slot.get(), good.substr(0, 64)), "bad_key");
+    expect_error(p256_assign_public_uncompressed(nullptr, good), "bad_key");
+  }
+  EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+// The buffer form gives the same secret as the string form.
+TEST(Keys, EcdhIntoBufferMatches) {
+  auto as = must(generate_p256());
+  auto ua = must(generate_p256());
+  auto ua_pub = must(p256_from_public_uncompressed(p256_public_uncompressed(ua.get()).value()));
+  unsigned char out[32] = {};
+  ASSERT_TRUE(ecdh_p256(as.get(), ua_pub.get(), false, out).ok());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(out), 32), ecdh_p256(as.get(), ua_pub.get(), false).value());
+  EXPECT_FALSE(ecdh_p256(ua_pub.get(), ua_pub.get(), false, out).ok());
 }
 
 TEST(Keys, HmacSha256KnownAnswers) {

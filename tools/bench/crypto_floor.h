@@ -1,0 +1,14 @@
+// The RFC 8291 crypto floor of one Web Push message, measured in this process
+// with OpenSSL directly: a fresh P-256 key pair (keygen context reused), its
+// public point encoded (the body carries it) and one ECDH with an already
+// validated subscription key. Any RFC 8291 sender pays at least this; what
+// pushgwd spends above it plus h2load's transport is its own overhead.
+#pragma once
+
+namespace pushgw::bench {
+
+// CPU microseconds (this thread's clock) per message, median of `rounds`
+// rounds of `per_round` messages; -1 if OpenSSL fails.
+double webpush_crypto_floor_us(int rounds = 5, int per_round = 400);
+
+}  // namespace pushgw::bench
