@@ -22,6 +22,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,7 +85,9 @@ class LoggedSends {
     std::string text;
     uint64_t refs = 0;
   };
-  std::vector<Name> names_;
+  // A deque: by_name_'s keys view the texts, which must not move (a short
+  // name lives inside its Name).
+  std::deque<Name> names_;
   std::vector<uint32_t> free_names_;
   std::unordered_map<std::string_view, uint32_t> by_name_;
   uint32_t last_name_ = 0;  // the campaign interned last: most rows of a flush share it

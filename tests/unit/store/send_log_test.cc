@@ -36,8 +36,8 @@ SendDelta delta(std::string_view token, uint64_t sent, uint64_t delivered, int64
 }
 
 TEST(SendLogCodec, RowsComeBackAsTheyWent) {
-  std::vector<SendDelta> in = {delta("a", 1, 1, 10), delta(std::string(300, 'x'), 70000, 3, -5, "spring"),
-                               delta("", 0, 0, 0)};
+  const std::string long_token(300, 'x');  // outlives the views
+  std::vector<SendDelta> in = {delta("a", 1, 1, 10), delta(long_token, 70000, 3, -5, "spring"), delta("", 0, 0, 0)};
   std::string bytes;
   detail::encode_send_log(in, bytes);
   std::vector<SendDelta> out;
