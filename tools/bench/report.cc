@@ -55,7 +55,7 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
            ",\"pushgwd_run_delay_s\":" + num(r.run_delay_seconds);
   out += ",\"latency_ms\":{\"p50\":" + num(r.lat_p50) + ",\"p90\":" + num(r.lat_p90) + ",\"p99\":" + num(r.lat_p99) +
          ",\"p99.9\":" + num(r.lat_p999) + "},\"gateway_latency_ms\":{\"p50\":" + num(r.gw_p50) +
-         ",\"p99\":" + num(r.gw_p99) + "}";
+         ",\"p99\":" + num(r.gw_p99) + ",\"p99.9\":" + num(r.gw_p999) + "}";
   if (h.ran) {
     const double h_cpu_us = h.requests ? h.cpu_seconds / static_cast<double>(h.requests) * 1e6 : 0;
     out += ",\"h2load\":{\"requests\":" + std::to_string(h.requests) + ",\"succeeded\":" + std::to_string(h.succeeded) +

@@ -99,7 +99,7 @@ std::string call(int fd, const std::string& line, std::string& buf) {
 struct Totals {
   uint64_t accepted = 0, delivered = 0, failed = 0, other = 0;
   uint64_t store_unwritten = 0;  // store.pending_send_tokens + send_log_tokens
-  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, gw50 = 0, gw99 = 0;
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, gw50 = 0, gw99 = 0, gw999 = 0;
   uint64_t finished() const { return delivered + failed + other; }
 };
 
@@ -150,6 +150,7 @@ bool read_stats(int fd, std::string& buf, Totals& t) {
   if (lat["e2e"]["p999"].get_double().get(t.p999)) t.p999 = 0;
   if (lat["gateway"]["p50"].get_double().get(t.gw50)) t.gw50 = 0;
   if (lat["gateway"]["p99"].get_double().get(t.gw99)) t.gw99 = 0;
+  if (lat["gateway"]["p999"].get_double().get(t.gw999)) t.gw999 = 0;
   return true;
 }
 
@@ -299,6 +300,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   r.lat_p999 = cur.p999;
   r.gw_p50 = cur.gw50;
   r.gw_p99 = cur.gw99;
+  r.gw_p999 = cur.gw999;
   return r;
 }
 

@@ -27,7 +27,7 @@ struct RunResult {
   // per-token send count into its rows (deferred work; -1 = not measured).
   double settle_cpu_seconds = -1, settle_seconds = -1;
   double lat_p50 = 0, lat_p90 = 0, lat_p99 = 0, lat_p999 = 0;        // e2e ms
-  double gw_p50 = 0, gw_p99 = 0;                                      // gateway-added ms
+  double gw_p50 = 0, gw_p99 = 0, gw_p999 = 0;                         // gateway-added ms
   std::vector<Sample> timeline;
   std::string error;
 };
