@@ -167,6 +167,14 @@ class StoreSendLog : public StoreFileTest {
     for (int i = from; i < to; ++i)
       record_spin(s, 0, outcome(Kind::Delivered, hex_token(static_cast<uint64_t>(i)), campaign));
   }
+  // Runs sql on the closed database file, as another process would.
+  int exec_sql(const char* sql) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open(path.c_str(), &db);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return rc;
+  }
   int64_t logged_rows() { return query_int(path, "SELECT coalesce(sum(rows), 0) FROM send_log"); }
   int64_t token_rows() { return query_int(path, "SELECT count(*) FROM tokens"); }
 };
@@ -257,14 +265,7 @@ TEST_F(StoreSendLog, ADamagedEntryIsDroppedAndAVersion4FileMigrates) {
     deliver(*s, 0, 10);
     ASSERT_TRUE(wait_for([&] { return s->stats().send_log_tokens == 10; }));
   }
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO send_log(seq, rows, body) VALUES(1000, 3, x'0102ffff')", nullptr,
-                           nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  ASSERT_EQ(exec_sql("INSERT INTO send_log(seq, rows, body) VALUES(1000, 3, x'0102ffff')"), SQLITE_OK);
   {
     auto s = open(3'600'000);
     ASSERT_TRUE(s);
@@ -274,14 +275,7 @@ TEST_F(StoreSendLog, ADamagedEntryIsDroppedAndAVersion4FileMigrates) {
     EXPECT_EQ(token_rows(), 10);
     EXPECT_EQ(query_int(path, "SELECT count(*) FROM send_log"), 0);
   }
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE send_log; DROP TABLE send_log_forgets; PRAGMA user_version = 4", nullptr,
-                           nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  ASSERT_EQ(exec_sql("DROP TABLE send_log; DROP TABLE send_log_forgets; PRAGMA user_version = 4"), SQLITE_OK);
   auto s = open(3'600'000);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->schema_found(), 4);
