@@ -146,11 +146,4 @@ bool LoggedSends::erase(uint64_t key) {
   return true;
 }
 
-size_t LoggedSends::memory_bytes() const {
-  size_t names = 0;
-  for (const Name& n : names_) names += sizeof(Name) + n.text.capacity();
-  return slots_.capacity() * sizeof(Slot) + staged_.capacity() * sizeof(Staged) + names + by_name_.size() * 48 +
-         free_names_.capacity() * 4;
-}
-
 }  // namespace pushgw::store::detail

@@ -55,7 +55,6 @@ class LoggedSends {
   // Tokens with logged counts; while deltas are staged, an upper bound (a
   // token staged twice counts twice until folded).
   size_t tokens() const { return live_ + staged_.size(); }
-  size_t memory_bytes() const;
 
  private:
   struct Slot {

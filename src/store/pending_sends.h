@@ -28,7 +28,6 @@ class PendingSends {
   void add(const RecordView& r) { active_->add(r); }
   // The logged counts (empty unless the engine has a send log).
   SendLog& log() { return log_; }
-  const SendLog& log() const { return log_; }
   // The token's state as read from the database plus everything pending.
   // (Not const: the log folds what it staged first; logged_sends.h.)
   void merge_into(TokenState& t, Platform p, std::string_view app, std::string_view token);

@@ -26,7 +26,6 @@
 //
 // Threads: store thread (and Store::load before it starts).
 #pragma once
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -76,7 +75,6 @@ class SendLog {
                                     bool& pending);
 
   size_t tokens() const { return logged_.tokens(); }
-  size_t entries() const { return entries_; }
   bool full() const { return logged_.tokens() > max_tokens_; }
 
  private:
