@@ -59,9 +59,13 @@ struct HttpRequest : HeaderList {
 struct HttpResponse : HeaderList {  // header names lowercase
   int status = 0;
   std::string body;  // capped by the client (pool::PoolOptions::max_response_body)
+  // When the request was given a stream on a connection (monotonic ns, set
+  // by the pool; 0 when it never was): the wait before it is the pool's.
+  int64_t started_mono_ns = 0;
 
   void clear() {
     status = 0;
+    started_mono_ns = 0;
     nheaders = 0;
     body.clear();
   }

@@ -65,6 +65,12 @@ void append_fleet(std::string& out, const StatsView& v) {
   append_latency(out, "provider", v.fleet.provider);
   out.push_back(',');
   append_latency(out, "gateway", v.fleet.gateway);
+  out.push_back(',');
+  append_latency(out, "queue", v.fleet.queue);
+  out.push_back(',');
+  append_latency(out, "build", v.fleet.build);
+  out.push_back(',');
+  append_latency(out, "stream_wait", v.fleet.stream_wait);
   out += "},\"workers\":";
   json_num(out, v.fleet.workers);
 }

@@ -50,6 +50,10 @@ class SenderCounters {
   // A response after provider_ns; e2e_ns >= 0 when it was final (then the
   // end-to-end and the gateway's share are counted too).
   void response(const AppRuntime& app, int64_t provider_ns, int64_t e2e_ns);
+  // Stages of a first attempt (SenderStats::queue_latency and the two after it).
+  void queued_for(int64_t ns) { stats_.queue_latency.record_ns(ns); }
+  void built_after(int64_t ns) { stats_.build_latency.record_ns(ns); }
+  void stream_after(int64_t ns) { stats_.stream_wait_latency.record_ns(ns); }
   void pools(uint64_t connections, uint64_t streams_in_flight);
   // n more connections of this app were opened again after one was lost.
   void reconnected(const AppRuntime& app, uint64_t n);

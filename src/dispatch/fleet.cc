@@ -130,6 +130,9 @@ FleetStats Fleet::stats() const {
     f.e2e.add(st.e2e_latency);
     f.provider.add(st.provider_latency);
     f.gateway.add(st.gateway_latency);
+    f.queue.add(st.queue_latency);
+    f.build.add(st.build_latency);
+    f.stream_wait.add(st.stream_wait_latency);
   }
   return f;
 }

@@ -39,7 +39,7 @@ struct FleetStats {
   Outcomes platform[kPlatformCount];
   uint64_t connections = 0;
   uint64_t streams_in_flight = 0;
-  LatencySummary e2e, provider, gateway;  // see SenderStats
+  LatencySummary e2e, provider, gateway, queue, build, stream_wait;  // see SenderStats
   int workers = 0;
 };
 

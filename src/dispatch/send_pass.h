@@ -23,6 +23,10 @@ class SendPass {
   SendPass& operator=(const SendPass&) = delete;
 
   int64_t now() const { return now_; }
+  // When the jobs being sent were taken from the ring (monotonic ns; 0 for
+  // jobs from anywhere else): the start of their build stage.
+  int64_t taken_ns() const { return taken_ns_; }
+  void taken_at(int64_t mono_ns) { taken_ns_ = mono_ns; }
   // Before building a request.
   void begin() {
     if (began_) return;
@@ -34,6 +38,7 @@ class SendPass {
   ThreadApps& apps_;
   PoolDirectory& pools_;
   const int64_t now_;
+  int64_t taken_ns_ = 0;
   bool began_ = false;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/thread_name.h"
 #include "dispatch/send_pass.h"
 #include "store/store.h"
 
@@ -136,6 +137,7 @@ void Sender::join() {
 }
 
 void Sender::run() {
+  name_this_thread("pgw-send-" + std::to_string(d_.index));
   after_io_.start();
   housekeeping_.start(kHousekeepingMs, kHousekeepingMs);
   loop_.run();
@@ -190,8 +192,11 @@ void Sender::drain() {
       if (n < want) counters_.unpopped(want - n);
       if (n == 0) break;
       popped += n;
+      const int64_t taken = d_.clock->mono_ns();  // one clock read per chunk
+      pass.taken_at(taken);
       for (size_t i = 0; i < n; ++i) {
         const SendJob& job = drain_buf_[i];
+        counters_.queued_for(taken - job.batch->accepted_mono_ns);
         // A job of an app a reload added was pushed after the new table was
         // posted (the ring's release/acquire orders the two): receive it now.
         if (job.batch->app_id >= apps_.size()) apps_mailbox_.deliver();
@@ -272,6 +277,7 @@ void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, Origin
   f->guard = &guard;
   f->probe = probe;
   f->submit_ns = d_.clock->mono_ns();
+  if (pass.taken_ns() > 0 && job.attempt == 0) counters_.built_after(f->submit_ns - pass.taken_ns());
   // An expiring job does not wait in the pool past its expiry.
   if (b.expires_at_ms > 0) f->req.not_after_mono_ms = f->submit_ns / 1'000'000 + (b.expires_at_ms - now);
   guard.submitted();
@@ -299,6 +305,7 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
   }
   if (err != pool::TransportError::None) return on_transport_error(f, err, now);
   const int64_t mono = d_.clock->mono_ns();
+  if (resp.started_mono_ns > 0 && f->job.attempt == 0) counters_.stream_after(resp.started_mono_ns - f->submit_ns);
   const Batch& b = *f->job.batch;
   const Verdict v = apps_.provider(b.app_id).classify(resp, now);
   counters_.response(apps_[b.app_id], mono - f->submit_ns,

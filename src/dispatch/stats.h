@@ -40,6 +40,15 @@ struct alignas(64) SenderStats {
   LatencyHistogram e2e_latency;       // socket receipt -> provider's final response
   LatencyHistogram provider_latency;  // request submitted -> response
   LatencyHistogram gateway_latency;   // e2e minus the provider's share (what pushgw adds)
+  // The gateway's share split by stage, for a first attempt taken from the
+  // ring (docs/performance.md, goal 4): admitted -> taken by its sender
+  // (ingest hand-off, ring, a busy sender loop); taken -> submitted to its
+  // pool (the requests built before it in the same pass); submitted -> given
+  // a stream (the rest of the pass, then waiting for a free stream: the
+  // provider's concurrency, counted in provider_latency).
+  LatencyHistogram queue_latency;
+  LatencyHistogram build_latency;
+  LatencyHistogram stream_wait_latency;
 
   static void add(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

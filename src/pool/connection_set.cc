@@ -16,13 +16,15 @@ void ConnectionSet::remove(Connection& c) {
   }
 }
 
-void ConnectionSet::assign(WaitQueue& q, std::string_view default_authority, int64_t now_ms) {
+void ConnectionSet::assign(WaitQueue& q, std::string_view default_authority, int64_t now_ns) {
+  const int64_t now_ms = now_ns / 1'000'000;
   for (size_t i = 0; i < conns_.size() && !q.empty(); ++i) {
     Connection& c = *conns_[i];
     while (!q.empty() && c.capacity() > 0) {
       Slot* s = q.pop_front();
       s->authority = s->req->authority.empty() ? default_authority : std::string_view(s->req->authority);
       s->resp->clear();
+      s->resp->started_mono_ns = now_ns;
       if (!c.start(*s, now_ms)) {
         q.push_front(s);
         break;

@@ -29,7 +29,7 @@ class ConnectionSet {
   bool empty() const { return conns_.empty(); }
 
   // Hands waiting requests, in order, to the connections with room.
-  void assign(WaitQueue& q, std::string_view default_authority, int64_t now_ms);
+  void assign(WaitQueue& q, std::string_view default_authority, int64_t now_ns);
   void flush();
   bool any_live() const;
   // Whether a new connection would help: none is handshaking or has room,

@@ -184,7 +184,7 @@ void H2Pool::pump() {
   // serialized) and so free slots: then fill them and write once more.
   for (int pass = 0; pass < 2; ++pass) {
     uint32_t done_before = done_.size();
-    if (state_ == State::Running) conns_.assign(queue_, default_authority_, now_ms(clock_));
+    if (state_ == State::Running) conns_.assign(queue_, default_authority_, clock_.mono_ns());
     conns_.flush();
     if (queue_.empty() || done_.size() == done_before) break;
   }

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/thread_name.h"
+
 namespace pushgw::spool {
 namespace {
 
@@ -169,7 +171,10 @@ void Spool::rejournal(const Unfinished& u) {
 }
 
 void Spool::start() {
-  writer_ = std::thread([this] { run(); });
+  writer_ = std::thread([this] {
+    name_this_thread("pgw-spool");
+    run();
+  });
 }
 
 uint64_t Spool::append_accepted(std::string_view line, int64_t accepted_ms, std::vector<BatchCount> batches,

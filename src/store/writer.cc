@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/thread_name.h"
 
 namespace pushgw::store::detail {
 
@@ -50,7 +51,10 @@ void Writer::start() {
   std::lock_guard<std::mutex> g(mu_);
   if (started_ || stop_) return;
   started_ = true;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("pgw-store");
+    run();
+  });
 }
 
 void Writer::stop() {

@@ -62,6 +62,20 @@ def test_stats_adds_max_queued_per_app_counters_and_breakers(rig):
     breakers = [b for b in st["breakers"] if b["app"] == "dead-ios"]
     assert breakers and breakers[0]["opens"] >= 1 and breakers[0]["state"] in ("open", "half_open", "closed")
     assert not [b for b in st["breakers"] if b["app"] == "shop-ios"]
+    # The gateway's share split by stage: every first attempt was taken from
+    # the ring and submitted (22); the 21 the sim answered got a stream, the
+    # one to the dead origin never did.
+    lat = st["latency_ms"]
+    assert lat["queue"]["count"] == 22 and lat["build"]["count"] == 22
+    assert lat["stream_wait"]["count"] == 21 and lat["gateway"]["count"] == 21
+    for stage in ("queue", "build", "stream_wait"):
+        assert 0 < lat[stage]["p50"] <= lat[stage]["p99"] <= lat[stage]["p999"]
+    # Each thread is named for top -H and for pushgw-bench's scheduler-delay split.
+    names = set()
+    for tid in os.listdir("/proc/%d/task" % d.proc.pid):
+        with open("/proc/%d/task/%s/comm" % (d.proc.pid, tid)) as f:
+            names.add(f.read().strip())
+    assert {"pgw-send-0", "pgw-store", "pgw-spool"} <= names, names
 
 
 class Tmux:

@@ -72,4 +72,22 @@ double process_run_delay_seconds(int pid) {
   return static_cast<double>(total_ns) / 1e9;
 }
 
+std::map<std::string, double> thread_run_delay_seconds(int pid) {
+  std::map<std::string, double> out;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(tasks.c_str());
+  if (d == nullptr) return out;
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string task = tasks + "/" + e->d_name;
+    std::ifstream sched(task + "/schedstat"), comm(task + "/comm");
+    unsigned long long run_ns = 0, wait_ns = 0;
+    std::string name;
+    if (!(sched >> run_ns >> wait_ns) || !std::getline(comm, name)) continue;
+    out[name] += static_cast<double>(wait_ns) / 1e9;
+  }
+  closedir(d);
+  return out;
+}
+
 }  // namespace pushgw::bench

@@ -1,6 +1,8 @@
 // CPU time and peak RSS of another process, from /proc.
 #pragma once
 #include <cstdint>
+#include <map>
+#include <string>
 
 namespace pushgw::bench {
 
@@ -12,5 +14,8 @@ int64_t process_rss_kb(int pid);       // VmRSS
 // (second field of /proc/<pid>/task/<tid>/schedstat): scheduler delay, as
 // opposed to the process's own queueing. -1 if unreadable.
 double process_run_delay_seconds(int pid);
+// The same per thread name (/proc/<pid>/task/<tid>/comm; threads of one name
+// summed): which of pushgwd's threads waited for a CPU.
+std::map<std::string, double> thread_run_delay_seconds(int pid);
 
 }  // namespace pushgw::bench

@@ -56,6 +56,27 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
   out += ",\"latency_ms\":{\"p50\":" + num(r.lat_p50) + ",\"p90\":" + num(r.lat_p90) + ",\"p99\":" + num(r.lat_p99) +
          ",\"p99.9\":" + num(r.lat_p999) + "},\"gateway_latency_ms\":{\"p50\":" + num(r.gw_p50) +
          ",\"p99\":" + num(r.gw_p99) + ",\"p99.9\":" + num(r.gw_p999) + "}";
+  // Where the gateway's share goes (see SenderStats): admitted -> taken by a
+  // sender (queue), taken -> submitted (build), submitted -> on a stream
+  // (stream_wait: the rest of the pass, then the provider's concurrency).
+  if (!r.stages.empty()) {
+    out += ",\"latency_split_ms\":{";
+    for (size_t i = 0; i < r.stages.size(); ++i) {
+      const Percentiles& q = r.stages[i].second;
+      out += (i ? ",\"" : "\"") + r.stages[i].first + "\":{\"p50\":" + num(q.p50) + ",\"p99\":" + num(q.p99) +
+             ",\"p99.9\":" + num(q.p999) + "}";
+    }
+    out += "}";
+  }
+  if (!r.run_delay_by_thread.empty() && finished > 0) {
+    out += ",\"run_delay_us_per_notification_by_thread\":{";
+    bool first = true;
+    for (const auto& [name, s] : r.run_delay_by_thread) {
+      out += (first ? "\"" : ",\"") + name + "\":" + num(s / finished * 1e6);
+      first = false;
+    }
+    out += "}";
+  }
   if (h.ran) {
     const double h_cpu_us = h.requests ? h.cpu_seconds / static_cast<double>(h.requests) * 1e6 : 0;
     out += ",\"h2load\":{\"requests\":" + std::to_string(h.requests) + ",\"succeeded\":" + std::to_string(h.succeeded) +

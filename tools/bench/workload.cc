@@ -100,6 +100,7 @@ struct Totals {
   uint64_t accepted = 0, delivered = 0, failed = 0, other = 0;
   uint64_t store_unwritten = 0;  // store.pending_send_tokens + send_log_tokens
   double p50 = 0, p90 = 0, p99 = 0, p999 = 0, gw50 = 0, gw99 = 0, gw999 = 0;
+  std::vector<std::pair<std::string, Percentiles>> stages;
   uint64_t finished() const { return delivered + failed + other; }
 };
 
@@ -151,6 +152,15 @@ bool read_stats(int fd, std::string& buf, Totals& t) {
   if (lat["gateway"]["p50"].get_double().get(t.gw50)) t.gw50 = 0;
   if (lat["gateway"]["p99"].get_double().get(t.gw99)) t.gw99 = 0;
   if (lat["gateway"]["p999"].get_double().get(t.gw999)) t.gw999 = 0;
+  for (const char* stage : {"queue", "build", "stream_wait", "provider"}) {
+    Percentiles q;
+    auto h = lat[stage];
+    if (h.error()) continue;
+    if (h["p50"].get_double().get(q.p50)) q.p50 = 0;
+    if (h["p99"].get_double().get(q.p99)) q.p99 = 0;
+    if (h["p999"].get_double().get(q.p999)) q.p999 = 0;
+    t.stages.emplace_back(stage, q);
+  }
   return true;
 }
 
@@ -231,6 +241,8 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   const double sys0 = rig.daemon_pid ? process_sys_cpu_seconds(rig.daemon_pid) : -1;
   const double sink0 = rig.sink_pid ? process_cpu_seconds(rig.sink_pid) : -1;
   const double delay0 = rig.daemon_pid ? process_run_delay_seconds(rig.daemon_pid) : -1;
+  const std::map<std::string, double> thread_delay0 =
+      rig.daemon_pid ? thread_run_delay_seconds(rig.daemon_pid) : std::map<std::string, double>{};
 
   std::atomic<uint64_t> acked{0};
   std::atomic<bool> reader_done{false};
@@ -286,6 +298,10 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
     r.sys_cpu_seconds = process_sys_cpu_seconds(rig.daemon_pid) - sys0;
     r.peak_rss_kb = process_peak_rss_kb(rig.daemon_pid);
     if (delay0 >= 0) r.run_delay_seconds = process_run_delay_seconds(rig.daemon_pid) - delay0;
+    for (const auto& [name, s] : thread_run_delay_seconds(rig.daemon_pid)) {
+      auto before = thread_delay0.find(name);
+      r.run_delay_by_thread[name] = s - (before == thread_delay0.end() ? 0 : before->second);
+    }
   }
   if (sink0 >= 0) r.sink_cpu_seconds = process_cpu_seconds(rig.sink_pid) - sink0;
   if (o.settle && rig.daemon_pid) settle(rig, stats_fd, sbuf, r);
@@ -298,6 +314,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   r.lat_p90 = cur.p90;
   r.lat_p99 = cur.p99;
   r.lat_p999 = cur.p999;
+  r.stages = cur.stages;
   r.gw_p50 = cur.gw50;
   r.gw_p99 = cur.gw99;
   r.gw_p999 = cur.gw999;

@@ -1,8 +1,10 @@
 // Builds the request lines of a run and drives them through the socket.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "options.h"
@@ -13,6 +15,10 @@ namespace pushgw::bench {
 struct Sample {
   double t;            // seconds since start
   uint64_t finished;   // recipients with a final outcome
+};
+
+struct Percentiles {
+  double p50 = 0, p99 = 0, p999 = 0;  // ms (pushgwd's histogram bucket bounds)
 };
 
 struct RunResult {
@@ -28,6 +34,11 @@ struct RunResult {
   double settle_cpu_seconds = -1, settle_seconds = -1;
   double lat_p50 = 0, lat_p90 = 0, lat_p99 = 0, lat_p999 = 0;        // e2e ms
   double gw_p50 = 0, gw_p99 = 0, gw_p999 = 0;                         // gateway-added ms
+  // The gateway's share by stage, and the provider's (stats latency_ms:
+  // queue, build, stream_wait, provider), in that order.
+  std::vector<std::pair<std::string, Percentiles>> stages;
+  // Scheduler delay per pushgwd thread name during the run (seconds).
+  std::map<std::string, double> run_delay_by_thread;
   std::vector<Sample> timeline;
   std::string error;
 };
