@@ -1,4 +1,5 @@
 // Daemon: building the parts, in the order they are declared in daemon.h.
+#include <cstring>
 #include <thread>
 
 #include "daemon/admin_ops.h"
@@ -6,6 +7,7 @@
 #include "daemon/daemon.h"
 #include "daemon/redis_ingest.h"
 #include "admission/replay.h"
+#include "base/sched_slice.h"
 #include "ops/campaign_ops.h"
 #include "net/name_resolver.h"
 #include "ops/store_ops.h"
@@ -137,6 +139,7 @@ void Daemon::build_fleet() {
   sd.caps = &caps_;
   sd.allow_cap_override = config_->policy.allow_cap_override;
   sd.clock = &clock_;
+  sd.sched_slice_ns = static_cast<uint64_t>(config_->server.latency_slice_us) * 1000;
   sd.log = obs::Logger(sink_, "sender");
   sd.registry = &registry_;
   sd.families = &families_;
@@ -236,6 +239,10 @@ Result<void> Daemon::listen_socket() {
 }
 
 void Daemon::start() {
+  // The ingest loop (this thread) hands work on as it arrives: a short time
+  // slice, like the senders'. The store and the spool keep the default.
+  if (int e = request_sched_slice_ns(static_cast<uint64_t>(config_->server.latency_slice_us) * 1000); e != 0)
+    PGW_LOG(log_, Info, "latency_slice_us not applied: %s", strerror(e));
   fleet_->start();
   scheduler_->start();
   oauth_->start();

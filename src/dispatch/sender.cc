@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
+#include "base/sched_slice.h"
 #include "base/thread_name.h"
 #include "dispatch/send_pass.h"
 #include "store/store.h"
@@ -138,6 +140,10 @@ void Sender::join() {
 
 void Sender::run() {
   name_this_thread("pgw-send-" + std::to_string(d_.index));
+  // A sender wakes on a doorbell with work that is waiting: a short slice
+  // lets it run before a busy CPU's current slice ends.
+  if (int e = request_sched_slice_ns(d_.sched_slice_ns); e != 0)
+    PGW_LOG(d_.log, Debug, "time slice not set: %s", strerror(e));
   after_io_.start();
   housekeeping_.start(kHousekeepingMs, kHousekeepingMs);
   loop_.run();

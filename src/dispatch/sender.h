@@ -67,6 +67,7 @@ class SendPass;
 struct SenderDeps {
   int index = 0;
   int threads = 1;
+  uint64_t sched_slice_ns = 0;  // [server] latency_slice_us: the thread's time slice (0 = kernel default)
   std::shared_ptr<const AppTable> apps;
   std::shared_ptr<net::TlsContext> tls;
   DeliveryConfig delivery;

@@ -52,6 +52,7 @@ void parse_server(config::Section& r, ServerConfig& s) {
   r.get_int("max_connections", s.max_connections, 1, 1 << 20);
   r.get_int("idle_timeout_seconds", s.idle_timeout_seconds, 0, 86400 * 7);
   r.get_int("max_pipelined_requests", s.max_pipelined_requests, 1, 1 << 20);
+  r.get_int("latency_slice_us", s.latency_slice_us, 0, 100000);
 }
 
 }  // namespace pushgw::settings::detail

@@ -31,6 +31,9 @@ struct ServerConfig {
   int64_t max_connections = 1024;           // clients at once; one more is refused with an error line
   int64_t idle_timeout_seconds = 600;       // a client without progress this long is closed; 0 = never
   int64_t max_pipelined_requests = 64;      // unanswered requests per connection before it stops being read
+  // Time slice the ingest loop and the senders ask the kernel for
+  // (base/sched_slice.h); 0 = the kernel's default. Applied at start.
+  int64_t latency_slice_us = 100;
 };
 
 struct MetricsConfig {

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/sched_slice.h"
 #include "base/thread_name.h"
 
 namespace pushgw::spool {
@@ -173,6 +174,7 @@ void Spool::rejournal(const Unfinished& u) {
 void Spool::start() {
   writer_ = std::thread([this] {
     name_this_thread("pgw-spool");
+    request_batch_scheduling();  // commits and fsyncs: never ahead of the ingest and sender threads
     run();
   });
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/sched_slice.h"
 #include "base/thread_name.h"
 
 namespace pushgw::store::detail {
@@ -53,6 +54,7 @@ void Writer::start() {
   started_ = true;
   thread_ = std::thread([this] {
     name_this_thread("pgw-store");
+    request_batch_scheduling();  // commits and fsyncs: never ahead of the ingest and sender threads
     run();
   });
 }

@@ -78,6 +78,46 @@ def test_stats_adds_max_queued_per_app_counters_and_breakers(rig):
     assert {"pgw-send-0", "pgw-store", "pgw-spool"} <= names, names
 
 
+def kernel_honours_custom_slices():
+    """EEVDF custom slices (sched_attr.sched_runtime of a fair thread): Linux 6.12+."""
+    major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
+    return (major, minor) >= (6, 12)
+
+
+def threads_of(pid):
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            out.setdefault(f.read().strip(), []).append(int(tid))
+    return out
+
+
+def slice_ns(tid):
+    with open("/proc/%d/sched" % tid) as f:
+        for line in f:
+            if line.startswith("se.slice"):
+                return int(line.split(":")[1])
+    return None
+
+
+def test_ingest_and_senders_ask_for_the_configured_slice_and_the_store_runs_as_batch(rig):
+    d = rig.daemon(rig.config(apps=rig.apns_section(), server_extra="latency_slice_us = 250",
+                              extra='[spool]\npath = "%s/spool"\n' % rig.dir))
+    d.request({"op": "send", "wait": True, "notifications": [
+        {"platform": "apns", "app": "shop-ios", "tokens": [apns_token(i) for i in range(5)], "payload": {"aps": {}}}]})
+    threads = threads_of(d.proc.pid)
+    latency = threads["pgw-send-0"] + threads["pgw-send-1"] + [d.proc.pid]
+    background = threads["pgw-store"] + threads["pgw-spool"]
+    for tid in background:
+        assert os.sched_getscheduler(tid) == os.SCHED_BATCH
+    for tid in latency:
+        assert os.sched_getscheduler(tid) == os.SCHED_OTHER
+    if not kernel_honours_custom_slices() or slice_ns(d.proc.pid) is None:
+        pytest.skip("kernel %s has no EEVDF custom slices" % os.uname().release)
+    assert [slice_ns(t) for t in latency] == [250_000] * 3
+    assert all(slice_ns(t) != 250_000 for t in background)
+
+
 class Tmux:
     """A private tmux server (its own socket) running one command in a pane."""
 

@@ -95,6 +95,9 @@ TEST(ConfigErrors, OutOfRangeAndEnumValues) {
   EXPECT_EQ(error_of("[delivery]\nsuspect_ratio = \"half\"\n"),
             at(2, "delivery.suspect_ratio: expected number, got string"));
   EXPECT_EQ(error_of("[delivery]\nsuspect_ratio = 1\n"), "");
+  EXPECT_EQ(error_of("[server]\nlatency_slice_us = 100001\n"),
+            at(2, "server.latency_slice_us: must be between 0 and 100000, got 100001"));
+  EXPECT_EQ(error_of("[server]\nlatency_slice_us = 0\n"), "");
   EXPECT_EQ(error_of("[delivery]\nping_timeout_ms = 0\n"),
             at(2, "delivery.ping_timeout_ms: must be between 100 and 600000, got 0"));
   EXPECT_EQ(error_of(std::string(kApns) + "connections = 0\n"),

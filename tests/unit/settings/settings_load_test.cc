@@ -26,6 +26,7 @@ max_line_bytes = 65536
 max_queued = 5000
 drain_seconds = 7
 allowed_uids = [0, 1000]
+latency_slice_us = 250
 allowed_gids = [42]
 
 [store]
@@ -121,6 +122,7 @@ TEST_F(FullConfig, ScalarSectionsLoadEveryField) {
   EXPECT_EQ(c.server.max_line_bytes, 65536u);
   EXPECT_EQ(c.server.max_queued, 5000u);
   EXPECT_EQ(c.server.drain_seconds, 7);
+  EXPECT_EQ(c.server.latency_slice_us, 250);
   EXPECT_EQ(c.server.allowed_uids, (std::vector<uint32_t>{0, 1000}));
   EXPECT_EQ(c.server.allowed_gids, (std::vector<uint32_t>{42}));
   EXPECT_EQ(c.store.path, "/var/tmp/pushgw-test.db");
@@ -217,6 +219,7 @@ TEST(ConfigDefaults, EmptyFileGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.server.max_line_bytes, 16777216u);
   EXPECT_EQ(c.server.max_queued, 1000000u);
   EXPECT_EQ(c.server.drain_seconds, 30);
+  EXPECT_EQ(c.server.latency_slice_us, 100);
   EXPECT_EQ(c.store.path, "/var/lib/pushgw/pushgw.db");
   EXPECT_EQ(c.store.keep_events_days, 30);
   EXPECT_EQ(c.metrics.listen, "127.0.0.1:9464");
@@ -325,6 +328,7 @@ TEST(ShippedConfig, LoadsAndMatchesDefaults) {
   EXPECT_EQ(c.server.max_line_bytes, d.server.max_line_bytes);
   EXPECT_EQ(c.server.max_queued, d.server.max_queued);
   EXPECT_EQ(c.server.drain_seconds, d.server.drain_seconds);
+  EXPECT_EQ(c.server.latency_slice_us, d.server.latency_slice_us);
   EXPECT_EQ(c.server.allowed_uids, d.server.allowed_uids);
   EXPECT_EQ(c.store.path, d.store.path);
   EXPECT_EQ(c.store.keep_events_days, d.store.keep_events_days);
