@@ -28,6 +28,7 @@ void print_usage(FILE* out) {
           "  --track-sends 0|1       set [store] track_sends in the generated config (default: pushgwd's)\n"
           "  --send-log 0|1          set [store] send_log (SQLite: flushes append to the send log; default: pushgwd's)\n"
           "  --store-config \"K = V\"  more [store] lines, e.g. \"send_log_idle_ms = 600000\"\n"
+          "  --server-config \"K = V\" more [server] lines, e.g. \"latency_slice_us = 0\"\n"
           "  --settle                after the run, wait until the store has written every send count into its\n"
           "                          rows and report that CPU (settle_cpu_us_per_notification)\n"
           "  --spool MODE            add a [spool] with fsync = MODE (batch|always|off; default none)\n"
@@ -96,6 +97,7 @@ std::string parse_options(int argc, char** argv, Options& o) {
     else if (a == "--track-sends") o.track_sends = atoi(v) != 0 ? 1 : 0;
     else if (a == "--send-log") o.send_log = atoi(v) != 0 ? 1 : 0;
     else if (a == "--store-config") o.store_config = v;
+    else if (a == "--server-config") o.server_config = v;
     else if (a == "--spool") {
       o.spool = v;
       if (o.spool == "none") o.spool.clear();

@@ -31,6 +31,7 @@ struct Options {
   int track_sends = -1;         // [store] track_sends: -1 = pushgwd default, 0 off, 1 on
   int send_log = -1;            // [store] send_log: -1 = pushgwd default, 0 off, 1 on
   std::string store_config;     // more [store] lines, as given
+  std::string server_config;    // more [server] lines, as given
   bool settle = false;          // after the run, wait for the store's deferred writes and report their CPU
   std::string spool;            // "" = no [spool]; else its fsync mode: batch | always | off
   double rate = 0;              // recipients/s offered (open loop); 0 = closed loop

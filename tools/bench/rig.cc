@@ -95,7 +95,7 @@ std::string start_rig(const Options& o, Rig& rig) {
 
   std::ofstream cfg(d + "/pushgw.toml");
   cfg << "[server]\nsocket = \"" << d << "/pushgw.sock\"\nsocket_mode = \"0600\"\nworkers = " << o.workers
-      << "\nmax_queued = 1000000\n\n[store]\npath = \"" << d << "/pushgw.db\"\n"
+      << "\nmax_queued = 1000000\n" << (o.server_config.empty() ? "" : o.server_config + "\n") << "\n[store]\npath = \"" << d << "/pushgw.db\"\n"
       << (o.track_sends < 0 ? "" : o.track_sends ? "track_sends = true\n" : "track_sends = false\n")
       << (o.send_log < 0 ? "" : o.send_log ? "send_log = true\n" : "send_log = false\n")
       << (o.store_config.empty() ? "" : o.store_config + "\n") << (o.spool.empty() ? "" : "\n[spool]\npath = \"" + d + "/spool\"\nfsync = \"" + o.spool + "\"\n")
