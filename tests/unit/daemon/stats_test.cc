@@ -40,7 +40,8 @@ TEST(StatsJson, KeepsTheContractsKeysInOrder) {
       "\"webpush\":{\"accepted\":30,\"delivered\":0,\"failed\":0,\"invalid\":0,\"unsubscribed\":0,\"suppressed\":0,"
       "\"retried\":0,\"capped\":0,\"expired\":0}},"
       "\"queue_depth\":4,\"connections\":5,\"streams_in_flight\":6,"
-      "\"latency_ms\":{\"e2e\":" + lat + ",\"provider\":" + lat + ",\"gateway\":" + lat + "},\"workers\":2}";
+      "\"latency_ms\":{\"e2e\":" + lat + ",\"provider\":" + lat + ",\"gateway\":" + lat + ",\"queue\":" + lat +
+      ",\"build\":" + lat + ",\"stream_wait\":" + lat + "},\"workers\":2}";
   EXPECT_EQ(stats_json("\"s1\"", sample()), want);
 }
 
