@@ -204,6 +204,14 @@ Result<void> EceEncryptor::encrypt(std::string_view plaintext, std::string_view 
   return impl_->encrypt(plaintext, ua_public65, auth16, out_body, nullptr, {});
 }
 
+Result<void> EceEncryptor::encrypt_validated(std::string_view plaintext, std::string_view ua_public65,
+                                             std::string_view auth16, std::string& out_body) {
+  if (auto r = check_sizes(plaintext, ua_public65, auth16); !r) return r;
+  if (auto r = impl_->ecdh->set_peer_validated(ua_public65); !r)
+    return make_error("bad_subscription", "p256dh is not an uncompressed point");
+  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, nullptr, {});
+}
+
 // check_sizes passed and the peer is set.
 Result<void> EceEncryptor::Impl::encrypt(std::string_view plaintext, std::string_view ua65,
                                          std::string_view auth16, std::string& out_body,

@@ -56,6 +56,13 @@ class EceEncryptor {
   // message. A p256dh that is not a P-256 point gives "bad_subscription".
   Result<void> encrypt(std::string_view plaintext, std::string_view ua_public65,
                        std::string_view auth16, std::string& out_body);
+  // The same for a p256dh this process has already accepted with
+  // P256Checker::valid_uncompressed and that cannot have changed since (the
+  // provider's case: ingest checks every p256dh, and a batch is immutable
+  // once queued): the on-curve check is not repeated (P256Ecdh's
+  // set_peer_validated). Sizes are still checked ("bad_subscription").
+  Result<void> encrypt_validated(std::string_view plaintext, std::string_view ua_public65,
+                                 std::string_view auth16, std::string& out_body);
 
   // The receiving side (the simulator, tests): checks the header (rs >= 18,
   // idlen 65, valid key id, one record), the tag and the 0x02 delimiter.

@@ -22,9 +22,14 @@ class P256Ecdh {
  public:
   static Result<P256Ecdh> create();
 
-  // The subscription key as 0x04 || X || Y, checked: "bad_key" unless a
-  // P-256 point.
+  // The subscription key as 0x04 || X || Y. set_peer checks it: "bad_key"
+  // unless a P-256 point. set_peer_validated does not repeat the on-curve
+  // check: only for bytes this process has already accepted with
+  // P256Checker::valid_uncompressed and that nobody can have changed since
+  // (ingest checks every p256dh and the batch is immutable afterwards). It
+  // still refuses a wrong length or prefix ("bad_key").
   Result<void> set_peer(std::string_view pt65);
+  Result<void> set_peer_validated(std::string_view pt65);
 
   // A fresh private scalar from the private DRBG and its public point.
   Result<void> generate(unsigned char (&pub65)[65]);

@@ -195,6 +195,11 @@ TEST(Ece, BadInputsToEncrypt) {
   EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "x");
   ASSERT_TRUE(enc.encrypt("y", s.pub65, s.auth, body).ok());
   EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "y");
+  ASSERT_TRUE(enc.encrypt_validated("z", s.pub65, s.auth, body).ok());
+  EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "z");
+  EXPECT_EQ(enc.encrypt_validated("z", s.pub65.substr(1), s.auth, body).error().code, "bad_subscription");
+  EXPECT_EQ(enc.encrypt_validated("z", s.pub65, s.auth.substr(1), body).error().code, "bad_subscription");
+  EXPECT_EQ(enc.encrypt_validated(std::string(3994, 'a'), s.pub65, s.auth, body).error().code, "payload_too_large");
   ASSERT_TRUE(enc.encrypt("x", s.pub.get(), s.pub65, s.auth, body).ok());
   EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "x");
 }

@@ -56,6 +56,34 @@ TEST(P256Ecdh, InjectedKeyMatchesEvpEcdh) {
   EXPECT_EQ(str(secret, sizeof secret), ecdh_p256(as.get(), ua_pub.get(), true).value());
 }
 
+// A peer taken without the on-curve check (bytes P256Checker accepted)
+// gives the same secret as the checked decode.
+TEST(P256Ecdh, ValidatedPeerGivesTheSameSecret) {
+  auto ua = must(generate_p256());
+  const std::string ua65 = p256_public_uncompressed(ua.get()).value();
+  auto e = make();
+  for (int i = 0; i < 5; ++i) {
+    auto as = must(generate_p256());
+    unsigned char pub[65], checked[32], validated[32];
+    ASSERT_TRUE(e.set_peer(ua65).ok());
+    ASSERT_TRUE(e.use_private(as.get(), pub).ok());
+    ASSERT_TRUE(e.derive(checked).ok());
+    ASSERT_TRUE(e.set_peer_validated(ua65).ok());
+    ASSERT_TRUE(e.use_private(as.get(), pub).ok());
+    ASSERT_TRUE(e.derive(validated).ok());
+    EXPECT_EQ(str(validated, 32), str(checked, 32));
+    EXPECT_EQ(str(validated, 32), ecdh_p256(ua.get(), as.get(), true).value());
+  }
+  // Length and prefix are still checked.
+  EXPECT_EQ(e.set_peer_validated(ua65.substr(0, 64)).error().code, "bad_key");
+  std::string compressed = ua65.substr(0, 33);
+  compressed[0] = 0x02;
+  EXPECT_EQ(e.set_peer_validated(compressed).error().code, "bad_key");
+  std::string hybrid = ua65;
+  hybrid[0] = 0x06;
+  EXPECT_EQ(e.set_peer_validated(hybrid).error().code, "bad_key");
+}
+
 TEST(P256Ecdh, RefusesBadPeersKeysAndASecondDerive) {
   auto ua = must(generate_p256());
   const std::string ua65 = p256_public_uncompressed(ua.get()).value();
