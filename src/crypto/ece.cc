@@ -70,8 +70,10 @@ struct EceEncryptor::Impl {
   bool next_salt(unsigned char* out16);
   Result<Keys> derive(std::string_view ecdh, std::string_view auth16, std::string_view ua65,
                       std::string_view as65v, std::string_view salt16);
+  // Peer::AlreadyValidated: see EceEncryptor::encrypt_validated.
+  enum class Peer { Check, AlreadyValidated };
   Result<void> encrypt(std::string_view plaintext, std::string_view ua65, std::string_view auth16,
-                       std::string& out_body, const EVP_PKEY* as_key, std::string_view salt16);
+                       std::string& out_body, Peer peer, const EVP_PKEY* as_key, std::string_view salt16);
   Result<void> seal(std::string_view plaintext, const Keys& k, unsigned char* out);
   Result<std::string> open(std::string_view ciphertext, const Keys& k);
 };
@@ -191,31 +193,25 @@ Result<void> EceEncryptor::encrypt(std::string_view plaintext, const EVP_PKEY* u
                                    std::string_view salt16) {
   if (auto r = check_sizes(plaintext, ua_public65, auth16); !r) return r;
   if (ua_public == nullptr) return make_error("bad_subscription", "no subscription key");
-  if (auto r = impl_->ecdh->set_peer(ua_public65); !r)
-    return make_error("bad_subscription", "p256dh is not a P-256 point");
-  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, as_key, salt16);
+  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, Impl::Peer::Check, as_key, salt16);
 }
 
 Result<void> EceEncryptor::encrypt(std::string_view plaintext, std::string_view ua_public65,
                                    std::string_view auth16, std::string& out_body) {
-  if (auto r = check_sizes(plaintext, ua_public65, auth16); !r) return r;
-  if (auto r = impl_->ecdh->set_peer(ua_public65); !r)
-    return make_error("bad_subscription", "p256dh is not a P-256 point");
-  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, nullptr, {});
+  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, Impl::Peer::Check, nullptr, {});
 }
 
 Result<void> EceEncryptor::encrypt_validated(std::string_view plaintext, std::string_view ua_public65,
                                              std::string_view auth16, std::string& out_body) {
-  if (auto r = check_sizes(plaintext, ua_public65, auth16); !r) return r;
-  if (auto r = impl_->ecdh->set_peer_validated(ua_public65); !r)
-    return make_error("bad_subscription", "p256dh is not an uncompressed point");
-  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, nullptr, {});
+  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, Impl::Peer::AlreadyValidated, nullptr, {});
 }
 
-// check_sizes passed and the peer is set.
 Result<void> EceEncryptor::Impl::encrypt(std::string_view plaintext, std::string_view ua65,
-                                         std::string_view auth16, std::string& out_body,
+                                         std::string_view auth16, std::string& out_body, Peer peer,
                                          const EVP_PKEY* as_key, std::string_view salt16) {
+  if (auto r = check_sizes(plaintext, ua65, auth16); !r) return r;
+  if (auto r = peer == Peer::Check ? ecdh->set_peer(ua65) : ecdh->set_peer_validated(ua65); !r)
+    return make_error("bad_subscription", "p256dh is not an uncompressed P-256 point");
   if (!salt16.empty() && salt16.size() != kSalt)
     return make_error("bad_salt", "salt must be 16 bytes");
   unsigned char as65[kPoint];
