@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <initializer_list>
+#include <optional>
 
 #include "crypto/keys.h"
 #include "crypto/ossl.h"
+#include "crypto/p256_ecdh.h"
 
 namespace pushgw::crypto {
 
@@ -34,15 +36,12 @@ std::string_view view(const std::array<unsigned char, 32>& a) {
   return {reinterpret_cast<const char*>(a.data()), a.size()};
 }
 
-// For keys this file generated (known P-256, uncompressed): skips the checks
-// p256_public_uncompressed makes. Encoding still costs one field inversion,
-// which is inherent: the body must carry the ephemeral public key.
-bool ephemeral_point(const EVP_PKEY* key, std::string& out65) {
-  out65.resize(kPoint);
-  size_t len = 0;
-  return EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, ubytes(out65), kPoint,
-                                         &len) == 1 &&
-         len == kPoint && out65[0] == 0x04;
+Result<void> check_sizes(std::string_view plaintext, std::string_view ua65, std::string_view auth16) {
+  if (plaintext.size() > kEceMaxPlaintext)
+    return make_error("payload_too_large", "Web Push plaintext over 3993 bytes");
+  if (ua65.size() != kPoint || auth16.size() != kAuth)
+    return make_error("bad_subscription", "p256dh must be 65 bytes and auth 16 bytes");
+  return ok();
 }
 
 struct Keys {
@@ -57,9 +56,7 @@ struct EceEncryptor::Impl {
   detail::CipherCtxPtr enc, dec;
   detail::MacPtr mac;
   detail::MacCtxPtr hmac;
-  detail::PkeyCtxPtr keygen;
-  EvpPkeyPtr peer;   // the subscription key, its point refilled per message
-  std::string as65;  // scratch, reused across messages
+  std::optional<P256Ecdh> ecdh;  // the ephemeral key pair and ECDH; the peer refilled per message
   // Salts drawn from the RNG kSaltsPerDraw at a time: one DRBG call (and its
   // lock) per 64 messages instead of one per message. Salts are public (the
   // body carries them) and each is used once.
@@ -73,7 +70,10 @@ struct EceEncryptor::Impl {
   bool next_salt(unsigned char* out16);
   Result<Keys> derive(std::string_view ecdh, std::string_view auth16, std::string_view ua65,
                       std::string_view as65v, std::string_view salt16);
-  Result<EvpPkeyPtr> ephemeral();
+  // Peer::AlreadyValidated: see EceEncryptor::encrypt_validated.
+  enum class Peer { Check, AlreadyValidated };
+  Result<void> encrypt(std::string_view plaintext, std::string_view ua65, std::string_view auth16,
+                       std::string& out_body, Peer peer, const EVP_PKEY* as_key, std::string_view salt16);
   Result<void> seal(std::string_view plaintext, const Keys& k, unsigned char* out);
   Result<std::string> open(std::string_view ciphertext, const Keys& k);
 };
@@ -94,14 +94,9 @@ Result<void> EceEncryptor::Impl::init() {
                          OSSL_PARAM_construct_end()};
   if (!hmac || EVP_MAC_CTX_set_params(hmac.get(), params) != 1)
     return ossl_error("crypto_failed", "HMAC-SHA256 init");
-  keygen.reset(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  if (!keygen || EVP_PKEY_keygen_init(keygen.get()) != 1 ||
-      EVP_PKEY_CTX_set_group_name(keygen.get(), "P-256") != 1)
-    return ossl_error("crypto_failed", "P-256 keygen init");
-  auto slot = p256_public_slot();
-  if (!slot) return slot.error();
-  peer = std::move(*slot);
-  as65.reserve(kPoint);
+  auto p256 = P256Ecdh::create();
+  if (!p256) return p256.error();
+  ecdh.emplace(std::move(*p256));
   return ok();
 }
 
@@ -142,13 +137,6 @@ Result<Keys> EceEncryptor::Impl::derive(std::string_view ecdh, std::string_view 
   if (!hmac32({}, {kNonceInfo}, t)) return ossl_error("crypto_failed", "HKDF");  // PRK again
   std::copy_n(t.begin(), k.nonce.size(), k.nonce.begin());
   return k;
-}
-
-Result<EvpPkeyPtr> EceEncryptor::Impl::ephemeral() {
-  EVP_PKEY* raw = nullptr;
-  if (EVP_PKEY_generate(keygen.get(), &raw) != 1)
-    return ossl_error("crypto_failed", "generate ephemeral P-256 key");
-  return EvpPkeyPtr(raw);
 }
 
 // Writes ciphertext(plaintext || 0x02) || tag to `out` (plaintext + 17 bytes).
@@ -203,34 +191,39 @@ Result<void> EceEncryptor::encrypt(std::string_view plaintext, const EVP_PKEY* u
                                    std::string_view ua_public65, std::string_view auth16,
                                    std::string& out_body, const EVP_PKEY* as_key,
                                    std::string_view salt16) {
-  if (plaintext.size() > kEceMaxPlaintext)
-    return make_error("payload_too_large", "Web Push plaintext over 3993 bytes");
-  if (ua_public == nullptr || ua_public65.size() != kPoint || auth16.size() != kAuth)
-    return make_error("bad_subscription", "p256dh must be 65 bytes and auth 16 bytes");
+  if (auto r = check_sizes(plaintext, ua_public65, auth16); !r) return r;
+  if (ua_public == nullptr) return make_error("bad_subscription", "no subscription key");
+  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, Impl::Peer::Check, as_key, salt16);
+}
+
+Result<void> EceEncryptor::encrypt(std::string_view plaintext, std::string_view ua_public65,
+                                   std::string_view auth16, std::string& out_body) {
+  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, Impl::Peer::Check, nullptr, {});
+}
+
+Result<void> EceEncryptor::encrypt_validated(std::string_view plaintext, std::string_view ua_public65,
+                                             std::string_view auth16, std::string& out_body) {
+  return impl_->encrypt(plaintext, ua_public65, auth16, out_body, Impl::Peer::AlreadyValidated, nullptr, {});
+}
+
+Result<void> EceEncryptor::Impl::encrypt(std::string_view plaintext, std::string_view ua65,
+                                         std::string_view auth16, std::string& out_body, Peer peer,
+                                         const EVP_PKEY* as_key, std::string_view salt16) {
+  if (auto r = check_sizes(plaintext, ua65, auth16); !r) return r;
+  if (auto r = peer == Peer::Check ? ecdh->set_peer(ua65) : ecdh->set_peer_validated(ua65); !r)
+    return make_error("bad_subscription", "p256dh is not an uncompressed P-256 point");
   if (!salt16.empty() && salt16.size() != kSalt)
     return make_error("bad_salt", "salt must be 16 bytes");
-
-  Impl& im = *impl_;
-  EvpPkeyPtr fresh;
-  if (as_key == nullptr) {
-    auto gen = im.ephemeral();
-    if (!gen) return gen.error();
-    fresh = std::move(*gen);
-    as_key = fresh.get();
-    if (!ephemeral_point(as_key, im.as65)) return ossl_error("crypto_failed", "ephemeral point");
-  } else {
-    auto pt = p256_public_uncompressed(as_key);
-    if (!pt) return pt.error();
-    im.as65 = std::move(*pt);
-  }
+  unsigned char as65[kPoint];
+  if (auto r = as_key == nullptr ? ecdh->generate(as65) : ecdh->use_private(as_key, as65); !r) return r.error();
   unsigned char secret[32];
-  if (auto r = ecdh_p256(as_key, ua_public, /*validate_peer=*/false, secret); !r) return r.error();
+  if (auto r = ecdh->derive(secret); !r) return r.error();
 
   // Header written in place: salt16 | rs (big-endian) | idlen | as_public.
   out_body.resize(kEceHeaderSize + plaintext.size() + 1 + kTag);
   unsigned char* p = ubytes(out_body);
   if (salt16.empty()) {
-    if (!im.next_salt(p)) return ossl_error("rng_failed", "salt");
+    if (!next_salt(p)) return ossl_error("rng_failed", "salt");
   } else {
     std::copy_n(ubytes(salt16), kSalt, p);
   }
@@ -239,19 +232,13 @@ Result<void> EceEncryptor::encrypt(std::string_view plaintext, const EVP_PKEY* u
   p[18] = static_cast<unsigned char>(kEceRecordSize >> 8);
   p[19] = static_cast<unsigned char>(kEceRecordSize);
   p[20] = static_cast<unsigned char>(kPoint);
-  std::copy_n(im.as65.data(), kPoint, out_body.data() + 21);
+  std::copy_n(as65, kPoint, p + 21);
 
-  auto keys = im.derive(std::string_view(reinterpret_cast<const char*>(secret), sizeof secret), auth16,
-                       ua_public65, im.as65, std::string_view(out_body.data(), kSalt));
+  auto keys = derive(std::string_view(reinterpret_cast<const char*>(secret), sizeof secret), auth16, ua65,
+                     std::string_view(reinterpret_cast<const char*>(as65), kPoint),
+                     std::string_view(out_body.data(), kSalt));
   if (!keys) return keys.error();
-  return im.seal(plaintext, *keys, p + kEceHeaderSize);
-}
-
-Result<void> EceEncryptor::encrypt(std::string_view plaintext, std::string_view ua_public65,
-                                   std::string_view auth16, std::string& out_body) {
-  if (auto r = p256_assign_public_uncompressed(impl_->peer.get(), ua_public65); !r)
-    return make_error("bad_subscription", "p256dh is not a P-256 point");
-  return encrypt(plaintext, impl_->peer.get(), ua_public65, auth16, out_body);
+  return seal(plaintext, *keys, p + kEceHeaderSize);
 }
 
 Result<std::string> EceEncryptor::decrypt(std::string_view body, const EVP_PKEY* ua_private,

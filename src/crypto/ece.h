@@ -3,9 +3,11 @@
 // AES-128-GCM(plaintext || 0x02) || tag16.
 //
 // Per message a fresh ephemeral P-256 key pair and a fresh 16-byte salt are
-// generated (RFC 8291 §3.1, RFC 8188 §2.1). The subscription key must have
-// been validated already (p256_from_public_uncompressed); encryption skips
-// OpenSSL's repeated full peer check, which would double the cost.
+// generated (RFC 8291 §3.1, RFC 8188 §2.1), on OpenSSL's EC_POINT layer
+// (P256Ecdh: the same calls its EC key generation and ECDH make, without an
+// EVP_PKEY per message). The subscription key is decoded from its 65 bytes
+// with the on-curve check, and without OpenSSL's full public-key check
+// (which would double the cost; P-256 has cofactor 1).
 //
 // Errors: "payload_too_large" (plaintext > kEceMaxPlaintext),
 // "bad_subscription" (missing key, p256dh not 65 bytes, auth not 16 bytes),
@@ -31,7 +33,7 @@ inline constexpr size_t kEceMaxPlaintext = 3993;  // 4096-byte body
 inline constexpr uint32_t kEceRecordSize = 4096;
 
 // Holds the fetched algorithms and reusable contexts, so a message costs
-// only the ephemeral keygen and its point encoding, one ECDH, five HMACs
+// only the ephemeral scalar, d*G and its encoding, one ECDH, five HMACs
 // (the last reusing the fourth's key), a 16-byte salt (drawn 64 at a time)
 // and one AES-GCM pass.
 // One per sender thread: NOT thread-safe; movable.
@@ -39,20 +41,28 @@ class EceEncryptor {
  public:
   static Result<EceEncryptor> create();
 
-  // ua_public: the subscription key (validated EVP_PKEY), ua_public65 its 65
-  // raw bytes (callers keep both; they must match); auth16: the auth secret.
+  // ua_public: the subscription key (an EVP_PKEY; must not be null),
+  // ua_public65 its 65 raw bytes, which the ECDH and the HKDF use (callers
+  // keep both; they must match); auth16: the auth secret. A ua_public65
+  // that is not a P-256 point gives "bad_subscription".
   // out_body is overwritten (its capacity is reused). as_key/salt16 inject
   // the ephemeral key and salt for test vectors; leave them null/empty.
   Result<void> encrypt(std::string_view plaintext, const EVP_PKEY* ua_public,
                        std::string_view ua_public65, std::string_view auth16, std::string& out_body,
                        const EVP_PKEY* as_key = nullptr, std::string_view salt16 = {});
 
-  // The same with the subscription key as its 65 raw bytes only: decoded
-  // (with the on-curve check) into a key object this encryptor keeps for the
-  // next message, instead of a new EVP_PKEY per message. A p256dh that is
-  // not a P-256 point gives "bad_subscription".
+  // The same with the subscription key as its 65 raw bytes only, decoded
+  // (with the on-curve check) into a point this encryptor keeps for the next
+  // message. A p256dh that is not a P-256 point gives "bad_subscription".
   Result<void> encrypt(std::string_view plaintext, std::string_view ua_public65,
                        std::string_view auth16, std::string& out_body);
+  // The same for a p256dh this process has already accepted with
+  // P256Checker::valid_uncompressed and that cannot have changed since (the
+  // provider's case: ingest checks every p256dh, and a batch is immutable
+  // once queued): the on-curve check is not repeated (P256Ecdh's
+  // set_peer_validated). Sizes are still checked ("bad_subscription").
+  Result<void> encrypt_validated(std::string_view plaintext, std::string_view ua_public65,
+                                 std::string_view auth16, std::string& out_body);
 
   // The receiving side (the simulator, tests): checks the header (rs >= 18,
   // idlen 65, valid key id, one record), the tag and the 0x02 delimiter.

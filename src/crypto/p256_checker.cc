@@ -15,15 +15,18 @@ P256Checker::P256Checker()
 bool P256Checker::valid_uncompressed(std::string_view pt) const {
   if (pt.size() != 65 || static_cast<unsigned char>(pt[0]) != 0x04) return false;
   if (point_ == nullptr || bn_ == nullptr) return false;
-  // oct2point rejects coordinates >= p and points off the curve.
-  int ok = EC_POINT_oct2point(group_.get(), point_.get(), reinterpret_cast<const unsigned char*>(pt.data()),
-                              pt.size(), bn_.get());
-  if (ok != 1) {
+  // The whole check is oct2point's: it rejects coordinates >= p, and it
+  // sets the point through EC_POINT_set_affine_coordinates, which refuses
+  // a point off the curve (OpenSSL 3; the unit tests pin this down with an
+  // off-curve point). An uncompressed encoding cannot denote infinity, and
+  // P-256 has cofactor 1, so a decoded point is a valid public key. A second
+  // EC_POINT_is_on_curve here would repeat the check (~2.8k instructions).
+  if (EC_POINT_oct2point(group_.get(), point_.get(), reinterpret_cast<const unsigned char*>(pt.data()),
+                         pt.size(), bn_.get()) != 1) {
     ERR_clear_error();  // a stale error would confuse a later TLS call on this thread
     return false;
   }
-  return EC_POINT_is_at_infinity(group_.get(), point_.get()) == 0 &&
-         EC_POINT_is_on_curve(group_.get(), point_.get(), bn_.get()) == 1;
+  return true;
 }
 
 }  // namespace pushgw::crypto

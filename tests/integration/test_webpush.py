@@ -1,5 +1,6 @@
 """Web Push end to end: VAPID + RFC 8291 encryption verified by the sim,
 which decrypts every body with the subscription's private key."""
+import base64
 import json
 import os
 import tempfile
@@ -133,11 +134,22 @@ def test_bad_subscriptions_rejected_individually():
         d = rig.daemon(rig.config(apps=rig.wp_section()))
         good = rig.subs[0]
         bad_key = dict(good, keys={"p256dh": "AAAA", "auth": good["keys"]["auth"]})
+        # 65 bytes, uncompressed, but not on the curve: ingest is the only
+        # place that checks the curve (the sender trusts it), so this
+        # recipient must be refused here and never sent.
+        point = bytearray(base64.urlsafe_b64decode(good["keys"]["p256dh"] + "=" * (-len(good["keys"]["p256dh"]) % 4)))
+        assert len(point) == 65 and point[0] == 4
+        point[64] ^= 1
+        off_curve = {"endpoint": good["endpoint"] + "-off",
+                     "keys": {"p256dh": base64.urlsafe_b64encode(bytes(point)).decode().rstrip("="),
+                              "auth": good["keys"]["auth"]}}
         r = d.request({"op": "send", "wait": True, "notifications": [
-            {"platform": "webpush", "app": "shop-web", "subscriptions": [good, bad_key], "payload": "x",
+            {"platform": "webpush", "app": "shop-web", "subscriptions": [good, bad_key, off_curve], "payload": "x",
              "topic": "ok"}]})
         assert r["accepted"] == 1
-        assert r["rejected"][0]["error"] == "bad_subscription"
+        assert [x["error"] for x in r["rejected"]] == ["bad_subscription", "bad_subscription"]
+        assert r["rejected"][1]["endpoint"] == off_curve["endpoint"]
+        assert len(r["results"]) == 1
         assert r["results"][0]["status"] == "delivered"
     finally:
         rig.close()

@@ -1,7 +1,10 @@
 // The RFC 8291 crypto floor of one Web Push message, measured in this process
-// with OpenSSL directly: a fresh P-256 key pair (keygen context reused), its
-// public point encoded (the body carries it) and one ECDH with an already
-// validated subscription key. Any RFC 8291 sender pays at least this; what
+// with OpenSSL directly: a fresh P-256 key pair (a private scalar and d*G on
+// OpenSSL's EC_POINT layer, every object reused: the calls its EC key
+// generation makes, without an EVP_PKEY per message), its public point
+// encoded (the body carries it) and one ECDH (X of d*peer) with an already
+// decoded and validated subscription key. pushgwd's encryptor makes the
+// same calls (crypto/p256_ecdh.h). Any RFC 8291 sender pays at least this; what
 // pushgwd spends above it plus h2load's transport is its own overhead.
 #pragma once
 

@@ -54,8 +54,9 @@ Result<void> WebPushProvider::build(const Batch& b, uint32_t idx, int64_t now_ms
 
   payload_.clear();
   b.tmpl.render(b.var_view(idx), payload_);
-  // The key is decoded into the encryptor's own key object (no EVP_PKEY per message).
-  if (auto enc = ece_.encrypt(payload_, p256dh, auth, req.body); !enc) return enc.error();
+  // Ingest accepted this p256dh with P256Checker (every Batch is built by
+  // ingest, and is immutable once queued), so the point is not checked again.
+  if (auto enc = ece_.encrypt_validated(payload_, p256dh, auth, req.body); !enc) return enc.error();
 
   const std::string& vapid = vapid_.authorization(aud_, now_ms);
   if (vapid.empty()) return make_error("vapid_failed", "VAPID signing failed");

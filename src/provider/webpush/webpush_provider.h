@@ -5,7 +5,9 @@
 //
 // One instance per sender thread: the VAPID cache, the encryption contexts
 // and the scratch buffers are owned without locks. The subscription's p256dh
-// was validated by ingest; here it is only imported.
+// was validated by ingest (P256Checker); here it is only imported, without
+// checking the curve again: build() trusts that every Batch comes from
+// ingest (the spool replays request lines through ingest too).
 #pragma once
 #include <memory>
 #include <string>

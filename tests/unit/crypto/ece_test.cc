@@ -186,7 +186,20 @@ TEST(Ece, BadInputsToEncrypt) {
   auto rsa = must(generate_rsa(1024));
   EXPECT_EQ(enc.encrypt("x", s.pub.get(), s.pub65, s.auth, body, rsa.get()).error().code,
             "bad_key");
+  std::string off_curve = s.pub65;
+  off_curve[64] = static_cast<char>(off_curve[64] ^ 1);
+  EXPECT_EQ(enc.encrypt("x", s.pub.get(), off_curve, s.auth, body).error().code, "bad_subscription");
+  EXPECT_EQ(enc.encrypt("x", off_curve, s.auth, body).error().code, "bad_subscription");
   // Still usable after errors.
+  ASSERT_TRUE(enc.encrypt("x", s.pub.get(), s.pub65, s.auth, body).ok());
+  EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "x");
+  ASSERT_TRUE(enc.encrypt("y", s.pub65, s.auth, body).ok());
+  EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "y");
+  ASSERT_TRUE(enc.encrypt_validated("z", s.pub65, s.auth, body).ok());
+  EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "z");
+  EXPECT_EQ(enc.encrypt_validated("z", s.pub65.substr(1), s.auth, body).error().code, "bad_subscription");
+  EXPECT_EQ(enc.encrypt_validated("z", s.pub65, s.auth.substr(1), body).error().code, "bad_subscription");
+  EXPECT_EQ(enc.encrypt_validated(std::string(3994, 'a'), s.pub65, s.auth, body).error().code, "payload_too_large");
   ASSERT_TRUE(enc.encrypt("x", s.pub.get(), s.pub65, s.auth, body).ok());
   EXPECT_EQ(enc.decrypt(body, s.priv.get(), s.auth).value(), "x");
 }

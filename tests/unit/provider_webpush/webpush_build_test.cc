@@ -268,11 +268,11 @@ TEST(WebPushBuild, BadSubscriptionsFailThatRecipientOnly) {
   Subscription ok{"https://a.example/x"};
   bb.add(ok);
   bb.b->recipients[1].keys_off = static_cast<uint32_t>(bb.b->arena.size() - 10);  // keys cut off
-  Subscription bad_point{"https://a.example/y"};
-  bad_point.p256dh[64] ^= 1;  // no longer on the curve
-  bb.add(bad_point);
+  // (A p256dh off the curve never reaches build(): ingest refuses it per
+  // recipient, and build() does not check the curve again; see
+  // ingest_send_test's kOffCurve and test_webpush.py.)
   HttpRequest req;
-  for (uint32_t i = 0; i < 3; ++i) {
+  for (uint32_t i = 0; i < 2; ++i) {
     req.clear();
     auto r = f.p->build(*bb.b, i, kNow, req);
     ASSERT_FALSE(r.ok()) << i;
