@@ -134,7 +134,10 @@ class Sender final : public pool::PoolListener {
   void drain();
   void housekeeping();
   void send_one(const SendJob& job, SendPass& pass);
-  void submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe, SendPass& pass);
+  // key: Store::key() of the token (0: not computed), kept with the request
+  // for its outcome record.
+  void submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe, SendPass& pass,
+              uint64_t key);
   // A Web Push name resolved (or failed): the jobs parked for it go now.
   void send_parked(std::vector<SendJob>& jobs);
   void on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms);
