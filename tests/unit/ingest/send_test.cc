@@ -341,6 +341,28 @@ TEST_F(SendTest, FcmTokensAndMessage) {
   EXPECT_EQ(render(b, 1), R"({"notification":{"title":"Hi Ana"},"data":{"sku":"123"}})");
 }
 
+// FCM tokens are checked 8 bytes at a time: every ASCII byte value and a
+// non-ASCII character, at each position of the words and of the tail.
+TEST_F(SendTest, FcmTokenBytesAreCheckedAtEveryPosition) {
+  std::string tokens = "[";
+  size_t want_ok = 0, n = 0;
+  for (int c = 0; c < 0x81; ++c) {
+    for (size_t at = 0; at < 19; ++at) {
+      std::string tok(19, 'k');
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\u%04x", c == 0x80 ? 0xe9 : c);  // 0x80: stands for an accented letter
+      tokens += (n++ ? ",\"" : "\"") + tok.substr(0, at) + esc + tok.substr(at + 1) + "\"";
+      if (c > 0x20 && c < 0x7f) ++want_ok;
+    }
+  }
+  tokens += "]";
+  auto r = ok(R"({"notifications":[{"platform":"fcm","app":"shop-android","tokens":)" + tokens +
+              R"(,"message":{"data":{"a":"b"}}}]})");
+  EXPECT_EQ(r.accepted, want_ok);
+  EXPECT_EQ(r.rejected.size(), n - want_ok);
+  for (const auto& rej : r.rejected) EXPECT_EQ(rej.error, "bad_token");
+}
+
 TEST_F(SendTest, FcmTargets) {
   auto r = ok(R"({"notifications":[
     {"platform":"fcm","app":"shop-android","topic":"news-1.a~b%20","message":{"data":{"a":"b"}}},
