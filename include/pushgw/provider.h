@@ -42,6 +42,11 @@ class Provider {
   // (one atomic/mutex touch per batch, not per recipient).
   virtual void begin_drain(int64_t /*now_ms*/) {}
 
+  // False while build() can only fail with "credential_unavailable" (FCM:
+  // no access token yet), as read by the last begin_drain(). The sender then
+  // parks the job before asking the store, the pools or the breaker.
+  virtual bool credential_ready() const { return true; }
+
   // A response to req said its credential was rejected (APNs
   // ExpiredProviderToken, FCM 401): get a new one, within the provider's
   // refresh rules, and say what to do with the request. req is the request

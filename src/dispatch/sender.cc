@@ -235,9 +235,13 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   const int64_t now = pass.now();
   if (b.expires_at_ms > 0 && now >= b.expires_at_ms) return sink_.finish(job, Status::Expired, "expired");
   const AppRuntime& app = apps_[b.app_id];
+  Provider& prov = apps_.provider(b.app_id);
+  // Before any other work: a job parked for its credential comes back every
+  // RetryQueue::kParkMs until the credential is there.
+  pass.begin();
+  if (!prov.credential_ready()) return park_for_credential(job, now);
   uint64_t key = 0;  // Store::key() of the token, when the store was asked
   if (d_.store && job.attempt == 0 && !store_allows(*d_.store, sink_, job, app, now, &key)) return;
-  Provider& prov = apps_.provider(b.app_id);
   // Web Push: the origin is resolved and checked before paying for the encryption.
   pool::Pool* pool = nullptr;
   int64_t retry_in_ms = 0;
@@ -280,9 +284,7 @@ void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, Origin
     in_flight_.release(f);
     if (probe) guard.probe_abandoned();
     if (built.error().code != "credential_unavailable") return sink_.finish(job, Status::Failed, built.error().code);
-    // No credential yet (FCM access token being fetched): wait without using up an attempt.
-    if (!retries_.park(job, now)) sink_.finish(job, Status::Failed, "credential_unavailable");
-    return;
+    return park_for_credential(job, now);
   }
   f->pool = &pool;
   f->guard = &guard;
@@ -295,6 +297,11 @@ void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, Origin
   guard.submitted();
   pools_.mark_dirty(&pool);
   pool.submit(&f->req, &f->resp, f);
+}
+
+// No credential yet (FCM access token being fetched): wait without using up an attempt.
+void Sender::park_for_credential(const SendJob& job, int64_t now_ms) {
+  if (!retries_.park(job, now_ms)) sink_.finish(job, Status::Failed, "credential_unavailable");
 }
 
 void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::TransportError err, uint32_t conn_id) {

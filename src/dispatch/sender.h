@@ -138,6 +138,7 @@ class Sender final : public pool::PoolListener {
   // for its outcome record.
   void submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe, SendPass& pass,
               uint64_t key);
+  void park_for_credential(const SendJob& job, int64_t now_ms);
   // A Web Push name resolved (or failed): the jobs parked for it go now.
   void send_parked(std::vector<SendJob>& jobs);
   void on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms);
