@@ -37,6 +37,12 @@ class Provider {
   // Reads a response. Must not throw; tolerates any bytes in the body.
   // now_ms resolves an HTTP-date Retry-After.
   virtual Verdict classify(const HttpResponse& resp, int64_t now_ms) const = 0;
+  // The same answer written into a Verdict the caller keeps, so that its
+  // strings' capacity can be reused (no allocation per response once warm,
+  // in providers that override it).
+  virtual void classify_into(const HttpResponse& resp, int64_t now_ms, Verdict& out) const {
+    out = classify(resp, now_ms);
+  }
 
   // Called once before a drained batch is built: read shared credentials
   // (one atomic/mutex touch per batch, not per recipient).

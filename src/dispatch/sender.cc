@@ -326,10 +326,17 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
   const int64_t mono = d_.clock->mono_ns();
   if (resp.started_mono_ns > 0 && f->job.attempt == 0) counters_.stream_after(resp.started_mono_ns - f->submit_ns);
   const Batch& b = *f->job.batch;
-  const Verdict v = apps_.provider(b.app_id).classify(resp, now);
+  // The kept Verdict's strings are reused (no allocation per response); a
+  // completion nested in this one (none is known) gets its own.
+  Verdict nested;
+  Verdict& v = verdict_busy_ ? nested : verdict_;
+  const bool outer = !verdict_busy_;
+  verdict_busy_ = true;
+  apps_.provider(b.app_id).classify_into(resp, now, v);
   counters_.response(apps_[b.app_id], mono - f->submit_ns,
                      v.kind == VerdictKind::Retry ? -1 : mono - b.accepted_mono_ns);
   on_verdict(f, v, conn_id, now);
+  if (outer) verdict_busy_ = false;
 }
 
 void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms) {

@@ -38,6 +38,7 @@
 #include "dispatch/suspect_guard.h"
 #include "dispatch/thread_apps.h"
 #include "dispatch/verdict_hold.h"
+#include "pushgw/verdict.h"
 #include "loop/async.h"
 #include "loop/check.h"
 #include "loop/loop.h"
@@ -162,6 +163,8 @@ class Sender final : public pool::PoolListener {
   PoolDirectory pools_;  // after in_flight_: pools never outlive the requests they hold
   CapGate caps_;
   std::vector<SendJob> drain_buf_;
+  Verdict verdict_;            // on_complete's, kept for its strings' capacity
+  bool verdict_busy_ = false;  // verdict_ is in use (a nested completion takes its own)
   Inbox inbox_;
   loop::Mailbox<std::shared_ptr<const AppTable>> apps_mailbox_;  // reload hand-off
   loop::Timer housekeeping_;
