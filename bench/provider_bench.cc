@@ -131,6 +131,25 @@ void BM_ClassifyApns200(benchmark::State& st) {
 }
 BENCHMARK(BM_ClassifyApns200);
 
+// The sender's path: into a Verdict it keeps (Provider::classify_into).
+void BM_ClassifyIntoApns200(benchmark::State& st) {
+  auto src = std::make_shared<crypto::ApnsTokenSource>(crypto::generate_p256().value(), "TEAM123456",
+                                                       "KEY1234567");
+  ApnsProvider p(ApnsSettings{"api.push.apple.com:443", "com.example.shop", src});
+  HttpResponse r;
+  r.status = 200;
+  r.add_header("apns-id", "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d");
+  Verdict v;
+  p.classify_into(r, kNow, v);
+  AllocCounter a;
+  for (auto _ : st) {
+    p.classify_into(r, kNow, v);
+    benchmark::DoNotOptimize(v);
+  }
+  a.report(st);
+}
+BENCHMARK(BM_ClassifyIntoApns200);
+
 constexpr std::string_view kFcmUnregistered =
     R"({"error":{"code":404,"message":"Requested entity was not found.","status":"NOT_FOUND","details":[)"
     R"({"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}})";

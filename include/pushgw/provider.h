@@ -37,10 +37,21 @@ class Provider {
   // Reads a response. Must not throw; tolerates any bytes in the body.
   // now_ms resolves an HTTP-date Retry-After.
   virtual Verdict classify(const HttpResponse& resp, int64_t now_ms) const = 0;
+  // The same answer written into a Verdict the caller keeps, so that its
+  // strings' capacity can be reused (no allocation per response once warm,
+  // in providers that override it).
+  virtual void classify_into(const HttpResponse& resp, int64_t now_ms, Verdict& out) const {
+    out = classify(resp, now_ms);
+  }
 
   // Called once before a drained batch is built: read shared credentials
   // (one atomic/mutex touch per batch, not per recipient).
   virtual void begin_drain(int64_t /*now_ms*/) {}
+
+  // False while build() can only fail with "credential_unavailable" (FCM:
+  // no access token yet), as read by the last begin_drain(). The sender then
+  // parks the job before asking the store, the pools or the breaker.
+  virtual bool credential_ready() const { return true; }
 
   // A response to req said its credential was rejected (APNs
   // ExpiredProviderToken, FCM 401): get a new one, within the provider's

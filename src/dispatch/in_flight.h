@@ -23,6 +23,7 @@ struct InFlight {
   pool::Pool* pool = nullptr;
   OriginGuard* guard = nullptr;  // the pool's circuit breaker
   bool probe = false;            // this request is the breaker's half-open probe
+  uint64_t key = 0;              // Store::key() of the token, 0 = not computed (outcome_sink.h)
   HttpRequest req;
   HttpResponse resp;
 };

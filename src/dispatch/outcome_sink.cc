@@ -55,7 +55,7 @@ OutcomeSink::~OutcomeSink() {
 }
 
 void OutcomeSink::finish(const SendJob& job, Status st, std::string_view reason, int http_status, std::string_view id,
-                         int64_t since_ms, std::string_view provider_reason) {
+                         int64_t since_ms, std::string_view provider_reason, uint64_t key) {
   Batch* b = job.batch;
   // A batch ingest did not journal (expired while scheduled) has no spool record.
   if (d_.spool && b->journaled && !(st == Status::Failed && reason == "shutdown")) spool_done(job);
@@ -65,7 +65,7 @@ void OutcomeSink::finish(const SendJob& job, Status st, std::string_view reason,
   const StatusRule r = rule(st);
   const bool campaign = !b->campaign.empty();
   if (d_.store && (r.sent ? (d_.track_sends || r.always || campaign) : campaign))
-    store_record(*b, job.idx, r.kind, reason, since_ms, d_.clock->now_ms());
+    store_record(*b, job.idx, r.kind, reason, since_ms, d_.clock->now_ms(), key);
   if (b->wait) {
     ResultSlot& slot = b->results[job.idx];
     slot.status = st;
@@ -77,12 +77,13 @@ void OutcomeSink::finish(const SendJob& job, Status st, std::string_view reason,
   if (b->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) complete(b);
 }
 
-void OutcomeSink::record(const Batch& b, uint32_t idx, store::Kind kind, int64_t since_ms, int64_t at_ms) {
-  if (d_.store) store_record(b, idx, kind, {}, since_ms, at_ms);
+void OutcomeSink::record(const Batch& b, uint32_t idx, store::Kind kind, int64_t since_ms, int64_t at_ms,
+                         uint64_t key) {
+  if (d_.store) store_record(b, idx, kind, {}, since_ms, at_ms, key);
 }
 
 void OutcomeSink::store_record(const Batch& b, uint32_t idx, store::Kind kind, std::string_view reason,
-                               int64_t since_ms, int64_t at_ms) {
+                               int64_t since_ms, int64_t at_ms, uint64_t key) {
   store::Outcome o;
   o.platform = b.platform;
   o.app = apps_[b.app_id].name;
@@ -92,6 +93,7 @@ void OutcomeSink::store_record(const Batch& b, uint32_t idx, store::Kind kind, s
   o.reason = reason;
   o.since_ms = since_ms;
   o.at_ms = at_ms;
+  o.key = key;
   if (overflow_count_ == 0 && d_.store->record(d_.producer, o)) return;
   defer().keep(o);
 }

@@ -78,12 +78,13 @@ class OutcomeSink {
   // The recipient's final outcome. "shutdown" (a failure because the sender
   // stopped) is not final for the spool: the recipient is replayed at start.
   // provider_reason: the provider's reason when `reason` is the gateway's
-  // own verdict on it (suspect_config).
+  // own verdict on it (suspect_config). key: the token's Store::key() when
+  // the sender has it (0: the store computes it if it needs it).
   void finish(const SendJob& job, Status st, std::string_view reason, int http_status = 0, std::string_view id = {},
-              int64_t since_ms = 0, std::string_view provider_reason = {});
+              int64_t since_ms = 0, std::string_view provider_reason = {}, uint64_t key = 0);
   // A store record that is no outcome (a marketing send admitted under the
   // caps, a token reactivated), in order with the outcomes. Needs a store.
-  void record(const Batch& b, uint32_t idx, store::Kind kind, int64_t since_ms, int64_t at_ms);
+  void record(const Batch& b, uint32_t idx, store::Kind kind, int64_t since_ms, int64_t at_ms, uint64_t key = 0);
 
   bool backpressured() const { return overflow_count_ > 0; }
   // Every done mark reached the spool (none waits for the store's commit).
@@ -118,7 +119,7 @@ class OutcomeSink {
   };
 
   void store_record(const Batch& b, uint32_t idx, store::Kind kind, std::string_view reason, int64_t since_ms,
-                    int64_t at_ms);
+                    int64_t at_ms, uint64_t key);
   Deferred& defer();
   void flush_overflow();
   void complete(Batch* b);

@@ -76,14 +76,18 @@ PoolDirectoryDeps directory_deps(const SenderDeps& d, std::function<double()> ra
 
 // A first attempt asks the store: a suppressed token ends here; an APNs
 // token registered after its 410 is active again. False: finished.
-bool store_allows(store::Store& store, OutcomeSink& sink, const SendJob& job, const AppRuntime& app, int64_t now) {
+// *key: the token's Store::key(), which its outcome record carries so the
+// store does not hash the token again.
+bool store_allows(store::Store& store, OutcomeSink& sink, const SendJob& job, const AppRuntime& app, int64_t now,
+                  uint64_t* key) {
   Batch& b = *job.batch;
   const int64_t reg = b.recipients[job.idx].registered_at_ms;
-  switch (store.check(b.platform, app.name, b.token(job.idx), reg)) {
+  *key = store.key(b.platform, app.name, b.token(job.idx));
+  switch (store.check(*key, reg)) {
     case store::Store::Check::Clear: break;
     case store::Store::Check::Suppressed: sink.finish(job, Status::Suppressed, "suppressed"); return false;
     case store::Store::Check::Lifted:  // APNs: the device registered after the 410; the token is active again
-      sink.record(b, job.idx, store::Kind::Reactivated, reg, now);
+      sink.record(b, job.idx, store::Kind::Reactivated, reg, now, *key);
       break;
   }
   return true;
@@ -231,8 +235,13 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   const int64_t now = pass.now();
   if (b.expires_at_ms > 0 && now >= b.expires_at_ms) return sink_.finish(job, Status::Expired, "expired");
   const AppRuntime& app = apps_[b.app_id];
-  if (d_.store && job.attempt == 0 && !store_allows(*d_.store, sink_, job, app, now)) return;
   Provider& prov = apps_.provider(b.app_id);
+  // Before any other work: a job parked for its credential comes back every
+  // RetryQueue::kParkMs until the credential is there.
+  pass.begin();
+  if (!prov.credential_ready()) return park_for_credential(job, now);
+  uint64_t key = 0;  // Store::key() of the token, when the store was asked
+  if (d_.store && job.attempt == 0 && !store_allows(*d_.store, sink_, job, app, now, &key)) return;
   // Web Push: the origin is resolved and checked before paying for the encryption.
   pool::Pool* pool = nullptr;
   int64_t retry_in_ms = 0;
@@ -257,12 +266,12 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   }
   // The origin has its share of the in-flight window: wait for one of its own.
   if (admit == CircuitBreaker::Admit::Send && guard.full()) return guard.wait(job);
-  submit(job, prov, *pool, guard, admit == CircuitBreaker::Admit::Probe, pass);
+  submit(job, prov, *pool, guard, admit == CircuitBreaker::Admit::Probe, pass, key);
 }
 
 // Builds the request and hands it to the pool (written when the pass ends).
 void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe,
-                    SendPass& pass) {
+                    SendPass& pass, uint64_t key) {
   Batch& b = *job.batch;
   const int64_t now = pass.now();
   InFlight* f = in_flight_.acquire();
@@ -275,13 +284,12 @@ void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, Origin
     in_flight_.release(f);
     if (probe) guard.probe_abandoned();
     if (built.error().code != "credential_unavailable") return sink_.finish(job, Status::Failed, built.error().code);
-    // No credential yet (FCM access token being fetched): wait without using up an attempt.
-    if (!retries_.park(job, now)) sink_.finish(job, Status::Failed, "credential_unavailable");
-    return;
+    return park_for_credential(job, now);
   }
   f->pool = &pool;
   f->guard = &guard;
   f->probe = probe;
+  f->key = key;
   f->submit_ns = d_.clock->mono_ns();
   if (pass.taken_ns() > 0 && job.attempt == 0) counters_.built_after(f->submit_ns - pass.taken_ns());
   // An expiring job does not wait in the pool past its expiry.
@@ -289,6 +297,11 @@ void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, Origin
   guard.submitted();
   pools_.mark_dirty(&pool);
   pool.submit(&f->req, &f->resp, f);
+}
+
+// No credential yet (FCM access token being fetched): wait without using up an attempt.
+void Sender::park_for_credential(const SendJob& job, int64_t now_ms) {
+  if (!retries_.park(job, now_ms)) sink_.finish(job, Status::Failed, "credential_unavailable");
 }
 
 void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::TransportError err, uint32_t conn_id) {
@@ -313,14 +326,22 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
   const int64_t mono = d_.clock->mono_ns();
   if (resp.started_mono_ns > 0 && f->job.attempt == 0) counters_.stream_after(resp.started_mono_ns - f->submit_ns);
   const Batch& b = *f->job.batch;
-  const Verdict v = apps_.provider(b.app_id).classify(resp, now);
+  // The kept Verdict's strings are reused (no allocation per response); a
+  // completion nested in this one (none is known) gets its own.
+  Verdict nested;
+  Verdict& v = verdict_busy_ ? nested : verdict_;
+  const bool outer = !verdict_busy_;
+  verdict_busy_ = true;
+  apps_.provider(b.app_id).classify_into(resp, now, v);
   counters_.response(apps_[b.app_id], mono - f->submit_ns,
                      v.kind == VerdictKind::Retry ? -1 : mono - b.accepted_mono_ns);
   on_verdict(f, v, conn_id, now);
+  if (outer) verdict_busy_ = false;
 }
 
 void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms) {
   const SendJob job = f->job;
+  const uint64_t key = f->key;
   pool::Pool* pool = f->pool;
   const AppRuntime& app = apps_[job.batch->app_id];
   // The credential the request carried decides what its rejection means, so
@@ -346,7 +367,7 @@ void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t
   // An answer that can mean a config mistake waits for the suspect guard.
   if (hold_.take(job, job.batch->platform, st, v)) return;
   sink_.finish(job, st, st == Status::Delivered ? std::string_view() : std::string_view(v.reason), v.http_status, v.id,
-               st == Status::Unsubscribed ? v.since_ms : 0);
+               st == Status::Unsubscribed ? v.since_ms : 0, {}, key);
 }
 
 void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t now_ms) {

@@ -38,6 +38,7 @@
 #include "dispatch/suspect_guard.h"
 #include "dispatch/thread_apps.h"
 #include "dispatch/verdict_hold.h"
+#include "pushgw/verdict.h"
 #include "loop/async.h"
 #include "loop/check.h"
 #include "loop/loop.h"
@@ -134,7 +135,11 @@ class Sender final : public pool::PoolListener {
   void drain();
   void housekeeping();
   void send_one(const SendJob& job, SendPass& pass);
-  void submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe, SendPass& pass);
+  // key: Store::key() of the token (0: not computed), kept with the request
+  // for its outcome record.
+  void submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe, SendPass& pass,
+              uint64_t key);
+  void park_for_credential(const SendJob& job, int64_t now_ms);
   // A Web Push name resolved (or failed): the jobs parked for it go now.
   void send_parked(std::vector<SendJob>& jobs);
   void on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms);
@@ -158,6 +163,8 @@ class Sender final : public pool::PoolListener {
   PoolDirectory pools_;  // after in_flight_: pools never outlive the requests they hold
   CapGate caps_;
   std::vector<SendJob> drain_buf_;
+  Verdict verdict_;            // on_complete's, kept for its strings' capacity
+  bool verdict_busy_ = false;  // verdict_ is in use (a nested completion takes its own)
   Inbox inbox_;
   loop::Mailbox<std::shared_ptr<const AppTable>> apps_mailbox_;  // reload hand-off
   loop::Timer housekeeping_;

@@ -1,6 +1,8 @@
 // APNs notifications: 64-hex device tokens, a JSON object payload, and the
 // apns-* header options.
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -13,20 +15,28 @@ constexpr std::array<std::string_view, 9> kPushTypes = {
     "alert", "background", "location", "voip", "complication", "fileprovider", "mdm", "liveactivity",
     "pushtotalk"};
 
-constexpr std::array<bool, 256> make_hex() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'f'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'F'; ++c) t[c] = true;
-  return t;
+// 8 hex digits in w? Once no byte has its high bit, adding a constant below
+// 0x80 to a byte cannot carry into the next one, so each byte's high bit
+// after the add answers "b >= lo" (or "b > hi") for that byte exactly.
+bool hex8(uint64_t w) {
+  constexpr uint64_t k = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+  if (w & high) return false;
+  auto at_least = [&](uint64_t x, unsigned lo) { return (x + k * (0x80 - lo)) & high; };
+  auto at_most = [&](uint64_t x, unsigned hi) { return ~(x + k * (0x7f - hi)) & high; };
+  const uint64_t lower = w | k * 0x20;  // 'A'-'F' -> 'a'-'f' (and digits stay digits)
+  const uint64_t digit = at_least(w, '0') & at_most(w, '9');
+  const uint64_t letter = at_least(lower, 'a') & at_most(lower, 'f');
+  return (digit | letter) == high;
 }
-constexpr auto kHex = make_hex();
 
 bool is_apns_token(std::string_view t) {
   if (t.size() != 64) return false;
-  bool ok = true;
-  for (unsigned char c : t) ok &= kHex[c];
-  return ok;
+  for (size_t i = 0; i < 64; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, t.data() + i, 8);
+    if (!hex8(w)) return false;
+  }
+  return true;
 }
 
 // Header values must not smuggle control bytes into HTTP/2 headers.

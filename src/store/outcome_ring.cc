@@ -77,6 +77,7 @@ OutcomeRing::Push OutcomeRing::push(const Outcome& o) {
   put(reason);
   r.since_ms = o.since_ms;
   r.at_ms = o.at_ms;
+  r.key = o.key;
   r.app_len = static_cast<uint8_t>(o.app.size());
   r.token_len = static_cast<uint16_t>(o.token.size());
   r.campaign_len = static_cast<uint16_t>(campaign.size());
@@ -103,6 +104,7 @@ RecordView OutcomeRing::read(uint64_t pos) const {
   p += r.campaign_len;
   v.reason = std::string_view(p, r.reason_len);
   v.arena_end = r.arena_end;
+  v.key = r.key;
   return v;
 }
 

@@ -28,6 +28,7 @@ struct RecordView {
   int64_t at_ms = 0;
   std::string_view app, token, campaign, reason;
   uint64_t arena_end = 0;   // arena position to release with this record; 0 = inline
+  uint64_t key = 0;         // Outcome::key: Store::key() of the triple, or 0 = not given
 };
 
 class OutcomeRing {
@@ -63,10 +64,11 @@ class OutcomeRing {
     int64_t since_ms;
     int64_t at_ms;
     uint64_t arena_end;
+    uint64_t key;
     uint32_t arena_off;
     uint16_t token_len, campaign_len, reason_len;
     uint8_t app_len, platform, kind, flags;
-    char bytes[kRecordBytes - 38];
+    char bytes[kRecordBytes - 46];
   };
   static_assert(sizeof(Rec) == kRecordBytes);
   static constexpr uint8_t kInArena = 1;

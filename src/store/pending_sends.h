@@ -22,6 +22,9 @@ namespace pushgw::store::detail {
 
 class PendingSends {
  public:
+  // key: the secret of both tallies and the log's table. The Writer passes
+  // the store's (Store::key), so a record's RecordView::key, computed by the
+  // sender for its suppression check, is the tally's hash as it comes.
   PendingSends(size_t max_tokens, size_t log_tokens, bool log_appends, const HashKey& key = random_hash_key())
       : a_(max_tokens, key), b_(max_tokens, key), log_(log_tokens, log_appends, key) {}
 

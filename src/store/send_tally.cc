@@ -94,7 +94,8 @@ uint32_t SendTally::append(std::string_view s) {
 
 void SendTally::add(const RecordView& r) {
   const uint32_t grp = group(r.platform, r.app, true);
-  const uint64_t hash = key_hash(key_, r.platform, r.app, r.token);
+  // r.key: the sender's Store::key(), under the same secret (pending_sends.h).
+  const uint64_t hash = r.key != 0 ? r.key : key_hash(key_, r.platform, r.app, r.token);
   size_t i = probe(hash, grp, r.token);
   if (index_[i] == 0) {
     if ((entries_.size() + 1) * 2 > index_.size()) {

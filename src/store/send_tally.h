@@ -49,7 +49,8 @@ class SendTally {
   explicit SendTally(size_t max_tokens) : SendTally(max_tokens, random_hash_key()) {}
 
   static bool counts(Kind k) { return k == Kind::Sent || k == Kind::Delivered || k == Kind::Failed; }
-  // Adds one send outcome (counts(r.kind) must hold).
+  // Adds one send outcome (counts(r.kind) must hold). r.key, when not 0,
+  // must be key_hash() of the record's triple under this tally's secret.
   void add(const RecordView& r);
   // The token's pending delta, if it has one (views valid until the next add/erase/clear).
   std::optional<SendDelta> find(Platform p, std::string_view app, std::string_view token) const;
@@ -75,7 +76,8 @@ class SendTally {
 
  private:
   // Tokens are chosen by clients (a Web Push endpoint by any subscriber):
-  // the table's hash is keyed by a secret of this process, so no one can
+  // the table's hash is keyed by a secret (in the daemon the installation's,
+  // Store::key's, so add() takes a record's key as it comes), so no one can
   // aim entries at one probe chain.
   HashKey key_;
   struct Entry {

@@ -108,7 +108,7 @@ Result<void> Store::load(int producers) {
     rings_.push_back(std::make_unique<OutcomeRing>(opt_.ring_slots, opt_.ring_arena_bytes));
   retention_ = std::make_unique<detail::EventRetention>(opt_, clock_, *counters_, log_);
   writer_ = std::make_unique<detail::Writer>(*db_, rings_, *set_, *counters_, *retention_, clock_, log_, opt_,
-                                             [this](const detail::RemoteChange& c) { apply_remote(c); });
+                                             [this](const detail::RemoteChange& c) { apply_remote(c); }, hash_key_);
   if (auto r = writer_->sends().log().load(*db_, log_); !r) return r.error();
   counters_->send_log_tokens = writer_->sends().log().tokens();
   tokens_ = std::make_unique<Tokens>(*writer_, *set_, *counters_, hash_key_);
@@ -147,13 +147,14 @@ bool Store::record(int producer, const Outcome& in) {
   }
   Outcome o = in;
   if (o.at_ms == 0) o.at_ms = clock_.now_ms();
-  if (o.kind == Kind::Invalid || o.kind == Kind::Unsubscribed) {
+  const bool suppress = o.kind == Kind::Invalid || o.kind == Kind::Unsubscribed;
+  if (suppress || o.kind == Kind::Reactivated) {
+    if (o.key == 0) o.key = key(o.platform, o.app, o.token);  // the ring carries it on
     const int64_t since = o.since_ms > 0 ? o.since_ms : o.at_ms;
     // Table too full (the store thread has not grown it yet): same answer as
     // a full ring, so that `true` always means "suppressed from now on".
-    if (!set_->put(key(o.platform, o.app, o.token), since)) return false;
-  } else if (o.kind == Kind::Reactivated) {
-    set_->erase(key(o.platform, o.app, o.token), o.since_ms);
+    if (suppress && !set_->put(o.key, since)) return false;
+    if (!suppress) set_->erase(o.key, o.since_ms);
   }
   switch (rings_[static_cast<size_t>(producer)]->push(o)) {
     case OutcomeRing::Push::Ok: return true;
@@ -170,8 +171,12 @@ bool Store::suppressed(Platform p, std::string_view app, std::string_view token,
 }
 
 Store::Check Store::check(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms) const {
+  return check(key(p, app, token), registered_at_ms);
+}
+
+Store::Check Store::check(uint64_t key, int64_t registered_at_ms) const {
   int64_t since = 0;
-  if (!set_->find(key(p, app, token), &since)) return Check::Clear;
+  if (!set_->find(key, &since)) return Check::Clear;
   return registered_at_ms > since ? Check::Lifted : Check::Suppressed;  // registered_at 0 never lifts
 }
 

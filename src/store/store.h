@@ -94,9 +94,14 @@ class Store {
   // registered_at_ms (that sets the token active again).
   enum class Check : uint8_t { Clear, Suppressed, Lifted };
   Check check(Platform p, std::string_view app, std::string_view token, int64_t registered_at_ms = 0) const;
+  // The same for a key from key(): a sender hashes the token once, checks,
+  // and hands the key to record() in Outcome::key (the send counters are
+  // kept by the same key, so the store thread does not hash it again).
+  Check check(uint64_t key, int64_t registered_at_ms) const;
 
-  // Any thread: the 64-bit key of (p, app, token) in the suppression set and
-  // the marketing caps, keyed with this installation's secret (key_hash.h).
+  // Any thread: the 64-bit key of (p, app, token) in the suppression set,
+  // the marketing caps and the per-token send counters, keyed with this
+  // installation's secret (key_hash.h).
   uint64_t key(Platform p, std::string_view app, std::string_view token) const;
 
   // done() runs on the store thread once every outcome recorded (by any

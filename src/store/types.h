@@ -37,6 +37,10 @@ struct Outcome {
   int64_t since_ms = 0;       // Invalid/Unsubscribed: provider timestamp (APNs 410), 0 = use at_ms.
                               // Reactivated: the recipient's registered_at_ms.
   int64_t at_ms = 0;          // verdict time; 0 = the store's clock at record()
+  // Store::key(platform, app, token) when the caller already has it (the
+  // sender computed it for Store::check), so the store does not hash the
+  // token again; 0 = unknown, the store computes it.
+  uint64_t key = 0;
 };
 
 // state: "active" | "invalid" | "unsubscribed" | "unknown" (no row: never

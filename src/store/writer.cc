@@ -24,7 +24,8 @@ bool covered(const std::vector<uint64_t>& at, const std::vector<uint64_t>& pos) 
 }  // namespace
 
 Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, EventRetention& retention,
-               const Clock& clock, obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote)
+               const Clock& clock, obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote,
+               const HashKey& hash_key)
     : db_(db),
       rings_(rings),
       set_(set),
@@ -43,7 +44,7 @@ Writer::Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counter
       durable_(rings.size(), 0),
       arena_end_(rings.size(), 0),
       tallied_(rings.size(), 0),
-      sends_(opt.send_tally_tokens, opt.send_log_tokens, opt.send_log),
+      sends_(opt.send_tally_tokens, opt.send_log_tokens, opt.send_log, hash_key),
       outage_(counters, clock) {}
 
 Writer::~Writer() { stop(); }

@@ -73,9 +73,11 @@ class Writer {
 
   // on_remote: what to do with another instance's change (Backend::follow),
   // called on the store thread between transactions. retention runs there
-  // between batches too.
+  // between batches too. hash_key: the store's (Store::key), so the send
+  // counters take a record's Outcome::key as it comes.
   Writer(Backend& db, Rings& rings, SuppressionSet& set, Counters& counters, EventRetention& retention,
-         const Clock& clock, obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote);
+         const Clock& clock, obs::Logger log, const StoreOptions& opt, Backend::RemoteFn on_remote,
+         const HashKey& hash_key);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;

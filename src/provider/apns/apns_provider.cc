@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "crypto/apns_token.h"
+#include "provider/common/make_verdict.h"
 
 namespace pushgw::provider {
 
@@ -73,6 +74,17 @@ Result<void> ApnsProvider::build(const Batch& b, uint32_t idx, int64_t, HttpRequ
 
 Verdict ApnsProvider::classify(const HttpResponse& resp, int64_t now_ms) const {
   return classify_apns(resp.status, resp.body, resp.header("apns-id"), resp.header("retry-after"), now_ms);
+}
+
+// classify_apns's 200 case without a fresh Verdict: its apns-id (36 bytes,
+// past the short-string buffer) would be a heap allocation per response.
+void ApnsProvider::classify_into(const HttpResponse& resp, int64_t now_ms, Verdict& out) const {
+  if (resp.status != 200) {
+    out = classify(resp, now_ms);
+    return;
+  }
+  reset_verdict(out, VerdictKind::Delivered, 200, "");
+  out.id.assign(resp.header("apns-id"));
 }
 
 }  // namespace pushgw::provider

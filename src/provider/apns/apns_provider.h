@@ -26,6 +26,8 @@ class ApnsProvider final : public Provider {
   void begin_drain(int64_t now_ms) override;
   Result<void> build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) override;
   Verdict classify(const HttpResponse& resp, int64_t now_ms) const override;
+  // A 200 is written into out's kept strings; other answers as classify().
+  void classify_into(const HttpResponse& resp, int64_t now_ms, Verdict& out) const override;
   // The request's token is replaced at once (once per team and key, however
   // many streams report it) and the request sent again; a token renewed
   // moments ago and refused too fails it (ApnsTokenSource).

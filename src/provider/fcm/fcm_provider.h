@@ -47,6 +47,7 @@ class FcmProvider final : public Provider {
   std::string_view origin(const Batch&, uint32_t) const override { return settings_.authority; }
   // Reads the shared access token once per drain.
   void begin_drain(int64_t now_ms) override;
+  bool credential_ready() const override { return token_ != nullptr; }
   // Errors: "credential_unavailable" (no access token yet), "bad_request"
   // (the stored message is not a JSON object; ingest never produces that).
   Result<void> build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) override;

@@ -214,6 +214,9 @@ class FakeProvider final : public Provider {
  public:
   struct Shared {
     std::atomic<bool> credential_missing{false};
+    // credential_ready() tells (the sender parks before building); false:
+    // it says ready and only build() fails, like a provider without the check.
+    std::atomic<bool> reports_credential{true};
     std::atomic<int> begin_drains{0}, credentials_rejected{0};
     // What credential_rejected() answers.
     std::atomic<CredentialRetry> on_rejected{CredentialRetry::Backoff};
@@ -231,6 +234,7 @@ class FakeProvider final : public Provider {
   }
   Verdict classify(const HttpResponse& resp, int64_t) const override;
   void begin_drain(int64_t) override { ++s_->begin_drains; }
+  bool credential_ready() const override { return !(s_->reports_credential.load() && s_->credential_missing.load()); }
   CredentialRetry credential_rejected(const HttpRequest&, int64_t) override {
     ++s_->credentials_rejected;
     return s_->on_rejected.load();

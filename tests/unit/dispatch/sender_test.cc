@@ -382,22 +382,27 @@ TEST(Sender, HeldJobsStillExpire) {
 
 // ---- parking ---------------------------------------------------------------
 
+// Parked before anything else when the provider says it has no credential
+// (credential_ready), or after build() failed for it.
 TEST(Sender, ParksForACredentialWithoutUsingAnAttempt) {
-  SenderRig rig;
-  const uint16_t app = rig.add_app(Platform::Fcm, "shop", "fcm.test:443");
-  rig.deps.delivery.max_attempts = 1;
-  rig.provider(app).credential_missing = true;
-  rig.start();
-  Batch* b = rig.send(app, {"tok"});
-  rig.advance(1000);
-  rig.barrier();
-  EXPECT_EQ(rig.wire.submits("tok"), 0);
-  EXPECT_FALSE(rig.is_done(b));
-  rig.provider(app).credential_missing = false;
-  rig.advance(100);
-  ASSERT_TRUE(rig.done(b));
-  EXPECT_EQ(result(b).status, Status::Delivered);
-  EXPECT_EQ(rig.wire.submits("tok"), 1);
+  for (bool reports : {true, false}) {
+    SenderRig rig;
+    const uint16_t app = rig.add_app(Platform::Fcm, "shop", "fcm.test:443");
+    rig.deps.delivery.max_attempts = 1;
+    rig.provider(app).credential_missing = true;
+    rig.provider(app).reports_credential = reports;
+    rig.start();
+    Batch* b = rig.send(app, {"tok"});
+    rig.advance(1000);
+    rig.barrier();
+    EXPECT_EQ(rig.wire.submits("tok"), 0);
+    EXPECT_FALSE(rig.is_done(b));
+    rig.provider(app).credential_missing = false;
+    rig.advance(100);
+    ASSERT_TRUE(rig.done(b)) << "reports " << reports;
+    EXPECT_EQ(result(b).status, Status::Delivered);
+    EXPECT_EQ(rig.wire.submits("tok"), 1);
+  }
 }
 
 TEST(Sender, ParkedForACredentialFailsAfterTheRetryWindow) {

@@ -105,6 +105,28 @@ TEST_F(SendTest, ApnsBasic) {
   EXPECT_TRUE(b.results.empty());
 }
 
+// APNs tokens are checked 8 bytes at a time: every ASCII byte value and a
+// non-ASCII character, at the ends and inside of several words.
+TEST_F(SendTest, ApnsTokenBytesAreCheckedAtEveryPosition) {
+  std::string tokens = "[";
+  size_t want_ok = 0, n = 0;
+  for (int c = 0; c < 0x81; ++c) {
+    for (size_t at : {0, 3, 7, 8, 12, 31, 40, 56, 63}) {
+      std::string tok(64, 'a');
+      for (size_t i = 0; i < tok.size(); ++i) tok[i] = "0123456789abcdefABCDEF"[(i * 7) % 22];
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\u%04x", c == 0x80 ? 0xe9 : c);  // 0x80: stands for an accented letter
+      tokens += (n++ ? ",\"" : "\"") + tok.substr(0, at) + esc + tok.substr(at + 1) + "\"";
+      if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) ++want_ok;
+    }
+  }
+  tokens += "]";
+  auto r = ok(apns(tokens));
+  EXPECT_EQ(r.accepted, want_ok);
+  EXPECT_EQ(r.rejected.size(), n - want_ok);
+  for (const auto& rej : r.rejected) EXPECT_EQ(rej.error, "bad_token");
+}
+
 TEST_F(SendTest, ApnsOptionsAndExpiry) {
   auto r = ok(apns("[\"" + kTok1 + "\"]",
                    R"(,"push_type":"voip","priority":5,"expiration":1800000000,"collapse_id":"sale","topic":"com.x.voip")"));
@@ -339,6 +361,28 @@ TEST_F(SendTest, FcmTokensAndMessage) {
   EXPECT_EQ(b.token(0), "fcm-token:1");
   EXPECT_EQ(render(b, 0), R"({"notification":{"title":"Hi "},"data":{"sku":"123"}})");
   EXPECT_EQ(render(b, 1), R"({"notification":{"title":"Hi Ana"},"data":{"sku":"123"}})");
+}
+
+// FCM tokens are checked 8 bytes at a time: every ASCII byte value and a
+// non-ASCII character, at each position of the words and of the tail.
+TEST_F(SendTest, FcmTokenBytesAreCheckedAtEveryPosition) {
+  std::string tokens = "[";
+  size_t want_ok = 0, n = 0;
+  for (int c = 0; c < 0x81; ++c) {
+    for (size_t at = 0; at < 19; ++at) {
+      std::string tok(19, 'k');
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\u%04x", c == 0x80 ? 0xe9 : c);  // 0x80: stands for an accented letter
+      tokens += (n++ ? ",\"" : "\"") + tok.substr(0, at) + esc + tok.substr(at + 1) + "\"";
+      if (c > 0x20 && c < 0x7f) ++want_ok;
+    }
+  }
+  tokens += "]";
+  auto r = ok(R"({"notifications":[{"platform":"fcm","app":"shop-android","tokens":)" + tokens +
+              R"(,"message":{"data":{"a":"b"}}}]})");
+  EXPECT_EQ(r.accepted, want_ok);
+  EXPECT_EQ(r.rejected.size(), n - want_ok);
+  for (const auto& rej : r.rejected) EXPECT_EQ(rej.error, "bad_token");
 }
 
 TEST_F(SendTest, FcmTargets) {

@@ -61,5 +61,45 @@ TEST(ApnsBuild, HeadersOnlyForGivenFieldsAndAValidJwt) {
   EXPECT_EQ(src->signatures(), 1u);
 }
 
+// classify_into (the sender's path, into a kept Verdict) answers exactly as
+// classify, whatever the kept Verdict held before (a 410's timestamp, a
+// 403's flags do not leak into the next 200).
+TEST(ApnsClassifyInto, AnswersAsClassifyWhateverTheKeptVerdictHeld) {
+  auto key = crypto::generate_p256();
+  ASSERT_TRUE(key.ok());
+  auto src = std::make_shared<crypto::ApnsTokenSource>(std::move(key.value()), "TEAM123456", "KEY1234567");
+  ApnsProvider p(ApnsSettings{"127.0.0.1:8443", "com.example.default", src});
+  auto response = [](int status, std::string body, std::string id) {
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.add_header("apns-id", id);
+    if (status == 429) r.add_header("retry-after", "7");
+    return r;
+  };
+  const std::vector<HttpResponse> answers = {
+      response(410, R"({"reason":"Unregistered","timestamp":1700000000000})", "11111111-0000-0000-0000-000000000000"),
+      response(200, "", "22222222-0000-0000-0000-000000000000"),
+      response(403, R"({"reason":"ExpiredProviderToken"})", "33333333-0000-0000-0000-000000000000"),
+      response(200, "", "44444444-0000-0000-0000-000000000000"),
+      response(429, R"({"reason":"TooManyRequests"})", ""),
+      response(200, "", ""),
+  };
+  Verdict kept;
+  for (const HttpResponse& r : answers) {
+    const Verdict want = p.classify(r, 1'700'000'000'000);
+    p.classify_into(r, 1'700'000'000'000, kept);
+    EXPECT_EQ(kept.kind, want.kind) << r.status;
+    EXPECT_EQ(kept.http_status, want.http_status);
+    EXPECT_EQ(kept.reason, want.reason);
+    EXPECT_EQ(kept.id, want.id);
+    EXPECT_EQ(kept.retry_after_ms, want.retry_after_ms);
+    EXPECT_EQ(kept.min_retry_ms, want.min_retry_ms);
+    EXPECT_EQ(kept.since_ms, want.since_ms);
+    EXPECT_EQ(kept.refresh_credential, want.refresh_credential);
+    EXPECT_EQ(kept.close_connection, want.close_connection);
+  }
+}
+
 }  // namespace
 }  // namespace pushgw::provider

@@ -27,7 +27,9 @@ TEST(OutcomeRing, InlineAndArenaRecordsRoundTrip) {
   OutcomeRing ring(8, 64 * 1024);
   std::string shortt(64, 'a'), longt(1000, 'b');
   ASSERT_EQ(ring.push(make(shortt)), OutcomeRing::Push::Ok);
-  ASSERT_EQ(ring.push(make(longt, "camp", "410")), OutcomeRing::Push::Ok);
+  Outcome keyed = make(longt, "camp", "410");
+  keyed.key = 0x0123456789abcdefULL;  // the sender's Store::key(), carried to the send counters
+  ASSERT_EQ(ring.push(keyed), OutcomeRing::Push::Ok);
   EXPECT_EQ(ring.produced(), 2u);
 
   RecordView a = ring.read(0);
@@ -40,12 +42,14 @@ TEST(OutcomeRing, InlineAndArenaRecordsRoundTrip) {
   EXPECT_EQ(a.since_ms, 11);
   EXPECT_EQ(a.at_ms, 22);
   EXPECT_EQ(a.arena_end, 0u);
+  EXPECT_EQ(a.key, 0u);
 
   RecordView b = ring.read(1);
   EXPECT_EQ(b.token, longt);
   EXPECT_EQ(b.campaign, "camp");
   EXPECT_EQ(b.reason, "410");
   EXPECT_GT(b.arena_end, 0u);
+  EXPECT_EQ(b.key, 0x0123456789abcdefULL);
 }
 
 TEST(OutcomeRing, FullSlotsOrArenaRefuseUntilReleased) {

@@ -50,6 +50,24 @@ TEST(SendTally, SumsSendsPerTokenAndKeepsTheLatestSendsCampaign) {
   EXPECT_FALSE(t.find(Platform::Apns, "other", "a").has_value());
 }
 
+// A record may carry the sender's key (Store::key(), the same secret): it
+// lands on the same token as a record the tally hashes itself.
+TEST(SendTally, ACarriedKeyCountsOnTheSameTokenAsAComputedOne) {
+  const HashKey secret{0x1111, 0x2222};
+  SendTally t(100, secret);
+  RecordView keyed = send(Kind::Delivered, "a", 100);
+  keyed.key = key_hash(secret, Platform::Apns, "shop", "a");
+  t.add(keyed);
+  t.add(send(Kind::Failed, "a", 200));  // a retry's record: no key, hashed here
+  t.add(keyed);
+  EXPECT_EQ(t.tokens(), 1u);
+  auto a = t.find(Platform::Apns, "shop", "a");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->sent, 3u);
+  EXPECT_EQ(a->delivered, 2u);
+  EXPECT_EQ(a->failed, 1u);
+}
+
 TEST(SendTally, OrderedIsByPlatformAppToken) {
   SendTally t(100);
   t.add(send(Kind::Sent, "zz", 1, "", Platform::Apns, "b"));
