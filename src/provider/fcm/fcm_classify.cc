@@ -155,6 +155,20 @@ Verdict FcmResponseReader::classify(int status, std::string_view body, std::stri
   return v;
 }
 
+void FcmResponseReader::classify_into(int status, std::string_view body, std::string_view retry_after,
+                                      int64_t now_ms, Verdict& out) {
+  if (status < 200 || status >= 300) {
+    out = classify(status, body, retry_after, now_ms);  // errors are rare: no need to keep capacity
+    return;
+  }
+  reset_verdict(out, VerdictKind::Delivered, status, "");
+  dom::element root;
+  std::string_view name;
+  if (!body.empty() && body.size() <= kMaxBody && !impl_->parser.parse(body.data(), body.size(), true).get(root) &&
+      !root["name"].get(name))
+    out.id.assign(name.substr(0, 512));
+}
+
 Verdict classify_fcm(int status, std::string_view body, std::string_view retry_after, int64_t now_ms) {
   FcmResponseReader reader;
   return reader.classify(status, body, retry_after, now_ms);

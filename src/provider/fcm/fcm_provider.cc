@@ -81,4 +81,8 @@ Verdict FcmProvider::classify(const HttpResponse& resp, int64_t now_ms) const {
   return reader_.classify(resp.status, resp.body, resp.header("retry-after"), now_ms);
 }
 
+void FcmProvider::classify_into(const HttpResponse& resp, int64_t now_ms, Verdict& out) const {
+  reader_.classify_into(resp.status, resp.body, resp.header("retry-after"), now_ms, out);
+}
+
 }  // namespace pushgw::provider

@@ -30,6 +30,10 @@ class FcmResponseReader {
   FcmResponseReader& operator=(FcmResponseReader&&) noexcept;
 
   Verdict classify(int status, std::string_view body, std::string_view retry_after, int64_t now_ms);
+  // The same into a Verdict the caller keeps: a 200's message name reuses
+  // out.id's capacity, so the sender's path allocates nothing once warm.
+  void classify_into(int status, std::string_view body, std::string_view retry_after, int64_t now_ms,
+                     Verdict& out);
 
  private:
   struct Impl;  // simdjson parser, kept out of this header
@@ -52,6 +56,7 @@ class FcmProvider final : public Provider {
   // (the stored message is not a JSON object; ingest never produces that).
   Result<void> build(const Batch& b, uint32_t idx, int64_t now_ms, HttpRequest& req) override;
   Verdict classify(const HttpResponse& resp, int64_t now_ms) const override;
+  void classify_into(const HttpResponse& resp, int64_t now_ms, Verdict& out) const override;
   // A 401 on our access token: invalidate the one the request carried (once
   // across all threads, and only if still current; the refresher fetches a
   // new one), and retry the request as a transient failure.

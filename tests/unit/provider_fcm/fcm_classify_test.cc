@@ -387,5 +387,41 @@ TEST(FcmClassify, ProviderUsesHeadersFromTheResponse) {
   EXPECT_EQ(p.classify(r, kNow).kind, VerdictKind::Unsubscribed);
 }
 
+// The sender's path: one Verdict kept across responses, whatever it held
+// before, answers exactly as classify() does.
+TEST(FcmClassifyInto, AnswersAsClassifyWhateverTheKeptVerdictHeld) {
+  FcmProvider p(FcmSettings{"127.0.0.1:9443", "my-proj-123", std::make_shared<FcmTokenSource>()});
+  auto response = [](int status, std::string_view body, std::string_view retry_after) {
+    HttpResponse r;
+    r.status = status;
+    r.body.assign(body);
+    if (!retry_after.empty()) r.add_header("retry-after", retry_after);
+    return r;
+  };
+  const std::vector<HttpResponse> answers = {
+      response(404, kUnregistered, ""),
+      response(200, kOk, ""),
+      response(429, R"({"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}})", "7"),
+      response(200, R"({"name":"projects/p/messages/1"})", ""),
+      response(503, "", "3"),
+      response(200, "", ""),
+      response(200, "not json", ""),
+      response(200, kOk, ""),
+  };
+  Verdict kept;
+  for (const HttpResponse& r : answers) {
+    const Verdict want = p.classify(r, kNow);
+    p.classify_into(r, kNow, kept);
+    EXPECT_EQ(kept.kind, want.kind) << r.status << " " << r.body;
+    EXPECT_EQ(kept.http_status, want.http_status);
+    EXPECT_EQ(kept.reason, want.reason);
+    EXPECT_EQ(kept.id, want.id);
+    EXPECT_EQ(kept.retry_after_ms, want.retry_after_ms);
+    EXPECT_EQ(kept.min_retry_ms, want.min_retry_ms);
+    EXPECT_EQ(kept.refresh_credential, want.refresh_credential);
+  }
+  EXPECT_EQ(kept.id, "projects/my-proj-123/messages/0:1500415314455276%31bd1c9631bd1c96");
+}
+
 }  // namespace
 }  // namespace pushgw::provider
