@@ -138,35 +138,28 @@ FcmResponseReader& FcmResponseReader::operator=(FcmResponseReader&&) noexcept = 
 
 Verdict FcmResponseReader::classify(int status, std::string_view body, std::string_view retry_after,
                                     int64_t now_ms) {
-  dom::element root;
-  const bool parsed = !body.empty() && body.size() <= kMaxBody &&
-                      !impl_->parser.parse(body.data(), body.size(), true).get(root);
-  if (status >= 200 && status < 300) {
-    Verdict v = make_verdict(VerdictKind::Delivered, status, "");
-    std::string_view name;
-    if (parsed && !root["name"].get(name)) v.id.assign(name.substr(0, 512));
-    return v;
-  }
-  Verdict v = classify_error(status, parsed ? read_error(root) : GoogleError{});
-  if (v.kind == VerdictKind::Retry) {
-    v.retry_after_ms = parse_retry_after(retry_after, now_ms);
-    if (status == 429 && v.retry_after_ms < 0) v.min_retry_ms = kQuotaMinRetryMs;
-  }
+  Verdict v;
+  classify_into(status, body, retry_after, now_ms, v);
   return v;
 }
 
 void FcmResponseReader::classify_into(int status, std::string_view body, std::string_view retry_after,
                                       int64_t now_ms, Verdict& out) {
-  if (status < 200 || status >= 300) {
-    out = classify(status, body, retry_after, now_ms);  // errors are rare: no need to keep capacity
+  dom::element root;
+  const bool parsed = !body.empty() && body.size() <= kMaxBody &&
+                      !impl_->parser.parse(body.data(), body.size(), true).get(root);
+  if (status >= 200 && status < 300) {
+    // The message name reuses out.id's capacity: nothing allocated once warm.
+    reset_verdict(out, VerdictKind::Delivered, status, "");
+    std::string_view name;
+    if (parsed && !root["name"].get(name)) out.id.assign(name.substr(0, 512));
     return;
   }
-  reset_verdict(out, VerdictKind::Delivered, status, "");
-  dom::element root;
-  std::string_view name;
-  if (!body.empty() && body.size() <= kMaxBody && !impl_->parser.parse(body.data(), body.size(), true).get(root) &&
-      !root["name"].get(name))
-    out.id.assign(name.substr(0, 512));
+  out = classify_error(status, parsed ? read_error(root) : GoogleError{});
+  if (out.kind == VerdictKind::Retry) {
+    out.retry_after_ms = parse_retry_after(retry_after, now_ms);
+    if (status == 429 && out.retry_after_ms < 0) out.min_retry_ms = kQuotaMinRetryMs;
+  }
 }
 
 Verdict classify_fcm(int status, std::string_view body, std::string_view retry_after, int64_t now_ms) {
