@@ -30,9 +30,11 @@ void check(bool cond) {
 
 constexpr long long kMaxDeclared = 1 << 16;
 
+// Any '*' or '$', not only at a line start: a bulk string's declared length
+// can end just before one, and hiredis then reads it as the next header.
 bool declares_huge(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
-    if ((i != 0 && s[i - 1] != '\n') || (s[i] != '*' && s[i] != '$')) continue;
+    if (s[i] != '*' && s[i] != '$') continue;
     long long v = 0;
     for (size_t k = i + 1; k < s.size() && s[k] >= '0' && s[k] <= '9'; ++k) {
       v = v * 10 + (s[k] - '0');
