@@ -25,6 +25,10 @@ void Front::on_line(uint64_t conn_id, std::string_view line) {
   ops_.dispatch(parser_.op(), ingest::OpCall{conn_id, parser_.id_json(), parser_.root(), &clients_});
 }
 
+bool Front::holds_while_paused(uint64_t, std::string_view line) {
+  return parser_.parse(line).ok() && parser_.op() == "send";
+}
+
 void Front::on_too_long(uint64_t conn_id) {
   clients_.answer(conn_id, ingest::error_response("null", "line_too_long", "request line exceeds server.max_line_bytes"));
 }

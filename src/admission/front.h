@@ -31,6 +31,9 @@ class Front final : public ingest::Server::Handler, public ingest::RequestSink {
   // ingest::Server::Handler
   void on_line(uint64_t conn_id, std::string_view line) override;
   void on_too_long(uint64_t conn_id) override;
+  // Under back-pressure only a "send" waits; queries and malformed lines are
+  // answered at once.
+  bool holds_while_paused(uint64_t conn_id, std::string_view line) override;
 
   // ingest::RequestSink
   bool may_submit() const override { return admission_.may_submit(); }

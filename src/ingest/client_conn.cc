@@ -9,16 +9,17 @@ ClientConn::ClientConn(Env& env, uv_loop_t* loop, uint64_t id, size_t max_line)
 // client owes us reads: its unwritten answers are over the bound, or it has
 // max_outstanding requests whose answers are still being made (an answer
 // made later, like a feedback page from the store, would land on top of
-// what the client is not reading).
+// what the client is not reading). It also stops while a line waits for
+// queue room: the requests after it keep their order behind it.
 bool ClientConn::may_read() const {
-  return !env_.paused && !closing_ && !out_blocked_ && outstanding_ < env_.max_outstanding;
+  return held_.empty() && !closing_ && !out_blocked_ && outstanding_ < env_.max_outstanding;
 }
 
 void ClientConn::touch() { last_active_ms_ = uv_now(loop_); }
 
 bool ClientConn::idle_for(uint64_t now_ms, uint64_t timeout_ms) const {
   if (closing_ || now_ms - last_active_ms_ < timeout_ms) return false;
-  return out_bytes_ > 0 || (outstanding_ == 0 && stash_.empty());
+  return out_bytes_ > 0 || (outstanding_ == 0 && stash_.empty() && held_.empty());
 }
 
 void ClientConn::update_reading() {
@@ -36,18 +37,33 @@ void ClientConn::update_reading() {
   }
 }
 
+// While the server is paused a line that needs queue room is kept (its
+// bytes are no longer in the framer's buffer or the read chunk) and
+// delivery stops; anything else is answered as usual.
+bool ClientConn::hand_out(std::string_view line) {
+  if (env_.paused && env_.lines.holds_while_paused(id_, line)) {
+    held_.assign(line);
+    return false;
+  }
+  ++outstanding_;
+  env_.lines.on_line(id_, line);
+  return may_read();
+}
+
 size_t ClientConn::deliver(const char* data, size_t len) {
   return framer_.feed(
-      data, len,
-      [&](std::string_view line) {
-        ++outstanding_;
-        env_.lines.on_line(id_, line);
-        return may_read();
-      },
+      data, len, [&](std::string_view line) { return hand_out(line); },
       [&] {
         ++outstanding_;
         env_.lines.on_too_long(id_);
       });
+}
+
+void ClientConn::deliver_held() {
+  if (held_.empty() || env_.paused || closing_) return;
+  std::string line;
+  line.swap(held_);
+  hand_out(line);
 }
 
 void ClientConn::on_data(const char* data, size_t len) {
@@ -72,6 +88,7 @@ void ClientConn::on_end(int status) {
 
 void ClientConn::pump() {
   if (failed_) close();
+  deliver_held();
   while (!closing_ && !stash_.empty() && may_read()) {
     const size_t used = deliver(stash_.data(), stash_.size());
     stash_.erase(0, used);
@@ -85,14 +102,11 @@ void ClientConn::pump() {
 
 void ClientConn::finish_eof() {
   eof_flushed_ = true;
-  framer_.flush([&](std::string_view line) {
-    ++outstanding_;
-    env_.lines.on_line(id_, line);
-  });
+  framer_.flush([&](std::string_view line) { hand_out(line); });
 }
 
 void ClientConn::close_if_done() {
-  if (!closing_ && eof_flushed_ && outstanding_ == 0 && out_bytes_ == 0) close();
+  if (!closing_ && eof_flushed_ && outstanding_ == 0 && out_bytes_ == 0 && held_.empty()) close();
 }
 
 void ClientConn::respond(std::string line) {

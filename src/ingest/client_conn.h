@@ -29,6 +29,11 @@ class ClientConn final : public loop::Deletable {
     virtual ~Lines() = default;
     virtual void on_line(uint64_t conn_id, std::string_view line) = 0;
     virtual void on_too_long(uint64_t conn_id) = 0;
+    // Asked for each line read while the server is paused (queue full): true
+    // holds the line, and the connection reads nothing more, until resumed.
+    // A line that needs no queue room (a `stats` query) returns false and is
+    // handed to on_line at once, so monitoring keeps working under back-pressure.
+    virtual bool holds_while_paused(uint64_t /*conn_id*/, std::string_view /*line*/) { return true; }
   };
   // What the Server shares with all its connections.
   struct Env {
@@ -38,7 +43,7 @@ class ClientConn final : public loop::Deletable {
     size_t readbuf_len;
     size_t max_pending_output;
     uint64_t max_outstanding;                    // requests read and not yet answered
-    const bool& paused;                          // global back-pressure
+    const bool& paused;                          // global back-pressure: lines that need room wait
     std::function<void(ClientConn&)> retire;     // this connection closed itself
     std::function<void()> schedule_pump;         // pump() every connection soon
   };
@@ -56,8 +61,8 @@ class ClientConn final : public loop::Deletable {
   // not read. Waiting for the daemon's own answers is not idle.
   bool idle_for(uint64_t now_ms, uint64_t timeout_ms) const;
 
-  // Reads while the connection may (not paused, not flooded with output, no
-  // stash to hand out first, no EOF); called on admission and on pause.
+  // Reads while the connection may (no line held for room, not flooded with
+  // output, no stash to hand out first, no EOF); called on admission and on pause.
   void update_reading();
   // Queues line + '\n'. A write error closes the connection on the next pump,
   // not inside this call (the handler is the caller).
@@ -73,6 +78,8 @@ class ClientConn final : public loop::Deletable {
   void on_end(int status);
   void on_written(size_t bytes, int status);
   size_t deliver(const char* data, size_t len);
+  bool hand_out(std::string_view line);
+  void deliver_held();
   bool may_read() const;
   void finish_eof();
   void close_if_done();
@@ -85,6 +92,7 @@ class ClientConn final : public loop::Deletable {
   uint64_t id_;
   LineFramer framer_;
   std::string stash_;         // read but not yet framed: reading was blocked mid-chunk
+  std::string held_;          // a framed line that waits for the server to resume (queue room)
   size_t out_bytes_ = 0;      // queued responses not yet written
   uint64_t outstanding_ = 0;  // delivered lines still owed a response
   std::optional<uint32_t> peer_uid_;

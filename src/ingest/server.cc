@@ -179,8 +179,7 @@ void Server::respond(uint64_t conn_id, std::string line) {
 
 void Server::pause_reading() {
   if (paused_) return;
-  paused_ = true;
-  for (auto& [id, c] : conns_) c->update_reading();
+  paused_ = true;  // each connection holds its next send (ClientConn::hand_out)
 }
 
 void Server::resume_reading() {

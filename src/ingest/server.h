@@ -6,8 +6,13 @@
 //
 // Flow control:
 //  - pause_reading()/resume_reading(): global back-pressure (queue full).
-//    Lines already read but not yet framed are held per connection and
-//    handed out after resume; on_line is never called while paused.
+//    While paused, each line read is first offered to
+//    Handler::holds_while_paused: a line that needs queue room (a send) is
+//    held, with what its connection sent after it, and that connection is
+//    not read again until resume; other lines (`stats`, `feedback`) are
+//    answered as usual, so a monitoring client is not stuck behind the
+//    senders. Each connection holds at most one line (max_line_bytes) plus
+//    one read's unframed bytes, as when it is read normally.
 //  - a connection whose unwritten responses exceed kMaxPendingOutput stops
 //    being read until they drain below half of it (slow reader), and so
 //    does one with Limits::max_pipelined requests still unanswered; lines

@@ -15,8 +15,7 @@ until an OOM kill. Every --expiring-every-th request carries an expires_at
 failed by their expiry rather than be delivered after it).
 
 Every --every seconds the script samples VmRSS/VmHWM of pushgwd and
-pushgw_queue_depth from /metrics (accepted and not final; the stats op
-waits with the sends while pushgwd does not read) and prints a row. At the end
+pushgw_queue_depth from /metrics (accepted and not final) and prints a row. At the end
 it lifts the outage, stops offering, waits until nothing is queued, and
 checks every accepted recipient against the sim's delivery records: each
 one without an expiry delivered exactly once; each one with an expiry
@@ -181,8 +180,7 @@ class Sampler:
 
     def sample(self, phase):
         st = proc_status(self.d.proc.pid)
-        # From /metrics, not the stats op: under back-pressure pushgwd reads
-        # no socket client at all, so a stats request waits with the sends.
+        # From /metrics: a scrape, as a monitoring system would take it.
         gauges = scrape(self.d.metrics_port)
         row = {"t": round(time.time() - self.t0), "phase": phase,
                "rss_mib": round(st["VmRSS"] / 1024, 1), "hwm_mib": round(st["VmHWM"] / 1024, 1),

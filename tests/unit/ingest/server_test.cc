@@ -140,6 +140,62 @@ TEST(Server, PauseInsideOnLineStopsSameChunk) {
   EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
+// Under back-pressure only lines that need queue room wait: a line holding
+// "send" is kept with everything its connection sent after it, while another
+// client's query is answered at once. The holding connection is waiting for
+// the daemon, so the idle timeout does not close it.
+class SendHoldingEcho : public Echo {
+ public:
+  bool holds_while_paused(uint64_t, std::string_view line) override {
+    return line.find("send") != std::string_view::npos;
+  }
+};
+
+TEST(Server, PauseHoldsOnlySendsAndAnswersQueries) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  SendHoldingEcho h;
+  Server s(&loop, h, Server::Limits{1024, 16, 64, 100}, obs::Logger());
+  h.server = &s;
+  TempDir dir;
+  std::string path = dir.file("h.sock");
+  ASSERT_TRUE(s.listen(path, 0660).ok());
+  s.pause_reading();
+  // A ticking timer keeps UV_RUN_ONCE returning, so every wait has a deadline.
+  uv_timer_t tick;
+  uv_timer_init(&loop, &tick);
+  uv_timer_start(&tick, [](uv_timer_t*) {}, 20, 20);
+  auto run_until = [&](auto done, uint64_t ms) {
+    const uint64_t until = uv_now(&loop) + ms;
+    while (!done() && uv_now(&loop) < until) uv_run(&loop, UV_RUN_ONCE);
+  };
+  Client sender(path), monitor(path);
+  ASSERT_TRUE(sender.send("{\"q\":0}\n{\"op\":\"send\",\"n\":1}\n{\"q\":1}\n"));
+  ASSERT_TRUE(monitor.send("{\"q\":2}\n"));
+  // The query before the send and the other client's query are answered
+  // while paused; the send and the query behind it are not delivered.
+  run_until([&] { return h.lines.size() >= 2; }, 10000);
+  ASSERT_EQ(h.lines.size(), 2u);
+  EXPECT_EQ(monitor.read_line(), R"({"echo":{"q":2}})");
+  EXPECT_EQ(sender.read_line(), R"({"echo":{"q":0}})");
+  // Several idle-timeout periods pass while the send is held.
+  run_until([] { return false; }, 450);
+  EXPECT_EQ(h.lines.size(), 2u);
+  EXPECT_EQ(s.connections(), 1u);  // the idle monitor went; the sender did not
+  s.resume_reading();
+  run_until([&] { return h.lines.size() >= 4; }, 10000);
+  ASSERT_EQ(h.lines.size(), 4u);
+  EXPECT_EQ(sender.read_line(), R"({"echo":{"op":"send","n":1}})");
+  EXPECT_EQ(sender.read_line(), R"({"echo":{"q":1}})");
+  uv_timer_stop(&tick);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+  bool done = false;
+  s.close([&] { done = true; });
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
 // Answers every line with 1 MiB: a client that does not read makes the
 // server stop reading it once 8 MiB are queued.
 class BigEcho : public Echo {
