@@ -26,7 +26,8 @@ std::unique_ptr<redis::StreamSource> make_redis_ingest(uv_loop_t* loop, const se
                                                        std::shared_ptr<obs::LogSink> sink, metrics::Registry& registry) {
   if (!cfg.ingest.redis.enabled) return nullptr;
   auto src = std::make_unique<redis::StreamSource>(loop, cfg.ingest.redis, requests, clock,
-                                                   obs::Logger(std::move(sink), "redis"), store_identity(cfg));
+                                                   obs::Logger(std::move(sink), "redis"), store_identity(cfg),
+                                                   cfg.server.max_line_bytes);
   redis::StreamSource* s = src.get();
   // Scraped on the loop thread, which owns the counters.
   registry.counter_callback("pushgw_redis_entries_total", "Redis stream entries by what happened to them",
@@ -41,6 +42,9 @@ std::unique_ptr<redis::StreamSource> make_redis_ingest(uv_loop_t* loop, const se
                               out.add({"result"}, static_cast<double>(st.results));
                               out.add({"feedback"}, static_cast<double>(s->feedback_published()));
                             });
+  registry.counter_callback("pushgw_redis_replies_refused_total",
+                            "Redis replies refused for being over the bound (each dropped its connection)", {},
+                            [s](metrics::SampleSink& out) { out.add({}, static_cast<double>(s->replies_refused())); });
   return src;
 }
 

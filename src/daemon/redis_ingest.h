@@ -1,5 +1,6 @@
 // [ingest.redis]: builds the Redis Streams source over the daemon's request
-// sink and registers its metrics (pushgw_redis_entries_total{event}).
+// sink and registers its metrics (pushgw_redis_entries_total{event},
+// pushgw_redis_replies_refused_total).
 #pragma once
 #include <uv.h>
 

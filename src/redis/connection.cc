@@ -22,6 +22,7 @@ Connection::Connection(uv_loop_t* loop, Options opts, const Clock& clock, obs::L
       on_ready_(std::move(on_ready)),
       on_down_(std::move(on_down)),
       backoff_(base::BackoffOptions{100, 5000}, base::make_default_rng(), clock),
+      bounds_(opts_.limits),
       retry_timer_(loop, [this] { attempt(); }),
       connect_timer_(loop, [this] { failed("no answer within " + std::to_string(opts_.connect_timeout_ms) + " ms"); }) {}
 
@@ -73,7 +74,9 @@ void Connection::connect_to(const std::string& ip) {
     failed("out of memory");
     return;
   }
-  if (ac->err != 0 || !attach_to_loop(ac, loop_)) {
+  // Before the reader sees a byte: the server's declared sizes are bounded.
+  bounds_.install(ac->c.reader);
+  if (ac->err != 0 || !attach_to_loop(ac, loop_, [this, ac] { after_read(ac); })) {
     const std::string why = ac->err != 0 ? ac->errstr : "cannot watch the socket";
     redisAsyncFree(ac);
     failed(why);
@@ -139,7 +142,26 @@ void Connection::on_disconnect(const redisAsyncContext* ac, int) {
   auto* self = static_cast<Connection*>(ac->data);
   if (self == nullptr || self->ac_ != ac) return;
   self->ac_ = nullptr;  // hiredis frees it when we return
+  if (self->bounds_.refused()) {  // the reply builder said no: hiredis reports it as out of memory
+    self->refused_reply();
+    return;
+  }
   self->failed(ac->err != 0 && ac->errstr[0] ? ac->errstr : "connection closed");
+}
+
+// hiredis buffers a bulk until all of it is in, asking the builder nothing
+// meanwhile: what it holds is checked after each read (at most 16 KiB).
+void Connection::after_read(const redisAsyncContext* ac) {
+  if (ac != ac_ || bounds_.holds_within(ac->c.reader)) return;
+  refused_reply();
+}
+
+// A server that is not Redis, or a broken or hostile one. Nothing it sent
+// in that reply is used; what was read before stays as it was.
+void Connection::refused_reply() {
+  ++refused_;
+  PGW_LOG(log_, Error, "%s: %s; dropping the connection", opts_.url_for_logs.c_str(), bounds_.why().c_str());
+  failed("reply over the bound");
 }
 
 void Connection::on_reply(redisAsyncContext* ac, void* reply, void* priv) {

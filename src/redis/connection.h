@@ -10,6 +10,11 @@
 // Command callbacks get the reply, or nullptr when the connection was lost
 // (or reset()) before it came: the command may or may not have run. After
 // close() no callback runs at all.
+//
+// A reply over Options::limits (reply_bounds.h: declared array sizes, string
+// bytes, bytes buffered unparsed) is refused before hiredis allocates it:
+// the connection is dropped and reconnects like after any error, and
+// refused() counts it.
 #pragma once
 #include <uv.h>
 
@@ -25,6 +30,7 @@
 #include "obs/log.h"
 #include "pushgw/clock.h"
 #include "redis/config.h"
+#include "redis/reply_bounds.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -42,6 +48,7 @@ class Connection {
     RedisEndpoint endpoint;
     std::string url_for_logs;     // already redacted
     int connect_timeout_ms = 5000;
+    ReplyLimits limits;           // reply_limits(); zero refuses every reply
   };
 
   // on_ready: connected and handshake done (again after each reconnect).
@@ -62,6 +69,8 @@ class Connection {
   // Stops for good: drops the connection and every pending callback, closes timers.
   void close();
   uint64_t reconnects() const { return reconnects_; }
+  // Replies refused for being over the limits (each dropped the connection).
+  uint64_t refused() const { return refused_; }
   // Bumped each time the connection becomes ready: per-connection state
   // (WATCH) from an older generation is gone.
   uint64_t generation() const { return generation_; }
@@ -78,6 +87,8 @@ class Connection {
   void connect_to(const std::string& ip);
   void handshake();
   void failed(const std::string& why);
+  void after_read(const redisAsyncContext* ac);
+  void refused_reply();
   void drop_context();
   bool send(redisAsyncContext* ac, const std::vector<std::string_view>& argv, Callback cb);
 
@@ -87,11 +98,13 @@ class Connection {
   std::function<void()> on_ready_, on_down_;
   base::Backoff backoff_;
   std::unique_ptr<net::Resolver> resolver_;
+  ReplyBounds bounds_;  // installed on each context's reader; outlives it
   loop::Timer retry_timer_, connect_timer_;
   redisAsyncContext* ac_ = nullptr;
   State state_ = State::Idle;
   bool was_ready_ = false;  // log the first failure after a good spell once
   uint64_t reconnects_ = 0;
+  uint64_t refused_ = 0;
   uint64_t generation_ = 0;
   std::vector<const char*> argv_;  // scratch for redisAsyncCommandArgv
   std::vector<size_t> lens_;

@@ -22,10 +22,11 @@ constexpr std::string_view kNoRequest =
 
 std::string_view error_text(const redisReply* r) { return std::string_view(r->str, r->len); }
 
-Connection::Options conn_options(const RedisIngestConfig& cfg) {
+Connection::Options conn_options(const RedisIngestConfig& cfg, uint64_t max_line_bytes) {
   Connection::Options o;
   o.endpoint = cfg.endpoint;
   o.url_for_logs = redact_redis_url(cfg.url);
+  o.limits = reply_limits(cfg, max_line_bytes);
   return o;
 }
 
@@ -38,14 +39,16 @@ std::string default_consumer_name() {
 }
 
 StreamSource::StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest::RequestSink& sink,
-                           const Clock& clock, obs::Logger log, std::string feedback_identity)
+                           const Clock& clock, obs::Logger log, std::string feedback_identity,
+                           uint64_t max_line_bytes)
     : cfg_(cfg),
       consumer_(cfg.consumer.empty() ? default_consumer_name() : cfg.consumer),
       sink_(sink),
       log_(std::move(log)),
-      cmd_(loop, conn_options(cfg), clock, log_, [this] { on_cmd_ready(); }, nullptr),
-      reader_(loop, conn_options(cfg), clock, log_,
+      cmd_(loop, conn_options(cfg, max_line_bytes), clock, log_, [this] { on_cmd_ready(); }, nullptr),
+      reader_(loop, conn_options(cfg, max_line_bytes), clock, log_,
               [this] {
+                after_refusal();
                 // Entries delivered on the lost connection are in our pending list.
                 if (group_ready_) {
                   pending_cursor_ = "0-0";
@@ -111,9 +114,22 @@ bool StreamSource::command(const std::vector<std::string_view>& argv, Connection
 }
 
 void StreamSource::on_cmd_ready() {
+  after_refusal();
   if (!group_ready_) create_group();
   ledger_.flush();
   maybe_read();
+}
+
+// A reply over the bound dropped a connection: its entries (if it was a
+// read) are in our pending list or another consumer's. Read one at a time
+// until COUNT adapts again (read_count), so entries that were too large
+// together are each read alone; one too large alone stays refused and is
+// dead-lettered after max_deliveries.
+void StreamSource::after_refusal() {
+  const uint64_t refused = replies_refused();
+  if (refused == refusals_seen_) return;
+  refusals_seen_ = refused;
+  count_str_ = "1";
 }
 
 // Reading from "0" on creation: what upstream added before the first
@@ -326,7 +342,7 @@ void StreamSource::append_stats(std::string& out) const {
   std::snprintf(buf, sizeof buf,
                 "\"redis\":{\"read\":%llu,\"redelivered\":%llu,\"claimed\":%llu,\"acked\":%llu,\"errors\":%llu,"
                 "\"retried\":%llu,\"results\":%llu,\"feedback\":%llu,\"in_flight\":%zu,\"connected\":%s,"
-                "\"reconnects\":%llu,\"dead_lettered\":%llu}",
+                "\"reconnects\":%llu,\"dead_lettered\":%llu,\"replies_refused\":%llu}",
                 static_cast<unsigned long long>(stats_.read), static_cast<unsigned long long>(stats_.redelivered),
                 static_cast<unsigned long long>(stats_.claimed), static_cast<unsigned long long>(stats_.acked),
                 static_cast<unsigned long long>(stats_.errors), static_cast<unsigned long long>(stats_.retried),
@@ -334,7 +350,8 @@ void StreamSource::append_stats(std::string& out) const {
                 static_cast<unsigned long long>(feedback_published()), ledger_.held(),
                 cmd_.ready() && (stopping_ || reader_.ready()) ? "true" : "false",
                 static_cast<unsigned long long>(cmd_.reconnects() + reader_.reconnects()),
-                static_cast<unsigned long long>(stats_.dead_lettered));
+                static_cast<unsigned long long>(stats_.dead_lettered),
+                static_cast<unsigned long long>(replies_refused()));
   out += buf;
 }
 

@@ -28,6 +28,11 @@
 //    list is read and before each XAUTOCLAIM page.
 //  - Reads are bounded in bytes as far as COUNT can: after each read, COUNT
 //    becomes about max_read_bytes / the mean request size (1..batch).
+//  - Every reply is bounded whatever the server sends (reply_bounds.h:
+//    reply_limits(cfg, max_line_bytes)): one over the bound drops its
+//    connection (reconnect with backoff), and the next reads take one entry
+//    each until COUNT adapts again, so that legitimately large entries that
+//    came at once are read again one by one rather than refused again.
 //  - Consumers named <hostname>-<pid> pile up in the group across restarts:
 //    every minute, consumers with nothing pending that have been idle for
 //    10 x max(claim_idle_ms, block_ms) are deleted (losing nothing: a live
@@ -82,9 +87,11 @@ struct SourceStats {
 class StreamSource final : public ingest::Source {
  public:
   // feedback_identity: names this instance's store in the feedback stream
-  // and its cursor ("" = no feedback publishing).
+  // and its cursor ("" = no feedback publishing). max_line_bytes: the
+  // longest request the gateway takes (server.max_line_bytes), which with
+  // cfg bounds what a reply may hold.
   StreamSource(uv_loop_t* loop, const RedisIngestConfig& cfg, ingest::RequestSink& sink,
-               const Clock& clock, obs::Logger log, std::string feedback_identity);
+               const Clock& clock, obs::Logger log, std::string feedback_identity, uint64_t max_line_bytes);
   ~StreamSource() override;
   StreamSource(const StreamSource&) = delete;
   StreamSource& operator=(const StreamSource&) = delete;
@@ -98,6 +105,8 @@ class StreamSource final : public ingest::Source {
 
   const SourceStats& stats() const { return stats_; }
   uint64_t feedback_published() const;  // feedback events added to the stream
+  // Replies over the bound (reply_bounds.h), each of which dropped its connection.
+  uint64_t replies_refused() const { return cmd_.refused() + reader_.refused(); }
   size_t in_flight() const { return ledger_.held(); }
   const std::string& consumer() const { return consumer_; }
 
@@ -112,6 +121,7 @@ class StreamSource final : public ingest::Source {
   enum class Origin : uint8_t { New, Pending, Claimed };
 
   void on_cmd_ready();
+  void after_refusal();
   void create_group();
   bool group_missing(const redisReply* r);
   void maybe_read();
@@ -141,6 +151,7 @@ class StreamSource final : public ingest::Source {
   std::string batch_str_, block_str_;
   std::string count_str_;          // COUNT of the next read or claim (read_count())
   uint64_t next_tag_ = 1;
+  uint64_t refusals_seen_ = 0;     // replies_refused() when COUNT last took note
   uint64_t outstanding_ = 0;       // commands on cmd_ whose reply is not in
   bool group_ready_ = false;
   bool reading_ = false;           // a read (own pending or new) is out

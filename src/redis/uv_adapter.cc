@@ -13,12 +13,16 @@ struct Events {
   redisAsyncContext* ac = nullptr;  // nullptr once hiredis cleaned up
   std::unique_ptr<loop::Poll> poll;
   int events = 0;                   // what hiredis currently wants
+  std::function<void()> after_read;
 };
 
 void on_poll(Events* e, int status, int events) {
   // On error libuv gives no event bits: let hiredis do what it waits for.
   if (status < 0) events = e->events;
-  if (e->ac != nullptr && (events & UV_READABLE)) redisAsyncHandleRead(e->ac);
+  if (e->ac != nullptr && (events & UV_READABLE)) {
+    redisAsyncHandleRead(e->ac);
+    if (e->ac != nullptr && e->after_read) e->after_read();
+  }
   if (e->ac != nullptr && (events & UV_WRITABLE)) redisAsyncHandleWrite(e->ac);
   // libuv stopped the watcher on error; if the context survived, watch again.
   if (status < 0 && e->ac != nullptr) e->poll->watch(e->events);
@@ -46,13 +50,14 @@ void cleanup(void* p) {
 
 }  // namespace
 
-bool attach_to_loop(redisAsyncContext* ac, uv_loop_t* loop) {
+bool attach_to_loop(redisAsyncContext* ac, uv_loop_t* loop, std::function<void()> after_read) {
   if (ac->ev.data != nullptr || ac->c.fd < 0) return false;
   auto e = std::make_unique<Events>();
   Events* raw = e.get();
   e->poll = std::make_unique<loop::Poll>(loop, ac->c.fd, [raw](int status, int events) { on_poll(raw, status, events); });
   if (!e->poll->ok()) return false;
   e->ac = ac;
+  e->after_read = std::move(after_read);
   ac->ev.data = e.release();
   ac->ev.addRead = add_read;
   ac->ev.delRead = del_read;

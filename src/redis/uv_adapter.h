@@ -9,13 +9,17 @@
 #pragma once
 #include <uv.h>
 
+#include <functional>
+
 struct redisAsyncContext;
 
 namespace pushgw::redis {
 
 // Hooks ac's events into loop. Returns false when it cannot (the caller then
 // frees the context). hiredis's cleanup hook closes the poll handle when the
-// context is freed.
-bool attach_to_loop(redisAsyncContext* ac, uv_loop_t* loop);
+// context is freed. after_read (may be empty) runs after each read hiredis
+// handled while the context lives: the owner checks what the reader holds
+// there, and may free the context.
+bool attach_to_loop(redisAsyncContext* ac, uv_loop_t* loop, std::function<void()> after_read);
 
 }  // namespace pushgw::redis
