@@ -7,18 +7,27 @@
 //     value of a "request" field as its view;
 //   - the readers append only: a failed parse may leave entries, but never
 //     more than the reply has elements.
-// Inputs declaring an array or bulk longer than kMaxDeclared are skipped:
-// hiredis 0.14 allocates the declared size up front, which says nothing
-// about our code (the limit there is the server's).
+// The reader is set up as the daemon's connections set it up
+// (redis/reply_bounds.h: ReplyBounds installed, the buffered bytes checked
+// after each read of at most 16 KiB), with the default config's limits, so
+// a huge declared array or bulk is refused as the daemon refuses it
+// (hiredis 0.14 would calloc the declared count: libFuzzer's rss and malloc
+// limits catch a regression). An input starting with '!' gets tiny limits
+// instead, so that refusals in the middle of a reply (hiredis then frees
+// the part built) are reached too:
+//   - a refused reply is the reader's error, and nothing after it is read.
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "redis/reply_bounds.h"
 #include "redis/stream_reply.h"
+#include "settings/settings.h"
 
 namespace {
 
@@ -28,21 +37,7 @@ void check(bool cond) {
   if (!cond) __builtin_trap();
 }
 
-constexpr long long kMaxDeclared = 1 << 16;
-
-// Any '*' or '$', not only at a line start: a bulk string's declared length
-// can end just before one, and hiredis then reads it as the next header.
-bool declares_huge(std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '*' && s[i] != '$') continue;
-    long long v = 0;
-    for (size_t k = i + 1; k < s.size() && s[k] >= '0' && s[k] <= '9'; ++k) {
-      v = v * 10 + (s[k] - '0');
-      if (v > kMaxDeclared) return true;
-    }
-  }
-  return false;
-}
+constexpr size_t kReadSize = 16 * 1024;  // hiredis 0.14's read per event
 
 // Reads every byte, so ASan reports a view that dangles or overruns.
 void touch(std::string_view s) {
@@ -99,16 +94,35 @@ void read_all(const redisReply* r) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  if (declares_huge(bytes)) return 0;
-  redisReader* rd = redisReaderCreate();
-  redisReaderFeed(rd, bytes.data(), bytes.size());
-  for (int i = 0; i < 64; ++i) {
-    void* out = nullptr;
-    if (redisReaderGetReply(rd, &out) != REDIS_OK || out == nullptr) break;
-    read_all(static_cast<redisReply*>(out));
-    freeReplyObject(out);
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  ReplyLimits limits = reply_limits(RedisIngestConfig{}, pushgw::settings::ServerConfig{}.max_line_bytes);
+  if (!bytes.empty() && bytes.front() == '!') {
+    bytes.remove_prefix(1);
+    limits = ReplyLimits{256, 16};
   }
+  ReplyBounds bounds(limits);
+  redisReader* rd = redisReaderCreate();
+  bounds.install(rd);
+  int replies = 0;
+  bool failed = false;
+  for (size_t at = 0; at < bytes.size() && !failed && replies < 64; at += kReadSize) {
+    const size_t n = std::min(kReadSize, bytes.size() - at);
+    failed = redisReaderFeed(rd, bytes.data() + at, n) != REDIS_OK;
+    while (!failed && replies < 64) {
+      void* out = nullptr;
+      if (redisReaderGetReply(rd, &out) != REDIS_OK) {
+        failed = true;
+        break;
+      }
+      if (out == nullptr) break;
+      ++replies;
+      read_all(static_cast<redisReply*>(out));
+      freeReplyObject(out);
+    }
+    if (!failed && !bounds.holds_within(rd)) failed = true;
+  }
+  // A refusal always fails the reader: no reply past the bound gets out.
+  if (bounds.refused()) check(failed);
   redisReaderFree(rd);
   return 0;
 }
