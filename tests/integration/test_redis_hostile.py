@@ -8,7 +8,12 @@ counts it, drops the connection and reconnects with backoff.
 
 A fake Redis (fake_redis.py) answers the source's blocking XREADGROUP with
 the hostile reply, again after each reconnect. Meanwhile socket ingest
-delivers to pushgw-sim, and the daemon's memory stays bounded."""
+delivers to pushgw-sim, and the daemon's memory stays bounded.
+
+With a real redis-server: legitimate entries too large to come in one read
+are refused once, then read one by one, none lost or dead-lettered."""
+import json
+
 import pytest
 
 from fake_redis import FakeRedis, send_then_stream
@@ -100,3 +105,38 @@ def test_hostile_redis_reply_is_refused_with_memory_bounded(mode):
     finally:
         fake.close()
         rig.close()
+
+
+def test_entries_too_large_together_are_read_one_by_one_after_a_refusal():
+    """Legitimate entries that grew: the first read (COUNT 100, learnt from
+    nothing yet) would hold 20 entries of ~60 KB, over the bound (228 KiB).
+    It is refused, and the next reads take one entry each: every entry is
+    delivered once, nothing is dead-lettered."""
+    from redis_rig import RedisServer
+    rig = Rig()
+    redis = RedisServer(rig.dir)
+    try:
+        cfg = rig.config(extra=redis_section(redis.url, batch=BATCH) + "max_read_bytes = %d\n" % MAX_READ_BYTES,
+                         server_extra="max_line_bytes = %d" % MAX_LINE_BYTES)
+        r = redis.client()
+        tokens = [apns_token(i) for i in range(20 * 900)]
+        lines = []
+        for k in range(20):
+            lines.append(json.dumps({"op": "send", "id": "big%d" % k, "notifications": [
+                {"platform": "apns", "app": "shop-ios", "tokens": tokens[k * 900:(k + 1) * 900],
+                 "payload": {"aps": {"alert": "big"}}}]}, separators=(",", ":")))
+        assert all(55000 < len(x) < MAX_LINE_BYTES for x in lines)
+        assert sum(len(x) for x in lines) > 4 * BOUND
+        r.pipeline([["XADD", "pushgw:requests", "*", "request", x] for x in lines])
+        d = rig.daemon(cfg)
+        assert wait_until(lambda: len(rig.sim.tokens("apns")) == len(tokens), timeout=120), d.logs()[-3000:]
+        assert wait_until(lambda: r.call("XPENDING", "pushgw:requests", "pushgw")[0] == 0, timeout=60)
+        assert max(rig.sim.tokens("apns").values()) == 1
+        st = d.request({"op": "stats"})["redis"]
+        assert st["replies_refused"] >= 1 and st["dead_lettered"] == 0 and st["errors"] == 0, st
+        assert st["read"] + st["redelivered"] == 20, st
+        assert "reply refused" in d.logs()
+        assert d.terminate() == 0
+    finally:
+        rig.close()
+        redis.stop()
