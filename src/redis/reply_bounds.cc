@@ -48,39 +48,29 @@ ReplyBounds& ReplyBounds::of(const redisReadTask* task) { return *static_cast<Re
 template <typename Count>
 void* ReplyBounds::create_array(const redisReadTask* task, Count elements) {
   ReplyBounds& b = of(task);
-  if (!b.admit_array(task, static_cast<uint64_t>(elements))) return nullptr;  // hiredis: reader error
+  if (!b.admit(task, Budget::Elements, static_cast<uint64_t>(elements))) return nullptr;  // hiredis: reader error
   return b.inner_->createArray(task, elements);
 }
 
 void* ReplyBounds::create_string(const redisReadTask* task, char* str, size_t len) {
   ReplyBounds& b = of(task);
-  if (!b.admit_string(task, len)) return nullptr;
+  if (!b.admit(task, Budget::Bytes, len)) return nullptr;
   return b.inner_->createString(task, str, len);
 }
 
-// A task without a parent starts a reply: the budget is per reply.
-bool ReplyBounds::admit_array(const redisReadTask* task, uint64_t elements) {
+// A task without a parent starts a reply: the budgets are per reply.
+bool ReplyBounds::admit(const redisReadTask* task, Budget budget, uint64_t n) {
   if (task->parent == nullptr) reply_elements_ = reply_bytes_ = 0;
-  reply_elements_ += elements;
-  if (reply_elements_ <= limits_.max_elements) return true;
-  char buf[200];
-  std::snprintf(buf, sizeof buf,
-                "reply refused: an array of %llu elements takes the reply to %llu, over the bound of %llu "
-                "elements per reply (from [ingest.redis] batch)",
-                ull(elements), ull(reply_elements_), ull(limits_.max_elements));
-  refuse(buf);
-  return false;
-}
-
-bool ReplyBounds::admit_string(const redisReadTask* task, uint64_t len) {
-  if (task->parent == nullptr) reply_elements_ = reply_bytes_ = 0;
-  reply_bytes_ += len;
-  if (reply_bytes_ <= limits_.max_bytes) return true;
-  char buf[200];
-  std::snprintf(buf, sizeof buf,
-                "reply refused: a string of %llu bytes takes the reply to %llu, over the bound of %llu bytes "
-                "per reply (from max_read_bytes and server.max_line_bytes)",
-                ull(len), ull(reply_bytes_), ull(limits_.max_bytes));
+  const bool array = budget == Budget::Elements;
+  uint64_t& used = array ? reply_elements_ : reply_bytes_;
+  const uint64_t bound = array ? limits_.max_elements : limits_.max_bytes;
+  used += n;
+  if (used <= bound) return true;
+  const char* unit = array ? "elements" : "bytes";
+  char buf[240];
+  std::snprintf(buf, sizeof buf, "reply refused: %s of %llu %s takes the reply to %llu, over the bound of %llu %s "
+                "per reply (from %s)", array ? "an array" : "a string", ull(n), unit, ull(used), ull(bound), unit,
+                array ? "[ingest.redis] batch" : "max_read_bytes and server.max_line_bytes");
   refuse(buf);
   return false;
 }

@@ -74,8 +74,8 @@ class ReplyBounds {
   static void* create_array(const redisReadTask* task, Count elements);
   static void* create_string(const redisReadTask* task, char* str, size_t len);
   static ReplyBounds& of(const redisReadTask* task);
-  bool admit_array(const redisReadTask* task, uint64_t elements);
-  bool admit_string(const redisReadTask* task, uint64_t len);
+  enum class Budget : uint8_t { Elements, Bytes };
+  bool admit(const redisReadTask* task, Budget budget, uint64_t n);
   void refuse(std::string why);
 
   ReplyLimits limits_;
