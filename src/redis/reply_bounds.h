@@ -16,11 +16,13 @@
 // each read (holds_within), since hiredis asks for no object while a bulk
 // is still arriving. Nesting deeper than 7 levels hiredis refuses itself.
 //
-// Memory one reader can hold: at most max_bytes unparsed (plus one read of
-// 16 KiB and the buffer's growth step, at most 1 MiB), the reply being built
-// (at most max_bytes of strings and max_elements objects of about 100 bytes
-// each, pointer included), and a buffer that kept its peak size (at most the
-// same max_bytes + 1 MiB). README "Limits" states it per connection.
+// Memory one reader can hold: its buffer (at most max_bytes unparsed, plus
+// one read of 16 KiB and a growth step of at most 1 MiB; it keeps its peak
+// size until emptied) and the reply being built (at most max_bytes of
+// strings and max_elements objects of about 100 bytes each, pointer
+// included): 2 x max_bytes + 1 MiB + 100 bytes x max_elements. glibc's
+// moves while the buffer grows can keep up to about max_bytes more
+// resident. README "Limits" states it per connection, with measurements.
 //
 // Threading: the reader's thread. Not copyable: the reader points at it.
 #pragma once
