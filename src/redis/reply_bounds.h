@@ -20,9 +20,10 @@
 // one read of 16 KiB and a growth step of at most 1 MiB; it keeps its peak
 // size until emptied) and the reply being built (at most max_bytes of
 // strings and max_elements objects of about 100 bytes each, pointer
-// included): 2 x max_bytes + 1 MiB + 100 bytes x max_elements. glibc's
-// moves while the buffer grows can keep up to about max_bytes more
-// resident. README "Limits" states it per connection, with measurements.
+// included): 2 x max_bytes + 1 MiB + 100 bytes x max_elements. jemalloc
+// moves the buffer as it grows and keeps the freed pages for a while: up
+// to about max_bytes more resident. README "Limits" states it per
+// connection, with measurements.
 //
 // Threading: the reader's thread. Not copyable: the reader points at it.
 #pragma once
