@@ -140,3 +140,28 @@ def test_entries_too_large_together_are_read_one_by_one_after_a_refusal():
     finally:
         rig.close()
         redis.stop()
+
+
+def test_huge_bulk_with_the_default_config_stays_under_the_stated_bound():
+    """README "Limits": per connection under 3 x the byte bound + 4 MiB +
+    100 bytes per element, 250 MiB with the default config (byte bound
+    64 MiB + 16 MiB + 100 KiB, 65,536 elements)."""
+    rig = Rig()
+    fake = FakeRedis()
+    try:
+        d = rig.daemon(rig.config(extra=redis_section(fake.url)))
+        assert wait_until(lambda: fake.reads_held >= 1, timeout=30), d.logs()[-2000:]
+        hwm0 = vm_kb(d, "VmHWM")
+        fake.arm(send_then_stream(ENTRY_HEAD + b"$4000000000\r\n", b"x" * 65536, 1 << 30))
+        wait_until(lambda: d.request({"op": "stats"})["redis"]["replies_refused"] >= 3, timeout=120)
+        grown_mib = (vm_kb(d, "VmHWM") - hwm0) / 1024
+        print("defaults: VmHWM +%.1f MiB, most sent in one answer %.1f MiB" % (grown_mib, max(fake.sent) / 1048576))
+        if not sanitized_build():
+            byte_bound = (64 << 20) + (16 << 20) + 100 * 1024
+            assert grown_mib < (3 * byte_bound + (4 << 20) + 100 * 65536) / 1048576, grown_mib
+        assert d.request({"op": "stats"})["redis"]["replies_refused"] >= 3
+        assert max(fake.sent) < 1 << 30  # cut off, not swallowed whole
+        assert d.terminate() == 0
+    finally:
+        fake.close()
+        rig.close()
