@@ -124,11 +124,14 @@ void Admission::pump() {
 // Chunks go round-robin over the app's serving lanes; a lane that cannot
 // take a whole chunk passes the rest on to the next. False when every
 // serving lane in a row was full: the item stays at the head of the backlog.
+// Once its last chunk is pushed a sender may finish the batch and free it
+// (wait:false), so nothing of the batch is read after that push.
 bool Admission::feed(BacklogItem& it) {
   const int serving = std::max(1, (*apps_)[it.batch->app_id].serving_threads(d_.lanes->count()));
+  const uint32_t total = it.total();
   int full = 0;
-  while (it.next < it.total()) {
-    const uint32_t n = std::min(kChunk, it.total() - it.next);
+  while (it.next < total) {
+    const uint32_t n = std::min(kChunk, total - it.next);
     const size_t pushed = push_chunk(it, it.rr % serving, n);
     ++it.rr;
     if (pushed == n) {

@@ -53,6 +53,32 @@ TEST(Admission, FullLanesPauseReadingUntilTheBacklogDrains) {
   EXPECT_EQ(rig.source.rooms, 1) << "the source is told it may submit again";
 }
 
+// A sender may finish a wait:false batch, and free it, as soon as its last
+// chunk is in a ring: Admission must read nothing of the batch after that
+// push. Here the "sender" finishes each job as it is pushed and, at the
+// last one, scribbles over the batch as freed memory could be reused; a
+// feed that looked at the batch again would queue jobs that do not exist.
+TEST(Admission, NothingOfABatchIsReadAfterItsLastChunkIsPushed) {
+  Rig rig({.lanes = 2, .connections = 2});
+  std::vector<Batch*> finished;
+  size_t pushed = 0;
+  rig.lanes.on_push = [&](const SendJob* jobs, size_t n) {
+    pushed += n;
+    for (size_t i = 0; i < n; ++i) {
+      Batch* b = jobs[i].batch;
+      if (b->pending.fetch_sub(1) != 1) continue;
+      b->recipients.resize(b->recipients.size() + 5000);  // "reused" memory
+      finished.push_back(b);
+    }
+  };
+  rig.admission->enqueue(batch(1000));
+  rig.admission->pump();
+  EXPECT_EQ(pushed, 1000u);
+  ASSERT_EQ(finished.size(), 1u);
+  for (auto& r : rig.lanes.rings) r.clear();  // the sender's: already final
+  for (Batch* b : finished) delete b;
+}
+
 TEST(Admission, TheSourceWaitsUntilTheRingsAreAtMostHalfFull) {
   Rig rig({.lanes = 2, .lane_cap = 300, .connections = 2});
   rig.admission->enqueue(batch(300));

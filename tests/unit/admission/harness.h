@@ -5,6 +5,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -24,12 +25,15 @@ struct FakeLanes final : dispatch::Lanes {
   std::vector<std::vector<SendJob>> rings;
   size_t cap;
   std::vector<int> woken;
+  // Called with the jobs a push took, as a sender could see them at once.
+  std::function<void(const SendJob*, size_t)> on_push;
   FakeLanes(int n, size_t cap_per_lane) : rings(static_cast<size_t>(n)), cap(cap_per_lane) {}
   int count() const override { return static_cast<int>(rings.size()); }
   size_t push(int lane, const SendJob* jobs, size_t n) override {
     auto& r = rings[static_cast<size_t>(lane)];
     const size_t take = std::min(n, cap - r.size());
     r.insert(r.end(), jobs, jobs + take);
+    if (on_push) on_push(jobs, take);
     return take;
   }
   void wake(int lane) override { woken.push_back(lane); }
