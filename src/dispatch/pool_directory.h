@@ -104,6 +104,15 @@ class PoolDirectory {
     dirty_.push_back(p);
   }
   void flush_dirty();
+  // Requests the APNs/FCM pools hold that have no stream yet (submitted in
+  // this pass, or waiting since): how far the sender built ahead of its
+  // connections. Web Push origins are bounded by their own share instead.
+  size_t fixed_waiting() const {
+    size_t n = 0;
+    for (const pool::Pool* p : fixed_)
+      if (p != nullptr) n += p->waiting();
+    return n;
+  }
 
   // The breaker closed: its held jobs go back through the retry queue (due
   // now), which respects the in-flight window.

@@ -13,6 +13,13 @@ namespace pushgw::dispatch {
 namespace {
 
 constexpr size_t kDrainChunk = 1024;
+// How many requests the APNs/FCM pools may hold without a stream before the
+// sender stops taking jobs from its ring: enough to refill every stream a
+// pass of responses frees, without building (and keeping in memory) the
+// whole in-flight window ahead of the connections. A job left in the ring
+// waits there instead of in a pool's queue (stats: `queue`, not `stream_wait`).
+constexpr size_t kBuildAhead = 1024;
+constexpr size_t kAheadCheckJobs = 64;
 constexpr uint64_t kHousekeepingMs = 250;
 constexpr uint64_t kSweepTicks = 20;  // idle Web Push pools are looked at every 5 s
 // At shutdown, how long past the stop deadline the spool's done marks may
@@ -120,7 +127,9 @@ Sender::Sender(SenderDeps deps)
                     }),
       housekeeping_(loop_.get(), [this] { housekeeping(); }),
       after_io_(loop_.get(), [this] {
-        if (need_drain_) {
+        // A connection that became ready takes queued requests without a
+        // completion: a drain stopped by kBuildAhead looks again after I/O.
+        if (need_drain_ || build_ahead_full_) {
           need_drain_ = false;
           drain();
         }
@@ -186,17 +195,29 @@ void Sender::drain() {
   const int64_t now = d_.clock->now_ms();
   auto room = [this] { return in_flight_.size() < d_.max_in_flight && !sink_.backpressured(); };
   size_t popped = 0;
+  build_ahead_full_ = false;
   {
     SendPass pass(apps_, pools_, now);
     if (retries_.due(now)) {
       SendJob job;
-      while (room() && retries_.pop_due(now, &job)) send_one(job, pass);
-      retries_.rearm(now, !room());
+      // The pools' queues are looked at every kAheadCheckJobs retries (a walk
+      // over the apps' pools), so a pass may go past kBuildAhead by fewer.
+      for (size_t n = 0; room(); ++n) {
+        if (n % kAheadCheckJobs == 0 && built_ahead()) break;
+        if (!retries_.pop_due(now, &job)) break;
+        send_one(job, pass);
+      }
+      retries_.rearm(now, !room() || build_ahead_full_);
     }
     while (room()) {
+      const size_t ahead = pools_.fixed_waiting();
+      if (ahead >= kBuildAhead) {
+        build_ahead_full_ = true;  // a stream taking a queued request frees room: after_io_ looks again
+        break;
+      }
       // Counted as held before they leave the ring, so ingest never sees
       // them in neither (push() reads the ring first).
-      const size_t want = std::min(kDrainChunk, d_.max_in_flight - in_flight_.size());
+      const size_t want = std::min({kDrainChunk, d_.max_in_flight - in_flight_.size(), kBuildAhead - ahead});
       counters_.popped(want);
       const size_t n = inbox_.pop(drain_buf_.data(), want);
       if (n < want) counters_.unpopped(want - n);
@@ -217,6 +238,12 @@ void Sender::drain() {
   if (popped > 0) inbox_.notify_ingest();
   sink_.flush_completions();
   if (inbox_.stop_requested()) maybe_finish_stop();
+}
+
+bool Sender::built_ahead() {
+  if (pools_.fixed_waiting() < kBuildAhead) return false;
+  build_ahead_full_ = true;
+  return true;
 }
 
 void Sender::send_parked(std::vector<SendJob>& parked) {

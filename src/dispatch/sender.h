@@ -134,6 +134,9 @@ class Sender final : public pool::PoolListener {
   // and the outcome sink is not backpressured.
   void drain();
   void housekeeping();
+  // The APNs/FCM pools hold kBuildAhead requests without a stream: take no
+  // more jobs until streams free (sets build_ahead_full_).
+  bool built_ahead();
   void send_one(const SendJob& job, SendPass& pass);
   // key: Store::key() of the token (0: not computed), kept with the request
   // for its outcome record.
@@ -173,6 +176,7 @@ class Sender final : public pool::PoolListener {
 
   uint64_t sweep_ticks_ = 0;  // housekeeping passes
   bool need_drain_ = false;   // completions freed room: refill after this I/O pass
+  bool build_ahead_full_ = false;  // the last drain stopped at kBuildAhead requests without a stream
   bool closing_ = false;      // pools shutting down: no new sends
   bool pools_closed_ = false;
   std::atomic<int> stall_ms_{0};

@@ -71,6 +71,7 @@ class H2Pool final : public Pool, public ConnectionOwner {
   void retire(uint32_t conn_id) override;
   void shutdown(bool force, std::function<void()> done) override;
   PoolStats stats() const override;
+  size_t waiting() const override { return queue_.size(); }
 
   // ConnectionOwner
   void on_conn_ready(Connection& c) override;

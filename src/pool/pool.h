@@ -158,6 +158,9 @@ class Pool {
   // destroyed inside done; uv_loop_close may follow at once).
   virtual void shutdown(bool force, std::function<void()> done) = 0;
   virtual PoolStats stats() const = 0;
+  // Requests submitted and not yet given a stream (stats().queued), without
+  // walking the connections: how far the caller has built ahead of them.
+  virtual size_t waiting() const { return stats().queued; }
 };
 
 // The production pool (H2Pool in pool.cc).

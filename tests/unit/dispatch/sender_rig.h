@@ -76,6 +76,10 @@ class Wire {
  public:
   // Runs on the sender thread; set before the sender starts.
   std::function<Reply(const Sent&)> script = [](const Sent&) { return Reply::http(200); };
+  // Each pool's concurrent streams (0: unlimited). A request answered frees
+  // its stream at once, a hanging one holds it until shutdown; requests
+  // beyond the free streams wait in the pool's queue (Pool::waiting()).
+  std::atomic<size_t> streams{0};
 
   Reply on_submit(Sent s) {
     {
@@ -147,6 +151,7 @@ class FakePool final : public pool::Pool {
     io_.ring();
   }
   pool::PoolStats stats() const override { return stats_; }
+  size_t waiting() const override { return queued_.size(); }
 
  private:
   struct Req {
@@ -157,7 +162,14 @@ class FakePool final : public pool::Pool {
 
   void answer() {
     std::vector<Req> batch;
-    batch.swap(queued_);
+    const size_t streams = wire_.streams.load();
+    if (streams == 0 || closing_) {
+      batch.swap(queued_);
+    } else {  // one network turn: as many as there are free streams
+      const size_t take = std::min(queued_.size(), streams > hung_.size() ? streams - hung_.size() : 0);
+      batch.assign(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(take));
+      queued_.erase(queued_.begin(), queued_.begin() + static_cast<std::ptrdiff_t>(take));
+    }
     for (const Req& r : batch) {
       if (closing_) {
         listener_.on_complete(r.user, *r.req, *r.resp, pool::TransportError::Shutdown, 0);
@@ -183,6 +195,8 @@ class FakePool final : public pool::Pool {
                            rep.err == pool::TransportError::TlsVerifyFailed;
       listener_.on_complete(r.user, *r.req, *r.resp, rep.err, no_conn ? 0 : 7);
     }
+    // Answers freed streams that queued requests take in the next turn.
+    if (!closing_ && !queued_.empty() && wire_.streams.load() > hung_.size()) io_.ring();
     if (closing_ && done_) {
       std::vector<Req> hung;
       hung.swap(hung_);
