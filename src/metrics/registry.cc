@@ -63,9 +63,18 @@ Histogram::Histogram(std::span<const double> bounds)
 
 void Histogram::observe(double v) {
   if (std::isnan(v)) return;
-  // Buckets are few (~17): a linear scan beats a binary search's branches.
-  std::size_t i = 0;
-  while (i < bounds_.size() && v > bounds_[i]) ++i;
+  // The first bound >= v (the +Inf bucket past them all), by a binary search
+  // whose steps are selects, not branches: 5 steps over the 17 latency
+  // bounds instead of a scan that walks 4-8 of them (2 observations per
+  // notification on the send path).
+  const double* b = bounds_.data();
+  std::size_t i = 0, len = bounds_.size();
+  while (len > 0) {
+    const std::size_t half = len / 2;
+    const bool right = b[i + half] < v;
+    i = right ? i + half + 1 : i;
+    len = right ? len - half - 1 : half;
+  }
   auto& c = counts_[i];
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   sum_.store(sum_.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);

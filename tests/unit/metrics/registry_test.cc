@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
+#include <iterator>
+#include <limits>
 #include <map>
 #include <string>
 #include <thread>
@@ -70,6 +73,26 @@ TEST(Registry, UnlabeledHistogramHasNoBraces) {
             "# HELP pushgw_x_seconds X.\n# TYPE pushgw_x_seconds histogram\n"
             "pushgw_x_seconds_bucket{le=\"1\"} 0\npushgw_x_seconds_bucket{le=\"+Inf\"} 1\n"
             "pushgw_x_seconds_sum 2\npushgw_x_seconds_count 1\n");
+}
+
+// Every value lands in the first bucket whose bound is >= it (bounds are
+// inclusive), +Inf past the last: each bound, just below and above it, and
+// the ends, for bound lists of every length up to the latency buckets' 17.
+TEST(Registry, HistogramPutsEachValueInTheFirstBucketAtOrAboveIt) {
+  const std::vector<double> all(std::begin(kLatencyBuckets), std::end(kLatencyBuckets));
+  for (size_t n = 0; n <= all.size(); ++n) {
+    const std::vector<double> bounds(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
+    std::vector<double> values = {-1.0, 0.0, 1e-9, 1e9, std::numeric_limits<double>::infinity()};
+    for (double b : bounds)
+      for (double v : {b, std::nextafter(b, 0.0), std::nextafter(b, 1e300), b * 0.5, b * 1.5}) values.push_back(v);
+    for (double v : values) {
+      Histogram h(bounds);
+      h.observe(v);
+      size_t want = 0;
+      while (want < bounds.size() && bounds[want] < v) ++want;
+      for (size_t i = 0; i < h.buckets(); ++i) EXPECT_EQ(h.bucket(i), i == want ? 1u : 0u) << "n=" << n << " v=" << v << " bucket " << i;
+    }
+  }
 }
 
 TEST(Registry, ShardReturnsStablePointerPerLabelSet) {
