@@ -1,5 +1,6 @@
 #include "store/send_log_codec.h"
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -9,27 +10,39 @@ namespace {
 
 constexpr unsigned char kVersion = 1;
 
-void put_varint(std::string& out, uint64_t v) {
+// LEB128 length of v (1..10 bytes).
+size_t varint_size(uint64_t v) { return (static_cast<size_t>(std::bit_width(v | 1)) + 6) / 7; }
+
+// The writers below fill a buffer sized by row_size() beforehand: one
+// resize per entry instead of a capacity check and a call per field.
+char* put_varint(char* p, uint64_t v) {
   while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  *p++ = static_cast<char>(v);
+  return p;
 }
 
-void put_bytes(std::string& out, std::string_view s) {
-  put_varint(out, s.size());
-  out.append(s);
+char* put_bytes(char* p, std::string_view s) {
+  p = put_varint(p, s.size());
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
 }
 
-void put_i64(std::string& out, int64_t v) {
+char* put_i64(char* p, int64_t v) {
   auto u = static_cast<uint64_t>(v);
-  char b[8];
-  for (char& c : b) {
-    c = static_cast<char>(u & 0xff);
+  for (int i = 0; i < 8; ++i) {
+    p[i] = static_cast<char>(u & 0xff);
     u >>= 8;
   }
-  out.append(b, 8);
+  return p + 8;
+}
+
+size_t row_size(const SendDelta& d) {
+  return 1 + varint_size(d.app.size()) + d.app.size() + varint_size(d.token.size()) + d.token.size() +
+         varint_size(d.campaign.size()) + d.campaign.size() + varint_size(d.sent) + varint_size(d.delivered) +
+         varint_size(d.failed) + 16;
 }
 
 class Reader {
@@ -83,18 +96,21 @@ bool read_row(Reader& in, SendDelta& d) {
 }  // namespace
 
 void encode_send_log(const std::vector<SendDelta>& rows, std::string& out) {
-  out.clear();
-  out.push_back(static_cast<char>(kVersion));
+  size_t size = 1;
+  for (const SendDelta& d : rows) size += row_size(d);
+  out.resize(size);
+  char* p = out.data();
+  *p++ = static_cast<char>(kVersion);
   for (const SendDelta& d : rows) {
-    out.push_back(static_cast<char>(d.platform));
-    put_bytes(out, d.app);
-    put_bytes(out, d.token);
-    put_bytes(out, d.campaign);
-    put_varint(out, d.sent);
-    put_varint(out, d.delivered);
-    put_varint(out, d.failed);
-    put_i64(out, d.first_at_ms);
-    put_i64(out, d.last_at_ms);
+    *p++ = static_cast<char>(d.platform);
+    p = put_bytes(p, d.app);
+    p = put_bytes(p, d.token);
+    p = put_bytes(p, d.campaign);
+    p = put_varint(p, d.sent);
+    p = put_varint(p, d.delivered);
+    p = put_varint(p, d.failed);
+    p = put_i64(p, d.first_at_ms);
+    p = put_i64(p, d.last_at_ms);
   }
 }
 

@@ -56,6 +56,45 @@ TEST(SendLogCodec, RowsComeBackAsTheyWent) {
   }
 }
 
+// The bytes on disk, spelled out (send_log_codec.h): entries written
+// before stay readable and new ones are what older code expects. LEB128 at
+// its boundaries (127/128, 16383/16384, 2^64-1), a 200-byte token (two-byte
+// length), an empty campaign, negative and large times.
+TEST(SendLogCodec, EncodesTheDocumentedLayoutByteForByte) {
+  const std::string token(200, 't');
+  SendDelta a = delta("ab", 127, 128, -2, "c");
+  a.failed = 16384;
+  a.first_at_ms = -2;
+  a.last_at_ms = 0x0102030405060708;
+  SendDelta b = delta(token, 16383, 0, 0);
+  b.platform = Platform::Apns;
+  b.app = "";
+  b.failed = UINT64_MAX;
+  std::string bytes = "stale bytes from an earlier, longer entry that must not survive";
+  bytes += bytes;
+  detail::encode_send_log({a, b}, bytes);
+  std::string want(1, '\x01');
+  want += '\x01';                                        // Fcm
+  want += std::string("\x0c") + "shop-android";           // app
+  want += std::string("\x02") + "ab";                     // token
+  want += std::string("\x01") + "c";                      // campaign
+  want += "\x7f";                                          // sent 127
+  want += std::string("\x80\x01", 2);                     // delivered 128
+  want += std::string("\x80\x80\x01", 3);                 // failed 16384
+  want += std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8);  // first_at -2
+  want += std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8);  // last_at
+  want += '\x00';                                          // Apns
+  want += std::string(1, '\0');                            // app ""
+  want += std::string("\xc8\x01", 2) + token;             // token, 200 bytes
+  want += std::string(1, '\0');                            // campaign ""
+  want += std::string("\xff\x7f", 2);                     // sent 16383
+  want += std::string(1, '\0');                            // delivered 0
+  want += std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10);  // failed 2^64-1
+  want += std::string(8, '\0');                            // first_at 0
+  want += std::string("\x05\0\0\0\0\0\0\0", 8);           // last_at 5
+  EXPECT_EQ(bytes, want);
+}
+
 TEST(SendLogCodec, EveryTruncationAndAForeignVersionAreErrors) {
   std::string bytes;
   detail::encode_send_log({delta("tok", 2, 1, 100, "c")}, bytes);
