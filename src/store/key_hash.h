@@ -15,6 +15,7 @@
 //
 // Key 0 is reserved (it marks an empty slot); key_hash() never returns it.
 #pragma once
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -42,6 +43,33 @@ inline uint64_t load_le64(const unsigned char* p) {
   return w;
 }
 
+// The k < 8 bytes at p as the low bytes of a little-endian word (the rest
+// zero): at most three loads, where a byte loop takes up to seven.
+inline uint64_t load_le_partial(const unsigned char* p, size_t k) {
+  if constexpr (std::endian::native == std::endian::big) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < k; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+    return v;
+  } else {
+    uint64_t v = 0;
+    size_t i = 0;
+    if (k & 4) {
+      uint32_t w;
+      std::memcpy(&w, p, sizeof w);
+      v = w;
+      i = 4;
+    }
+    if (k & 2) {
+      uint16_t w;
+      std::memcpy(&w, p + i, sizeof w);
+      v |= static_cast<uint64_t>(w) << (8 * i);
+      i += 2;
+    }
+    if (k & 1) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+    return v;
+  }
+}
+
 // SipHash-2-4 over a message given in pieces (so the triple needs no copy).
 class SipHash24 {
  public:
@@ -51,28 +79,29 @@ class SipHash24 {
         v2_(k.k0 ^ 0x6c7967656e657261ULL),
         v3_(k.k1 ^ 0x7465646279746573ULL) {}
 
+  // A piece's bytes that do not fill a block wait in pend_ (the low fill_
+  // bytes, little-endian) for the next piece or final().
   void update(const void* data, size_t n) {
     const auto* p = static_cast<const unsigned char*>(data);
     total_ += n;
     if (fill_ > 0) {
-      while (n > 0 && fill_ < 8) {
-        buf_[fill_++] = *p++;
-        --n;
-      }
+      const size_t k = std::min(8 - fill_, n);
+      pend_ |= load_le_partial(p, k) << (8 * fill_);
+      fill_ += k;
+      p += k;
+      n -= k;
       if (fill_ < 8) return;
-      block(load_le64(buf_));
+      block(pend_);
       fill_ = 0;
     }
     for (; n >= 8; n -= 8, p += 8) block(load_le64(p));
-    std::memcpy(buf_, p, n);
+    pend_ = load_le_partial(p, n);
     fill_ = n;
   }
   void update(std::string_view s) { update(s.data(), s.size()); }
 
   uint64_t final() {
-    uint64_t b = static_cast<uint64_t>(total_ & 0xff) << 56;
-    for (size_t i = 0; i < fill_; ++i) b |= static_cast<uint64_t>(buf_[i]) << (8 * i);
-    block(b);
+    block((static_cast<uint64_t>(total_ & 0xff) << 56) | pend_);
     v2_ ^= 0xff;
     for (int i = 0; i < 4; ++i) round();
     return v0_ ^ v1_ ^ v2_ ^ v3_;
@@ -99,7 +128,7 @@ class SipHash24 {
   }
 
   uint64_t v0_, v1_, v2_, v3_;
-  unsigned char buf_[8] = {};
+  uint64_t pend_ = 0;
   size_t fill_ = 0;
   uint64_t total_ = 0;
 };
