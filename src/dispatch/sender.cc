@@ -17,7 +17,8 @@ constexpr size_t kDrainChunk = 1024;
 // sender stops taking jobs from its ring: enough to refill every stream a
 // pass of responses frees, without building (and keeping in memory) the
 // whole in-flight window ahead of the connections. A job left in the ring
-// waits there instead of in a pool's queue (stats: `queue`, not `stream_wait`).
+// waits there instead of in a pool's queue; stats count that wait as
+// `stream_wait` and provider time, as in the queue (SendPass::held_for).
 constexpr size_t kBuildAhead = 1024;
 constexpr size_t kAheadCheckJobs = 64;
 constexpr uint64_t kHousekeepingMs = 250;
@@ -213,6 +214,7 @@ void Sender::drain() {
       const size_t ahead = pools_.fixed_waiting();
       if (ahead >= kBuildAhead) {
         build_ahead_full_ = true;  // a stream taking a queued request frees room: after_io_ looks again
+        if (ahead_since_ns_ == 0) ahead_since_ns_ = d_.clock->mono_ns();
         break;
       }
       // Counted as held before they leave the ring, so ingest never sees
@@ -224,16 +226,19 @@ void Sender::drain() {
       if (n == 0) break;
       popped += n;
       const int64_t taken = d_.clock->mono_ns();  // one clock read per chunk
-      pass.taken_at(taken);
+      pass.taken_at(taken, ahead_since_ns_);
       for (size_t i = 0; i < n; ++i) {
         const SendJob& job = drain_buf_[i];
-        counters_.queued_for(taken - job.batch->accepted_mono_ns);
+        counters_.queued_for(taken - job.batch->accepted_mono_ns - pass.held_for(job.batch->accepted_mono_ns));
         // A job of an app a reload added was pushed after the new table was
         // posted (the ring's release/acquire orders the two): receive it now.
         if (job.batch->app_id >= apps_.size()) apps_mailbox_.deliver();
         if (caps_.admit(job, now)) send_one(job, pass);
       }
     }
+    // The ring was held back since ahead_since_ns_ until this drain; it ends
+    // when a drain stops for anything else (an empty ring, a full window).
+    if (!build_ahead_full_) ahead_since_ns_ = 0;
   }
   if (popped > 0) inbox_.notify_ingest();
   sink_.flush_completions();
@@ -318,7 +323,11 @@ void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, Origin
   f->probe = probe;
   f->key = key;
   f->submit_ns = d_.clock->mono_ns();
-  if (pass.taken_ns() > 0 && job.attempt == 0) counters_.built_after(f->submit_ns - pass.taken_ns());
+  f->held_ns = 0;
+  if (pass.taken_ns() > 0 && job.attempt == 0) {
+    counters_.built_after(f->submit_ns - pass.taken_ns());
+    f->held_ns = pass.held_for(job.batch->accepted_mono_ns);
+  }
   // An expiring job does not wait in the pool past its expiry.
   if (b.expires_at_ms > 0) f->req.not_after_mono_ms = f->submit_ns / 1'000'000 + (b.expires_at_ms - now);
   guard.submitted();
@@ -351,7 +360,7 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
   }
   if (err != pool::TransportError::None) return on_transport_error(f, err, now);
   const int64_t mono = d_.clock->mono_ns();
-  if (resp.started_mono_ns > 0 && f->job.attempt == 0) counters_.stream_after(resp.started_mono_ns - f->submit_ns);
+  if (resp.started_mono_ns > 0 && f->job.attempt == 0) counters_.stream_after(resp.started_mono_ns - f->submit_ns + f->held_ns);
   const Batch& b = *f->job.batch;
   // The kept Verdict's strings are reused (no allocation per response); a
   // completion nested in this one (none is known) gets its own.
@@ -360,7 +369,7 @@ void Sender::on_complete(void* user, HttpRequest&, HttpResponse& resp, pool::Tra
   const bool outer = !verdict_busy_;
   verdict_busy_ = true;
   apps_.provider(b.app_id).classify_into(resp, now, v);
-  counters_.response(apps_[b.app_id], mono - f->submit_ns,
+  counters_.response(apps_[b.app_id], mono - f->submit_ns + f->held_ns,
                      v.kind == VerdictKind::Retry ? -1 : mono - b.accepted_mono_ns);
   on_verdict(f, v, conn_id, now);
   if (outer) verdict_busy_ = false;

@@ -177,6 +177,7 @@ class Sender final : public pool::PoolListener {
   uint64_t sweep_ticks_ = 0;  // housekeeping passes
   bool need_drain_ = false;   // completions freed room: refill after this I/O pass
   bool build_ahead_full_ = false;  // the last drain stopped at kBuildAhead requests without a stream
+  int64_t ahead_since_ns_ = 0;     // since when the ring has been held back by kBuildAhead (0: not)
   bool closing_ = false;      // pools shutting down: no new sends
   bool pools_closed_ = false;
   std::atomic<int> stall_ms_{0};

@@ -80,6 +80,21 @@ class Wire {
   // its stream at once, a hanging one holds it until shutdown; requests
   // beyond the free streams wait in the pool's queue (Pool::waiting()).
   std::atomic<size_t> streams{0};
+  // While true no pool answers or starts anything: every request waits for a
+  // stream (Pool::waiting()). kick() (any thread) makes them look again.
+  std::atomic<bool> hold{false};
+  void kick() {
+    std::lock_guard<std::mutex> g(mu_);
+    for (loop::Async* a : pools_) a->ring();
+  }
+  void attach(loop::Async* a) {
+    std::lock_guard<std::mutex> g(mu_);
+    pools_.push_back(a);
+  }
+  void detach(loop::Async* a) {
+    std::lock_guard<std::mutex> g(mu_);
+    pools_.erase(std::remove(pools_.begin(), pools_.end(), a), pools_.end());
+  }
 
   Reply on_submit(Sent s) {
     {
@@ -128,13 +143,17 @@ class Wire {
   std::vector<Sent> log_;
   std::vector<uint32_t> retired_;
   std::map<std::string, size_t> max_outstanding_;
+  std::vector<loop::Async*> pools_;
   std::atomic<int> shutdowns_{0};
 };
 
 class FakePool final : public pool::Pool {
  public:
   FakePool(uv_loop_t* loop, pool::PoolOptions o, pool::PoolListener& listener, Wire& wire)
-      : opts_(std::move(o)), listener_(listener), wire_(wire), io_(loop, [this] { answer(); }) {}
+      : opts_(std::move(o)), listener_(listener), wire_(wire), io_(loop, [this] { answer(); }) {
+    wire_.attach(&io_);
+  }
+  ~FakePool() override { wire_.detach(&io_); }
 
   void submit(HttpRequest* req, HttpResponse* resp, void* user) override {
     queued_.push_back(Req{req, resp, user});
@@ -161,6 +180,7 @@ class FakePool final : public pool::Pool {
   };
 
   void answer() {
+    if (wire_.hold.load() && !closing_) return;
     std::vector<Req> batch;
     const size_t streams = wire_.streams.load();
     if (streams == 0 || closing_) {
@@ -205,6 +225,7 @@ class FakePool final : public pool::Pool {
                               force_ ? pool::TransportError::ConnectionLost : pool::TransportError::Shutdown, 0);
       auto done = std::move(done_);
       done_ = nullptr;
+      wire_.detach(&io_);
       io_.close(std::move(done));
     }
   }

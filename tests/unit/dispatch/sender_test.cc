@@ -752,6 +752,38 @@ TEST(Sender, RetriesAreBuiltAtMostAChunkAheadOfThePoolsStreams) {
   expect_held_back(rig, b, "fcm.test", 1034 + 64, 10);
 }
 
+// Jobs the sender leaves in its ring because the pools already hold 1,024
+// requests without a stream wait for the provider's streams, as they would
+// in a pool's queue: stats count that wait as provider time, not as the
+// gateway's share (goal 4 of issue 17 separates the two). The test clock
+// moves 200 ms only while the pool answers nothing.
+TEST(Sender, TimeHeldInTheRingForStreamsIsProviderTimeNotTheGateways) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.deps.max_in_flight = 8192;  // the bound holds the ring back, not the in-flight window
+  rig.deps.ring_capacity = 8192;
+  rig.wire.hold = true;
+  rig.start();
+  Batch* b = rig.send(app, numbered_tokens(3000));
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->inbox().ring_size() == 3000u - 1024u; }));
+  // Housekeeping (every 250 ms) drains too: the sender has looked at the
+  // bound before the clock moves.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  rig.advance(200);
+  rig.wire.hold = false;
+  rig.wire.kick();
+  ASSERT_TRUE(rig.done(b));
+  LatencySummary gateway, queue, provider;
+  gateway.add(rig.sender->stats().gateway_latency);
+  queue.add(rig.sender->stats().queue_latency);
+  provider.add(rig.sender->stats().provider_latency);
+  ASSERT_EQ(gateway.total, 3000u);
+  EXPECT_EQ(queue.total, 3000u);
+  EXPECT_LT(gateway.quantile_ms(1.0), 1.0) << "the wait for streams is not the gateway's";
+  EXPECT_LT(queue.quantile_ms(1.0), 1.0);
+  EXPECT_GE(provider.quantile_ms(0.0), 200.0) << "every request waited 200 ms for a stream";
+}
+
 // With streams that answer, the ring refills the pool's queue as responses
 // free streams: the whole batch is delivered, never more than 1,024 waiting.
 TEST(Sender, ABatchLargerThanTheBuildAheadIsDeliveredAsStreamsFree) {
