@@ -45,7 +45,11 @@ void check_batch(const Batch& b) {
   for (uint32_t i = 0; i < b.recipients.size(); ++i) {
     const Recipient& r = b.recipients[i];
     if (size_t(r.token_off) + r.token_len > b.arena.size()) std::abort();
-    if (b.platform == Platform::WebPush && size_t(r.keys_off) + 81 > b.arena.size()) std::abort();
+    // A subscription held past its own expiry (send_at after its TTL) goes
+    // into the batch that is finished as expired without being sent
+    // (send_schedule.cc add_expired, expires_at_ms = 1): it carries no keys.
+    if (b.platform == Platform::WebPush && b.expires_at_ms != 1 && size_t(r.keys_off) + 81 > b.arena.size())
+      std::abort();
     if (r.vars_off != UINT32_MAX &&
         (size_t(r.vars_off) >= b.vars.size() || size_t(r.vars_off) + 1 + b.vars[r.vars_off].len > b.vars.size()))
       std::abort();
