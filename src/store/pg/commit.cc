@@ -36,8 +36,11 @@ Result<void> PgCommit::begin(bool full_sync) {
 void PgCommit::add_send(const SendDelta& d) {
   // Merged on the key as stored: two byte strings that sanitize alike are
   // one row (an upsert may not touch a row twice).
-  std::string token = pg_text(d.token), key = pg_token_key(token);
-  if (key == token) token.clear();
+  // A token is its own key up to kPgMaxKeyToken (pg_token_key): then no
+  // second copy is kept for token_full.
+  std::string token = pg_text(d.token), key;
+  if (token.size() <= kPgMaxKeyToken) key.swap(token);
+  else key = pg_token_key(token);
   sends_.push_back(SendRow{static_cast<int16_t>(d.platform), pg_text(d.app), std::move(key), std::move(token),
                            pg_text(d.campaign), d.first_at_ms, d.last_at_ms, static_cast<int64_t>(d.sent),
                            static_cast<int64_t>(d.delivered), static_cast<int64_t>(d.failed)});
@@ -99,11 +102,14 @@ Result<void> PgCommit::apply(const RecordView& r) {
 // Sorted by key, duplicates merged: an upsert may touch a row only once,
 // and instances that lock rows in one order cannot deadlock on them.
 std::optional<size_t> PgCommit::queue_sends(PgPipeline& pl) {
-  std::stable_sort(sends_.begin(), sends_.end(), [](const SendRow& a, const SendRow& b) {
+  const auto by_key = [](const SendRow& a, const SendRow& b) {
     if (a.platform != b.platform) return a.platform < b.platform;
     if (a.app != b.app) return a.app < b.app;
     return a.key < b.key;
-  });
+  };
+  // The send tally hands its rows over in this order already; only text
+  // that sanitizes differently (or a long token's digest key) reorders.
+  if (!std::is_sorted(sends_.begin(), sends_.end(), by_key)) std::stable_sort(sends_.begin(), sends_.end(), by_key);
   PgArray cols[10];
   for (size_t i = 0; i < sends_.size(); ++i) {
     SendRow& s = sends_[i];

@@ -523,6 +523,47 @@ TEST_F(PgStore, BadDsnFailsWithoutShowingThePassword) {
   EXPECT_NE(r.error().message.find("port=1"), std::string::npos) << r.error().message;
 }
 
+// A byte at a time, what append_pg_text and PgArray::add promise: NUL and
+// bytes that are not valid UTF-8 become '?', valid sequences stay, and in an
+// array element '"' and '\\' get a backslash. The fast path reads eight
+// bytes a step, so each odd byte is tried at every offset of a 40-byte text.
+std::string slow_pg_text(std::string_view s, bool quoted) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    if (c >= 1 && c < 0x80) n = 1;
+    else if (c >= 0xC2 && c <= 0xDF && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80) n = 2;
+    if (n == 0) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    if (quoted && (c == '"' || c == '\\')) out += '\\';
+    out.append(s.data() + i, n);
+    i += n;
+  }
+  return out;
+}
+
+TEST(PgText, OddBytesAtEveryOffsetAreSanitizedAndEscaped) {
+  const std::string odd[] = {std::string(1, '\0'), "\xff", "\xc3", "\xc3\xa9", "\"", "\\", "\x80"};
+  for (const std::string& o : odd) {
+    for (size_t at = 0; at <= 40; ++at) {
+      std::string text(40, 'a');
+      for (size_t k = 0; k < text.size(); ++k) text[k] = static_cast<char>('a' + k % 26);
+      text.insert(at, o);
+      EXPECT_EQ(detail::pg_text(text), slow_pg_text(text, false)) << at;
+      detail::PgArray a;
+      a.add(text);
+      a.add(int64_t{-9223372036854775807 - 1});
+      a.add(text);
+      const std::string el = "\"" + slow_pg_text(text, true) + "\"";
+      EXPECT_EQ(a.literal(), "{" + el + ",-9223372036854775808," + el + "}") << at;
+    }
+  }
+}
+
 TEST(PgDsn, RedactionKeepsTheServerAndDropsEveryPassword) {
   EXPECT_EQ(detail::redact_dsn("host=db port=5433 dbname=pushgw user=gw password=s3cret sslmode=require"),
             "host=db port=5433 dbname=pushgw user=gw sslmode=require");
