@@ -245,6 +245,7 @@ void Daemon::start() {
     PGW_LOG(log_, Info, "latency_slice_us not applied: %s", strerror(e));
   fleet_->start();
   scheduler_->start();
+  oauth_->on_token([this] { fleet_->credentials_changed(); });
   oauth_->start();
   if (redis_) redis_->start();
   start_watchdog();

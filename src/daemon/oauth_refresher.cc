@@ -105,6 +105,7 @@ void OAuthRefresher::on_complete(void* user, HttpRequest&, HttpResponse& resp, p
       e->acct.source->set(std::move(parsed.value().first), parsed.value().second, now);
       e->failures_in_row = 0;
       PGW_LOG(log_, Info, "fcm app '%s': access token refreshed", e->acct.app.c_str());
+      if (on_token_) on_token_();
       return;
     }
     why = parsed.error().message;

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -38,6 +39,9 @@ class OAuthRefresher final : public pool::PoolListener {
   Result<void> add(const FcmCredential& account);
   void start();
   void close(std::function<void()> done);
+  // Runs on the loop after each new token is set: the senders then send
+  // what they parked for it at once instead of at their next look.
+  void on_token(std::function<void()> f) { on_token_ = std::move(f); }
 
   uint64_t fetches() const { return fetches_.load(std::memory_order_relaxed); }
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
@@ -57,6 +61,7 @@ class OAuthRefresher final : public pool::PoolListener {
   int connect_timeout_ms_, request_timeout_ms_;
   std::vector<std::unique_ptr<Entry>> entries_;
   loop::Timer timer_;  // the refresh tick
+  std::function<void()> on_token_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::atomic<uint64_t> fetches_{0}, failures_{0};
 };

@@ -68,6 +68,10 @@ void Fleet::update_apps(const std::shared_ptr<const AppTable>& apps) {
   for (auto& s : senders_) s->update_apps(apps);
 }
 
+void Fleet::credentials_changed() {
+  for (auto& s : senders_) s->inbox().credentials_changed();
+}
+
 void Fleet::stop(int64_t deadline_mono_ns, std::function<void()> on_stopped) {
   if (stopping_) return;
   stopping_ = true;

@@ -74,6 +74,8 @@ class Fleet final : public Lanes {
 
   // SIGHUP: the new app table, to every sender before any job names a new id.
   void update_apps(const std::shared_ptr<const AppTable>& apps);
+  // A provider credential arrived: every sender sends what it parked for one.
+  void credentials_changed();
   // Drain: every sender finishes what it holds, failing what is left at
   // deadline (monotonic ns) with reason "shutdown". on_stopped runs once
   // every sender has stopped and its last completions were handed on.

@@ -46,8 +46,15 @@ class Inbox {
   // deadline (monotonic ns) fails with reason "shutdown".
   void request_stop(int64_t deadline_mono_ns);
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+  // Any thread: a provider credential arrived (an FCM access token was set);
+  // the sender sends what it parked for one without waiting for its look.
+  void credentials_changed() {
+    credentials_.fetch_add(1, std::memory_order_release);
+    doorbell_.ring();
+  }
 
   // Sender thread.
+  uint64_t credentials() const { return credentials_.load(std::memory_order_acquire); }
   size_t pop(SendJob* out, size_t max) { return ring_.pop_many(out, max); }
   bool stop_requested() const { return stop_requested_.load(std::memory_order_acquire); }
   int64_t stop_deadline_ns() const { return stop_deadline_ns_.load(std::memory_order_relaxed); }
@@ -73,6 +80,7 @@ class Inbox {
   std::atomic<bool> stop_requested_{false};
   std::atomic<int64_t> stop_deadline_ns_{0};
   std::atomic<bool> stopped_{false};
+  std::atomic<uint64_t> credentials_{0};  // bumped by credentials_changed()
 };
 
 }  // namespace pushgw::dispatch

@@ -1,6 +1,7 @@
 #include "dispatch/retry_queue.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace pushgw::dispatch {
 
@@ -48,8 +49,22 @@ bool RetryQueue::resend_free(const SendJob& job, int64_t now_ms) {
 
 bool RetryQueue::park(const SendJob& job, int64_t now_ms) {
   if (!within_window(*job.batch, now_ms)) return false;
-  push(now_ms + kParkMs, job);
+  parked_.push_back(job);
+  if (parked_.size() == 1) {
+    parked_look_ms_ = now_ms + kParkLookMs;
+    arm(parked_look_ms_);
+  }
   return true;
+}
+
+void RetryQueue::unpark(int64_t now_ms) {
+  for (const SendJob& job : parked_) heap_.push(Item{now_ms, job});
+  parked_.clear();
+}
+
+bool RetryQueue::due(int64_t now_ms) {
+  if (!parked_.empty() && now_ms >= parked_look_ms_) unpark(now_ms);
+  return !heap_.empty() && heap_.top().due_ms <= now_ms;
 }
 
 bool RetryQueue::within_window(const Batch& b, int64_t at_ms) const {
@@ -57,7 +72,7 @@ bool RetryQueue::within_window(const Batch& b, int64_t at_ms) const {
 }
 
 bool RetryQueue::pop_due(int64_t now_ms, SendJob* job) {
-  if (!due(now_ms)) return false;
+  if (heap_.empty() || heap_.top().due_ms > now_ms) return false;
   *job = heap_.top().job;
   heap_.pop();
   return true;
@@ -65,14 +80,24 @@ bool RetryQueue::pop_due(int64_t now_ms, SendJob* job) {
 
 void RetryQueue::push(int64_t due_ms, const SendJob& job) {
   heap_.push(Item{due_ms, job});
+  arm(due_ms);
+}
+
+void RetryQueue::arm(int64_t due_ms) {
   if (timer_.active() && timer_due_ <= due_ms) return;
   const int64_t now = clock_.now_ms();
   start(now, due_ms - now);
 }
 
+int64_t RetryQueue::earliest() const {
+  int64_t at = heap_.empty() ? INT64_MAX : heap_.top().due_ms;
+  if (!parked_.empty()) at = std::min(at, parked_look_ms_);
+  return at;
+}
+
 void RetryQueue::rearm(int64_t now_ms, bool blocked) {
-  if (heap_.empty()) return;
-  start(now_ms, std::max<int64_t>(blocked ? kBlockedMs : 0, heap_.top().due_ms - now_ms));
+  if (empty()) return;
+  start(now_ms, std::max<int64_t>(blocked ? kBlockedMs : 0, earliest() - now_ms));
 }
 
 void RetryQueue::start(int64_t now_ms, int64_t wait_ms) {
@@ -85,16 +110,18 @@ void RetryQueue::on_timer() {
   on_due_();
   // Nothing was due after all (the clock is not the loop's), or the sender
   // did not look: wake again for the earliest.
-  if (!heap_.empty() && !timer_.active()) start(clock_.now_ms(), heap_.top().due_ms - clock_.now_ms());
+  if (!empty() && !timer_.active()) start(clock_.now_ms(), earliest() - clock_.now_ms());
 }
 
 std::vector<SendJob> RetryQueue::take_all() {
   std::vector<SendJob> out;
-  out.reserve(heap_.size());
+  out.reserve(size());
   while (!heap_.empty()) {
     out.push_back(heap_.top().job);
     heap_.pop();
   }
+  out.insert(out.end(), parked_.begin(), parked_.end());
+  parked_.clear();
   return out;
 }
 

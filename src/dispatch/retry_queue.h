@@ -15,8 +15,13 @@
 //    it carried was replaced): resend at once without using up an attempt,
 //    within the window and expiry, at most kMaxFreeResends times (a peer
 //    that stalls every connection ends in the attempts path);
-//  - park(): no credential yet (FCM access token being fetched): look again
-//    in 100 ms without using up an attempt, within the window and expiry;
+//  - park(): no credential yet (FCM access token being fetched): wait
+//    without using up an attempt, within the window and expiry, until
+//    unpark() (a credential arrived) or at most kParkLookMs. Parked jobs are
+//    kept apart from the heap and looked at together: while the token
+//    endpoint is down for minutes, each is looked at once a second, not
+//    ten times (a full share of parked jobs looked at every 100 ms kept a
+//    sender thread busy);
 //  - release(): due now (jobs held by a breaker that closed).
 //
 // The sender pops due jobs itself (pop_due) whenever it sends, so the timer
@@ -40,7 +45,7 @@ class RetryQueue {
  public:
   static constexpr uint8_t kMaxUnprocessedResends = 64;
   static constexpr uint8_t kMaxFreeResends = 3;
-  static constexpr int64_t kParkMs = 100;
+  static constexpr int64_t kParkLookMs = 1000;  // parked jobs are looked at again at least this often
   static constexpr int64_t kBlockedMs = 10;  // due but the sender could not send: look again this soon
 
   // on_due runs on the loop thread when the earliest job may be due.
@@ -53,8 +58,11 @@ class RetryQueue {
   bool resend_free(const SendJob& job, int64_t now_ms);
   bool park(const SendJob& job, int64_t now_ms);
   void release(const SendJob& job, int64_t now_ms) { push(now_ms, job); }
+  // A credential arrived: every parked job is due now.
+  void unpark(int64_t now_ms);
 
-  bool due(int64_t now_ms) const { return !heap_.empty() && heap_.top().due_ms <= now_ms; }
+  // A parked job counts as due once kParkLookMs have passed since parking.
+  bool due(int64_t now_ms);
   // The earliest job if due; false otherwise.
   bool pop_due(int64_t now_ms, SendJob* job);
   // After a pass that stopped popping: wake again when the earliest is due,
@@ -62,8 +70,9 @@ class RetryQueue {
   void rearm(int64_t now_ms, bool blocked);
   // Shutdown: every job still waiting, earliest first.
   std::vector<SendJob> take_all();
-  bool empty() const { return heap_.empty(); }
-  size_t size() const { return heap_.size(); }
+  bool empty() const { return heap_.empty() && parked_.empty(); }
+  size_t size() const { return heap_.size() + parked_.size(); }
+  size_t parked() const { return parked_.size(); }
   void stop() { timer_.stop(); }
   void close() { timer_.close(); }
 
@@ -75,6 +84,9 @@ class RetryQueue {
   };
   bool within_window(const Batch& b, int64_t at_ms) const;
   void push(int64_t due_ms, const SendJob& job);
+  void arm(int64_t due_ms);
+  // The earliest time anything is due (heap top or the parked look); INT64_MAX when empty.
+  int64_t earliest() const;
   void start(int64_t now_ms, int64_t wait_ms);
   void on_timer();
 
@@ -83,6 +95,8 @@ class RetryQueue {
   std::function<double()> rand01_;
   std::function<void()> on_due_;
   std::priority_queue<Item, std::vector<Item>, std::greater<>> heap_;
+  std::vector<SendJob> parked_;  // waiting for a credential, in parking order
+  int64_t parked_look_ms_ = 0;   // when the parked jobs are looked at without unpark()
   loop::Timer timer_;
   int64_t timer_due_ = 0;  // clock time the armed timer is for
 };

@@ -197,6 +197,10 @@ void Sender::drain() {
   auto room = [this] { return in_flight_.size() < d_.max_in_flight && !sink_.backpressured(); };
   size_t popped = 0;
   build_ahead_full_ = false;
+  if (const uint64_t c = inbox_.credentials(); c != credentials_seen_) {
+    credentials_seen_ = c;
+    retries_.unpark(now);  // a credential arrived: what waited for one goes now
+  }
   {
     SendPass pass(apps_, pools_, now);
     if (retries_.due(now)) {
@@ -268,8 +272,8 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   if (b.expires_at_ms > 0 && now >= b.expires_at_ms) return sink_.finish(job, Status::Expired, "expired");
   const AppRuntime& app = apps_[b.app_id];
   Provider& prov = apps_.provider(b.app_id);
-  // Before any other work: a job parked for its credential comes back every
-  // RetryQueue::kParkMs until the credential is there.
+  // Before any other work: a job parked for its credential comes back when
+  // one arrives (Inbox::credentials_changed) or after RetryQueue::kParkLookMs.
   pass.begin();
   if (!prov.credential_ready()) return park_for_credential(job, now);
   uint64_t key = 0;  // Store::key() of the token, when the store was asked

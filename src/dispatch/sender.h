@@ -178,6 +178,7 @@ class Sender final : public pool::PoolListener {
   bool need_drain_ = false;   // completions freed room: refill after this I/O pass
   bool build_ahead_full_ = false;  // the last drain stopped at kBuildAhead requests without a stream
   int64_t ahead_since_ns_ = 0;     // since when the ring has been held back by kBuildAhead (0: not)
+  uint64_t credentials_seen_ = 0;  // Inbox::credentials() at the last drain
   bool closing_ = false;      // pools shutting down: no new sends
   bool pools_closed_ = false;
   std::atomic<int> stall_ms_{0};

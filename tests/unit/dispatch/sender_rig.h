@@ -253,6 +253,7 @@ class FakeProvider final : public Provider {
     // it says ready and only build() fails, like a provider without the check.
     std::atomic<bool> reports_credential{true};
     std::atomic<int> begin_drains{0}, credentials_rejected{0};
+    mutable std::atomic<int> credential_checks{0};  // credential_ready() calls
     // What credential_rejected() answers.
     std::atomic<CredentialRetry> on_rejected{CredentialRetry::Backoff};
   };
@@ -269,7 +270,10 @@ class FakeProvider final : public Provider {
   }
   Verdict classify(const HttpResponse& resp, int64_t) const override;
   void begin_drain(int64_t) override { ++s_->begin_drains; }
-  bool credential_ready() const override { return !(s_->reports_credential.load() && s_->credential_missing.load()); }
+  bool credential_ready() const override {
+    ++s_->credential_checks;
+    return !(s_->reports_credential.load() && s_->credential_missing.load());
+  }
   CredentialRetry credential_rejected(const HttpRequest&, int64_t) override {
     ++s_->credentials_rejected;
     return s_->on_rejected.load();

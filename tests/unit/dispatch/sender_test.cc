@@ -398,11 +398,41 @@ TEST(Sender, ParksForACredentialWithoutUsingAnAttempt) {
     EXPECT_EQ(rig.wire.submits("tok"), 0);
     EXPECT_FALSE(rig.is_done(b));
     rig.provider(app).credential_missing = false;
-    rig.advance(100);
+    rig.sender->inbox().credentials_changed();  // what the OAuth refresher does after a new token
     ASSERT_TRUE(rig.done(b)) << "reports " << reports;
     EXPECT_EQ(result(b).status, Status::Delivered);
     EXPECT_EQ(rig.wire.submits("tok"), 1);
   }
+}
+
+// While the token endpoint is down, parked jobs are looked at once per
+// RetryQueue::kParkLookMs, not every 100 ms (a full share of them looked at
+// ten times a second kept the sender busy); a credential that arrives sends
+// them at once, without waiting for the next look.
+std::vector<std::string> numbered_tokens(size_t n);
+
+TEST(Sender, ParkedJobsAreLookedAtOnceASecondAndGoWhenTheCredentialArrives) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Fcm, "shop", "fcm.test:443");
+  rig.provider(app).credential_missing = true;
+  rig.start();
+  Batch* b = rig.send(app, numbered_tokens(100));
+  rig.barrier();
+  ASSERT_EQ(rig.provider(app).credential_checks.load(), 100);
+  rig.advance(RetryQueue::kParkLookMs - 1);
+  // The retry timer runs on the loop's own clock: give it time to fire and
+  // find nothing due on the test clock.
+  std::this_thread::sleep_for(std::chrono::milliseconds(RetryQueue::kParkLookMs + 200));
+  rig.barrier();
+  EXPECT_EQ(rig.provider(app).credential_checks.load(), 100) << "parked jobs were looked at before their look";
+  rig.advance(1);
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.provider(app).credential_checks.load() == 200; }));
+  EXPECT_FALSE(rig.is_done(b));
+  rig.provider(app).credential_missing = false;
+  rig.sender->inbox().credentials_changed();  // the clock stays: the credential alone sends them
+  ASSERT_TRUE(rig.done(b));
+  for (const ResultSlot& r : b->results) EXPECT_EQ(r.status, Status::Delivered);
+  EXPECT_EQ(rig.wire.submits("t0"), 1);
 }
 
 TEST(Sender, ParkedForACredentialFailsAfterTheRetryWindow) {
