@@ -102,3 +102,26 @@ def test_personalized_message(frig):
     r = send(d, [{"token": "p-" + "a" * 40, "vars": {"name": "Aiko \"the\" <b>"}}],
              message={"notification": {"title": "Hi {{name}}", "body": "x"}})
     assert r["results"][0]["status"] == "delivered"
+
+
+def test_sends_during_a_token_outage_wait_and_are_delivered_once_it_ends(frig):
+    """pushgwd starts while the OAuth token endpoint answers 503: FCM sends
+    are accepted and wait for the credential (parked, no attempt used) while
+    the refresher backs off and retries; once the endpoint is back, the new
+    token sends every recipient, each exactly once."""
+    frig.sim.admin("/faults", "token_unavailable\n")
+    d = frig.daemon(frig.config(apps=frig.fcm_section()))
+    tokens = ["outage-%04d-" % i + "x" * 100 for i in range(2000)]
+    r = d.request({"op": "send", "wait": False, "notifications": [
+        {"platform": "fcm", "app": "shop-android", "tokens": tokens,
+         "message": {"notification": {"title": "Hi", "body": "back soon"}}}]})
+    assert r["accepted"] == 2000, r
+    assert wait_until(lambda: frig.sim.stats()["unavailable_answers"] >= 2)  # the refresher tried again
+    assert frig.sim.stats()["fcm"]["requests"] == 0, "nothing is sent without a token"
+    assert d.request({"op": "stats"})["platforms"]["fcm"]["failed"] == 0
+    frig.sim.admin("/faults", "")
+    assert wait_until(lambda: frig.sim.stats()["fcm"]["delivered"] == 2000, timeout=90)
+    st = frig.sim.stats()["fcm"]
+    assert st["duplicate_delivered"] == 0
+    fcm = d.request({"op": "stats"})["platforms"]["fcm"]
+    assert fcm["delivered"] == 2000 and fcm["failed"] == 0, fcm

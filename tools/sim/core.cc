@@ -64,6 +64,13 @@ Disposition route(SimCore& core, HandlerCtx& ctx, const SimRequest& req, SimResp
     if (!core.sink) return core.fcm.handle_send(ctx, req, resp);
     core.fcm.handle_sink_send(ctx, req, resp);
   } else if (path == "/token") {
+    if (core.faults.token_unavailable()) {
+      bump(core.stats.unavailable_answers);
+      resp.status = 503;
+      resp.headers.add("content-type", "application/json; charset=UTF-8");
+      resp.body = "{\"error\":\"temporarily_unavailable\",\"error_description\":\"The token service is down.\"}";
+      return Disposition::kNow;
+    }
     if (!core.sink) return core.fcm.handle_token(ctx, req, resp);
     core.fcm.handle_sink_token(ctx, req, resp);
   } else if (path.starts_with("/wp/")) {

@@ -93,9 +93,12 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
   std::string_view value = eq == std::string_view::npos ? std::string_view() : spec.substr(eq + 1);
   const bool has_value = eq != std::string_view::npos;
   uint32_t n = 0;
-  if (name == "stall" || name == "bad_tls" || name == "unavailable") {
+  if (name == "stall" || name == "bad_tls" || name == "unavailable" || name == "token_unavailable") {
     if (has_value) return bad(spec, "takes no value");
-    (name == "stall" ? f.stall : name == "bad_tls" ? f.bad_tls : f.unavailable) = true;
+    (name == "stall"         ? f.stall
+     : name == "bad_tls"     ? f.bad_tls
+     : name == "unavailable" ? f.unavailable
+                             : f.token_unavailable) = true;
   } else if (name == "goaway_after" || name == "goaway_error_after" || name == "reset_after" ||
              name == "refuse_for" || name == "refuse_every") {
     if (!parse_u32(value, n)) return bad(spec, "expects a non-negative integer");
@@ -125,7 +128,7 @@ Result<void> apply_fault(std::string_view spec, FaultSet& f) {
   } else {
     return bad(spec,
                "unknown fault (goaway_after, goaway_error_after, reset_after, stall, stall_after, refuse_every, "
-               "max_streams_after, refuse_for, bad_tls, unavailable, reject_jwt, reject_jwt_before, reject_jwt_reason, "
+               "max_streams_after, refuse_for, bad_tls, unavailable, token_unavailable, reject_jwt, reject_jwt_before, reject_jwt_reason, "
                "stop_reading, drip_ping, drip_settings, big_headers, big_body)");
   }
   return ok();
@@ -166,6 +169,7 @@ std::string FaultSet::to_text() const {
   line("refuse_for", refuse_for_s);
   if (bad_tls) out += "bad_tls\n";
   if (unavailable) out += "unavailable\n";
+  if (token_unavailable) out += "token_unavailable\n";
   if (reject_jwt != RejectJwt::None) out += reject_jwt == RejectJwt::All ? "reject_jwt=all\n" : "reject_jwt=current\n";
   if (reject_jwt_before_s) out += "reject_jwt_before=" + std::to_string(*reject_jwt_before_s) + "\n";
   if (reject_jwt_invalid) out += "reject_jwt_reason=InvalidProviderToken\n";
@@ -184,6 +188,7 @@ void FaultBoard::set(FaultSet f) {
   std::lock_guard<std::mutex> g(mu_);
   refuse_until_ns_ = f.refuse_for_s ? clock_.mono_ns() + int64_t(*f.refuse_for_s) * 1'000'000'000 : 0;
   unavailable_.store(f.unavailable, std::memory_order_release);
+  token_unavailable_.store(f.token_unavailable, std::memory_order_release);
   set_ = std::move(f);
   stalls_claimed_ = 0;
   gen_.fetch_add(1, std::memory_order_acq_rel);

@@ -54,6 +54,10 @@ struct FaultSet {
   // without being processed (no delivery recorded); connections, PINGs and
   // the OAuth token endpoint keep working. Clearing it ends the outage.
   bool unavailable = false;
+  // The OAuth token endpoint is down ("token_unavailable"): every POST
+  // /token is answered 503 with Google's error body; sends keep working for
+  // a client that already holds a token. Clearing it ends the outage.
+  bool token_unavailable = false;
 
   // Hostile peers (a Web Push origin anyone can choose):
   //  - "stop_reading": once the handshake is done and the server's SETTINGS
@@ -87,7 +91,7 @@ struct FaultSet {
 
   bool empty() const {
     return !goaway_after && !reset_after && !stall && !stall_after && !refuse_every && !max_streams_after &&
-           !refuse_for_s && !bad_tls && !unavailable && reject_jwt == RejectJwt::None && !reject_jwt_before_s && !hostile();
+           !refuse_for_s && !bad_tls && !unavailable && !token_unavailable && reject_jwt == RejectJwt::None && !reject_jwt_before_s && !hostile();
   }
   bool hostile() const { return stop_reading || drip_ping_ms || drip_settings_ms || big_headers || big_body; }
   bool rejects_jwts() const { return reject_jwt != RejectJwt::None || reject_jwt_before_s.has_value(); }
@@ -114,6 +118,7 @@ class FaultBoard {
   bool claim_stall();
   // True while "unavailable" is set (read on every request: no lock).
   bool unavailable() const { return unavailable_.load(std::memory_order_acquire); }
+  bool token_unavailable() const { return token_unavailable_.load(std::memory_order_acquire); }
 
  private:
   const Clock& clock_;
@@ -123,6 +128,7 @@ class FaultBoard {
   uint32_t stalls_claimed_ = 0;
   std::atomic<uint64_t> gen_{0};
   std::atomic<bool> unavailable_{false};
+  std::atomic<bool> token_unavailable_{false};
 };
 
 }  // namespace pushgw::sim

@@ -135,6 +135,26 @@ TEST_F(AdminTest, UnavailableAnswersEverySend503UntilCleared) {
   EXPECT_EQ(Json(call("GET", "/stats").body).num("/unavailable_answers"), 3);
 }
 
+// The "token_unavailable" fault: the OAuth token endpoint is down (503 with
+// an OAuth error body); sends are processed as usual; clearing it ends it.
+TEST_F(AdminTest, TokenUnavailableAnswersTheTokenEndpoint503UntilCleared) {
+  HandlerCtx ctx(clock_);
+  SimResponse resp;
+  auto post = [&](std::string_view path) {
+    resp.clear();
+    EXPECT_EQ(route(core_, ctx, test::make_request("POST", path, {}, "{}"), resp), Disposition::kNow);
+    return resp.status;
+  };
+  ASSERT_EQ(call("POST", "/faults", "token_unavailable\n").status, 200);
+  EXPECT_EQ(call("GET", "/faults").body, "token_unavailable\n");
+  EXPECT_EQ(post("/token"), 503);
+  EXPECT_EQ(Json(resp.body).str("/error"), "temporarily_unavailable");
+  EXPECT_NE(post("/v1/projects/p/messages:send"), 503);  // the send API is up
+  EXPECT_EQ(Json(call("GET", "/stats").body).num("/unavailable_answers"), 1);
+  ASSERT_EQ(call("POST", "/faults", "").status, 200);
+  EXPECT_NE(post("/token"), 503);
+}
+
 TEST(JsonOut, EscapesAndKeepsBinaryValid) {
   std::string out;
   json_append_string(out, "a\"b\\c\n\x01");
