@@ -12,6 +12,7 @@
 namespace pushgw::daemon {
 namespace {
 
+using ingest::json_fixed3;
 using ingest::json_key;
 using ingest::json_num;
 using ingest::json_str;
@@ -54,11 +55,14 @@ void append_latency(std::string& out, std::string_view name, std::span<const dou
                     const std::vector<uint64_t>& counts) {
   uint64_t total = 0;
   for (uint64_t c : counts) total += c;
-  char buf[128];
-  snprintf(buf, sizeof buf, "{\"count\":%llu,\"p50\":%.3f,\"p99\":%.3f}", static_cast<unsigned long long>(total),
-           quantile_ms(bounds, counts, 0.5), quantile_ms(bounds, counts, 0.99));
   json_key(out, name);
-  out += buf;
+  out += "{\"count\":";
+  json_num(out, static_cast<int64_t>(total));
+  out += ",\"p50\":";
+  json_fixed3(out, quantile_ms(bounds, counts, 0.5));
+  out += ",\"p99\":";
+  json_fixed3(out, quantile_ms(bounds, counts, 0.99));
+  out.push_back('}');
 }
 
 std::string_view state_name(dispatch::CircuitBreaker::State s) {

@@ -1,6 +1,5 @@
 #include "daemon/stats.h"
 
-#include <cstdio>
 #include <utility>
 
 #include "ingest/json_out.h"
@@ -8,6 +7,7 @@
 namespace pushgw::daemon {
 namespace {
 
+using ingest::json_fixed3;
 using ingest::json_key;
 using ingest::json_num;
 
@@ -47,11 +47,17 @@ void append_platforms(std::string& out, const StatsView& v) {
 
 void append_latency(std::string& out, std::string_view name, const dispatch::LatencySummary& l) {
   json_key(out, name);
-  char buf[160];
-  snprintf(buf, sizeof buf, "{\"count\":%llu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f}",
-           static_cast<unsigned long long>(l.total), l.quantile_ms(0.5), l.quantile_ms(0.9), l.quantile_ms(0.99),
-           l.quantile_ms(0.999));
-  out += buf;
+  static constexpr double kQs[] = {0.5, 0.9, 0.99, 0.999};
+  double ms[4];
+  l.quantiles_ms(kQs, ms, 4);
+  out += "{\"count\":";
+  json_num(out, static_cast<int64_t>(l.total));
+  const char* keys[] = {",\"p50\":", ",\"p90\":", ",\"p99\":", ",\"p999\":"};
+  for (int i = 0; i < 4; ++i) {
+    out += keys[i];
+    json_fixed3(out, ms[i]);
+  }
+  out.push_back('}');
 }
 
 void append_fleet(std::string& out, const StatsView& v) {

@@ -57,15 +57,24 @@ struct LatencySummary {
   }
   // q in [0,1]; returns the bucket's upper bound in milliseconds (0 when empty).
   double quantile_ms(double q) const {
-    if (total == 0) return 0;
-    uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
-    uint64_t seen = 0;
-    for (int i = 0; i < LatencyHistogram::kBuckets; ++i) {
-      seen += counts[static_cast<size_t>(i)];
-      if (seen >= rank) return LatencyHistogram::upper_us(i) / 1000.0;
-    }
-    return LatencyHistogram::upper_us(LatencyHistogram::kBuckets - 1) / 1000.0;
+    double ms = 0;
+    quantiles_ms(&q, &ms, 1);
+    return ms;
   }
+  // quantile_ms of each of the n ascending qs, in one walk of the buckets
+  // (the stats op asks for four of six summaries on every poll).
+  void quantiles_ms(const double* qs, double* ms, int n) const {
+    int k = 0;
+    uint64_t seen = 0;
+    for (int i = 0; i < LatencyHistogram::kBuckets && k < n && total > 0; ++i) {
+      seen += counts[static_cast<size_t>(i)];
+      for (; k < n && seen >= rank(qs[k]); ++k) ms[k] = LatencyHistogram::upper_us(i) / 1000.0;
+    }
+    for (; k < n; ++k) ms[k] = total == 0 ? 0 : LatencyHistogram::upper_us(LatencyHistogram::kBuckets - 1) / 1000.0;
+  }
+
+ private:
+  uint64_t rank(double q) const { return static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1; }
 };
 
 }  // namespace pushgw::dispatch

@@ -24,6 +24,14 @@ inline void json_num(std::string& out, int64_t v) {
   out.append(buf, r.ptr);
 }
 
+// v with three decimals, as printf's %.3f writes it (std::to_chars with a
+// precision is specified to match printf in the C locale, without its cost).
+inline void json_fixed3(std::string& out, double v) {
+  char buf[48];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+  out.append(buf, r.ptr);
+}
+
 inline void json_key(std::string& out, std::string_view k) {
   json_str(out, k);
   out.push_back(':');
