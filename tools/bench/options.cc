@@ -29,6 +29,8 @@ void print_usage(FILE* out) {
           "  --send-log 0|1          set [store] send_log (SQLite: flushes append to the send log; default: pushgwd's)\n"
           "  --store-config \"K = V\"  more [store] lines, e.g. \"send_log_idle_ms = 600000\"\n"
           "  --server-config \"K = V\" more [server] lines, e.g. \"latency_slice_us = 0\"\n"
+          "  --stats-ms N            poll pushgwd's stats every N ms during the run (default 50; a poll costs\n"
+          "                          pushgwd work, so a run under valgrind scales it with valgrind's slowdown)\n"
           "  --settle                after the run, wait until the store has written every send count into its\n"
           "                          rows and report that CPU (settle_cpu_us_per_notification)\n"
           "  --spool MODE            add a [spool] with fsync = MODE (batch|always|off; default none)\n"
@@ -97,6 +99,7 @@ std::string parse_options(int argc, char** argv, Options& o) {
     else if (a == "--track-sends") o.track_sends = atoi(v) != 0 ? 1 : 0;
     else if (a == "--send-log") o.send_log = atoi(v) != 0 ? 1 : 0;
     else if (a == "--store-config") o.store_config = v;
+    else if (a == "--stats-ms") o.stats_ms = atoi(v);
     else if (a == "--server-config") o.server_config = v;
     else if (a == "--spool") {
       o.spool = v;
@@ -111,6 +114,7 @@ std::string parse_options(int argc, char** argv, Options& o) {
   }
   if (!socket_given) o.start = true;
   if (o.batch == 0 || o.recipients == 0) return "--batch and --recipients must be > 0";
+  if (o.stats_ms <= 0) return "--stats-ms must be > 0";
   if (o.target != "sim" && o.target.rfind("https://", 0) != 0) return "--target must be sim or https://host:port";
   if (o.target != "sim" && o.ca_file.empty()) return "--target URL needs --ca";
   return "";

@@ -32,6 +32,7 @@ struct Options {
   int send_log = -1;            // [store] send_log: -1 = pushgwd default, 0 off, 1 on
   std::string store_config;     // more [store] lines, as given
   std::string server_config;    // more [server] lines, as given
+  int stats_ms = 50;            // how often the run polls pushgwd's stats (its progress and latency)
   bool settle = false;          // after the run, wait for the store's deferred writes and report their CPU
   std::string spool;            // "" = no [spool]; else its fsync mode: batch | always | off
   double rate = 0;              // recipients/s offered (open loop); 0 = closed loop

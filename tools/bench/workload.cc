@@ -275,7 +275,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
 
   Totals cur;
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(o.stats_ms));
     if (!read_stats(stats_fd, sbuf, cur)) {
       r.error = "stats failed";
       break;
