@@ -14,6 +14,8 @@ namespace pushgw::store::detail {
 namespace {
 constexpr size_t kMinIndex = 1024;
 constexpr size_t kBytesPerToken = 256;  // token + campaign, on average at most
+static_assert(OutcomeRing::kMaxToken <= TextBlocks::kBlock && OutcomeRing::kMaxText <= TextBlocks::kBlock,
+              "a token or campaign fits one block");
 
 }  // namespace
 
@@ -86,11 +88,7 @@ void SendTally::grow() {
   index_.swap(next);
 }
 
-uint32_t SendTally::append(std::string_view s) {
-  const auto off = static_cast<uint32_t>(bytes_.size());
-  bytes_.append(s);
-  return off;
-}
+uint32_t SendTally::append(std::string_view s) { return bytes_.append(s); }
 
 void SendTally::add(const RecordView& r) {
   const uint32_t grp = group(r.platform, r.app, true);
@@ -124,7 +122,7 @@ void SendTally::add(const RecordView& r) {
   e.first_at = std::min(e.first_at, r.at_ms);
   if (r.at_ms >= e.last_at) {
     e.last_at = r.at_ms;
-    if (std::string_view(bytes_.data() + e.camp_off, e.camp_len) != r.campaign) {
+    if (campaign(e) != r.campaign) {
       e.camp_off = append(r.campaign);  // the ring cuts campaigns to 1 KiB
       e.camp_len = static_cast<uint16_t>(r.campaign.size());
     }
@@ -136,7 +134,7 @@ SendDelta SendTally::view(const Entry& e) const {
   d.platform = groups_[e.group].platform;
   d.app = groups_[e.group].app;
   d.token = token(e);
-  d.campaign = std::string_view(bytes_.data() + e.camp_off, e.camp_len);
+  d.campaign = campaign(e);
   d.first_at_ms = e.first_at;
   d.last_at_ms = e.last_at;
   d.key = e.hash;

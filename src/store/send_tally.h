@@ -12,7 +12,8 @@
 // a clean stop writes them. Verdicts never go through the tally.
 //
 // Memory: no allocation per send once the tables have grown to the working
-// set (clear() keeps capacity). About 56 bytes per token plus its token bytes,
+// set (clear() keeps capacity; entries and strings grow by blocks, without
+// copying what they hold). About 56 bytes per token plus its token bytes,
 // 8 bytes of index and 16 of sort keys; an app name is kept once.
 //
 // Threads: store thread only.
@@ -27,6 +28,7 @@
 
 #include "pushgw/platform.h"
 #include "store/backend.h"
+#include "store/block_store.h"
 #include "store/key_hash.h"
 #include "store/outcome_ring.h"
 #include "store/types.h"
@@ -99,7 +101,8 @@ class SendTally {
     uint64_t prefix;
     uint32_t rank, entry;
   };
-  std::string_view token(const Entry& e) const { return {bytes_.data() + e.token_off, e.token_len}; }
+  std::string_view token(const Entry& e) const { return bytes_.view(e.token_off, e.token_len); }
+  std::string_view campaign(const Entry& e) const { return bytes_.view(e.camp_off, e.camp_len); }
   SendDelta view(const Entry& e) const;
   // The group of (p, app); add = false: npos when there is none.
   static constexpr uint32_t kNoGroup = UINT32_MAX;
@@ -111,9 +114,9 @@ class SendTally {
   uint32_t append(std::string_view s);
 
   const size_t max_tokens_, max_bytes_;
-  std::vector<Entry> entries_;
+  BlockArray<Entry> entries_;  // blocks: filling never copies the table (block_store.h)
   std::vector<uint32_t> index_;  // open addressing: entry + 1, 0 = empty
-  std::string bytes_;
+  TextBlocks bytes_;
   size_t live_ = 0;
   std::vector<Group> groups_;  // kept across clear(): apps are few
   uint32_t last_group_ = kNoGroup;

@@ -117,6 +117,43 @@ TEST(SendTally, ManyTokensGrowTheIndexAndClearEmptiesIt) {
   }
 }
 
+// Tokens and campaigns are kept in 64 KiB blocks (store/block_store.h), the
+// entries in blocks of 4096: a table of long strings spans many blocks, none
+// is cut at a block's end, and a refill after clear() reads back its own.
+TEST(SendTally, LongTokensAndCampaignsSpanManyBlocks) {
+  SendTally t(1u << 20);
+  auto token = [](int i, int round) {
+    // 100 to 8,192 bytes (the ring's cap), so some end exactly at a block's end.
+    const size_t len = i % 97 == 0 ? OutcomeRing::kMaxToken : 100 + static_cast<size_t>(i % 300);
+    std::string s(len, static_cast<char>('a' + (i + round) % 26));
+    const std::string id = std::to_string(round) + "-" + std::to_string(i) + "-";
+    s.replace(0, id.size(), id);
+    return s;
+  };
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::string> toks, camps;
+    for (int i = 0; i < 6000; ++i) {
+      toks.push_back(token(i, round));
+      camps.push_back(std::string(static_cast<size_t>(i % 1000), 'c') + std::to_string(i));
+      t.add(send(Kind::Sent, toks.back(), 10, "first"));
+      t.add(send(Kind::Delivered, toks.back(), 20 + i, camps.back()));
+    }
+    EXPECT_EQ(t.tokens(), 6000u);
+    for (int i = 0; i < 6000; ++i) {
+      auto d = t.find(Platform::Apns, "shop", toks[static_cast<size_t>(i)]);
+      ASSERT_TRUE(d.has_value()) << i;
+      EXPECT_EQ(d->token, toks[static_cast<size_t>(i)]);
+      EXPECT_EQ(d->campaign, camps[static_cast<size_t>(i)]);
+      EXPECT_EQ(d->sent, 2u);
+      EXPECT_EQ(d->delivered, 1u);
+    }
+    const std::vector<SendDelta>& rows = t.ordered();
+    ASSERT_EQ(rows.size(), 6000u);
+    for (size_t k = 1; k < rows.size(); ++k) EXPECT_LT(rows[k - 1].token, rows[k].token);
+    t.clear();
+  }
+}
+
 TEST(SendTally, FullAtTheTokenLimit) {
   SendTally t(3);
   t.add(send(Kind::Sent, "a", 1));
