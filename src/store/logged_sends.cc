@@ -85,7 +85,7 @@ void LoggedSends::add(uint64_t key, const SendDelta& d) {
 }
 
 void LoggedSends::fold() {
-  for (const Staged& d : staged_) fold_one(d);
+  for (size_t i = 0; i < staged_.size(); ++i) fold_one(staged_[i]);
   staged_.clear();
 }
 

@@ -31,6 +31,7 @@
 
 #include "pushgw/platform.h"
 #include "store/backend.h"
+#include "store/block_store.h"
 #include "store/key_hash.h"
 
 namespace pushgw::store::detail {
@@ -78,7 +79,7 @@ class LoggedSends {
   HashKey hash_key_;
   std::vector<Slot> slots_;
   size_t live_ = 0;
-  std::vector<Staged> staged_;
+  BlockArray<Staged> staged_;  // blocks: staging never copies what is staged (block_store.h)
   // Campaign names: index 0 is "" (never released).
   struct Name {
     std::string text;
