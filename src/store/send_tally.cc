@@ -172,6 +172,9 @@ const std::vector<SendDelta>& SendTally::ordered() {
   });
   for (uint32_t k = 0; k < by_key.size(); ++k) rank[by_key[k]] = k;
   keys_.clear();
+  order_.clear();
+  out_.clear();
+  reserve_rows();
   for (uint32_t k = 0; k < entries_.size(); ++k)
     if (entries_[k].live) keys_.push_back(SortKey{prefix8(token(entries_[k])), rank[entries_[k].group], k});
   std::sort(keys_.begin(), keys_.end(), [this](const SortKey& a, const SortKey& b) {
@@ -179,8 +182,6 @@ const std::vector<SendDelta>& SendTally::ordered() {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
     return token(entries_[a.entry]) < token(entries_[b.entry]);
   });
-  order_.clear();
-  out_.clear();
   for (const SortKey& k : keys_) {
     order_.push_back(k.entry);
     out_.push_back(view(entries_[k.entry]));
@@ -188,9 +189,18 @@ const std::vector<SendDelta>& SendTally::ordered() {
   return out_;
 }
 
+// The row vectors are sized once per flush: filled by push_back from empty,
+// each doubling would copy every row built so far.
+void SendTally::reserve_rows() {
+  keys_.reserve(live_);
+  order_.reserve(live_);
+  out_.reserve(live_);
+}
+
 const std::vector<SendDelta>& SendTally::rows() {
   order_.clear();
   out_.clear();
+  reserve_rows();
   for (uint32_t k = 0; k < entries_.size(); ++k) {
     if (!entries_[k].live) continue;
     order_.push_back(k);

@@ -112,6 +112,7 @@ class SendTally {
   size_t probe(uint64_t hash, uint32_t group, std::string_view token) const;
   void grow();
   uint32_t append(std::string_view s);
+  void reserve_rows();
 
   const size_t max_tokens_, max_bytes_;
   BlockArray<Entry> entries_;  // blocks: filling never copies the table (block_store.h)
