@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,14 +46,30 @@ struct HttpRequest : HeaderList {
   // Monotonic ms after which the request must not start any more (0: none);
   // a pool fails it with QueueTimeout if it still waits for a stream then.
   int64_t not_after_mono_ms = 0;
+  // Header fields many requests share (a provider's credential and a
+  // batch's options), sent before this request's own: built once, not
+  // copied into every request. Held until clear(), so a request answered
+  // after its provider moved on to a new credential still reads the one it
+  // was sent with (header(), Provider::credential_rejected).
+  std::shared_ptr<const HeaderList> shared;
 
   void clear() {
     method.assign("POST");
     authority.clear();
     path.clear();
     nheaders = 0;
+    shared.reset();
     body.clear();
     not_after_mono_ms = 0;
+  }
+  // First value of the header among the shared fields, then the request's
+  // own; an empty view when absent.
+  std::string_view header(std::string_view name) const {
+    if (shared) {
+      for (size_t i = 0; i < shared->nheaders; ++i)
+        if (shared->headers[i].name == name) return shared->headers[i].value;
+    }
+    return HeaderList::header(name);
   }
 };
 

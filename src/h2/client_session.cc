@@ -125,6 +125,10 @@ bool ClientSession::submit(Stream& s) {
   nva_.push_back(make_nv(":scheme", r.scheme));
   nva_.push_back(make_nv(":authority", s.authority));
   nva_.push_back(make_nv(":path", r.path));
+  if (r.shared) {  // the request holds them until it is cleared, after the stream
+    const HeaderList& sh = *r.shared;
+    for (size_t i = 0; i < sh.nheaders; ++i) nva_.push_back(make_nv(sh.headers[i].name, sh.headers[i].value));
+  }
   for (size_t i = 0; i < r.nheaders; ++i) nva_.push_back(make_nv(r.headers[i].name, r.headers[i].value));
   s.reset_codec_state();
   nghttp2_data_provider prd;

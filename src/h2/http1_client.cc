@@ -58,10 +58,12 @@ bool Http1Client::send(std::string& out) {
   const HttpRequest& r = *cur_->req;
   out.append(r.method).append(" ").append(r.path.empty() ? "/" : r.path).append(" HTTP/1.1\r\nhost: ");
   out.append(cur_->authority).append("\r\n");
-  for (size_t i = 0; i < r.nheaders; ++i) {
-    const HttpHeader& h = r.headers[i];
-    if (skip_request_header(h.name)) continue;
-    out.append(h.name).append(": ").append(h.value).append("\r\n");
+  for (const HeaderList* list : {r.shared.get(), static_cast<const HeaderList*>(&r)}) {
+    for (size_t i = 0; list != nullptr && i < list->nheaders; ++i) {
+      const HttpHeader& h = list->headers[i];
+      if (skip_request_header(h.name)) continue;
+      out.append(h.name).append(": ").append(h.value).append("\r\n");
+    }
   }
   if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH")
     out.append("content-length: ").append(std::to_string(r.body.size())).append("\r\n");

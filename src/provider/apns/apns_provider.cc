@@ -17,6 +17,7 @@ void ApnsProvider::begin_drain(int64_t now_ms) {
   auto t = settings_.tokens->token(now_ms);
   if (t != token_) {
     token_ = std::move(t);
+    ++token_gen_;
     auth_header_.assign("bearer ");
     if (token_) auth_header_.append(*token_);
   }
@@ -43,31 +44,48 @@ void append_int(std::string& out, int64_t v) {
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
 }
+
+bool same_options(const ApnsOptions& a, const ApnsOptions& b) {
+  return a.priority == b.priority && a.expiration == b.expiration && a.topic == b.topic &&
+         a.push_type == b.push_type && a.collapse_id == b.collapse_id;
+}
 }  // namespace
+
+void ApnsProvider::add_headers(HeaderList& out, const ApnsOptions& o) const {
+  out.add_header("authorization", auth_header_);
+  out.add_header("apns-topic", o.topic.empty() ? settings_.default_topic : o.topic);
+  if (!o.push_type.empty()) out.add_header("apns-push-type", o.push_type);
+  if (o.priority >= 0 || o.expiration >= 0) {
+    std::string num;
+    if (o.priority >= 0) {
+      append_int(num, o.priority);
+      out.add_header("apns-priority", num);
+    }
+    if (o.expiration >= 0) {
+      num.clear();
+      append_int(num, o.expiration);
+      out.add_header("apns-expiration", num);
+    }
+  }
+  if (!o.collapse_id.empty()) out.add_header("apns-collapse-id", o.collapse_id);
+  out.add_header("content-type", "application/json");
+}
 
 Result<void> ApnsProvider::build(const Batch& b, uint32_t idx, int64_t, HttpRequest& req) {
   if (!token_) return make_error("credential_unavailable", "no APNs provider token");
   req.authority = settings_.authority;
   req.path.assign("/3/device/");
   req.path.append(b.token(idx));
-  req.add_header("authorization", auth_header_);
   const ApnsOptions& o = b.apns;
-  req.add_header("apns-topic", o.topic.empty() ? settings_.default_topic : o.topic);
-  if (!o.push_type.empty()) req.add_header("apns-push-type", o.push_type);
-  if (o.priority >= 0 || o.expiration >= 0) {
-    std::string num;
-    if (o.priority >= 0) {
-      append_int(num, o.priority);
-      req.add_header("apns-priority", num);
-    }
-    if (o.expiration >= 0) {
-      num.clear();
-      append_int(num, o.expiration);
-      req.add_header("apns-expiration", num);
-    }
-  }
-  if (!o.collapse_id.empty()) req.add_header("apns-collapse-id", o.collapse_id);
-  req.add_header("content-type", "application/json");
+  const auto* block = shared_.find_or_fill(
+      [&](const HeaderKey& k) { return k.token_gen == token_gen_ && same_options(k.options, o); },
+      [&](HeaderList& list, HeaderKey& k) {
+        add_headers(list, o);
+        k.token_gen = token_gen_;
+        k.options = o;
+      });
+  if (block != nullptr) req.shared = *block;
+  else add_headers(req, o);  // every block held by requests of other batches
   b.tmpl.render(b.var_view(idx), req.body);
   return ok();
 }

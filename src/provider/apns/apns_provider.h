@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "provider/common/shared_headers.h"
+#include "pushgw/job.h"
 #include "pushgw/provider.h"
 
 namespace pushgw::crypto {
@@ -34,9 +36,20 @@ class ApnsProvider final : public Provider {
   CredentialRetry credential_rejected(const HttpRequest& req, int64_t now_ms) override;
 
  private:
+  // What decides a block of shared headers: the JWT and a batch's options.
+  struct HeaderKey {
+    uint64_t token_gen = 0;
+    ApnsOptions options;
+  };
+  // authorization, apns-topic, the batch's options, content-type: every
+  // field but :path is the same for a batch's requests.
+  void add_headers(HeaderList& out, const ApnsOptions& o) const;
+
   ApnsSettings settings_;
   std::shared_ptr<const std::string> token_;  // current provider JWT, read once per drain
+  uint64_t token_gen_ = 0;                    // counts token_ changes (keys the blocks)
   std::string auth_header_;                   // "bearer <jwt>"
+  SharedHeaders<HeaderKey> shared_;
 };
 
 // Pure classification table (exposed for tests and fuzzing).

@@ -29,6 +29,7 @@ void FcmProvider::begin_drain(int64_t) {
   auto t = settings_.tokens ? settings_.tokens->token() : nullptr;
   if (t == token_) return;
   token_ = std::move(t);
+  ++token_gen_;
   auth_header_.assign("Bearer ");
   if (token_) auth_header_.append(*token_);
 }
@@ -49,8 +50,17 @@ Result<void> FcmProvider::build(const Batch& b, uint32_t idx, int64_t, HttpReque
   if (!token_) return make_error("credential_unavailable", "no FCM access token yet");
   req.authority.assign(settings_.authority);
   req.path.assign(path_);
-  req.add_header("authorization", auth_header_);
-  req.add_header("content-type", "application/json");
+  auto add_headers = [this](HeaderList& out) {
+    out.add_header("authorization", auth_header_);
+    out.add_header("content-type", "application/json");
+  };
+  const auto* block = shared_.find_or_fill([this](uint64_t gen) { return gen == token_gen_; },
+                                           [&](HeaderList& list, uint64_t& gen) {
+                                             add_headers(list);
+                                             gen = token_gen_;
+                                           });
+  if (block != nullptr) req.shared = *block;
+  else add_headers(req);  // every block held by requests sent with older tokens
 
   std::string& body = req.body;
   body.assign(R"({"message":{")");

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "provider/common/shared_headers.h"
 #include "provider/fcm/fcm_token_source.h"
 #include "pushgw/provider.h"
 
@@ -66,7 +67,9 @@ class FcmProvider final : public Provider {
   FcmSettings settings_;
   std::string path_;                          // /v1/projects/<id>/messages:send
   std::shared_ptr<const std::string> token_;  // read once per drain
+  uint64_t token_gen_ = 0;                    // counts token_ changes (keys the shared headers)
   std::string auth_header_;                   // "Bearer <token>"
+  SharedHeaders<uint64_t> shared_;            // authorization, content-type; keyed by token_gen_
   mutable FcmResponseReader reader_;          // per-thread instance, so no lock needed
 };
 

@@ -136,6 +136,28 @@ TEST(ClientSession, RoundTripFillsResponse) {
   EXPECT_EQ(h.sink.last_headers["authorization"], "bearer secret");
 }
 
+// A request's shared header fields (HttpRequest::shared, a provider's
+// block) go on the wire before its own, without being copied into it.
+TEST(ClientSession, SendsTheSharedHeadersBeforeTheRequestsOwn) {
+  H2Script script;
+  Harness h(script);
+  h.exchange();
+  auto shared = std::make_shared<HeaderList>();
+  shared->add_header("authorization", "bearer shared-token");
+  shared->add_header("apns-topic", "com.example");
+  Stream& s = h.make("/3/device/abc");
+  h.entries.back().req.nheaders = 0;
+  h.entries.back().req.add_header("apns-priority", "5");
+  h.entries.back().req.shared = shared;
+  ASSERT_TRUE(h.client.submit(s));
+  h.exchange();
+  ASSERT_EQ(h.ended.size(), 1u);
+  EXPECT_EQ(h.ended[0].how, StreamEnd::Complete);
+  EXPECT_EQ(h.sink.last_headers["authorization"], "bearer shared-token");
+  EXPECT_EQ(h.sink.last_headers["apns-topic"], "com.example");
+  EXPECT_EQ(h.sink.last_headers["apns-priority"], "5");
+}
+
 // A body past max_response_body resets the stream (it ends TooLarge, the
 // buffer never holds more than the cap) and the connection stays usable.
 TEST(ClientSession, BodyPastTheCapResetsTheStream) {

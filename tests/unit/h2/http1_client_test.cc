@@ -61,6 +61,20 @@ TEST(Http1Client, SerializesRequest) {
   EXPECT_EQ(h.codec.active(), 1u);
 }
 
+// Shared header fields (HttpRequest::shared) are written before the
+// request's own, hop-by-hop ones dropped as anywhere.
+TEST(Http1Client, SerializesSharedHeadersFirst) {
+  H1 h;
+  auto shared = std::make_shared<HeaderList>();
+  shared->add_header("urgency", "high");
+  shared->add_header("connection", "close");
+  h.req.shared = shared;
+  std::string out = h.start();
+  EXPECT_EQ(out,
+            "POST /wp/abc HTTP/1.1\r\nhost: push.test:8443\r\nurgency: high\r\nttl: 60\r\n"
+            "authorization: vapid t=x\r\ncontent-length: 7\r\n\r\npayload");
+}
+
 class Http1Parse : public ::testing::TestWithParam<bool> {};
 
 TEST_P(Http1Parse, ContentLength) {

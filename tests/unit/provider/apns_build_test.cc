@@ -61,6 +61,44 @@ TEST(ApnsBuild, HeadersOnlyForGivenFieldsAndAValidJwt) {
   EXPECT_EQ(src->signatures(), 1u);
 }
 
+// A batch's requests share one block of header fields (authorization,
+// topic, options, content-type); a batch with other options gets its own
+// block, and with every block held by requests of other batches a request
+// carries its fields itself. Each request reads the fields it was built with.
+TEST(ApnsBuild, RequestsOfABatchShareTheirHeaders) {
+  auto key = crypto::generate_p256();
+  ASSERT_TRUE(key.ok());
+  auto src = std::make_shared<crypto::ApnsTokenSource>(std::move(key.value()), "TEAM123456", "KEY1234567");
+  ApnsProvider p(ApnsSettings{"127.0.0.1:8443", "com.example.default", src});
+  p.begin_drain(1'700'000'000'000);
+  std::vector<std::unique_ptr<Batch>> batches;
+  for (int i = 0; i < 6; ++i) {
+    batches.push_back(make_batch(R"({"aps":{"alert":"hi"}})"));
+    batches.back()->apns.topic = "com.example.t" + std::to_string(i);
+    batches.back()->apns.priority = i;
+  }
+  batches[5]->apns = batches[0]->apns;  // the same options as batch 0
+  std::vector<HttpRequest> held(6);
+  for (size_t i = 0; i < 6; ++i) {
+    ASSERT_TRUE(p.build(*batches[i], 0, 0, held[i]).ok());
+    EXPECT_EQ(held[i].header("apns-topic"), batches[i]->apns.topic) << i;
+    EXPECT_EQ(held[i].header("apns-priority"), std::to_string(batches[i]->apns.priority)) << i;
+    EXPECT_EQ(held[i].header("content-type"), "application/json");
+    EXPECT_EQ(held[i].header("authorization").substr(0, 7), "bearer ");
+  }
+  for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(held[i].shared) << i;
+  EXPECT_FALSE(held[4].shared);  // batches 0-3 hold every block
+  EXPECT_EQ(held[4].nheaders, 4u);  // authorization, apns-topic, apns-priority, content-type
+  EXPECT_EQ(held[5].shared, held[0].shared);  // same options: the same block
+  EXPECT_EQ(held[0].header("apns-topic"), "com.example.t0");  // still what it was built with
+  held[1].clear();  // batch 1's request answered: its block is refilled for batch 4
+  HttpRequest next;
+  ASSERT_TRUE(p.build(*batches[4], 0, 0, next).ok());
+  ASSERT_TRUE(next.shared);
+  EXPECT_EQ(next.header("apns-topic"), "com.example.t4");
+  EXPECT_EQ(held[2].header("apns-topic"), "com.example.t2");
+}
+
 // classify_into (the sender's path, into a kept Verdict) answers exactly as
 // classify, whatever the kept Verdict held before (a 410's timestamp, a
 // 403's flags do not leak into the next 200).

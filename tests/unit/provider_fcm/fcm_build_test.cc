@@ -92,7 +92,8 @@ TEST(FcmBuild, PathHeadersAndTokenFirst) {
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.authority, "127.0.0.1:9443");
   EXPECT_EQ(req.path, "/v1/projects/my-proj-123/messages:send");
-  EXPECT_EQ(req.nheaders, 2u);
+  ASSERT_TRUE(req.shared);  // the provider's block: authorization, content-type
+  EXPECT_EQ(req.shared->nheaders + req.nheaders, 2u);
   EXPECT_EQ(req.header("authorization"), "Bearer ya29.access-token-1");
   EXPECT_EQ(req.header("content-type"), "application/json");
 
@@ -115,7 +116,8 @@ TEST(FcmBuild, PathHeadersAndTokenFirst) {
   EXPECT_EQ(keys.front(), "token");
   EXPECT_EQ(str(m, "/token"), "tokenB");
   EXPECT_EQ(str(m, "/notification/title"), "Hi ");
-  EXPECT_EQ(req.nheaders, 2u);
+  ASSERT_TRUE(req.shared);
+  EXPECT_EQ(req.shared->nheaders + req.nheaders, 2u);
 }
 
 TEST(FcmBuild, ExactBodyAndEmptyMessage) {
@@ -216,6 +218,46 @@ TEST(FcmBuild, TokenIsReadPerDrainNotPerBuild) {
   req.clear();
   ASSERT_TRUE(f.p.build(*bb.b, 0, kNow, req).ok());
   EXPECT_EQ(req.header("authorization"), "Bearer ya29.access-token-2");
+}
+
+// Requests of one token share one block of header fields; a request keeps
+// the token it was built with after the provider moves on (a 401 on it
+// invalidates that token, not the new one). With every block held by
+// requests of older tokens, a request carries its fields itself.
+TEST(FcmBuild, RequestsShareHeadersAndKeepTheTokenTheyWereBuiltWith) {
+  Fixture f;
+  BatchBuilder bb("{}");
+  bb.add("t");
+  std::vector<HttpRequest> held(8);
+  ASSERT_TRUE(f.p.build(*bb.b, 0, kNow, held[0]).ok());
+  ASSERT_TRUE(f.p.build(*bb.b, 0, kNow, held[1]).ok());
+  ASSERT_TRUE(held[0].shared);
+  EXPECT_EQ(held[0].shared, held[1].shared);  // one block, not a copy per request
+  EXPECT_EQ(held[0].nheaders, 0u);
+  for (int i = 2; i <= 5; ++i) {  // four more tokens, each with a request in flight
+    f.tokens->set("ya29.access-token-" + std::to_string(i), kNow + 3'600'000, kNow);
+    f.p.begin_drain(kNow);
+    HttpRequest& req = held[static_cast<size_t>(i)];
+    ASSERT_TRUE(f.p.build(*bb.b, 0, kNow, req).ok());
+    EXPECT_EQ(req.header("authorization"), "Bearer ya29.access-token-" + std::to_string(i));
+    EXPECT_EQ(req.header("content-type"), "application/json");
+    if (i < 5) {
+      EXPECT_TRUE(req.shared) << i;
+    } else {  // tokens 1-4 hold every block: this request has its own fields
+      EXPECT_FALSE(req.shared);
+      EXPECT_EQ(req.nheaders, 2u);
+    }
+  }
+  EXPECT_EQ(held[0].header("authorization"), "Bearer ya29.access-token-1");
+  EXPECT_EQ(held[4].header("authorization"), "Bearer ya29.access-token-4");
+  // Token 1's requests are answered: its block is free and refilled.
+  held[0].clear();
+  held[1].clear();
+  HttpRequest next;
+  ASSERT_TRUE(f.p.build(*bb.b, 0, kNow, next).ok());
+  ASSERT_TRUE(next.shared);
+  EXPECT_EQ(next.header("authorization"), "Bearer ya29.access-token-5");
+  EXPECT_EQ(held[2].header("authorization"), "Bearer ya29.access-token-2");
 }
 
 TEST(FcmBuild, CredentialRejectedInvalidatesTheCurrentTokenOnce) {
