@@ -98,7 +98,7 @@ Result<void> ClientSession::init() {
   rv = nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
   if (rv == 0) rv = nghttp2_session_set_local_window_size(s, NGHTTP2_FLAG_NONE, 0, kConnWindow);
   if (rv != 0) return make_error("h2_init", nghttp2_strerror(rv));
-  nva_.reserve(16);
+  nva_.resize(16);
   return ok();
 }
 
@@ -120,21 +120,25 @@ bool ClientSession::submit(Stream& s) {
     return false;
   }
   const HttpRequest& r = *s.req;
-  nva_.clear();
-  nva_.push_back(make_nv(":method", r.method));
-  nva_.push_back(make_nv(":scheme", r.scheme));
-  nva_.push_back(make_nv(":authority", s.authority));
-  nva_.push_back(make_nv(":path", r.path));
-  if (r.shared) {  // the request holds them until it is cleared, after the stream
-    const HeaderList& sh = *r.shared;
-    for (size_t i = 0; i < sh.nheaders; ++i) nva_.push_back(make_nv(sh.headers[i].name, sh.headers[i].value));
-  }
-  for (size_t i = 0; i < r.nheaders; ++i) nva_.push_back(make_nv(r.headers[i].name, r.headers[i].value));
+  // Written in place: nva_ only grows (to the largest request's field
+  // count), so a submit costs no capacity check per field.
+  const HeaderList* sh = r.shared.get();
+  const size_t fields = 4 + (sh != nullptr ? sh->nheaders : 0) + r.nheaders;
+  if (nva_.size() < fields) nva_.resize(fields);
+  nghttp2_nv* nv = nva_.data();
+  nv[0] = make_nv(":method", r.method);
+  nv[1] = make_nv(":scheme", r.scheme);
+  nv[2] = make_nv(":authority", s.authority);
+  nv[3] = make_nv(":path", r.path);
+  size_t k = 4;
+  if (sh != nullptr)  // the request holds the block until it is cleared, after the stream
+    for (size_t i = 0; i < sh->nheaders; ++i) nv[k++] = make_nv(sh->headers[i].name, sh->headers[i].value);
+  for (size_t i = 0; i < r.nheaders; ++i) nv[k++] = make_nv(r.headers[i].name, r.headers[i].value);
   s.reset_codec_state();
   nghttp2_data_provider prd;
   prd.source.ptr = &s;
   prd.read_callback = read_body;
-  int32_t id = nghttp2_submit_request(session_.get(), nullptr, nva_.data(), nva_.size(),
+  int32_t id = nghttp2_submit_request(session_.get(), nullptr, nv, k,
                                       r.body.empty() ? nullptr : &prd, &s);
   if (id < 0) {
     PGW_LOG(log_, Warn, "conn %u: submit: %s", opts_.conn_id, nghttp2_strerror(id));
