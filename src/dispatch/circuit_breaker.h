@@ -13,13 +13,13 @@
 // stream it carried).
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "pool/pool.h"
 #include "pushgw/clock.h"
+#include "dispatch/wait_queue.h"
 #include "pushgw/job.h"
 
 namespace pushgw::dispatch {
@@ -90,7 +90,9 @@ struct OriginLimits {
 
 // The sender's use of a breaker for one pool: which transport errors count,
 // the jobs held (without using up an attempt) while the breaker is open, and
-// the origin's share of the in-flight window (jobs over it wait here).
+// the jobs that wait unbuilt for the pool: over a Web Push origin's share of
+// the in-flight window, or over an APNs/FCM pool's build-ahead bound
+// (StreamBacklogs).
 class OriginGuard {
  public:
   OriginGuard(BreakerOptions opts, const Clock& clock, std::function<double()> rand01, OriginLimits limits = {})
@@ -101,19 +103,22 @@ class OriginGuard {
   // The origin has its whole share in flight: the job waits (wait()) until
   // a request of this origin completes (completed() hands one back).
   bool full() const { return limits_.max_in_flight > 0 && in_flight_ >= limits_.max_in_flight; }
-  void wait(const SendJob& job) { waiting_.push_back(job); }
+  // since_ns: WaitingJob::since_ns.
+  void wait(const SendJob& job, int64_t since_ns = 0) { waiting_.push_back(WaitingJob{job, since_ns}); }
   void submitted() { ++in_flight_; }
-  // A request of this origin completed: true with *next when a waiting job
-  // may go now.
+  // A request of this origin completed: true with *next when a job waiting
+  // for the origin's share may go now (an origin without a share hands
+  // none back: its waiting jobs are the sender's build-ahead backlog).
   bool completed(SendJob* next) {
     if (in_flight_ > 0) --in_flight_;
-    if (waiting_.empty() || full()) return false;
-    *next = waiting_.front();
+    if (limits_.max_in_flight == 0 || waiting_.empty() || full()) return false;
+    *next = waiting_.front().job;
     waiting_.pop_front();
     return true;
   }
   size_t in_flight() const { return in_flight_; }
-  std::deque<SendJob>& waiting() { return waiting_; }
+  WaitQueue& waiting() { return waiting_; }
+  const WaitQueue& waiting() const { return waiting_; }
   // Nothing in flight, held or waiting: the pool may be closed.
   bool idle() const { return in_flight_ == 0 && held_.empty() && waiting_.empty(); }
   // Held jobs end now rather than wait: an attacker-chosen origin whose
@@ -158,7 +163,7 @@ class OriginGuard {
   const Clock& clock_;
   OriginLimits limits_;
   std::vector<SendJob> held_;
-  std::deque<SendJob> waiting_;  // over the in-flight share, in arrival order
+  WaitQueue waiting_;  // over the in-flight share or the build-ahead bound, in arrival order
   size_t in_flight_ = 0;
   pool::TransportError last_error_ = pool::TransportError::None;
   uint64_t seen_connect_failures_ = 0;

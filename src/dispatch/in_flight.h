@@ -20,7 +20,7 @@ class OriginGuard;
 struct InFlight {
   SendJob job;
   int64_t submit_ns = 0;
-  int64_t held_ns = 0;  // waited in the ring for streams before submit_ns (SendPass::held_for)
+  int64_t held_ns = 0;  // waited in its pool's backlog for streams before submit_ns (SendPass::held_ns)
   pool::Pool* pool = nullptr;
   OriginGuard* guard = nullptr;  // the pool's circuit breaker
   bool probe = false;            // this request is the breaker's half-open probe

@@ -32,12 +32,12 @@ PoolDirectory::~PoolDirectory() {
   evicted_.clear();
 }
 
-pool::Pool* PoolDirectory::fixed(const AppRuntime& app, std::string_view origin) {
-  if (app.app_id < fixed_.size() && fixed_[app.app_id] != nullptr) return fixed_[app.app_id];
-  if (app.app_id >= fixed_.size()) fixed_.resize(apps_.size(), nullptr);
-  pool::Pool* p = create(app, origin, std::string());
-  fixed_[app.app_id] = p;
-  return p;
+const PoolDirectory::Fixed& PoolDirectory::make_fixed(const AppRuntime& app, std::string_view origin) {
+  if (app.app_id >= fixed_.size()) fixed_.resize(apps_.size());
+  Fixed& f = fixed_[app.app_id];
+  f.pool = create(app, origin, std::string());
+  f.guard = &guard_for(f.pool);
+  return f;
 }
 
 PoolDirectory::Route PoolDirectory::webpush(const SendJob& job, std::string_view origin, pool::Pool** out,
@@ -140,8 +140,9 @@ void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSin
 // Held jobs still honour expiry and max_retry_seconds; the reason is the
 // failure that opened (or kept open) the breaker. Jobs that may not wait on
 // a failing origin (ttl 0, or a certificate an attacker-chosen origin failed)
-// end at once. Jobs waiting for the origin's share honour expiry and the
-// window too.
+// end at once. Jobs waiting for the origin's share, or for an APNs/FCM
+// pool's streams (its build-ahead backlog), honour expiry and the window
+// too ("origin_busy": the origin took none of them in the whole window).
 void PoolDirectory::scan(OriginGuard& g, int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink) {
   auto expired = [now_ms](const Batch& b) { return b.expires_at_ms > 0 && now_ms >= b.expires_at_ms; };
   std::vector<SendJob>& held = g.held();
@@ -154,13 +155,15 @@ void PoolDirectory::scan(OriginGuard& g, int64_t now_ms, int64_t max_retry_ms, O
     else held[w++] = held[i];
   }
   held.resize(w);
-  std::deque<SendJob>& waiting = g.waiting();
+  WaitQueue& waiting = g.waiting();
+  if (!waiting.may_be_due(now_ms, max_retry_ms)) return;  // a backlog of a saturated pool is not walked each second
+  waiting.forget_deadlines();  // the jobs kept note theirs again
   for (size_t i = 0, n = waiting.size(); i < n; ++i) {
-    const SendJob job = waiting.front();
+    const WaitingJob next = waiting.front();
     waiting.pop_front();
-    if (expired(*job.batch)) sink.finish(job, Status::Expired, "expired");
-    else if (now_ms > job.batch->accepted_ms + max_retry_ms) sink.finish(job, Status::Failed, "origin_busy");
-    else waiting.push_back(job);
+    if (expired(*next.job.batch)) sink.finish(next.job, Status::Expired, "expired");
+    else if (now_ms > next.job.batch->accepted_ms + max_retry_ms) sink.finish(next.job, Status::Failed, "origin_busy");
+    else waiting.push_back(next);
   }
 }
 
@@ -227,7 +230,7 @@ std::vector<SendJob> PoolDirectory::take_waiting() {
   for (auto& [p, g] : guards_) {
     out.insert(out.end(), g->held().begin(), g->held().end());
     g->held().clear();
-    out.insert(out.end(), g->waiting().begin(), g->waiting().end());
+    g->waiting().for_each([&out](const WaitingJob& w) { out.push_back(w.job); });
     g->waiting().clear();
   }
   return out;

@@ -10,7 +10,9 @@
 //    idle ones unused for the origin cache's positive TTL (an address the
 //    name no longer has), are shut down, least recently used first;
 //  - a circuit breaker (OriginGuard) per pool, with the jobs it holds while
-//    open; tick_guards() bounds their wait and sends the probes;
+//    open and the jobs waiting unbuilt for the pool (a Web Push origin's
+//    share, an APNs/FCM pool's build-ahead backlog); tick_guards() bounds
+//    their wait and sends the probes;
 //  - the dirty list: pools that got requests in this pass, flushed once at
 //    its end (one write per connection per pass).
 //
@@ -79,20 +81,24 @@ class PoolDirectory {
   PoolDirectory(const PoolDirectory&) = delete;
   PoolDirectory& operator=(const PoolDirectory&) = delete;
 
-  // APNs/FCM: the app's pool.
-  pool::Pool* fixed(const AppRuntime& app, std::string_view origin);
+  // APNs/FCM: the app's pool (its one origin) and the pool's guard.
+  struct Fixed {
+    pool::Pool* pool = nullptr;
+    OriginGuard* guard = nullptr;
+  };
+  const Fixed& fixed(const AppRuntime& app, std::string_view origin) {
+    if (app.app_id < fixed_.size() && fixed_[app.app_id].pool != nullptr) return fixed_[app.app_id];
+    return make_fixed(app, origin);
+  }
+  // The app's APNs/FCM pool if it was made (nullptr: not yet, or Web Push).
+  const Fixed* made(uint16_t app_id) const {
+    return app_id < fixed_.size() && fixed_[app_id].pool != nullptr ? &fixed_[app_id] : nullptr;
+  }
   // Web Push: the origin's pool when Ready; Parked: the job waits in the
   // origin's entry (settled() hands it back); Refused: the origin failed the
   // SSRF check or does not resolve; Retry: the name could not be resolved
   // for now, try again in *retry_in_ms.
   Route webpush(const SendJob& job, std::string_view origin, pool::Pool** out, int64_t* retry_in_ms);
-  // Either: the app's pool for APNs/FCM (always Ready), webpush() for Web Push.
-  Route route(const SendJob& job, const AppRuntime& app, std::string_view origin, pool::Pool** out,
-              int64_t* retry_in_ms) {
-    if (job.batch->platform == Platform::WebPush) return webpush(job, origin, out, retry_in_ms);
-    *out = fixed(app, origin);
-    return Route::Ready;
-  }
   // Housekeeping: shuts down idle Web Push pools past the bound or unused
   // for the origin cache's positive TTL.
   void sweep_pools();
@@ -104,16 +110,6 @@ class PoolDirectory {
     dirty_.push_back(p);
   }
   void flush_dirty();
-  // Requests the APNs/FCM pools hold that have no stream yet (submitted in
-  // this pass, or waiting since): how far the sender built ahead of its
-  // connections. Web Push origins are bounded by their own share instead.
-  size_t fixed_waiting() const {
-    size_t n = 0;
-    for (const pool::Pool* p : fixed_)
-      if (p != nullptr) n += p->waiting();
-    return n;
-  }
-
   // The breaker closed: its held jobs go back through the retry queue (due
   // now), which respects the in-flight window.
   void release_held(OriginGuard& g, RetryQueue& retries, int64_t now_ms);
@@ -143,6 +139,7 @@ class PoolDirectory {
   void shutdown(bool force, std::function<void()> all_closed);
 
  private:
+  const Fixed& make_fixed(const AppRuntime& app, std::string_view origin);
   pool::Pool* create(const AppRuntime& app, std::string_view origin, const std::string& connect_ip);
   bool evictable(const pool::Pool* p) const;
   void evict(const std::string& key);
@@ -155,7 +152,7 @@ class PoolDirectory {
   std::shared_ptr<net::BoundedResolver> resolver_pool_;
   net::LoopResolver resolver_;
   WebPushOrigins origins_;
-  std::vector<pool::Pool*> fixed_;                                       // by app_id
+  std::vector<Fixed> fixed_;                                             // by app_id
   std::unordered_map<std::string, std::unique_ptr<pool::Pool>> pools_;  // "app_id|origin"
   std::string key_;                                                      // scratch for pools_ lookups
   std::vector<pool::Pool*> dirty_;

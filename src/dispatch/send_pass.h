@@ -23,23 +23,17 @@ class SendPass {
   SendPass& operator=(const SendPass&) = delete;
 
   int64_t now() const { return now_; }
-  // When the jobs being sent were taken from the ring (monotonic ns; 0 for
-  // jobs from anywhere else): the start of their build stage.
-  int64_t taken_ns() const { return taken_ns_; }
-  // held_since: since when the sender has been leaving the ring's jobs there
-  // because the pools held kBuildAhead requests without a stream (0: it has
-  // not). That wait is for the provider's streams, as it would have been in
-  // a pool's queue.
-  void taken_at(int64_t mono_ns, int64_t held_since = 0) {
+  // When the jobs being sent were taken from the ring, or from their pool's
+  // backlog (monotonic ns; 0 for jobs from anywhere else): the start of
+  // their build stage. held_ns: how long the job waited in its pool's
+  // backlog for streams before that (StreamBacklogs), which counts as stream
+  // wait and provider time, not as the gateway's share.
+  void taken_at(int64_t mono_ns, int64_t held_ns = 0) {
     taken_ns_ = mono_ns;
-    held_since_ = held_since;
+    held_ns_ = held_ns;
   }
-  // How long a job of this chunk, accepted at accepted_mono_ns, waited in the
-  // ring for streams (counted as stream wait, not as the gateway's share).
-  int64_t held_for(int64_t accepted_mono_ns) const {
-    const int64_t from = accepted_mono_ns > held_since_ ? accepted_mono_ns : held_since_;
-    return held_since_ != 0 && taken_ns_ > from ? taken_ns_ - from : 0;
-  }
+  int64_t taken_ns() const { return taken_ns_; }
+  int64_t held_ns() const { return held_ns_; }
   // Before building a request.
   void begin() {
     if (began_) return;
@@ -52,7 +46,7 @@ class SendPass {
   PoolDirectory& pools_;
   const int64_t now_;
   int64_t taken_ns_ = 0;
-  int64_t held_since_ = 0;
+  int64_t held_ns_ = 0;
   bool began_ = false;
 };
 

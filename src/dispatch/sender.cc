@@ -13,14 +13,6 @@ namespace pushgw::dispatch {
 namespace {
 
 constexpr size_t kDrainChunk = 1024;
-// How many requests the APNs/FCM pools may hold without a stream before the
-// sender stops taking jobs from its ring: enough to refill every stream a
-// pass of responses frees, without building (and keeping in memory) the
-// whole in-flight window ahead of the connections. A job left in the ring
-// waits there instead of in a pool's queue; stats count that wait as
-// `stream_wait` and provider time, as in the queue (SendPass::held_for).
-constexpr size_t kBuildAhead = 1024;
-constexpr size_t kAheadCheckJobs = 64;
 constexpr uint64_t kHousekeepingMs = 250;
 constexpr uint64_t kSweepTicks = 20;  // idle Web Push pools are looked at every 5 s
 // At shutdown, how long past the stop deadline the spool's done marks may
@@ -129,8 +121,8 @@ Sender::Sender(SenderDeps deps)
       housekeeping_(loop_.get(), [this] { housekeeping(); }),
       after_io_(loop_.get(), [this] {
         // A connection that became ready takes queued requests without a
-        // completion: a drain stopped by kBuildAhead looks again after I/O.
-        if (need_drain_ || build_ahead_full_) {
+        // completion: pools with jobs waiting for streams look again after I/O.
+        if (need_drain_ || backlogs_.any()) {
           need_drain_ = false;
           drain();
         }
@@ -196,63 +188,56 @@ void Sender::drain() {
   const int64_t now = d_.clock->now_ms();
   auto room = [this] { return in_flight_.size() < d_.max_in_flight && !sink_.backpressured(); };
   size_t popped = 0;
-  build_ahead_full_ = false;
   if (const uint64_t c = inbox_.credentials(); c != credentials_seen_) {
     credentials_seen_ = c;
     retries_.unpark(now);  // a credential arrived: what waited for one goes now
   }
   {
     SendPass pass(apps_, pools_, now);
+    // Pools whose queue shrank take the jobs that waited for their streams
+    // first, in order; their wait there was for the provider's streams.
+    if (backlogs_.any()) {
+      const int64_t taken = d_.clock->mono_ns();
+      backlogs_.release(room, [&](const WaitingJob& w) {
+        pass.taken_at(w.since_ns != 0 ? taken : 0, w.since_ns != 0 ? taken - w.since_ns : 0);
+        send_one(w.job, pass, Bound::Checked);
+      });
+      pass.taken_at(0);
+    }
     if (retries_.due(now)) {
       SendJob job;
-      // The pools' queues are looked at every kAheadCheckJobs retries (a walk
-      // over the apps' pools), so a pass may go past kBuildAhead by fewer.
-      for (size_t n = 0; room(); ++n) {
-        if (n % kAheadCheckJobs == 0 && built_ahead()) break;
-        if (!retries_.pop_due(now, &job)) break;
-        send_one(job, pass);
-      }
-      retries_.rearm(now, !room() || build_ahead_full_);
+      while (room() && retries_.pop_due(now, &job)) send_one(job, pass);
+      retries_.rearm(now, !room());
     }
     while (room()) {
-      const size_t ahead = pools_.fixed_waiting();
-      if (ahead >= kBuildAhead) {
-        build_ahead_full_ = true;  // a stream taking a queued request frees room: after_io_ looks again
-        if (ahead_since_ns_ == 0) ahead_since_ns_ = d_.clock->mono_ns();
-        break;
-      }
       // Counted as held before they leave the ring, so ingest never sees
       // them in neither (push() reads the ring first).
-      const size_t want = std::min({kDrainChunk, d_.max_in_flight - in_flight_.size(), kBuildAhead - ahead});
+      const size_t want = std::min(kDrainChunk, d_.max_in_flight - in_flight_.size());
       counters_.popped(want);
       const size_t n = inbox_.pop(drain_buf_.data(), want);
       if (n < want) counters_.unpopped(want - n);
       if (n == 0) break;
       popped += n;
       const int64_t taken = d_.clock->mono_ns();  // one clock read per chunk
-      pass.taken_at(taken, ahead_since_ns_);
+      pass.taken_at(taken);
       for (size_t i = 0; i < n; ++i) {
         const SendJob& job = drain_buf_[i];
-        counters_.queued_for(taken - job.batch->accepted_mono_ns - pass.held_for(job.batch->accepted_mono_ns));
+        counters_.queued_for(taken - job.batch->accepted_mono_ns);
         // A job of an app a reload added was pushed after the new table was
         // posted (the ring's release/acquire orders the two): receive it now.
         if (job.batch->app_id >= apps_.size()) apps_mailbox_.deliver();
-        if (caps_.admit(job, now)) send_one(job, pass);
+        if (!caps_.admit(job, now)) continue;
+        // The bound of an APNs/FCM pool that exists is looked at here,
+        // before any other work on a job that is to wait.
+        const PoolDirectory::Fixed* fixed = pools_.made(job.batch->app_id);
+        if (fixed == nullptr) send_one(job, pass);
+        else if (!backlogs_.defer(*fixed->pool, *fixed->guard, job, taken)) send_one(job, pass, Bound::Checked);
       }
     }
-    // The ring was held back since ahead_since_ns_ until this drain; it ends
-    // when a drain stops for anything else (an empty ring, a full window).
-    if (!build_ahead_full_) ahead_since_ns_ = 0;
   }
   if (popped > 0) inbox_.notify_ingest();
   sink_.flush_completions();
   if (inbox_.stop_requested()) maybe_finish_stop();
-}
-
-bool Sender::built_ahead() {
-  if (pools_.fixed_waiting() < kBuildAhead) return false;
-  build_ahead_full_ = true;
-  return true;
 }
 
 void Sender::send_parked(std::vector<SendJob>& parked) {
@@ -265,34 +250,53 @@ void Sender::send_parked(std::vector<SendJob>& parked) {
   }
 }
 
-// Every way in (ring, retry, release, probe, parked) goes through here.
-void Sender::send_one(const SendJob& job, SendPass& pass) {
+// Every way in (ring, retry, release, probe, parked, backlog) goes through here.
+void Sender::send_one(const SendJob& job, SendPass& pass, Bound bound) {
   Batch& b = *job.batch;
   const int64_t now = pass.now();
   if (b.expires_at_ms > 0 && now >= b.expires_at_ms) return sink_.finish(job, Status::Expired, "expired");
   const AppRuntime& app = apps_[b.app_id];
   Provider& prov = apps_.provider(b.app_id);
+  pool::Pool* pool = nullptr;
+  OriginGuard* guard = nullptr;
+  if (b.platform != Platform::WebPush) {
+    const PoolDirectory::Fixed& fixed = pools_.fixed(app, prov.origin(b, job.idx));
+    pool = fixed.pool;
+    guard = fixed.guard;
+    // Its pool holds kBuildAhead requests without a stream, or earlier jobs
+    // wait for it: this one waits too, unbuilt (the ring goes on for the
+    // other pools). The wait is for the provider's streams.
+    if (bound == Bound::Check && backlogs_.defer(*pool, *guard, job, job.attempt == 0 ? pass.taken_ns() : 0))
+      return;
+  }
   // Before any other work: a job parked for its credential comes back when
   // one arrives (Inbox::credentials_changed) or after RetryQueue::kParkLookMs.
   pass.begin();
   if (!prov.credential_ready()) return park_for_credential(job, now);
   uint64_t key = 0;  // Store::key() of the token, when the store was asked
   if (d_.store && job.attempt == 0 && !store_allows(*d_.store, sink_, job, app, now, &key)) return;
-  // Web Push: the origin is resolved and checked before paying for the encryption.
-  pool::Pool* pool = nullptr;
-  int64_t retry_in_ms = 0;
-  switch (pools_.route(job, app, prov.origin(b, job.idx), &pool, &retry_in_ms)) {
-    case PoolDirectory::Route::Ready: break;
-    case PoolDirectory::Route::Parked: return;
-    case PoolDirectory::Route::Refused: return sink_.finish(job, Status::Failed, "endpoint_refused");
-    // A temporary DNS failure is no verdict on the endpoint: try again
-    // once the name may be resolved again.
-    case PoolDirectory::Route::Retry: return retry(job, -1, retry_in_ms, "dns_temporary_failure", 0, now);
+  if (pool == nullptr) {
+    // Web Push: the origin is resolved and checked before paying for the encryption.
+    int64_t retry_in_ms = 0;
+    switch (pools_.webpush(job, prov.origin(b, job.idx), &pool, &retry_in_ms)) {
+      case PoolDirectory::Route::Ready: break;
+      case PoolDirectory::Route::Parked: return;
+      case PoolDirectory::Route::Refused: return sink_.finish(job, Status::Failed, "endpoint_refused");
+      // A temporary DNS failure is no verdict on the endpoint: try again
+      // once the name may be resolved again.
+      case PoolDirectory::Route::Retry: return retry(job, -1, retry_in_ms, "dns_temporary_failure", 0, now);
+    }
+    guard = &pools_.guard_for(pool);
   }
-  // Circuit breaker: while open the job waits for the probe's outcome without
-  // using up an attempt (tick_guards bounds the wait by the retry window); in
-  // half-open exactly one request goes, as the probe.
-  OriginGuard& guard = pools_.guard_for(pool);
+  submit_to(job, prov, *pool, *guard, pass, key);
+}
+
+// Circuit breaker: while open the job waits for the probe's outcome without
+// using up an attempt (tick_guards bounds the wait by the retry window); in
+// half-open exactly one request goes, as the probe.
+void Sender::submit_to(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, SendPass& pass,
+                       uint64_t key) {
+  const Batch& b = *job.batch;
   const CircuitBreaker::Admit admit = guard.admit();
   if (admit == CircuitBreaker::Admit::Hold) {
     // Now or never (ttl 0), or an attacker-chosen origin whose certificate
@@ -302,7 +306,7 @@ void Sender::send_one(const SendJob& job, SendPass& pass) {
   }
   // The origin has its share of the in-flight window: wait for one of its own.
   if (admit == CircuitBreaker::Admit::Send && guard.full()) return guard.wait(job);
-  submit(job, prov, *pool, guard, admit == CircuitBreaker::Admit::Probe, pass, key);
+  submit(job, prov, pool, guard, admit == CircuitBreaker::Admit::Probe, pass, key);
 }
 
 // Builds the request and hands it to the pool (written when the pass ends).
@@ -330,7 +334,7 @@ void Sender::submit(const SendJob& job, Provider& prov, pool::Pool& pool, Origin
   f->held_ns = 0;
   if (pass.taken_ns() > 0 && job.attempt == 0) {
     counters_.built_after(f->submit_ns - pass.taken_ns());
-    f->held_ns = pass.held_for(job.batch->accepted_mono_ns);
+    f->held_ns = pass.held_ns();
   }
   // An expiring job does not wait in the pool past its expiry.
   if (b.expires_at_ms > 0) f->req.not_after_mono_ms = f->submit_ns / 1'000'000 + (b.expires_at_ms - now);
@@ -463,6 +467,7 @@ void Sender::fail_everything_left() {
   }
   for (const SendJob& job : retries_.take_all()) sink_.finish(job, Status::Failed, "shutdown");
   for (const SendJob& job : pools_.take_waiting()) sink_.finish(job, Status::Failed, "shutdown");
+  backlogs_.forget();
   hold_.fail_all("shutdown");
 }
 

@@ -5,7 +5,8 @@
 //
 // Its parts: Inbox (the ring and what the ingest thread calls: push, wake,
 // stop), ThreadApps (the app table and this thread's providers),
-// PoolDirectory (pools, Web Push origins, circuit breakers), RetryQueue
+// PoolDirectory (pools, Web Push origins, circuit breakers), StreamBacklogs
+// (each APNs/FCM pool's build-ahead bound), RetryQueue
 // (waits that come back), CapGate (marketing caps), OutcomeSink (the one path
 // of a final outcome: store, spool, counters, completion) and SendPass (one
 // credential read and one flush per pass). The Sender joins them: it owns the
@@ -35,6 +36,7 @@
 #include "dispatch/pool_directory.h"
 #include "dispatch/retry_queue.h"
 #include "dispatch/stats.h"
+#include "dispatch/stream_backlog.h"
 #include "dispatch/suspect_guard.h"
 #include "dispatch/thread_apps.h"
 #include "dispatch/verdict_hold.h"
@@ -130,14 +132,18 @@ class Sender final : public pool::PoolListener {
 
  private:
   void run();
-  // Due retries, then the ingest ring, while the in-flight window has room
+  // Jobs waiting for their pool's streams (pools below the bound again),
+  // due retries, then the ingest ring, while the in-flight window has room
   // and the outcome sink is not backpressured.
   void drain();
   void housekeeping();
-  // The APNs/FCM pools hold kBuildAhead requests without a stream: take no
-  // more jobs until streams free (sets build_ahead_full_).
-  bool built_ahead();
-  void send_one(const SendJob& job, SendPass& pass);
+  // Check: an APNs/FCM job waits unbuilt while its pool is at the
+  // build-ahead bound (StreamBacklogs); Checked: it comes from that wait, or
+  // the ring's drain looked at the bound already.
+  enum class Bound : uint8_t { Check, Checked };
+  void send_one(const SendJob& job, SendPass& pass, Bound bound = Bound::Check);
+  void submit_to(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, SendPass& pass,
+                 uint64_t key);
   // key: Store::key() of the token (0: not computed), kept with the request
   // for its outcome record.
   void submit(const SendJob& job, Provider& prov, pool::Pool& pool, OriginGuard& guard, bool probe, SendPass& pass,
@@ -164,6 +170,7 @@ class Sender final : public pool::PoolListener {
   RetryQueue retries_;
   InFlightSlab in_flight_;
   PoolDirectory pools_;  // after in_flight_: pools never outlive the requests they hold
+  StreamBacklogs backlogs_;  // APNs/FCM jobs waiting unbuilt for their pool's streams
   CapGate caps_;
   std::vector<SendJob> drain_buf_;
   Verdict verdict_;            // on_complete's, kept for its strings' capacity
@@ -176,8 +183,6 @@ class Sender final : public pool::PoolListener {
 
   uint64_t sweep_ticks_ = 0;  // housekeeping passes
   bool need_drain_ = false;   // completions freed room: refill after this I/O pass
-  bool build_ahead_full_ = false;  // the last drain stopped at kBuildAhead requests without a stream
-  int64_t ahead_since_ns_ = 0;     // since when the ring has been held back by kBuildAhead (0: not)
   uint64_t credentials_seen_ = 0;  // Inbox::credentials() at the last drain
   bool closing_ = false;      // pools shutting down: no new sends
   bool pools_closed_ = false;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace pushgw::dispatch {
 namespace {
 
@@ -214,8 +216,9 @@ TEST(OriginShare, JobsOverTheCapWaitAndGoOneForEachCompletion) {
   g.submitted();
   g.submitted();
   EXPECT_TRUE(g.full());
-  g.wait(SendJob{nullptr, 1, 0});
-  g.wait(SendJob{nullptr, 2, 0});
+  Batch batch;
+  g.wait(SendJob{&batch, 1, 0});
+  g.wait(SendJob{&batch, 2, 0});
   EXPECT_FALSE(g.idle());
   SendJob next;
   ASSERT_TRUE(g.completed(&next));
@@ -242,6 +245,76 @@ TEST(OriginShare, OnlyAnAttackerChosenOriginFailsFastOnACertificate) {
   EXPECT_TRUE(web.fail_fast());
   EXPECT_FALSE(apns.fail_fast());
   EXPECT_FALSE(web.full()) << "no cap given: no cap";
+}
+
+// An APNs/FCM pool's guard has no share: its waiting jobs are the sender's
+// build-ahead backlog (StreamBacklogs), which a completion does not hand
+// back (the sender builds them when the pool's queue shrinks).
+TEST(OriginShare, AGuardWithoutAShareHandsNoWaitingJobBack) {
+  ManualClock clock{0};
+  OriginGuard g(BreakerOptions{}, clock, [] { return 0.5; });
+  g.submitted();
+  Batch batch;
+  g.wait(SendJob{&batch, 1, 0}, 42);
+  SendJob next;
+  EXPECT_FALSE(g.completed(&next));
+  ASSERT_EQ(g.waiting().size(), 1u);
+  EXPECT_EQ(g.waiting().front().job.idx, 1u);
+  EXPECT_EQ(g.waiting().front().since_ns, 42);
+  EXPECT_FALSE(g.idle());
+}
+
+// The queue jobs wait in: first in, first out across growth and wrap-around,
+// and emptied it keeps no more than kKeep entries' storage.
+TEST(WaitQueueTest, KeepsArrivalOrderAcrossGrowthAndWrapAround) {
+  Batch batch;
+  WaitQueue q;
+  uint32_t next_in = 0, next_out = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 5000; ++i) q.push_back(WaitingJob{SendJob{&batch, next_in++, 0}, 0});
+    for (int i = 0; i < 3000; ++i) {
+      ASSERT_EQ(q.front().job.idx, next_out++);
+      q.pop_front();
+    }
+  }
+  EXPECT_EQ(q.size(), 6000u);
+  std::vector<uint32_t> seen;
+  q.for_each([&](const WaitingJob& w) { seen.push_back(w.job.idx); });
+  ASSERT_EQ(seen.size(), 6000u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], next_out + i);
+  while (!q.empty()) {
+    ASSERT_EQ(q.front().job.idx, next_out++);
+    q.pop_front();
+  }
+  EXPECT_EQ(next_out, next_in);
+  q.push_back(WaitingJob{SendJob{&batch, 7, 0}, 0});
+  EXPECT_EQ(q.front().job.idx, 7u);
+  q.clear();
+  EXPECT_TRUE(q.empty());
+}
+
+// The housekeeping scan walks a queue only when one of its jobs may have
+// reached its expiry or the end of its retry window.
+TEST(WaitQueueTest, TellsWhenAJobMayBeDue) {
+  Batch lasting, expiring;
+  lasting.accepted_ms = 1000;
+  expiring.accepted_ms = 2000;
+  expiring.expires_at_ms = 5000;
+  WaitQueue q;
+  EXPECT_FALSE(q.may_be_due(1'000'000, 0)) << "empty";
+  q.push_back(WaitingJob{SendJob{&lasting, 0, 0}, 0});
+  EXPECT_FALSE(q.may_be_due(4000, 3000));
+  EXPECT_TRUE(q.may_be_due(4001, 3000)) << "past accepted + the retry window";
+  q.push_back(WaitingJob{SendJob{&expiring, 0, 0}, 0});
+  EXPECT_FALSE(q.may_be_due(4999, 300'000));
+  EXPECT_TRUE(q.may_be_due(5000, 300'000)) << "at its expiry";
+  q.pop_front();
+  q.pop_front();
+  q.push_back(WaitingJob{SendJob{&lasting, 0, 0}, 0});
+  EXPECT_FALSE(q.may_be_due(5000, 300'000)) << "emptied, it forgot the expiry of the job that left";
+  q.push_back(WaitingJob{SendJob{&expiring, 0, 0}, 0});
+  q.forget_deadlines();  // a scan pushes back the jobs it keeps, which note theirs again
+  EXPECT_FALSE(q.may_be_due(5000, 300'000));
 }
 
 }  // namespace

@@ -83,6 +83,18 @@ class Wire {
   // While true no pool answers or starts anything: every request waits for a
   // stream (Pool::waiting()). kick() (any thread) makes them look again.
   std::atomic<bool> hold{false};
+  // The same for one pool's host only (a pool that takes no request: a
+  // connection being made, a peer allowing no stream).
+  void hold_host(const std::string& host, bool on) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (on) held_hosts_.insert(host);
+    else held_hosts_.erase(host);
+  }
+  bool holds(const std::string& host) const {
+    if (hold.load()) return true;
+    std::lock_guard<std::mutex> g(mu_);
+    return held_hosts_.count(host) > 0;
+  }
   void kick() {
     std::lock_guard<std::mutex> g(mu_);
     for (loop::Async* a : pools_) a->ring();
@@ -143,6 +155,7 @@ class Wire {
   std::vector<Sent> log_;
   std::vector<uint32_t> retired_;
   std::map<std::string, size_t> max_outstanding_;
+  std::set<std::string> held_hosts_;
   std::vector<loop::Async*> pools_;
   std::atomic<int> shutdowns_{0};
 };
@@ -180,7 +193,7 @@ class FakePool final : public pool::Pool {
   };
 
   void answer() {
-    if (wire_.hold.load() && !closing_) return;
+    if (!closing_ && wire_.holds(opts_.host)) return;
     std::vector<Req> batch;
     const size_t streams = wire_.streams.load();
     if (streams == 0 || closing_) {
@@ -294,6 +307,13 @@ struct BatchOptions {
   bool journaled = true;
   bool once = false;  // one attempt (Web Push ttl 0)
 };
+
+// "t0", "t1", ... "t<n-1>".
+inline std::vector<std::string> numbered_tokens(size_t n) {
+  std::vector<std::string> t;
+  for (size_t i = 0; i < n; ++i) t.push_back("t" + std::to_string(i));
+  return t;
+}
 
 class SenderRig {
  public:

@@ -409,8 +409,6 @@ TEST(Sender, ParksForACredentialWithoutUsingAnAttempt) {
 // RetryQueue::kParkLookMs, not every 100 ms (a full share of them looked at
 // ten times a second kept the sender busy); a credential that arrives sends
 // them at once, without waiting for the next look.
-std::vector<std::string> numbered_tokens(size_t n);
-
 TEST(Sender, ParkedJobsAreLookedAtOnceASecondAndGoWhenTheCredentialArrives) {
   SenderRig rig;
   const uint16_t app = rig.add_app(Platform::Fcm, "shop", "fcm.test:443");
@@ -719,114 +717,6 @@ TEST(Sender, FailuresAfterAStopRequestEndAsShutdownInsteadOfWaiting) {
 }
 
 // ---- back-pressure -----------------------------------------------------------
-
-std::vector<std::string> numbered_tokens(size_t n) {
-  std::vector<std::string> t;
-  for (size_t i = 0; i < n; ++i) t.push_back("t" + std::to_string(i));
-  return t;
-}
-
-// The daemon's in-flight window (not the rig's), over pools of 10 streams.
-void ten_streams(SenderRig& rig) {
-  rig.deps.max_in_flight = 8192;
-  rig.deps.ring_capacity = 8192;
-  rig.wire.streams = 10;
-}
-
-// Lets housekeeping (every 250 ms, it drains too) run twice, so that a
-// sender building past the bound would have done so; then: exactly
-// `got_streams` of host's requests got a stream, at most `most` reached its
-// pool, and a forced stop fails the whole batch with "shutdown".
-void expect_held_back(SenderRig& rig, Batch* b, const std::string& host, size_t most, long got_streams) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  EXPECT_LE(rig.wire.max_outstanding(host), most);
-  const std::vector<Sent> log = rig.wire.log();
-  EXPECT_EQ(std::count_if(log.begin(), log.end(), [&](const Sent& s) { return s.host == host; }), got_streams);
-  rig.stop(0);
-  ASSERT_TRUE(rig.is_done(b));
-  for (const ResultSlot& r : b->results) EXPECT_EQ(r.reason, "shutdown");
-}
-
-// The sender builds no further ahead of its connections than 1,024 requests
-// waiting for a stream: with 10 streams all held, 10 + 1,024 requests reach
-// the pool and the rest of the batch stays in the ring (not the whole
-// in-flight window of 8,192), until the forced stop fails them all.
-TEST(Sender, BuildsAtMostAChunkAheadOfThePoolsStreams) {
-  SenderRig rig;
-  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
-  ten_streams(rig);
-  rig.wire.script = [](const Sent&) { return Reply::hanging(); };
-  rig.start();
-  Batch* b = rig.send(app, numbered_tokens(3000));
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.max_outstanding("api.push.test") >= 1034; }));
-  EXPECT_EQ(rig.sender->inbox().ring_size(), 3000u - 1034u);
-  expect_held_back(rig, b, "api.push.test", 1034, 10);
-}
-
-// Jobs that come back from the retry queue (here: parked until the FCM
-// credential came) are built no further ahead either: at most one look at
-// the pools per 64 jobs past the bound.
-TEST(Sender, RetriesAreBuiltAtMostAChunkAheadOfThePoolsStreams) {
-  SenderRig rig;
-  const uint16_t app = rig.add_app(Platform::Fcm, "fcm", "fcm.test:443");
-  ten_streams(rig);
-  rig.wire.script = [](const Sent& s) { return s.host == "fcm.test" ? Reply::hanging() : Reply::http(200); };
-  rig.provider(app).credential_missing = true;
-  rig.start();
-  Batch* b = rig.send(app, numbered_tokens(3000));
-  rig.barrier();  // all 3000 parked
-  EXPECT_EQ(rig.wire.max_outstanding("fcm.test"), 0u);
-  rig.provider(app).credential_missing = false;
-  rig.advance(1000);  // the park is over: housekeeping sends them
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.max_outstanding("fcm.test") >= 1034; }));
-  expect_held_back(rig, b, "fcm.test", 1034 + 64, 10);
-}
-
-// Jobs the sender leaves in its ring because the pools already hold 1,024
-// requests without a stream wait for the provider's streams, as they would
-// in a pool's queue: stats count that wait as provider time, not as the
-// gateway's share (goal 4 of issue 17 separates the two). The test clock
-// moves 200 ms only while the pool answers nothing.
-TEST(Sender, TimeHeldInTheRingForStreamsIsProviderTimeNotTheGateways) {
-  SenderRig rig;
-  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
-  rig.deps.max_in_flight = 8192;  // the bound holds the ring back, not the in-flight window
-  rig.deps.ring_capacity = 8192;
-  rig.wire.hold = true;
-  rig.start();
-  Batch* b = rig.send(app, numbered_tokens(3000));
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->inbox().ring_size() == 3000u - 1024u; }));
-  // Housekeeping (every 250 ms) drains too: the sender has looked at the
-  // bound before the clock moves.
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  rig.advance(200);
-  rig.wire.hold = false;
-  rig.wire.kick();
-  ASSERT_TRUE(rig.done(b));
-  LatencySummary gateway, queue, provider;
-  gateway.add(rig.sender->stats().gateway_latency);
-  queue.add(rig.sender->stats().queue_latency);
-  provider.add(rig.sender->stats().provider_latency);
-  ASSERT_EQ(gateway.total, 3000u);
-  EXPECT_EQ(queue.total, 3000u);
-  EXPECT_LT(gateway.quantile_ms(1.0), 1.0) << "the wait for streams is not the gateway's";
-  EXPECT_LT(queue.quantile_ms(1.0), 1.0);
-  EXPECT_GE(provider.quantile_ms(0.0), 200.0) << "every request waited 200 ms for a stream";
-}
-
-// With streams that answer, the ring refills the pool's queue as responses
-// free streams: the whole batch is delivered, never more than 1,024 waiting.
-TEST(Sender, ABatchLargerThanTheBuildAheadIsDeliveredAsStreamsFree) {
-  SenderRig rig;
-  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
-  ten_streams(rig);
-  rig.start();
-  Batch* b = rig.send(app, numbered_tokens(5000));
-  ASSERT_TRUE(rig.done(b));
-  for (size_t i = 0; i < b->results.size(); ++i) EXPECT_EQ(result(b, i).status, Status::Delivered) << i;
-  EXPECT_EQ(rig.wire.log().size(), 5000u);
-  EXPECT_LE(rig.wire.max_outstanding("api.push.test"), 1024u + 10u);
-}
 
 // The store thread is not running, so its ring for this sender (8 slots)
 // fills: the sender must keep its loop turning (no sleeping on it), stop
