@@ -3,7 +3,7 @@ build-ahead bound, issue 15's rule that no single peer may stall delivery for
 others). Real pushgwd with one sender thread, two APNs apps: shop-ios on a
 working pushgw-sim, stuck-ios on a sim of its own that accepts 10 streams
 per connection and never answers them (`stall`). The sender builds at most
-1,024 requests ahead of stuck-ios's streams; its further jobs wait unbuilt
+128 (kBuildAhead) requests ahead of stuck-ios's streams; its further jobs wait unbuilt
 for that pool while the sender goes on with the others, so shop-ios's sends,
 queued behind 3,000 of stuck-ios's in the same ring, are delivered before any
 of stuck-ios's ends. stuck-ios's notifications end at their expiration."""
@@ -65,20 +65,20 @@ def test_an_apns_endpoint_that_never_answers_holds_up_no_other_app_on_its_sender
             # None of stuck-ios's 3,000 had ended (or been retried) when
             # shop-ios's batch was answered: it did not wait for them. With
             # one bound for the whole sender it went only once stuck-ios's
-            # 1,024 queued requests had failed at their expiration.
+            # 128 (kBuildAhead) queued requests had failed at their expiration.
             counts = apns_counts(d)
             assert (counts["failed"], counts["expired"], counts["retried"]) == (0, 0, 0), counts
             assert sorted(rig.sim.tokens("apns")) == sorted(shop_tokens)
         finally:
             t.join(timeout=300)
         # stuck-ios's notifications end at their expiration: the 1,966 that
-        # waited unbuilt for the pool as expired, the 1,024 its queue held as
+        # waited unbuilt for the pool as expired, the 128 (kBuildAhead) its queue held as
         # failed:queue_timeout (their deadline there is the expiration), the
         # 10 on the silent streams when their request timeout comes, failed.
         got = statuses(answer["r"])
         print("stuck-ios:", got)
-        assert got.get("expired", 0) == 3000 - 1024 - 10, got
-        assert got.get("failed:queue_timeout", 0) == 1024, got
+        assert got.get("expired", 0) == 3000 - 128 - 10, got
+        assert got.get("failed:queue_timeout", 0) == 128, got
         assert sum(got.values()) == 3000 and "delivered" not in got, got
         # The sender still serves shop-ios.
         assert statuses(send_apns(d, [apns_token(i) for i in range(50, 100)])) == {"delivered": 50}

@@ -1,14 +1,17 @@
 // The sender's build-ahead bound, per APNs/FCM pool (stream_backlog.h): a
-// pool holds at most 1,024 requests without a stream; the jobs beyond wait
+// pool holds at most kBuildAhead (128) requests without a stream; the jobs beyond wait
 // unbuilt for that pool, so a pool that takes no request holds up no other
 // app's pool on the same sender, and those jobs still count against the
 // sender's share, expire, end at the retry window and at a stop.
 #include <gtest/gtest.h>
 
+#include "dispatch/stream_backlog.h"
 #include "sender_rig.h"
 
 namespace pushgw::dispatch::testing {
 namespace {
+
+constexpr size_t kAhead = StreamBacklogs::kBuildAhead;
 
 // The daemon's in-flight window (not the rig's), over pools of 10 streams.
 void ten_streams(SenderRig& rig) {
@@ -31,8 +34,8 @@ void expect_held_back(SenderRig& rig, Batch* b, const std::string& host, size_t 
   for (const ResultSlot& r : b->results) EXPECT_EQ(r.reason, "shutdown");
 }
 
-// The sender builds no further ahead of a pool's connections than 1,024
-// requests waiting for a stream: with 10 streams all held, 10 + 1,024
+// The sender builds no further ahead of a pool's connections than kBuildAhead (128)
+// requests waiting for a stream: with 10 streams all held, 10 + kBuildAhead
 // requests reach the pool (not the whole in-flight window of 8,192); the
 // rest of the batch left the ring and waits unbuilt for the pool, counted
 // against the sender's share, until the forced stop fails them all.
@@ -43,11 +46,11 @@ TEST(Sender, BuildsAtMostAChunkAheadOfThePoolsStreams) {
   rig.wire.script = [](const Sent&) { return Reply::hanging(); };
   rig.start();
   Batch* b = rig.send(app, numbered_tokens(3000));
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.max_outstanding("api.push.test") >= 1034; }));
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.max_outstanding("api.push.test") >= kAhead + 10; }));
   ASSERT_TRUE(SenderRig::eventually([&] { return rig.sender->inbox().ring_size() == 0; }));
   EXPECT_EQ(rig.sender->stats().queued.load(), 3000u);
   EXPECT_EQ(rig.sender->inbox().load(), 3000u);
-  expect_held_back(rig, b, "api.push.test", 1034, 10);
+  expect_held_back(rig, b, "api.push.test", kAhead + 10, 10);
 }
 
 // Jobs that come back from the retry queue (here: parked until the FCM
@@ -64,12 +67,12 @@ TEST(Sender, RetriesAreBuiltAtMostAChunkAheadOfThePoolsStreams) {
   EXPECT_EQ(rig.wire.max_outstanding("fcm.test"), 0u);
   rig.provider(app).credential_missing = false;
   rig.advance(1000);  // the park is over: housekeeping sends them
-  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.max_outstanding("fcm.test") >= 1034; }));
-  expect_held_back(rig, b, "fcm.test", 1034, 10);
+  ASSERT_TRUE(SenderRig::eventually([&] { return rig.wire.max_outstanding("fcm.test") >= kAhead + 10; }));
+  expect_held_back(rig, b, "fcm.test", kAhead + 10, 10);
 }
 
 // Jobs that wait unbuilt for their pool's streams (the pool already holds
-// 1,024 requests without one) wait for the provider's streams, as they
+// kBuildAhead (128) requests without one) wait for the provider's streams, as they
 // would in the pool's queue: stats count that wait as provider time, not as
 // the gateway's share (goal 4 of issue 17 separates the two). The test clock
 // moves 200 ms only while the pool answers nothing.
@@ -82,7 +85,7 @@ TEST(Sender, TimeWaitingForAPoolsStreamsIsProviderTimeNotTheGateways) {
   rig.start();
   Batch* b = rig.send(app, numbered_tokens(3000));
   ASSERT_TRUE(SenderRig::eventually([&] {
-    return rig.sender->inbox().ring_size() == 0 && rig.wire.max_outstanding("api.push.test") == 1024u;
+    return rig.sender->inbox().ring_size() == 0 && rig.wire.max_outstanding("api.push.test") == kAhead;
   }));
   // Housekeeping (every 250 ms) drains too: the sender has looked at the
   // bound before the clock moves.
@@ -108,7 +111,7 @@ TEST(Sender, TimeWaitingForAPoolsStreamsIsProviderTimeNotTheGateways) {
 
 // With streams that answer, the jobs waiting for the pool refill its queue
 // as responses free streams: the whole batch is delivered, in order, never
-// more than 1,024 waiting in the pool.
+// more than kBuildAhead (128) waiting in the pool.
 TEST(Sender, ABatchLargerThanTheBuildAheadIsDeliveredAsStreamsFree) {
   SenderRig rig;
   const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
@@ -120,11 +123,11 @@ TEST(Sender, ABatchLargerThanTheBuildAheadIsDeliveredAsStreamsFree) {
   const std::vector<Sent> log = rig.wire.log();
   ASSERT_EQ(log.size(), 5000u);
   for (size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i].token, "t" + std::to_string(i));
-  EXPECT_LE(rig.wire.max_outstanding("api.push.test"), 1024u + 10u);
+  EXPECT_LE(rig.wire.max_outstanding("api.push.test"), kAhead + 10);
 }
 
 // Two apps on one sender: app A's pool takes no request (a connection being
-// made, a peer that allows no stream). Its first 1,024 requests wait in its
+// made, a peer that allows no stream). Its first kBuildAhead (128) requests wait in its
 // pool, the rest of its 3,000 jobs wait unbuilt for it, and app B's sends,
 // queued behind them in the ring, go at once. When A's pool takes requests
 // again, its jobs are built and sent in the order they came.
@@ -140,7 +143,7 @@ TEST(Sender, APoolThatTakesNoRequestHoldsUpNoOtherAppsPool) {
   ASSERT_TRUE(rig.done(other)) << "app B waited for app A's pool";
   for (const ResultSlot& r : other->results) EXPECT_EQ(r.status, Status::Delivered);
   EXPECT_FALSE(rig.is_done(stuck));
-  EXPECT_EQ(rig.wire.max_outstanding("stuck.test"), 1024u);
+  EXPECT_EQ(rig.wire.max_outstanding("stuck.test"), kAhead);
   rig.wire.hold_host("stuck.test", false);
   rig.wire.kick();
   ASSERT_TRUE(rig.done(stuck));
@@ -149,13 +152,13 @@ TEST(Sender, APoolThatTakesNoRequestHoldsUpNoOtherAppsPool) {
   for (const Sent& s : rig.wire.log())
     if (s.host == "stuck.test") order.push_back(s.token);
   EXPECT_EQ(order, numbered_tokens(3000));
-  EXPECT_LE(rig.wire.max_outstanding("stuck.test"), 1024u);
+  EXPECT_LE(rig.wire.max_outstanding("stuck.test"), kAhead);
 }
 
 // Jobs waiting unbuilt for a stuck pool still end on time: at their expiry,
 // or as "origin_busy" past the retry window (max_retry_seconds, 300 s), and
 // until then they count against the sender's share, so ingest gets no room
-// past it. The 1,024 requests in the pool go once it takes them.
+// past it. The kBuildAhead (128) requests in the pool go once it takes them.
 TEST(Sender, JobsWaitingForAStuckPoolExpireEndAtTheRetryWindowAndCountAgainstTheShare) {
   SenderRig rig;
   const uint16_t a = rig.add_app(Platform::Apns, "stuck", "stuck.test:443");
@@ -173,8 +176,8 @@ TEST(Sender, JobsWaitingForAStuckPoolExpireEndAtTheRetryWindowAndCountAgainstThe
   Batch* refused = rig.make(a, {"late"});
   EXPECT_EQ(rig.offer(refused), 0u) << "took more work while its share waited for a pool";
   const auto& apns = rig.sender->stats().platform[static_cast<size_t>(Platform::Apns)];
-  rig.advance(5000);  // the expiring jobs still waiting end; the 1,024 in the pool wait on
-  ASSERT_TRUE(SenderRig::eventually([&] { return apns.expired.load() == 2000u - 1024u; }));
+  rig.advance(5000);  // the expiring jobs still waiting end; the kBuildAhead (128) in the pool wait on
+  ASSERT_TRUE(SenderRig::eventually([&] { return apns.expired.load() == 2000u - kAhead; }));
   rig.advance(300'000);
   ASSERT_TRUE(SenderRig::eventually([&] { return apns.failed.load() == 2096u; }));
   ASSERT_TRUE(rig.done(lasting));
@@ -182,7 +185,7 @@ TEST(Sender, JobsWaitingForAStuckPoolExpireEndAtTheRetryWindowAndCountAgainstThe
     EXPECT_EQ(r.status, Status::Failed);
     EXPECT_EQ(r.reason, "origin_busy");
   }
-  EXPECT_EQ(rig.sender->stats().queued.load(), 1024u);
+  EXPECT_EQ(rig.sender->stats().queued.load(), kAhead);
   EXPECT_EQ(rig.offer(refused), 1u);
   rig.wire.hold_host("stuck.test", false);
   rig.wire.kick();
@@ -190,7 +193,7 @@ TEST(Sender, JobsWaitingForAStuckPoolExpireEndAtTheRetryWindowAndCountAgainstThe
   ASSERT_TRUE(rig.done(refused));
   size_t delivered = 0;
   for (const ResultSlot& r : expiring->results) delivered += r.status == Status::Delivered ? 1 : 0;
-  EXPECT_EQ(delivered, 1024u);
+  EXPECT_EQ(delivered, kAhead);
   EXPECT_EQ(refused->results[0].status, Status::Delivered);
 }
 
