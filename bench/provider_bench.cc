@@ -80,10 +80,23 @@ constexpr std::string_view kFcmMessage =
     R"("data":{"sku":"123","campaign":"spring-sale"},"android":{"priority":"high"}})";
 constexpr std::string_view kWebPayload = R"({"title":"Hi {{name}}","url":"https://shop.example/sale"})";
 
-void BM_ApnsBuild(benchmark::State& st) {
+// The APNs provider every APNs benchmark uses, with a fresh signing key.
+ApnsSettings apns_settings() {
   auto src = std::make_shared<crypto::ApnsTokenSource>(crypto::generate_p256().value(), "TEAM123456",
                                                        "KEY1234567");
-  ApnsProvider p(ApnsSettings{"api.push.apple.com:443", "com.example.shop", src});
+  return ApnsSettings{"api.push.apple.com:443", "com.example.shop", src};
+}
+
+// APNs's answer to a delivered notification.
+HttpResponse apns_200() {
+  HttpResponse r;
+  r.status = 200;
+  r.add_header("apns-id", "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d");
+  return r;
+}
+
+void BM_ApnsBuild(benchmark::State& st) {
+  ApnsProvider p(apns_settings());
   auto b = make_batch(Platform::Apns, kApnsPayload, Template::Mode::Json, std::string(64, 'a'));
   b->apns.push_type = "alert";
   b->apns.priority = 10;
@@ -119,12 +132,8 @@ void BM_FcmBuild(benchmark::State& st) {
 BENCHMARK(BM_FcmBuild);
 
 void BM_ClassifyApns200(benchmark::State& st) {
-  auto src = std::make_shared<crypto::ApnsTokenSource>(crypto::generate_p256().value(), "TEAM123456",
-                                                       "KEY1234567");
-  ApnsProvider p(ApnsSettings{"api.push.apple.com:443", "com.example.shop", src});
-  HttpResponse r;
-  r.status = 200;
-  r.add_header("apns-id", "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d");
+  ApnsProvider p(apns_settings());
+  const HttpResponse r = apns_200();
   AllocCounter a;
   for (auto _ : st) benchmark::DoNotOptimize(p.classify(r, kNow));
   a.report(st);
@@ -146,12 +155,8 @@ void run_classify_into(benchmark::State& st, const Provider& p, const HttpRespon
 
 // The sender's path: into a Verdict it keeps (Provider::classify_into).
 void BM_ClassifyIntoApns200(benchmark::State& st) {
-  auto src = std::make_shared<crypto::ApnsTokenSource>(crypto::generate_p256().value(), "TEAM123456",
-                                                       "KEY1234567");
-  ApnsProvider p(ApnsSettings{"api.push.apple.com:443", "com.example.shop", src});
-  HttpResponse r;
-  r.status = 200;
-  r.add_header("apns-id", "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d");
+  ApnsProvider p(apns_settings());
+  const HttpResponse r = apns_200();
   run_classify_into(st, p, r);
 }
 BENCHMARK(BM_ClassifyIntoApns200);
