@@ -34,8 +34,9 @@ class StreamBacklogs {
   // job is built just before a stream can take it: 1,024 here put up to a
   // batch's worth of builds between a job and its stream (gateway p99 at
   // 80k/s with 1,000-recipient batches: median 2.05 ms over 12 runs, against
-  // 1.54 ms over 9 with 128, same instructions per notification and
-  // closed-loop rate: docs/performance.md, goal 4, stop 25). 128 still
+  // 1.54 ms over 9 with 128, for ~100 more instructions per notification
+  // (+0.4%: more, smaller drains) and the same closed-loop rate:
+  // docs/performance.md, goal 4, stop 25). 128 still
   // refills the streams a read of responses frees before the next drain.
   static constexpr size_t kBuildAhead = 128;
 
