@@ -205,6 +205,13 @@ int Stream<H>::write(std::string& data, Done done) {
 }
 
 template <class H>
+int Stream<H>::try_write(const char* data, size_t len) {
+  if (box_ == nullptr) return UV_EBADF;
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(std::min(len, size_t{1} << 30)));
+  return uv_try_write(box_->as_stream(), &buf, 1);
+}
+
+template <class H>
 size_t Stream<H>::write_queue_size() const {
   return box_ != nullptr ? uv_stream_get_write_queue_size(box_->as_stream()) : 0;
 }

@@ -65,6 +65,11 @@ class Stream {
   // Queues data (swapped, see above). done(status) runs once libuv is done
   // with the bytes. A non-zero return is the libuv error; done never runs.
   int write(std::string& data, Done done = {});
+  // Hands bytes to the kernel now if it takes them (uv_try_write: one
+  // syscall, no copy): the count taken, possibly short, or a libuv error
+  // (UV_EAGAIN when the socket is full). Only while no write is queued, or
+  // the bytes would overtake it.
+  int try_write(const char* data, size_t len);
   // Bytes queued and not yet handed to the kernel.
   size_t write_queue_size() const;
   // Sends FIN after the queued writes; done runs once that happened.

@@ -32,13 +32,6 @@ constexpr size_t kMaxRecordPlain = 16 * 1024;  // one TLS record per SSL_write c
 constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
 constexpr unsigned char kAlpnH2H1[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
-int bio_write(BIO* b, const char* data, int len) {
-  auto* io = static_cast<TlsTransport::BioIo*>(BIO_get_data(b));
-  BIO_clear_retry_flags(b);
-  io->out->append(data, static_cast<size_t>(len));
-  return len;
-}
-
 int bio_read(BIO* b, char* buf, int len) {
   auto* io = static_cast<TlsTransport::BioIo*>(BIO_get_data(b));
   BIO_clear_retry_flags(b);
@@ -75,10 +68,19 @@ std::string ssl_error_detail(SSL* ssl) {
 
 }  // namespace
 
+namespace detail {
+int tls_bio_write(BIO* b, const char* data, int len) {
+  auto* io = static_cast<TlsTransport::BioIo*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  io->out->take_cipher(data, static_cast<size_t>(len));
+  return len;
+}
+}  // namespace detail
+
 BIO_METHOD* make_buffer_bio_method() {
   BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "pushgw_buffer");
   if (m == nullptr) return nullptr;
-  BIO_meth_set_write(m, bio_write);
+  BIO_meth_set_write(m, detail::tls_bio_write);
   BIO_meth_set_read(m, bio_read);
   BIO_meth_set_ctrl(m, bio_ctrl);
   BIO_meth_set_create(m, bio_create);
@@ -95,7 +97,7 @@ TlsTransport::TlsTransport(uv_loop_t* loop, std::shared_ptr<TlsContext> tls, Tls
       tcp_(loop),
       rbuf_(new char[kReadBufSize]),
       alive_(std::make_shared<bool>(true)) {
-  bio_io_.out = &cipher_;
+  bio_io_.out = this;
 }
 
 // The stream closes with its member destructor; no callback follows.
@@ -261,6 +263,17 @@ bool TlsTransport::encrypt_pending() {
   }
   plain_.clear();
   return true;
+}
+
+void TlsTransport::take_cipher(const char* data, size_t len) {
+  if (!writing_ && !socket_closing_ && cipher_.empty()) {
+    const int n = tcp_.try_write(data, len);
+    if (n > 0) {
+      data += n;
+      len -= static_cast<size_t>(n);
+    }
+  }
+  cipher_.append(data, len);
 }
 
 void TlsTransport::flush() {
