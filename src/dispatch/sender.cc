@@ -417,8 +417,13 @@ void Sender::on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t
 void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t now_ms) {
   const SendJob job = f->job;
   const bool attacker_chosen = f->guard->limits().attacker_chosen;
+  // Its deadline in the pool's queue was its expiry, and it was never sent:
+  // it expired waiting for a stream, as a job that expires unbuilt does.
+  const bool expired_unsent = err == pool::TransportError::QueueTimeout && f->req.not_after_mono_ms > 0 &&
+                              d_.clock->mono_ns() / 1'000'000 >= f->req.not_after_mono_ms;
   in_flight_.release(f);
   if (err == pool::TransportError::Shutdown || closing_) return sink_.finish(job, Status::Failed, "shutdown");
+  if (expired_unsent) return sink_.finish(job, Status::Expired, "expired");
   // An answer past the response caps says the peer is broken or hostile:
   // asking again would only fetch the same answer.
   if (err == pool::TransportError::ResponseTooLarge) return sink_.finish(job, Status::Failed, pool::to_string(err));

@@ -530,6 +530,37 @@ TEST(Sender, NoRetryPastTheExpiry) {
   EXPECT_EQ(rig.wire.submits("later"), 1);
 }
 
+// A request that waited in its pool's queue for a stream until its expiry
+// (its deadline there) was never sent: it ends expired, as a job that expires
+// before it is built. A queue timeout before the expiry is retried.
+TEST(Sender, ARequestThatWaitedForAStreamUntilItsExpiryEndsExpired) {
+  SenderRig rig;
+  const uint16_t app = rig.add_app(Platform::Apns, "shop", "api.push.test:443");
+  rig.wire.script = [&rig](const Sent& s) {
+    if (s.token == "stuck") {
+      rig.advance(s.not_after_mono_ms - rig.clock.now_ms());  // its deadline in the pool came
+      return Reply::error(pool::TransportError::QueueTimeout);
+    }
+    if (s.token == "slow" && s.n == 0) return Reply::error(pool::TransportError::QueueTimeout);
+    return Reply::http(200);
+  };
+  rig.start();
+  BatchOptions o;
+  o.expires_in_ms = 5000;
+  Batch* stuck = rig.send(app, {"stuck"}, o);
+  ASSERT_TRUE(rig.done(stuck));
+  EXPECT_EQ(result(stuck).status, Status::Expired);
+  EXPECT_EQ(result(stuck).reason, "expired");
+  EXPECT_EQ(rig.wire.submits("stuck"), 1);
+  EXPECT_EQ(rig.sender->stats().platform[0].expired.load(), 1u);
+  Batch* slow = rig.send(app, {"slow"}, o);  // the pool's own queue timeout, well before the expiry
+  rig.barrier();
+  rig.advance(1000);
+  ASSERT_TRUE(rig.done(slow));
+  EXPECT_EQ(result(slow).status, Status::Delivered);
+  EXPECT_EQ(rig.wire.submits("slow"), 2);
+}
+
 // ---- suppression and caps (with a store) -----------------------------------
 
 // A SQLite store in a temporary directory (2 producers: the sender is 0).
