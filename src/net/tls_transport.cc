@@ -236,12 +236,17 @@ void TlsTransport::on_read(const char* data, size_t len) {
 
 bool TlsTransport::read_plaintext() {
   if (rplain_.size() < kMaxRecordPlain) rplain_.resize(kMaxRecordPlain);
+  // SSL_get_error needs an empty error queue before each SSL_read. A
+  // successful SSL_read adds nothing to it, so it is cleared once here and
+  // again only if the handler left something (ERR_clear_error walks all 16
+  // slots; a read carries a few records per notification).
+  ERR_clear_error();
   for (;;) {
-    ERR_clear_error();
     int r = SSL_read(ssl_.get(), rplain_.data(), static_cast<int>(rplain_.size()));
     if (r > 0) {
       handler_->on_transport_data(reinterpret_cast<const uint8_t*>(rplain_.data()), static_cast<size_t>(r));
       if (failed_) return false;
+      if (ERR_peek_error() != 0) ERR_clear_error();
       continue;
     }
     int err = SSL_get_error(ssl_.get(), r);
