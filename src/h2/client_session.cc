@@ -86,7 +86,7 @@ Result<void> ClientSession::init() {
   }
   nghttp2_option_set_no_auto_window_update(opt, 0);
   nghttp2_session* s = nullptr;
-  int rv = nghttp2_session_client_new2(&s, cbs, this, opt);
+  int rv = nghttp2_session_client_new3(&s, cbs, this, opt, memory_.mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
   if (rv != 0) return make_error("h2_init", nghttp2_strerror(rv));

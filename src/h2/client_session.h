@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "h2/codec.h"
+#include "h2/session_memory.h"
 #include "obs/log.h"
 #include "pushgw/result.h"
 
@@ -66,6 +67,7 @@ class ClientSession final : public Codec {
   CodecListener& listener_;
   CodecOptions opts_;
   obs::Logger log_;
+  SessionMemory memory_;  // before session_: nghttp2_session_del frees through it
   nghttp2_session_ptr session_;
   std::vector<nghttp2_nv> nva_;  // reused for every submit
   uint32_t active_ = 0;
