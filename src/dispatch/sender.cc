@@ -164,6 +164,7 @@ void Sender::housekeeping() {
   counters_.loop_turn();
   const PoolDirectory::Totals t = pools_.totals();
   counters_.pools(t.connections, t.streams_in_flight);
+  counters_.webpush_shed(pools_.untrusted().shed());
   pools_.publish_breakers();
   if (++sweep_ticks_ % kSweepTicks == 0) pools_.sweep_pools();
   pools_.take_reconnects([this](uint16_t app_id, uint64_t n) {

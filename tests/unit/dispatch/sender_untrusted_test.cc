@@ -81,6 +81,8 @@ TEST(SenderUntrusted, AStuckOriginsBacklogEndsAndOtherAppsAreTakenAgain) {
   ASSERT_TRUE(rig.done(more));
   EXPECT_EQ(outcomes(more), (std::map<std::string, int>{{"failed:origin_busy", 40}}));
   EXPECT_EQ(rig.wire.max_outstanding(kStuck), 2u);
+  EXPECT_TRUE(SenderRig::eventually([&] { return rig.sender->stats().webpush_shed.load() == 98u; }))
+      << rig.sender->stats().webpush_shed.load();
   EXPECT_LE(rig.sender->inbox().load(), 2u) << "only the 2 hanging requests are left";
   // The 2 on the hanging streams end too (here at shutdown; a real pool's
   // request timeout ends them sooner): every stuck job has its verdict.
