@@ -302,8 +302,9 @@ void Sender::submit_to(const SendJob& job, Provider& prov, pool::Pool& pool, Ori
   const Batch& b = *job.batch;
   const CircuitBreaker::Admit admit = guard.admit();
   if (admit == CircuitBreaker::Admit::Hold) {
-    // Now or never (ttl 0), or an attacker-chosen origin whose certificate
-    // failed: no waiting for it.
+    // Now or never (ttl 0), an attacker-chosen origin whose certificate
+    // failed, or one that could not answer it in time (UntrustedBacklog):
+    // no waiting for it.
     if (b.once || guard.fail_fast() || !pools_.admit_backlog(guard, b, pass.now(), sink_))
       return sink_.finish(job, Status::Failed, guard.last_reason());
     return guard.hold(job);
