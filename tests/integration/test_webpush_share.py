@@ -63,8 +63,11 @@ def test_a_tarpit_web_push_origin_does_not_stop_ingest_for_other_apps():
         got = statuses(answer["r"])
         print("tarpit campaign answered after %.1f s:" % answer["after"], got)
         assert sum(got.values()) == 3000, got
+        # All failed: most origin_busy (waiting for the tarpit's share when it
+        # was judged), the ones in flight, or held once its breaker opened,
+        # with the failure that opened it (connection_stalled).
         assert all(k.startswith("failed:") for k in got), got
-        assert got.get("failed:origin_busy", 0) > 2000, got
+        assert got.get("failed:origin_busy", 0) > 0, got
         # The stats op counts what the backlog rule ended (the held ones with
         # the failure that opened the breaker among them).
         assert wait_until(lambda: d.request({"op": "stats"})["webpush_shed"] >= got["failed:origin_busy"])
