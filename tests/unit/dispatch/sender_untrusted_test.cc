@@ -125,14 +125,15 @@ TEST(SenderUntrusted, AFastOriginWithABigBacklogIsNotShed) {
     ASSERT_TRUE(SenderRig::eventually([&] { return budget.load() <= 0 || rig.is_done(big); }));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a housekeeping turn
   };
-  // Past DrainMeter::kJudgeAfterMs: ~2,200 delivered; the stuck origin's
-  // backlog has ended.
-  for (int s = 0; s < 11; ++s) one_second();
+  // Past DrainMeter::kJudgeAfterMs (with a second to spare for a late
+  // first look): ~2,400 delivered; the stuck origin's backlog has ended.
+  for (int s = 0; s < 12; ++s) one_second();
   const SenderStats& st = rig.sender->stats();
-  EXPECT_EQ(st.platform[kWebPush].failed.load(), 398u) << "the stuck origin's backlog did not end";
-  // A second campaign to the fast origin: ~2,800 waiting for it, more than
-  // half the share on its own, drained in ~14 s at 200 a second.
-  Batch* more = rig.send(fast, names("g", 2000));
+  EXPECT_TRUE(SenderRig::eventually([&] { return st.platform[kWebPush].failed.load() == 398u; }))
+      << "the stuck origin's backlog did not end: " << st.platform[kWebPush].failed.load();
+  // A second campaign to the fast origin: ~3,100 waiting for it, more than
+  // half the share on its own, drained in ~16 s at 200 a second.
+  Batch* more = rig.send(fast, names("g", 2500));
   rig.barrier();
   for (int s = 0; s < 3; ++s) one_second();
   EXPECT_GT(rig.sender->inbox().load(), 2048u);
@@ -144,7 +145,7 @@ TEST(SenderUntrusted, AFastOriginWithABigBacklogIsNotShed) {
   ASSERT_TRUE(rig.done(big));
   ASSERT_TRUE(rig.done(more));
   EXPECT_EQ(outcomes(big), (std::map<std::string, int>{{"delivered", 3000}}));
-  EXPECT_EQ(outcomes(more), (std::map<std::string, int>{{"delivered", 2000}}));
+  EXPECT_EQ(outcomes(more), (std::map<std::string, int>{{"delivered", 2500}}));
   rig.stop(0);
   ASSERT_TRUE(rig.is_done(stuck));
   EXPECT_EQ(outcomes(stuck), (std::map<std::string, int>{{"failed:origin_busy", 398}, {"failed:shutdown", 2}}));
@@ -184,7 +185,8 @@ TEST(SenderUntrusted, ASlowOriginPastHalfTheShareShedsItsNewestJobs) {
   }
   ASSERT_GT(failed(), 0u) << "nothing was shed";
   // What the slow origin holds is back within half the share (and its 2 in flight).
-  EXPECT_LE(rig.sender->inbox().load(), 32u + 2u);
+  EXPECT_TRUE(SenderRig::eventually([&] { return rig.sender->inbox().load() <= 32u + 2u; }))
+      << rig.sender->inbox().load();
   Batch* apns = rig.send(shop, names("tok", 20));
   ASSERT_TRUE(rig.done(apns));
   for (const ResultSlot& r : apns->results) EXPECT_EQ(r.status, Status::Delivered);
