@@ -77,9 +77,8 @@ class DrainMeter {
     samples_[(head_ + n_) % kSlots] = x;
     ++n_;
     const Sample& first = samples_[head_];
-    rate_ = x.busy_ms > first.busy_ms
-                ? static_cast<double>(x.answers - first.answers) * 1000.0 / static_cast<double>(x.busy_ms - first.busy_ms)
-                : 0;
+    const int64_t ms = x.busy_ms - first.busy_ms;
+    rate_ = ms > 0 ? static_cast<double>(x.answers - first.answers) * 1000.0 / static_cast<double>(ms) : 0;
   }
 
   uint64_t answers_ = 0;       // every answer
