@@ -63,7 +63,8 @@ void append_latency(std::string& out, std::string_view name, const dispatch::Lat
 void append_fleet(std::string& out, const StatsView& v) {
   const Field fields[] = {{"queue_depth", v.queue_depth},
                           {"connections", v.fleet.connections},
-                          {"streams_in_flight", v.fleet.streams_in_flight}};
+                          {"streams_in_flight", v.fleet.streams_in_flight},
+                          {"webpush_shed", v.fleet.webpush_shed}};
   append_fields(out, fields);
   out += ",\"latency_ms\":{";
   append_latency(out, "e2e", v.fleet.e2e);

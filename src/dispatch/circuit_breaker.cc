@@ -88,6 +88,7 @@ void CircuitBreaker::close() {
 }
 
 bool OriginGuard::on_response(bool probe) {
+  meter_.answered();
   breaker_.on_success(probe);
   return breaker_.state() == CircuitBreaker::State::Closed && !held_.empty();
 }

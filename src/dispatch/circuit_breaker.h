@@ -19,6 +19,7 @@
 
 #include "pool/pool.h"
 #include "pushgw/clock.h"
+#include "dispatch/drain_meter.h"
 #include "dispatch/wait_queue.h"
 #include "pushgw/job.h"
 
@@ -99,12 +100,18 @@ class OriginGuard {
       : breaker_(opts, clock, std::move(rand01)), clock_(clock), limits_(limits) {}
 
   CircuitBreaker::Admit admit() { return breaker_.admit(); }
-  void hold(const SendJob& job) { held_.push_back(job); }
+  void hold(const SendJob& job) {
+    held_.push_back(job);
+    count(1);
+  }
   // The origin has its whole share in flight: the job waits (wait()) until
   // a request of this origin completes (completed() hands one back).
   bool full() const { return limits_.max_in_flight > 0 && in_flight_ >= limits_.max_in_flight; }
   // since_ns: WaitingJob::since_ns.
-  void wait(const SendJob& job, int64_t since_ns = 0) { waiting_.push_back(WaitingJob{job, since_ns}); }
+  void wait(const SendJob& job, int64_t since_ns = 0) {
+    waiting_.push_back(WaitingJob{job, since_ns});
+    count(1);
+  }
   void submitted() { ++in_flight_; }
   // A request of this origin completed: true with *next when a job waiting
   // for the origin's share may go now (an origin without a share hands
@@ -114,11 +121,44 @@ class OriginGuard {
     if (limits_.max_in_flight == 0 || waiting_.empty() || full()) return false;
     *next = waiting_.front().job;
     waiting_.pop_front();
+    count(-1);
     return true;
   }
   size_t in_flight() const { return in_flight_; }
   WaitQueue& waiting() { return waiting_; }
   const WaitQueue& waiting() const { return waiting_; }
+  // Jobs held by the breaker or waiting for the origin's share.
+  size_t backlog() const { return held_.size() + waiting_.size(); }
+  // Sheds the newest job of the backlog into *out (the waiting ones first:
+  // they came last; then the held ones). *held: it was held. False: empty.
+  bool take_newest(SendJob* out, bool* held) {
+    if (!waiting_.empty()) {
+      *out = waiting_.back().job;
+      waiting_.pop_back();
+      *held = false;
+    } else if (!held_.empty()) {
+      *out = held_.back();
+      held_.pop_back();
+      *held = true;
+    } else {
+      return false;
+    }
+    count(-1);
+    return true;
+  }
+  // The newest job of the backlog (the one take_newest() would shed), or null.
+  const SendJob* newest() const {
+    if (!waiting_.empty()) return &waiting_.back().job;
+    return held_.empty() ? nullptr : &held_.back();
+  }
+  // Attacker-chosen origins: hold(), wait(), completed() and take_newest()
+  // keep *total (UntrustedBacklog's count of all such backlogs) in step;
+  // housekeeping, which also moves jobs through held() and waiting(),
+  // counts it again afterwards.
+  void count_into(size_t* total) { total_ = total; }
+  // How fast the origin answers (attacker-chosen origins: UntrustedBacklog).
+  DrainMeter& meter() { return meter_; }
+  const DrainMeter& meter() const { return meter_; }
   // Nothing in flight, held or waiting: the pool may be closed.
   bool idle() const { return in_flight_ == 0 && held_.empty() && waiting_.empty(); }
   // Held jobs end now rather than wait: an attacker-chosen origin whose
@@ -171,6 +211,14 @@ class OriginGuard {
   int64_t last_lost_ms_ = 0;
   int64_t last_scan_ms_ = 0;
   std::string last_reason_ = "connect_failed";
+  DrainMeter meter_;
+  size_t* total_ = nullptr;  // count_into()
+
+  void count(int d) {
+    if (total_ == nullptr) return;
+    if (d > 0) ++*total_;
+    else if (*total_ > 0) --*total_;
+  }
 };
 
 }  // namespace pushgw::dispatch

@@ -55,6 +55,8 @@ class SenderCounters {
   void built_after(int64_t ns) { stats_.build_latency.record_ns(ns); }
   void stream_after(int64_t ns) { stats_.stream_wait_latency.record_ns(ns); }
   void pools(uint64_t connections, uint64_t streams_in_flight);
+  // Web Push jobs UntrustedBacklog ended so far (refused or shed).
+  void webpush_shed(uint64_t n) { SenderStats::set(stats_.webpush_shed, n); }
   // n more connections of this app were opened again after one was lost.
   void reconnected(const AppRuntime& app, uint64_t n);
   void loop_turn() { SenderStats::add(stats_.loop_turns); }

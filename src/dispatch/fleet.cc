@@ -131,6 +131,7 @@ FleetStats Fleet::stats() const {
     }
     f.connections += st.connections.load(std::memory_order_relaxed);
     f.streams_in_flight += st.streams_in_flight.load(std::memory_order_relaxed);
+    f.webpush_shed += st.webpush_shed.load(std::memory_order_relaxed);
     f.e2e.add(st.e2e_latency);
     f.provider.add(st.provider_latency);
     f.gateway.add(st.gateway_latency);

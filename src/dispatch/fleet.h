@@ -39,6 +39,7 @@ struct FleetStats {
   Outcomes platform[kPlatformCount];
   uint64_t connections = 0;
   uint64_t streams_in_flight = 0;
+  uint64_t webpush_shed = 0;  // Web Push jobs ended for their origin's backlog (UntrustedBacklog)
   LatencySummary e2e, provider, gateway, queue, build, stream_wait;  // see SenderStats
   int workers = 0;
 };

@@ -21,7 +21,8 @@ PoolDirectory::PoolDirectory(uv_loop_t* loop, PoolDirectoryDeps deps, const Thre
       resolver_pool_(d_.webpush_resolver ? d_.webpush_resolver
                                          : std::make_shared<net::BoundedResolver>(net::BoundedResolver::Options{1})),
       resolver_(loop, resolver_pool_),
-      origins_(resolver_, *d_.clock, d_.origin_cache, d_.log, std::move(settled)) {}
+      origins_(resolver_, *d_.clock, d_.origin_cache, d_.log, std::move(settled)),
+      untrusted_(d_.untrusted_backlog_bound, int64_t{d_.delivery.max_retry_seconds} * 1000) {}
 
 PoolDirectory::~PoolDirectory() {
   *alive_ = false;
@@ -92,7 +93,8 @@ pool::Pool* PoolDirectory::create(const AppRuntime& app, std::string_view origin
     limits.max_in_flight = d_.webpush_origin_max_in_flight;
     limits.attacker_chosen = true;
   }
-  guards_[raw] = std::make_unique<OriginGuard>(BreakerOptions{}, *d_.clock, d_.rand01, limits);
+  auto& g = guards_[raw] = std::make_unique<OriginGuard>(BreakerOptions{}, *d_.clock, d_.rand01, limits);
+  if (limits.attacker_chosen) g->count_into(untrusted_.counter());
   return raw;
 }
 
@@ -120,8 +122,10 @@ void PoolDirectory::release_held(OriginGuard& g, RetryQueue& retries, int64_t no
 void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink, RetryQueue& retries,
                                 std::vector<SendJob>& probes) {
   const int64_t mono_ms = d_.clock->mono_ns() / 1'000'000;
+  untrusted_guards_.clear();
   for (auto& [p, gp] : guards_) {
     OriginGuard& g = *gp;
+    if (g.limits().attacker_chosen) untrusted_guards_.push_back(&g);
     std::vector<SendJob>& held = g.held();
     if (held.empty() && g.waiting().empty()) continue;
     if (!held.empty() && g.breaker().state() == CircuitBreaker::State::Closed) {  // closed by a late answer
@@ -135,6 +139,7 @@ void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSin
       held.pop_back();
     }
   }
+  untrusted_.tick(untrusted_guards_, now_ms, mono_ms, sink);
 }
 
 // Held jobs still honour expiry and max_retry_seconds; the reason is the
@@ -182,6 +187,7 @@ void PoolDirectory::evict(const std::string& key) {
   std::unique_ptr<pool::Pool> p = std::move(it->second);
   pools_.erase(it);
   pool::Pool* raw = p.get();
+  if (auto g = guards_.find(raw); g != guards_.end()) untrusted_.forget(g->second.get());
   guards_.erase(raw);
   reconnects_seen_.erase(raw);
   webpush_used_.erase(raw);

@@ -12,7 +12,8 @@
 //  - a circuit breaker (OriginGuard) per pool, with the jobs it holds while
 //    open and the jobs waiting unbuilt for the pool (a Web Push origin's
 //    share, an APNs/FCM pool's build-ahead backlog); tick_guards() bounds
-//    their wait and sends the probes;
+//    their wait and sends the probes; what Web Push origins' backlogs may
+//    hold of the sender's share is UntrustedBacklog's (admit_backlog());
 //  - the dirty list: pools that got requests in this pass, flushed once at
 //    its end (one write per connection per pass).
 //
@@ -33,6 +34,7 @@
 #include "dispatch/circuit_breaker.h"
 #include "dispatch/config.h"
 #include "dispatch/thread_apps.h"
+#include "dispatch/untrusted_backlog.h"
 #include "dispatch/webpush_origins.h"
 #include "net/name_resolver.h"
 #include "obs/log.h"
@@ -58,6 +60,9 @@ struct PoolDirectoryDeps {
   const Clock* clock = nullptr;
   obs::Logger log;
   std::function<double()> rand01;  // breaker jitter
+  // Jobs all Web Push origins' backlogs (held or waiting) may hold together:
+  // half the sender's share (UntrustedBacklog).
+  size_t untrusted_backlog_bound = SIZE_MAX;
 };
 
 // One origin's circuit breaker that opened at least once (stats op, metrics).
@@ -118,6 +123,15 @@ class PoolDirectory {
   // ready to probe give one held job each to `probes` (to send).
   void tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink, RetryQueue& retries,
                    std::vector<SendJob>& probes);
+  // Before a job of guard g is held (breaker open) or waits (origin at its
+  // in-flight share): false when it may not (an attacker-chosen origin past
+  // UntrustedBacklog's rules; the caller ends it failed). May end another
+  // origin's newest job in sink to make room.
+  bool admit_backlog(OriginGuard& g, const Batch& b, int64_t now_ms, OutcomeSink& sink) {
+    if (!g.limits().attacker_chosen) return true;
+    return untrusted_.admit(g, b, now_ms, sink);
+  }
+  const UntrustedBacklog& untrusted() const { return untrusted_; }
   // No job parked for a name, held by a breaker or waiting for its origin's share.
   bool idle() const;
   // Shutdown: every parked, held and waiting job.
@@ -152,6 +166,8 @@ class PoolDirectory {
   std::shared_ptr<net::BoundedResolver> resolver_pool_;
   net::LoopResolver resolver_;
   WebPushOrigins origins_;
+  UntrustedBacklog untrusted_;
+  std::vector<OriginGuard*> untrusted_guards_;  // tick_guards()'s scratch
   std::vector<Fixed> fixed_;                                             // by app_id
   std::unordered_map<std::string, std::unique_ptr<pool::Pool>> pools_;  // "app_id|origin"
   std::string key_;                                                      // scratch for pools_ lookups

@@ -68,10 +68,12 @@ OutcomeSinkDeps sink_deps(const SenderDeps& d) {
 }
 
 PoolDirectoryDeps directory_deps(const SenderDeps& d, std::function<double()> rand01) {
+  // Half the share: whatever Web Push origins do, the other half stays for
+  // every app's other work (UntrustedBacklog).
   return PoolDirectoryDeps{d.index, d.threads, d.delivery, webpush_origin_share(d.delivery, d.max_in_flight),
                            origin_cache(d.delivery), static_cast<size_t>(d.delivery.webpush_max_origins),
                            webpush_resolver(d), d.pools ? d.pools : pool::h2_pools(d.tls, *d.clock), d.clock,
-                           d.log, std::move(rand01)};
+                           d.log, std::move(rand01), std::max<size_t>(1, d.ring_capacity / 2)};
 }
 
 // A first attempt asks the store: a suppressed token ends here; an APNs
@@ -162,6 +164,7 @@ void Sender::housekeeping() {
   counters_.loop_turn();
   const PoolDirectory::Totals t = pools_.totals();
   counters_.pools(t.connections, t.streams_in_flight);
+  counters_.webpush_shed(pools_.untrusted().shed());
   pools_.publish_breakers();
   if (++sweep_ticks_ % kSweepTicks == 0) pools_.sweep_pools();
   pools_.take_reconnects([this](uint16_t app_id, uint64_t n) {
@@ -299,13 +302,19 @@ void Sender::submit_to(const SendJob& job, Provider& prov, pool::Pool& pool, Ori
   const Batch& b = *job.batch;
   const CircuitBreaker::Admit admit = guard.admit();
   if (admit == CircuitBreaker::Admit::Hold) {
-    // Now or never (ttl 0), or an attacker-chosen origin whose certificate
-    // failed: no waiting for it.
-    if (b.once || guard.fail_fast()) return sink_.finish(job, Status::Failed, guard.last_reason());
+    // Now or never (ttl 0), an attacker-chosen origin whose certificate
+    // failed, or one that could not answer it in time (UntrustedBacklog):
+    // no waiting for it.
+    if (b.once || guard.fail_fast() || !pools_.admit_backlog(guard, b, pass.now(), sink_))
+      return sink_.finish(job, Status::Failed, guard.last_reason());
     return guard.hold(job);
   }
-  // The origin has its share of the in-flight window: wait for one of its own.
-  if (admit == CircuitBreaker::Admit::Send && guard.full()) return guard.wait(job);
+  // The origin has its share of the in-flight window: wait for one of its
+  // own (unless it is a Web Push origin that could not send it in time).
+  if (admit == CircuitBreaker::Admit::Send && guard.full()) {
+    if (!pools_.admit_backlog(guard, b, pass.now(), sink_)) return sink_.finish(job, Status::Failed, "origin_busy");
+    return guard.wait(job);
+  }
   submit(job, prov, pool, guard, admit == CircuitBreaker::Admit::Probe, pass, key);
 }
 

@@ -36,6 +36,7 @@ struct alignas(64) SenderStats {
   std::atomic<uint64_t> queued{0};            // jobs popped but not final (in flight + retry wait)
   std::atomic<uint64_t> connections{0};       // published after each drain
   std::atomic<uint64_t> streams_in_flight{0};
+  std::atomic<uint64_t> webpush_shed{0};      // Web Push jobs ended by UntrustedBacklog (published each housekeeping)
   std::atomic<uint64_t> loop_turns{0};        // watchdog: proves the loop turns
   LatencyHistogram e2e_latency;       // socket receipt -> provider's final response
   LatencyHistogram provider_latency;  // request submitted -> response

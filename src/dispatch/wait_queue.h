@@ -42,6 +42,11 @@ class WaitQueue {
     head_ = (head_ + 1) & (ring_.size() - 1);
     if (--size_ == 0) reset();
   }
+  // The newest job (UntrustedBacklog sheds from this end).
+  const WaitingJob& back() const { return ring_[(head_ + size_ - 1) & (ring_.size() - 1)]; }
+  void pop_back() {
+    if (--size_ == 0) reset();
+  }
   // Every job, oldest first.
   template <class F>
   void for_each(F&& f) const {

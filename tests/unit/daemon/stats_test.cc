@@ -24,6 +24,7 @@ StatsView sample() {
   v.fleet.workers = 2;
   v.fleet.connections = 5;
   v.fleet.streams_in_flight = 6;
+  v.fleet.webpush_shed = 9;
   auto& apns = v.fleet.platform[static_cast<int>(Platform::Apns)];
   apns = {7, 1, 2, 3, 4, 5, 6, 8};
   return v;
@@ -41,7 +42,7 @@ TEST(StatsJson, KeepsTheContractsKeysInOrder) {
       "\"retried\":0,\"capped\":0,\"expired\":0},"
       "\"webpush\":{\"accepted\":30,\"delivered\":0,\"failed\":0,\"invalid\":0,\"unsubscribed\":0,\"suppressed\":0,"
       "\"retried\":0,\"capped\":0,\"expired\":0}},"
-      "\"queue_depth\":4,\"connections\":5,\"streams_in_flight\":6,"
+      "\"queue_depth\":4,\"connections\":5,\"streams_in_flight\":6,\"webpush_shed\":9,"
       "\"latency_ms\":{\"e2e\":" + lat + ",\"provider\":" + lat + ",\"gateway\":" + lat + ",\"queue\":" + lat +
       ",\"build\":" + lat + ",\"stream_wait\":" + lat + "},\"workers\":2}";
   EXPECT_EQ(stats_json("\"s1\"", sample()), want);
