@@ -3,6 +3,9 @@
 #include <openssl/core_names.h>
 #include <openssl/obj_mac.h>
 
+#include <optional>
+
+#include "crypto/ephemeral_keys.h"
 #include "crypto/keys.h"
 #include "crypto/ossl.h"
 
@@ -26,6 +29,7 @@ struct P256Ecdh::State {
   detail::EcPointPtr peer, pub, shared;
   BnPtr d;                // the message's private scalar; wiped after derive
   BnPtr x, px, py, one;   // scratch (x holds the secret until wiped)
+  std::optional<EphemeralKeys> stock;  // fresh key pairs, made a batch at a time
   bool have_d = false;
 
   Result<void> init();
@@ -49,6 +53,9 @@ Result<void> P256Ecdh::State::init() {
     return ossl_error("crypto_failed", "P-256 scratch");
   // As OpenSSL's own key generation: the scalar's arithmetic stays constant-time.
   BN_set_flags(d.get(), BN_FLG_CONSTTIME);
+  auto keys = EphemeralKeys::create(group.get());
+  if (!keys) return keys.error();
+  stock.emplace(std::move(*keys));
   return ok();
 }
 
@@ -118,12 +125,11 @@ Result<void> P256Ecdh::set_peer_validated(std::string_view pt65) {
 }
 
 Result<void> P256Ecdh::generate(unsigned char (&pub65)[65]) {
-  // Uniform in [1, n-1], exactly as OpenSSL's EC key generation draws it.
-  do {
-    if (BN_priv_rand_range_ex(s_->d.get(), EC_GROUP_get0_order(s_->group.get()), 0, s_->bn.get()) != 1)
-      return ossl_error("rng_failed", "P-256 private scalar");
-  } while (BN_is_zero(s_->d.get()));
-  return s_->encode_public(pub65);
+  // Uniform in [1, n-1], as OpenSSL's EC key generation draws it; the
+  // stock pays the DRBG call and the inversion to affine once per batch.
+  if (auto r = s_->stock->take(s_->d.get(), pub65); !r) return r;
+  s_->have_d = true;
+  return ok();
 }
 
 Result<void> P256Ecdh::use_private(const EVP_PKEY* key, unsigned char (&pub65)[65]) {

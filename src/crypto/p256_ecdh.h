@@ -31,7 +31,8 @@ class P256Ecdh {
   Result<void> set_peer(std::string_view pt65);
   Result<void> set_peer_validated(std::string_view pt65);
 
-  // A fresh private scalar from the private DRBG and its public point.
+  // A fresh private scalar from the private DRBG and its public point,
+  // taken from a stock made EphemeralKeys::kBatch at a time.
   Result<void> generate(unsigned char (&pub65)[65]);
   // Test vectors: the private scalar of a given P-256 key ("bad_key" if
   // it has none); its public point is written to pub65.

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -108,9 +109,13 @@ class Symmetric {
 // in [1, n-1] from the private DRBG, d*G, then X of d*peer), without an
 // EVP_PKEY per message, which costs ~75k more instructions. The peer is a
 // point decoded (and validated) once; scalar and secret are wiped after use.
+// batch > 1: the key pairs are made `batch` at a time, as a sender that
+// batches them can: one DRBG draw for all scalars (out-of-range draws
+// replaced), every d*G, then one inversion to affine for all points
+// (EC_POINTs_make_affine) and their coordinates read as they are.
 class Asymmetric {
  public:
-  explicit Asymmetric(const unsigned char* peer65)
+  Asymmetric(const unsigned char* peer65, size_t batch)
       : g_(EC_GROUP_new_by_curve_name_ex(nullptr, nullptr, NID_X9_62_prime256v1)), bn_(BN_CTX_new()) {
     if (!g_ || !bn_) return;
     peer_ = EC_POINT_new(g_);
@@ -118,15 +123,33 @@ class Asymmetric {
     shared_ = EC_POINT_new(g_);
     d_ = BN_secure_new();
     x_ = BN_new();
-    ok_ = peer_ && pub_ && shared_ && d_ && x_ && EC_POINT_oct2point(g_, peer_, peer65, 65, bn_) == 1;
+    y_ = BN_new();
+    z_ = BN_new();
+    ok_ = peer_ && pub_ && shared_ && d_ && x_ && y_ && z_ && EC_POINT_oct2point(g_, peer_, peer65, 65, bn_) == 1;
     if (d_) BN_set_flags(d_, BN_FLG_CONSTTIME);
+    if (batch > 1) {
+      ds_.resize(batch);
+      pts_.resize(batch);
+      pubs_.resize(batch);
+      next_ = batch;
+      for (size_t i = 0; ok_ && i < batch; ++i) {
+        ds_[i] = BN_secure_new();
+        pts_[i] = EC_POINT_new(g_);
+        ok_ = ds_[i] && pts_[i];
+        if (ok_) BN_set_flags(ds_[i], BN_FLG_CONSTTIME);
+      }
+    }
   }
   ~Asymmetric() {
+    for (EC_POINT* p : pts_) EC_POINT_free(p);
+    for (BIGNUM* d : ds_) BN_clear_free(d);
     EC_POINT_free(peer_);
     EC_POINT_free(pub_);
     EC_POINT_clear_free(shared_);
     BN_clear_free(d_);
     BN_clear_free(x_);
+    BN_free(y_);
+    BN_free(z_);
     BN_CTX_free(bn_);
     EC_GROUP_free(g_);
   }
@@ -135,28 +158,65 @@ class Asymmetric {
   bool ok() const { return ok_; }
 
   bool message(unsigned char (&point)[65], unsigned char (&secret)[32]) {
-    do {
-      if (BN_priv_rand_range_ex(d_, EC_GROUP_get0_order(g_), 0, bn_) != 1) return false;
-    } while (BN_is_zero(d_));
-    const bool done =
-        EC_POINT_mul(g_, pub_, d_, nullptr, nullptr, bn_) == 1 &&
-        EC_POINT_point2oct(g_, pub_, POINT_CONVERSION_UNCOMPRESSED, point, sizeof point, bn_) == sizeof point &&
-        EC_POINT_mul(g_, shared_, nullptr, peer_, d_, bn_) == 1 &&
-        EC_POINT_get_affine_coordinates(g_, shared_, x_, nullptr, bn_) == 1 &&
-        BN_bn2binpad(x_, secret, sizeof secret) == sizeof secret;
-    BN_clear(d_);
+    BIGNUM* d = d_;
+    if (ds_.empty()) {
+      do {
+        if (BN_priv_rand_range_ex(d_, EC_GROUP_get0_order(g_), 0, bn_) != 1) return false;
+      } while (BN_is_zero(d_));
+      if (EC_POINT_mul(g_, pub_, d_, nullptr, nullptr, bn_) != 1 ||
+          EC_POINT_point2oct(g_, pub_, POINT_CONVERSION_UNCOMPRESSED, point, sizeof point, bn_) != sizeof point)
+        return false;
+    } else {
+      if (next_ == ds_.size() && !refill()) return false;
+      d = ds_[next_];
+      std::memcpy(point, pubs_[next_].data(), sizeof point);
+      ++next_;
+    }
+    const bool done = EC_POINT_mul(g_, shared_, nullptr, peer_, d, bn_) == 1 &&
+                      EC_POINT_get_affine_coordinates(g_, shared_, x_, nullptr, bn_) == 1 &&
+                      BN_bn2binpad(x_, secret, sizeof secret) == sizeof secret;
+    BN_clear(d);
     BN_clear(x_);
     return EC_POINT_copy(shared_, EC_GROUP_get0_generator(g_)) == 1 && done;
   }
 
  private:
+  bool refill() {
+    std::vector<unsigned char> raw(32 * ds_.size());
+    bool done = RAND_priv_bytes(raw.data(), static_cast<int>(raw.size())) == 1;
+    for (size_t i = 0; done && i < ds_.size(); ++i) {
+      unsigned char* b = raw.data() + 32 * i;
+      while (done && (BN_bin2bn(b, 32, ds_[i]) == nullptr || BN_is_zero(ds_[i]) ||
+                      BN_cmp(ds_[i], EC_GROUP_get0_order(g_)) >= 0))
+        done = RAND_priv_bytes(b, 32) == 1;
+      done = done && EC_POINT_mul(g_, pts_[i], ds_[i], nullptr, nullptr, bn_) == 1;
+    }
+    OPENSSL_cleanse(raw.data(), raw.size());
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    done = done && EC_POINTs_make_affine(g_, pts_.size(), pts_.data(), bn_) == 1;
+    for (size_t i = 0; done && i < pts_.size(); ++i) {
+      unsigned char* p = pubs_[i].data();
+      p[0] = 0x04;
+      done = EC_POINT_get_Jprojective_coordinates_GFp(g_, pts_[i], x_, y_, z_, bn_) == 1 && BN_is_one(z_) &&
+             BN_bn2binpad(x_, p + 1, 32) == 32 && BN_bn2binpad(y_, p + 33, 32) == 32;
+    }
+#pragma GCC diagnostic pop
+    next_ = 0;
+    return done;
+  }
+
   EC_GROUP* g_;
   BN_CTX* bn_;
   EC_POINT* peer_ = nullptr;
   EC_POINT* pub_ = nullptr;
   EC_POINT* shared_ = nullptr;
   BIGNUM* d_ = nullptr;
-  BIGNUM* x_ = nullptr;
+  BIGNUM *x_ = nullptr, *y_ = nullptr, *z_ = nullptr;
+  std::vector<BIGNUM*> ds_;
+  std::vector<EC_POINT*> pts_;
+  std::vector<std::array<unsigned char, 65>> pubs_;
+  size_t next_ = 0;
   bool ok_ = false;
 };
 
@@ -169,14 +229,14 @@ bool one_message(Asymmetric& asym, const unsigned char* peer_point, Symmetric* s
 
 }  // namespace
 
-double webpush_crypto_floor_us(int rounds, int per_round, long plaintext_bytes) {
+double webpush_crypto_floor_us(int rounds, int per_round, long plaintext_bytes, size_t keys_per_batch) {
   Key peer(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));  // the subscription's key
   unsigned char peer_point[65];
   size_t plen = 0;
   if (!peer ||
       EVP_PKEY_get_octet_string_param(peer.get(), OSSL_PKEY_PARAM_PUB_KEY, peer_point, sizeof peer_point, &plen) != 1)
     return -1;
-  Asymmetric asym(peer_point);
+  Asymmetric asym(peer_point, keys_per_batch);
   if (!asym.ok()) return -1;
   std::unique_ptr<Symmetric> sym;
   if (plaintext_bytes >= 0) {

@@ -7,6 +7,7 @@
 // same calls (crypto/p256_ecdh.h). Any RFC 8291 sender pays at least this; what
 // pushgwd spends above it plus h2load's transport is its own overhead.
 #pragma once
+#include <cstddef>
 
 namespace pushgw::bench {
 
@@ -16,6 +17,10 @@ namespace pushgw::bench {
 // part plus the HKDF (five HMAC-SHA256) and one AES-128-GCM record of that
 // many bytes (salts drawn 64 at a time, every OpenSSL object made once):
 // the floor of the goal 3. < 0: the asymmetric part only.
-double webpush_crypto_floor_us(int rounds = 5, int per_round = 400, long plaintext_bytes = -1);
+// keys_per_batch > 1: the key pairs made that many at a time (one DRBG
+// draw, one inversion to affine for all), as pushgwd's EphemeralKeys does:
+// the floor of a sender that batches them.
+double webpush_crypto_floor_us(int rounds = 5, int per_round = 400, long plaintext_bytes = -1,
+                               size_t keys_per_batch = 1);
 
 }  // namespace pushgw::bench

@@ -17,6 +17,7 @@ struct H2loadResult {
   size_t body_bytes = 0;         // the request body h2load sent
   double crypto_floor_us = -1;   // Web Push only: RFC 8291's asymmetric floor per message (crypto_floor.h)
   double rfc8291_floor_us = -1;  // ... and all of RFC 8291's crypto (HKDF, AES-GCM too)
+  double rfc8291_batched_floor_us = -1;  // ... with key pairs made 32 at a time
   std::string error;
 };
 

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
       // delimiter and the 16-byte tag.
       const long plain = static_cast<long>(h.body_bytes) - 86 - 1 - 16;
       h.rfc8291_floor_us = webpush_crypto_floor_us(5, 400, plain > 0 ? plain : 0);
+      h.rfc8291_batched_floor_us = webpush_crypto_floor_us(5, 416, plain > 0 ? plain : 0, 32);
     }
   }
   if (!o.plot.empty()) {

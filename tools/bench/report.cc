@@ -89,6 +89,8 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
     out += ",\"body_bytes\":" + std::to_string(h.body_bytes);
     if (h.crypto_floor_us > 0) out += ",\"crypto_floor_us_per_message\":" + num(h.crypto_floor_us);
     if (h.rfc8291_floor_us > 0) out += ",\"rfc8291_floor_us_per_message\":" + num(h.rfc8291_floor_us);
+    if (h.rfc8291_batched_floor_us > 0)
+      out += ",\"rfc8291_batched_floor_us_per_message\":" + num(h.rfc8291_batched_floor_us);
     out += "}";
     if (r.cpu_seconds >= 0 && finished > 0 && h_cpu_us > 0) {
       const double g_us = r.cpu_seconds / finished * 1e6;
@@ -99,6 +101,8 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
       if (h.crypto_floor_us > 0) out += ",\"cpu_vs_floor_plus_h2load\":" + num(g_us / (h.crypto_floor_us + h_cpu_us));
       if (h.rfc8291_floor_us > 0)
         out += ",\"cpu_vs_rfc8291_floor_plus_h2load\":" + num(g_us / (h.rfc8291_floor_us + h_cpu_us));
+      if (h.rfc8291_batched_floor_us > 0)
+        out += ",\"cpu_vs_rfc8291_batched_floor_plus_h2load\":" + num(g_us / (h.rfc8291_batched_floor_us + h_cpu_us));
       out += "}";
     }
   } else if (!h.error.empty()) {
