@@ -11,6 +11,7 @@
 #include "crypto_floor.h"
 #include "h2load_run.h"
 #include "options.h"
+#include "proc_stats.h"
 #include "report.h"
 #include "rig.h"
 #include "workload.h"
@@ -46,7 +47,9 @@ int main(int argc, char** argv) {
   RunResult r = drive(o, rig, lines);
   H2loadResult h;
   if (o.vs_h2load) {
+    const double gw0 = rig.daemon_pid ? process_cpu_seconds(rig.daemon_pid) : -1;
     h = run_h2load(o, rig, o.recipients);
+    if (gw0 >= 0) h.gateway_cpu_seconds = process_cpu_seconds(rig.daemon_pid) - gw0;
     // Measured in the same run, seconds after h2load, like the ratio itself.
     if (h.ran && o.mix.size() == 1 && o.mix[0].platform == "webpush") {
       h.crypto_floor_us = webpush_crypto_floor_us();

@@ -87,6 +87,7 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
       out += ",\"sink_cpu_us_per_request\":" + num(h.sink_cpu_seconds / static_cast<double>(h.requests) * 1e6) +
              ",\"sink_cores_busy\":" + num(h.seconds > 0 ? h.sink_cpu_seconds / h.seconds : 0, 2);
     out += ",\"body_bytes\":" + std::to_string(h.body_bytes);
+    if (h.gateway_cpu_seconds >= 0) out += ",\"pushgwd_cpu_seconds\":" + num(h.gateway_cpu_seconds);
     if (h.crypto_floor_us > 0) out += ",\"crypto_floor_us_per_message\":" + num(h.crypto_floor_us);
     if (h.rfc8291_floor_us > 0) out += ",\"rfc8291_floor_us_per_message\":" + num(h.rfc8291_floor_us);
     if (h.rfc8291_batched_floor_us > 0)
