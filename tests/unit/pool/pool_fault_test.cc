@@ -119,24 +119,31 @@ TEST_F(PoolTest, NoAlpnIsTlsHandshakeFailed) {
 }
 
 TEST_F(PoolTest, StalledStreamTimesOutAndFreesItsSlot) {
-  script_.never_respond = true;
   peer_.h2.max_streams = 1;
   serve_h2();
   auto o = options();
   o.request_timeout_ms = 100;
   make_pool(o);
+  // The connection is up before the clock matters: under TSan a handshake
+  // alone can take longer than the 100 ms timeout.
   submit();
-  submit();  // waits for the single slot, past its queue deadline
   ASSERT_TRUE(flush_and_run_all());
-  EXPECT_EQ(calls_[0].err, TransportError::Timeout);
-  EXPECT_EQ(calls_[1].err, TransportError::QueueTimeout);
+  ASSERT_EQ(calls_[0].err, TransportError::None);
+  script_.never_respond = true;
+  submit();
+  // Waits for the single slot; its own deadline comes first, so it expires
+  // in the queue (not in the slot the stalled stream frees at 100 ms).
+  submit("/3/device/abc", R"({"aps":{}})", 40);
+  ASSERT_TRUE(flush_and_run_all());
+  EXPECT_EQ(calls_[1].err, TransportError::Timeout);
+  EXPECT_EQ(calls_[2].err, TransportError::QueueTimeout);
   EXPECT_FALSE(never_processed(TransportError::Timeout));
   // The peer answers again: the same connection carries on (RST freed the slot).
   script_.never_respond = false;
   submit();
   ASSERT_TRUE(flush_and_run_all());
-  EXPECT_EQ(calls_[2].err, TransportError::None);
-  EXPECT_EQ(calls_[2].conn_id, calls_[0].conn_id);
+  EXPECT_EQ(calls_[3].err, TransportError::None);
+  EXPECT_EQ(calls_[3].conn_id, calls_[0].conn_id);
   EXPECT_EQ(pool_->stats().connects, 1u);
 }
 

@@ -83,8 +83,12 @@ class PoolTest : public ::testing::Test, public PoolListener {
 
   void make_pool(PoolOptions o) { pool_ = make_h2_pool(&loop_, tls_, std::move(o), *this, clock_, log_); }
 
-  Call& submit(const std::string& path = "/3/device/abc", const std::string& body = R"({"aps":{}})") {
+  // not_after_ms > 0: the request's own deadline, that many ms from now
+  // (HttpRequest::not_after_mono_ms), earlier than the pool's timeout.
+  Call& submit(const std::string& path = "/3/device/abc", const std::string& body = R"({"aps":{}})",
+               int64_t not_after_ms = 0) {
     Call& c = calls_.emplace_back();
+    if (not_after_ms > 0) c.req.not_after_mono_ms = clock_.mono_ns() / 1'000'000 + not_after_ms;
     c.req.path = path;
     c.req.body = body;
     c.req.add_header("content-type", "application/json");
