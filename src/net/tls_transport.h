@@ -48,7 +48,6 @@ struct TlsTransportOptions {
 // The BIO type used by every transport (created once per TlsContext).
 BIO_METHOD* make_buffer_bio_method();
 
-class TlsTransport;
 namespace detail {
 int tls_bio_write(BIO* b, const char* data, int len);  // the buffer BIO's write
 }
