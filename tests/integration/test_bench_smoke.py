@@ -73,3 +73,15 @@ def test_bench_vs_h2load_runs_h2load_after_the_stores_deferred_work():
                   "--track-sends", "0")
     assert "settle_seconds" not in r
     assert r["h2load"]["succeeded"] == 3000
+
+
+def test_bench_crypto_floor_alone_for_instruction_counts():
+    # The floors on their own (no gateway), for callgrind's difference of two N.
+    for kind in ("asym", "rfc8291", "batched"):
+        r = run_bench("--crypto-floor", kind + ":40")
+        assert r["crypto_floor"] == kind
+        assert r["messages"] == 40
+        assert r["us_per_message"] > 0
+    p = subprocess.run([binpath("pushgw-bench"), "--crypto-floor", "fast:10"], capture_output=True, timeout=60)
+    assert p.returncode == 2
+    assert b"bad --crypto-floor" in p.stderr

@@ -30,6 +30,13 @@ int main(int argc, char** argv) {
     print_usage(stderr);
     return 2;
   }
+  if (!o.crypto_floor.empty()) {
+    const long plain = o.crypto_floor == "asym" ? -1 : static_cast<long>(o.payload_bytes);
+    const double us = webpush_crypto_floor_us(1, o.crypto_floor_n, plain, o.crypto_floor == "batched" ? 32 : 1);
+    printf("{\"crypto_floor\":\"%s\",\"messages\":%d,\"plaintext_bytes\":%ld,\"us_per_message\":%.3f}\n",
+           o.crypto_floor.c_str(), o.crypto_floor_n, plain, us);
+    return us > 0 ? 0 : 1;
+  }
   if (o.bin_dir.empty()) {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);

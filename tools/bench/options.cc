@@ -42,6 +42,9 @@ void print_usage(FILE* out) {
           "                          h2load runs only once pushgwd's deferred store work is done (it would\n"
           "                          take CPU from h2load); h2load.pushgwd_cpu_seconds shows what pushgwd used\n"
           "                          while h2load ran\n"
+          "  --crypto-floor KIND:N   run no gateway: only the Web Push crypto floor KIND (asym, rfc8291 or\n"
+          "                          batched: RFC 8291 with key pairs made 32 at a time) for N messages of\n"
+          "                          --payload-bytes, one round (for callgrind: the difference of two N)\n"
           "  --plot FILE.png         plot throughput and latency with gnuplot\n"
           "  --bin-dir DIR           where pushgwd and pushgw-sim are (default: beside pushgw-bench)\n"
           "  --sim-args \"ARGS\"      extra pushgw-sim arguments, e.g. \"--fault stall\" or \"--slow-ms 50\"\n"
@@ -111,6 +114,15 @@ std::string parse_options(int argc, char** argv, Options& o) {
     }
     else if (a == "--rate") o.rate = atof(v);
     else if (a == "--plot") o.plot = v;
+    else if (a == "--crypto-floor") {
+      std::string_view f = v;
+      const size_t colon = f.find(':');
+      if (colon != std::string_view::npos) o.crypto_floor_n = atoi(v + colon + 1);
+      o.crypto_floor.assign(f.substr(0, colon));
+      if ((o.crypto_floor != "asym" && o.crypto_floor != "rfc8291" && o.crypto_floor != "batched") ||
+          o.crypto_floor_n <= 0)
+        return "bad --crypto-floor (asym|rfc8291|batched):N";
+    }
     else if (a == "--bin-dir") o.bin_dir = v;
     else if (a == "--sim-args") o.sim_args = v;
     else return "unknown option " + std::string(a);

@@ -37,6 +37,8 @@ struct Options {
   std::string spool;            // "" = no [spool]; else its fsync mode: batch | always | off
   double rate = 0;              // recipients/s offered (open loop); 0 = closed loop
   bool vs_h2load = false;
+  std::string crypto_floor;     // --crypto-floor KIND: only that Web Push crypto floor, crypto_floor_n messages
+  int crypto_floor_n = 0;
   std::string plot;             // PNG path
   std::string bin_dir;          // where pushgwd / pushgw-sim live (default: next to pushgw-bench)
   bool keep = false;            // keep the temp dir
