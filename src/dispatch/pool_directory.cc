@@ -22,7 +22,7 @@ PoolDirectory::PoolDirectory(uv_loop_t* loop, PoolDirectoryDeps deps, const Thre
                                          : std::make_shared<net::BoundedResolver>(net::BoundedResolver::Options{1})),
       resolver_(loop, resolver_pool_),
       origins_(resolver_, *d_.clock, d_.origin_cache, d_.log, std::move(settled)),
-      untrusted_(d_.untrusted_backlog_bound, int64_t{d_.delivery.max_retry_seconds} * 1000) {}
+      untrusted_(d_.untrusted_backlog_bound, int64_t{d_.delivery.max_retry_seconds} * 1000, d_.name_wait_bound) {}
 
 PoolDirectory::~PoolDirectory() {
   *alive_ = false;
@@ -41,10 +41,14 @@ const PoolDirectory::Fixed& PoolDirectory::make_fixed(const AppRuntime& app, std
   return f;
 }
 
-PoolDirectory::Route PoolDirectory::webpush(const SendJob& job, std::string_view origin, pool::Pool** out,
-                                            int64_t* retry_in_ms) {
+PoolDirectory::Route PoolDirectory::webpush(const SendJob& job, std::string_view origin, const RetryQueue& retries,
+                                            pool::Pool** out, int64_t* retry_in_ms) {
   const AppRuntime& app = apps_[job.batch->app_id];
   WebPushOrigins::Entry& e = origins_.lookup(app.app_id, origin, app.allow_private_endpoints);
+  auto may_wait = [&] {
+    return untrusted_.admit_name_wait(origins_.slow(e, UntrustedBacklog::kNameGraceMs),
+                                      origins_.parked() + retries.name_waits());
+  };
   switch (e.state) {
     case WebPushOrigins::State::Ready:
       *out = create(app, origin, e.ip);
@@ -53,10 +57,12 @@ PoolDirectory::Route PoolDirectory::webpush(const SendJob& job, std::string_view
     case WebPushOrigins::State::Refused:
       return Route::Refused;
     case WebPushOrigins::State::Retry:
+      if (!may_wait()) return Route::NameBusy;
       *retry_in_ms = std::max<int64_t>(0, e.expires_ms - d_.clock->mono_ns() / 1'000'000);
       return Route::Retry;
     case WebPushOrigins::State::Resolving:
-      e.parked.push_back(job);
+      if (!may_wait()) return Route::NameBusy;
+      origins_.park(e, job);
       return Route::Parked;
   }
   return Route::Refused;

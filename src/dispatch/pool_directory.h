@@ -5,7 +5,8 @@
 //  - Web Push: one pool per (app, origin, checked address), pinned to the
 //    address the SSRF guard checked (WebPushOrigins): a job waits, parked in
 //    the origin's entry, while its name resolves, a refused origin fails it,
-//    a temporary DNS failure sends it back to the retry queue. At most
+//    a temporary DNS failure sends it back to the retry queue (both waits
+//    bounded by UntrustedBacklog's rule 3 once the name is slow). At most
 //    max_webpush_pools such pools are kept: idle ones past the bound, and
 //    idle ones unused for the origin cache's positive TTL (an address the
 //    name no longer has), are shut down, least recently used first;
@@ -63,6 +64,9 @@ struct PoolDirectoryDeps {
   // Jobs all Web Push origins' backlogs (held or waiting) may hold together:
   // half the sender's share (UntrustedBacklog).
   size_t untrusted_backlog_bound = SIZE_MAX;
+  // Jobs waiting for slow Web Push names may hold together: a quarter of
+  // the share (UntrustedBacklog's rule 3).
+  size_t name_wait_bound = SIZE_MAX;
 };
 
 // One origin's circuit breaker that opened at least once (stats op, metrics).
@@ -77,7 +81,7 @@ struct BreakerView {
 
 class PoolDirectory {
  public:
-  enum class Route : uint8_t { Ready, Parked, Refused, Retry };
+  enum class Route : uint8_t { Ready, Parked, Refused, Retry, NameBusy };
 
   // settled: a Web Push origin finished resolving (take its parked jobs).
   PoolDirectory(uv_loop_t* loop, PoolDirectoryDeps deps, const ThreadApps& apps, pool::PoolListener& listener,
@@ -102,8 +106,12 @@ class PoolDirectory {
   // Web Push: the origin's pool when Ready; Parked: the job waits in the
   // origin's entry (settled() hands it back); Refused: the origin failed the
   // SSRF check or does not resolve; Retry: the name could not be resolved
-  // for now, try again in *retry_in_ms.
-  Route webpush(const SendJob& job, std::string_view origin, pool::Pool** out, int64_t* retry_in_ms);
+  // for now, try again in *retry_in_ms (RetryQueue::backoff with name_wait);
+  // NameBusy: the name is slow and the jobs waiting for names (parked, and
+  // those in `retries` for one) are at their bound: end the job failed
+  // "dns_temporary_failure" (UntrustedBacklog's rule 3).
+  Route webpush(const SendJob& job, std::string_view origin, const RetryQueue& retries, pool::Pool** out,
+                int64_t* retry_in_ms);
   // Housekeeping: shuts down idle Web Push pools past the bound or unused
   // for the origin cache's positive TTL.
   void sweep_pools();

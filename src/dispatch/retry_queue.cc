@@ -13,7 +13,8 @@ RetryQueue::RetryQueue(uv_loop_t* loop, const Clock& clock, RetryPolicy policy, 
       on_due_(std::move(on_due)),
       timer_(loop, [this] { on_timer(); }) {}
 
-bool RetryQueue::backoff(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, int64_t now_ms) {
+bool RetryQueue::backoff(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, int64_t now_ms,
+                         bool name_wait) {
   const Batch& b = *job.batch;
   if (b.once) return false;  // now or never: its one attempt was made
   RetryInput in;
@@ -27,7 +28,7 @@ bool RetryQueue::backoff(const SendJob& job, int64_t retry_after_ms, int64_t min
   if (delay < 0) return false;
   SendJob next = job;
   ++next.attempt;
-  push(now_ms + delay, next);
+  push(now_ms + delay, next, name_wait);
   return true;
 }
 
@@ -74,12 +75,14 @@ bool RetryQueue::within_window(const Batch& b, int64_t at_ms) const {
 bool RetryQueue::pop_due(int64_t now_ms, SendJob* job) {
   if (heap_.empty() || heap_.top().due_ms > now_ms) return false;
   *job = heap_.top().job;
+  if (heap_.top().name_wait) --name_waits_;
   heap_.pop();
   return true;
 }
 
-void RetryQueue::push(int64_t due_ms, const SendJob& job) {
-  heap_.push(Item{due_ms, job});
+void RetryQueue::push(int64_t due_ms, const SendJob& job, bool name_wait) {
+  heap_.push(Item{due_ms, job, name_wait});
+  if (name_wait) ++name_waits_;
   arm(due_ms);
 }
 
@@ -120,6 +123,7 @@ std::vector<SendJob> RetryQueue::take_all() {
     out.push_back(heap_.top().job);
     heap_.pop();
   }
+  name_waits_ = 0;
   out.insert(out.end(), parked_.begin(), parked_.end());
   parked_.clear();
   return out;

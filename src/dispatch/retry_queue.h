@@ -53,7 +53,10 @@ class RetryQueue {
              std::function<void()> on_due);
 
   // Each returns false when the job may not wait (the caller ends it).
-  bool backoff(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, int64_t now_ms);
+  // name_wait: the job waits for a Web Push origin's name (counted in
+  // name_waits() until it is due again: UntrustedBacklog's rule 3).
+  bool backoff(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, int64_t now_ms,
+               bool name_wait = false);
   bool resend_unprocessed(const SendJob& job, int64_t now_ms);
   bool resend_free(const SendJob& job, int64_t now_ms);
   bool park(const SendJob& job, int64_t now_ms);
@@ -73,6 +76,7 @@ class RetryQueue {
   bool empty() const { return heap_.empty() && parked_.empty(); }
   size_t size() const { return heap_.size() + parked_.size(); }
   size_t parked() const { return parked_.size(); }
+  size_t name_waits() const { return name_waits_; }
   void stop() { timer_.stop(); }
   void close() { timer_.close(); }
 
@@ -80,10 +84,11 @@ class RetryQueue {
   struct Item {
     int64_t due_ms;
     SendJob job;
+    bool name_wait = false;
     bool operator>(const Item& o) const { return due_ms > o.due_ms; }
   };
   bool within_window(const Batch& b, int64_t at_ms) const;
-  void push(int64_t due_ms, const SendJob& job);
+  void push(int64_t due_ms, const SendJob& job, bool name_wait = false);
   void arm(int64_t due_ms);
   // The earliest time anything is due (heap top or the parked look); INT64_MAX when empty.
   int64_t earliest() const;
@@ -99,6 +104,7 @@ class RetryQueue {
   int64_t parked_look_ms_ = 0;   // when the parked jobs are looked at without unpark()
   loop::Timer timer_;
   int64_t timer_due_ = 0;  // clock time the armed timer is for
+  size_t name_waits_ = 0;  // items with name_wait
 };
 
 }  // namespace pushgw::dispatch

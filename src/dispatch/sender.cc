@@ -68,12 +68,14 @@ OutcomeSinkDeps sink_deps(const SenderDeps& d) {
 }
 
 PoolDirectoryDeps directory_deps(const SenderDeps& d, std::function<double()> rand01) {
-  // Half the share: whatever Web Push origins do, the other half stays for
-  // every app's other work (UntrustedBacklog).
+  // Half the share for Web Push origins' backlogs and a quarter for jobs
+  // waiting for slow names: whatever attacker-chosen origins do, a quarter
+  // stays for every app's other work (UntrustedBacklog).
   return PoolDirectoryDeps{d.index, d.threads, d.delivery, webpush_origin_share(d.delivery, d.max_in_flight),
                            origin_cache(d.delivery), static_cast<size_t>(d.delivery.webpush_max_origins),
                            webpush_resolver(d), d.pools ? d.pools : pool::h2_pools(d.tls, *d.clock), d.clock,
-                           d.log, std::move(rand01), std::max<size_t>(1, d.ring_capacity / 2)};
+                           d.log, std::move(rand01), std::max<size_t>(1, d.ring_capacity / 2),
+                           std::max<size_t>(1, d.ring_capacity / 4)};
 }
 
 // A first attempt asks the store: a suppressed token ends here; an APNs
@@ -281,13 +283,16 @@ void Sender::send_one(const SendJob& job, SendPass& pass, Bound bound) {
   if (pool == nullptr) {
     // Web Push: the origin is resolved and checked before paying for the encryption.
     int64_t retry_in_ms = 0;
-    switch (pools_.webpush(job, prov.origin(b, job.idx), &pool, &retry_in_ms)) {
+    switch (pools_.webpush(job, prov.origin(b, job.idx), retries_, &pool, &retry_in_ms)) {
       case PoolDirectory::Route::Ready: break;
       case PoolDirectory::Route::Parked: return;
       case PoolDirectory::Route::Refused: return sink_.finish(job, Status::Failed, "endpoint_refused");
       // A temporary DNS failure is no verdict on the endpoint: try again
       // once the name may be resolved again.
-      case PoolDirectory::Route::Retry: return retry(job, -1, retry_in_ms, "dns_temporary_failure", 0, now);
+      case PoolDirectory::Route::Retry: return retry(job, -1, retry_in_ms, "dns_temporary_failure", 0, now, true);
+      // Its name is slow and jobs waiting for names hold their part of the
+      // share already (UntrustedBacklog's rule 3): no waiting for it.
+      case PoolDirectory::Route::NameBusy: return sink_.finish(job, Status::Failed, "dns_temporary_failure");
     }
     guard = &pools_.guard_for(pool);
   }
@@ -460,11 +465,11 @@ void Sender::on_transport_error(InFlight* f, pool::TransportError err, int64_t n
 }
 
 void Sender::retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, std::string_view reason,
-                   int http_status, int64_t now_ms) {
+                   int http_status, int64_t now_ms, bool name_wait) {
   // Giving up because of SIGTERM is no verdict on the notification: report
   // "shutdown" (with a spool it is replayed after the restart).
   const bool stopping = (inbox_.stop_requested() && retry_after_ms != 0) || closing_;
-  if (!stopping && retries_.backoff(job, retry_after_ms, min_delay_ms, now_ms)) {
+  if (!stopping && retries_.backoff(job, retry_after_ms, min_delay_ms, now_ms, name_wait)) {
     counters_.retried(apps_[job.batch->app_id], reason);
     return;
   }

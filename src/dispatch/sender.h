@@ -153,8 +153,9 @@ class Sender final : public pool::PoolListener {
   void send_parked(std::vector<SendJob>& jobs);
   void on_verdict(InFlight* f, const Verdict& v, uint32_t conn_id, int64_t now_ms);
   void on_transport_error(InFlight* f, pool::TransportError err, int64_t now_ms);
+  // name_wait: waiting for a Web Push origin's name (RetryQueue::backoff).
   void retry(const SendJob& job, int64_t retry_after_ms, int64_t min_delay_ms, std::string_view reason,
-             int http_status, int64_t now_ms);
+             int http_status, int64_t now_ms, bool name_wait = false);
   void maybe_finish_stop();
   void fail_everything_left();
   void close_loop();

@@ -28,6 +28,16 @@
 // origins busy for less than kJudgeAfterMs or that drain it within
 // kSlowDrainMs at their measured rate.
 //
+//  3. Jobs waiting for an attacker-chosen origin's name (parked while it
+//     resolves, or in the retry queue after a temporary DNS failure) hold at
+//     most a quarter of the share (name_bound) once the name is slow: it
+//     failed for now before, or has been resolving for kNameGraceMs. The
+//     subscriber chooses the name and its DNS server, which may answer
+//     slowly or fail for now on every try; before this rule each such job
+//     waited out up to max_attempts lookups and negative TTLs. A name that
+//     answers within the grace (a push service's, even on a cold cache) is
+//     never judged, so a campaign's first burst still parks on it.
+//
 // Per job: admit() is O(1) and allocates nothing. tick() walks the
 // attacker-chosen origins once per housekeeping pass. Loop thread only.
 #pragma once
@@ -49,16 +59,21 @@ class UntrustedBacklog {
   // answers 100k/s drains in 10 s; three times that leaves room for a
   // noisy rate and for a sender's share of it.
   static constexpr int64_t kSlowDrainMs = 30'000;
+  // Rule 3: a name still resolving after this long is slow.
+  static constexpr int64_t kNameGraceMs = 2'000;
 
-  // bound: jobs all backlogs together may hold (half the share).
-  UntrustedBacklog(size_t bound, int64_t max_retry_ms) : bound_(bound), max_retry_ms_(max_retry_ms) {}
+  // bound: jobs all backlogs together may hold (half the share);
+  // name_bound: jobs waiting for slow names may hold (a quarter).
+  UntrustedBacklog(size_t bound, int64_t max_retry_ms, size_t name_bound = SIZE_MAX)
+      : bound_(bound), name_bound_(name_bound), max_retry_ms_(max_retry_ms) {}
 
   // OriginGuard::count_into() of each attacker-chosen origin.
   size_t* counter() { return &total_; }
   size_t total() const { return total_; }
   size_t bound() const { return bound_; }
-  // Jobs ended by either rule (refused or shed), since start.
+  // Jobs ended by any rule (refused or shed), since start.
   uint64_t shed() const { return shed_; }
+  size_t name_bound() const { return name_bound_; }
 
   // Before a job of attacker-chosen origin g is held (breaker open) or
   // waits (origin at its in-flight share). False: it may not; the caller
@@ -69,6 +84,14 @@ class UntrustedBacklog {
   // guards: every attacker-chosen origin's guard; now_ms: wall clock,
   // mono_ms: monotonic.
   void tick(const std::vector<OriginGuard*>& guards, int64_t now_ms, int64_t mono_ms, OutcomeSink& sink);
+  // Rule 3, before a job waits for its origin's name: waiting = the jobs
+  // that wait for names now (parked and in the retry queue). False: it may
+  // not; the caller ends it failed "dns_temporary_failure". O(1).
+  bool admit_name_wait(bool slow_name, size_t waiting) {
+    if (!slow_name || waiting < name_bound_) return true;
+    ++shed_;
+    return false;
+  }
   // g is going away (its pool was evicted).
   void forget(const OriginGuard* g) {
     if (victim_ == g) victim_ = nullptr;
@@ -81,6 +104,7 @@ class UntrustedBacklog {
   void shed_newest(OriginGuard& g, OutcomeSink& sink);
 
   const size_t bound_;
+  const size_t name_bound_;
   const int64_t max_retry_ms_;
   size_t total_ = 0;                  // every attacker-chosen backlog (OriginGuard::count_into)
   uint64_t shed_ = 0;

@@ -48,6 +48,7 @@ WebPushOrigins::Entry& WebPushOrigins::lookup(uint16_t app_id, std::string_view 
       e.refreshing = true;
     } else {
       e.state = State::Resolving;
+      e.waiting_since_ms = now_ms();
       ++resolving_;
     }
     start(e);
@@ -72,6 +73,7 @@ WebPushOrigins::Entry& WebPushOrigins::lookup(uint16_t app_id, std::string_view 
     }
     return e;
   }
+  e.waiting_since_ms = now_ms();
   ++resolving_;
   start(e);
   return e;
@@ -94,7 +96,10 @@ void WebPushOrigins::on_lookup(const std::string& key, net::Lookup l) {
   if (e.state == State::Refused || e.state == State::Retry)
     PGW_LOG(log_, Warn, "web push origin %s %s: %s", e.host.c_str(),
             e.state == State::Refused ? "refused" : "not resolved (will retry)", e.reason.c_str());
-  if (!refresh) settled_(e);
+  if (refresh) return;
+  // The callee takes every parked job (and may park some again, counted anew).
+  parked_ -= e.parked.size();
+  settled_(e);
 }
 
 // The new state from an answer. Every address must pass, not just the
@@ -113,6 +118,7 @@ void WebPushOrigins::settle(Entry& e, net::Lookup& l, int64_t now) {
         return;
       }
       e.state = State::Ready;
+      e.temp_failures = 0;
       e.ip = ip_string(l.addrs.front());
       e.expires_ms = now + o_.positive_ttl_ms;
       return;
@@ -122,9 +128,11 @@ void WebPushOrigins::settle(Entry& e, net::Lookup& l, int64_t now) {
       if (!was_ready) {
         e.state = State::Retry;
         e.reason = "resolve failed for now: " + l.error;
+        if (e.temp_failures < UINT8_MAX) ++e.temp_failures;
       }
       return;
     case net::Lookup::Status::Failed:
+      e.temp_failures = 0;
       e.state = State::Refused;
       e.reason = "resolve failed: " + l.error;
       return;
@@ -149,6 +157,7 @@ std::vector<SendJob> WebPushOrigins::take_parked() {
     out.insert(out.end(), e.parked.begin(), e.parked.end());
     e.parked.clear();
   }
+  parked_ = 0;
   return out;
 }
 

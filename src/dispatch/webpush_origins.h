@@ -56,6 +56,8 @@ class WebPushOrigins {
     std::string reason;             // why Refused / Retry
     std::vector<SendJob> parked;    // jobs waiting for resolution
     int64_t expires_ms = 0;         // monotonic; 0: never (IP literals)
+    int64_t waiting_since_ms = 0;   // monotonic: when jobs began to wait for this lookup
+    uint8_t temp_failures = 0;      // temporary failures in a row (saturates)
     bool refreshing = false;        // Ready, resolving again in the background
   };
   // Called on the loop thread when a Resolving entry settles; the callee
@@ -73,6 +75,17 @@ class WebPushOrigins {
   Entry& lookup(uint16_t app_id, std::string_view origin, bool allow_private);
   size_t resolving() const { return resolving_; }  // entries whose jobs wait for a name
   size_t size() const { return lru_.size(); }
+  // A job waits in a Resolving entry until it settles.
+  void park(Entry& e, const SendJob& job) {
+    e.parked.push_back(job);
+    ++parked_;
+  }
+  size_t parked() const { return parked_; }  // jobs parked in all entries
+  // Slow (UntrustedBacklog's rule 3): the name failed for now before, or
+  // jobs have waited for its answer for grace_ms.
+  bool slow(const Entry& e, int64_t grace_ms) const {
+    return e.temp_failures > 0 || (e.state == State::Resolving && now_ms() - e.waiting_since_ms >= grace_ms);
+  }
   // Shutdown: every job still waiting for a resolution.
   std::vector<SendJob> take_parked();
 
@@ -92,6 +105,7 @@ class WebPushOrigins {
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
   std::string key_;       // scratch for lookups
   size_t resolving_ = 0;
+  size_t parked_ = 0;     // sum of every entry's parked.size()
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -99,6 +99,35 @@ TEST(WebPushOrigins, PrivateAnswerIsRefusedThenRetriedAfterTheNegativeTtl) {
   EXPECT_EQ(e.state, State::Ready);
 }
 
+// UntrustedBacklog's rule 3 asks two things: how many jobs wait in entries
+// (parked, given back when the name settles) and whether a name is slow (it
+// failed for now before, or jobs have waited for it past the grace). A good
+// answer clears the judgement.
+TEST(WebPushOrigins, CountsParkedJobsAndJudgesSlowNames) {
+  Rig r;
+  constexpr int64_t kGrace = 2'000;
+  auto& e = r.origins.lookup(1, "push.slow.example:443", false);
+  for (uint32_t i = 0; i < 3; ++i) r.origins.park(e, SendJob{nullptr, i});
+  EXPECT_EQ(r.origins.parked(), 3u);
+  EXPECT_FALSE(r.origins.slow(e, kGrace));
+  r.clock.advance_ms(kGrace);
+  EXPECT_TRUE(r.origins.slow(e, kGrace));  // still resolving after the grace
+  r.resolver.answer(fail(net::Lookup::Status::Temporary, "again"));
+  EXPECT_EQ(r.parked_back, 3u);
+  EXPECT_EQ(r.origins.parked(), 0u);
+  EXPECT_TRUE(r.origins.slow(e, kGrace));  // it failed for now
+  r.clock.advance_ms(5'000);
+  EXPECT_EQ(r.origins.lookup(1, "push.slow.example:443", false).state, State::Resolving);
+  EXPECT_TRUE(r.origins.slow(e, kGrace));  // asked again at once: still judged by its failure
+  r.resolver.answer(ok("93.184.216.34"));
+  EXPECT_EQ(e.state, State::Ready);
+  EXPECT_FALSE(r.origins.slow(e, kGrace));
+  // A new name is not slow while it answers within the grace.
+  auto& fresh = r.origins.lookup(1, "push.fresh.example:443", false);
+  r.clock.advance_ms(kGrace - 1);
+  EXPECT_FALSE(r.origins.slow(fresh, kGrace));
+}
+
 // EAI_AGAIN once must not refuse the origin (for example fcm.googleapis.com)
 // until restart: Retry for the negative TTL, then the name is asked again.
 TEST(WebPushOrigins, TemporaryFailureIsRetryNotRefusal) {
