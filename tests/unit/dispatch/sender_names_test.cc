@@ -3,7 +3,6 @@
 // slow names hold at most a quarter of the sender's share (UntrustedBacklog's
 // rule 3), so other apps keep getting in; a name that answers within the
 // grace is never judged.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,21 +15,13 @@
 namespace pushgw::dispatch::testing {
 namespace {
 
-std::vector<std::string> names(const std::string& prefix, int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
-  return out;
-}
-
-net::Lookup public_address() {
-  net::Lookup l;
-  l.status = net::Lookup::Status::Ok;
-  sockaddr_storage ss{};
-  auto* in = reinterpret_cast<sockaddr_in*>(&ss);
-  in->sin_family = AF_INET;
-  in->sin_addr.s_addr = htonl(0x5DB8D822);  // 93.184.216.34
-  l.addrs.push_back(ss);
-  return l;
+// Every lookup takes until `answer` (a DNS server that answers slowly).
+void answer_when(SenderRig& rig, std::atomic<bool>& answer) {
+  rig.deps.webpush_resolver = std::make_shared<net::BoundedResolver>(
+      net::BoundedResolver::Options{}, [&answer](const std::string&) {
+        while (!answer.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return public_address();
+      });
 }
 
 size_t count(const Batch& b, Status s, const std::string& reason = {}) {
@@ -49,13 +40,8 @@ TEST(SenderNames, JobsOfANameThatFailsForNowWaitInAQuarterOfTheShare) {
   rig.deps.ring_capacity = 64;
   std::atomic<bool> works{false};
   rig.deps.webpush_resolver = std::make_shared<net::BoundedResolver>(
-      net::BoundedResolver::Options{}, [&](const std::string&) {
-        if (works.load()) return public_address();
-        net::Lookup l;
-        l.status = net::Lookup::Status::Temporary;
-        l.error = "Temporary failure in name resolution";
-        return l;
-      });
+      net::BoundedResolver::Options{},
+      [&](const std::string&) { return works.load() ? public_address() : temporary_failure(); });
   rig.deps.delivery.webpush_dns_negative_ttl_seconds = 60;
   const uint16_t wp = rig.add_app(Platform::WebPush, "site", "push.flaky.test:443");
   const uint16_t fcm = rig.add_app(Platform::Fcm, "shop", "fcm.test:443");
@@ -86,11 +72,7 @@ TEST(SenderNames, JobsOfANameSlowToResolveWaitInAQuarterOfTheShare) {
   SenderRig rig;
   rig.deps.ring_capacity = 64;
   std::atomic<bool> answer{false};
-  rig.deps.webpush_resolver = std::make_shared<net::BoundedResolver>(
-      net::BoundedResolver::Options{}, [&](const std::string&) {
-        while (!answer.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        return public_address();
-      });
+  answer_when(rig, answer);
   const uint16_t wp = rig.add_app(Platform::WebPush, "site", "push.slow.test:443");
   rig.start();
   Batch* first = rig.make(wp, names("a", 8));
@@ -117,11 +99,7 @@ TEST(SenderNames, ABurstParkedOnANameThatAnswersInTimeIsAllDelivered) {
   SenderRig rig;
   rig.deps.ring_capacity = 64;
   std::atomic<bool> answer{false};
-  rig.deps.webpush_resolver = std::make_shared<net::BoundedResolver>(
-      net::BoundedResolver::Options{}, [&](const std::string&) {
-        while (!answer.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        return public_address();
-      });
+  answer_when(rig, answer);
   const uint16_t wp = rig.add_app(Platform::WebPush, "site", "push.service.test:443");
   rig.start();
   Batch* burst = rig.make(wp, names("c", 60));

@@ -18,12 +18,6 @@ using H = std::vector<std::pair<std::string, std::string>>;
 
 constexpr int kWebPush = static_cast<int>(Platform::WebPush);
 
-std::vector<std::string> names(const std::string& prefix, int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
-  return out;
-}
-
 int submits_to(const Wire& wire, const std::string& host) {
   int n = 0;
   for (const Sent& s : wire.log()) n += s.host == host;
@@ -269,19 +263,7 @@ TEST(SenderOrigins, ATemporaryDnsFailureIsRetriedAndTheJobDelivered) {
   rig.deps.webpush_resolver = std::make_shared<net::BoundedResolver>(
       net::BoundedResolver::Options{}, [&](const std::string& host) {
         ++lookups;
-        net::Lookup l;
-        if (!works.load() || host != "push.flaky.test") {
-          l.status = net::Lookup::Status::Temporary;
-          l.error = "Temporary failure in name resolution";
-          return l;
-        }
-        l.status = net::Lookup::Status::Ok;
-        sockaddr_storage ss{};
-        auto* in = reinterpret_cast<sockaddr_in*>(&ss);
-        in->sin_family = AF_INET;
-        in->sin_addr.s_addr = htonl(0x5DB8D822);  // 93.184.216.34
-        l.addrs.push_back(ss);
-        return l;
+        return works.load() && host == "push.flaky.test" ? public_address() : temporary_failure();
       });
   rig.deps.delivery.webpush_dns_negative_ttl_seconds = 2;
   const uint16_t wp = rig.add_app(Platform::WebPush, "site", "push.flaky.test:443");

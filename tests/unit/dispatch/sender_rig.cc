@@ -1,5 +1,7 @@
 #include "sender_rig.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace pushgw::dispatch::testing {
@@ -13,6 +15,24 @@ int64_t header_int(const HttpResponse& r, std::string_view name, int64_t dflt) {
 }
 
 }  // namespace
+
+net::Lookup public_address() {
+  net::Lookup l;
+  l.status = net::Lookup::Status::Ok;
+  sockaddr_storage ss{};
+  auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+  in->sin_family = AF_INET;
+  in->sin_addr.s_addr = htonl(0x5DB8D822);  // 93.184.216.34
+  l.addrs.push_back(ss);
+  return l;
+}
+
+net::Lookup temporary_failure() {
+  net::Lookup l;
+  l.status = net::Lookup::Status::Temporary;
+  l.error = "Temporary failure in name resolution";
+  return l;
+}
 
 Verdict FakeProvider::classify(const HttpResponse& resp, int64_t) const {
   Verdict v;

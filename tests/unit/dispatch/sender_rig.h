@@ -31,6 +31,7 @@
 
 #include "../store/store_test_util.h"
 #include "dispatch/sender.h"
+#include "net/name_resolver.h"
 #include "loop/async.h"
 
 namespace pushgw::dispatch::testing {
@@ -314,6 +315,18 @@ inline std::vector<std::string> numbered_tokens(size_t n) {
   for (size_t i = 0; i < n; ++i) t.push_back("t" + std::to_string(i));
   return t;
 }
+
+// "<prefix>0", "<prefix>1", ... "<prefix><n-1>".
+inline std::vector<std::string> names(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+// A Web Push name's lookup: the public address 93.184.216.34, or a
+// temporary failure (EAI_AGAIN).
+net::Lookup public_address();
+net::Lookup temporary_failure();
 
 class SenderRig {
  public:

@@ -20,12 +20,6 @@
 namespace pushgw::dispatch::testing {
 namespace {
 
-std::vector<std::string> names(const std::string& prefix, int n) {
-  std::vector<std::string> out;
-  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
-  return out;
-}
-
 std::map<std::string, int> outcomes(const Batch* b) {
   std::map<std::string, int> m;
   for (const ResultSlot& r : b->results) {
