@@ -290,16 +290,22 @@ TEST_F(Liveness, AckWaitingWhenABlockedLoopWakesPastTheDeadlineIsRead) {
   ASSERT_TRUE(run_until([&] { return peer.pings >= 1 && !peer.held.empty(); }));  // the ACK is ready
   // The ACK arrives while the loop is stuck in a callback until past the
   // deadline; the callback is a check handle's, after the I/O phase, so the
-  // loop's next step is its timers, before it reads the ACK.
+  // loop's next step is its timers, before it reads the ACK. This iteration
+  // runs as pushgwd's loop runs (UV_RUN_DEFAULT, stopped right after the
+  // block): UV_RUN_ONCE would run the due timers once more at its end, and
+  // the next iteration's timers would follow with no I/O pass between them,
+  // which pushgwd's loop never does (the test was flaky under sanitizers).
   bool blocked = false;
   loop::Check block(&loop_, [&] {
     if (blocked) return;
     blocked = true;
     peer.release();
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    uv_stop(&loop_);
   });
   block.start();
-  ASSERT_TRUE(run_until([&] { return blocked; }));
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  ASSERT_TRUE(blocked);
   block.stop();
   peer.hold_input = false;
   // The connection survives and keeps PINGing (the next PING is answered too).
