@@ -139,12 +139,13 @@ Result<void> EphemeralKeys::take(BIGNUM* d, unsigned char (&pub65)[65]) {
   Stock& s = *s_;
   if (s.next == kBatch)
     if (auto r = s.refill(); !r) return r;
-  BIGNUM* mine = s.d[s.next].get();
+  // Used up whether or not the copy works: a wiped scalar is never handed out.
+  const size_t i = s.next++;
+  BIGNUM* mine = s.d[i].get();
   const bool copied = BN_copy(d, mine) != nullptr;
   BN_clear(mine);
   if (!copied) return ossl_error("crypto_failed", "P-256 private scalar");
-  std::copy(s.pub[s.next].begin(), s.pub[s.next].end(), pub65);
-  ++s.next;
+  std::copy(s.pub[i].begin(), s.pub[i].end(), pub65);
   return ok();
 }
 

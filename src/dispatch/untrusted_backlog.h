@@ -73,7 +73,6 @@ class UntrustedBacklog {
   size_t bound() const { return bound_; }
   // Jobs ended by any rule (refused or shed), since start.
   uint64_t shed() const { return shed_; }
-  size_t name_bound() const { return name_bound_; }
 
   // Before a job of attacker-chosen origin g is held (breaker open) or
   // waits (origin at its in-flight share). False: it may not; the caller
