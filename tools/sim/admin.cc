@@ -105,6 +105,7 @@ AdminResponse handle_admin(SimCore& core, const AdminRequest& req) {
     Platform p;
     if (!parse_platform(query_param(query, "platform"), p))
       return error(400, "platform must be apns, fcm or webpush");
+    if (!core.records.per_key()) return error(409, "--sink keeps no per-token records");
     return ok_json(core.records.to_json(p));
   }
   if (path == "/reset" && post) {

@@ -17,7 +17,7 @@
 namespace pushgw::sim {
 
 struct SimCore {
-  SimCore(const Clock& c, bool sink_mode) : clock(c), sink(sink_mode), faults(c), apns(stats, records, faults), fcm(stats, records), webpush(stats, records) {}
+  SimCore(const Clock& c, bool sink_mode) : clock(c), sink(sink_mode), records(!sink_mode), faults(c), apns(stats, records, faults), fcm(stats, records), webpush(stats, records) {}
 
   const Clock& clock;
   const bool sink;

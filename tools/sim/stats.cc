@@ -31,8 +31,9 @@ void Stats::reset() {
 
 void DeliveryRecords::record(Platform p, std::string_view key) {
   const auto i = static_cast<size_t>(p);
+  bump(delivered_[i]);
+  if (!per_key_) return;
   std::lock_guard<std::mutex> g(mu_);
-  ++delivered_[i];
   auto it = maps_[i].find(key);
   if (it != maps_[i].end()) ++it->second;
   else maps_[i].emplace(std::string(key), 1);
@@ -41,7 +42,7 @@ void DeliveryRecords::record(Platform p, std::string_view key) {
 DeliveryRecords::Summary DeliveryRecords::summary(Platform p) const {
   const auto i = static_cast<size_t>(p);
   std::lock_guard<std::mutex> g(mu_);
-  return {delivered_[i], maps_[i].size()};
+  return {load(delivered_[i]), maps_[i].size()};
 }
 
 std::string DeliveryRecords::to_json(Platform p) const {
@@ -64,7 +65,7 @@ std::string DeliveryRecords::to_json(Platform p) const {
 void DeliveryRecords::clear() {
   std::lock_guard<std::mutex> g(mu_);
   for (auto& m : maps_) m.clear();
-  delivered_.fill(0);
+  for (auto& d : delivered_) d.store(0, std::memory_order_relaxed);
 }
 
 namespace {
@@ -77,8 +78,9 @@ void field(std::string& out, const char* name, uint64_t v, bool comma = true) {
   json_append_uint(out, v);
 }
 
-void delivery_fields(std::string& out, const DeliveryRecords::Summary& s) {
+void delivery_fields(std::string& out, const DeliveryRecords::Summary& s, bool per_key) {
   field(out, "delivered", s.delivered);
+  if (!per_key) return;  // --sink: no per-key records, so no distinct count
   field(out, "distinct_delivered", s.distinct);
   field(out, "duplicate_delivered", s.delivered - s.distinct);
 }
@@ -107,7 +109,7 @@ std::string render_stats_json(const Stats& s, const DeliveryRecords& r) {
   }
   out += "},\"apns\":{";
   field(out, "requests", load(s.apns.requests), false);
-  delivery_fields(out, r.summary(Platform::kApns));
+  delivery_fields(out, r.summary(Platform::kApns), r.per_key());
   field(out, "jwt_verifications", load(s.apns.jwt_verifications));
   field(out, "jwts_accepted", load(s.apns.jwts_accepted));
   field(out, "jwt_rejections", load(s.apns.jwt_rejections));
@@ -116,10 +118,10 @@ std::string render_stats_json(const Stats& s, const DeliveryRecords& r) {
   field(out, "token_requests", load(s.fcm.token_requests), false);
   field(out, "tokens_issued", load(s.fcm.tokens_issued));
   field(out, "requests", load(s.fcm.requests));
-  delivery_fields(out, r.summary(Platform::kFcm));
+  delivery_fields(out, r.summary(Platform::kFcm), r.per_key());
   out += "},\"webpush\":{";
   field(out, "requests", load(s.webpush.requests), false);
-  delivery_fields(out, r.summary(Platform::kWebPush));
+  delivery_fields(out, r.summary(Platform::kWebPush), r.per_key());
   field(out, "vapid_verifications", load(s.webpush.vapid_verifications));
   field(out, "decrypt_failures", load(s.webpush.decrypt_failures));
   out += '}';

@@ -71,6 +71,31 @@ TEST_F(AdminTest, StatsDocumentHasTheContractFields) {
   EXPECT_EQ(j.num("/max_concurrent_streams_seen"), 7);
 }
 
+// --sink is a benchmark target: it answers and counts every delivery but
+// keeps no per-token records (h2load repeats one path while a gateway sends
+// distinct tokens, so that work would be charged to the gateway's run only).
+TEST(AdminSink, CountsDeliveriesWithoutPerTokenRecords) {
+  ManualClock clock;
+  SimCore core(clock, true);
+  HandlerCtx ctx(clock);
+  SimResponse resp;
+  for (char c : std::string("abca")) {
+    resp.clear();
+    route(core, ctx, test::make_request("POST", "/3/device/" + std::string(64, c), {}, "{}"), resp);
+    EXPECT_EQ(resp.status, 200);
+  }
+  AdminResponse stats = handle_admin(core, AdminRequest{"GET", "/stats", ""});
+  Json j(stats.body);
+  EXPECT_EQ(j.num("/apns/requests"), 4);
+  EXPECT_EQ(j.num("/apns/delivered"), 4);
+  EXPECT_FALSE(j.has("/apns/distinct_delivered"));
+  EXPECT_FALSE(j.has("/apns/duplicate_delivered"));
+  EXPECT_EQ(core.records.summary(Platform::kApns).distinct, 0u);
+  EXPECT_EQ(handle_admin(core, AdminRequest{"GET", "/tokens?platform=apns", ""}).status, 409);
+  handle_admin(core, AdminRequest{"POST", "/reset", ""});
+  EXPECT_EQ(Json(handle_admin(core, AdminRequest{"GET", "/stats", ""}).body).num("/apns/delivered"), 0);
+}
+
 TEST_F(AdminTest, TokensResetFaultsAndErrors) {
   core_.records.record(Platform::kApns, "t1");
   core_.records.record(Platform::kApns, "t1");
