@@ -26,7 +26,7 @@ Result<void> SendLog::load(Backend& db, const obs::Logger& log) {
 void SendLog::replay(int64_t seq, std::string_view body, const obs::Logger& log) {
   last_seq_ = std::max(last_seq_, seq);
   ++entries_;  // a corrupt entry is still there: compaction drops it
-  if (auto r = decode_send_log(body, rows_); !r) {
+  if (auto r = decode_send_log(body, rows_, text_); !r) {
     PGW_LOG(log, Error, "send log entry %lld: %s", static_cast<long long>(seq), r.error().message.c_str());
     return;
   }
@@ -62,7 +62,7 @@ Result<bool> SendLog::compact_one(Backend& db, TxnDelta& d, const obs::Logger& l
     return false;
   }
   kept_.clear();
-  if (auto r = decode_send_log(body_, rows_); !r) {
+  if (auto r = decode_send_log(body_, rows_, text_); !r) {
     PGW_LOG(log, Error, "send log entry %lld dropped with its counts: %s", static_cast<long long>(seq),
             r.error().message.c_str());
   } else {

@@ -90,6 +90,7 @@ class SendLog {
   int64_t last_seq_ = 0;
   size_t entries_ = 0;
   std::string body_;
+  std::string text_;  // packed tokens of the entry in rows_, spelled out (send_log_codec.h)
   std::vector<SendDelta> rows_, kept_;
   struct SortKey {
     uint64_t prefix;  // prefix8 of the token
