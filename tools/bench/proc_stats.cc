@@ -72,7 +72,11 @@ double process_run_delay_seconds(int pid) {
   return static_cast<double>(total_ns) / 1e9;
 }
 
-std::map<std::string, double> thread_run_delay_seconds(int pid) {
+namespace {
+
+// Sums one schedstat field (0 = on a CPU, 1 = runnable but waiting) per
+// thread name.
+std::map<std::string, double> thread_schedstat_seconds(int pid, int field) {
   std::map<std::string, double> out;
   const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
   DIR* d = opendir(tasks.c_str());
@@ -84,10 +88,16 @@ std::map<std::string, double> thread_run_delay_seconds(int pid) {
     unsigned long long run_ns = 0, wait_ns = 0;
     std::string name;
     if (!(sched >> run_ns >> wait_ns) || !std::getline(comm, name)) continue;
-    out[name] += static_cast<double>(wait_ns) / 1e9;
+    out[name] += static_cast<double>(field == 0 ? run_ns : wait_ns) / 1e9;
   }
   closedir(d);
   return out;
 }
+
+}  // namespace
+
+std::map<std::string, double> thread_run_delay_seconds(int pid) { return thread_schedstat_seconds(pid, 1); }
+
+std::map<std::string, double> thread_cpu_seconds(int pid) { return thread_schedstat_seconds(pid, 0); }
 
 }  // namespace pushgw::bench

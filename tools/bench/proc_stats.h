@@ -17,5 +17,8 @@ double process_run_delay_seconds(int pid);
 // The same per thread name (/proc/<pid>/task/<tid>/comm; threads of one name
 // summed): which of pushgwd's threads waited for a CPU.
 std::map<std::string, double> thread_run_delay_seconds(int pid);
+// Time on a CPU per thread name (first field of schedstat, in ns, so finer
+// than utime's ticks): where pushgwd's CPU goes by thread role.
+std::map<std::string, double> thread_cpu_seconds(int pid);
 
 }  // namespace pushgw::bench

@@ -68,15 +68,18 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
     }
     out += "}";
   }
-  if (!r.run_delay_by_thread.empty() && finished > 0) {
-    out += ",\"run_delay_us_per_notification_by_thread\":{";
+  auto by_thread = [&](const char* field, const std::map<std::string, double>& m) {
+    if (m.empty() || finished <= 0) return;
+    out += std::string(",\"") + field + "\":{";
     bool first = true;
-    for (const auto& [name, s] : r.run_delay_by_thread) {
+    for (const auto& [name, s] : m) {
       out += (first ? "\"" : ",\"") + name + "\":" + num(s / finished * 1e6);
       first = false;
     }
     out += "}";
-  }
+  };
+  by_thread("run_delay_us_per_notification_by_thread", r.run_delay_by_thread);
+  by_thread("cpu_us_per_notification_by_thread", r.cpu_by_thread);
   if (h.ran) {
     const double h_cpu_us = h.requests ? h.cpu_seconds / static_cast<double>(h.requests) * 1e6 : 0;
     out += ",\"h2load\":{\"requests\":" + std::to_string(h.requests) + ",\"succeeded\":" + std::to_string(h.succeeded) +

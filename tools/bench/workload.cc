@@ -261,6 +261,8 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   const double delay0 = rig.daemon_pid ? process_run_delay_seconds(rig.daemon_pid) : -1;
   const std::map<std::string, double> thread_delay0 =
       rig.daemon_pid ? thread_run_delay_seconds(rig.daemon_pid) : std::map<std::string, double>{};
+  const std::map<std::string, double> thread_cpu0 =
+      rig.daemon_pid ? thread_cpu_seconds(rig.daemon_pid) : std::map<std::string, double>{};
 
   std::atomic<uint64_t> acked{0};
   std::atomic<bool> reader_done{false};

@@ -39,6 +39,7 @@ struct RunResult {
   std::vector<std::pair<std::string, Percentiles>> stages;
   // Scheduler delay per pushgwd thread name during the run (seconds).
   std::map<std::string, double> run_delay_by_thread;
+  std::map<std::string, double> cpu_by_thread;  // on-CPU seconds per pushgwd thread name during the run
   std::vector<Sample> timeline;
   std::string error;
 };
