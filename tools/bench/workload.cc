@@ -322,6 +322,10 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
       auto before = thread_delay0.find(name);
       r.run_delay_by_thread[name] = s - (before == thread_delay0.end() ? 0 : before->second);
     }
+    for (const auto& [name, s] : thread_cpu_seconds(rig.daemon_pid)) {
+      auto before = thread_cpu0.find(name);
+      r.cpu_by_thread[name] = s - (before == thread_cpu0.end() ? 0 : before->second);
+    }
   }
   if (sink0 >= 0) r.sink_cpu_seconds = process_cpu_seconds(rig.sink_pid) - sink0;
   if (o.settle && rig.daemon_pid) settle(rig, stats_fd, sbuf, r);
