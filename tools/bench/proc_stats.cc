@@ -13,23 +13,27 @@ namespace pushgw::bench {
 
 namespace {
 
-// utime and stime of /proc/<pid>/stat in seconds; false if unreadable.
-bool cpu_times(int pid, double& user, double& sys) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+// Fields 3..15 of /proc/<pid>/stat (the process's: every thread's summed),
+// after the command; false if unreadable.
+bool stat_fields(int pid, unsigned long long (&f)[16]) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   size_t close = s.rfind(')');
   if (close == std::string::npos) return false;
   std::istringstream in(s.substr(close + 2));
   std::string field;
-  unsigned long long utime = 0, stime = 0;
-  // Fields after the command: state(3) ... utime(14) stime(15).
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
+  if (!(in >> field)) return false;  // state(3)
+  for (int i = 4; i <= 15 && in >> field; ++i) f[i] = std::stoull(field);
+  return true;
+}
+
+// utime(14) and stime(15) in seconds; false if unreadable.
+bool cpu_times(int pid, double& user, double& sys) {
+  unsigned long long f[16] = {};
+  if (!stat_fields(pid, f)) return false;
   const double tck = static_cast<double>(sysconf(_SC_CLK_TCK));
-  user = static_cast<double>(utime) / tck;
-  sys = static_cast<double>(stime) / tck;
+  user = static_cast<double>(f[14]) / tck;
+  sys = static_cast<double>(f[15]) / tck;
   return true;
 }
 
@@ -55,6 +59,11 @@ static int64_t status_kb(int pid, const char* key) {
 }
 
 int64_t process_peak_rss_kb(int pid) { return status_kb(pid, "VmHWM"); }
+
+int64_t process_minor_faults(int pid) {
+  unsigned long long f[16] = {};
+  return stat_fields(pid, f) ? static_cast<int64_t>(f[10]) : -1;  // minflt(10)
+}
 int64_t process_rss_kb(int pid) { return status_kb(pid, "VmRSS"); }
 
 double process_run_delay_seconds(int pid) {

@@ -9,6 +9,9 @@ namespace pushgw::bench {
 double process_cpu_seconds(int pid);   // utime + stime; -1 if unreadable
 double process_sys_cpu_seconds(int pid);  // stime alone (the kernel's share: syscalls, network)
 int64_t process_peak_rss_kb(int pid);  // VmHWM; -1 if unreadable
+// Minor page faults of all its threads (first touches of memory): each is a
+// trip through the kernel, several microseconds on a VM. -1 if unreadable.
+int64_t process_minor_faults(int pid);
 int64_t process_rss_kb(int pid);       // VmRSS
 // Sum over the process's threads of the time spent runnable but not running
 // (second field of /proc/<pid>/task/<tid>/schedstat): scheduler delay, as

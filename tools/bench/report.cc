@@ -38,6 +38,7 @@ std::string report_json(const Options& o, const RunResult& r, const H2loadResult
     if (r.sys_cpu_seconds >= 0) out += ",\"pushgwd_sys_us_per_notification\":" + num(r.sys_cpu_seconds / finished * 1e6);
   }
   if (r.peak_rss_kb >= 0) out += ",\"peak_rss_kb\":" + std::to_string(r.peak_rss_kb);
+  if (r.page_faults >= 0) out += ",\"pushgwd_page_faults\":" + std::to_string(r.page_faults);
   // Deferred store work (the send log's compaction, the last tally flush),
   // done after the run: with the run's CPU, the whole cost of tracking.
   if (r.settle_cpu_seconds >= 0 && finished > 0)

@@ -258,6 +258,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
   const double cpu0 = rig.daemon_pid ? process_cpu_seconds(rig.daemon_pid) : -1;
   const double sys0 = rig.daemon_pid ? process_sys_cpu_seconds(rig.daemon_pid) : -1;
   const double sink0 = rig.sink_pid ? process_cpu_seconds(rig.sink_pid) : -1;
+  const int64_t faults0 = rig.daemon_pid ? process_minor_faults(rig.daemon_pid) : -1;
   const double delay0 = rig.daemon_pid ? process_run_delay_seconds(rig.daemon_pid) : -1;
   const std::map<std::string, double> thread_delay0 =
       rig.daemon_pid ? thread_run_delay_seconds(rig.daemon_pid) : std::map<std::string, double>{};
@@ -317,6 +318,7 @@ RunResult drive(const Options& o, const Rig& rig, const std::vector<std::string>
     r.cpu_seconds = process_cpu_seconds(rig.daemon_pid) - cpu0;
     r.sys_cpu_seconds = process_sys_cpu_seconds(rig.daemon_pid) - sys0;
     r.peak_rss_kb = process_peak_rss_kb(rig.daemon_pid);
+    if (faults0 >= 0) r.page_faults = process_minor_faults(rig.daemon_pid) - faults0;
     if (delay0 >= 0) r.run_delay_seconds = process_run_delay_seconds(rig.daemon_pid) - delay0;
     for (const auto& [name, s] : thread_run_delay_seconds(rig.daemon_pid)) {
       auto before = thread_delay0.find(name);

@@ -27,6 +27,7 @@ struct RunResult {
   double cpu_seconds = -1;      // pushgwd utime+stime during the run
   double sys_cpu_seconds = -1;  // of which stime
   int64_t peak_rss_kb = -1;
+  int64_t page_faults = -1;  // pushgwd's minor page faults during the run
   double sink_cpu_seconds = -1;  // the sink's utime+stime during the run (-1: pid unknown)
   double run_delay_seconds = -1;  // pushgwd threads runnable but not running (scheduler delay)
   // --settle: pushgwd's CPU after the run until the store has written every
