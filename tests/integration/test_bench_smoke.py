@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from harness import binpath
+from harness import binpath, sanitized_build
 
 
 def run_bench(*args):
@@ -104,6 +104,7 @@ def run_bench_env(env_extra, *args):
 
 
 @pytest.mark.skipif(thp_mode() == "never", reason="transparent huge pages are off in this kernel")
+@pytest.mark.skipif(sanitized_build(), reason="a sanitizer's allocator takes the place of jemalloc")
 def test_pushgwd_memory_comes_in_huge_pages_and_is_purged_by_jemallocs_thread():
     # pushgwd's jemalloc options (src/daemon/main.cc): the memory a burst
     # touches comes in transparent huge pages, so it costs a fraction of the
