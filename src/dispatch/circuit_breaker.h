@@ -101,7 +101,7 @@ class OriginGuard {
 
   CircuitBreaker::Admit admit() { return breaker_.admit(); }
   void hold(const SendJob& job) {
-    held_.push_back(job);
+    held_.push_back(WaitingJob{job, 0});
     count(1);
   }
   // The origin has its whole share in flight: the job waits (wait()) until
@@ -137,7 +137,7 @@ class OriginGuard {
       waiting_.pop_back();
       *held = false;
     } else if (!held_.empty()) {
-      *out = held_.back();
+      *out = held_.back().job;
       held_.pop_back();
       *held = true;
     } else {
@@ -146,10 +146,13 @@ class OriginGuard {
     count(-1);
     return true;
   }
-  // The newest job of the backlog (the one take_newest() would shed), or null.
-  const SendJob* newest() const {
-    if (!waiting_.empty()) return &waiting_.back().job;
-    return held_.empty() ? nullptr : &held_.back();
+  // The newest job of the backlog (the one take_newest() would shed) into
+  // *out; false when there is none.
+  bool newest(SendJob* out) const {
+    if (!waiting_.empty()) *out = waiting_.back().job;
+    else if (!held_.empty()) *out = held_.back().job;
+    else return false;
+    return true;
   }
   // Attacker-chosen origins: hold(), wait(), completed() and take_newest()
   // keep *total (UntrustedBacklog's count of all such backlogs) in step;
@@ -187,7 +190,8 @@ class OriginGuard {
   // The probe admitted by admit() was not sent after all (build failed).
   void probe_abandoned() { breaker_.on_probe_inconclusive(); }
 
-  std::vector<SendJob>& held() { return held_; }
+  // Held jobs in arrival order (since_ns 0), stored as runs like waiting().
+  WaitQueue& held() { return held_; }
   const CircuitBreaker& breaker() const { return breaker_; }
   // Reason for jobs that give up while held: the last failure seen.
   const std::string& last_reason() const { return last_reason_; }
@@ -202,7 +206,9 @@ class OriginGuard {
   CircuitBreaker breaker_;
   const Clock& clock_;
   OriginLimits limits_;
-  std::vector<SendJob> held_;
+  // Runs of consecutive recipients (WaitQueue): a breaker open through an
+  // outage holds its pool's share of the queue at ~0.1 byte a job.
+  WaitQueue held_;
   WaitQueue waiting_;  // over the in-flight share or the build-ahead bound, in arrival order
   size_t in_flight_ = 0;
   pool::TransportError last_error_ = pool::TransportError::None;

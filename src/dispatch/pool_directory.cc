@@ -121,7 +121,7 @@ void PoolDirectory::flush_dirty() {
 }
 
 void PoolDirectory::release_held(OriginGuard& g, RetryQueue& retries, int64_t now_ms) {
-  for (const SendJob& job : g.held()) retries.release(job, now_ms);
+  g.held().for_each([&](const WaitingJob& w) { retries.release(w.job, now_ms); });
   g.held().clear();
 }
 
@@ -132,7 +132,7 @@ void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSin
   for (auto& [p, gp] : guards_) {
     OriginGuard& g = *gp;
     if (g.limits().attacker_chosen) untrusted_guards_.push_back(&g);
-    std::vector<SendJob>& held = g.held();
+    WaitQueue& held = g.held();
     if (held.empty() && g.waiting().empty()) continue;
     if (!held.empty() && g.breaker().state() == CircuitBreaker::State::Closed) {  // closed by a late answer
       release_held(g, retries, now_ms);
@@ -141,7 +141,7 @@ void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSin
     if (g.scan_due(mono_ms, kHeldScanMs)) scan(g, now_ms, max_retry_ms, sink);
     if (!held.empty() && g.breaker().state() == CircuitBreaker::State::Open && g.breaker().remaining_ms() == 0) {
       // Probe time: one held job goes; the sender's admit() makes it the probe.
-      probes.push_back(held.back());
+      probes.push_back(held.back().job);
       held.pop_back();
     }
   }
@@ -156,16 +156,16 @@ void PoolDirectory::tick_guards(int64_t now_ms, int64_t max_retry_ms, OutcomeSin
 // too ("origin_busy": the origin took none of them in the whole window).
 void PoolDirectory::scan(OriginGuard& g, int64_t now_ms, int64_t max_retry_ms, OutcomeSink& sink) {
   auto expired = [now_ms](const Batch& b) { return b.expires_at_ms > 0 && now_ms >= b.expires_at_ms; };
-  std::vector<SendJob>& held = g.held();
+  WaitQueue& held = g.held();
   const bool fast = g.fail_fast();
-  size_t w = 0;
-  for (size_t i = 0; i < held.size(); ++i) {
-    const Batch& b = *held[i].batch;
-    if (expired(b)) sink.finish(held[i], Status::Expired, "expired");
-    else if (fast || b.once || now_ms > b.accepted_ms + max_retry_ms) sink.finish(held[i], Status::Failed, g.last_reason());
-    else held[w++] = held[i];
+  for (size_t i = 0, n = held.size(); i < n; ++i) {
+    const SendJob job = held.front().job;
+    held.pop_front();
+    const Batch& b = *job.batch;
+    if (expired(b)) sink.finish(job, Status::Expired, "expired");
+    else if (fast || b.once || now_ms > b.accepted_ms + max_retry_ms) sink.finish(job, Status::Failed, g.last_reason());
+    else held.push_back(WaitingJob{job, 0});
   }
-  held.resize(w);
   WaitQueue& waiting = g.waiting();
   if (!waiting.may_be_due(now_ms, max_retry_ms)) return;  // a backlog of a saturated pool is not walked each second
   waiting.forget_deadlines();  // the jobs kept note theirs again
@@ -240,7 +240,7 @@ bool PoolDirectory::idle() const {
 std::vector<SendJob> PoolDirectory::take_waiting() {
   std::vector<SendJob> out = origins_.take_parked();
   for (auto& [p, g] : guards_) {
-    out.insert(out.end(), g->held().begin(), g->held().end());
+    g->held().for_each([&out](const WaitingJob& w) { out.push_back(w.job); });
     g->held().clear();
     g->waiting().for_each([&out](const WaitingJob& w) { out.push_back(w.job); });
     g->waiting().clear();

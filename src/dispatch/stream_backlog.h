@@ -11,8 +11,9 @@
 //
 // What bounds them: every waiting job counts against the sender's share of
 // [server] max_queued (Inbox::push, SenderStats::queued), so the backlogs of
-// all pools of a sender hold at most that many jobs: 24 bytes each, at most
-// twice that while a queue's storage doubles (WaitQueue);
+// all pools of a sender hold at most that many jobs: one 32-byte run per
+// 256 consecutive recipients of a batch as ingest hands them over, at worst
+// one per job, at most twice that while a queue's storage doubles (WaitQueue);
 // PoolDirectory::tick_guards() ends them at their expiry or retry window,
 // and take_waiting() at a forced shutdown.
 //

@@ -65,8 +65,8 @@ void UntrustedBacklog::tick(const std::vector<OriginGuard*>& guards, int64_t now
     }
     // Rule 1, newest first: the newest job has the latest window, so what
     // stays could all be answered within it.
-    for (const SendJob* n = g->newest(); n != nullptr; n = g->newest()) {
-      if (static_cast<double>(g->backlog()) <= g->meter().drains_within(deadline(*n->batch) - now_ms)) break;
+    for (SendJob n; g->newest(&n);) {
+      if (static_cast<double>(g->backlog()) <= g->meter().drains_within(deadline(*n.batch) - now_ms)) break;
       shed_newest(*g, sink);
     }
     total += g->backlog();

@@ -174,8 +174,9 @@ TEST_F(GuardFixture, HeldJobsAreReleasedWhenAProbeSucceeds) {
   g.on_transport_error(E::TlsVerifyFailed, 0, 3, false);
   ASSERT_EQ(g.breaker().state(), State::Open);
   EXPECT_EQ(g.last_reason(), "tls_verify_failed");
-  g.hold(SendJob{nullptr, 1, 1});
-  g.hold(SendJob{nullptr, 2, 1});
+  Batch batch;
+  g.hold(SendJob{&batch, 1, 1});
+  g.hold(SendJob{&batch, 3, 1});
   clock.advance_ms(1000);
   ASSERT_EQ(g.admit(), CircuitBreaker::Admit::Probe);
   // A failed probe (one more connect attempt) re-opens.
@@ -291,6 +292,55 @@ TEST(WaitQueueTest, KeepsArrivalOrderAcrossGrowthAndWrapAround) {
   EXPECT_EQ(q.front().job.idx, 7u);
   q.clear();
   EXPECT_TRUE(q.empty());
+}
+
+// Consecutive recipients of a batch that began to wait together are one
+// run; anything else starts a new one. Jobs come out one by one, in order,
+// from either end, with their own attempt counters and since_ns.
+TEST(WaitQueueTest, StoresConsecutiveRecipientsAsRuns) {
+  Batch a, b;
+  WaitQueue q;
+  for (uint32_t i = 0; i < 256; ++i) q.push_back(WaitingJob{SendJob{&a, i, 0}, 10});
+  EXPECT_EQ(q.size(), 256u);
+  EXPECT_EQ(q.runs(), 1u);
+  q.push_back(WaitingJob{SendJob{&a, 256, 0}, 11});  // another drain chunk: its own since
+  q.push_back(WaitingJob{SendJob{&b, 257, 0}, 11});  // another batch
+  q.push_back(WaitingJob{SendJob{&b, 259, 0}, 11});  // not the next recipient
+  SendJob retry{&b, 260, 2};
+  retry.resent = 1;
+  q.push_back(WaitingJob{retry, 0});
+  EXPECT_EQ(q.runs(), 5u);
+  EXPECT_EQ(q.size(), 260u);
+
+  const WaitingJob last = q.back();
+  EXPECT_EQ(last.job.batch, &b);
+  EXPECT_EQ(last.job.idx, 260u);
+  EXPECT_EQ(last.job.attempt, 2);
+  EXPECT_EQ(last.job.resent, 1);
+  q.pop_back();
+  EXPECT_EQ(q.back().job.idx, 259u);
+
+  std::vector<std::pair<const Batch*, uint32_t>> seen;
+  std::vector<int64_t> since;
+  q.for_each([&](const WaitingJob& w) {
+    seen.emplace_back(w.job.batch, w.job.idx);
+    since.push_back(w.since_ns);
+  });
+  ASSERT_EQ(seen.size(), 259u);
+  for (uint32_t i = 0; i < 257; ++i) EXPECT_EQ(seen[i], std::make_pair(static_cast<const Batch*>(&a), i));
+  EXPECT_EQ(since[255], 10);
+  EXPECT_EQ(since[256], 11);
+  EXPECT_EQ(seen[257], std::make_pair(static_cast<const Batch*>(&b), 257u));
+  EXPECT_EQ(seen[258], std::make_pair(static_cast<const Batch*>(&b), 259u));
+
+  for (uint32_t i = 0; i < 200; ++i) {
+    ASSERT_EQ(q.front().job.idx, i);
+    q.pop_front();
+  }
+  EXPECT_EQ(q.runs(), 4u);
+  q.push_back(WaitingJob{SendJob{&b, 260, 0}, 11});  // extends the newest run again
+  EXPECT_EQ(q.runs(), 4u);
+  EXPECT_EQ(q.back().job.idx, 260u);
 }
 
 // The housekeeping scan walks a queue only when one of its jobs may have
