@@ -54,9 +54,10 @@ TEST(SendLogCodec, RowsComeBackAsTheyWent) {
   const std::string long_token(300, 'x');  // outlives the views
   const std::string apns(64, 'a'), odd = "abc", upper = "ABCD", other_app = "shop-ios";
   std::vector<SendDelta> in = {delta("a", 1, 1, 10), delta(long_token, 70000, 3, -5, "spring"), delta("", 0, 0, 0),
-                               delta(apns, 1, 1, INT64_MAX), delta(odd, 1, 0, INT64_MIN, "spring"),
+                               delta(apns, 1, 1, INT64_MAX - 5), delta(odd, 1, 0, INT64_MIN, "spring"),
                                delta(upper, 2, 2, 7, "spring"), delta("0f", 1, 1, 7)};
   in[3].platform = Platform::Apns;
+  in[3].first_at_ms = INT64_MAX;
   in[3].last_at_ms = INT64_MIN;  // the differences wrap: still exact
   in[5].app = other_app;
   in[6].platform = Platform::WebPush;
