@@ -1,6 +1,7 @@
 #include "store/send_log_codec.h"
 
-#include <bit>
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -13,30 +14,29 @@ constexpr unsigned char kPlatformBits = 0x03, kSameApp = 0x04, kSameCampaign = 0
 constexpr unsigned char kKnownFlags = kPlatformBits | kSameApp | kSameCampaign | kPackedToken;
 constexpr char kHex[] = "0123456789abcdef";
 
-// LEB128 length of v (1..10 bytes).
-size_t varint_size(uint64_t v) { return (static_cast<size_t>(std::bit_width(v | 1)) + 6) / 7; }
-
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t unzigzag(uint64_t u) { return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1); }
 // Wrapping differences: any two int64 times encode and decode exactly.
 int64_t minus(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b)); }
 int64_t plus(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b)); }
 
-int nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // upper case too: packing must give back the very same token
-}
+// 0-15 for '0'-'9' and 'a'-'f', 0xff for anything else (upper case too:
+// packing must give back the very same token).
+constexpr std::array<uint8_t, 256> kNibble = [] {
+  std::array<uint8_t, 256> t{};
+  t.fill(0xff);
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<size_t>(c)] = static_cast<uint8_t>(c - 'a' + 10);
+  return t;
+}();
 
-bool packable(std::string_view t) {
-  if (t.empty() || t.size() % 2 != 0) return false;
-  for (char c : t)
-    if (nibble(c) < 0) return false;
-  return true;
-}
+// The most a row can take besides its app, token and campaign bytes: flags,
+// three lengths, three counts and two times, each varint at most 10 bytes.
+constexpr size_t kRowOverhead = 1 + 8 * 10;
 
-// The writers below fill a buffer sized beforehand: one resize per entry
-// instead of a capacity check and a call per field.
+// The writers below fill a buffer sized for the worst case beforehand (one
+// resize per entry instead of a capacity check and a call per field), so
+// each row is looked at once.
 char* put_varint(char* p, uint64_t v) {
   while (v >= 0x80) {
     *p++ = static_cast<char>((v & 0x7f) | 0x80);
@@ -52,37 +52,25 @@ char* put_bytes(char* p, std::string_view s) {
   return p + s.size();
 }
 
-char* put_packed(char* p, std::string_view hex) {
+// Writes the token packed (its length in bytes, then the bytes) when it is
+// lowercase hex of even length: the end, or nullptr (what was written is
+// written over). One table lookup a character and no branch on its value;
+// a token that is not hex (FCM's) is given up on within its first 16
+// characters.
+char* try_pack(char* p, std::string_view hex) {
+  if (hex.empty() || hex.size() % 2 != 0) return nullptr;
   p = put_varint(p, hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) *p++ = static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
+  uint8_t bad = 0;
+  for (size_t i = 0; i < hex.size();) {
+    for (const size_t block = std::min(hex.size(), i + 16); i < block; i += 2) {
+      const uint8_t hi = kNibble[static_cast<unsigned char>(hex[i])];
+      const uint8_t lo = kNibble[static_cast<unsigned char>(hex[i + 1])];
+      bad |= static_cast<uint8_t>(hi | lo);
+      *p++ = static_cast<char>((hi << 4) | (lo & 0x0f));
+    }
+    if ((bad & 0xf0) != 0) return nullptr;
+  }
   return p;
-}
-
-// One row as encode writes it, given the row before it.
-struct RowShape {
-  unsigned char flags;
-  uint64_t first_delta, span;
-};
-
-RowShape shape(const SendDelta& d, const SendDelta* prev) {
-  RowShape s{static_cast<unsigned char>(d.platform), 0, 0};
-  if (prev != nullptr && prev->app == d.app) s.flags |= kSameApp;
-  if (prev != nullptr && prev->campaign == d.campaign) s.flags |= kSameCampaign;
-  if (packable(d.token)) s.flags |= kPackedToken;
-  s.first_delta = zigzag(minus(d.first_at_ms, prev != nullptr ? prev->first_at_ms : 0));
-  s.span = zigzag(minus(d.last_at_ms, d.first_at_ms));
-  return s;
-}
-
-size_t bytes_size(size_t n) { return varint_size(n) + n; }
-
-size_t row_size(const SendDelta& d, const RowShape& s) {
-  size_t n = 1 + varint_size(d.sent) + varint_size(d.delivered) + varint_size(d.failed) +
-             varint_size(s.first_delta) + varint_size(s.span);
-  if (!(s.flags & kSameApp)) n += bytes_size(d.app.size());
-  n += bytes_size(s.flags & kPackedToken ? d.token.size() / 2 : d.token.size());
-  if (!(s.flags & kSameCampaign)) n += bytes_size(d.campaign.size());
-  return n;
 }
 
 class Reader {
@@ -185,29 +173,34 @@ bool read_row_v2(Reader& in, const SendDelta* prev, std::string& text, SendDelta
 }  // namespace
 
 void encode_send_log(const std::vector<SendDelta>& rows, std::string& out) {
-  size_t size = 1;
-  const SendDelta* prev = nullptr;
-  for (const SendDelta& d : rows) {
-    size += row_size(d, shape(d, prev));
-    prev = &d;
-  }
-  out.resize(size);
+  size_t bound = 1;
+  for (const SendDelta& d : rows) bound += kRowOverhead + d.app.size() + d.token.size() + d.campaign.size();
+  out.resize(bound);
   char* p = out.data();
   *p++ = static_cast<char>(kVersion);
-  prev = nullptr;
+  const SendDelta* prev = nullptr;
   for (const SendDelta& d : rows) {
-    const RowShape s = shape(d, prev);
-    *p++ = static_cast<char>(s.flags);
-    if (!(s.flags & kSameApp)) p = put_bytes(p, d.app);
-    p = s.flags & kPackedToken ? put_packed(p, d.token) : put_bytes(p, d.token);
-    if (!(s.flags & kSameCampaign)) p = put_bytes(p, d.campaign);
+    char* flags_at = p++;
+    auto flags = static_cast<unsigned char>(d.platform);
+    if (prev != nullptr && prev->app == d.app) flags |= kSameApp;
+    else p = put_bytes(p, d.app);
+    if (char* end = try_pack(p, d.token)) {
+      flags |= kPackedToken;
+      p = end;
+    } else {
+      p = put_bytes(p, d.token);
+    }
+    if (prev != nullptr && prev->campaign == d.campaign) flags |= kSameCampaign;
+    else p = put_bytes(p, d.campaign);
     p = put_varint(p, d.sent);
     p = put_varint(p, d.delivered);
     p = put_varint(p, d.failed);
-    p = put_varint(p, s.first_delta);
-    p = put_varint(p, s.span);
+    p = put_varint(p, zigzag(minus(d.first_at_ms, prev != nullptr ? prev->first_at_ms : 0)));
+    p = put_varint(p, zigzag(minus(d.last_at_ms, d.first_at_ms)));
+    *flags_at = static_cast<char>(flags);
     prev = &d;
   }
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 Result<void> decode_send_log(std::string_view bytes, std::vector<SendDelta>& rows, std::string& text) {
