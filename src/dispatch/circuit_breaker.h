@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dispatch/untrusted_window.h"
 #include "pool/pool.h"
 #include "pushgw/clock.h"
 #include "dispatch/drain_meter.h"
@@ -87,6 +88,9 @@ struct OriginLimits {
   // Web Push: a certificate that fails verification ends the origin's jobs
   // at once instead of after the whole retry window.
   bool attacker_chosen = false;
+  // The part of the sender's window all attacker-chosen origins share
+  // (untrusted_window.h); null: none.
+  UntrustedWindow* window = nullptr;
 };
 
 // The sender's use of a breaker for one pool: which transport errors count,
@@ -104,25 +108,32 @@ class OriginGuard {
     held_.push_back(WaitingJob{job, 0});
     count(1);
   }
-  // The origin has its whole share in flight: the job waits (wait()) until
-  // a request of this origin completes (completed() hands one back).
-  bool full() const { return limits_.max_in_flight > 0 && in_flight_ >= limits_.max_in_flight; }
+  // The origin has its whole share in flight, or attacker-chosen origins
+  // have theirs (UntrustedWindow): the job waits (wait()) until a request
+  // completes (completed() hands one back).
+  bool full() const { return own_share_full() || (limits_.window != nullptr && limits_.window->full()); }
   // since_ns: WaitingJob::since_ns.
   void wait(const SendJob& job, int64_t since_ns = 0) {
     waiting_.push_back(WaitingJob{job, since_ns});
     count(1);
+    if (limits_.window != nullptr && limits_.window->full()) limits_.window->queue(this);
   }
-  void submitted() { ++in_flight_; }
+  void submitted() {
+    ++in_flight_;
+    if (limits_.window != nullptr) limits_.window->submitted();
+  }
   // A request of this origin completed: true with *next when a job waiting
-  // for the origin's share may go now (an origin without a share hands
-  // none back: its waiting jobs are the sender's build-ahead backlog).
+  // for the origin's share may go now, or else one of another attacker-chosen
+  // origin that waited for their common part of the window (an origin
+  // without a share hands none back: its waiting jobs are the sender's
+  // build-ahead backlog).
   bool completed(SendJob* next) {
-    if (in_flight_ > 0) --in_flight_;
-    if (limits_.max_in_flight == 0 || waiting_.empty() || full()) return false;
-    *next = waiting_.front().job;
-    waiting_.pop_front();
-    count(-1);
-    return true;
+    if (in_flight_ > 0) {
+      --in_flight_;
+      if (limits_.window != nullptr) limits_.window->completed();
+    }
+    if (limits_.max_in_flight > 0 && !full() && take_waiting(next)) return true;
+    return limits_.window != nullptr && !limits_.window->full() && limits_.window->hand_over(next);
   }
   size_t in_flight() const { return in_flight_; }
   WaitQueue& waiting() { return waiting_; }
@@ -219,6 +230,18 @@ class OriginGuard {
   std::string last_reason_ = "connect_failed";
   DrainMeter meter_;
   size_t* total_ = nullptr;  // count_into()
+
+  friend class UntrustedWindow;
+  bool own_share_full() const { return limits_.max_in_flight > 0 && in_flight_ >= limits_.max_in_flight; }
+  // The oldest waiting job, unless the origin's own share is in flight.
+  bool take_waiting(SendJob* out) {
+    if (waiting_.empty() || own_share_full()) return false;
+    *out = waiting_.front().job;
+    waiting_.pop_front();
+    count(-1);
+    return true;
+  }
+  bool window_queued_ = false;  // in limits_.window's queue
 
   void count(int d) {
     if (total_ == nullptr) return;

@@ -22,7 +22,8 @@ PoolDirectory::PoolDirectory(uv_loop_t* loop, PoolDirectoryDeps deps, const Thre
                                          : std::make_shared<net::BoundedResolver>(net::BoundedResolver::Options{1})),
       resolver_(loop, resolver_pool_),
       origins_(resolver_, *d_.clock, d_.origin_cache, d_.log, std::move(settled)),
-      untrusted_(d_.untrusted_backlog_bound, int64_t{d_.delivery.max_retry_seconds} * 1000, d_.name_wait_bound) {}
+      untrusted_(d_.untrusted_backlog_bound, int64_t{d_.delivery.max_retry_seconds} * 1000, d_.name_wait_bound),
+      window_(d_.untrusted_in_flight) {}
 
 PoolDirectory::~PoolDirectory() {
   *alive_ = false;
@@ -98,6 +99,7 @@ pool::Pool* PoolDirectory::create(const AppRuntime& app, std::string_view origin
   if (app.platform == Platform::WebPush) {
     limits.max_in_flight = d_.webpush_origin_max_in_flight;
     limits.attacker_chosen = true;
+    limits.window = &window_;
   }
   auto& g = guards_[raw] = std::make_unique<OriginGuard>(BreakerOptions{}, *d_.clock, d_.rand01, limits);
   if (limits.attacker_chosen) g->count_into(untrusted_.counter());
@@ -193,7 +195,10 @@ void PoolDirectory::evict(const std::string& key) {
   std::unique_ptr<pool::Pool> p = std::move(it->second);
   pools_.erase(it);
   pool::Pool* raw = p.get();
-  if (auto g = guards_.find(raw); g != guards_.end()) untrusted_.forget(g->second.get());
+  if (auto g = guards_.find(raw); g != guards_.end()) {
+    untrusted_.forget(g->second.get());
+    window_.forget(g->second.get());
+  }
   guards_.erase(raw);
   reconnects_seen_.erase(raw);
   webpush_used_.erase(raw);

@@ -36,6 +36,7 @@
 #include "dispatch/config.h"
 #include "dispatch/thread_apps.h"
 #include "dispatch/untrusted_backlog.h"
+#include "dispatch/untrusted_window.h"
 #include "dispatch/webpush_origins.h"
 #include "net/name_resolver.h"
 #include "obs/log.h"
@@ -67,6 +68,9 @@ struct PoolDirectoryDeps {
   // Jobs waiting for slow Web Push names may hold together: a quarter of
   // the share (UntrustedBacklog's rule 3).
   size_t name_wait_bound = SIZE_MAX;
+  // Requests all Web Push origins may have in flight together: half the
+  // sender's window (UntrustedWindow).
+  size_t untrusted_in_flight = SIZE_MAX;
 };
 
 // One origin's circuit breaker that opened at least once (stats op, metrics).
@@ -175,6 +179,7 @@ class PoolDirectory {
   net::LoopResolver resolver_;
   WebPushOrigins origins_;
   UntrustedBacklog untrusted_;
+  UntrustedWindow window_;  // before guards_, whose limits point at it
   std::vector<OriginGuard*> untrusted_guards_;  // tick_guards()'s scratch
   std::vector<Fixed> fixed_;                                             // by app_id
   std::unordered_map<std::string, std::unique_ptr<pool::Pool>> pools_;  // "app_id|origin"

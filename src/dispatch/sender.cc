@@ -70,12 +70,13 @@ OutcomeSinkDeps sink_deps(const SenderDeps& d) {
 PoolDirectoryDeps directory_deps(const SenderDeps& d, std::function<double()> rand01) {
   // Half the share for Web Push origins' backlogs and a quarter for jobs
   // waiting for slow names: whatever attacker-chosen origins do, a quarter
-  // stays for every app's other work (UntrustedBacklog).
+  // stays for every app's other work (UntrustedBacklog). Half the in-flight
+  // window for their requests (UntrustedWindow).
   return PoolDirectoryDeps{d.index, d.threads, d.delivery, webpush_origin_share(d.delivery, d.max_in_flight),
                            origin_cache(d.delivery), static_cast<size_t>(d.delivery.webpush_max_origins),
                            webpush_resolver(d), d.pools ? d.pools : pool::h2_pools(d.tls, *d.clock), d.clock,
                            d.log, std::move(rand01), std::max<size_t>(1, d.ring_capacity / 2),
-                           std::max<size_t>(1, d.ring_capacity / 4)};
+                           std::max<size_t>(1, d.ring_capacity / 4), std::max<size_t>(1, d.max_in_flight / 2)};
 }
 
 // A first attempt asks the store: a suppressed token ends here; an APNs

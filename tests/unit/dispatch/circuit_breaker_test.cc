@@ -265,6 +265,61 @@ TEST(OriginShare, AGuardWithoutAShareHandsNoWaitingJobBack) {
   EXPECT_FALSE(g.idle());
 }
 
+// Attacker-chosen origins share half the sender's window (UntrustedWindow):
+// once their requests fill it, a job of any of them waits, even of one with
+// nothing in flight, and each of their completions hands one waiting job
+// over, taking turns between origins. A trusted (APNs/FCM) guard has no
+// part in it.
+TEST(UntrustedWindowTest, ManyOriginsCannotTakeMoreThanTheirPartAndWakeEachOther) {
+  ManualClock clock{0};
+  UntrustedWindow window(3);
+  OriginLimits limits;
+  limits.max_in_flight = 2;  // each origin's own share
+  limits.attacker_chosen = true;
+  limits.window = &window;
+  OriginGuard a(BreakerOptions{}, clock, [] { return 0.5; }, limits);
+  OriginGuard b(BreakerOptions{}, clock, [] { return 0.5; }, limits);
+  OriginGuard c(BreakerOptions{}, clock, [] { return 0.5; }, limits);
+  OriginGuard trusted(BreakerOptions{}, clock, [] { return 0.5; });
+  size_t total = 0;
+  for (OriginGuard* g : {&a, &b, &c}) g->count_into(&total);
+  Batch batch;
+
+  a.submitted();
+  a.submitted();
+  EXPECT_TRUE(a.full());   // its own share
+  EXPECT_FALSE(b.full());
+  b.submitted();           // the third: the window is full
+  EXPECT_TRUE(b.full());
+  EXPECT_TRUE(c.full()) << "nothing of c's in flight, but the window is full";
+  EXPECT_FALSE(trusted.full());
+  c.wait(SendJob{&batch, 1, 0});
+  c.wait(SendJob{&batch, 2, 0});
+  b.wait(SendJob{&batch, 10, 0});
+  EXPECT_EQ(total, 3u);
+
+  SendJob next;
+  ASSERT_TRUE(a.completed(&next)) << "a's completion frees a place for c, which waited first";
+  EXPECT_EQ(next.idx, 1u);
+  EXPECT_EQ(total, 2u);
+  c.submitted();  // the handed-over job went
+  ASSERT_TRUE(a.completed(&next)) << "then b's turn, not c's second job";
+  EXPECT_EQ(next.idx, 10u);
+  b.submitted();
+  ASSERT_TRUE(b.completed(&next));
+  EXPECT_EQ(next.idx, 2u);
+  c.submitted();
+  EXPECT_EQ(total, 0u);
+  EXPECT_FALSE(b.completed(&next)) << "nothing waits";
+  EXPECT_EQ(window.in_flight(), 2u);
+
+  // A guard whose pool is closed leaves the window's queue.
+  c.submitted();  // full again
+  a.wait(SendJob{&batch, 20, 0});
+  window.forget(&a);
+  EXPECT_FALSE(c.completed(&next));
+}
+
 // The queue jobs wait in: first in, first out across growth and wrap-around,
 // and emptied it keeps no more than kKeep entries' storage.
 TEST(WaitQueueTest, KeepsArrivalOrderAcrossGrowthAndWrapAround) {
