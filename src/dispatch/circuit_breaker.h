@@ -173,6 +173,9 @@ class OriginGuard {
   // How fast the origin answers (attacker-chosen origins: UntrustedBacklog).
   DrainMeter& meter() { return meter_; }
   const DrainMeter& meter() const { return meter_; }
+  // Its jobs wait for the part of the window all attacker-chosen origins
+  // share (UntrustedWindow), not for the origin itself.
+  bool window_queued() const { return window_queued_; }
   // Nothing in flight, held or waiting: the pool may be closed.
   bool idle() const { return in_flight_ == 0 && held_.empty() && waiting_.empty(); }
   // Held jobs end now rather than wait: an attacker-chosen origin whose

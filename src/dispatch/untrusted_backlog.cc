@@ -58,7 +58,10 @@ void UntrustedBacklog::tick(const std::vector<OriginGuard*>& guards, int64_t now
   size_t total = 0;
   slow_.clear();
   for (OriginGuard* g : guards) {
-    g->meter().sample(mono_ms, g->backlog() > 0 || g->in_flight() > 0);
+    // Busy: it has requests to answer, or jobs waiting for it. Jobs that
+    // wait only for the window other origins fill (UntrustedWindow) are not
+    // this origin's doing: with nothing in flight it is not judged on them.
+    g->meter().sample(mono_ms, g->in_flight() > 0 || (g->backlog() > 0 && !g->window_queued()));
     if (!g->meter().judged()) {
       total += g->backlog();
       continue;

@@ -297,6 +297,10 @@ TEST(UntrustedWindowTest, ManyOriginsCannotTakeMoreThanTheirPartAndWakeEachOther
   c.wait(SendJob{&batch, 2, 0});
   b.wait(SendJob{&batch, 10, 0});
   EXPECT_EQ(total, 3u);
+  // c waits for the window, not for itself (UntrustedBacklog does not judge
+  // an origin on such jobs).
+  EXPECT_TRUE(c.window_queued());
+  EXPECT_FALSE(a.window_queued());
 
   SendJob next;
   ASSERT_TRUE(a.completed(&next)) << "a's completion frees a place for c, which waited first";
@@ -308,6 +312,7 @@ TEST(UntrustedWindowTest, ManyOriginsCannotTakeMoreThanTheirPartAndWakeEachOther
   b.submitted();
   ASSERT_TRUE(b.completed(&next));
   EXPECT_EQ(next.idx, 2u);
+  EXPECT_FALSE(c.window_queued()) << "its last waiting job was handed over";
   c.submitted();
   EXPECT_EQ(total, 0u);
   EXPECT_FALSE(b.completed(&next)) << "nothing waits";
