@@ -123,17 +123,22 @@ class OriginGuard {
     if (limits_.window != nullptr) limits_.window->submitted();
   }
   // A request of this origin completed: true with *next when a job waiting
-  // for the origin's share may go now, or else one of another attacker-chosen
-  // origin that waited for their common part of the window (an origin
-  // without a share hands none back: its waiting jobs are the sender's
-  // build-ahead backlog).
+  // for the origin's share may go now (an origin without a share hands
+  // none back: its waiting jobs are the sender's build-ahead backlog).
+  // While origins wait for the part of the window attacker-chosen origins
+  // share, the freed place goes round robin among them, this one included:
+  // an origin that keeps requests in flight does not keep the place from
+  // one that has none.
   bool completed(SendJob* next) {
     if (in_flight_ > 0) {
       --in_flight_;
       if (limits_.window != nullptr) limits_.window->completed();
     }
-    if (limits_.max_in_flight > 0 && !full() && take_waiting(next)) return true;
-    return limits_.window != nullptr && !limits_.window->full() && limits_.window->hand_over(next);
+    if (limits_.window != nullptr && limits_.window->queued()) {
+      if (!waiting_.empty()) limits_.window->queue(this);
+      return limits_.window->hand_over(next);
+    }
+    return limits_.max_in_flight > 0 && !full() && take_waiting(next);
   }
   size_t in_flight() const { return in_flight_; }
   WaitQueue& waiting() { return waiting_; }

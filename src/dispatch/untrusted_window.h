@@ -32,6 +32,8 @@ class UntrustedWindow {
   }
   // g has a job waiting while this part was full (once until handed over).
   void queue(OriginGuard* g);
+  // Some origin waits for this part.
+  bool queued() const { return !queued_.empty(); }
   // A Web Push request completed and there is room: the oldest queued
   // guard that may send hands over its oldest waiting job. False: none.
   bool hand_over(SendJob* out);

@@ -80,7 +80,6 @@ class WaitQueue {
   }
   void clear() {
     size_ = 0;
-    runs_ = 0;
     reset();
   }
   // May a job that waits here have reached its expiry, or the end of its

@@ -318,11 +318,27 @@ TEST(UntrustedWindowTest, ManyOriginsCannotTakeMoreThanTheirPartAndWakeEachOther
   EXPECT_FALSE(b.completed(&next)) << "nothing waits";
   EXPECT_EQ(window.in_flight(), 2u);
 
+  // An origin with requests in flight and jobs waiting takes its turn with
+  // the others instead of keeping every place its completions free.
+  a.submitted();  // the window is full again: a 1, b 0, c 2
+  b.wait(SendJob{&batch, 30, 0});
+  a.wait(SendJob{&batch, 40, 0});
+  a.wait(SendJob{&batch, 41, 0});
+  ASSERT_TRUE(a.completed(&next));
+  EXPECT_EQ(next.idx, 30u) << "b waited first, though a's own request freed the place";
+  b.submitted();
+  ASSERT_TRUE(b.completed(&next));
+  EXPECT_EQ(next.idx, 40u);
+  a.submitted();
+  ASSERT_TRUE(a.completed(&next));
+  EXPECT_EQ(next.idx, 41u);
+  a.submitted();
+  EXPECT_EQ(total, 0u);
+
   // A guard whose pool is closed leaves the window's queue.
-  c.submitted();  // full again
-  a.wait(SendJob{&batch, 20, 0});
-  window.forget(&a);
-  EXPECT_FALSE(c.completed(&next));
+  c.wait(SendJob{&batch, 20, 0});  // the window is full: c is queued
+  window.forget(&c);
+  EXPECT_FALSE(a.completed(&next)) << "no guard is queued any more, and a has nothing waiting";
 }
 
 // The queue jobs wait in: first in, first out across growth and wrap-around,
